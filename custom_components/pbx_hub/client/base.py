@@ -1,0 +1,178 @@
+"""The base every vendor client shares, and the vendor registry.
+
+A vendor module subclasses ``PbxClient``, declares its settings once as
+``SettingField``s and registers a ``VendorSpec``; the config flow builds its form
+from that declaration and ``create_client`` builds the client from the answers.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, ClassVar
+
+import aiohttp
+
+from .budget import BudgetSpec, RequestBudget
+from .exceptions import PbxUnsupportedError
+from .http import HttpHelper
+from .models import (
+    Capability,
+    DestinationType,
+    Did,
+    Extension,
+    LiveCall,
+    PbxInfo,
+    SystemStatus,
+    Tenant,
+)
+
+DEFAULT_REQUEST_TIMEOUT = 10.0
+
+
+class FieldKind(StrEnum):
+    """How a setting is entered, so the config flow picks the right selector."""
+
+    TEXT = "text"
+    URL = "url"
+    PASSWORD = "password"  # noqa: S105  (a field kind, not a password)
+    BOOLEAN = "boolean"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SettingField:
+    """One setting a vendor needs; ``secret`` ones are redacted everywhere."""
+
+    key: str
+    kind: FieldKind = FieldKind.TEXT
+    required: bool = True
+    default: str | bool | None = None
+
+    @property
+    def secret(self) -> bool:
+        """Passwords, keys and tokens are secrets."""
+        return self.kind is FieldKind.PASSWORD
+
+
+class PbxClient(ABC):
+    """A PBX account: identify it, read its data, act on it.
+
+    Getters and actions a vendor does not override raise ``PbxUnsupportedError``;
+    ``capabilities`` lists the ones it does.
+    """
+
+    vendor: ClassVar[str]
+    capabilities: frozenset[Capability] = frozenset()
+    poll_cost: ClassVar[Mapping[Capability, int]] = {}
+    """Requests one call of each getter sends, for sizing polling to the budget."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        settings: Mapping[str, Any],
+        *,
+        budget: RequestBudget,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        secret_keys: Iterable[str] = (),
+    ) -> None:
+        """Keep the settings; every request goes through one ``HttpHelper``."""
+        self.settings = dict(settings)
+        secret_keys = tuple(secret_keys)
+        self.http = HttpHelper(
+            session,
+            budget=budget,
+            request_timeout=request_timeout,
+            secrets=lambda: (str(self.settings.get(key) or "") for key in secret_keys),
+        )
+
+    def _unsupported(self, capability: Capability) -> PbxUnsupportedError:
+        return PbxUnsupportedError(f"{self.vendor} does not support {capability}")
+
+    @abstractmethod
+    async def async_identify(self) -> PbxInfo:
+        """Validate the credentials and say which PBX this is."""
+
+    async def async_get_tenants(self) -> dict[str, Tenant]:
+        """Tenants the credentials can choose from; empty when single-tenant."""
+        raise self._unsupported(Capability.TENANTS)
+
+    async def async_get_status(self) -> SystemStatus:
+        """Health and load of the PBX."""
+        raise self._unsupported(Capability.STATUS)
+
+    async def async_get_extensions(self) -> dict[str, Extension]:
+        """Every extension, keyed by its id."""
+        raise self._unsupported(Capability.EXTENSIONS)
+
+    async def async_get_live_calls(self) -> dict[str, LiveCall]:
+        """Calls in progress, keyed by call id."""
+        raise self._unsupported(Capability.LIVE_CALLS)
+
+    async def async_get_dids(self) -> dict[str, Did]:
+        """Incoming numbers and their routes, keyed by DID id."""
+        raise self._unsupported(Capability.DIDS)
+
+    async def async_set_dnd(self, extension_id: str, enabled: bool) -> bool:
+        """Switch do-not-disturb; return the state the PBX confirms."""
+        raise self._unsupported(Capability.SET_DND)
+
+    async def async_set_did_route(
+        self, did_id: str, destination_type: DestinationType, destination: str
+    ) -> None:
+        """Route an incoming number elsewhere."""
+        raise self._unsupported(Capability.SET_DID_ROUTE)
+
+    async def async_click_to_call(self, extension: str, number: str) -> None:
+        """Ring ``extension`` and connect it to ``number``."""
+        raise self._unsupported(Capability.CLICK_TO_CALL)
+
+
+@dataclass(frozen=True, kw_only=True)
+class VendorSpec:
+    """What the integration needs to know about a vendor before it has a client."""
+
+    key: str
+    name: str
+    client_class: type[PbxClient]
+    fields: tuple[SettingField, ...]
+    budget: BudgetSpec
+    tenant_field: str | None = None
+    """Setting that holds the chosen tenant, for vendors with ``TENANTS``."""
+
+    @property
+    def secret_keys(self) -> tuple[str, ...]:
+        """Settings that must never be shown."""
+        return tuple(f.key for f in self.fields if f.secret)
+
+
+VENDORS: dict[str, VendorSpec] = {}
+
+
+def register_vendor(spec: VendorSpec) -> VendorSpec:
+    """Make a vendor known to ``create_client`` and the config flow."""
+    VENDORS[spec.key] = spec
+    return spec
+
+
+def create_client(
+    vendor: str,
+    session: aiohttp.ClientSession,
+    settings: Mapping[str, Any],
+    *,
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+    budget: RequestBudget | None = None,
+) -> PbxClient:
+    """Build the client of ``vendor`` with its own or a shared request budget."""
+    try:
+        spec = VENDORS[vendor]
+    except KeyError:
+        raise PbxUnsupportedError(f"Unknown vendor {vendor!r}") from None
+    return spec.client_class(
+        session,
+        settings,
+        budget=budget or RequestBudget(spec.budget),
+        request_timeout=request_timeout,
+        secret_keys=spec.secret_keys,
+    )

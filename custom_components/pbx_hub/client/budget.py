@@ -1,0 +1,93 @@
+"""The request budget: how many requests a vendor allows per time window.
+
+Every request goes through ``RequestBudget.acquire``. Steady polling is sized to use
+at most ``POLLING_SHARE`` of the budget (``min_poll_interval``), so the rest stays
+free for user actions. A 429 or an exhausted window pauses every request until the
+window has room again, so no caller can retry in a tight loop.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+import math
+import time
+
+from .exceptions import PbxRateLimitError
+
+POLLING_SHARE = 0.8
+"""Share of the budget that steady polling may use; the rest is for actions."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BudgetSpec:
+    """A vendor's declared limit: ``limit`` requests per ``window`` seconds."""
+
+    limit: int
+    window: float
+
+    def min_poll_interval(self, cost_per_poll: int, other_rate: float = 0.0) -> float:
+        """Shortest interval, in seconds, at which a poll of ``cost_per_poll``
+        requests keeps the total polling rate within ``POLLING_SHARE``.
+
+        ``other_rate`` is what other polls already use, in requests per second.
+        """
+        spare = POLLING_SHARE * self.limit / self.window - other_rate
+        if spare <= 0:
+            return math.inf
+        return cost_per_poll / spare
+
+
+class RequestBudget:
+    """Counts requests in a sliding window and pauses after a 429."""
+
+    def __init__(
+        self, spec: BudgetSpec, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        """Start with an empty window; ``clock`` is injectable for tests."""
+        self.spec = spec
+        self._clock = clock
+        self._sent: deque[float] = deque()
+        self._paused_until = 0.0
+
+    def _forget_old(self, now: float) -> None:
+        while self._sent and self._sent[0] <= now - self.spec.window:
+            self._sent.popleft()
+
+    @property
+    def used(self) -> int:
+        """Requests sent within the current window."""
+        self._forget_old(self._clock())
+        return len(self._sent)
+
+    @property
+    def remaining(self) -> int:
+        """Requests still allowed within the current window."""
+        return max(self.spec.limit - self.used, 0)
+
+    def acquire(self) -> None:
+        """Count one request, or raise ``PbxRateLimitError`` if none is allowed now."""
+        now = self._clock()
+        if now < self._paused_until:
+            raise PbxRateLimitError(
+                "Request budget paused after a rate limit answer",
+                retry_after=self._paused_until - now,
+            )
+        self._forget_old(now)
+        if len(self._sent) >= self.spec.limit:
+            retry_after = self._sent[0] + self.spec.window - now
+            raise PbxRateLimitError(
+                f"Request budget of {self.spec.limit} per "
+                f"{self.spec.window:.0f} s is spent",
+                retry_after=retry_after,
+            )
+        self._sent.append(now)
+
+    def pause(self, retry_after: float | None) -> float:
+        """Stop all requests for ``retry_after`` seconds, or for a whole window
+        when the PBX did not say; return the pause length.
+        """
+        seconds = self.spec.window if retry_after is None else max(retry_after, 0.0)
+        self._paused_until = max(self._paused_until, self._clock() + seconds)
+        return seconds

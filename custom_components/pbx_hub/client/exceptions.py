@@ -1,0 +1,41 @@
+"""Errors raised by the PBX Hub client.
+
+One root error so callers can catch everything the library raises; the subclasses
+tell the caller what to do next (retry later, ask for new credentials, fix input).
+Messages never contain credentials: the HTTP helper scrubs them before raising.
+"""
+
+from __future__ import annotations
+
+
+class PbxError(Exception):
+    """Root of every error the client raises."""
+
+
+class PbxConnectionError(PbxError):
+    """The PBX could not be reached: network error, timeout or a 5xx answer."""
+
+
+class PbxAuthError(PbxError):
+    """Credentials were refused: wrong, expired, not whitelisted or not licensed."""
+
+
+class PbxRateLimitError(PbxError):
+    """The request budget is spent or the PBX answered 429; try again later."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        """Keep the number of seconds to wait, when the PBX or the budget knows it."""
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PbxResponseError(PbxError):
+    """The PBX answered with a body the client cannot understand."""
+
+
+class PbxInvalidInputError(PbxError):
+    """The PBX rejected a parameter of a write (unknown id, bad destination ...)."""
+
+
+class PbxUnsupportedError(PbxError):
+    """The vendor or this account does not offer the requested capability."""

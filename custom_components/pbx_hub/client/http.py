@@ -1,0 +1,160 @@
+"""The one HTTP helper every vendor client sends its requests through.
+
+It owns what all vendors share: the request budget, the timeout, mapping transport
+failures and status codes to the client's errors, tolerant JSON decoding, and
+keeping secrets out of every error message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+import json
+import re
+from typing import Any
+
+import aiohttp
+from yarl import URL
+
+from .budget import RequestBudget
+from .exceptions import (
+    PbxAuthError,
+    PbxConnectionError,
+    PbxError,
+    PbxRateLimitError,
+    PbxResponseError,
+)
+
+_JSON_START = re.compile(r"[\[{]")
+_REDACTED = "**REDACTED**"
+
+
+@dataclass(frozen=True, kw_only=True)
+class HttpResponse:
+    """Status, headers and text of an answer that passed status mapping."""
+
+    status: int
+    headers: Mapping[str, str]
+    text: str
+
+
+def decode_json(text: str) -> Any:
+    """Decode a JSON body whatever its content type, tolerating a byte-order
+    mark and PHP warning or notice text printed before the JSON.
+
+    Raise ``PbxResponseError`` when no JSON can be found.
+    """
+    body = text.lstrip("\ufeff").strip()
+    try:
+        return json.loads(body)
+    except ValueError:
+        pass
+    # PHP prints warnings ("<br />\n<b>Warning</b>: ...") before the JSON it was
+    # about to send: try from each later JSON-looking start.
+    for match in _JSON_START.finditer(body, 1):
+        try:
+            return json.loads(body[match.start() :])
+        except ValueError:
+            continue
+    raise PbxResponseError(f"Answer is not JSON: {_preview(body)!r}")
+
+
+def _preview(text: str, limit: int = 60) -> str:
+    return text[:limit] + ("..." if len(text) > limit else "")
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header given in seconds; ``None`` otherwise."""
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        return None
+
+
+class HttpHelper:
+    """Sends requests for one client: budget, timeout, status mapping, redaction."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        budget: RequestBudget,
+        request_timeout: float,
+        secrets: Callable[[], Iterable[str]],
+    ) -> None:
+        """Keep the caller's session; ``secrets`` names what never to print."""
+        self._session = session
+        self.budget = budget
+        self._timeout = request_timeout
+        self._secrets = secrets
+
+    def redact(self, message: str) -> str:
+        """Replace every known secret in ``message``."""
+        for secret in self._secrets():
+            if secret:
+                message = message.replace(secret, _REDACTED)
+        return message
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> HttpResponse:
+        """Send one request and map failures to the client's errors.
+
+        Error messages name the host, never the URL: query strings carry keys.
+        """
+        host = URL(url).host or "the PBX"
+        self.budget.acquire()
+        try:
+            async with asyncio.timeout(self._timeout):
+                async with self._session.request(
+                    method,
+                    url,
+                    params=params,
+                    data=data,
+                    json=json_body,
+                    headers=headers,
+                ) as response:
+                    text = await response.text(errors="replace")
+                    status = response.status
+                    response_headers = dict(response.headers)
+        except TimeoutError as err:
+            raise PbxConnectionError(
+                f"Timeout after {self._timeout:g} s talking to {host}"
+            ) from err
+        except aiohttp.ClientError as err:
+            raise PbxConnectionError(
+                self.redact(f"Cannot reach {host}: {type(err).__name__}")
+            ) from err
+        self._raise_for_status(status, response_headers, host)
+        return HttpResponse(status=status, headers=response_headers, text=text)
+
+    def _raise_for_status(
+        self, status: int, headers: Mapping[str, str], host: str
+    ) -> None:
+        error: PbxError | None = None
+        if status == 429:
+            retry_after = self.budget.pause(
+                parse_retry_after(headers.get("Retry-After"))
+            )
+            error = PbxRateLimitError(
+                f"{host} answered 429: pausing {retry_after:.0f} s",
+                retry_after=retry_after,
+            )
+        elif status in (401, 403):
+            error = PbxAuthError(f"{host} refused the credentials (HTTP {status})")
+        elif status >= 500:
+            error = PbxConnectionError(f"{host} answered HTTP {status}")
+        elif status >= 400:
+            error = PbxResponseError(f"{host} answered HTTP {status}")
+        if error is not None:
+            raise error

@@ -1,0 +1,132 @@
+"""Vendor-neutral data returned by every PBX client.
+
+A field a vendor cannot provide is ``None``; the integration hides what is ``None``
+rather than inventing values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Capability(StrEnum):
+    """What a client can do; the integration only offers what is listed."""
+
+    STATUS = "status"
+    EXTENSIONS = "extensions"
+    LIVE_CALLS = "live_calls"
+    DIDS = "dids"
+    TENANTS = "tenants"
+    SET_DND = "set_dnd"
+    SET_DID_ROUTE = "set_did_route"
+    CLICK_TO_CALL = "click_to_call"
+
+
+class DestinationType(StrEnum):
+    """Where an incoming number (DID) can be routed, in vendor-neutral terms."""
+
+    EXTENSION = "extension"
+    RING_GROUP = "ring_group"
+    IVR = "ivr"
+    QUEUE = "queue"
+    EXTERNAL = "external"
+    VOICEMAIL = "voicemail"
+    CONFERENCE = "conference"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PbxInfo:
+    """Who the PBX is: answered by ``async_identify``."""
+
+    unique_id: str
+    name: str
+    manufacturer: str
+    model: str | None = None
+    sw_version: str | None = None
+    configuration_url: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Tenant:
+    """One tenant (account) of a multi-tenant PBX."""
+
+    id: str
+    name: str
+    code: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LicenseUsage:
+    """How many of a licensed resource are in use, out of how many."""
+
+    in_use: int | None
+    maximum: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SystemStatus:
+    """Health and load of the PBX as a whole."""
+
+    cpu_percent: float | None = None
+    memory_percent: float | None = None
+    disk_percent: float | None = None
+    extensions_online: int | None = None
+    active_calls: int | None = None
+    calls_last_hour: int | None = None
+    calls_today: int | None = None
+    answered_calls_today: int | None = None
+    sip_registrations_ok: int | None = None
+    sip_registrations_failed: int | None = None
+    sip_registrations_lagged: int | None = None
+    licenses: dict[str, LicenseUsage] = field(default_factory=dict)
+    services: dict[str, bool] | None = None
+    """Service name to whether it runs; ``None`` when the vendor does not tell."""
+
+    @property
+    def services_not_running(self) -> list[str] | None:
+        """Names of the services that do not run, sorted; ``None`` when unknown."""
+        if self.services is None:
+            return None
+        return sorted(name for name, running in self.services.items() if not running)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Extension:
+    """One extension (a user's phone line)."""
+
+    id: str
+    number: str
+    name: str
+    email: str | None = None
+    enabled: bool | None = None
+    registered: bool | None = None
+    ip_address: str | None = None
+    user_agent: str | None = None
+    model: str | None = None
+    dnd: bool | None = None
+    on_call: bool | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LiveCall:
+    """A call in progress."""
+
+    id: str
+    caller: str
+    callee: str
+    started_at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Did:
+    """An incoming number (DID) and where it is routed."""
+
+    id: str
+    number: str
+    destination_type: DestinationType
+    destination: str
+    enabled: bool | None = None
+    trunk: str | None = None

@@ -1,0 +1,444 @@
+"""Bicom PBXware client.
+
+Transport: ``GET|POST <url>/index.php?apikey=..&action=pbxware.<object>.<method>``,
+``server=<tenant id>`` in multi-tenant mode. Reads use GET, writes POST (as Bicom's
+documents say). Shapes follow Bicom's official Postman collection and our research
+notes. What they leave open, assumed here and parsed tolerantly:
+
+- Errors arrive as HTTP 200 with an ``error`` key, e.g. ``{"error": "Invalid API
+  key."}``; an error about the key or permissions is an auth error.
+- An empty object arrives as ``[]``; lists with items are objects keyed by id (a JSON
+  list of rows is accepted too).
+- Numbers may arrive as strings; CPU, memory and disk are strings like ``"37"``,
+  ``"37%"`` or ``"37 %"``.
+- ``monitor.list`` reports ``status`` in Asterisk peer style: ``"OK (12 ms)"`` and
+  ``"LAGGED (..)"`` mean registered; ``"UNKNOWN"``, ``"UNREACHABLE"`` or empty mean
+  not. ``dnd`` and ``on_call`` are ``''`` or booleans.
+- ``monitor.live_calls`` answers the text ``Live Calls: 0`` when there are none.
+- The API publishes no rate limit: the budget is a conservative 1800 per hour.
+- There is no click-to-call and no queue statistics action in the public API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+import re
+from typing import Any, ClassVar
+
+from yarl import URL
+
+from .base import FieldKind, PbxClient, SettingField, VendorSpec, register_vendor
+from .budget import BudgetSpec
+from .exceptions import (
+    PbxAuthError,
+    PbxInvalidInputError,
+    PbxResponseError,
+)
+from .http import decode_json
+from .models import (
+    Capability,
+    DestinationType,
+    Did,
+    Extension,
+    LicenseUsage,
+    LiveCall,
+    PbxInfo,
+    SystemStatus,
+    Tenant,
+)
+
+CONF_URL = "url"
+CONF_API_KEY = "api_key"
+CONF_VERIFY_SSL = "verify_ssl"
+CONF_TENANT = "tenant"
+
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_DIGITS = re.compile(r"^\d+$")
+_AUTH_WORDS = re.compile(r"api ?key|permission|not allowed|denied|licen", re.I)
+_NO_LIVE_CALLS = "Live Calls: 0"
+
+# did.edit's dest_type codes (Bicom collection, did.edit parameter description).
+_DEST_TYPE_CODES: dict[DestinationType, str] = {
+    DestinationType.EXTENSION: "0",
+    DestinationType.RING_GROUP: "2",
+    DestinationType.IVR: "3",
+    DestinationType.QUEUE: "4",
+    DestinationType.EXTERNAL: "5",
+    DestinationType.VOICEMAIL: "7",
+    DestinationType.CONFERENCE: "9",
+}
+# did.list's ``type`` names, lower-cased.
+_DEST_TYPE_NAMES: dict[str, DestinationType] = {
+    "extension": DestinationType.EXTENSION,
+    "ring group": DestinationType.RING_GROUP,
+    "ivr": DestinationType.IVR,
+    "queue": DestinationType.QUEUE,
+    "queues": DestinationType.QUEUE,
+    "external": DestinationType.EXTERNAL,
+    "external number": DestinationType.EXTERNAL,
+    "voicemail": DestinationType.VOICEMAIL,
+    "conference": DestinationType.CONFERENCE,
+}
+_LICENSED = ("ext", "ivr", "queue", "conference")
+
+
+def to_int(value: Any) -> int | None:
+    """An integer from a number or a string like ``"7"`` or ``"37%"``."""
+    number = to_float(value)
+    return None if number is None else round(number)
+
+
+def to_float(value: Any) -> float | None:
+    """A number from a number or the first number in a string."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    match = _NUMBER.search(str(value))
+    return float(match.group()) if match else None
+
+
+def to_bool(value: Any) -> bool | None:
+    """``True``/``False`` from booleans, ``"yes"``/``"no"``, ``"1"``/``"0"``;
+    ``''`` is ``False`` (PBXware's "not set").
+    """
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    if text in {"1", "yes", "true", "on", "enabled"}:
+        return True
+    if text in {"", "0", "no", "false", "off", "disabled"}:
+        return False
+    return None
+
+
+def to_text(value: Any) -> str | None:
+    """A stripped string, ``None`` for missing or empty values."""
+    if value is None or isinstance(value, bool):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def rows(body: Any) -> dict[str, dict[str, Any]]:
+    """Rows keyed by id from an object keyed by id, a list, or ``[]``."""
+    items: Iterable[tuple[Any, Any]]
+    if isinstance(body, dict):
+        items = body.items()
+    elif isinstance(body, list):
+        items = (
+            (str(row.get("id", index)), row)
+            for index, row in enumerate(body)
+            if isinstance(row, dict)
+        )
+    else:
+        raise PbxResponseError(f"Expected a list, got {type(body).__name__}")
+    return {str(key): row for key, row in items if isinstance(row, dict)}
+
+
+def is_registered(status: Any) -> bool | None:
+    """Registration from an Asterisk-style peer status."""
+    text = str(status or "").strip().lower()
+    if text.startswith(("ok", "lagged", "registered", "reachable", "online")):
+        return True
+    if text == "" or text.startswith(
+        ("unknown", "unreachable", "unregistered", "offline", "unmonitored")
+    ):
+        return False
+    return None
+
+
+def parse_status(answers: dict[str, Any]) -> SystemStatus:
+    """Build ``SystemStatus`` from the dashboard answers, keyed by action name."""
+    calls = _obj(answers["calls"])
+    registrations = _obj(_obj(answers["sip_registrations"]).get("SIP Registrations"))
+    licensing = _obj(answers["licensing"])
+    services = _obj(answers["services"])
+    return SystemStatus(
+        cpu_percent=to_float(_obj(answers["cpu"]).get("inuse")),
+        memory_percent=to_float(_obj(answers["memory"]).get("inuse")),
+        disk_percent=to_float(_obj(answers["disk_usage"]).get("inuse")),
+        extensions_online=to_int(_obj(answers["ext_online"]).get("count")),
+        active_calls=to_int(calls.get("now")),
+        calls_last_hour=to_int(calls.get("last hour")),
+        calls_today=to_int(calls.get("today")),
+        answered_calls_today=to_int(
+            calls.get("answared calls", calls.get("answered calls"))
+        ),
+        sip_registrations_ok=to_int(registrations.get("success")),
+        sip_registrations_failed=to_int(registrations.get("failed")),
+        sip_registrations_lagged=to_int(registrations.get("lagged")),
+        licenses={
+            name: LicenseUsage(
+                in_use=to_int(_obj(licensing[name]).get("inuse")),
+                maximum=to_int(_obj(licensing[name]).get("max")),
+            )
+            for name in _LICENSED
+            if name in licensing
+        },
+        services={
+            str(name): str(state).strip().lower() == "running"
+            for name, state in services.items()
+        },
+    )
+
+
+def parse_extensions(ext_list: Any, monitor_list: Any) -> dict[str, Extension]:
+    """Merge ``ext.list`` (who) with ``monitor.list`` (state), keyed by id."""
+    monitors = rows(monitor_list)
+    by_number = {to_text(m.get("ext")): m for m in monitors.values()}
+    extensions: dict[str, Extension] = {}
+    for ext_id, row in rows(ext_list).items():
+        number = to_text(row.get("ext")) or ext_id
+        monitor = monitors.get(ext_id) or by_number.get(number) or {}
+        extensions[ext_id] = Extension(
+            id=ext_id,
+            number=number,
+            name=to_text(row.get("name")) or number,
+            email=to_text(row.get("email")),
+            enabled=to_bool(row.get("status")),
+            registered=is_registered(monitor.get("status")) if monitor else None,
+            ip_address=to_text(monitor.get("ip")),
+            user_agent=to_text(monitor.get("ua")),
+            model=to_text(row.get("ua_fullname")),
+            dnd=to_bool(monitor.get("dnd")) if monitor else None,
+            on_call=to_bool(monitor.get("on_call")) if monitor else None,
+        )
+    return extensions
+
+
+def parse_live_calls(text: str) -> dict[str, LiveCall]:
+    """Calls in progress; the text ``Live Calls: 0`` means none."""
+    if _NO_LIVE_CALLS in text:
+        return {}
+    calls: dict[str, LiveCall] = {}
+    for call_id, row in rows(decode_json(text)).items():
+        timestamp = to_float(row.get("timestamp"))
+        calls[call_id] = LiveCall(
+            id=call_id,
+            caller=to_text(row.get("from")) or "",
+            callee=to_text(row.get("to")) or "",
+            started_at=None
+            if timestamp is None
+            else datetime.fromtimestamp(timestamp, UTC),
+        )
+    return calls
+
+
+def parse_dids(body: Any) -> dict[str, Did]:
+    """Incoming numbers keyed by DID id."""
+    return {
+        did_id: Did(
+            id=did_id,
+            number=to_text(row.get("number")) or did_id,
+            destination_type=_DEST_TYPE_NAMES.get(
+                str(row.get("type", "")).strip().lower(), DestinationType.OTHER
+            ),
+            destination=to_text(row.get("ext")) or "",
+            enabled=to_bool(row.get("status")),
+            trunk=to_text(row.get("trunk")),
+        )
+        for did_id, row in rows(body).items()
+    }
+
+
+def parse_tenants(body: Any) -> dict[str, Tenant]:
+    """Tenants keyed by id; single-tenant systems answer ``[]``."""
+    return {
+        tenant_id: Tenant(
+            id=tenant_id,
+            name=to_text(row.get("name")) or tenant_id,
+            code=to_text(row.get("tenantcode")),
+        )
+        for tenant_id, row in rows(body).items()
+    }
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    """An object, with PBXware's ``[]`` for "empty object" read as ``{}``."""
+    if isinstance(value, dict):
+        return value
+    if value in ([], None, ""):
+        return {}
+    raise PbxResponseError(f"Expected an object, got {type(value).__name__}")
+
+
+class PbxwareClient(PbxClient):
+    """A PBXware system, or one tenant of a multi-tenant PBXware."""
+
+    vendor = "pbxware"
+    capabilities = frozenset(
+        {
+            Capability.STATUS,
+            Capability.EXTENSIONS,
+            Capability.LIVE_CALLS,
+            Capability.DIDS,
+            Capability.TENANTS,
+            Capability.SET_DND,
+            Capability.SET_DID_ROUTE,
+        }
+    )
+    poll_cost: ClassVar[Mapping[Capability, int]] = {
+        Capability.STATUS: 8,
+        Capability.EXTENSIONS: 2,
+        Capability.LIVE_CALLS: 1,
+        Capability.DIDS: 1,
+    }
+
+    @property
+    def _endpoint(self) -> URL:
+        return URL(str(self.settings[CONF_URL]).rstrip("/") + "/index.php")
+
+    @property
+    def _tenant(self) -> str | None:
+        return to_text(self.settings.get(CONF_TENANT))
+
+    async def _call_text(
+        self, action: str, *, write: bool = False, **params: str
+    ) -> str:
+        """Send ``pbxware.<action>`` and return the body text after error checks."""
+        query = {
+            "apikey": str(self.settings[CONF_API_KEY]),
+            "action": f"pbxware.{action}",
+        }
+        if self._tenant is not None and not action.startswith(("tenant.", "license.")):
+            query["server"] = self._tenant
+        query.update(params)
+        url = str(self._endpoint)
+        if write:
+            response = await self.http.request("POST", url, data=query)
+        else:
+            response = await self.http.request("GET", url, params=query)
+        return response.text
+
+    async def _call(self, action: str, *, write: bool = False, **params: str) -> Any:
+        """Send ``pbxware.<action>`` and return the decoded, error-checked body."""
+        body = decode_json(await self._call_text(action, write=write, **params))
+        self._raise_for_error(body, write=write)
+        return body
+
+    def _raise_for_error(self, body: Any, *, write: bool) -> None:
+        if not (isinstance(body, dict) and "error" in body):
+            return
+        message = self.http.redact(f"PBXware: {body['error']}")
+        if _AUTH_WORDS.search(str(body["error"])):
+            raise PbxAuthError(message)
+        if write:
+            raise PbxInvalidInputError(message)
+        raise PbxResponseError(message)
+
+    async def async_identify(self) -> PbxInfo:
+        """Check the key with ``license.info`` and, with a tenant, that it exists."""
+        licence = _obj(await self._call("license.info"))
+        endpoint = self._endpoint
+        host = endpoint.host or ""
+        if not endpoint.is_default_port():
+            host = f"{host}:{endpoint.port}"
+        name = f"PBXware {host}"
+        unique_id = host
+        if (tenant_id := self._tenant) is not None:
+            tenant = (await self.async_get_tenants()).get(tenant_id)
+            if tenant is None:
+                raise PbxInvalidInputError(f"Tenant {tenant_id} does not exist")
+            name = tenant.name
+            unique_id = f"{host}_{tenant_id}"
+        return PbxInfo(
+            unique_id=unique_id,
+            name=name,
+            manufacturer="Bicom Systems",
+            model=f"PBXware {to_text(licence.get('Edition')) or ''}".strip(),
+            sw_version=to_text(licence.get("Version")),
+            configuration_url=str(endpoint.with_path("/").with_query(None)),
+        )
+
+    async def async_get_tenants(self) -> dict[str, Tenant]:
+        """Tenants from ``tenant.list``; ``[]`` on single-tenant systems."""
+        return parse_tenants(await self._call("tenant.list"))
+
+    async def async_get_status(self) -> SystemStatus:
+        """Eight dashboard calls, sent together."""
+        names = (
+            "cpu",
+            "memory",
+            "disk_usage",
+            "ext_online",
+            "calls",
+            "sip_registrations",
+            "licensing",
+            "services",
+        )
+        answers = await asyncio.gather(*(self._call(f"dashboard.{n}") for n in names))
+        return parse_status(dict(zip(names, answers, strict=True)))
+
+    async def async_get_extensions(self) -> dict[str, Extension]:
+        """``ext.list`` merged with ``monitor.list``: two requests for all."""
+        ext_list, monitor_list = await asyncio.gather(
+            self._call("ext.list"), self._call("monitor.list")
+        )
+        return parse_extensions(ext_list, monitor_list)
+
+    async def async_get_live_calls(self) -> dict[str, LiveCall]:
+        """Calls in progress from ``monitor.live_calls``."""
+        text = await self._call_text("monitor.live_calls")
+        if _NO_LIVE_CALLS not in text:
+            self._raise_for_error(decode_json(text), write=False)
+        return parse_live_calls(text)
+
+    async def async_get_dids(self) -> dict[str, Did]:
+        """Incoming numbers from ``did.list``."""
+        return parse_dids(await self._call("did.list"))
+
+    async def async_set_dnd(self, extension_id: str, enabled: bool) -> bool:
+        """``ext.es.dnd.set`` with ``state=yes|no``; return the confirmed state."""
+        body = await self._call(
+            "ext.es.dnd.set",
+            write=True,
+            id=extension_id,
+            state="yes" if enabled else "no",
+        )
+        confirmed = to_bool(_obj(body).get("state"))
+        return enabled if confirmed is None else confirmed
+
+    async def async_set_did_route(
+        self, did_id: str, destination_type: DestinationType, destination: str
+    ) -> None:
+        """``did.edit`` with ``dest_type`` and ``destination``."""
+        code = _DEST_TYPE_CODES.get(destination_type)
+        if code is None:
+            raise PbxInvalidInputError(
+                f"PBXware cannot route a DID to {destination_type}"
+            )
+        if not _DIGITS.match(destination):
+            raise PbxInvalidInputError("PBXware destinations are digits only")
+        await self._call(
+            "did.edit",
+            write=True,
+            id=did_id,
+            dest_type=code,
+            destination=destination,
+        )
+
+
+register_vendor(
+    VendorSpec(
+        key="pbxware",
+        name="Bicom PBXware",
+        client_class=PbxwareClient,
+        fields=(
+            SettingField(key=CONF_URL, kind=FieldKind.URL),
+            SettingField(key=CONF_API_KEY, kind=FieldKind.PASSWORD),
+            SettingField(
+                key=CONF_VERIFY_SSL,
+                kind=FieldKind.BOOLEAN,
+                required=False,
+                default=True,
+            ),
+        ),
+        budget=BudgetSpec(limit=1800, window=3600),
+        tenant_field=CONF_TENANT,
+    )
+)
