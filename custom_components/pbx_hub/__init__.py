@@ -1,0 +1,113 @@
+"""PBX Hub: business phone systems in Home Assistant."""
+
+from __future__ import annotations
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
+
+from .client import PbxAuthError, PbxClient, PbxError, create_client
+from .const import CONF_VENDOR, CONF_VERIFY_SSL, DOMAIN
+from .coordinator import (
+    PbxConfigEntry,
+    PbxFastCoordinator,
+    PbxRuntimeData,
+    PbxSlowCoordinator,
+)
+from .entity import extension_device_identifier
+from .services import async_setup_services
+
+PLATFORMS = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions once, whatever entries exist."""
+    async_setup_services(hass)
+    return True
+
+
+def client_for_entry(hass: HomeAssistant, data: dict[str, object]) -> PbxClient:
+    """Build a client from config entry data, on Home Assistant's shared session."""
+    settings = {key: value for key, value in data.items() if key != CONF_VENDOR}
+    session = async_get_clientsession(
+        hass, verify_ssl=bool(data.get(CONF_VERIFY_SSL, True))
+    )
+    return create_client(str(data[CONF_VENDOR]), session, settings)
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
+    """Identify the PBX, poll it once, then set up the platforms."""
+    client = client_for_entry(hass, dict(entry.data))
+    try:
+        info = await client.async_identify()
+    except PbxAuthError as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="auth_failed"
+        ) from err
+    except PbxError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="cannot_connect",
+            translation_placeholders={"error": str(err)},
+        ) from err
+
+    fast = PbxFastCoordinator(hass, entry, client)
+    slow = PbxSlowCoordinator(hass, entry, client)
+    entry.runtime_data = PbxRuntimeData(client=client, info=info, fast=fast, slow=slow)
+    await fast.async_config_entry_first_refresh()
+    # A failing DID list must not keep the PBX from loading: its entities wait.
+    await slow.async_refresh()
+
+    entry.async_on_unload(
+        fast.async_add_listener(lambda: _remove_stale_devices(hass, entry))
+    )
+    _remove_stale_devices(hass, entry)
+    entry.async_on_unload(entry.add_update_listener(_async_reload_on_options))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def _async_reload_on_options(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
+    await hass.config_entries.async_reload(entry.entry_id)
+
+
+@callback
+def _remove_stale_devices(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
+    """Drop the devices of extensions the PBX no longer lists."""
+    runtime = entry.runtime_data
+    if not runtime.fast.last_update_success:
+        return
+    current = {
+        extension_device_identifier(runtime.info, extension_id)
+        for extension_id in runtime.fast.data.extensions
+    }
+    pbx_identifier = (DOMAIN, runtime.info.unique_id)
+    registry = dr.async_get(hass)
+    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+        if pbx_identifier in device.identifiers or device.identifiers & current:
+            continue
+        registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: PbxConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Let the user delete an extension device the PBX no longer lists."""
+    runtime = entry.runtime_data
+    return (
+        not any(
+            extension_device_identifier(runtime.info, extension_id)
+            in device.identifiers
+            for extension_id in runtime.fast.data.extensions
+        )
+        and (DOMAIN, runtime.info.unique_id) not in device.identifiers
+    )
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
+    """Unload the platforms; the coordinators stop with the entry."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

@@ -1,0 +1,327 @@
+"""Config flow: pick a vendor, enter its settings, pick a tenant where there are
+several. Every form is built from the vendor's ``SettingField``s, so a new vendor
+needs no flow code, only translations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
+from homeassistant.core import callback
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+import voluptuous as vol
+
+from . import client_for_entry
+from .client import (
+    VENDORS,
+    Capability,
+    FieldKind,
+    PbxAuthError,
+    PbxConnectionError,
+    PbxError,
+    PbxInfo,
+    PbxRateLimitError,
+    SettingField,
+    Tenant,
+    VendorSpec,
+)
+from .const import (
+    CONF_FAST_INTERVAL,
+    CONF_SLOW_INTERVAL,
+    CONF_VENDOR,
+    DEFAULT_FAST_INTERVAL,
+    DEFAULT_SLOW_INTERVAL,
+    DOMAIN,
+    LOGGER,
+    MAX_INTERVAL,
+    MIN_INTERVAL,
+)
+from .coordinator import interval_option, min_fast_interval
+
+_SELECTORS: dict[FieldKind, Callable[[], Any]] = {
+    FieldKind.TEXT: lambda: TextSelector(),
+    FieldKind.URL: lambda: TextSelector(TextSelectorConfig(type=TextSelectorType.URL)),
+    FieldKind.PASSWORD: lambda: TextSelector(
+        TextSelectorConfig(type=TextSelectorType.PASSWORD)
+    ),
+    FieldKind.BOOLEAN: lambda: BooleanSelector(),
+}
+
+
+def _fields_schema(
+    fields: tuple[SettingField, ...], values: Mapping[str, Any]
+) -> vol.Schema:
+    """A form for ``fields``, pre-filled with ``values`` except secrets."""
+    schema: dict[vol.Marker, Any] = {}
+    for field in fields:
+        default = (
+            field.default if field.secret else values.get(field.key, field.default)
+        )
+        marker = vol.Required if field.required else vol.Optional
+        key = (
+            marker(field.key) if default is None else marker(field.key, default=default)
+        )
+        schema[key] = _SELECTORS[field.kind]()
+    return vol.Schema(schema)
+
+
+async def _try[T](call: Awaitable[T], errors: dict[str, str]) -> T | None:
+    """Await a client call; on failure record the form error and return ``None``."""
+    try:
+        return await call
+    except PbxAuthError:
+        errors["base"] = "invalid_auth"
+    except PbxRateLimitError:
+        errors["base"] = "rate_limited"
+    except PbxConnectionError:
+        errors["base"] = "cannot_connect"
+    except PbxError:
+        errors["base"] = "invalid_response"
+    except Exception:
+        LOGGER.exception("Unexpected error while talking to the PBX")
+        errors["base"] = "unknown"
+    return None
+
+
+class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Add a PBX account."""
+
+    VERSION = 1
+
+    def __init__(self) -> None:
+        """Start with no vendor chosen."""
+        self._vendor = ""
+        self._settings: dict[str, Any] = {}
+        self._tenants: dict[str, Tenant] = {}
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> PbxHubOptionsFlow:
+        """Scan intervals, bounded by the vendor's request budget."""
+        return PbxHubOptionsFlow()
+
+    @property
+    def _spec(self) -> VendorSpec:
+        return VENDORS[self._vendor]
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Let the user pick the vendor."""
+        return self.async_show_menu(step_id="user", menu_options=list(VENDORS))
+
+    async def _async_step_vendor(
+        self, vendor: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        """Ask the vendor's settings, then the tenant or finish."""
+        self._vendor = vendor
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            self._settings = dict(user_input)
+            tenants = await _try(self._async_tenants(), errors)
+            if tenants is not None:
+                if len(tenants) > 1:
+                    self._tenants = tenants
+                    return await self.async_step_tenant()
+                if tenants and self._spec.tenant_field:
+                    self._settings[self._spec.tenant_field] = next(iter(tenants))
+                info = await _try(self._async_identify(self._settings), errors)
+                if info is not None:
+                    return await self._async_create(info)
+        return self.async_show_form(
+            step_id=vendor,
+            data_schema=_fields_schema(self._spec.fields, user_input or {}),
+            errors=errors,
+        )
+
+    async def _async_tenants(self) -> dict[str, Tenant]:
+        client = client_for_entry(
+            self.hass, {CONF_VENDOR: self._vendor, **self._settings}
+        )
+        if Capability.TENANTS not in client.capabilities:
+            return {}
+        return await client.async_get_tenants()
+
+    async def _async_identify(self, settings: Mapping[str, Any]) -> PbxInfo:
+        client = client_for_entry(self.hass, {CONF_VENDOR: self._vendor, **settings})
+        return await client.async_identify()
+
+    async def async_step_tenant(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Let the user pick one tenant of a multi-tenant PBX."""
+        errors: dict[str, str] = {}
+        field = self._spec.tenant_field or "tenant"
+        if user_input is not None:
+            settings = {**self._settings, field: user_input[field]}
+            info = await _try(self._async_identify(settings), errors)
+            if info is not None:
+                self._settings = settings
+                return await self._async_create(info)
+        options = [
+            SelectOptionDict(value=tenant.id, label=f"{tenant.name} ({tenant.id})")
+            for tenant in self._tenants.values()
+        ]
+        return self.async_show_form(
+            step_id="tenant",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(field): SelectSelector(
+                        SelectSelectorConfig(options=options)
+                    )
+                }
+            ),
+            errors=errors,
+        )
+
+    async def _async_create(self, info: PbxInfo) -> ConfigFlowResult:
+        await self.async_set_unique_id(info.unique_id)
+        self._abort_if_unique_id_configured()
+        return self.async_create_entry(
+            title=info.name, data={CONF_VENDOR: self._vendor, **self._settings}
+        )
+
+    async def async_step_reauth(
+        self, entry_data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """The PBX refused the stored credentials."""
+        self._vendor = str(entry_data[CONF_VENDOR])
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask only the secrets again."""
+        entry = self._get_reauth_entry()
+        secrets = tuple(field for field in self._spec.fields if field.secret)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            info = await _try(
+                self._async_identify({**entry.data, **user_input}), errors
+            )
+            if info is not None:
+                await self.async_set_unique_id(info.unique_id)
+                self._abort_if_unique_id_mismatch(reason="wrong_pbx")
+                return self.async_update_reload_and_abort(
+                    entry, data_updates=user_input
+                )
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=_fields_schema(secrets, {}),
+            description_placeholders={"title": entry.title},
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the settings that are not secrets, such as the PBX's address."""
+        entry = self._get_reconfigure_entry()
+        self._vendor = str(entry.data[CONF_VENDOR])
+        plain = tuple(field for field in self._spec.fields if not field.secret)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            info = await _try(
+                self._async_identify({**entry.data, **user_input}), errors
+            )
+            if info is not None:
+                await self.async_set_unique_id(info.unique_id)
+                self._abort_if_unique_id_mismatch(reason="wrong_pbx")
+                return self.async_update_reload_and_abort(
+                    entry, data_updates=user_input
+                )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=_fields_schema(plain, user_input or entry.data),
+            errors=errors,
+        )
+
+
+def _vendor_step(
+    vendor: str,
+) -> Callable[[PbxHubConfigFlow, dict[str, Any] | None], Awaitable[ConfigFlowResult]]:
+    async def step(
+        self: PbxHubConfigFlow, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        return await self._async_step_vendor(vendor, user_input)
+
+    return step
+
+
+# The vendor menu's options are step ids: one ``async_step_<vendor>`` per vendor.
+for _vendor in VENDORS:
+    setattr(PbxHubConfigFlow, f"async_step_{_vendor}", _vendor_step(_vendor))
+
+
+def _seconds_selector() -> NumberSelector:
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=MIN_INTERVAL.total_seconds(),
+            max=MAX_INTERVAL.total_seconds(),
+            step=1,
+            unit_of_measurement="s",
+            mode=NumberSelectorMode.BOX,
+        )
+    )
+
+
+class PbxHubOptionsFlow(OptionsFlow):
+    """Scan intervals; steady polling must stay within 80 % of the budget."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask the fast and slow scan intervals."""
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            client = client_for_entry(self.hass, dict(self.config_entry.data))
+            slow = timedelta(seconds=user_input[CONF_SLOW_INTERVAL])
+            minimum = min_fast_interval(client, slow)
+            if user_input[CONF_FAST_INTERVAL] < minimum:
+                errors[CONF_FAST_INTERVAL] = "over_budget"
+                placeholders["minimum"] = f"{minimum:.0f}"
+            else:
+                return self.async_create_entry(data=user_input)
+        current = user_input or {
+            CONF_FAST_INTERVAL: interval_option(
+                self.config_entry, CONF_FAST_INTERVAL, DEFAULT_FAST_INTERVAL
+            ).total_seconds(),
+            CONF_SLOW_INTERVAL: interval_option(
+                self.config_entry, CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL
+            ).total_seconds(),
+        }
+        return self.async_show_form(
+            step_id="init",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(
+                        CONF_FAST_INTERVAL, default=current[CONF_FAST_INTERVAL]
+                    ): _seconds_selector(),
+                    vol.Required(
+                        CONF_SLOW_INTERVAL, default=current[CONF_SLOW_INTERVAL]
+                    ): _seconds_selector(),
+                }
+            ),
+            errors=errors,
+            description_placeholders=placeholders or {"minimum": "-"},
+        )

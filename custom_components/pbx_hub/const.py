@@ -1,0 +1,20 @@
+"""Constants for PBX Hub."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import logging
+from typing import Final
+
+DOMAIN: Final = "pbx_hub"
+LOGGER = logging.getLogger(__package__)
+
+CONF_VENDOR: Final = "vendor"
+CONF_FAST_INTERVAL: Final = "fast_interval"
+CONF_SLOW_INTERVAL: Final = "slow_interval"
+CONF_VERIFY_SSL: Final = "verify_ssl"
+
+DEFAULT_FAST_INTERVAL: Final = timedelta(seconds=60)
+DEFAULT_SLOW_INTERVAL: Final = timedelta(minutes=15)
+MIN_INTERVAL: Final = timedelta(seconds=10)
+MAX_INTERVAL: Final = timedelta(hours=6)

@@ -1,0 +1,220 @@
+"""Coordinators: fast data (status, extensions, live calls) and slow data (DIDs).
+
+Two cadences so that cheap, fast-changing data is fresh while slow data costs
+little; each fails on its own, so a failing DID list does not make the extension
+entities unavailable and the reverse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+
+from .client import (
+    VENDORS,
+    Capability,
+    Did,
+    Extension,
+    LiveCall,
+    PbxAuthError,
+    PbxClient,
+    PbxConnectionError,
+    PbxError,
+    PbxInfo,
+    PbxRateLimitError,
+    SystemStatus,
+)
+from .const import (
+    CONF_FAST_INTERVAL,
+    CONF_SLOW_INTERVAL,
+    CONF_VENDOR,
+    DEFAULT_FAST_INTERVAL,
+    DEFAULT_SLOW_INTERVAL,
+    DOMAIN,
+    LOGGER,
+)
+
+FAST_TOPICS = (Capability.STATUS, Capability.EXTENSIONS, Capability.LIVE_CALLS)
+SLOW_TOPICS = (Capability.DIDS,)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FastData:
+    """What the fast coordinator polls; ``None`` where the vendor has no such data."""
+
+    status: SystemStatus | None
+    extensions: dict[str, Extension]
+    live_calls: dict[str, LiveCall] | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlowData:
+    """What the slow coordinator polls."""
+
+    dids: dict[str, Did]
+
+
+@dataclass(kw_only=True)
+class PbxRuntimeData:
+    """Everything a loaded entry owns."""
+
+    client: PbxClient
+    info: PbxInfo
+    fast: PbxFastCoordinator
+    slow: PbxSlowCoordinator
+
+
+type PbxConfigEntry = ConfigEntry[PbxRuntimeData]
+
+
+def poll_cost(client: PbxClient, topics: tuple[Capability, ...]) -> int:
+    """Requests one poll of ``topics`` sends with this client."""
+    return sum(
+        client.poll_cost.get(topic, 1)
+        for topic in topics
+        if topic in client.capabilities
+    )
+
+
+def min_fast_interval(client: PbxClient, slow_interval: timedelta) -> float:
+    """Shortest fast interval, in seconds, that keeps polling within the budget."""
+    spec = VENDORS[client.vendor].budget
+    slow_rate = poll_cost(client, SLOW_TOPICS) / slow_interval.total_seconds()
+    return spec.min_poll_interval(poll_cost(client, FAST_TOPICS), slow_rate)
+
+
+def interval_option(entry: ConfigEntry, key: str, default: timedelta) -> timedelta:
+    """A scan interval from the entry's options, in seconds."""
+    return timedelta(seconds=entry.options.get(key, default.total_seconds()))
+
+
+async def map_client_errors[T](call: Awaitable[T]) -> T:
+    """Await ``call`` and turn client errors into what a coordinator raises:
+    auth errors start reauth, everything else makes entities unavailable.
+    """
+    try:
+        return await call
+    except PbxAuthError as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="auth_failed"
+        ) from err
+    except PbxRateLimitError as err:
+        raise UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key="rate_limited",
+            translation_placeholders={"retry_after": f"{err.retry_after or 0:.0f}"},
+        ) from err
+    except PbxConnectionError as err:
+        raise UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key="cannot_connect",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    except PbxError as err:
+        raise UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key="invalid_response",
+            translation_placeholders={"error": str(err)},
+        ) from err
+
+
+class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
+    """A coordinator bound to one entry's client."""
+
+    config_entry: PbxConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: PbxConfigEntry,
+        client: PbxClient,
+        *,
+        cadence: str,
+        update_interval: timedelta,
+    ) -> None:
+        """Name the coordinator after the entry and its cadence."""
+        self.client = client
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} {entry.data[CONF_VENDOR]} {entry.title} {cadence}",
+            update_interval=update_interval,
+        )
+
+    async def _fetch_if_supported[T](
+        self, capability: Capability, getter: Callable[[], Coroutine[Any, Any, T]]
+    ) -> T | None:
+        if capability not in self.client.capabilities:
+            return None
+        return await getter()
+
+
+class PbxFastCoordinator(PbxCoordinator[FastData]):
+    """Status, extensions and live calls: requests per poll do not grow with
+    the number of extensions.
+    """
+
+    def __init__(
+        self, hass: HomeAssistant, entry: PbxConfigEntry, client: PbxClient
+    ) -> None:
+        """Poll at the entry's fast interval."""
+        super().__init__(
+            hass,
+            entry,
+            client,
+            cadence="fast",
+            update_interval=interval_option(
+                entry, CONF_FAST_INTERVAL, DEFAULT_FAST_INTERVAL
+            ),
+        )
+
+    async def _async_update_data(self) -> FastData:
+        status, extensions, live_calls = await map_client_errors(
+            asyncio.gather(
+                self._fetch_if_supported(
+                    Capability.STATUS, self.client.async_get_status
+                ),
+                self._fetch_if_supported(
+                    Capability.EXTENSIONS, self.client.async_get_extensions
+                ),
+                self._fetch_if_supported(
+                    Capability.LIVE_CALLS, self.client.async_get_live_calls
+                ),
+            )
+        )
+        return FastData(
+            status=status, extensions=extensions or {}, live_calls=live_calls
+        )
+
+
+class PbxSlowCoordinator(PbxCoordinator[SlowData]):
+    """DIDs and other data that changes rarely."""
+
+    def __init__(
+        self, hass: HomeAssistant, entry: PbxConfigEntry, client: PbxClient
+    ) -> None:
+        """Poll at the entry's slow interval."""
+        super().__init__(
+            hass,
+            entry,
+            client,
+            cadence="slow",
+            update_interval=interval_option(
+                entry, CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL
+            ),
+        )
+
+    async def _async_update_data(self) -> SlowData:
+        dids = await map_client_errors(
+            self._fetch_if_supported(Capability.DIDS, self.client.async_get_dids)
+        )
+        return SlowData(dids=dids or {})

@@ -1,0 +1,56 @@
+"""Diagnostics: the entry, what the PBX answered and the budget, secrets redacted."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+
+from .client import VENDORS
+from .const import CONF_VENDOR
+from .coordinator import PbxConfigEntry
+
+# Personal data beside the vendor's secrets: who, where, and how to reach them.
+PERSONAL_DATA = {
+    "email",
+    "ip_address",
+    "url",
+    "unique_id",
+    "configuration_url",
+    "title",
+}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: PbxConfigEntry
+) -> dict[str, Any]:
+    """Everything that helps a bug report, nothing that identifies or unlocks."""
+    runtime = entry.runtime_data
+    to_redact = PERSONAL_DATA | set(VENDORS[entry.data[CONF_VENDOR]].secret_keys)
+    budget = runtime.client.http.budget
+    return async_redact_data(
+        {
+            "entry": {
+                "title": entry.title,
+                "data": dict(entry.data),
+                "options": dict(entry.options),
+            },
+            "info": asdict(runtime.info),
+            "capabilities": sorted(runtime.client.capabilities),
+            "budget": {
+                "limit": budget.spec.limit,
+                "window_seconds": budget.spec.window,
+            },
+            "fast": {
+                "last_update_success": runtime.fast.last_update_success,
+                "data": asdict(runtime.fast.data) if runtime.fast.data else None,
+            },
+            "slow": {
+                "last_update_success": runtime.slow.last_update_success,
+                "data": asdict(runtime.slow.data) if runtime.slow.data else None,
+            },
+        },
+        to_redact,
+    )

@@ -1,0 +1,270 @@
+"""Sensors: PBX load, extensions, calls and licences; DID routes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import PERCENTAGE, EntityCategory
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+
+from .client import DestinationType, Did, Extension, LicenseUsage
+from .coordinator import (
+    FastData,
+    PbxConfigEntry,
+    PbxFastCoordinator,
+    PbxSlowCoordinator,
+    SlowData,
+)
+from .entity import PbxEntity, PbxExtensionEntity, add_extension_entities_dynamically
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class PbxSensorEntityDescription(SensorEntityDescription):
+    """A PBX sensor: which value of the fast data it shows, and when it exists."""
+
+    value_fn: Callable[[FastData], StateType]
+    exists_fn: Callable[[FastData], bool]
+
+
+def _status_value[T](read: Callable[..., T | None]) -> Callable[[FastData], T | None]:
+    return lambda data: None if data.status is None else read(data.status)
+
+
+def _status_has(read: Callable[..., object]) -> Callable[[FastData], bool]:
+    return lambda data: data.status is not None and read(data.status) is not None
+
+
+def _active_calls(data: FastData) -> int | None:
+    if data.live_calls is not None:
+        return len(data.live_calls)
+    return None if data.status is None else data.status.active_calls
+
+
+def _license_percent(usage: LicenseUsage) -> float | None:
+    if usage.in_use is None or not usage.maximum:
+        return None
+    return round(100 * usage.in_use / usage.maximum, 1)
+
+
+def _percent(key: str, read: Callable[..., float | None]) -> PbxSensorEntityDescription:
+    return PbxSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=_status_value(read),
+        exists_fn=_status_has(read),
+    )
+
+
+def _count(key: str, read: Callable[..., int | None]) -> PbxSensorEntityDescription:
+    return PbxSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=_status_value(read),
+        exists_fn=_status_has(read),
+    )
+
+
+PBX_SENSORS: tuple[PbxSensorEntityDescription, ...] = (
+    _percent("cpu", lambda s: s.cpu_percent),
+    _percent("memory", lambda s: s.memory_percent),
+    _percent("disk", lambda s: s.disk_percent),
+    _count("extensions_online", lambda s: s.extensions_online),
+    PbxSensorEntityDescription(
+        key="extensions_total",
+        translation_key="extensions_total",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda data: len(data.extensions),
+        exists_fn=lambda data: bool(data.extensions),
+    ),
+    PbxSensorEntityDescription(
+        key="active_calls",
+        translation_key="active_calls",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=_active_calls,
+        exists_fn=lambda data: _active_calls(data) is not None,
+    ),
+    PbxSensorEntityDescription(
+        key="calls_today",
+        translation_key="calls_today",
+        state_class=SensorStateClass.TOTAL,
+        value_fn=_status_value(lambda s: s.calls_today),
+        exists_fn=_status_has(lambda s: s.calls_today),
+    ),
+    _count("sip_registrations_failed", lambda s: s.sip_registrations_failed),
+    *(
+        PbxSensorEntityDescription(
+            key=f"license_{kind}",
+            translation_key=f"license_{kind}",
+            native_unit_of_measurement=PERCENTAGE,
+            state_class=SensorStateClass.MEASUREMENT,
+            entity_category=EntityCategory.DIAGNOSTIC,
+            value_fn=_status_value(
+                lambda s, kind=kind: _license_percent(s.licenses[kind])
+                if kind in s.licenses
+                else None
+            ),
+            exists_fn=_status_has(lambda s, kind=kind: s.licenses.get(kind)),
+        )
+        for kind in ("ext", "ivr", "queue", "conference")
+    ),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExtensionSensorEntityDescription(SensorEntityDescription):
+    """An extension sensor."""
+
+    value_fn: Callable[[Extension], StateType]
+
+
+EXTENSION_SENSORS: tuple[ExtensionSensorEntityDescription, ...] = (
+    ExtensionSensorEntityDescription(
+        key="ip_address",
+        translation_key="ip_address",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda extension: extension.ip_address,
+    ),
+    ExtensionSensorEntityDescription(
+        key="user_agent",
+        translation_key="user_agent",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda extension: extension.user_agent,
+    ),
+)
+
+DID_ROUTE_OPTIONS = [kind.value for kind in DestinationType]
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: PbxConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the PBX sensors, extension sensors as extensions appear, DID routes."""
+    runtime = entry.runtime_data
+    async_add_entities(
+        PbxSensor(coordinator=runtime.fast, description=description)
+        for description in PBX_SENSORS
+        if description.exists_fn(runtime.fast.data)
+    )
+    add_extension_entities_dynamically(
+        entry,
+        async_add_entities,
+        lambda extension: (
+            ExtensionSensor(
+                coordinator=runtime.fast, description=description, extension=extension
+            )
+            for description in EXTENSION_SENSORS
+        ),
+    )
+    _add_did_sensors_dynamically(entry, async_add_entities)
+
+
+def _add_did_sensors_dynamically(
+    entry: PbxConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
+) -> None:
+    slow = entry.runtime_data.slow
+    known: set[str] = set()
+
+    @callback
+    def add_new() -> None:
+        data: SlowData | None = slow.data  # None while the first poll failed
+        if data is None:
+            return
+        new = [did for did_id, did in data.dids.items() if did_id not in known]
+        known.update(did.id for did in new)
+        if new:
+            async_add_entities(DidRouteSensor(coordinator=slow, did=did) for did in new)
+
+    add_new()
+    entry.async_on_unload(slow.async_add_listener(add_new))
+
+
+class PbxSensor(PbxEntity[PbxFastCoordinator], SensorEntity):
+    """A sensor of the PBX device."""
+
+    entity_description: PbxSensorEntityDescription
+
+    @property
+    def native_value(self) -> StateType:
+        """The value the description reads from the fast data."""
+        return self.entity_description.value_fn(self.coordinator.data)
+
+
+class ExtensionSensor(PbxExtensionEntity, SensorEntity):
+    """A sensor of an extension device."""
+
+    entity_description: ExtensionSensorEntityDescription
+
+    @property
+    def native_value(self) -> StateType:
+        """The value the description reads from the extension."""
+        return self.entity_description.value_fn(self.extension)
+
+
+class DidRouteSensor(PbxEntity[PbxSlowCoordinator], SensorEntity):
+    """Where an incoming number is routed: the kind of destination, and which."""
+
+    _attr_device_class = SensorDeviceClass.ENUM
+    _attr_options = DID_ROUTE_OPTIONS
+    _attr_translation_key = "did_route"
+
+    def __init__(self, *, coordinator: PbxSlowCoordinator, did: Did) -> None:
+        """Name the sensor after the DID's number."""
+        super().__init__(
+            coordinator=coordinator,
+            description=SensorEntityDescription(
+                key="route", translation_key="did_route"
+            ),
+            object_id=f"did_{did.id}",
+        )
+        self.did_id = did.id
+        self._attr_translation_placeholders = {"number": did.number}
+
+    @property
+    def _did(self) -> Did | None:
+        return (
+            self.coordinator.data.dids.get(self.did_id)
+            if self.coordinator.data
+            else None
+        )
+
+    @property
+    def available(self) -> bool:
+        """Unavailable when the poll failed or the DID is gone."""
+        return super().available and self._did is not None
+
+    @property
+    def native_value(self) -> str | None:
+        """The kind of destination."""
+        did = self._did
+        return None if did is None else did.destination_type.value
+
+    @property
+    def extra_state_attributes(self) -> dict[str, str | bool | None]:
+        """The number, the destination and whether the DID is enabled."""
+        did = self._did
+        if did is None:
+            return {}
+        return {
+            "number": did.number,
+            "destination": did.destination,
+            "enabled": did.enabled,
+        }

@@ -1,0 +1,117 @@
+"""Actions: ``pbx_hub.set_did_route``.
+
+Registered once in ``async_setup``; each call targets a loaded config entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+import voluptuous as vol
+
+from .client import Capability, DestinationType, Did
+from .const import DOMAIN
+from .coordinator import PbxConfigEntry
+from .helpers import run_action
+
+ATTR_CONFIG_ENTRY_ID = "config_entry_id"
+ATTR_DID = "did"
+ATTR_DESTINATION_TYPE = "destination_type"
+ATTR_DESTINATION = "destination"
+
+SERVICE_SET_DID_ROUTE = "set_did_route"
+ROUTABLE = [kind.value for kind in DestinationType if kind is not DestinationType.OTHER]
+
+SET_DID_ROUTE_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required(ATTR_DID): vol.All(cv.string, vol.Strip, vol.Length(min=1)),
+        vol.Required(ATTR_DESTINATION_TYPE): vol.In(ROUTABLE),
+        vol.Required(ATTR_DESTINATION): vol.All(
+            cv.string, vol.Strip, vol.Length(min=1)
+        ),
+    }
+)
+
+
+def _loaded_entry(hass: HomeAssistant, entry_id: str) -> PbxConfigEntry:
+    entry: PbxConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
+    if entry is None or entry.domain != DOMAIN:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_found",
+            translation_placeholders={"entry_id": entry_id},
+        )
+    if entry.state is not ConfigEntryState.LOADED:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_loaded",
+            translation_placeholders={"title": entry.title},
+        )
+    return entry
+
+
+def _find_did(entry: PbxConfigEntry, wanted: str) -> Did:
+    """A DID by its id or its number, from the last poll."""
+    data = entry.runtime_data.slow.data
+    dids = data.dids if data else {}
+    for did in dids.values():
+        if wanted in (did.id, did.number):
+            return did
+    raise ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="did_not_found",
+        translation_placeholders={"did": wanted},
+    )
+
+
+async def _async_set_did_route(call: ServiceCall) -> ServiceResponse:
+    entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    runtime = entry.runtime_data
+    if Capability.SET_DID_ROUTE not in runtime.client.capabilities:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="action_not_supported",
+            translation_placeholders={"title": entry.title},
+        )
+    did = _find_did(entry, call.data[ATTR_DID])
+    destination_type = DestinationType(call.data[ATTR_DESTINATION_TYPE])
+    destination = call.data[ATTR_DESTINATION]
+    await run_action(
+        entry,
+        runtime.client.async_set_did_route(did.id, destination_type, destination),
+    )
+    routed = replace(did, destination_type=destination_type, destination=destination)
+    slow = runtime.slow
+    if slow.data is not None:
+        slow.async_set_updated_data(
+            replace(slow.data, dids={**slow.data.dids, did.id: routed})
+        )
+    await slow.async_request_refresh()
+    return {
+        "did": routed.number,
+        "destination_type": routed.destination_type.value,
+        "destination": routed.destination,
+    }
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the integration's actions."""
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_SET_DID_ROUTE,
+        _async_set_did_route,
+        schema=SET_DID_ROUTE_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )

@@ -1,0 +1,68 @@
+"""Switches: do-not-disturb per extension."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .client import Capability
+from .coordinator import PbxConfigEntry
+from .entity import PbxExtensionEntity, add_extension_entities_dynamically
+from .helpers import run_action
+
+PARALLEL_UPDATES = 1
+
+DND = SwitchEntityDescription(key="dnd", translation_key="dnd")
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: PbxConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add a DND switch to every extension whose DND state the PBX reports."""
+    runtime = entry.runtime_data
+    if Capability.SET_DND not in runtime.client.capabilities:
+        return
+    add_extension_entities_dynamically(
+        entry,
+        async_add_entities,
+        lambda extension: (
+            [DndSwitch(coordinator=runtime.fast, description=DND, extension=extension)]
+            if extension.dnd is not None
+            else []
+        ),
+    )
+
+
+class DndSwitch(PbxExtensionEntity, SwitchEntity):
+    """Do-not-disturb of one extension."""
+
+    @property
+    def is_on(self) -> bool | None:
+        """Whether DND is on."""
+        return self.extension.dnd
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Switch DND on."""
+        await self._async_set(True)
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Switch DND off."""
+        await self._async_set(False)
+
+    async def _async_set(self, enabled: bool) -> None:
+        """Write DND, show the state the PBX confirms, refresh in the background."""
+        entry = self.coordinator.config_entry
+        confirmed = await run_action(
+            entry, entry.runtime_data.client.async_set_dnd(self.extension_id, enabled)
+        )
+        data = self.coordinator.data
+        extensions = dict(data.extensions)
+        extensions[self.extension_id] = replace(self.extension, dnd=confirmed)
+        self.coordinator.async_set_updated_data(replace(data, extensions=extensions))
+        await self.coordinator.async_request_refresh()
