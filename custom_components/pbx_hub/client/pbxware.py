@@ -335,9 +335,9 @@ class PbxwareClient(PbxClient):
         """Check the key with ``license.info`` and, with a tenant, that it exists."""
         licence = _obj(await self._call("license.info"))
         endpoint = self._endpoint
-        host = endpoint.host or ""
-        if not endpoint.is_default_port():
-            host = f"{host}:{endpoint.port}"
+        # The identity is the host (plus tenant): a port or scheme change via
+        # reconfigure is the same PBX.
+        host = (endpoint.host or "").lower()
         name = f"PBXware {host}"
         unique_id = host
         if (tenant_id := self._tenant) is not None:

@@ -1,0 +1,89 @@
+"""Fixtures shared by every test: simulators on loopback and config entries."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Generator
+import json
+from pathlib import Path
+from typing import Any
+
+# Import our package before Home Assistant puts its test config dir on sys.path,
+# where pytest-homeassistant-custom-component keeps a `custom_components` of its own.
+import custom_components.pbx_hub  # noqa: F401
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.pbx_hub.const import CONF_VENDOR, DOMAIN
+from simulator import PbxwareSimulator
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def load_fixture_json(name: str) -> Any:
+    """A recorded body from tests/fixtures."""
+    return json.loads((FIXTURES / name).read_text())
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(
+    enable_custom_integrations: None,
+) -> Generator[None]:
+    """Let Home Assistant load custom_components/pbx_hub."""
+    return
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots with Home Assistant's serialisers."""
+    from pytest_homeassistant_custom_component.syrupy import (
+        HomeAssistantSnapshotExtension,
+    )
+
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture
+def sim_extensions() -> int:
+    """How many extensions the simulator seeds; override per module."""
+    return 4
+
+
+@pytest.fixture
+def multi_tenant() -> bool:
+    """Whether the simulator runs in multi-tenant mode; override per module."""
+    return False
+
+
+@pytest.fixture
+async def pbxware_sim(
+    sim_extensions: int, multi_tenant: bool
+) -> AsyncIterator[PbxwareSimulator]:
+    """A PBXware simulator on an ephemeral loopback port."""
+    sim = PbxwareSimulator(extensions=sim_extensions, multi_tenant=multi_tenant, seed=1)
+    sim.base_url = await sim.start()  # type: ignore[attr-defined]
+    yield sim
+    await sim.stop()
+
+
+def pbxware_settings(sim: PbxwareSimulator, **overrides: Any) -> dict[str, Any]:
+    """Config entry data that reaches ``sim``."""
+    return {
+        CONF_VENDOR: "pbxware",
+        "url": sim.base_url,  # type: ignore[attr-defined]
+        "api_key": sim.api_key,
+        "verify_ssl": True,
+        **overrides,
+    }
+
+
+@pytest.fixture
+def pbxware_entry(pbxware_sim: PbxwareSimulator) -> MockConfigEntry:
+    """A single-tenant PBXware entry pointing at the simulator."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="PBXware 127.0.0.1",
+        unique_id="127.0.0.1",
+        data=pbxware_settings(pbxware_sim),
+        entry_id="01JPBXHUBTESTENTRY0000000",
+    )

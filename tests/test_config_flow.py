@@ -1,0 +1,235 @@
+"""Config flow: vendor menu, vendor form, tenant choice, reauth, reconfigure, options."""
+
+from __future__ import annotations
+
+from unittest.mock import patch
+
+from homeassistant import config_entries
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.pbx_hub.const import (
+    CONF_FAST_INTERVAL,
+    CONF_SLOW_INTERVAL,
+    CONF_VENDOR,
+    DOMAIN,
+)
+from simulator import Fault, PbxwareSimulator
+
+from .conftest import pbxware_settings
+
+
+def _form_input(sim: PbxwareSimulator, **overrides: object) -> dict[str, object]:
+    data = pbxware_settings(sim, **overrides)
+    data.pop(CONF_VENDOR)
+    return data
+
+
+async def _start_pbxware_form(hass: HomeAssistant) -> str:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.MENU
+    assert "pbxware" in result["menu_options"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "pbxware"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "pbxware"
+    return result["flow_id"]
+
+
+async def test_single_tenant_happy_path(
+    hass: HomeAssistant, pbxware_sim: PbxwareSimulator
+) -> None:
+    flow_id = await _start_pbxware_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, _form_input(pbxware_sim)
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "PBXware 127.0.0.1"
+    assert result["result"].unique_id == "127.0.0.1"
+    assert result["data"] == pbxware_settings(pbxware_sim)
+
+
+@pytest.mark.parametrize("multi_tenant", [True])
+async def test_multi_tenant_picks_tenant(
+    hass: HomeAssistant, pbxware_sim: PbxwareSimulator
+) -> None:
+    flow_id = await _start_pbxware_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, _form_input(pbxware_sim)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "tenant"
+    tenant_id, tenant = next(iter(pbxware_sim.tenants.items()))
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"tenant": tenant_id}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == f"127.0.0.1_{tenant_id}"
+    assert result["title"] == tenant.name
+    assert result["data"]["tenant"] == tenant_id
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        (Fault.AUTH_REVOKED, "invalid_auth"),
+        (Fault.SERVER_ERROR, "cannot_connect"),
+        (Fault.RATE_LIMIT, "rate_limited"),
+        (Fault.MALFORMED, "invalid_response"),
+        (Fault.TRUNCATED, "invalid_response"),
+    ],
+)
+async def test_errors_then_recover(
+    hass: HomeAssistant, pbxware_sim: PbxwareSimulator, fault: Fault, error: str
+) -> None:
+    flow_id = await _start_pbxware_form(hass)
+    pbxware_sim.inject(fault, count=1)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, _form_input(pbxware_sim)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, _form_input(pbxware_sim)
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_wrong_key_and_unreachable(
+    hass: HomeAssistant, pbxware_sim: PbxwareSimulator
+) -> None:
+    flow_id = await _start_pbxware_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, _form_input(pbxware_sim, api_key="not-the-key-0000")
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, _form_input(pbxware_sim, url="http://127.0.0.1:9")
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+async def test_unexpected_error_is_logged(
+    hass: HomeAssistant, pbxware_sim: PbxwareSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    flow_id = await _start_pbxware_form(hass)
+    with patch(
+        "custom_components.pbx_hub.client.pbxware.PbxwareClient.async_identify",
+        side_effect=RuntimeError("boom"),
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            flow_id, _form_input(pbxware_sim)
+        )
+    assert result["errors"] == {"base": "unknown"}
+    assert "Unexpected error" in caplog.text
+
+
+@pytest.mark.parametrize("multi_tenant", [True])
+async def test_tenant_step_error(
+    hass: HomeAssistant, pbxware_sim: PbxwareSimulator
+) -> None:
+    flow_id = await _start_pbxware_form(hass)
+    await hass.config_entries.flow.async_configure(flow_id, _form_input(pbxware_sim))
+    pbxware_sim.inject(Fault.SERVER_ERROR, count=1)
+    tenant_id = next(iter(pbxware_sim.tenants))
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"tenant": tenant_id}
+    )
+    assert result["step_id"] == "tenant"
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+async def test_already_configured(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+) -> None:
+    pbxware_entry.add_to_hass(hass)
+    flow_id = await _start_pbxware_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, _form_input(pbxware_sim)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_reauth(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+) -> None:
+    pbxware_entry.add_to_hass(hass)
+    result = await pbxware_entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"api_key": "wrong-key-123456"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    pbxware_sim.api_key = "rotated-key-0987654321"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"api_key": "rotated-key-0987654321"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert pbxware_entry.data["api_key"] == "rotated-key-0987654321"
+
+
+async def test_reconfigure(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+) -> None:
+    pbxware_entry.add_to_hass(hass)
+    result = await pbxware_entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"url": "http://127.0.0.1:9", "verify_ssl": True}
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+    new_url = pbxware_sim.base_url + "/"  # type: ignore[attr-defined]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"url": new_url, "verify_ssl": False}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert pbxware_entry.data["url"] == new_url
+    assert pbxware_entry.data["verify_ssl"] is False
+
+
+async def test_reconfigure_to_other_pbx_aborts(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+) -> None:
+    pbxware_entry.add_to_hass(hass)
+    result = await pbxware_entry.start_reconfigure_flow(hass)
+    other = pbxware_sim.base_url.replace("127.0.0.1", "localhost")  # type: ignore[attr-defined]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"url": other, "verify_ssl": True}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_pbx"
+
+
+async def test_options_bounded_by_budget(
+    hass: HomeAssistant, pbxware_entry: MockConfigEntry
+) -> None:
+    pbxware_entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(pbxware_entry.entry_id)
+    assert result["step_id"] == "init"
+    # PBXware: 11 requests per fast poll, 80 % of 1800 per hour.
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_FAST_INTERVAL: 10, CONF_SLOW_INTERVAL: 900}
+    )
+    assert result["errors"] == {CONF_FAST_INTERVAL: "over_budget"}
+    assert result["description_placeholders"] == {"minimum": "28"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_FAST_INTERVAL: 30, CONF_SLOW_INTERVAL: 900}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert pbxware_entry.options == {CONF_FAST_INTERVAL: 30, CONF_SLOW_INTERVAL: 900}

@@ -1,0 +1,60 @@
+"""Diagnostics are complete and carry no secret; logs carry no secret either."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import json
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from syrupy.assertion import SnapshotAssertion
+
+from simulator import Fault, PbxwareSimulator
+
+
+async def test_diagnostics(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    pbxware_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(pbxware_entry.entry_id)
+    await hass.async_block_till_done()
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, pbxware_entry)
+    assert pbxware_sim.api_key not in json.dumps(diagnostics)
+    assert diagnostics == snapshot
+
+
+async def test_no_secret_in_logs(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Every fault, logged at debug level, never prints the API key."""
+    caplog.set_level("DEBUG")
+    pbxware_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(pbxware_entry.entry_id)
+    await hass.async_block_till_done()
+    pbxware_entry.runtime_data.client.http._timeout = 0.3
+    for fault in Fault:
+        pbxware_sim.inject(fault, count=20)
+        freezer.tick(timedelta(seconds=61))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        pbxware_sim.clear_faults()
+        pbxware_entry.runtime_data.client.http.budget._paused_until = 0.0
+    assert "Error fetching" in caplog.text
+    assert pbxware_sim.api_key not in caplog.text

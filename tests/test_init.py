@@ -1,0 +1,186 @@
+"""Setup, unload, retries, reauth, polling recovery and dynamic devices."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.pbx_hub.const import DOMAIN
+from simulator import Fault, PbxwareSimulator
+
+FAST = timedelta(seconds=61)
+
+
+def _registered_entity(hass: HomeAssistant, ext_number: str) -> str:
+    for state in hass.states.async_all("binary_sensor"):
+        if state.entity_id.endswith("_registered") and ext_number in state.entity_id:
+            return state.entity_id
+    raise AssertionError(f"no registered sensor for {ext_number}")
+
+
+async def test_load_and_unload(
+    hass: HomeAssistant, pbxware_entry: MockConfigEntry
+) -> None:
+    pbxware_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(pbxware_entry.entry_id)
+    await hass.async_block_till_done()
+    assert pbxware_entry.state is ConfigEntryState.LOADED
+    assert hass.states.get("sensor.pbxware_127_0_0_1_cpu_usage") is not None
+
+    assert await hass.config_entries.async_unload(pbxware_entry.entry_id)
+    await hass.async_block_till_done()
+    assert pbxware_entry.state is ConfigEntryState.NOT_LOADED
+
+
+@pytest.mark.parametrize(
+    "fault", [Fault.SERVER_ERROR, Fault.MALFORMED, Fault.RATE_LIMIT, Fault.PHP_WARNING_ONLY]
+)
+async def test_setup_retry_when_pbx_fails(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    fault: Fault,
+) -> None:
+    pbxware_sim.inject(fault)
+    pbxware_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(pbxware_entry.entry_id)
+    await hass.async_block_till_done()
+    assert pbxware_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_setup_auth_failure_starts_reauth(
+    hass: HomeAssistant, pbxware_sim: PbxwareSimulator, pbxware_entry: MockConfigEntry
+) -> None:
+    pbxware_sim.inject(Fault.AUTH_REVOKED)
+    pbxware_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(pbxware_entry.entry_id)
+    await hass.async_block_till_done()
+    assert pbxware_entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault.TIMEOUT,
+        Fault.SERVER_ERROR,
+        Fault.RATE_LIMIT,
+        Fault.MALFORMED,
+        Fault.TRUNCATED,
+        Fault.PHP_WARNING_ONLY,
+    ],
+)
+async def test_poll_failure_unavailable_then_recovers(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    fault: Fault,
+) -> None:
+    pbxware_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(pbxware_entry.entry_id)
+    await hass.async_block_till_done()
+    runtime = pbxware_entry.runtime_data
+    runtime.client.http._timeout = 0.3  # a timeout fault sleeps far longer
+    cpu = "sensor.pbxware_127_0_0_1_cpu_usage"
+    assert hass.states.get(cpu).state != STATE_UNAVAILABLE
+
+    pbxware_sim.inject(fault, retry_after=1)
+    freezer.tick(FAST)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(cpu).state == STATE_UNAVAILABLE
+    assert caplog.text.count("Error fetching pbx_hub") == 1
+    assert "Traceback" not in caplog.text
+
+    pbxware_sim.clear_faults()
+    runtime.client.http.budget._paused_until = 0.0  # the 429 pause has passed
+    freezer.tick(FAST)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(cpu).state != STATE_UNAVAILABLE
+    assert "Fetching pbx_hub" in caplog.text or "back online" in caplog.text
+
+
+async def test_php_warning_before_json_is_tolerated(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+) -> None:
+    pbxware_sim.inject(Fault.PHP_WARNING)
+    pbxware_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(pbxware_entry.entry_id)
+    await hass.async_block_till_done()
+    assert pbxware_entry.state is ConfigEntryState.LOADED
+    assert hass.states.get("sensor.pbxware_127_0_0_1_cpu_usage").state not in (
+        STATE_UNAVAILABLE,
+        "unknown",
+    )
+
+
+async def test_auth_revoked_while_polling_starts_reauth(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    pbxware_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(pbxware_entry.entry_id)
+    await hass.async_block_till_done()
+    pbxware_sim.inject(Fault.AUTH_REVOKED)
+    freezer.tick(FAST)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_extension_devices_follow_the_pbx(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    pbxware_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(pbxware_entry.entry_id)
+    await hass.async_block_till_done()
+
+    def extension_devices() -> set[str]:
+        return {
+            device.name or ""
+            for device in dr.async_entries_for_config_entry(
+                device_registry, pbxware_entry.entry_id
+            )
+            if device.via_device_id is not None
+        }
+
+    tenant = pbxware_sim.tenant()
+    assert len(extension_devices()) == len(tenant.extensions)
+    pbx = device_registry.async_get_device(identifiers={(DOMAIN, "127.0.0.1")})
+    assert pbx is not None
+    assert pbx.manufacturer == "Bicom Systems"
+
+    removed_id, removed = next(iter(tenant.extensions.items()))
+    pbxware_sim.remove_extension(removed_id)
+    added = pbxware_sim.add_extension(name="New Hire")
+    freezer.tick(FAST)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    names = extension_devices()
+    assert not any(removed.name in name for name in names)
+    assert any("New Hire" in name for name in names)
+    assert hass.states.get(_registered_entity(hass, added.ext)) is not None

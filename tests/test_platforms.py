@@ -1,0 +1,104 @@
+"""Entities of every platform, their states, and the DND switch."""
+
+from __future__ import annotations
+
+from unittest.mock import patch
+
+from homeassistant.components.switch import (
+    DOMAIN as SWITCH_DOMAIN,
+    SERVICE_TURN_OFF,
+    SERVICE_TURN_ON,
+)
+from homeassistant.const import ATTR_ENTITY_ID, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    snapshot_platform,
+)
+from syrupy.assertion import SnapshotAssertion
+
+from simulator import Fault, PbxwareSimulator
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+@pytest.mark.parametrize(
+    "platform", [Platform.SENSOR, Platform.BINARY_SENSOR, Platform.SWITCH]
+)
+async def test_platform_snapshot(
+    hass: HomeAssistant,
+    pbxware_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    platform: Platform,
+) -> None:
+    pbxware_entry.add_to_hass(hass)
+    with patch("custom_components.pbx_hub.PLATFORMS", [platform]):
+        assert await hass.config_entries.async_setup(pbxware_entry.entry_id)
+        await hass.async_block_till_done()
+    await snapshot_platform(hass, entity_registry, snapshot, pbxware_entry.entry_id)
+
+
+def _dnd_switch(hass: HomeAssistant, ext_id_number: str) -> str:
+    for state in hass.states.async_all(SWITCH_DOMAIN):
+        if ext_id_number in state.entity_id:
+            return state.entity_id
+    raise AssertionError(f"no DND switch for {ext_id_number}")
+
+
+async def test_dnd_switch_changes_the_pbx(
+    hass: HomeAssistant, pbxware_sim: PbxwareSimulator, pbxware_entry: MockConfigEntry
+) -> None:
+    pbxware_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(pbxware_entry.entry_id)
+    await hass.async_block_till_done()
+    ext = next(e for e in pbxware_sim.tenant().extensions.values() if not e.dnd)
+    entity_id = _dnd_switch(hass, ext.ext)
+    assert hass.states.get(entity_id).state == "off"
+
+    await hass.services.async_call(
+        SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: entity_id}, blocking=True
+    )
+    assert pbxware_sim.tenant().extensions[ext.id].dnd is True
+    assert hass.states.get(entity_id).state == "on"
+
+    await hass.services.async_call(
+        SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: entity_id}, blocking=True
+    )
+    assert pbxware_sim.tenant().extensions[ext.id].dnd is False
+    assert hass.states.get(entity_id).state == "off"
+
+
+@pytest.mark.parametrize(
+    ("fault", "error", "key"),
+    [
+        (Fault.SERVER_ERROR, HomeAssistantError, "cannot_connect"),
+        (Fault.RATE_LIMIT, HomeAssistantError, "rate_limited"),
+        (Fault.MALFORMED, HomeAssistantError, "invalid_response"),
+        (Fault.AUTH_REVOKED, HomeAssistantError, "auth_failed"),
+    ],
+)
+async def test_dnd_switch_failure_is_translated(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    fault: Fault,
+    error: type[Exception],
+    key: str,
+) -> None:
+    pbxware_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(pbxware_entry.entry_id)
+    await hass.async_block_till_done()
+    ext = next(e for e in pbxware_sim.tenant().extensions.values() if not e.dnd)
+    entity_id = _dnd_switch(hass, ext.ext)
+    pbxware_sim.inject(fault, count=1)
+    with pytest.raises(error) as raised:
+        await hass.services.async_call(
+            SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: entity_id}, blocking=True
+        )
+    assert raised.value.translation_key == key
+    assert not isinstance(raised.value, ServiceValidationError)
+    assert pbxware_sim.tenant().extensions[ext.id].dnd is False
+    assert hass.states.get(entity_id).state == "off"

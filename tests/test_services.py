@@ -1,0 +1,129 @@
+"""The pbx_hub.set_did_route action."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from syrupy.assertion import SnapshotAssertion
+import voluptuous as vol
+
+from custom_components.pbx_hub.const import DOMAIN
+from simulator import Fault, PbxwareSimulator
+
+
+@pytest.fixture
+async def loaded_entry(
+    hass: HomeAssistant, pbxware_entry: MockConfigEntry
+) -> MockConfigEntry:
+    pbxware_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(pbxware_entry.entry_id)
+    await hass.async_block_till_done()
+    return pbxware_entry
+
+
+async def _route(hass: HomeAssistant, **data: Any) -> Any:
+    return await hass.services.async_call(
+        DOMAIN, "set_did_route", data, blocking=True, return_response=True
+    )
+
+
+async def test_set_did_route(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    loaded_entry: MockConfigEntry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    did_id, did = next(iter(pbxware_sim.tenant().dids.items()))
+    response = await _route(
+        hass,
+        config_entry_id=loaded_entry.entry_id,
+        did=did.number,
+        destination_type="voicemail",
+        destination="531",
+    )
+    assert response == snapshot
+    changed = pbxware_sim.tenant().dids[did_id]
+    assert changed.destination == "531"
+    state = next(
+        s for s in hass.states.async_all("sensor") if s.attributes.get("number") == did.number
+    )
+    assert state.state == "voicemail"
+    assert state.attributes["destination"] == "531"
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"did": "999999999"}, "did_not_found"),
+        ({"destination": "not-digits"}, "invalid_input"),
+        ({"config_entry_id": "missing"}, "entry_not_found"),
+    ],
+)
+async def test_set_did_route_invalid(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    loaded_entry: MockConfigEntry,
+    data: dict[str, str],
+    key: str,
+) -> None:
+    did = next(iter(pbxware_sim.tenant().dids.values()))
+    call = {
+        "config_entry_id": loaded_entry.entry_id,
+        "did": did.number,
+        "destination_type": "extension",
+        "destination": "530",
+        **data,
+    }
+    with pytest.raises(ServiceValidationError) as raised:
+        await _route(hass, **call)
+    assert raised.value.translation_key == key
+
+
+async def test_set_did_route_schema(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    with pytest.raises(vol.Invalid):
+        await _route(
+            hass,
+            config_entry_id=loaded_entry.entry_id,
+            did="1",
+            destination_type="moon",
+            destination="1",
+        )
+
+
+async def test_set_did_route_unloaded_entry(
+    hass: HomeAssistant, pbxware_sim: PbxwareSimulator, loaded_entry: MockConfigEntry
+) -> None:
+    await hass.config_entries.async_unload(loaded_entry.entry_id)
+    with pytest.raises(ServiceValidationError) as raised:
+        await _route(
+            hass,
+            config_entry_id=loaded_entry.entry_id,
+            did="1",
+            destination_type="ivr",
+            destination="1",
+        )
+    assert raised.value.translation_key == "entry_not_loaded"
+
+
+async def test_set_did_route_pbx_down(
+    hass: HomeAssistant, pbxware_sim: PbxwareSimulator, loaded_entry: MockConfigEntry
+) -> None:
+    did_id, did = next(iter(pbxware_sim.tenant().dids.items()))
+    before = pbxware_sim.tenant().dids[did_id].destination
+    pbxware_sim.inject(Fault.SERVER_ERROR, count=1)
+    with pytest.raises(HomeAssistantError) as raised:
+        await _route(
+            hass,
+            config_entry_id=loaded_entry.entry_id,
+            did=did.number,
+            destination_type="ivr",
+            destination="7",
+        )
+    assert raised.value.translation_key == "cannot_connect"
+    assert pbxware_sim.tenant().dids[did_id].destination == before
