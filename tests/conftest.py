@@ -6,14 +6,15 @@ from collections.abc import AsyncIterator, Generator
 import json
 from pathlib import Path
 from typing import Any
+from unittest.mock import PropertyMock, patch
 
-# Import our package before Home Assistant puts its test config dir on sys.path,
-# where pytest-homeassistant-custom-component keeps a `custom_components` of its own.
-import custom_components.pbx_hub  # noqa: F401
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
+# Import our package before Home Assistant puts its test config dir on sys.path,
+# where pytest-homeassistant-custom-component keeps a `custom_components` of its own.
+import custom_components.pbx_hub  # noqa: F401
 from custom_components.pbx_hub.const import CONF_VENDOR, DOMAIN
 from simulator import PbxwareSimulator
 
@@ -31,6 +32,23 @@ def auto_enable_custom_integrations(
 ) -> Generator[None]:
     """Let Home Assistant load custom_components/pbx_hub."""
     return
+
+
+@pytest.fixture(autouse=True)
+def loopback_sockets(socket_enabled: None) -> None:
+    """Allow sockets: the harness still lets them connect to 127.0.0.1 only."""
+    return
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Enable the entities that are disabled by default (as core's fixture does)."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        return_value=True,
+        new_callable=PropertyMock,
+    ):
+        yield
 
 
 @pytest.fixture
@@ -61,7 +79,7 @@ async def pbxware_sim(
 ) -> AsyncIterator[PbxwareSimulator]:
     """A PBXware simulator on an ephemeral loopback port."""
     sim = PbxwareSimulator(extensions=sim_extensions, multi_tenant=multi_tenant, seed=1)
-    sim.base_url = await sim.start()  # type: ignore[attr-defined]
+    await sim.start()
     yield sim
     await sim.stop()
 
@@ -70,7 +88,7 @@ def pbxware_settings(sim: PbxwareSimulator, **overrides: Any) -> dict[str, Any]:
     """Config entry data that reaches ``sim``."""
     return {
         CONF_VENDOR: "pbxware",
-        "url": sim.base_url,  # type: ignore[attr-defined]
+        "url": sim.url,
         "api_key": sim.api_key,
         "verify_ssl": True,
         **overrides,

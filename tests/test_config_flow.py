@@ -191,7 +191,7 @@ async def test_reconfigure(
         result["flow_id"], {"url": "http://127.0.0.1:9", "verify_ssl": True}
     )
     assert result["errors"] == {"base": "cannot_connect"}
-    new_url = pbxware_sim.base_url + "/"  # type: ignore[attr-defined]
+    new_url = f"{pbxware_sim.url}/"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"url": new_url, "verify_ssl": False}
     )
@@ -208,7 +208,7 @@ async def test_reconfigure_to_other_pbx_aborts(
 ) -> None:
     pbxware_entry.add_to_hass(hass)
     result = await pbxware_entry.start_reconfigure_flow(hass)
-    other = pbxware_sim.base_url.replace("127.0.0.1", "localhost")  # type: ignore[attr-defined]
+    other = str(pbxware_sim.url).replace("127.0.0.1", "localhost")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"url": other, "verify_ssl": True}
     )

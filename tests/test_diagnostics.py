@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import replace
 import json
 
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_time_changed,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
@@ -28,10 +24,18 @@ async def test_diagnostics(
     pbxware_entry: MockConfigEntry,
     snapshot: SnapshotAssertion,
 ) -> None:
+    # The simulator stamps live calls with the wall clock: pin them.
+    tenant = pbxware_sim.tenant()
+    tenant.calls = {
+        f"call-{n}": replace(call, id=f"call-{n}", timestamp=1_700_000_000 + n)
+        for n, call in enumerate(tenant.calls.values())
+    }
     pbxware_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(pbxware_entry.entry_id)
     await hass.async_block_till_done()
-    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, pbxware_entry)
+    diagnostics = await get_diagnostics_for_config_entry(
+        hass, hass_client, pbxware_entry
+    )
     assert pbxware_sim.api_key not in json.dumps(diagnostics)
     assert diagnostics == snapshot
 
@@ -40,7 +44,6 @@ async def test_no_secret_in_logs(
     hass: HomeAssistant,
     pbxware_sim: PbxwareSimulator,
     pbxware_entry: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Every fault, logged at debug level, never prints the API key."""
@@ -48,13 +51,14 @@ async def test_no_secret_in_logs(
     pbxware_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(pbxware_entry.entry_id)
     await hass.async_block_till_done()
-    pbxware_entry.runtime_data.client.http._timeout = 0.3
+    runtime = pbxware_entry.runtime_data
+    runtime.client.http._timeout = 0.3
     for fault in Fault:
-        pbxware_sim.inject(fault, count=20)
-        freezer.tick(timedelta(seconds=61))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done(wait_background_tasks=True)
+        pbxware_sim.inject(fault, count=20, latency=0.05)
+        await runtime.fast.async_refresh()
+        await runtime.slow.async_refresh()
+        await hass.async_block_till_done()
         pbxware_sim.clear_faults()
-        pbxware_entry.runtime_data.client.http.budget._paused_until = 0.0
+        runtime.client.http.budget._paused_until = 0.0
     assert "Error fetching" in caplog.text
     assert pbxware_sim.api_key not in caplog.text

@@ -43,7 +43,8 @@ async def test_load_and_unload(
 
 
 @pytest.mark.parametrize(
-    "fault", [Fault.SERVER_ERROR, Fault.MALFORMED, Fault.RATE_LIMIT, Fault.PHP_WARNING_ONLY]
+    "fault",
+    [Fault.SERVER_ERROR, Fault.MALFORMED, Fault.RATE_LIMIT, Fault.PHP_WARNING_ONLY],
 )
 async def test_setup_retry_when_pbx_fails(
     hass: HomeAssistant,
@@ -73,7 +74,6 @@ async def test_setup_auth_failure_starts_reauth(
 @pytest.mark.parametrize(
     "fault",
     [
-        Fault.TIMEOUT,
         Fault.SERVER_ERROR,
         Fault.RATE_LIMIT,
         Fault.MALFORMED,
@@ -93,7 +93,6 @@ async def test_poll_failure_unavailable_then_recovers(
     await hass.config_entries.async_setup(pbxware_entry.entry_id)
     await hass.async_block_till_done()
     runtime = pbxware_entry.runtime_data
-    runtime.client.http._timeout = 0.3  # a timeout fault sleeps far longer
     cpu = "sensor.pbxware_127_0_0_1_cpu_usage"
     assert hass.states.get(cpu).state != STATE_UNAVAILABLE
 
@@ -184,3 +183,27 @@ async def test_extension_devices_follow_the_pbx(
     assert not any(removed.name in name for name in names)
     assert any("New Hire" in name for name in names)
     assert hass.states.get(_registered_entity(hass, added.ext)) is not None
+
+
+async def test_timeout_unavailable_then_recovers(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+) -> None:
+    """Without freezer: a frozen clock would never let the request time out."""
+    pbxware_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(pbxware_entry.entry_id)
+    await hass.async_block_till_done()
+    fast = pbxware_entry.runtime_data.fast
+    fast.client.http._timeout = 0.3
+    cpu = "sensor.pbxware_127_0_0_1_cpu_usage"
+
+    pbxware_sim.inject(Fault.TIMEOUT)
+    await fast.async_refresh()
+    await hass.async_block_till_done()
+    assert hass.states.get(cpu).state == STATE_UNAVAILABLE
+
+    pbxware_sim.clear_faults()
+    await fast.async_refresh()
+    await hass.async_block_till_done()
+    assert hass.states.get(cpu).state != STATE_UNAVAILABLE

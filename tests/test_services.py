@@ -49,7 +49,9 @@ async def test_set_did_route(
     changed = pbxware_sim.tenant().dids[did_id]
     assert changed.destination == "531"
     state = next(
-        s for s in hass.states.async_all("sensor") if s.attributes.get("number") == did.number
+        s
+        for s in hass.states.async_all("sensor")
+        if s.attributes.get("number") == did.number
     )
     assert state.state == "voicemail"
     assert state.attributes["destination"] == "531"

@@ -1,0 +1,74 @@
+"""Command line: ``python -m simulator <vendor> --port N [options]``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Sequence
+import contextlib
+import sys
+
+from . import VENDORS
+from .core import SimulatorBase
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; vendor options a vendor does not use are ignored."""
+    parser = argparse.ArgumentParser(
+        prog="python -m simulator",
+        description="Serve a stateful fake PBX vendor API on loopback.",
+    )
+    parser.add_argument("vendor", choices=sorted(VENDORS), help="which vendor API")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind")
+    parser.add_argument("--port", type=int, default=8099, help="port (0: any free)")
+    parser.add_argument("--seed", type=int, default=1, help="seed for the fake data")
+    parser.add_argument(
+        "--extensions", type=int, default=10, help="extensions per tenant"
+    )
+    parser.add_argument("--dids", type=int, default=5, help="DIDs per tenant")
+    parser.add_argument(
+        "--multi-tenant", action="store_true", help="run in tenant mode"
+    )
+    parser.add_argument(
+        "--tenants", type=int, default=2, help="tenants in multi-tenant mode"
+    )
+    parser.add_argument("--api-key", default=None, help="API key to accept")
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse command-line arguments."""
+    return build_parser().parse_args(argv)
+
+
+def create_simulator(options: argparse.Namespace) -> SimulatorBase:
+    """The simulator the options ask for."""
+    return VENDORS[options.vendor].from_cli(options)
+
+
+async def serve(
+    simulator: SimulatorBase,
+    host: str,
+    port: int,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Start, print the banner, serve until ``stop`` is set (or forever)."""
+    await simulator.start(host, port)
+    try:
+        print("\n".join(simulator.banner()), flush=True)
+        await (stop or asyncio.Event()).wait()
+    finally:
+        await simulator.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the simulator until interrupted."""
+    options = parse_args(argv)
+    simulator = create_simulator(options)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(simulator, options.host, options.port))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""The shared client base: budget, HTTP status mapping, registry."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+import pytest
+
+from custom_components.pbx_hub.client import (
+    VENDORS,
+    BudgetSpec,
+    PbxAuthError,
+    PbxConnectionError,
+    PbxRateLimitError,
+    PbxResponseError,
+    PbxUnsupportedError,
+    RequestBudget,
+    create_client,
+)
+from custom_components.pbx_hub.client.http import HttpHelper, parse_retry_after
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_budget_sliding_window() -> None:
+    clock = FakeClock()
+    budget = RequestBudget(BudgetSpec(limit=3, window=60), clock=clock)
+    for _ in range(3):
+        budget.acquire()
+    assert budget.remaining == 0
+    with pytest.raises(PbxRateLimitError) as raised:
+        budget.acquire()
+    assert raised.value.retry_after == 60
+    clock.now += 60
+    assert budget.remaining == 3
+    budget.acquire()
+    assert budget.used == 1
+
+
+def test_budget_pause() -> None:
+    clock = FakeClock()
+    budget = RequestBudget(BudgetSpec(limit=100, window=900), clock=clock)
+    assert budget.pause(None) == 900
+    with pytest.raises(PbxRateLimitError):
+        budget.acquire()
+    clock.now += 899
+    with pytest.raises(PbxRateLimitError) as raised:
+        budget.acquire()
+    assert raised.value.retry_after == 1
+    clock.now += 1
+    budget.acquire()
+
+
+def test_min_poll_interval_keeps_twenty_percent_free() -> None:
+    spec = BudgetSpec(limit=100, window=900)
+    # 80 requests per 900 s, a poll of 2 requests: every 22.5 s at the most.
+    assert spec.min_poll_interval(2) == pytest.approx(22.5)
+    assert spec.min_poll_interval(2, other_rate=80 / 900) == float("inf")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("12", 12.0), ("-3", 0.0), ("soon", None), (None, None)]
+)
+def test_parse_retry_after(value: str | None, expected: float | None) -> None:
+    assert parse_retry_after(value) == expected
+
+
+def test_registry() -> None:
+    spec = VENDORS["pbxware"]
+    assert spec.secret_keys == ("api_key",)
+    with pytest.raises(PbxUnsupportedError):
+        create_client("nokia", None, {})  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def status_server() -> AsyncIterator[TestServer]:
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(status=int(request.query["status"]), text="nope")
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    yield server
+    await server.close()
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (401, PbxAuthError),
+        (403, PbxAuthError),
+        (404, PbxResponseError),
+        (503, PbxConnectionError),
+    ],
+)
+async def test_status_mapping(
+    status_server: TestServer, status: int, error: type[Exception]
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        helper = HttpHelper(
+            session,
+            budget=RequestBudget(BudgetSpec(limit=10, window=60)),
+            request_timeout=2,
+            secrets=lambda: ["s3cret-value"],
+        )
+        with pytest.raises(error) as raised:
+            await helper.request(
+                "GET",
+                str(status_server.make_url("/")),
+                params={"status": str(status), "key": "s3cret-value"},
+            )
+    assert "s3cret-value" not in str(raised.value)
+    assert helper.redact("key=s3cret-value") == "key=**REDACTED**"

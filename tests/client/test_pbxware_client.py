@@ -1,0 +1,232 @@
+"""The PBXware client against the simulator, over real HTTP on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from custom_components.pbx_hub.client import (
+    Capability,
+    DestinationType,
+    PbxAuthError,
+    PbxClient,
+    PbxConnectionError,
+    PbxError,
+    PbxInvalidInputError,
+    PbxRateLimitError,
+    PbxResponseError,
+    create_client,
+)
+from simulator import Fault, PbxwareSimulator
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as client_session:
+        yield client_session
+
+
+def _client(
+    sim: PbxwareSimulator, session: aiohttp.ClientSession, **settings: str
+) -> PbxClient:
+    return create_client(
+        "pbxware",
+        session,
+        {"url": sim.url, "api_key": sim.api_key, **settings},
+        request_timeout=0.5,
+    )
+
+
+async def test_identify_single_tenant(
+    pbxware_sim: PbxwareSimulator, session: aiohttp.ClientSession
+) -> None:
+    client = _client(pbxware_sim, session)
+    info = await client.async_identify()
+    assert info.unique_id == "127.0.0.1"
+    assert info.manufacturer == "Bicom Systems"
+    assert info.model is not None
+    assert info.model.startswith("PBXware")
+    assert info.sw_version
+    assert info.configuration_url == f"{pbxware_sim.url}/"
+    assert await client.async_get_tenants() == {}
+
+
+@pytest.mark.parametrize("multi_tenant", [True])
+async def test_identify_tenant(
+    pbxware_sim: PbxwareSimulator, session: aiohttp.ClientSession
+) -> None:
+    tenants = await _client(pbxware_sim, session).async_get_tenants()
+    assert set(tenants) == set(pbxware_sim.tenants)
+    tenant_id = next(iter(tenants))
+    client = _client(pbxware_sim, session, tenant=tenant_id)
+    info = await client.async_identify()
+    assert info.unique_id == f"127.0.0.1_{tenant_id}"
+    assert info.name == pbxware_sim.tenants[tenant_id].name
+    extensions = await client.async_get_extensions()
+    assert set(extensions) == set(pbxware_sim.tenant(tenant_id).extensions)
+    with pytest.raises(PbxInvalidInputError):
+        await _client(pbxware_sim, session, tenant="999").async_identify()
+
+
+async def test_reads_match_simulator_state(
+    pbxware_sim: PbxwareSimulator, session: aiohttp.ClientSession
+) -> None:
+    client = _client(pbxware_sim, session)
+    tenant = pbxware_sim.tenant()
+    extensions = await client.async_get_extensions()
+    assert set(extensions) == set(tenant.extensions)
+    for ext_id, seeded in tenant.extensions.items():
+        got = extensions[ext_id]
+        assert (got.number, got.name) == (seeded.ext, seeded.name)
+        assert got.registered is seeded.registered
+        assert got.dnd is seeded.dnd
+        assert got.on_call is seeded.on_call
+
+    status = await client.async_get_status()
+    assert status.extensions_online == sum(
+        e.registered for e in tenant.extensions.values()
+    )
+    assert status.cpu_percent is not None
+    assert 0 <= status.cpu_percent <= 100
+    assert status.active_calls == len(tenant.calls)
+    assert status.services_not_running == []
+
+    calls = await client.async_get_live_calls()
+    assert set(calls) == set(tenant.calls)
+    dids = await client.async_get_dids()
+    assert {d.number for d in dids.values()} == {d.number for d in tenant.dids.values()}
+
+
+async def test_no_live_calls(
+    pbxware_sim: PbxwareSimulator, session: aiohttp.ClientSession
+) -> None:
+    pbxware_sim.tenant().calls.clear()
+    assert await _client(pbxware_sim, session).async_get_live_calls() == {}
+
+
+async def test_stopped_service_is_reported(
+    pbxware_sim: PbxwareSimulator, session: aiohttp.ClientSession
+) -> None:
+    services = pbxware_sim.tenant().services
+    name = next(iter(services))
+    services[name] = "stopped"
+    status = await _client(pbxware_sim, session).async_get_status()
+    assert status.services_not_running == [name]
+
+
+async def test_set_dnd_is_stateful(
+    pbxware_sim: PbxwareSimulator, session: aiohttp.ClientSession
+) -> None:
+    client = _client(pbxware_sim, session)
+    ext = next(e for e in pbxware_sim.tenant().extensions.values() if not e.dnd)
+    assert await client.async_set_dnd(ext.id, True) is True
+    assert (await client.async_get_extensions())[ext.id].dnd is True
+    assert await client.async_set_dnd(ext.id, False) is False
+    assert (await client.async_get_extensions())[ext.id].dnd is False
+    with pytest.raises(PbxInvalidInputError):
+        await client.async_set_dnd("99999", True)
+
+
+async def test_set_did_route_is_stateful(
+    pbxware_sim: PbxwareSimulator, session: aiohttp.ClientSession
+) -> None:
+    client = _client(pbxware_sim, session)
+    did_id = next(iter(pbxware_sim.tenant().dids))
+    await client.async_set_did_route(did_id, DestinationType.QUEUE, "801")
+    did = (await client.async_get_dids())[did_id]
+    assert (did.destination_type, did.destination) == (DestinationType.QUEUE, "801")
+    with pytest.raises(PbxInvalidInputError):
+        await client.async_set_did_route("99999", DestinationType.IVR, "1")
+    with pytest.raises(PbxInvalidInputError):
+        await client.async_set_did_route(did_id, DestinationType.IVR, "12a")
+    with pytest.raises(PbxInvalidInputError):
+        await client.async_set_did_route(did_id, DestinationType.OTHER, "1")
+
+
+async def test_unsupported_capability(
+    pbxware_sim: PbxwareSimulator, session: aiohttp.ClientSession
+) -> None:
+    client = _client(pbxware_sim, session)
+    assert Capability.CLICK_TO_CALL not in client.capabilities
+    with pytest.raises(PbxError, match="does not support click_to_call"):
+        await client.async_click_to_call("530", "123")
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        (Fault.TIMEOUT, PbxConnectionError),
+        (Fault.SERVER_ERROR, PbxConnectionError),
+        (Fault.AUTH_REVOKED, PbxAuthError),
+        (Fault.RATE_LIMIT, PbxRateLimitError),
+        (Fault.MALFORMED, PbxResponseError),
+        (Fault.TRUNCATED, PbxResponseError),
+        (Fault.PHP_WARNING_ONLY, PbxResponseError),
+    ],
+)
+async def test_faults_map_to_errors_without_secrets(
+    pbxware_sim: PbxwareSimulator,
+    session: aiohttp.ClientSession,
+    fault: Fault,
+    error: type[PbxError],
+) -> None:
+    client = _client(pbxware_sim, session)
+    pbxware_sim.inject(fault, count=1, retry_after=30)
+    with pytest.raises(error) as raised:
+        await client.async_identify()
+    assert pbxware_sim.api_key not in str(raised.value)
+    assert "apikey" not in str(raised.value)
+
+
+async def test_php_warning_before_json_is_read(
+    pbxware_sim: PbxwareSimulator, session: aiohttp.ClientSession
+) -> None:
+    pbxware_sim.inject(Fault.PHP_WARNING)
+    info = await _client(pbxware_sim, session).async_identify()
+    assert info.unique_id == "127.0.0.1"
+
+
+async def test_429_pauses_every_request(
+    pbxware_sim: PbxwareSimulator, session: aiohttp.ClientSession
+) -> None:
+    client = _client(pbxware_sim, session)
+    pbxware_sim.inject(Fault.RATE_LIMIT, count=1, retry_after=120)
+    with pytest.raises(PbxRateLimitError) as first:
+        await client.async_get_dids()
+    assert first.value.retry_after == 120
+    sent = pbxware_sim.request_count
+    with pytest.raises(PbxRateLimitError) as second:
+        await client.async_get_dids()
+    assert second.value.retry_after is not None
+    assert 0 < second.value.retry_after <= 120
+    assert pbxware_sim.request_count == sent  # nothing reached the PBX
+
+
+async def test_429_without_retry_after_pauses_a_window(
+    pbxware_sim: PbxwareSimulator, session: aiohttp.ClientSession
+) -> None:
+    client = _client(pbxware_sim, session)
+    pbxware_sim.inject(Fault.RATE_LIMIT, count=1, retry_after=None)
+    with pytest.raises(PbxRateLimitError) as raised:
+        await client.async_get_dids()
+    assert raised.value.retry_after == 3600
+
+
+async def test_wrong_key(
+    pbxware_sim: PbxwareSimulator, session: aiohttp.ClientSession
+) -> None:
+    with pytest.raises(PbxAuthError) as raised:
+        await _client(
+            pbxware_sim, session, api_key="wrong-key-1234567"
+        ).async_identify()
+    assert "wrong-key-1234567" not in str(raised.value)
+
+
+async def test_unreachable(session: aiohttp.ClientSession) -> None:
+    client = create_client(
+        "pbxware", session, {"url": "http://127.0.0.1:9", "api_key": "k" * 12}
+    )
+    with pytest.raises(PbxConnectionError, match="Cannot reach 127.0.0.1"):
+        await client.async_identify()
