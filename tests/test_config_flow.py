@@ -233,3 +233,15 @@ async def test_options_bounded_by_budget(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert pbxware_entry.options == {CONF_FAST_INTERVAL: 30, CONF_SLOW_INTERVAL: 900}
+
+
+async def test_single_tenant_of_multi_tenant_is_taken(hass: HomeAssistant) -> None:
+    async with PbxwareSimulator(multi_tenant=True, tenants=1, extensions=2) as sim:
+        flow_id = await _start_pbxware_form(hass)
+        result = await hass.config_entries.flow.async_configure(
+            flow_id, _form_input(sim)
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        tenant_id = next(iter(sim.tenants))
+        assert result["data"]["tenant"] == tenant_id
+        assert result["result"].unique_id == f"127.0.0.1_{tenant_id}"

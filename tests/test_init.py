@@ -207,3 +207,43 @@ async def test_timeout_unavailable_then_recovers(
     await fast.async_refresh()
     await hass.async_block_till_done()
     assert hass.states.get(cpu).state != STATE_UNAVAILABLE
+
+
+async def test_options_change_reloads_with_new_interval(
+    hass: HomeAssistant, pbxware_entry: MockConfigEntry
+) -> None:
+    pbxware_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(pbxware_entry.entry_id)
+    await hass.async_block_till_done()
+    assert pbxware_entry.runtime_data.fast.update_interval == timedelta(seconds=60)
+    hass.config_entries.async_update_entry(
+        pbxware_entry, options={"fast_interval": 120, "slow_interval": 1800}
+    )
+    await hass.async_block_till_done()
+    assert pbxware_entry.state is ConfigEntryState.LOADED
+    assert pbxware_entry.runtime_data.fast.update_interval == timedelta(seconds=120)
+    assert pbxware_entry.runtime_data.slow.update_interval == timedelta(seconds=1800)
+
+
+async def test_failing_dids_do_not_block_the_rest(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+) -> None:
+    """The slow topic fails alone: the PBX loads, DID sensors come when it heals."""
+    pbxware_sim.inject(Fault.SERVER_ERROR, actions=["pbxware.did.list"])
+    pbxware_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(pbxware_entry.entry_id)
+    await hass.async_block_till_done()
+    assert pbxware_entry.state is ConfigEntryState.LOADED
+    assert (
+        hass.states.get("sensor.pbxware_127_0_0_1_cpu_usage").state != STATE_UNAVAILABLE
+    )
+    numbers = [e for e in hass.states.async_entity_ids("sensor") if "_number_" in e]
+    assert numbers == []
+
+    pbxware_sim.clear_faults()
+    await pbxware_entry.runtime_data.slow.async_refresh()
+    await hass.async_block_till_done()
+    numbers = [e for e in hass.states.async_entity_ids("sensor") if "_number_" in e]
+    assert len(numbers) == len(pbxware_sim.tenant().dids)

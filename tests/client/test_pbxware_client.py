@@ -230,3 +230,12 @@ async def test_unreachable(session: aiohttp.ClientSession) -> None:
     )
     with pytest.raises(PbxConnectionError, match="Cannot reach 127.0.0.1"):
         await client.async_identify()
+
+
+@pytest.mark.parametrize("multi_tenant", [True])
+async def test_read_error_is_a_response_error(
+    pbxware_sim: PbxwareSimulator, session: aiohttp.ClientSession
+) -> None:
+    """A PBXware error on a read that is not about the key: not an auth problem."""
+    with pytest.raises(PbxResponseError, match="PBXware: "):
+        await _client(pbxware_sim, session, tenant="999").async_get_dids()
