@@ -16,6 +16,7 @@ from .coordinator import (
     PbxFastCoordinator,
     PbxRuntimeData,
     PbxSlowCoordinator,
+    error_translation,
 )
 from .entity import extension_device_identifier
 from .services import async_setup_services
@@ -44,15 +45,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
     client = client_for_entry(hass, dict(entry.data))
     try:
         info = await client.async_identify()
-    except PbxAuthError as err:
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN, translation_key="auth_failed"
-        ) from err
     except PbxError as err:
-        raise ConfigEntryNotReady(
+        key, placeholders = error_translation(err)
+        error_class = (
+            ConfigEntryAuthFailed
+            if isinstance(err, PbxAuthError)
+            else ConfigEntryNotReady
+        )
+        raise error_class(
             translation_domain=DOMAIN,
-            translation_key="cannot_connect",
-            translation_placeholders={"error": str(err)},
+            translation_key=key,
+            translation_placeholders=placeholders,
         ) from err
 
     fast = PbxFastCoordinator(hass, entry, client)

@@ -200,6 +200,17 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
             title=info.name, data={CONF_VENDOR: self._vendor, **self._settings}
         )
 
+    async def _async_update_entry(
+        self, entry: ConfigEntry, changes: dict[str, Any], errors: dict[str, str]
+    ) -> ConfigFlowResult | None:
+        """Validate the entry with ``changes``; it must still be the same PBX."""
+        info = await _try(self._async_identify({**entry.data, **changes}), errors)
+        if info is None:
+            return None
+        await self.async_set_unique_id(info.unique_id)
+        self._abort_if_unique_id_mismatch(reason="wrong_pbx")
+        return self.async_update_reload_and_abort(entry, data_updates=changes)
+
     async def async_step_reauth(
         self, entry_data: Mapping[str, Any]
     ) -> ConfigFlowResult:

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -29,7 +29,9 @@ from .client import (
     PbxConnectionError,
     PbxError,
     PbxInfo,
+    PbxInvalidInputError,
     PbxRateLimitError,
+    PbxUnsupportedError,
     SystemStatus,
 )
 from .const import (
@@ -96,33 +98,34 @@ def interval_option(entry: ConfigEntry, key: str, default: timedelta) -> timedel
     return timedelta(seconds=entry.options.get(key, default.total_seconds()))
 
 
+def error_translation(err: PbxError) -> tuple[str, dict[str, str]]:
+    """The translation key and placeholders that explain a client error."""
+    if isinstance(err, PbxAuthError):
+        return "auth_failed", {}
+    if isinstance(err, PbxRateLimitError):
+        return "rate_limited", {"retry_after": f"{err.retry_after or 0:.0f}"}
+    if isinstance(err, PbxConnectionError):
+        return "cannot_connect", {"error": str(err)}
+    if isinstance(err, PbxInvalidInputError | PbxUnsupportedError):
+        return "invalid_input", {"error": str(err)}
+    return "invalid_response", {"error": str(err)}
+
+
 async def map_client_errors[T](call: Awaitable[T]) -> T:
     """Await ``call`` and turn client errors into what a coordinator raises:
     auth errors start reauth, everything else makes entities unavailable.
     """
     try:
         return await call
-    except PbxAuthError as err:
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN, translation_key="auth_failed"
-        ) from err
-    except PbxRateLimitError as err:
-        raise UpdateFailed(
-            translation_domain=DOMAIN,
-            translation_key="rate_limited",
-            translation_placeholders={"retry_after": f"{err.retry_after or 0:.0f}"},
-        ) from err
-    except PbxConnectionError as err:
-        raise UpdateFailed(
-            translation_domain=DOMAIN,
-            translation_key="cannot_connect",
-            translation_placeholders={"error": str(err)},
-        ) from err
     except PbxError as err:
-        raise UpdateFailed(
+        key, placeholders = error_translation(err)
+        error_class = (
+            ConfigEntryAuthFailed if isinstance(err, PbxAuthError) else UpdateFailed
+        )
+        raise error_class(
             translation_domain=DOMAIN,
-            translation_key="invalid_response",
-            translation_placeholders={"error": str(err)},
+            translation_key=key,
+            translation_placeholders=placeholders,
         ) from err
 
 
@@ -130,24 +133,23 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
     """A coordinator bound to one entry's client."""
 
     config_entry: PbxConfigEntry
+    cadence: ClassVar[str]
+    interval_key: ClassVar[str]
+    default_interval: ClassVar[timedelta]
 
     def __init__(
-        self,
-        hass: HomeAssistant,
-        entry: PbxConfigEntry,
-        client: PbxClient,
-        *,
-        cadence: str,
-        update_interval: timedelta,
+        self, hass: HomeAssistant, entry: PbxConfigEntry, client: PbxClient
     ) -> None:
-        """Name the coordinator after the entry and its cadence."""
+        """Poll at the interval the entry's options give this cadence."""
         self.client = client
         super().__init__(
             hass,
             LOGGER,
             config_entry=entry,
-            name=f"{DOMAIN} {entry.data[CONF_VENDOR]} {entry.title} {cadence}",
-            update_interval=update_interval,
+            name=f"{DOMAIN} {entry.data[CONF_VENDOR]} {entry.title} {self.cadence}",
+            update_interval=interval_option(
+                entry, self.interval_key, self.default_interval
+            ),
         )
 
     async def _fetch_if_supported[T](
@@ -163,19 +165,9 @@ class PbxFastCoordinator(PbxCoordinator[FastData]):
     the number of extensions.
     """
 
-    def __init__(
-        self, hass: HomeAssistant, entry: PbxConfigEntry, client: PbxClient
-    ) -> None:
-        """Poll at the entry's fast interval."""
-        super().__init__(
-            hass,
-            entry,
-            client,
-            cadence="fast",
-            update_interval=interval_option(
-                entry, CONF_FAST_INTERVAL, DEFAULT_FAST_INTERVAL
-            ),
-        )
+    cadence = "fast"
+    interval_key = CONF_FAST_INTERVAL
+    default_interval = DEFAULT_FAST_INTERVAL
 
     async def _async_update_data(self) -> FastData:
         status, extensions, live_calls = await map_client_errors(
@@ -199,19 +191,9 @@ class PbxFastCoordinator(PbxCoordinator[FastData]):
 class PbxSlowCoordinator(PbxCoordinator[SlowData]):
     """DIDs and other data that changes rarely."""
 
-    def __init__(
-        self, hass: HomeAssistant, entry: PbxConfigEntry, client: PbxClient
-    ) -> None:
-        """Poll at the entry's slow interval."""
-        super().__init__(
-            hass,
-            entry,
-            client,
-            cadence="slow",
-            update_interval=interval_option(
-                entry, CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL
-            ),
-        )
+    cadence = "slow"
+    interval_key = CONF_SLOW_INTERVAL
+    default_interval = DEFAULT_SLOW_INTERVAL
 
     async def _async_update_data(self) -> SlowData:
         dids = await map_client_errors(

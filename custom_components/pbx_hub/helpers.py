@@ -6,51 +6,30 @@ from collections.abc import Awaitable
 
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
-from .client import (
-    PbxAuthError,
-    PbxConnectionError,
-    PbxError,
-    PbxInvalidInputError,
-    PbxRateLimitError,
-    PbxUnsupportedError,
-)
+from .client import PbxAuthError, PbxError, PbxInvalidInputError, PbxUnsupportedError
 from .const import DOMAIN
-from .coordinator import PbxConfigEntry
+from .coordinator import PbxConfigEntry, error_translation
 
 
 async def run_action[T](entry: PbxConfigEntry, call: Awaitable[T]) -> T:
     """Await a client write; on failure raise a translated error.
 
-    An auth error also starts reauthentication, so the user sees why.
+    Input the PBX refuses is the user's to fix (``ServiceValidationError``); an auth
+    error also starts reauthentication, so the user sees why.
     """
     try:
         return await call
-    except PbxAuthError as err:
-        entry.async_start_reauth(entry.runtime_data.fast.hass)
-        raise HomeAssistantError(
-            translation_domain=DOMAIN, translation_key="auth_failed"
-        ) from err
-    except (PbxInvalidInputError, PbxUnsupportedError) as err:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="invalid_input",
-            translation_placeholders={"error": str(err)},
-        ) from err
-    except PbxRateLimitError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="rate_limited",
-            translation_placeholders={"retry_after": f"{err.retry_after or 0:.0f}"},
-        ) from err
-    except PbxConnectionError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="cannot_connect",
-            translation_placeholders={"error": str(err)},
-        ) from err
     except PbxError as err:
-        raise HomeAssistantError(
+        if isinstance(err, PbxAuthError):
+            entry.async_start_reauth(entry.runtime_data.fast.hass)
+        key, placeholders = error_translation(err)
+        error_class = (
+            ServiceValidationError
+            if isinstance(err, PbxInvalidInputError | PbxUnsupportedError)
+            else HomeAssistantError
+        )
+        raise error_class(
             translation_domain=DOMAIN,
-            translation_key="invalid_response",
-            translation_placeholders={"error": str(err)},
+            translation_key=key,
+            translation_placeholders=placeholders,
         ) from err
