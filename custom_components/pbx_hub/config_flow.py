@@ -225,16 +225,10 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reauth_entry()
         secrets = tuple(field for field in self._spec.fields if field.secret)
         errors: dict[str, str] = {}
-        if user_input is not None:
-            info = await _try(
-                self._async_identify({**entry.data, **user_input}), errors
-            )
-            if info is not None:
-                await self.async_set_unique_id(info.unique_id)
-                self._abort_if_unique_id_mismatch(reason="wrong_pbx")
-                return self.async_update_reload_and_abort(
-                    entry, data_updates=user_input
-                )
+        if user_input is not None and (
+            result := await self._async_update_entry(entry, user_input, errors)
+        ):
+            return result
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=_fields_schema(secrets, {}),
@@ -250,16 +244,10 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
         self._vendor = str(entry.data[CONF_VENDOR])
         plain = tuple(field for field in self._spec.fields if not field.secret)
         errors: dict[str, str] = {}
-        if user_input is not None:
-            info = await _try(
-                self._async_identify({**entry.data, **user_input}), errors
-            )
-            if info is not None:
-                await self.async_set_unique_id(info.unique_id)
-                self._abort_if_unique_id_mismatch(reason="wrong_pbx")
-                return self.async_update_reload_and_abort(
-                    entry, data_updates=user_input
-                )
+        if user_input is not None and (
+            result := await self._async_update_entry(entry, user_input, errors)
+        ):
+            return result
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=_fields_schema(plain, user_input or entry.data),
