@@ -46,7 +46,8 @@ async def test_no_secret_in_logs(
     pbxware_entry: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Every fault, logged at debug level, never prints the API key."""
+    """Every fault the simulator injects ends in unavailable entities or a logged
+    error, never a traceback, and no log line at debug level holds the API key."""
     caplog.set_level("DEBUG")
     pbxware_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(pbxware_entry.entry_id)
@@ -61,4 +62,6 @@ async def test_no_secret_in_logs(
         pbxware_sim.clear_faults()
         runtime.client.http.budget._paused_until = 0.0
     assert "Error fetching" in caplog.text
+    assert "Traceback" not in caplog.text
+    assert not [r for r in caplog.records if r.exc_info]
     assert pbxware_sim.api_key not in caplog.text
