@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
+from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
@@ -93,6 +94,13 @@ def pbxware_settings(sim: PbxwareSimulator, **overrides: Any) -> dict[str, Any]:
         "verify_ssl": True,
         **overrides,
     }
+
+
+async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Add ``entry`` and set it up, waiting for its platforms."""
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ from syrupy.assertion import SnapshotAssertion
 
 from simulator import Fault, PbxwareSimulator
 
+from .conftest import setup_entry
+
 
 async def test_diagnostics(
     hass: HomeAssistant,
@@ -30,9 +32,7 @@ async def test_diagnostics(
         f"call-{n}": replace(call, id=f"call-{n}", timestamp=1_700_000_000 + n)
         for n, call in enumerate(tenant.calls.values())
     }
-    pbxware_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(pbxware_entry.entry_id)
-    await hass.async_block_till_done()
+    await setup_entry(hass, pbxware_entry)
     diagnostics = await get_diagnostics_for_config_entry(
         hass, hass_client, pbxware_entry
     )
@@ -49,9 +49,7 @@ async def test_no_secret_in_logs(
     """Every fault the simulator injects ends in unavailable entities or a logged
     error, never a traceback, and no log line at debug level holds the API key."""
     caplog.set_level("DEBUG")
-    pbxware_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(pbxware_entry.entry_id)
-    await hass.async_block_till_done()
+    await setup_entry(hass, pbxware_entry)
     runtime = pbxware_entry.runtime_data
     runtime.client.http._timeout = 0.3
     for fault in Fault:

@@ -18,6 +18,8 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.pbx_hub.const import DOMAIN
 from simulator import Fault, PbxwareSimulator
 
+from .conftest import setup_entry
+
 FAST = timedelta(seconds=61)
 
 
@@ -31,9 +33,7 @@ def _registered_entity(hass: HomeAssistant, ext_number: str) -> str:
 async def test_load_and_unload(
     hass: HomeAssistant, pbxware_entry: MockConfigEntry
 ) -> None:
-    pbxware_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(pbxware_entry.entry_id)
-    await hass.async_block_till_done()
+    await setup_entry(hass, pbxware_entry)
     assert pbxware_entry.state is ConfigEntryState.LOADED
     assert hass.states.get("sensor.pbxware_127_0_0_1_cpu_usage") is not None
 
@@ -53,9 +53,7 @@ async def test_setup_retry_when_pbx_fails(
     fault: Fault,
 ) -> None:
     pbxware_sim.inject(fault)
-    pbxware_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(pbxware_entry.entry_id)
-    await hass.async_block_till_done()
+    await setup_entry(hass, pbxware_entry)
     assert pbxware_entry.state is ConfigEntryState.SETUP_RETRY
 
 
@@ -63,9 +61,7 @@ async def test_setup_auth_failure_starts_reauth(
     hass: HomeAssistant, pbxware_sim: PbxwareSimulator, pbxware_entry: MockConfigEntry
 ) -> None:
     pbxware_sim.inject(Fault.AUTH_REVOKED)
-    pbxware_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(pbxware_entry.entry_id)
-    await hass.async_block_till_done()
+    await setup_entry(hass, pbxware_entry)
     assert pbxware_entry.state is ConfigEntryState.SETUP_ERROR
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
@@ -89,9 +85,7 @@ async def test_poll_failure_unavailable_then_recovers(
     caplog: pytest.LogCaptureFixture,
     fault: Fault,
 ) -> None:
-    pbxware_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(pbxware_entry.entry_id)
-    await hass.async_block_till_done()
+    await setup_entry(hass, pbxware_entry)
     runtime = pbxware_entry.runtime_data
     cpu = "sensor.pbxware_127_0_0_1_cpu_usage"
     assert hass.states.get(cpu).state != STATE_UNAVAILABLE
@@ -119,9 +113,7 @@ async def test_php_warning_before_json_is_tolerated(
     pbxware_entry: MockConfigEntry,
 ) -> None:
     pbxware_sim.inject(Fault.PHP_WARNING)
-    pbxware_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(pbxware_entry.entry_id)
-    await hass.async_block_till_done()
+    await setup_entry(hass, pbxware_entry)
     assert pbxware_entry.state is ConfigEntryState.LOADED
     assert hass.states.get("sensor.pbxware_127_0_0_1_cpu_usage").state not in (
         STATE_UNAVAILABLE,
@@ -135,9 +127,7 @@ async def test_auth_revoked_while_polling_starts_reauth(
     pbxware_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    pbxware_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(pbxware_entry.entry_id)
-    await hass.async_block_till_done()
+    await setup_entry(hass, pbxware_entry)
     pbxware_sim.inject(Fault.AUTH_REVOKED)
     freezer.tick(FAST)
     async_fire_time_changed(hass)
@@ -153,9 +143,7 @@ async def test_extension_devices_follow_the_pbx(
     device_registry: dr.DeviceRegistry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    pbxware_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(pbxware_entry.entry_id)
-    await hass.async_block_till_done()
+    await setup_entry(hass, pbxware_entry)
 
     def extension_devices() -> set[str]:
         return {
@@ -191,9 +179,7 @@ async def test_timeout_unavailable_then_recovers(
     pbxware_entry: MockConfigEntry,
 ) -> None:
     """Without freezer: a frozen clock would never let the request time out."""
-    pbxware_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(pbxware_entry.entry_id)
-    await hass.async_block_till_done()
+    await setup_entry(hass, pbxware_entry)
     fast = pbxware_entry.runtime_data.fast
     fast.client.http._timeout = 0.3
     cpu = "sensor.pbxware_127_0_0_1_cpu_usage"
@@ -212,9 +198,7 @@ async def test_timeout_unavailable_then_recovers(
 async def test_options_change_reloads_with_new_interval(
     hass: HomeAssistant, pbxware_entry: MockConfigEntry
 ) -> None:
-    pbxware_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(pbxware_entry.entry_id)
-    await hass.async_block_till_done()
+    await setup_entry(hass, pbxware_entry)
     assert pbxware_entry.runtime_data.fast.update_interval == timedelta(seconds=60)
     hass.config_entries.async_update_entry(
         pbxware_entry, options={"fast_interval": 120, "slow_interval": 1800}
@@ -232,9 +216,7 @@ async def test_failing_dids_do_not_block_the_rest(
 ) -> None:
     """The slow topic fails alone: the PBX loads, DID sensors come when it heals."""
     pbxware_sim.inject(Fault.SERVER_ERROR, actions=["pbxware.did.list"])
-    pbxware_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(pbxware_entry.entry_id)
-    await hass.async_block_till_done()
+    await setup_entry(hass, pbxware_entry)
     assert pbxware_entry.state is ConfigEntryState.LOADED
     assert (
         hass.states.get("sensor.pbxware_127_0_0_1_cpu_usage").state != STATE_UNAVAILABLE

@@ -22,6 +22,8 @@ from syrupy.assertion import SnapshotAssertion
 
 from simulator import Fault, PbxwareSimulator
 
+from .conftest import setup_entry
+
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @pytest.mark.parametrize(
@@ -51,9 +53,7 @@ def _dnd_switch(hass: HomeAssistant, ext_id_number: str) -> str:
 async def test_dnd_switch_changes_the_pbx(
     hass: HomeAssistant, pbxware_sim: PbxwareSimulator, pbxware_entry: MockConfigEntry
 ) -> None:
-    pbxware_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(pbxware_entry.entry_id)
-    await hass.async_block_till_done()
+    await setup_entry(hass, pbxware_entry)
     ext = next(e for e in pbxware_sim.tenant().extensions.values() if not e.dnd)
     entity_id = _dnd_switch(hass, ext.ext)
     assert hass.states.get(entity_id).state == "off"
@@ -88,9 +88,7 @@ async def test_dnd_switch_failure_is_translated(
     error: type[Exception],
     key: str,
 ) -> None:
-    pbxware_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(pbxware_entry.entry_id)
-    await hass.async_block_till_done()
+    await setup_entry(hass, pbxware_entry)
     ext = next(e for e in pbxware_sim.tenant().extensions.values() if not e.dnd)
     entity_id = _dnd_switch(hass, ext.ext)
     pbxware_sim.inject(fault, count=1)

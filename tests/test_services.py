@@ -14,14 +14,14 @@ import voluptuous as vol
 from custom_components.pbx_hub.const import DOMAIN
 from simulator import Fault, PbxwareSimulator
 
+from .conftest import setup_entry
+
 
 @pytest.fixture
 async def loaded_entry(
     hass: HomeAssistant, pbxware_entry: MockConfigEntry
 ) -> MockConfigEntry:
-    pbxware_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(pbxware_entry.entry_id)
-    await hass.async_block_till_done()
+    await setup_entry(hass, pbxware_entry)
     return pbxware_entry
 
 
