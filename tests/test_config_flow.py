@@ -7,6 +7,7 @@ from unittest.mock import patch
 from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -18,7 +19,7 @@ from custom_components.pbx_hub.const import (
 )
 from simulator import Fault, PbxwareSimulator
 
-from .conftest import pbxware_settings
+from .conftest import pbxware_settings, setup_entry
 
 
 def _form_input(sim: PbxwareSimulator, **overrides: object) -> dict[str, object]:
@@ -245,3 +246,39 @@ async def test_single_tenant_of_multi_tenant_is_taken(hass: HomeAssistant) -> No
         tenant_id = next(iter(sim.tenants))
         assert result["data"]["tenant"] == tenant_id
         assert result["result"].unique_id == f"127.0.0.1_{tenant_id}"
+
+
+async def test_options_exclude_extensions(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+) -> None:
+    await setup_entry(hass, pbxware_entry)
+    ext = next(iter(pbxware_sim.tenant().extensions.values()))
+    identifier = (DOMAIN, f"127.0.0.1_ext_{ext.id}")
+    registry = dr.async_get(hass)
+    assert registry.async_get_device(identifiers={identifier}) is not None
+
+    result = await hass.config_entries.options.async_init(pbxware_entry.entry_id)
+    options = result["data_schema"].schema["excluded_extensions"].config["options"]
+    assert {option["value"] for option in options} == set(
+        pbxware_sim.tenant().extensions
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            CONF_FAST_INTERVAL: 60,
+            CONF_SLOW_INTERVAL: 900,
+            "excluded_extensions": [ext.id],
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert registry.async_get_device(identifiers={identifier}) is None
+    assert not [e for e in hass.states.async_entity_ids() if f"_{ext.ext}_" in e]
+
+    hass.config_entries.async_update_entry(
+        pbxware_entry, options={**pbxware_entry.options, "excluded_extensions": []}
+    )
+    await hass.async_block_till_done()
+    assert registry.async_get_device(identifiers={identifier}) is not None

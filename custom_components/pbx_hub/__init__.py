@@ -10,7 +10,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .client import PbxAuthError, PbxClient, PbxError, create_client
-from .const import CONF_VENDOR, CONF_VERIFY_SSL, DOMAIN
+from .const import CONF_EXCLUDED_EXTENSIONS, CONF_VENDOR, CONF_VERIFY_SSL, DOMAIN
 from .coordinator import (
     PbxConfigEntry,
     PbxFastCoordinator,
@@ -80,13 +80,15 @@ async def _async_reload_on_options(hass: HomeAssistant, entry: PbxConfigEntry) -
 
 @callback
 def _remove_stale_devices(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
-    """Drop the devices of extensions the PBX no longer lists."""
+    """Drop the devices of extensions the PBX no longer lists or the user excluded."""
     runtime = entry.runtime_data
     if not runtime.fast.last_update_success:
         return
+    excluded = set(entry.options.get(CONF_EXCLUDED_EXTENSIONS, ()))
     current = {
         extension_device_identifier(runtime.info, extension_id)
         for extension_id in runtime.fast.data.extensions
+        if extension_id not in excluded
     }
     pbx_identifier = (DOMAIN, runtime.info.unique_id)
     registry = dr.async_get(hass)

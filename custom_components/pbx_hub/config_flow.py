@@ -11,6 +11,7 @@ from typing import Any
 
 from homeassistant.config_entries import (
     ConfigEntry,
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlow,
@@ -45,6 +46,7 @@ from .client import (
     VendorSpec,
 )
 from .const import (
+    CONF_EXCLUDED_EXTENSIONS,
     CONF_FAST_INTERVAL,
     CONF_SLOW_INTERVAL,
     CONF_VENDOR,
@@ -284,7 +286,19 @@ def _seconds_selector() -> NumberSelector:
 
 
 class PbxHubOptionsFlow(OptionsFlow):
-    """Scan intervals; steady polling must stay within 80 % of the budget."""
+    """Scan intervals (steady polling must stay within 80 % of the budget) and
+    the extensions to leave out.
+    """
+
+    def _known_extensions(self) -> list[SelectOptionDict]:
+        """The extensions of the last poll; none while the entry is not loaded."""
+        if self.config_entry.state is not ConfigEntryState.LOADED:
+            return []
+        extensions = self.config_entry.runtime_data.fast.data.extensions
+        return [
+            SelectOptionDict(value=ext.id, label=f"{ext.number} {ext.name}")
+            for ext in sorted(extensions.values(), key=lambda ext: ext.number)
+        ]
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
@@ -309,18 +323,24 @@ class PbxHubOptionsFlow(OptionsFlow):
                 self.config_entry, CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL
             ).total_seconds(),
         }
+        schema: dict[vol.Marker, Any] = {
+            vol.Required(
+                CONF_FAST_INTERVAL, default=current[CONF_FAST_INTERVAL]
+            ): _seconds_selector(),
+            vol.Required(
+                CONF_SLOW_INTERVAL, default=current[CONF_SLOW_INTERVAL]
+            ): _seconds_selector(),
+        }
+        if extensions := self._known_extensions():
+            schema[
+                vol.Optional(
+                    CONF_EXCLUDED_EXTENSIONS,
+                    default=self.config_entry.options.get(CONF_EXCLUDED_EXTENSIONS, []),
+                )
+            ] = SelectSelector(SelectSelectorConfig(options=extensions, multiple=True))
         return self.async_show_form(
             step_id="init",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(
-                        CONF_FAST_INTERVAL, default=current[CONF_FAST_INTERVAL]
-                    ): _seconds_selector(),
-                    vol.Required(
-                        CONF_SLOW_INTERVAL, default=current[CONF_SLOW_INTERVAL]
-                    ): _seconds_selector(),
-                }
-            ),
+            data_schema=vol.Schema(schema),
             errors=errors,
             description_placeholders=placeholders or {"minimum": "-"},
         )

@@ -11,7 +11,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .client import Extension, PbxInfo
-from .const import DOMAIN
+from .const import CONF_EXCLUDED_EXTENSIONS, DOMAIN
 from .coordinator import PbxConfigEntry, PbxCoordinator, PbxFastCoordinator
 
 
@@ -98,9 +98,11 @@ def add_extension_entities_dynamically(
     async_add_entities: AddConfigEntryEntitiesCallback,
     make_entities: Callable[[Extension], Iterable[Entity]],
 ) -> None:
-    """Add an extension's entities now and whenever a new extension appears."""
+    """Add an extension's entities now and whenever a new extension appears,
+    except for the extensions the user excluded in the options.
+    """
     coordinator = entry.runtime_data.fast
-    known: set[str] = set()
+    known: set[str] = set(entry.options.get(CONF_EXCLUDED_EXTENSIONS, ()))
 
     def add_new() -> None:
         new = [
