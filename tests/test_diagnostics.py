@@ -36,7 +36,11 @@ async def test_diagnostics(
     diagnostics = await get_diagnostics_for_config_entry(
         hass, hass_client, pbxware_entry
     )
-    assert pbxware_sim.api_key not in json.dumps(diagnostics)
+    dumped = json.dumps(diagnostics)
+    assert pbxware_sim.api_key not in dumped
+    for extension in tenant.extensions.values():
+        assert extension.name not in dumped
+        assert extension.email not in dumped
     assert diagnostics == snapshot
 
 

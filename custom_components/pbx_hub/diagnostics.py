@@ -16,6 +16,9 @@ from .coordinator import PbxConfigEntry
 PERSONAL_DATA = {
     "email",
     "ip_address",
+    "name",
+    "caller",
+    "callee",
     "url",
     "unique_id",
     "configuration_url",
