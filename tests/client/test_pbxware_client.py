@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 import pytest
 
 from custom_components.pbx_hub.client import (
@@ -239,3 +241,30 @@ async def test_read_error_is_a_response_error(
     """A PBXware error on a read that is not about the key: not an auth problem."""
     with pytest.raises(PbxResponseError, match="PBXware: "):
         await _client(pbxware_sim, session, tenant="999").async_get_dids()
+
+
+async def test_tenant_list_refused_means_single_tenant(
+    session: aiohttp.ClientSession,
+) -> None:
+    """A PBXware that refuses tenant.list (not about the key) has no tenants."""
+
+    async def handler(request: web.Request) -> web.Response:
+        if request.query["action"] == "pbxware.tenant.list":
+            return web.json_response({"error": "Tenant mode is not enabled."})
+        return web.json_response({"error": "Invalid API key."})
+
+    app = web.Application()
+    app.router.add_get("/index.php", handler)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        client = create_client(
+            "pbxware",
+            session,
+            {"url": str(server.make_url("/")), "api_key": "k" * 12},
+        )
+        assert await client.async_get_tenants() == {}
+        with pytest.raises(PbxAuthError):
+            await client.async_identify()
+    finally:
+        await server.close()

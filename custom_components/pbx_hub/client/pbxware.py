@@ -14,6 +14,8 @@ notes. What they leave open, assumed here and parsed tolerantly:
 - ``monitor.list`` reports ``status`` in Asterisk peer style: ``"OK (12 ms)"`` and
   ``"LAGGED (..)"`` mean registered; ``"UNKNOWN"``, ``"UNREACHABLE"`` or empty mean
   not. ``dnd`` and ``on_call`` are ``''`` or booleans.
+- A single-tenant system may refuse ``tenant.list`` with an error instead of
+  ``[]``: either means "no tenants to choose".
 - ``monitor.live_calls`` answers the text ``Live Calls: 0`` when there are none.
 - The API publishes no rate limit: the budget is a conservative 1800 per hour.
 - There is no click-to-call and no queue statistics action in the public API.
@@ -356,8 +358,13 @@ class PbxwareClient(PbxClient):
         )
 
     async def async_get_tenants(self) -> dict[str, Tenant]:
-        """Tenants from ``tenant.list``; ``[]`` on single-tenant systems."""
-        return parse_tenants(await self._call("tenant.list"))
+        """Tenants from ``tenant.list``; none on single-tenant systems, which
+        answer ``[]`` or, we assume, an error that is not about the key.
+        """
+        try:
+            return parse_tenants(await self._call("tenant.list"))
+        except PbxResponseError:
+            return {}
 
     async def async_get_status(self) -> SystemStatus:
         """Eight dashboard calls, sent together."""
