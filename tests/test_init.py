@@ -8,7 +8,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -229,3 +229,35 @@ async def test_failing_dids_do_not_block_the_rest(
     await hass.async_block_till_done()
     numbers = [e for e in hass.states.async_entity_ids("sensor") if "_number_" in e]
     assert len(numbers) == len(pbxware_sim.tenant().dids)
+
+
+async def test_pbx_429_raises_and_clears_a_repair_issue(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    await setup_entry(hass, pbxware_entry)
+    fast = pbxware_entry.runtime_data.fast
+    issue_id = f"rate_limited_{pbxware_entry.entry_id}"
+
+    pbxware_sim.inject(Fault.RATE_LIMIT, count=1, retry_after=5)
+    await fast.async_refresh()
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "rate_limited"
+
+    # Our own budget pausing is not the PBX refusing: no new issue from that.
+    issue_registry.async_delete(DOMAIN, issue_id)
+    await fast.async_refresh()
+    assert not fast.last_update_success
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+    pbxware_sim.inject(Fault.RATE_LIMIT, count=1, retry_after=5)
+    fast.client.http.budget._paused_until = 0.0
+    await fast.async_refresh()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    fast.client.http.budget._paused_until = 0.0
+    await fast.async_refresh()
+    assert fast.last_update_success
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .client import (
@@ -111,24 +112,6 @@ def error_translation(err: PbxError) -> tuple[str, dict[str, str]]:
     return "invalid_response", {"error": str(err)}
 
 
-async def map_client_errors[T](call: Awaitable[T]) -> T:
-    """Await ``call`` and turn client errors into what a coordinator raises:
-    auth errors start reauth, everything else makes entities unavailable.
-    """
-    try:
-        return await call
-    except PbxError as err:
-        key, placeholders = error_translation(err)
-        error_class = (
-            ConfigEntryAuthFailed if isinstance(err, PbxAuthError) else UpdateFailed
-        )
-        raise error_class(
-            translation_domain=DOMAIN,
-            translation_key=key,
-            translation_placeholders=placeholders,
-        ) from err
-
-
 class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
     """A coordinator bound to one entry's client."""
 
@@ -152,6 +135,39 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
             ),
         )
 
+    async def _guard[T](self, call: Awaitable[T]) -> T:
+        """Await a poll and turn client errors into what a coordinator raises:
+        auth errors start reauth, everything else makes entities unavailable.
+
+        A PBX that answers 429 also gets a repair issue, since only longer scan
+        intervals help; it goes away with the next successful poll.
+        """
+        issue_id = f"rate_limited_{self.config_entry.entry_id}"
+        try:
+            result = await call
+        except PbxError as err:
+            if isinstance(err, PbxRateLimitError) and err.from_pbx:
+                ir.async_create_issue(
+                    self.hass,
+                    DOMAIN,
+                    issue_id,
+                    is_fixable=False,
+                    severity=ir.IssueSeverity.WARNING,
+                    translation_key="rate_limited",
+                    translation_placeholders={"title": self.config_entry.title},
+                )
+            key, placeholders = error_translation(err)
+            error_class = (
+                ConfigEntryAuthFailed if isinstance(err, PbxAuthError) else UpdateFailed
+            )
+            raise error_class(
+                translation_domain=DOMAIN,
+                translation_key=key,
+                translation_placeholders=placeholders,
+            ) from err
+        ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        return result
+
     async def _fetch_if_supported[T](
         self, capability: Capability, getter: Callable[[], Coroutine[Any, Any, T]]
     ) -> T | None:
@@ -170,7 +186,7 @@ class PbxFastCoordinator(PbxCoordinator[FastData]):
     default_interval = DEFAULT_FAST_INTERVAL
 
     async def _async_update_data(self) -> FastData:
-        status, extensions, live_calls = await map_client_errors(
+        status, extensions, live_calls = await self._guard(
             asyncio.gather(
                 self._fetch_if_supported(
                     Capability.STATUS, self.client.async_get_status
@@ -196,7 +212,7 @@ class PbxSlowCoordinator(PbxCoordinator[SlowData]):
     default_interval = DEFAULT_SLOW_INTERVAL
 
     async def _async_update_data(self) -> SlowData:
-        dids = await map_client_errors(
+        dids = await self._guard(
             self._fetch_if_supported(Capability.DIDS, self.client.async_get_dids)
         )
         return SlowData(dids=dids or {})

@@ -23,10 +23,15 @@ class PbxAuthError(PbxError):
 class PbxRateLimitError(PbxError):
     """The request budget is spent or the PBX answered 429; try again later."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        """Keep the number of seconds to wait, when the PBX or the budget knows it."""
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, from_pbx: bool = False
+    ) -> None:
+        """Keep the seconds to wait, when known, and whether the PBX itself
+        refused (a 429) rather than the client's own budget.
+        """
         super().__init__(message)
         self.retry_after = retry_after
+        self.from_pbx = from_pbx
 
 
 class PbxResponseError(PbxError):

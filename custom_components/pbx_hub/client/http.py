@@ -149,6 +149,7 @@ class HttpHelper:
             error = PbxRateLimitError(
                 f"{host} answered 429: pausing {retry_after:.0f} s",
                 retry_after=retry_after,
+                from_pbx=True,
             )
         elif status in (401, 403):
             error = PbxAuthError(f"{host} refused the credentials (HTTP {status})")
