@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from unittest.mock import patch
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -86,7 +88,11 @@ async def test_multi_tenant_picks_tenant(
     ],
 )
 async def test_errors_then_recover(
-    hass: HomeAssistant, pbxware_sim: PbxwareSimulator, fault: Fault, error: str
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    freezer: FrozenDateTimeFactory,
+    fault: Fault,
+    error: str,
 ) -> None:
     flow_id = await _start_pbxware_form(hass)
     pbxware_sim.inject(fault, count=1)
@@ -95,6 +101,8 @@ async def test_errors_then_recover(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": error}
+    # A 429 pauses the PBX's shared budget; the user tries again after it.
+    freezer.tick(timedelta(minutes=2))
     result = await hass.config_entries.flow.async_configure(
         flow_id, _form_input(pbxware_sim)
     )

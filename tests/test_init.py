@@ -231,7 +231,7 @@ async def test_failing_dids_do_not_block_the_rest(
     assert len(numbers) == len(pbxware_sim.tenant().dids)
 
 
-async def test_pbx_429_raises_and_clears_a_repair_issue(
+async def test_repeated_pbx_429s_raise_and_clear_a_repair_issue(
     hass: HomeAssistant,
     pbxware_sim: PbxwareSimulator,
     pbxware_entry: MockConfigEntry,
@@ -239,25 +239,34 @@ async def test_pbx_429_raises_and_clears_a_repair_issue(
 ) -> None:
     await setup_entry(hass, pbxware_entry)
     fast = pbxware_entry.runtime_data.fast
+    budget = fast.client.http.budget
     issue_id = f"rate_limited_{pbxware_entry.entry_id}"
 
-    pbxware_sim.inject(Fault.RATE_LIMIT, count=1, retry_after=5)
+    async def refused_poll() -> None:
+        pbxware_sim.inject(Fault.RATE_LIMIT, count=1, retry_after=5)
+        budget._paused_until = 0.0  # as if the pause had passed
+        await fast.async_refresh()
+        assert not fast.last_update_success
+
+    # One 429 is not worth a repair; our own budget pause is not the PBX refusing.
+    await refused_poll()
     await fast.async_refresh()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    await refused_poll()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    await refused_poll()
     issue = issue_registry.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
     assert issue.translation_key == "rate_limited"
 
-    # Our own budget pausing is not the PBX refusing: no new issue from that.
-    issue_registry.async_delete(DOMAIN, issue_id)
-    await fast.async_refresh()
-    assert not fast.last_update_success
-    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
-
-    pbxware_sim.inject(Fault.RATE_LIMIT, count=1, retry_after=5)
-    fast.client.http.budget._paused_until = 0.0
-    await fast.async_refresh()
-    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
-    fast.client.http.budget._paused_until = 0.0
+    budget._paused_until = 0.0
     await fast.async_refresh()
     assert fast.last_update_success
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+    # Removing the entry takes a standing issue with it.
+    for _ in range(3):
+        await refused_poll()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    await hass.config_entries.async_remove(pbxware_entry.entry_id)
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None

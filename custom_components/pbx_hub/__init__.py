@@ -4,19 +4,34 @@ from __future__ import annotations
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
-from homeassistant.helpers import config_validation as cv, device_registry as dr
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    ConfigEntryError,
+    ConfigEntryNotReady,
+    HomeAssistantError,
+)
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    issue_registry as ir,
+)
 from homeassistant.helpers.typing import ConfigType
 
-from .client import PbxAuthError, PbxClient, PbxError, create_client
-from .const import CONF_EXCLUDED_EXTENSIONS, CONF_VENDOR, CONF_VERIFY_SSL, DOMAIN
+from .client import (
+    PbxAuthError,
+    PbxError,
+    PbxInvalidInputError,
+    PbxUnsupportedError,
+)
+from .const import CONF_EXCLUDED_EXTENSIONS, DOMAIN
 from .coordinator import (
     PbxConfigEntry,
     PbxFastCoordinator,
     PbxRuntimeData,
     PbxSlowCoordinator,
+    client_for_entry,
     error_translation,
+    rate_limit_issue_id,
 )
 from .entity import extension_device_identifier
 from .services import async_setup_services
@@ -31,27 +46,19 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
-def client_for_entry(hass: HomeAssistant, data: dict[str, object]) -> PbxClient:
-    """Build a client from config entry data, on Home Assistant's shared session."""
-    settings = {key: value for key, value in data.items() if key != CONF_VENDOR}
-    session = async_get_clientsession(
-        hass, verify_ssl=bool(data.get(CONF_VERIFY_SSL, True))
-    )
-    return create_client(str(data[CONF_VENDOR]), session, settings)
-
-
 async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
     """Identify the PBX, poll it once, then set up the platforms."""
-    client = client_for_entry(hass, dict(entry.data))
     try:
+        client = client_for_entry(hass, dict(entry.data))
         info = await client.async_identify()
     except PbxError as err:
         key, placeholders = error_translation(err)
-        error_class = (
-            ConfigEntryAuthFailed
-            if isinstance(err, PbxAuthError)
-            else ConfigEntryNotReady
-        )
+        error_class: type[HomeAssistantError] = ConfigEntryNotReady
+        if isinstance(err, PbxAuthError):
+            error_class = ConfigEntryAuthFailed
+        elif isinstance(err, PbxInvalidInputError | PbxUnsupportedError):
+            # A tenant that no longer exists will not come back by retrying.
+            error_class = ConfigEntryError
         raise error_class(
             translation_domain=DOMAIN,
             translation_key=key,
@@ -69,13 +76,19 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
         fast.async_add_listener(lambda: _remove_stale_devices(hass, entry))
     )
     _remove_stale_devices(hass, entry)
+    options_at_setup = dict(entry.options)
+
+    async def _async_reload_on_options(
+        hass: HomeAssistant, entry: PbxConfigEntry
+    ) -> None:
+        # Reauth and reconfigure reload the entry themselves; only new options
+        # need a reload here.
+        if entry.options != options_at_setup:
+            await hass.config_entries.async_reload(entry.entry_id)
+
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_options))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
-
-
-async def _async_reload_on_options(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
-    await hass.config_entries.async_reload(entry.entry_id)
 
 
 @callback
@@ -116,3 +129,8 @@ async def async_remove_config_entry_device(
 async def async_unload_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
     """Unload the platforms; the coordinators stop with the entry."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
+    """Take the entry's repair issue with it."""
+    ir.async_delete_issue(hass, DOMAIN, rate_limit_issue_id(entry))

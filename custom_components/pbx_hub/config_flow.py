@@ -31,7 +31,6 @@ from homeassistant.helpers.selector import (
 )
 import voluptuous as vol
 
-from . import client_for_entry
 from .client import (
     VENDORS,
     Capability,
@@ -50,14 +49,18 @@ from .const import (
     CONF_FAST_INTERVAL,
     CONF_SLOW_INTERVAL,
     CONF_VENDOR,
-    DEFAULT_FAST_INTERVAL,
     DEFAULT_SLOW_INTERVAL,
     DOMAIN,
     LOGGER,
     MAX_INTERVAL,
     MIN_INTERVAL,
 )
-from .coordinator import interval_option, min_fast_interval
+from .coordinator import (
+    client_for_entry,
+    fast_interval,
+    interval_option,
+    min_fast_interval,
+)
 
 _SELECTORS: dict[FieldKind, Callable[[], Any]] = {
     FieldKind.TEXT: lambda: TextSelector(),
@@ -314,10 +317,15 @@ class PbxHubOptionsFlow(OptionsFlow):
                 errors[CONF_FAST_INTERVAL] = "over_budget"
                 placeholders["minimum"] = f"{minimum:.0f}"
             else:
-                return self.async_create_entry(data=user_input)
+                # Merge: the extension list is not shown while the entry is not
+                # loaded, and saving must not drop the exclusions made before.
+                return self.async_create_entry(
+                    data={**self.config_entry.options, **user_input}
+                )
         current = user_input or {
-            CONF_FAST_INTERVAL: interval_option(
-                self.config_entry, CONF_FAST_INTERVAL, DEFAULT_FAST_INTERVAL
+            CONF_FAST_INTERVAL: fast_interval(
+                self.config_entry,
+                client_for_entry(self.hass, dict(self.config_entry.data)),
             ).total_seconds(),
             CONF_SLOW_INTERVAL: interval_option(
                 self.config_entry, CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL
@@ -335,7 +343,13 @@ class PbxHubOptionsFlow(OptionsFlow):
             schema[
                 vol.Optional(
                     CONF_EXCLUDED_EXTENSIONS,
-                    default=self.config_entry.options.get(CONF_EXCLUDED_EXTENSIONS, []),
+                    default=[
+                        extension_id
+                        for extension_id in self.config_entry.options.get(
+                            CONF_EXCLUDED_EXTENSIONS, []
+                        )
+                        if extension_id in {option["value"] for option in extensions}
+                    ],
                 )
             ] = SelectSelector(SelectSelectorConfig(options=extensions, multiple=True))
         return self.async_show_form(

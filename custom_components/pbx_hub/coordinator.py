@@ -7,17 +7,21 @@ entities unavailable and the reverse.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+import math
 from typing import Any, ClassVar
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util.hass_dict import HassKey
 
 from .client import (
     VENDORS,
@@ -33,16 +37,20 @@ from .client import (
     PbxInvalidInputError,
     PbxRateLimitError,
     PbxUnsupportedError,
+    RequestBudget,
     SystemStatus,
+    create_client,
 )
 from .const import (
     CONF_FAST_INTERVAL,
     CONF_SLOW_INTERVAL,
     CONF_VENDOR,
+    CONF_VERIFY_SSL,
     DEFAULT_FAST_INTERVAL,
     DEFAULT_SLOW_INTERVAL,
     DOMAIN,
     LOGGER,
+    MAX_INTERVAL,
 )
 
 FAST_TOPICS = (Capability.STATUS, Capability.EXTENSIONS, Capability.LIVE_CALLS)
@@ -78,6 +86,36 @@ class PbxRuntimeData:
 type PbxConfigEntry = ConfigEntry[PbxRuntimeData]
 
 
+BUDGETS: HassKey[dict[str, RequestBudget]] = HassKey(f"{DOMAIN}_budgets")
+"""Request budgets by vendor and PBX, shared by every client of one PBX (its
+tenants, config flows) and kept across reloads, so no restart resets the count.
+"""
+
+
+def client_for_entry(hass: HomeAssistant, data: Mapping[str, Any]) -> PbxClient:
+    """Build a client from config entry data, on Home Assistant's shared session."""
+    vendor = str(data[CONF_VENDOR])
+    settings = {key: value for key, value in data.items() if key != CONF_VENDOR}
+    session = async_get_clientsession(
+        hass, verify_ssl=bool(data.get(CONF_VERIFY_SSL, True))
+    )
+    budget: RequestBudget | None = None
+    if (spec := VENDORS.get(vendor)) is not None:
+        key = f"{vendor}:{spec.client_class.budget_scope(settings)}"
+        budgets = hass.data.setdefault(BUDGETS, {})
+        budget = budgets.setdefault(key, RequestBudget(spec.budget))
+    return create_client(vendor, session, settings, budget=budget)
+
+
+RATE_LIMIT_ISSUE_AFTER = 3
+"""Polls in a row refused with 429 before the user is told to poll less often."""
+
+
+def rate_limit_issue_id(entry: ConfigEntry) -> str:
+    """The repair issue that says this entry's PBX keeps answering 429."""
+    return f"rate_limited_{entry.entry_id}"
+
+
 def poll_cost(client: PbxClient, topics: tuple[Capability, ...]) -> int:
     """Requests one poll of ``topics`` sends with this client."""
     return sum(
@@ -99,6 +137,22 @@ def interval_option(entry: ConfigEntry, key: str, default: timedelta) -> timedel
     return timedelta(seconds=entry.options.get(key, default.total_seconds()))
 
 
+def default_fast_interval(client: PbxClient, slow_interval: timedelta) -> timedelta:
+    """The default fast interval, lengthened where the vendor's budget needs it."""
+    minimum = min_fast_interval(client, slow_interval)
+    if not math.isfinite(minimum):  # the slow polls alone fill the budget
+        return MAX_INTERVAL
+    return max(DEFAULT_FAST_INTERVAL, timedelta(seconds=math.ceil(minimum)))
+
+
+def fast_interval(entry: ConfigEntry, client: PbxClient) -> timedelta:
+    """The fast scan interval the user chose, or else the default."""
+    slow = interval_option(entry, CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL)
+    return interval_option(
+        entry, CONF_FAST_INTERVAL, default_fast_interval(client, slow)
+    )
+
+
 def error_translation(err: PbxError) -> tuple[str, dict[str, str]]:
     """The translation key and placeholders that explain a client error."""
     if isinstance(err, PbxAuthError):
@@ -117,36 +171,42 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
 
     config_entry: PbxConfigEntry
     cadence: ClassVar[str]
-    interval_key: ClassVar[str]
-    default_interval: ClassVar[timedelta]
 
     def __init__(
         self, hass: HomeAssistant, entry: PbxConfigEntry, client: PbxClient
     ) -> None:
         """Poll at the interval the entry's options give this cadence."""
         self.client = client
+        self._polls_refused = 0
+        """Polls in a row that the PBX answered with 429."""
         super().__init__(
             hass,
             LOGGER,
             config_entry=entry,
             name=f"{DOMAIN} {entry.data[CONF_VENDOR]} {entry.title} {self.cadence}",
-            update_interval=interval_option(
-                entry, self.interval_key, self.default_interval
-            ),
+            update_interval=self.interval(entry, client),
         )
+
+    @staticmethod
+    @abstractmethod
+    def interval(entry: ConfigEntry, client: PbxClient) -> timedelta:
+        """How often this cadence polls."""
 
     async def _guard[T](self, call: Awaitable[T]) -> T:
         """Await a poll and turn client errors into what a coordinator raises:
         auth errors start reauth, everything else makes entities unavailable.
 
-        A PBX that answers 429 also gets a repair issue, since only longer scan
-        intervals help; it goes away with the next successful poll.
+        A PBX that answers 429 to several polls in a row also gets a repair
+        issue, since only longer scan intervals help; it goes away with the next
+        successful poll.
         """
-        issue_id = f"rate_limited_{self.config_entry.entry_id}"
+        issue_id = rate_limit_issue_id(self.config_entry)
         try:
             result = await call
         except PbxError as err:
             if isinstance(err, PbxRateLimitError) and err.from_pbx:
+                self._polls_refused += 1
+            if self._polls_refused >= RATE_LIMIT_ISSUE_AFTER:
                 ir.async_create_issue(
                     self.hass,
                     DOMAIN,
@@ -165,6 +225,7 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
                 translation_key=key,
                 translation_placeholders=placeholders,
             ) from err
+        self._polls_refused = 0
         ir.async_delete_issue(self.hass, DOMAIN, issue_id)
         return result
 
@@ -182,8 +243,11 @@ class PbxFastCoordinator(PbxCoordinator[FastData]):
     """
 
     cadence = "fast"
-    interval_key = CONF_FAST_INTERVAL
-    default_interval = DEFAULT_FAST_INTERVAL
+
+    @staticmethod
+    def interval(entry: ConfigEntry, client: PbxClient) -> timedelta:
+        """The user's choice, or a default within the budget."""
+        return fast_interval(entry, client)
 
     async def _async_update_data(self) -> FastData:
         status, extensions, live_calls = await self._guard(
@@ -208,8 +272,11 @@ class PbxSlowCoordinator(PbxCoordinator[SlowData]):
     """DIDs and other data that changes rarely."""
 
     cadence = "slow"
-    interval_key = CONF_SLOW_INTERVAL
-    default_interval = DEFAULT_SLOW_INTERVAL
+
+    @staticmethod
+    def interval(entry: ConfigEntry, client: PbxClient) -> timedelta:
+        """The user's choice, or 15 minutes."""
+        return interval_option(entry, CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL)
 
     async def _async_update_data(self) -> SlowData:
         dids = await self._guard(

@@ -75,8 +75,10 @@ class PbxExtensionEntity(PbxEntity[PbxFastCoordinator]):
             name=f"{extension.name} ({extension.number})"
             if extension.name != extension.number
             else extension.number,
+            # The phone's own make shows in the user agent sensor; the device is
+            # the PBX's extension.
             manufacturer=info.manufacturer,
-            model=extension.model or "Extension",
+            model="Extension",
             via_device=(DOMAIN, info.unique_id),
         )
 
@@ -102,17 +104,22 @@ def add_extension_entities_dynamically(
     except for the extensions the user excluded in the options.
     """
     coordinator = entry.runtime_data.fast
-    known: set[str] = set(entry.options.get(CONF_EXCLUDED_EXTENSIONS, ()))
+    excluded = set(entry.options.get(CONF_EXCLUDED_EXTENSIONS, ()))
+    added: set[str] = set()
 
     def add_new() -> None:
+        current = coordinator.data.extensions
+        # Forget extensions that left: their devices are removed, so one that
+        # comes back needs its entities again.
+        added.intersection_update(current)
         new = [
             extension
-            for extension_id, extension in coordinator.data.extensions.items()
-            if extension_id not in known
+            for extension_id, extension in current.items()
+            if extension_id not in added and extension_id not in excluded
         ]
         if not new:
             return
-        known.update(extension.id for extension in new)
+        added.update(extension.id for extension in new)
         async_add_entities(
             entity for extension in new for entity in make_entities(extension)
         )

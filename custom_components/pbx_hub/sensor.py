@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from homeassistant.components.sensor import (
+    DOMAIN as SENSOR_DOMAIN,
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
@@ -13,10 +14,12 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import PERCENTAGE, EntityCategory
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .client import DestinationType, Did, Extension, LicenseUsage
+from .const import DOMAIN
 from .coordinator import (
     FastData,
     PbxConfigEntry,
@@ -101,7 +104,8 @@ PBX_SENSORS: tuple[PbxSensorEntityDescription, ...] = (
     PbxSensorEntityDescription(
         key="calls_today",
         translation_key="calls_today",
-        state_class=SensorStateClass.TOTAL,
+        # Counts up through the day and starts again from zero.
+        state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=_status_value(lambda s: s.calls_today),
         exists_fn=_status_has(lambda s: s.calls_today),
     ),
@@ -181,20 +185,34 @@ def _add_did_sensors_dynamically(
     entry: PbxConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
     slow = entry.runtime_data.slow
-    known: set[str] = set()
+    known: dict[str, str] = {}
+    """Unique id of the route sensor of every DID added so far, by DID id."""
+    registry = er.async_get(slow.hass)
 
     @callback
-    def add_new() -> None:
+    def sync() -> None:
         data: SlowData | None = slow.data  # None while the first poll failed
-        if data is None:
+        if data is None or not slow.last_update_success:
             return
-        new = [did for did_id, did in data.dids.items() if did_id not in known]
-        known.update(did.id for did in new)
+        for did_id in set(known) - set(data.dids):
+            # The DID was deleted on the PBX: so is its sensor.
+            unique_id = known.pop(did_id)
+            if entity_id := registry.async_get_entity_id(
+                SENSOR_DOMAIN, DOMAIN, unique_id
+            ):
+                registry.async_remove(entity_id)
+        new = [
+            DidRouteSensor(coordinator=slow, did=did)
+            for did_id, did in data.dids.items()
+            if did_id not in known
+        ]
+        for sensor in new:
+            known[sensor.did_id] = str(sensor.unique_id)
         if new:
-            async_add_entities(DidRouteSensor(coordinator=slow, did=did) for did in new)
+            async_add_entities(new)
 
-    add_new()
-    entry.async_on_unload(slow.async_add_listener(add_new))
+    sync()
+    entry.async_on_unload(slow.async_add_listener(sync))
 
 
 class PbxSensor(PbxEntity[PbxFastCoordinator], SensorEntity):

@@ -15,7 +15,7 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 import voluptuous as vol
 
@@ -62,11 +62,19 @@ def _loaded_entry(hass: HomeAssistant, entry_id: str) -> PbxConfigEntry:
 
 
 def _find_did(entry: PbxConfigEntry, wanted: str) -> Did:
-    """A DID by its id or its number, from the last poll."""
-    data = entry.runtime_data.slow.data
-    dids = data.dids if data else {}
+    """A DID by its id or else its number, from the last poll."""
+    slow = entry.runtime_data.slow
+    if slow.data is None or not slow.last_update_success:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="dids_unavailable",
+            translation_placeholders={"title": entry.title},
+        )
+    dids = slow.data.dids
+    if (did := dids.get(wanted)) is not None:
+        return did
     for did in dids.values():
-        if wanted in (did.id, did.number):
+        if did.number == wanted:
             return did
     raise ServiceValidationError(
         translation_domain=DOMAIN,
@@ -92,12 +100,12 @@ async def _async_set_did_route(call: ServiceCall) -> ServiceResponse:
         runtime.client.async_set_did_route(did.id, destination_type, destination),
     )
     routed = replace(did, destination_type=destination_type, destination=destination)
+    # The PBX confirmed the change: show it now; the next poll reads it back.
     slow = runtime.slow
     if slow.data is not None:
         slow.async_set_updated_data(
             replace(slow.data, dids={**slow.data.dids, did.id: routed})
         )
-    await slow.async_request_refresh()
     return {
         "did": routed.number,
         "destination_type": routed.destination_type.value,

@@ -56,13 +56,19 @@ class DndSwitch(PbxExtensionEntity, SwitchEntity):
         await self._async_set(False)
 
     async def _async_set(self, enabled: bool) -> None:
-        """Write DND, show the state the PBX confirms, refresh in the background."""
+        """Write DND and show the state the PBX confirms at once; the next poll
+        reads it back, so a click costs one request, not a full poll.
+        """
         entry = self.coordinator.config_entry
         confirmed = await run_action(
             entry, entry.runtime_data.client.async_set_dnd(self.extension_id, enabled)
         )
         data = self.coordinator.data
-        extensions = dict(data.extensions)
-        extensions[self.extension_id] = replace(self.extension, dnd=confirmed)
+        extension = data.extensions.get(self.extension_id)
+        if extension is None:  # removed by a poll that ran during the write
+            return
+        extensions = {
+            **data.extensions,
+            self.extension_id: replace(extension, dnd=confirmed),
+        }
         self.coordinator.async_set_updated_data(replace(data, extensions=extensions))
-        await self.coordinator.async_request_refresh()

@@ -60,6 +60,20 @@ def test_budget_pause() -> None:
     budget.acquire()
 
 
+def test_budget_backoff_without_retry_after() -> None:
+    """A 429 that does not say how long to wait doubles the pause each time,
+    up to the window, and starts over after an answer that was not a 429.
+    """
+    clock = FakeClock()
+    budget = RequestBudget(
+        BudgetSpec(limit=100, window=900, backoff_start=60), clock=clock
+    )
+    assert [budget.pause(None) for _ in range(6)] == [60, 120, 240, 480, 900, 900]
+    assert budget.pause(30) == 30  # an explicit Retry-After wins
+    budget.succeeded()
+    assert budget.pause(None) == 60
+
+
 def test_min_poll_interval_keeps_twenty_percent_free() -> None:
     spec = BudgetSpec(limit=100, window=900)
     # 80 requests per 900 s, a poll of 2 requests: every 22.5 s at the most.
@@ -121,3 +135,20 @@ async def test_status_mapping(
             )
     assert "s3cret-value" not in str(raised.value)
     assert helper.redact("key=s3cret-value") == "key=**REDACTED**"
+
+
+async def test_decode_error_preview_is_redacted() -> None:
+    """A PBX that echoes the request (and its key) in an error page must not
+    put the key into the error message.
+    """
+    async with aiohttp.ClientSession() as session:
+        helper = HttpHelper(
+            session,
+            budget=RequestBudget(BudgetSpec(limit=10, window=60)),
+            request_timeout=2,
+            secrets=lambda: ["s3cret-value"],
+        )
+        with pytest.raises(PbxResponseError) as raised:
+            helper.decode_json("Bad request: apikey=s3cret-value&action=x")
+    assert "s3cret-value" not in str(raised.value)
+    assert "REDACTED" in str(raised.value)

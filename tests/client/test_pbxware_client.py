@@ -206,14 +206,14 @@ async def test_429_pauses_every_request(
     assert pbxware_sim.request_count == sent  # nothing reached the PBX
 
 
-async def test_429_without_retry_after_pauses_a_window(
+async def test_429_without_retry_after_backs_off_from_a_minute(
     pbxware_sim: PbxwareSimulator, session: aiohttp.ClientSession
 ) -> None:
     client = _client(pbxware_sim, session)
     pbxware_sim.inject(Fault.RATE_LIMIT, count=1, retry_after=None)
     with pytest.raises(PbxRateLimitError) as raised:
         await client.async_get_dids()
-    assert raised.value.retry_after == 3600
+    assert raised.value.retry_after == 60
 
 
 async def test_wrong_key(

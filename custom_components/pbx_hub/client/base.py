@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+import hashlib
 from typing import Any, ClassVar
 
 import aiohttp
@@ -86,6 +87,14 @@ class PbxClient(ABC):
             request_timeout=request_timeout,
             secrets=lambda: (str(self.settings.get(key) or "") for key in secret_keys),
         )
+
+    @classmethod
+    def budget_scope(cls, settings: Mapping[str, Any]) -> str:
+        """What one request budget covers: by default the account the settings
+        name; a vendor whose limit is per server overrides this.
+        """
+        account = repr(sorted((key, str(value)) for key, value in settings.items()))
+        return hashlib.sha256(account.encode()).hexdigest()[:16]
 
     def _unsupported(self, capability: Capability) -> PbxUnsupportedError:
         return PbxUnsupportedError(f"{self.vendor} does not support {capability}")

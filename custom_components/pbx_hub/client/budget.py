@@ -26,6 +26,10 @@ class BudgetSpec:
 
     limit: int
     window: float
+    backoff_start: float | None = None
+    """Pause after a 429 without ``Retry-After``: doubling from this many seconds
+    up to the window; ``None`` pauses a whole window at once.
+    """
 
     def min_poll_interval(self, cost_per_poll: int, other_rate: float = 0.0) -> float:
         """Shortest interval, in seconds, at which a poll of ``cost_per_poll``
@@ -43,13 +47,15 @@ class RequestBudget:
     """Counts requests in a sliding window and pauses after a 429."""
 
     def __init__(
-        self, spec: BudgetSpec, *, clock: Callable[[], float] = time.monotonic
+        self, spec: BudgetSpec, *, clock: Callable[[], float] | None = None
     ) -> None:
         """Start with an empty window; ``clock`` is injectable for tests."""
         self.spec = spec
-        self._clock = clock
+        # Looked up on every call, so that a test's frozen time applies.
+        self._clock = clock or (lambda: time.monotonic())
         self._sent: deque[float] = deque()
         self._paused_until = 0.0
+        self._unexplained_429s = 0
 
     def _forget_old(self, now: float) -> None:
         while self._sent and self._sent[0] <= now - self.spec.window:
@@ -85,9 +91,21 @@ class RequestBudget:
         self._sent.append(now)
 
     def pause(self, retry_after: float | None) -> float:
-        """Stop all requests for ``retry_after`` seconds, or for a whole window
-        when the PBX did not say; return the pause length.
+        """Stop all requests for ``retry_after`` seconds; when the PBX did not
+        say, back off (see ``BudgetSpec.backoff_start``). Return the pause length.
         """
-        seconds = self.spec.window if retry_after is None else max(retry_after, 0.0)
+        if retry_after is not None:
+            seconds = max(retry_after, 0.0)
+        elif self.spec.backoff_start is None:
+            seconds = self.spec.window
+        else:
+            seconds = min(
+                self.spec.backoff_start * 2**self._unexplained_429s, self.spec.window
+            )
+            self._unexplained_429s += 1
         self._paused_until = max(self._paused_until, self._clock() + seconds)
         return seconds
+
+    def succeeded(self) -> None:
+        """A request got an answer that was not a 429: the backoff starts over."""
+        self._unexplained_429s = 0

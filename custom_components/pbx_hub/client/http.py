@@ -98,6 +98,15 @@ class HttpHelper:
                 message = message.replace(secret, _REDACTED)
         return message
 
+    def decode_json(self, text: str) -> Any:
+        """``decode_json`` whose error preview cannot show a secret the PBX
+        echoed back.
+        """
+        try:
+            return decode_json(text)
+        except PbxResponseError as err:
+            raise PbxResponseError(self.redact(str(err))) from None
+
     async def request(
         self,
         method: str,
@@ -123,18 +132,21 @@ class HttpHelper:
                     data=data,
                     json=json_body,
                     headers=headers,
+                    # A redirect could carry the key in its query to another host.
+                    allow_redirects=False,
                 ) as response:
                     text = await response.text(errors="replace")
                     status = response.status
                     response_headers = dict(response.headers)
-        except TimeoutError as err:
+        # "from None": aiohttp's errors quote the URL, and with it the query's keys.
+        except TimeoutError:
             raise PbxConnectionError(
                 f"Timeout after {self._timeout:g} s talking to {host}"
-            ) from err
+            ) from None
         except aiohttp.ClientError as err:
             raise PbxConnectionError(
                 self.redact(f"Cannot reach {host}: {type(err).__name__}")
-            ) from err
+            ) from None
         self._raise_for_status(status, response_headers, host)
         return HttpResponse(status=status, headers=response_headers, text=text)
 
@@ -142,6 +154,8 @@ class HttpHelper:
         self, status: int, headers: Mapping[str, str], host: str
     ) -> None:
         error: PbxError | None = None
+        if status != 429:
+            self.budget.succeeded()
         if status == 429:
             retry_after = self.budget.pause(
                 parse_retry_after(headers.get("Retry-After"))

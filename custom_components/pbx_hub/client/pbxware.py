@@ -59,6 +59,9 @@ CONF_TENANT = "tenant"
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _DIGITS = re.compile(r"^\d+$")
 _AUTH_WORDS = re.compile(r"api ?key|permission|not allowed|denied|licen", re.I)
+# A refused write ("not allowed to forward to ...") is about its input; only a
+# complaint about the key itself means the credentials went bad.
+_WRITE_AUTH_WORDS = re.compile(r"api ?key", re.I)
 _NO_LIVE_CALLS = "Live Calls: 0"
 
 # did.edit's dest_type codes (Bicom collection, did.edit parameter description).
@@ -295,6 +298,11 @@ class PbxwareClient(PbxClient):
     def _endpoint(self) -> URL:
         return URL(str(self.settings[CONF_URL]).rstrip("/") + "/index.php")
 
+    @classmethod
+    def budget_scope(cls, settings: Mapping[str, Any]) -> str:
+        """One budget per PBX server, shared by all of its tenants."""
+        return (URL(str(settings.get(CONF_URL, ""))).host or "").lower()
+
     @property
     def _tenant(self) -> str | None:
         return to_text(self.settings.get(CONF_TENANT))
@@ -319,7 +327,9 @@ class PbxwareClient(PbxClient):
 
     async def _call(self, action: str, *, write: bool = False, **params: str) -> Any:
         """Send ``pbxware.<action>`` and return the decoded, error-checked body."""
-        body = decode_json(await self._call_text(action, write=write, **params))
+        body = self.http.decode_json(
+            await self._call_text(action, write=write, **params)
+        )
         self._raise_for_error(body, write=write)
         return body
 
@@ -327,7 +337,8 @@ class PbxwareClient(PbxClient):
         if not (isinstance(body, dict) and "error" in body):
             return
         message = self.http.redact(f"PBXware: {body['error']}")
-        if _AUTH_WORDS.search(str(body["error"])):
+        auth_words = _WRITE_AUTH_WORDS if write else _AUTH_WORDS
+        if auth_words.search(str(body["error"])):
             raise PbxAuthError(message)
         if write:
             raise PbxInvalidInputError(message)
@@ -361,7 +372,7 @@ class PbxwareClient(PbxClient):
         """Tenants from ``tenant.list``; none on single-tenant systems, which
         answer ``[]`` or, we assume, an error that is not about the key.
         """
-        body = decode_json(await self._call_text("tenant.list"))
+        body = self.http.decode_json(await self._call_text("tenant.list"))
         if (
             isinstance(body, dict)
             and "error" in body
@@ -397,7 +408,7 @@ class PbxwareClient(PbxClient):
         """Calls in progress from ``monitor.live_calls``."""
         text = await self._call_text("monitor.live_calls")
         if _NO_LIVE_CALLS not in text:
-            self._raise_for_error(decode_json(text), write=False)
+            self._raise_for_error(self.http.decode_json(text), write=False)
         return parse_live_calls(text)
 
     async def async_get_dids(self) -> dict[str, Did]:
@@ -450,7 +461,7 @@ register_vendor(
                 default=True,
             ),
         ),
-        budget=BudgetSpec(limit=1800, window=3600),
+        budget=BudgetSpec(limit=1800, window=3600, backoff_start=60),
         tenant_field=CONF_TENANT,
     )
 )

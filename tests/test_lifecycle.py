@@ -1,0 +1,206 @@
+"""What must survive change: extensions that leave and return, deleted DIDs,
+options saved while unloaded, reauth, reloads and tenants that disappear.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_ON
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.pbx_hub.const import CONF_EXCLUDED_EXTENSIONS, DOMAIN
+from simulator import Fault, PbxwareSimulator
+
+from .conftest import pbxware_settings, setup_entry
+
+
+async def _poll_fast(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    freezer.tick(timedelta(seconds=61))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def _entities_of(hass: HomeAssistant, entry: MockConfigEntry, marker: str) -> set[str]:
+    registry = er.async_get(hass)
+    return {
+        entity.entity_id
+        for entity in er.async_entries_for_config_entry(registry, entry.entry_id)
+        if marker in entity.unique_id
+    }
+
+
+async def test_extension_that_returns_gets_its_entities_back(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await setup_entry(hass, pbxware_entry)
+    tenant = pbxware_sim.tenant()
+    ext_id, extension = next(iter(tenant.extensions.items()))
+    marker = f"_ext_{ext_id}_"
+    before = _entities_of(hass, pbxware_entry, marker)
+    assert before
+
+    del tenant.extensions[ext_id]
+    await _poll_fast(hass, freezer)
+    assert _entities_of(hass, pbxware_entry, marker) == set()
+
+    tenant.extensions[ext_id] = extension
+    await _poll_fast(hass, freezer)
+    assert _entities_of(hass, pbxware_entry, marker) == before
+    registry = er.async_get(hass)
+    enabled = [e for e in before if not registry.async_get(e).disabled]
+    assert enabled
+    for entity_id in enabled:
+        assert hass.states.get(entity_id) is not None
+
+
+async def test_deleted_did_loses_its_sensor(
+    hass: HomeAssistant, pbxware_sim: PbxwareSimulator, pbxware_entry: MockConfigEntry
+) -> None:
+    await setup_entry(hass, pbxware_entry)
+    tenant = pbxware_sim.tenant()
+    did_id = next(iter(tenant.dids))
+    assert _entities_of(hass, pbxware_entry, f"_did_{did_id}_")
+
+    del tenant.dids[did_id]
+    await pbxware_entry.runtime_data.slow.async_refresh()
+    await hass.async_block_till_done()
+    assert _entities_of(hass, pbxware_entry, f"_did_{did_id}_") == set()
+    assert len(_entities_of(hass, pbxware_entry, "_did_")) == len(tenant.dids)
+
+
+async def test_set_did_route_while_dids_cannot_be_read(
+    hass: HomeAssistant, pbxware_sim: PbxwareSimulator, pbxware_entry: MockConfigEntry
+) -> None:
+    await setup_entry(hass, pbxware_entry)
+    did = next(iter(pbxware_sim.tenant().dids.values()))
+    pbxware_sim.inject(Fault.SERVER_ERROR, actions=["pbxware.did.list"])
+    await pbxware_entry.runtime_data.slow.async_refresh()
+    with pytest.raises(HomeAssistantError) as raised:
+        await hass.services.async_call(
+            DOMAIN,
+            "set_did_route",
+            {
+                "config_entry_id": pbxware_entry.entry_id,
+                "did": did.number,
+                "destination_type": "voicemail",
+                "destination": "531",
+            },
+            blocking=True,
+        )
+    assert raised.value.translation_key == "dids_unavailable"
+
+
+async def test_dnd_click_costs_one_request(
+    hass: HomeAssistant, pbxware_sim: PbxwareSimulator, pbxware_entry: MockConfigEntry
+) -> None:
+    """The PBX's answer is shown at once; no full poll follows each click."""
+    await setup_entry(hass, pbxware_entry)
+    ext = next(e for e in pbxware_sim.tenant().extensions.values() if not e.dnd)
+    entity_id = next(
+        state.entity_id
+        for state in hass.states.async_all("switch")
+        if ext.ext in state.entity_id
+    )
+    pbxware_sim.reset_counters()
+    await hass.services.async_call(
+        SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: entity_id}, blocking=True
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(entity_id).state == "on"
+    assert pbxware_sim.request_count == 1
+
+
+async def test_options_saved_while_unloaded_keep_exclusions(
+    hass: HomeAssistant, pbxware_sim: PbxwareSimulator
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="127.0.0.1",
+        data=pbxware_settings(pbxware_sim),
+        options={CONF_EXCLUDED_EXTENSIONS: ["7"], "fast_interval": 60},
+    )
+    entry.add_to_hass(hass)  # not set up: the form cannot list extensions
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert CONF_EXCLUDED_EXTENSIONS not in result["data_schema"].schema
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"fast_interval": 90, "slow_interval": 900}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_EXCLUDED_EXTENSIONS] == ["7"]
+    assert entry.options["fast_interval"] == 90
+
+
+async def test_reauth_reloads_once(
+    hass: HomeAssistant, pbxware_sim: PbxwareSimulator, pbxware_entry: MockConfigEntry
+) -> None:
+    await setup_entry(hass, pbxware_entry)
+    result = await pbxware_entry.start_reauth_flow(hass)
+    pbxware_sim.reset_counters()
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"api_key": pbxware_sim.api_key}
+    )
+    await hass.async_block_till_done()
+    assert result["reason"] == "reauth_successful"
+    assert pbxware_entry.state is ConfigEntryState.LOADED
+    # One identify by the flow, then one setup: identify and two polls.
+    assert pbxware_sim.requests_by_action["pbxware.license.info"] == 2
+
+
+async def test_budget_survives_a_reload(
+    hass: HomeAssistant, pbxware_entry: MockConfigEntry
+) -> None:
+    await setup_entry(hass, pbxware_entry)
+    budget = pbxware_entry.runtime_data.client.http.budget
+    used = budget.used
+    assert used > 0
+    assert await hass.config_entries.async_reload(pbxware_entry.entry_id)
+    await hass.async_block_till_done()
+    assert pbxware_entry.runtime_data.client.http.budget is budget
+    assert budget.used > used
+
+
+async def test_tenants_of_one_pbx_share_a_budget(hass: HomeAssistant) -> None:
+    async with PbxwareSimulator(extensions=2, multi_tenant=True, seed=3) as sim:
+        entries = [
+            MockConfigEntry(
+                domain=DOMAIN,
+                unique_id=f"127.0.0.1_{tenant_id}",
+                data=pbxware_settings(sim, tenant=tenant_id),
+            )
+            for tenant_id in list(sim.tenants)[:2]
+        ]
+        for entry in entries:
+            await setup_entry(hass, entry)
+        first, second = (entry.runtime_data.client for entry in entries)
+        assert first.http.budget is second.http.budget
+        for entry in entries:
+            await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_tenant_that_no_longer_exists_is_a_setup_error(
+    hass: HomeAssistant,
+) -> None:
+    """Retrying cannot bring a deleted tenant back: no endless retries."""
+    async with PbxwareSimulator(extensions=2, multi_tenant=True, seed=3) as sim:
+        entry = MockConfigEntry(
+            domain=DOMAIN,
+            unique_id="127.0.0.1_999",
+            data=pbxware_settings(sim, tenant="999"),
+        )
+        await setup_entry(hass, entry)
+        assert entry.state is ConfigEntryState.SETUP_ERROR
