@@ -13,9 +13,29 @@ from __future__ import annotations
 
 from .core import Fault, SimulatorBase
 from .pbxware import PbxwareSimulator
+from .tariscope import TariscopeSimulator
+from .tim4biz import Tim4bizSimulator
+from .voipcenter import VoipcenterSimulator
+from .voipcloud import VoipcloudSimulator
 
 VENDORS: dict[str, type[SimulatorBase]] = {
-    PbxwareSimulator.vendor: PbxwareSimulator,
+    simulator.vendor: simulator
+    for simulator in (
+        PbxwareSimulator,
+        VoipcloudSimulator,
+        VoipcenterSimulator,
+        TariscopeSimulator,
+        Tim4bizSimulator,
+    )
 }
 
-__all__ = ["VENDORS", "Fault", "PbxwareSimulator", "SimulatorBase"]
+__all__ = [
+    "VENDORS",
+    "Fault",
+    "PbxwareSimulator",
+    "SimulatorBase",
+    "TariscopeSimulator",
+    "Tim4bizSimulator",
+    "VoipcenterSimulator",
+    "VoipcloudSimulator",
+]

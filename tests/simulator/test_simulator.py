@@ -703,7 +703,13 @@ async def test_base_class_defaults(session: aiohttp.ClientSession) -> None:
 
 
 def test_cli_parsing() -> None:
-    assert set(VENDORS) == {"pbxware"}
+    assert set(VENDORS) == {
+        "pbxware",
+        "voipcloud",
+        "voipcenter",
+        "tariscope",
+        "tim4biz",
+    }
     options = cli.parse_args(
         [
             "pbxware",
@@ -769,3 +775,12 @@ async def test_stop_waits_for_then_cancels_requests_in_flight(
     assert waking.done()
     assert not waking.cancelled()
     assert stuck.cancelled()
+
+
+@pytest.mark.parametrize("vendor", sorted(VENDORS))
+def test_every_vendor_builds_from_the_command_line(vendor: str) -> None:
+    """The shared options make a simulator of every vendor, as scripts/develop
+    starts them.
+    """
+    simulator = cli.create_simulator(cli.parse_args([vendor, "--extensions", "3"]))
+    assert simulator.vendor == vendor
