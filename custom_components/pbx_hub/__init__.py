@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import (
@@ -17,6 +19,7 @@ from homeassistant.helpers import (
 )
 from homeassistant.helpers.typing import ConfigType
 
+from .calls import CallTracker
 from .client import (
     PbxAuthError,
     PbxError,
@@ -36,7 +39,7 @@ from .coordinator import (
 from .entity import extension_device_identifier
 from .services import async_setup_services
 
-PLATFORMS = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
+PLATFORMS = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR, Platform.SWITCH]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
@@ -65,6 +68,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
             translation_placeholders=placeholders,
         ) from err
 
+    if entry.unique_id:
+        # Entities and devices are named after the entry's identity, which stays
+        # when a vendor's identity follows its key and the key is replaced.
+        info = replace(info, unique_id=entry.unique_id)
     fast = PbxFastCoordinator(hass, entry, client)
     slow = PbxSlowCoordinator(hass, entry, client)
     entry.runtime_data = PbxRuntimeData(client=client, info=info, fast=fast, slow=slow)
@@ -132,5 +139,6 @@ async def async_unload_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
-    """Take the entry's repair issue with it."""
+    """Take the entry's repair issue and stored call history with it."""
     ir.async_delete_issue(hass, DOMAIN, rate_limit_issue_id(entry))
+    await CallTracker(hass, entry.entry_id).async_remove()

@@ -39,6 +39,7 @@ from .client import (
     PbxConnectionError,
     PbxError,
     PbxInfo,
+    PbxNotWhitelistedError,
     PbxRateLimitError,
     SettingField,
     Tenant,
@@ -93,6 +94,8 @@ async def _try[T](call: Awaitable[T], errors: dict[str, str]) -> T | None:
     """Await a client call; on failure record the form error and return ``None``."""
     try:
         return await call
+    except PbxNotWhitelistedError:
+        errors["base"] = "ip_not_whitelisted"
     except PbxAuthError:
         errors["base"] = "invalid_auth"
     except PbxRateLimitError:
@@ -212,8 +215,11 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
         info = await _try(self._async_identify({**entry.data, **changes}), errors)
         if info is None:
             return None
-        await self.async_set_unique_id(info.unique_id)
-        self._abort_if_unique_id_mismatch(reason="wrong_pbx")
+        if self._spec.stable_identity:
+            await self.async_set_unique_id(info.unique_id)
+            self._abort_if_unique_id_mismatch(reason="wrong_pbx")
+        # Otherwise the identity follows the key: a new key is no new PBX, and
+        # the entry keeps the identity it was created with.
         return self.async_update_reload_and_abort(entry, data_updates=changes)
 
     async def async_step_reauth(

@@ -21,8 +21,10 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
+from .calls import CallActivity, CallTracker
 from .client import (
     VENDORS,
     Capability,
@@ -35,6 +37,7 @@ from .client import (
     PbxError,
     PbxInfo,
     PbxInvalidInputError,
+    PbxNotWhitelistedError,
     PbxRateLimitError,
     PbxUnsupportedError,
     RequestBudget,
@@ -53,7 +56,12 @@ from .const import (
     MAX_INTERVAL,
 )
 
-FAST_TOPICS = (Capability.STATUS, Capability.EXTENSIONS, Capability.LIVE_CALLS)
+FAST_TOPICS = (
+    Capability.STATUS,
+    Capability.EXTENSIONS,
+    Capability.LIVE_CALLS,
+    Capability.CALL_HISTORY,
+)
 SLOW_TOPICS = (Capability.DIDS,)
 
 
@@ -64,6 +72,7 @@ class FastData:
     status: SystemStatus | None
     extensions: dict[str, Extension]
     live_calls: dict[str, LiveCall] | None
+    calls: CallActivity | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -155,6 +164,8 @@ def fast_interval(entry: ConfigEntry, client: PbxClient) -> timedelta:
 
 def error_translation(err: PbxError) -> tuple[str, dict[str, str]]:
     """The translation key and placeholders that explain a client error."""
+    if isinstance(err, PbxNotWhitelistedError):
+        return "not_whitelisted", {}
     if isinstance(err, PbxAuthError):
         return "auth_failed", {}
     if isinstance(err, PbxRateLimitError):
@@ -249,8 +260,24 @@ class PbxFastCoordinator(PbxCoordinator[FastData]):
         """The user's choice, or a default within the budget."""
         return fast_interval(entry, client)
 
+    def __init__(
+        self, hass: HomeAssistant, entry: PbxConfigEntry, client: PbxClient
+    ) -> None:
+        """Track today's calls where the vendor lists them."""
+        super().__init__(hass, entry, client)
+        self.call_tracker = (
+            CallTracker(hass, entry.entry_id)
+            if Capability.CALL_HISTORY in client.capabilities
+            else None
+        )
+
+    async def _async_setup(self) -> None:
+        """Recall the queues, users and call events of earlier runs."""
+        if self.call_tracker is not None:
+            await self.call_tracker.async_load()
+
     async def _async_update_data(self) -> FastData:
-        status, extensions, live_calls = await self._guard(
+        status, extensions, live_calls, calls = await self._guard(
             asyncio.gather(
                 self._fetch_if_supported(
                     Capability.STATUS, self.client.async_get_status
@@ -261,10 +288,21 @@ class PbxFastCoordinator(PbxCoordinator[FastData]):
                 self._fetch_if_supported(
                     Capability.LIVE_CALLS, self.client.async_get_live_calls
                 ),
+                self._fetch_if_supported(
+                    Capability.CALL_HISTORY,
+                    # "Today" is Home Assistant's: the counts reset at its midnight.
+                    lambda: self.client.async_get_calls(dt_util.start_of_local_day()),
+                ),
             )
         )
+        activity = None
+        if calls is not None and self.call_tracker is not None:
+            activity = self.call_tracker.update(calls, dt_util.now().date())
         return FastData(
-            status=status, extensions=extensions or {}, live_calls=live_calls
+            status=status,
+            extensions=extensions or {},
+            live_calls=live_calls,
+            calls=activity,
         )
 
 

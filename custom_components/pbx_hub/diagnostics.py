@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
@@ -10,7 +10,7 @@ from homeassistant.core import HomeAssistant
 
 from .client import VENDORS
 from .const import CONF_VENDOR
-from .coordinator import PbxConfigEntry
+from .coordinator import FastData, PbxConfigEntry
 
 # Personal data beside the vendor's secrets: who, where, and how to reach them.
 PERSONAL_DATA = {
@@ -18,7 +18,12 @@ PERSONAL_DATA = {
     "ip_address",
     "name",
     "caller",
+    "caller_name",
+    "user_name",
     "callee",
+    "number",
+    "destination",
+    "trunk",
     "url",
     "unique_id",
     "configuration_url",
@@ -45,10 +50,11 @@ async def async_get_config_entry_diagnostics(
             "budget": {
                 "limit": budget.spec.limit,
                 "window_seconds": budget.spec.window,
+                "used": budget.used,
             },
             "fast": {
                 "last_update_success": runtime.fast.last_update_success,
-                "data": asdict(runtime.fast.data) if runtime.fast.data else None,
+                "data": _fast_data(runtime.fast.data),
             },
             "slow": {
                 "last_update_success": runtime.slow.last_update_success,
@@ -57,3 +63,24 @@ async def async_get_config_entry_diagnostics(
         },
         to_redact,
     )
+
+
+def _fast_data(data: FastData | None) -> dict[str, Any] | None:
+    """The fast data; of today's calls only the figures, since the users' and
+    callers' names and numbers are keys and values where redaction cannot
+    reach them.
+    """
+    if data is None:
+        return None
+    calls = data.calls
+    return {
+        **asdict(replace(data, calls=None)),
+        "calls": None
+        if calls is None
+        else {
+            "groups": [asdict(stats) for stats in calls.summary.groups.values()],
+            "users_seen": len(calls.users),
+            "users_with_calls_today": len(calls.summary.users),
+            "events_last_poll": len(calls.events),
+        },
+    }

@@ -10,7 +10,7 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .client import Extension, PbxInfo
+from .client import CallScope, Extension, GroupStats, PbxInfo, UserStats
 from .const import CONF_EXCLUDED_EXTENSIONS, DOMAIN
 from .coordinator import PbxConfigEntry, PbxCoordinator, PbxFastCoordinator
 
@@ -72,9 +72,7 @@ class PbxExtensionEntity(PbxEntity[PbxFastCoordinator]):
         info = coordinator.config_entry.runtime_data.info
         self._attr_device_info = DeviceInfo(
             identifiers={extension_device_identifier(info, extension.id)},
-            name=f"{extension.name} ({extension.number})"
-            if extension.name != extension.number
-            else extension.number,
+            name=_extension_device_name(extension.number, extension.name),
             # The phone's own make shows in the user agent sensor; the device is
             # the PBX's extension.
             manufacturer=info.manufacturer,
@@ -123,6 +121,145 @@ def add_extension_entities_dynamically(
         async_add_entities(
             entity for extension in new for entity in make_entities(extension)
         )
+
+    add_new()
+    entry.async_on_unload(coordinator.async_add_listener(add_new))
+
+
+def call_group_device_identifier(
+    info: PbxInfo, scope: CallScope, name: str
+) -> tuple[str, str]:
+    """Device registry identifier of a queue or ring group."""
+    return (DOMAIN, f"{info.unique_id}_{scope}_{name}")
+
+
+def _extension_device_name(number: str, name: str | None) -> str:
+    return f"{name} ({number})" if name and name != number else number
+
+
+class PbxCallGroupEntity(PbxEntity[PbxFastCoordinator]):
+    """An entity of a queue's or ring group's device, fed by today's calls."""
+
+    def __init__(
+        self,
+        *,
+        coordinator: PbxFastCoordinator,
+        description: EntityDescription,
+        key: str,
+        scope: CallScope,
+        name: str,
+    ) -> None:
+        """Remember which group this entity shows."""
+        super().__init__(
+            coordinator=coordinator,
+            description=description,
+            object_id=f"{scope}_{name}",
+        )
+        self.group_key = key
+        info = coordinator.config_entry.runtime_data.info
+        self._attr_device_info = DeviceInfo(
+            identifiers={call_group_device_identifier(info, scope, name)},
+            name=name,
+            manufacturer=info.manufacturer,
+            model=GROUP_MODELS[scope],
+            via_device=(DOMAIN, info.unique_id),
+        )
+
+    @property
+    def stats(self) -> GroupStats:
+        """Today's figures; only read while ``available``."""
+        activity = self.coordinator.data.calls
+        assert activity is not None
+        return activity.group(self.group_key)
+
+    @property
+    def available(self) -> bool:
+        """Unavailable when the poll failed."""
+        activity = self.coordinator.data.calls
+        return (
+            super().available
+            and activity is not None
+            and self.group_key in activity.groups
+        )
+
+
+class PbxCallUserEntity(PbxEntity[PbxFastCoordinator]):
+    """An entity of a user's (extension's) device, fed by today's calls."""
+
+    def __init__(
+        self,
+        *,
+        coordinator: PbxFastCoordinator,
+        description: EntityDescription,
+        number: str,
+        name: str | None,
+    ) -> None:
+        """Share the extension device, so actions can target it."""
+        super().__init__(
+            coordinator=coordinator, description=description, object_id=f"ext_{number}"
+        )
+        self.number = number
+        info = coordinator.config_entry.runtime_data.info
+        self._attr_device_info = DeviceInfo(
+            identifiers={extension_device_identifier(info, number)},
+            name=_extension_device_name(number, name),
+            manufacturer=info.manufacturer,
+            model="Extension",
+            via_device=(DOMAIN, info.unique_id),
+        )
+
+    @property
+    def stats(self) -> UserStats:
+        """Today's figures; only read while ``available``."""
+        activity = self.coordinator.data.calls
+        assert activity is not None
+        return activity.user(self.number)
+
+    @property
+    def available(self) -> bool:
+        """Unavailable when the poll failed."""
+        activity = self.coordinator.data.calls
+        return (
+            super().available and activity is not None and self.number in activity.users
+        )
+
+
+GROUP_MODELS: dict[CallScope, str] = {
+    CallScope.QUEUE: "Queue",
+    CallScope.RING_GROUP: "Ring group",
+    CallScope.USER: "Extension",
+}
+
+
+def add_call_entities_dynamically(
+    entry: PbxConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    *,
+    make_group_entities: Callable[[str, CallScope, str], Iterable[Entity]],
+    make_user_entities: Callable[[str, str | None], Iterable[Entity]],
+) -> None:
+    """Add a queue's, ring group's or user's entities once it is first seen,
+    in today's calls or (after a restart) in what earlier runs stored.
+    """
+    coordinator = entry.runtime_data.fast
+    added_groups: set[str] = set()
+    added_users: set[str] = set()
+
+    def add_new() -> None:
+        activity = coordinator.data.calls
+        if activity is None:
+            return
+        entities: list[Entity] = []
+        for key, (scope, name) in activity.groups.items():
+            if key not in added_groups:
+                added_groups.add(key)
+                entities.extend(make_group_entities(key, scope, name))
+        for number, user_name in activity.users.items():
+            if number not in added_users:
+                added_users.add(number)
+                entities.extend(make_user_entities(number, user_name))
+        if entities:
+            async_add_entities(entities)
 
     add_new()
     entry.async_on_unload(coordinator.async_add_listener(add_new))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from homeassistant.components.sensor import (
     DOMAIN as SENSOR_DOMAIN,
@@ -12,13 +13,20 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import PERCENTAGE, EntityCategory
+from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfTime
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .client import DestinationType, Did, Extension, LicenseUsage
+from .client import (
+    DestinationType,
+    Did,
+    Extension,
+    GroupStats,
+    LicenseUsage,
+    UserStats,
+)
 from .const import DOMAIN
 from .coordinator import (
     FastData,
@@ -27,7 +35,14 @@ from .coordinator import (
     PbxSlowCoordinator,
     SlowData,
 )
-from .entity import PbxEntity, PbxExtensionEntity, add_extension_entities_dynamically
+from .entity import (
+    PbxCallGroupEntity,
+    PbxCallUserEntity,
+    PbxEntity,
+    PbxExtensionEntity,
+    add_call_entities_dynamically,
+    add_extension_entities_dynamically,
+)
 
 PARALLEL_UPDATES = 0
 
@@ -83,6 +98,12 @@ def _count(key: str, read: Callable[..., int | None]) -> PbxSensorEntityDescript
 
 
 PBX_SENSORS: tuple[PbxSensorEntityDescription, ...] = (
+    PbxSensorEntityDescription(
+        key="system_status",
+        translation_key="system_status",
+        value_fn=_status_value(lambda s: s.state),
+        exists_fn=_status_has(lambda s: s.state),
+    ),
     _percent("cpu", lambda s: s.cpu_percent),
     _percent("memory", lambda s: s.memory_percent),
     _percent("disk", lambda s: s.disk_percent),
@@ -156,6 +177,104 @@ EXTENSION_SENSORS: tuple[ExtensionSensorEntityDescription, ...] = (
 DID_ROUTE_OPTIONS = [kind.value for kind in DestinationType]
 
 
+@dataclass(frozen=True, kw_only=True)
+class GroupSensorEntityDescription(SensorEntityDescription):
+    """A queue or ring-group sensor: which of today's figures it shows."""
+
+    value_fn: Callable[[GroupStats], StateType | datetime]
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserSensorEntityDescription(SensorEntityDescription):
+    """A user (extension) sensor: which of today's figures it shows."""
+
+    value_fn: Callable[[UserStats], StateType | datetime]
+
+
+def _group_count(
+    key: str, read: Callable[[GroupStats], int]
+) -> GroupSensorEntityDescription:
+    # Counts up through the day and starts again at midnight.
+    return GroupSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=read,
+    )
+
+
+def _user_count(
+    key: str, read: Callable[[UserStats], int]
+) -> UserSensorEntityDescription:
+    return UserSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=read,
+    )
+
+
+GROUP_SENSORS: tuple[GroupSensorEntityDescription, ...] = (
+    _group_count("calls_today", lambda g: g.calls),
+    _group_count("answered_calls", lambda g: g.answered),
+    _group_count("abandoned_calls", lambda g: g.abandoned),
+    _group_count("timed_out_calls", lambda g: g.timed_out),
+    GroupSensorEntityDescription(
+        key="answer_rate",
+        translation_key="answer_rate",
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda g: g.answer_rate,
+    ),
+    GroupSensorEntityDescription(
+        key="average_wait",
+        translation_key="average_wait",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda g: g.average_wait,
+    ),
+    GroupSensorEntityDescription(
+        key="longest_wait",
+        translation_key="longest_wait",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda g: g.longest_wait,
+    ),
+    GroupSensorEntityDescription(
+        key="last_call",
+        translation_key="last_call",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda g: g.last_call,
+    ),
+)
+
+USER_SENSORS: tuple[UserSensorEntityDescription, ...] = (
+    _user_count("calls_today", lambda u: u.calls),
+    _user_count("inbound_calls", lambda u: u.inbound),
+    _user_count("outbound_calls", lambda u: u.outbound),
+    _user_count("missed_calls", lambda u: u.missed),
+    UserSensorEntityDescription(
+        key="talk_time",
+        translation_key="talk_time",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        suggested_unit_of_measurement=UnitOfTime.MINUTES,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda u: u.talk_seconds,
+    ),
+    UserSensorEntityDescription(
+        key="last_call",
+        translation_key="last_call",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda u: u.last_call,
+    ),
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: PbxConfigEntry,
@@ -179,6 +298,29 @@ async def async_setup_entry(
         ),
     )
     _add_did_sensors_dynamically(entry, async_add_entities)
+    add_call_entities_dynamically(
+        entry,
+        async_add_entities,
+        make_group_entities=lambda key, scope, name: (
+            CallGroupSensor(
+                coordinator=runtime.fast,
+                description=description,
+                key=key,
+                scope=scope,
+                name=name,
+            )
+            for description in GROUP_SENSORS
+        ),
+        make_user_entities=lambda number, name: (
+            CallUserSensor(
+                coordinator=runtime.fast,
+                description=description,
+                number=number,
+                name=name,
+            )
+            for description in USER_SENSORS
+        ),
+    )
 
 
 def _add_did_sensors_dynamically(
@@ -286,3 +428,25 @@ class DidRouteSensor(PbxEntity[PbxSlowCoordinator], SensorEntity):
             "destination": did.destination,
             "enabled": did.enabled,
         }
+
+
+class CallGroupSensor(PbxCallGroupEntity, SensorEntity):
+    """One of today's figures of a queue or ring group."""
+
+    entity_description: GroupSensorEntityDescription
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """The figure the description reads."""
+        return self.entity_description.value_fn(self.stats)
+
+
+class CallUserSensor(PbxCallUserEntity, SensorEntity):
+    """One of today's figures of a user."""
+
+    entity_description: UserSensorEntityDescription
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """The figure the description reads."""
+        return self.entity_description.value_fn(self.stats)

@@ -1,6 +1,7 @@
-"""Actions: ``pbx_hub.set_did_route``.
+"""Actions: ``pbx_hub.set_did_route`` and ``pbx_hub.click_to_call``.
 
-Registered once in ``async_setup``; each call targets a loaded config entry.
+Registered once in ``async_setup``; each call targets a loaded config entry, or
+an extension's device, which names its entry.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 import voluptuous as vol
 
-from .client import Capability, DestinationType, Did
+from .client import Capability, DestinationType, Did, PbxInvalidInputError
 from .const import DOMAIN
 from .coordinator import PbxConfigEntry
+from .entity import extension_device_identifier
 from .helpers import run_action
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
@@ -29,7 +31,12 @@ ATTR_DID = "did"
 ATTR_DESTINATION_TYPE = "destination_type"
 ATTR_DESTINATION = "destination"
 
+ATTR_DEVICE_ID = "device_id"
+ATTR_EXTENSION = "extension"
+ATTR_NUMBER = "number"
+
 SERVICE_SET_DID_ROUTE = "set_did_route"
+SERVICE_CLICK_TO_CALL = "click_to_call"
 ROUTABLE = [kind.value for kind in DestinationType if kind is not DestinationType.OTHER]
 
 SET_DID_ROUTE_SCHEMA = vol.Schema(
@@ -41,6 +48,23 @@ SET_DID_ROUTE_SCHEMA = vol.Schema(
             cv.string, vol.Strip, vol.Length(min=1)
         ),
     }
+)
+
+
+CLICK_TO_CALL_SCHEMA = vol.All(
+    vol.Schema(
+        {
+            vol.Exclusive(ATTR_DEVICE_ID, "target"): cv.string,
+            vol.Exclusive(ATTR_CONFIG_ENTRY_ID, "target"): cv.string,
+            vol.Optional(ATTR_EXTENSION): vol.All(
+                cv.string, vol.Strip, vol.Length(min=1, max=32)
+            ),
+            vol.Required(ATTR_NUMBER): vol.All(
+                cv.string, vol.Strip, vol.Length(min=1, max=64)
+            ),
+        }
+    ),
+    cv.has_at_least_one_key(ATTR_DEVICE_ID, ATTR_CONFIG_ENTRY_ID),
 )
 
 
@@ -113,6 +137,55 @@ async def _async_set_did_route(call: ServiceCall) -> ServiceResponse:
     }
 
 
+def _extension_target(call: ServiceCall) -> tuple[PbxConfigEntry, str]:
+    """The entry and extension a click-to-call targets: an extension's device,
+    or an entry plus the extension's number.
+    """
+    if (device_id := call.data.get(ATTR_DEVICE_ID)) is None:
+        entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
+        if (extension := call.data.get(ATTR_EXTENSION)) is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="extension_required"
+            )
+        return entry, extension
+    device = dr.async_get(call.hass).async_get(device_id)
+    for entry_id in device.config_entries if device is not None else ():
+        candidate = call.hass.config_entries.async_get_entry(entry_id)
+        if candidate is None or candidate.domain != DOMAIN:
+            continue
+        entry = _loaded_entry(call.hass, entry_id)
+        prefix = extension_device_identifier(entry.runtime_data.info, "")[1]
+        for domain, identifier in device.identifiers if device is not None else ():
+            if domain == DOMAIN and identifier.startswith(prefix):
+                return entry, identifier.removeprefix(prefix)
+    raise ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="not_an_extension",
+        translation_placeholders={"device_id": device_id},
+    )
+
+
+async def _async_click_to_call(call: ServiceCall) -> None:
+    entry, extension = _extension_target(call)
+    client = entry.runtime_data.client
+    if Capability.CLICK_TO_CALL not in client.capabilities:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="action_not_supported",
+            translation_placeholders={"title": entry.title},
+        )
+    # Checked before any request, so a typo costs no request of the budget.
+    try:
+        number = client.normalize_number(call.data[ATTR_NUMBER])
+    except PbxInvalidInputError:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_number",
+            translation_placeholders={"number": call.data[ATTR_NUMBER]},
+        ) from None
+    await run_action(entry, client.async_click_to_call(extension, number))
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions."""
@@ -122,4 +195,10 @@ def async_setup_services(hass: HomeAssistant) -> None:
         _async_set_did_route,
         schema=SET_DID_ROUTE_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_CLICK_TO_CALL,
+        _async_click_to_call,
+        schema=CLICK_TO_CALL_SCHEMA,
     )

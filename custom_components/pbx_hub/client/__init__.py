@@ -4,7 +4,10 @@ Self-contained (it never imports Home Assistant): hand it an ``aiohttp`` session
 and a vendor's settings, get typed models back and the errors of ``exceptions``.
 """
 
-from . import pbxware as _pbxware  # noqa: F401  (registers the vendor)
+from . import (  # noqa: F401  (each module registers its vendor)
+    pbxware as _pbxware,
+    voipcloud as _voipcloud,
+)
 from .base import (
     DEFAULT_REQUEST_TIMEOUT,
     VENDORS,
@@ -15,16 +18,21 @@ from .base import (
     create_client,
 )
 from .budget import POLLING_SHARE, BudgetSpec, RequestBudget
+from .callstats import CallSummary, GroupStats, UserStats, group_key, summarize
 from .exceptions import (
     PbxAuthError,
     PbxConnectionError,
     PbxError,
     PbxInvalidInputError,
+    PbxNotWhitelistedError,
     PbxRateLimitError,
     PbxResponseError,
     PbxUnsupportedError,
 )
 from .models import (
+    CallOutcome,
+    CallRecord,
+    CallScope,
     Capability,
     DestinationType,
     Did,
@@ -41,11 +49,16 @@ __all__ = [
     "POLLING_SHARE",
     "VENDORS",
     "BudgetSpec",
+    "CallOutcome",
+    "CallRecord",
+    "CallScope",
+    "CallSummary",
     "Capability",
     "DestinationType",
     "Did",
     "Extension",
     "FieldKind",
+    "GroupStats",
     "LicenseUsage",
     "LiveCall",
     "PbxAuthError",
@@ -54,6 +67,7 @@ __all__ = [
     "PbxError",
     "PbxInfo",
     "PbxInvalidInputError",
+    "PbxNotWhitelistedError",
     "PbxRateLimitError",
     "PbxResponseError",
     "PbxUnsupportedError",
@@ -61,6 +75,9 @@ __all__ = [
     "SettingField",
     "SystemStatus",
     "Tenant",
+    "UserStats",
     "VendorSpec",
     "create_client",
+    "group_key",
+    "summarize",
 ]

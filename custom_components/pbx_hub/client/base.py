@@ -10,16 +10,19 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 import hashlib
+import re
 from typing import Any, ClassVar
 
 import aiohttp
 
 from .budget import BudgetSpec, RequestBudget
-from .exceptions import PbxUnsupportedError
+from .exceptions import PbxInvalidInputError, PbxUnsupportedError
 from .http import HttpHelper
 from .models import (
+    CallRecord,
     Capability,
     DestinationType,
     Did,
@@ -31,6 +34,8 @@ from .models import (
 )
 
 DEFAULT_REQUEST_TIMEOUT = 10.0
+_NUMBER_SEPARATORS = re.compile(r"[ .\-()/]")
+_DIALLABLE = re.compile(r"\+?[0-9*#]{2,20}")
 
 
 class FieldKind(StrEnum):
@@ -123,6 +128,29 @@ class PbxClient(ABC):
         """Incoming numbers and their routes, keyed by DID id."""
         raise self._unsupported(Capability.DIDS)
 
+    async def async_get_calls(self, since: datetime) -> list[CallRecord]:
+        """Calls started at or after ``since``, such as the start of today.
+
+        Clients may keep what they read before and ask the PBX only for what
+        is new; each call is listed once, in its latest state.
+        """
+        raise self._unsupported(Capability.CALL_HISTORY)
+
+    def normalize_number(self, number: str) -> str:
+        """A phone number as the PBX dials it, or ``PbxInvalidInputError``.
+
+        Spaces, dots, dashes, slashes and brackets are dropped (not other
+        whitespace: a newline is no separator); what is left must be an
+        optional ``+`` and 2 to 20 digits, ``*`` or ``#``. Vendors with stricter
+        rules override this.
+        """
+        compact = _NUMBER_SEPARATORS.sub("", number)
+        if not _DIALLABLE.fullmatch(compact):
+            raise PbxInvalidInputError(
+                "A phone number is 2 to 20 digits, * or #, optionally after a +"
+            )
+        return compact
+
     async def async_set_dnd(self, extension_id: str, enabled: bool) -> bool:
         """Switch do-not-disturb; return the state the PBX confirms."""
         raise self._unsupported(Capability.SET_DND)
@@ -149,6 +177,11 @@ class VendorSpec:
     budget: BudgetSpec
     tenant_field: str | None = None
     """Setting that holds the chosen tenant, for vendors with ``TENANTS``."""
+    stable_identity: bool = True
+    """Whether ``async_identify`` names the same PBX whatever the credentials.
+    Where the API names no account, the identity derives from the key, and
+    reauthentication with a new key must not be refused as another PBX.
+    """
 
     @property
     def secret_keys(self) -> tuple[str, ...]:

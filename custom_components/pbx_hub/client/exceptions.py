@@ -20,6 +20,12 @@ class PbxAuthError(PbxError):
     """Credentials were refused: wrong, expired, not whitelisted or not licensed."""
 
 
+class PbxNotWhitelistedError(PbxAuthError):
+    """The credentials may be right, but the PBX does not accept requests from
+    this IP address: it must be added to the PBX's whitelist.
+    """
+
+
 class PbxRateLimitError(PbxError):
     """The request budget is spent or the PBX answered 429; try again later."""
 

@@ -26,6 +26,9 @@ from .exceptions import (
     PbxResponseError,
 )
 
+type ErrorExplainer = Callable[[int, str], PbxError | None]
+"""Reads a 4xx body; returns the error it means, or ``None`` for the default."""
+
 _JSON_START = re.compile(r"[\[{]")
 _REDACTED = "**REDACTED**"
 
@@ -116,10 +119,14 @@ class HttpHelper:
         data: Mapping[str, str] | None = None,
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
+        explain_error: ErrorExplainer | None = None,
     ) -> HttpResponse:
         """Send one request and map failures to the client's errors.
 
-        Error messages name the host, never the URL: query strings carry keys.
+        ``explain_error`` lets a vendor read the body of a 4xx answer (other than
+        429) and say what it means; without it, or when it returns ``None``, the
+        status code decides. Error messages name the host, never the URL: query
+        strings carry keys.
         """
         host = URL(url).host or "the PBX"
         self.budget.acquire()
@@ -147,6 +154,14 @@ class HttpHelper:
             raise PbxConnectionError(
                 self.redact(f"Cannot reach {host}: {type(err).__name__}")
             ) from None
+        explained = (
+            explain_error(status, text)
+            if explain_error is not None and 400 <= status < 500 and status != 429
+            else None
+        )
+        if explained is not None:
+            self.budget.succeeded()
+            raise explained
         self._raise_for_status(status, response_headers, host)
         return HttpResponse(status=status, headers=response_headers, text=text)
 

@@ -19,6 +19,8 @@ class Capability(StrEnum):
     LIVE_CALLS = "live_calls"
     DIDS = "dids"
     TENANTS = "tenants"
+    CALL_HISTORY = "call_history"
+    """Today's calls, from which queue, ring-group and user statistics follow."""
     SET_DND = "set_dnd"
     SET_DID_ROUTE = "set_did_route"
     CLICK_TO_CALL = "click_to_call"
@@ -84,6 +86,10 @@ class SystemStatus:
     licenses: dict[str, LicenseUsage] = field(default_factory=dict)
     services: dict[str, bool] | None = None
     """Service name to whether it runs; ``None`` when the vendor does not tell."""
+    state: str | None = None
+    """The vendor's one-word verdict on the system (``operational``, ...)."""
+    message: str | None = None
+    """What the vendor says about that state, such as a notice of an outage."""
 
     @property
     def services_not_running(self) -> list[str] | None:
@@ -130,3 +136,59 @@ class Did:
     destination: str
     enabled: bool | None = None
     trunk: str | None = None
+
+
+class CallScope(StrEnum):
+    """What a call record was listed under."""
+
+    USER = "user"
+    QUEUE = "queue"
+    RING_GROUP = "ring_group"
+
+
+class CallOutcome(StrEnum):
+    """How a call ended, in vendor-neutral terms."""
+
+    IN_PROGRESS = "in_progress"
+    ANSWERED = "answered"
+    MISSED = "missed"
+    """An inbound call to a user that nobody answered."""
+    UNANSWERED = "unanswered"
+    """An outbound call the other side did not answer."""
+    ABANDONED = "abandoned"
+    """The caller hung up while waiting in a queue or ring group."""
+    TIMED_OUT = "timed_out"
+    """The queue or ring group gave up on the caller."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallRecord:
+    """One call as a user, queue or ring group saw it."""
+
+    id: str
+    scope: CallScope
+    group: str | None
+    """The queue or ring group's name; ``None`` for user calls."""
+    user_number: str | None
+    user_name: str | None
+    inbound: bool | None
+    caller: str | None
+    caller_name: str | None
+    callee: str | None
+    started_at: datetime
+    answered_at: datetime | None
+    finished_at: datetime | None
+    talk_seconds: int
+    outcome: CallOutcome
+
+    @property
+    def key(self) -> str:
+        """Unique across scopes: one call shows in a queue's and a user's list."""
+        return f"{self.scope}:{self.id}"
+
+    @property
+    def wait_seconds(self) -> int | None:
+        """How long the caller waited before someone answered."""
+        if self.answered_at is None:
+            return None
+        return max(int((self.answered_at - self.started_at).total_seconds()), 0)

@@ -33,6 +33,7 @@ from yarl import URL
 
 from .base import FieldKind, PbxClient, SettingField, VendorSpec, register_vendor
 from .budget import BudgetSpec
+from .convert import to_bool, to_float, to_int, to_text
 from .exceptions import (
     PbxAuthError,
     PbxInvalidInputError,
@@ -56,7 +57,6 @@ CONF_API_KEY = "api_key"
 CONF_VERIFY_SSL = "verify_ssl"
 CONF_TENANT = "tenant"
 
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _DIGITS = re.compile(r"^\d+$")
 _AUTH_WORDS = re.compile(r"api ?key|permission|not allowed|denied|licen", re.I)
 # A refused write ("not allowed to forward to ...") is about its input; only a
@@ -87,46 +87,6 @@ _DEST_TYPE_NAMES: dict[str, DestinationType] = {
     "conference": DestinationType.CONFERENCE,
 }
 _LICENSED = ("ext", "ivr", "queue", "conference")
-
-
-def to_int(value: Any) -> int | None:
-    """An integer from a number or a string like ``"7"`` or ``"37%"``."""
-    number = to_float(value)
-    return None if number is None else round(number)
-
-
-def to_float(value: Any) -> float | None:
-    """A number from a number or the first number in a string."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    match = _NUMBER.search(str(value))
-    return float(match.group()) if match else None
-
-
-def to_bool(value: Any) -> bool | None:
-    """``True``/``False`` from booleans, ``"yes"``/``"no"``, ``"1"``/``"0"``;
-    ``''`` is ``False`` (PBXware's "not set").
-    """
-    if isinstance(value, bool):
-        return value
-    if value is None:
-        return None
-    text = str(value).strip().lower()
-    if text in {"1", "yes", "true", "on", "enabled"}:
-        return True
-    if text in {"", "0", "no", "false", "off", "disabled"}:
-        return False
-    return None
-
-
-def to_text(value: Any) -> str | None:
-    """A stripped string, ``None`` for missing or empty values."""
-    if value is None or isinstance(value, bool):
-        return None
-    text = str(value).strip()
-    return text or None
 
 
 def rows(body: Any) -> dict[str, dict[str, Any]]:

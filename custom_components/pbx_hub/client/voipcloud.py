@@ -1,0 +1,396 @@
+"""VoIPcloud client (also sold white-labelled as VoIPline and Phone Cloud).
+
+Transport: ``<url>/api/integration/v1/<endpoint>`` with the API key in the
+``token`` header (the ``api_key`` query parameter was retired in January 2021,
+so the key never appears in a URL). Answers come in the envelope
+``{"status", "message", "code", "data"}``. The limit is 100 requests per 15
+minutes per account.
+
+Reading calls: ``get-user-calls``, ``get-queue-calls`` and ``get-ringgroup-calls``
+list calls newest first, page by page (``limit``/``offset``) and filtered by date.
+The client keeps what it has read and, on the next poll, reads only until the
+first call it already has in its final state, so a quiet poll costs one request
+per list.
+
+Assumptions (no public sample exists for these):
+
+- ``get-system-status`` answers ``data`` as an object with a status word under
+  ``status`` or ``state`` (``operational``, ``degraded`` ...) and text under
+  ``message`` or ``description``; a bare string is taken as the status word, and
+  a list of components is read for the first one that is not operational.
+- A refused token and a non-whitelisted IP both answer 401; a message that
+  mentions the IP or the whitelist means the latter.
+- ``code`` may be a number or a string; an envelope whose ``status`` is not
+  ``success`` is an error even with HTTP 200.
+- The ``from_date`` filter is the PBX's own day. The client asks from the day
+  before the caller's ``since`` and keeps only calls that started at or after it,
+  so no time zone difference loses a call.
+- Timestamps without an offset are UTC.
+- ``user_number`` identifies a user (extension) for ``call-to-number``; users
+  appear only through their calls, as the API has no user list.
+- In-progress calls are listed with ``call_finished_at`` null and are read again
+  until they end.
+- Queue rows name the caller ``callerid`` and user rows ``caller_id``; both are
+  read, as are the document's ``from_number``/``to_number``/``is_inbound`` and
+  the richer ``type`` (``user_inbound_missed`` ...) seen in the wild.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+import hashlib
+from typing import Any, ClassVar
+
+from yarl import URL
+
+from .base import FieldKind, PbxClient, SettingField, VendorSpec, register_vendor
+from .budget import BudgetSpec
+from .convert import to_bool, to_datetime, to_int, to_text
+from .exceptions import (
+    PbxAuthError,
+    PbxError,
+    PbxInvalidInputError,
+    PbxNotWhitelistedError,
+    PbxRateLimitError,
+    PbxResponseError,
+)
+from .models import (
+    CallOutcome,
+    CallRecord,
+    CallScope,
+    Capability,
+    PbxInfo,
+    SystemStatus,
+)
+
+CONF_URL = "url"
+CONF_TOKEN = "token"  # noqa: S105  (the setting's name, not a token)
+DEFAULT_URL = "https://au.voipcloud.online"
+
+API_PATH = "/api/integration/v1/"
+PAGE_SIZE = 500
+"""Rows per page: the API allows up to 10000; 500 keeps a busy day's first
+read to a few requests without large bodies on quiet polls.
+"""
+
+_LISTS: dict[CallScope, str] = {
+    CallScope.USER: "get-user-calls",
+    CallScope.QUEUE: "get-queue-calls",
+    CallScope.RING_GROUP: "get-ringgroup-calls",
+}
+_GROUP_NAME_KEYS: dict[CallScope, tuple[str, ...]] = {
+    CallScope.USER: (),
+    CallScope.QUEUE: ("queue_name",),
+    CallScope.RING_GROUP: ("ring_group_name", "ringgroup_name"),
+}
+_GROUP_OUTCOMES = {
+    "answered": CallOutcome.ANSWERED,
+    "abandoned": CallOutcome.ABANDONED,
+    "timedout": CallOutcome.TIMED_OUT,
+    "timed_out": CallOutcome.TIMED_OUT,
+}
+_OK_STATES = {"ok", "operational", "online", "up", "normal", "healthy", "success"}
+_WHITELIST_WORDS = ("whitelist", "white list", "ip address", " ip ")
+
+
+def _first(row: Mapping[str, Any], *keys: str) -> Any:
+    """The first of ``keys`` that ``row`` has with a value."""
+    for key in keys:
+        if row.get(key) not in (None, ""):
+            return row[key]
+    return None
+
+
+def parse_call(scope: CallScope, row: Any) -> CallRecord | None:
+    """One list row as a ``CallRecord``; ``None`` for a row without an id or a
+    start time, which cannot be counted once and only once.
+    """
+    if not isinstance(row, Mapping):
+        return None
+    call_id = to_text(row.get("unique_call_id"))
+    started_at = to_datetime(row.get("call_start_at"))
+    if call_id is None or started_at is None:
+        return None
+    answered_at = to_datetime(_first(row, "connected_at", "call_answered_at"))
+    finished_at = to_datetime(row.get("call_finished_at"))
+    call_type = (to_text(row.get("type")) or "").lower()
+    if scope is CallScope.USER:
+        inbound = to_bool(row.get("is_inbound"))
+        if inbound is None and call_type:
+            inbound = "inbound" in call_type
+        outcome = _user_outcome(call_type, inbound, answered_at, finished_at)
+        user_name = to_text(row.get("user_name"))
+    else:
+        inbound = True
+        status = (to_text(row.get("status")) or "").lower()
+        outcome = _GROUP_OUTCOMES.get(status, CallOutcome.IN_PROGRESS)
+        user_name = to_text(_first(row, "answered_by_user_name", "user_name"))
+    return CallRecord(
+        id=call_id,
+        scope=scope,
+        group=to_text(_first(row, *_GROUP_NAME_KEYS[scope])),
+        user_number=to_text(row.get("user_number")),
+        user_name=user_name,
+        inbound=inbound,
+        caller=to_text(_first(row, "caller_id", "callerid", "from_number")),
+        caller_name=to_text(row.get("caller_name")),
+        callee=to_text(_first(row, "dest_number", "to_number", "inbound_number")),
+        started_at=started_at,
+        answered_at=answered_at,
+        finished_at=finished_at,
+        talk_seconds=to_int(row.get("conversation_duration")) or 0,
+        outcome=outcome,
+    )
+
+
+def _user_outcome(
+    call_type: str,
+    inbound: bool | None,
+    answered_at: datetime | None,
+    finished_at: datetime | None,
+) -> CallOutcome:
+    if answered_at is not None or call_type.endswith("answered"):
+        return CallOutcome.ANSWERED
+    if finished_at is None and "missed" not in call_type:
+        return CallOutcome.IN_PROGRESS
+    return CallOutcome.MISSED if inbound is not False else CallOutcome.UNANSWERED
+
+
+def parse_status(data: Any) -> SystemStatus:
+    """The NOC's verdict, read tolerantly (its shape is not published)."""
+    state: str | None = None
+    message: str | None = None
+    if isinstance(data, str):
+        state = to_text(data)
+    elif isinstance(data, Mapping):
+        state = to_text(_first(data, "status", "state", "overall_status"))
+        message = to_text(_first(data, "message", "description", "details"))
+        components = data.get("components")
+        if state is None and isinstance(components, list):
+            states = [
+                to_text(_first(item, "status", "state"))
+                for item in components
+                if isinstance(item, Mapping)
+            ]
+            bad = [s for s in states if s and s.lower() not in _OK_STATES]
+            state = bad[0] if bad else ("operational" if states else None)
+    elif data is not None and not isinstance(data, list):
+        raise PbxResponseError("VoIPcloud: system status is not an object")
+    return SystemStatus(
+        state=state.lower().replace(" ", "_") if state else None, message=message
+    )
+
+
+def unwrap(body: Any) -> Any:
+    """``data`` of a successful envelope; an error envelope raises."""
+    if not isinstance(body, Mapping) or ("data" not in body and "status" not in body):
+        raise PbxResponseError("VoIPcloud: answer is not an API envelope")
+    status = (to_text(body.get("status")) or "success").lower()
+    code = to_int(body.get("code"))
+    if status not in {"success", "ok"} or (code is not None and code >= 400):
+        raise _envelope_error(code or 0, to_text(body.get("message")) or status)
+    return body.get("data")
+
+
+def _envelope_error(code: int, message: str) -> PbxError:
+    text = f"VoIPcloud: {message}"
+    lowered = f" {message.lower()} "
+    if code == 401:
+        if any(word in lowered for word in _WHITELIST_WORDS):
+            return PbxNotWhitelistedError(
+                f"{text} (add Home Assistant's public IP address to the API "
+                "whitelist in the VoIPcloud portal)"
+            )
+        return PbxAuthError(f"{text} (check the API key)")
+    if code == 429:
+        return PbxRateLimitError(text, from_pbx=True)
+    if code in (400, 404):
+        return PbxInvalidInputError(text)
+    return PbxResponseError(text)
+
+
+MAX_CALL_LENGTH = timedelta(hours=6)
+"""A call listed without an end this long after its start is taken as ended:
+a row that never gets ``call_finished_at`` must not make every poll read the
+whole day again.
+"""
+
+
+def _settled(call: CallRecord, now: datetime) -> bool:
+    """Whether a call's row can no longer change: it has ended."""
+    return call.finished_at is not None or call.started_at < now - MAX_CALL_LENGTH
+
+
+@dataclass
+class _ListCursor:
+    """What the client remembers of one call list between polls."""
+
+    calls: dict[str, CallRecord]
+    """Calls read so far, by id."""
+
+
+class VoipcloudClient(PbxClient):
+    """One VoIPcloud account, identified by its API key."""
+
+    vendor = "voipcloud"
+    capabilities = frozenset(
+        {Capability.STATUS, Capability.CALL_HISTORY, Capability.CLICK_TO_CALL}
+    )
+    poll_cost: ClassVar[Mapping[Capability, int]] = {
+        Capability.STATUS: 1,
+        Capability.CALL_HISTORY: len(_LISTS),
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Start with nothing read."""
+        super().__init__(*args, **kwargs)
+        self._lists = {scope: _ListCursor(calls={}) for scope in _LISTS}
+
+    @property
+    def _base(self) -> URL:
+        return URL(str(self.settings.get(CONF_URL) or DEFAULT_URL).rstrip("/"))
+
+    def _explain(self, status: int, text: str) -> PbxError | None:
+        try:
+            body = self.http.decode_json(text)
+        except PbxResponseError:
+            body = None
+        message = (
+            to_text(body.get("message")) if isinstance(body, Mapping) else None
+        ) or f"HTTP {status}"
+        return _envelope_error(status, self.http.redact(message))
+
+    async def _request(
+        self,
+        method: str,
+        endpoint: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None,
+    ) -> Any:
+        response = await self.http.request(
+            method,
+            str(self._base.with_path(API_PATH + endpoint)),
+            params=params,
+            data=data,
+            headers={"token": str(self.settings.get(CONF_TOKEN) or "")},
+            explain_error=self._explain,
+        )
+        return unwrap(self.http.decode_json(response.text))
+
+    async def async_identify(self) -> PbxInfo:
+        """Check the key and the whitelist with ``get-system-status``.
+
+        The API names no account, so the identity is the host and a hash of the
+        key the entry was created with.
+        """
+        await self._request("GET", "get-system-status")
+        host = (self._base.host or "").lower()
+        token = str(self.settings.get(CONF_TOKEN) or "")
+        digest = hashlib.sha256(token.encode()).hexdigest()[:12]
+        return PbxInfo(
+            unique_id=f"{host}_{digest}",
+            name=f"VoIPcloud {host}",
+            manufacturer="VoIPcloud",
+            model="Cloud PBX",
+            configuration_url=str(self._base.with_path("/")),
+        )
+
+    async def async_get_status(self) -> SystemStatus:
+        """The system status the VoIPcloud NOC reports."""
+        return parse_status(await self._request("GET", "get-system-status"))
+
+    async def async_get_calls(self, since: datetime) -> list[CallRecord]:
+        """Today's calls of every user, queue and ring group: one request per
+        list when nothing changed.
+        """
+        results = await asyncio.gather(
+            *(self._read_new(scope, since) for scope in _LISTS)
+        )
+        return [call for calls in results for call in calls]
+
+    async def _read_new(self, scope: CallScope, since: datetime) -> list[CallRecord]:
+        """Read ``scope``'s list newest first until the first call that had
+        already ended when last read, once every call that had not ended has
+        been read again.
+        """
+        cursor = self._lists[scope]
+        known = {
+            call_id: call
+            for call_id, call in cursor.calls.items()
+            if call.started_at >= since
+        }
+        now = datetime.now(UTC)
+        unfinished = {
+            call_id for call_id, call in known.items() if not _settled(call, now)
+        }
+        from_date = (since - timedelta(days=1)).date().isoformat()
+        offset = 0
+        while True:
+            page = await self._request(
+                "GET",
+                _LISTS[scope],
+                params={
+                    "from_date": from_date,
+                    "sort_by": "newest_first",
+                    "limit": str(PAGE_SIZE),
+                    "offset": str(offset),
+                },
+            )
+            if not isinstance(page, list):
+                if page in (None, {}, ""):
+                    page = []
+                else:
+                    raise PbxResponseError(f"VoIPcloud: {_LISTS[scope]} is no list")
+            caught_up = False
+            for row in page:
+                call = parse_call(scope, row)
+                if call is None:
+                    continue
+                previous = known.get(call.id)
+                if previous is not None and not unfinished and _settled(previous, now):
+                    caught_up = True
+                    break
+                unfinished.discard(call.id)
+                if call.started_at >= since:
+                    known[call.id] = call
+            if caught_up:
+                break
+            if len(page) < PAGE_SIZE:
+                # Read to the end: a call still "in progress" that the PBX no
+                # longer lists would otherwise be looked for on every poll.
+                for call_id in unfinished:
+                    known.pop(call_id, None)
+                break
+            offset += PAGE_SIZE
+        cursor.calls = known
+        return list(known.values())
+
+    async def async_click_to_call(self, extension: str, number: str) -> None:
+        """Ring the user ``extension`` and, once answered, call ``number``."""
+        await self._request(
+            "POST",
+            "call-to-number",
+            data={
+                "user_number": self.normalize_number(extension),
+                "number_to_call": self.normalize_number(number),
+            },
+        )
+
+
+register_vendor(
+    VendorSpec(
+        key="voipcloud",
+        name="VoIPcloud",
+        client_class=VoipcloudClient,
+        fields=(
+            SettingField(key=CONF_URL, kind=FieldKind.URL, default=DEFAULT_URL),
+            SettingField(key=CONF_TOKEN, kind=FieldKind.PASSWORD),
+        ),
+        budget=BudgetSpec(limit=100, window=15 * 60),
+        stable_identity=False,
+    )
+)

@@ -1,0 +1,309 @@
+"""The VoIPcloud client against its simulator, over real HTTP on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+import pytest
+
+from custom_components.pbx_hub.client import (
+    CallOutcome,
+    CallRecord,
+    CallScope,
+    PbxAuthError,
+    PbxInvalidInputError,
+    PbxNotWhitelistedError,
+    PbxRateLimitError,
+    PbxResponseError,
+    create_client,
+    group_key,
+    summarize,
+    voipcloud,
+)
+from custom_components.pbx_hub.client.voipcloud import VoipcloudClient
+from simulator import Fault, VoipcloudSimulator
+
+# Near the real time: the client takes a call without an end for over six
+# hours (by the wall clock) as ended.
+START = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+class Clock:
+    """The simulator's clock, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as client_session:
+        yield client_session
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def sim(clock: Clock) -> AsyncIterator[VoipcloudSimulator]:
+    """A quiet simulator: calls only where a test adds them."""
+    async with VoipcloudSimulator(clock=clock, generate=False, seed=4) as simulator:
+        yield simulator
+
+
+def _client(
+    sim: VoipcloudSimulator, session: aiohttp.ClientSession, **settings: str
+) -> VoipcloudClient:
+    client = create_client(
+        "voipcloud",
+        session,
+        {"url": sim.url, "token": sim.token, **settings},
+        request_timeout=1,
+    )
+    assert isinstance(client, VoipcloudClient)
+    return client
+
+
+async def test_identify_and_status(
+    sim: VoipcloudSimulator, session: aiohttp.ClientSession
+) -> None:
+    client = _client(sim, session)
+    info = await client.async_identify()
+    assert info.manufacturer == "VoIPcloud"
+    assert info.unique_id.startswith("127.0.0.1_")
+    assert sim.token not in info.unique_id
+    sim.set_system_status("degraded", "Calls to mobiles may fail")
+    status = await client.async_get_status()
+    assert status.state == "degraded"
+    assert status.message == "Calls to mobiles may fail"
+
+
+async def test_wrong_token_and_not_whitelisted_are_told_apart(
+    sim: VoipcloudSimulator, session: aiohttp.ClientSession
+) -> None:
+    with pytest.raises(PbxAuthError) as wrong:
+        await _client(sim, session, token="not-the-token-123").async_identify()
+    assert not isinstance(wrong.value, PbxNotWhitelistedError)
+    assert "not-the-token-123" not in str(wrong.value)
+
+    sim.whitelist = ["203.0.113.7"]
+    with pytest.raises(PbxNotWhitelistedError) as refused:
+        await _client(sim, session).async_identify()
+    assert "whitelist" in str(refused.value)
+
+
+async def test_statistics_match_calls_built_by_hand(
+    sim: VoipcloudSimulator, session: aiohttp.ClientSession, clock: Clock
+) -> None:
+    """Four Sales calls and two of a user's, counted by hand below."""
+    t0 = START - timedelta(hours=2)
+    sim.add_queue_call("Sales", status="answered", start=t0, wait=20, talk=100)
+    sim.add_queue_call(
+        "Sales", status="answered", start=t0 + timedelta(minutes=5), wait=40
+    )
+    sim.add_queue_call(
+        "Sales", status="abandoned", start=t0 + timedelta(minutes=10), wait=30
+    )
+    sim.add_queue_call(
+        "Sales", status="timedout", start=t0 + timedelta(minutes=20), wait=180
+    )
+    sim.add_user_call("1003", inbound=True, answered=False, start=t0, wait=25)
+    sim.add_user_call(
+        "1003", inbound=False, answered=True, start=t0 + timedelta(hours=1), talk=90
+    )
+    calls = await _client(sim, session).async_get_calls(START - timedelta(hours=11))
+    summary = summarize(calls)
+
+    sales = summary.groups[group_key(CallScope.QUEUE, "Sales")]
+    assert (sales.calls, sales.answered, sales.abandoned, sales.timed_out) == (
+        4,
+        2,
+        1,
+        1,
+    )
+    assert sales.answer_rate == 50.0
+    assert sales.average_wait == 30.0  # (20 + 40) / 2: answered calls only
+    assert sales.longest_wait == 40
+    assert sales.last_call == t0 + timedelta(minutes=20)
+
+    user = summary.users["1003"]
+    assert (user.calls, user.inbound, user.outbound, user.missed) == (2, 1, 1, 1)
+    assert user.talk_seconds == 90
+    assert user.last_call == t0 + timedelta(hours=1)
+
+
+async def test_a_quiet_poll_costs_one_request_per_list(
+    sim: VoipcloudSimulator, session: aiohttp.ClientSession, clock: Clock
+) -> None:
+    for minute in range(30):
+        sim.add_queue_call("Support", start=START - timedelta(minutes=90 - minute))
+    client = _client(sim, session)
+    since = START - timedelta(hours=11)
+    assert len(await client.async_get_calls(since)) == 60  # 30 queue + 30 agent
+    sim.reset_counters()
+    clock.advance(minutes=1)
+    assert len(await client.async_get_calls(since)) == 60
+    assert sim.request_count == 3
+
+
+async def test_pages_are_read_until_a_known_call(
+    sim: VoipcloudSimulator,
+    session: aiohttp.ClientSession,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(voipcloud, "PAGE_SIZE", 4)
+    for minute in range(10):
+        sim.add_ringgroup_call(
+            "Reception",
+            status="abandoned",
+            start=START - timedelta(minutes=60 - minute),
+        )
+    client = _client(sim, session)
+    since = START - timedelta(hours=11)
+    calls = await client.async_get_calls(since)
+    assert len([c for c in calls if c.scope is CallScope.RING_GROUP]) == 10
+    # Ten rows in pages of four: three requests for ring groups, one each other.
+    assert sim.requests_by_action["get-ringgroup-calls"] == 3
+
+    sim.reset_counters()
+    for minute in range(5):
+        sim.add_ringgroup_call(
+            "Reception", status="abandoned", start=START + timedelta(minutes=minute)
+        )
+    clock.advance(minutes=10)
+    calls = await client.async_get_calls(since)
+    assert len([c for c in calls if c.scope is CallScope.RING_GROUP]) == 15
+    # Five new rows: one full page, then the first known call on the second.
+    assert sim.requests_by_action["get-ringgroup-calls"] == 2
+
+
+async def test_calls_in_progress_are_read_again_until_they_end(
+    sim: VoipcloudSimulator, session: aiohttp.ClientSession, clock: Clock
+) -> None:
+    """A long call that started before a short, finished one is listed after
+    it (newest first), and is still read again until it ends.
+    """
+    sim.add_queue_call("Sales", status="answered", start=START, wait=10, talk=600)
+    sim.add_queue_call(
+        "Sales", status="answered", start=START + timedelta(seconds=30), talk=5
+    )
+    client = _client(sim, session)
+    since = START - timedelta(hours=11)
+
+    def queue_calls_ended(calls: list[CallRecord]) -> list[bool]:
+        rows = [c for c in calls if c.scope is CallScope.QUEUE]
+        return [c.finished_at is not None for c in sorted(rows, key=lambda c: c.id)]
+
+    clock.advance(seconds=60)  # the short call has ended, the long one goes on
+    assert queue_calls_ended(await client.async_get_calls(since)) == [False, True]
+    clock.advance(minutes=1)
+    assert queue_calls_ended(await client.async_get_calls(since)) == [False, True]
+    clock.advance(minutes=10)
+    calls = await client.async_get_calls(since)
+    assert queue_calls_ended(calls) == [True, True]
+    long_call = min(
+        (c for c in calls if c.scope is CallScope.QUEUE), key=lambda c: c.id
+    )
+    assert long_call.outcome is CallOutcome.ANSWERED
+    assert long_call.talk_seconds == 600
+
+
+async def test_only_calls_since_the_start_of_the_day(
+    sim: VoipcloudSimulator, session: aiohttp.ClientSession
+) -> None:
+    sim.add_user_call("1001", start=START - timedelta(hours=30))
+    sim.add_user_call("1001", start=START - timedelta(hours=1))
+    calls = await _client(sim, session).async_get_calls(START - timedelta(hours=11))
+    assert len(calls) == 1
+    request_dates = {
+        action for action in sim.requests_by_action if action.startswith("get-")
+    }
+    assert request_dates == {
+        "get-user-calls",
+        "get-queue-calls",
+        "get-ringgroup-calls",
+    }
+
+
+async def test_click_to_call_reaches_the_pbx(
+    sim: VoipcloudSimulator, session: aiohttp.ClientSession
+) -> None:
+    client = _client(sim, session)
+    await client.async_click_to_call("1002", "+61 (2) 9876-5432")
+    [placed] = sim.calls_to_number
+    assert (placed.user_number, placed.number_to_call) == ("1002", "+61298765432")
+
+
+@pytest.mark.parametrize(
+    "number", ["", "12&action=delete", "call me", "+", "1" * 21, "123\n456"]
+)
+async def test_click_to_call_refuses_bad_numbers_before_sending(
+    sim: VoipcloudSimulator, session: aiohttp.ClientSession, number: str
+) -> None:
+    with pytest.raises(PbxInvalidInputError):
+        await _client(sim, session).async_click_to_call("1002", number)
+    assert sim.request_count == 0
+    assert sim.calls_to_number == []
+
+
+async def test_click_to_call_unknown_user(
+    sim: VoipcloudSimulator, session: aiohttp.ClientSession
+) -> None:
+    with pytest.raises(PbxInvalidInputError):
+        await _client(sim, session).async_click_to_call("4999", "0298765432")
+
+
+async def test_429_pauses_until_the_window_frees(
+    sim: VoipcloudSimulator, session: aiohttp.ClientSession
+) -> None:
+    client = _client(sim, session)
+    sim.inject(Fault.RATE_LIMIT, count=1, retry_after=120)
+    with pytest.raises(PbxRateLimitError) as raised:
+        await client.async_get_status()
+    assert raised.value.from_pbx
+    assert raised.value.retry_after == 120
+    sent = sim.request_count
+    with pytest.raises(PbxRateLimitError):
+        await client.async_get_status()
+    assert sim.request_count == sent
+
+    client = _client(sim, session)
+    sim.inject(Fault.RATE_LIMIT, count=1)
+    with pytest.raises(PbxRateLimitError) as unexplained:
+        await client.async_get_status()
+    assert unexplained.value.retry_after == 15 * 60  # the whole window
+
+
+async def test_the_simulators_own_limit_is_a_429(
+    clock: Clock, session: aiohttp.ClientSession
+) -> None:
+    async with VoipcloudSimulator(clock=clock, generate=False, rate_limit=2) as sim:
+        client = _client(sim, session)
+        await client.async_get_status()
+        await client.async_get_status()
+        with pytest.raises(PbxRateLimitError) as raised:
+            await client.async_get_status()
+    assert raised.value.from_pbx
+    assert raised.value.retry_after is not None
+    assert 0 < raised.value.retry_after <= 15 * 60
+
+
+@pytest.mark.parametrize("fault", [Fault.MALFORMED, Fault.TRUNCATED])
+async def test_unreadable_answers(
+    sim: VoipcloudSimulator, session: aiohttp.ClientSession, fault: Fault
+) -> None:
+    sim.inject(fault, count=1)
+    with pytest.raises(PbxResponseError) as raised:
+        await _client(sim, session).async_get_status()
+    assert sim.token not in str(raised.value)
