@@ -21,20 +21,22 @@ from homeassistant.helpers.typing import ConfigType
 
 from .calls import CallTracker
 from .client import (
-    PbxAuthError,
+    Capability,
     PbxError,
     PbxInvalidInputError,
     PbxUnsupportedError,
 )
 from .const import CONF_EXCLUDED_EXTENSIONS, DOMAIN
 from .coordinator import (
+    REPAIR_ISSUES,
     PbxConfigEntry,
     PbxFastCoordinator,
     PbxRuntimeData,
     PbxSlowCoordinator,
     client_for_entry,
     error_translation,
-    rate_limit_issue_id,
+    issue_id,
+    needs_reauth,
 )
 from .entity import extension_device_identifier
 from .services import async_setup_services
@@ -57,7 +59,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
     except PbxError as err:
         key, placeholders = error_translation(err)
         error_class: type[HomeAssistantError] = ConfigEntryNotReady
-        if isinstance(err, PbxAuthError):
+        if needs_reauth(err):
             error_class = ConfigEntryAuthFailed
         elif isinstance(err, PbxInvalidInputError | PbxUnsupportedError):
             # A tenant that no longer exists will not come back by retrying.
@@ -100,9 +102,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
 
 @callback
 def _remove_stale_devices(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
-    """Drop the devices of extensions the PBX no longer lists or the user excluded."""
+    """Drop the devices of extensions the PBX no longer lists or the user excluded.
+
+    Only where the PBX lists its extensions: users known only through their
+    calls stay, as do queues and ring groups.
+    """
     runtime = entry.runtime_data
-    if not runtime.fast.last_update_success:
+    if (
+        not runtime.fast.last_update_success
+        or Capability.EXTENSIONS not in runtime.client.capabilities
+    ):
         return
     excluded = set(entry.options.get(CONF_EXCLUDED_EXTENSIONS, ()))
     current = {
@@ -110,10 +119,14 @@ def _remove_stale_devices(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
         for extension_id in runtime.fast.data.extensions
         if extension_id not in excluded
     }
-    pbx_identifier = (DOMAIN, runtime.info.unique_id)
+    extension_prefix = extension_device_identifier(runtime.info, "")[1]
     registry = dr.async_get(hass)
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
-        if pbx_identifier in device.identifiers or device.identifiers & current:
+        if device.identifiers & current or not any(
+            identifier.startswith(extension_prefix)
+            for domain, identifier in device.identifiers
+            if domain == DOMAIN
+        ):
             continue
         registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
 
@@ -135,10 +148,15 @@ async def async_remove_config_entry_device(
 
 async def async_unload_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
     """Unload the platforms; the coordinators stop with the entry."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
+        return False
+    if (tracker := entry.runtime_data.fast.call_tracker) is not None:
+        await tracker.async_save()
+    return True
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
-    """Take the entry's repair issue and stored call history with it."""
-    ir.async_delete_issue(hass, DOMAIN, rate_limit_issue_id(entry))
+    """Take the entry's repair issues and stored call history with it."""
+    for kind in REPAIR_ISSUES:
+        ir.async_delete_issue(hass, DOMAIN, issue_id(kind, entry))
     await CallTracker(hass, entry.entry_id).async_remove()

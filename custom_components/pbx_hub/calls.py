@@ -107,6 +107,15 @@ class CallTracker:
             self._groups[key] = (CallScope(scope), name)
         self._users = dict(stored.get("users", {}))
 
+    async def async_save(self) -> None:
+        """Write now, as the entry unloads: a reload must not fire again.
+
+        Nothing is written before the first poll: an empty record would make
+        the next run fire an event for every call of the day.
+        """
+        if self._day is not None:
+            await self._store.async_save(self._data())
+
     async def async_remove(self) -> None:
         """Delete the stored data, with the config entry."""
         await self._store.async_remove()

@@ -120,9 +120,22 @@ RATE_LIMIT_ISSUE_AFTER = 3
 """Polls in a row refused with 429 before the user is told to poll less often."""
 
 
-def rate_limit_issue_id(entry: ConfigEntry) -> str:
-    """The repair issue that says this entry's PBX keeps answering 429."""
-    return f"rate_limited_{entry.entry_id}"
+RATE_LIMITED = "rate_limited"
+NOT_WHITELISTED = "not_whitelisted"
+REPAIR_ISSUES = (RATE_LIMITED, NOT_WHITELISTED)
+"""Repair issues polling raises and clears, by translation key."""
+
+
+def issue_id(kind: str, entry: ConfigEntry) -> str:
+    """The repair issue of ``kind`` for one entry."""
+    return f"{kind}_{entry.entry_id}"
+
+
+def needs_reauth(err: PbxError) -> bool:
+    """Whether new credentials are the fix; an IP missing from the whitelist
+    is fixed on the PBX, and polling recovers by itself once it is.
+    """
+    return isinstance(err, PbxAuthError) and not isinstance(err, PbxNotWhitelistedError)
 
 
 def poll_cost(client: PbxClient, topics: tuple[Capability, ...]) -> int:
@@ -205,40 +218,45 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
 
     async def _guard[T](self, call: Awaitable[T]) -> T:
         """Await a poll and turn client errors into what a coordinator raises:
-        auth errors start reauth, everything else makes entities unavailable.
+        refused credentials start reauth, everything else makes entities
+        unavailable until a poll succeeds.
 
-        A PBX that answers 429 to several polls in a row also gets a repair
-        issue, since only longer scan intervals help; it goes away with the next
-        successful poll.
+        Two failures only the user can fix get a repair issue, which the next
+        successful poll removes: a PBX that answers 429 to several polls in a
+        row (poll less often), and one that does not whitelist Home Assistant's
+        IP address (polling goes on, so fixing the whitelist is enough).
         """
-        issue_id = rate_limit_issue_id(self.config_entry)
         try:
             result = await call
         except PbxError as err:
             if isinstance(err, PbxRateLimitError) and err.from_pbx:
                 self._polls_refused += 1
             if self._polls_refused >= RATE_LIMIT_ISSUE_AFTER:
-                ir.async_create_issue(
-                    self.hass,
-                    DOMAIN,
-                    issue_id,
-                    is_fixable=False,
-                    severity=ir.IssueSeverity.WARNING,
-                    translation_key="rate_limited",
-                    translation_placeholders={"title": self.config_entry.title},
-                )
+                self._raise_issue(RATE_LIMITED)
+            if isinstance(err, PbxNotWhitelistedError):
+                self._raise_issue(NOT_WHITELISTED)
             key, placeholders = error_translation(err)
-            error_class = (
-                ConfigEntryAuthFailed if isinstance(err, PbxAuthError) else UpdateFailed
-            )
+            error_class = ConfigEntryAuthFailed if needs_reauth(err) else UpdateFailed
             raise error_class(
                 translation_domain=DOMAIN,
                 translation_key=key,
                 translation_placeholders=placeholders,
             ) from err
         self._polls_refused = 0
-        ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        for kind in REPAIR_ISSUES:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id(kind, self.config_entry))
         return result
+
+    def _raise_issue(self, kind: str) -> None:
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id(kind, self.config_entry),
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=kind,
+            translation_placeholders={"title": self.config_entry.title},
+        )
 
     async def _fetch_if_supported[T](
         self, capability: Capability, getter: Callable[[], Coroutine[Any, Any, T]]
