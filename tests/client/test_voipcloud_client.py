@@ -25,9 +25,7 @@ from custom_components.pbx_hub.client import (
 from custom_components.pbx_hub.client.voipcloud import VoipcloudClient
 from simulator import Fault, VoipcloudSimulator
 
-# Near the real time: the client takes a call without an end for over six
-# hours (by the wall clock) as ended.
-START = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+START = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)  # 11:00 in Sydney
 
 
 class Clock:
@@ -307,3 +305,28 @@ async def test_unreadable_answers(
     with pytest.raises(PbxResponseError) as raised:
         await _client(sim, session).async_get_status()
     assert sim.token not in str(raised.value)
+
+
+async def test_a_row_that_never_ends_stops_being_read_again(
+    sim: VoipcloudSimulator,
+    session: aiohttp.ClientSession,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Six hours of younger calls later, a call without an end is taken as
+    ended, so it no longer makes every poll read the whole list.
+    """
+    monkeypatch.setattr(voipcloud, "PAGE_SIZE", 2)
+    sim.add_queue_call("Sales", status="answered", start=START, wait=5, talk=86_000)
+    client = _client(sim, session)
+    since = START - timedelta(hours=11)
+    clock.advance(minutes=1)
+    await client.async_get_calls(since)
+    for hour in range(1, 8):
+        sim.add_queue_call("Support", start=START + timedelta(hours=hour), talk=5)
+    clock.advance(hours=8)
+    await client.async_get_calls(since)
+    sim.reset_counters()
+    clock.advance(minutes=1)
+    await client.async_get_calls(since)
+    assert sim.requests_by_action["get-queue-calls"] == 1

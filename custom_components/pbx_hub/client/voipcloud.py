@@ -40,7 +40,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 import hashlib
 from typing import Any, ClassVar
 
@@ -213,15 +213,16 @@ def _envelope_error(code: int, message: str) -> PbxError:
 
 
 MAX_CALL_LENGTH = timedelta(hours=6)
-"""A call listed without an end this long after its start is taken as ended:
-a row that never gets ``call_finished_at`` must not make every poll read the
-whole day again.
+"""A call listed without an end while calls this much younger exist is taken
+as ended: a row that never gets ``call_finished_at`` must not make every poll
+read the whole day again. Measured against the PBX's own timestamps, so the
+client needs no clock of its own.
 """
 
 
-def _settled(call: CallRecord, now: datetime) -> bool:
+def _settled(call: CallRecord, newest: datetime) -> bool:
     """Whether a call's row can no longer change: it has ended."""
-    return call.finished_at is not None or call.started_at < now - MAX_CALL_LENGTH
+    return call.finished_at is not None or call.started_at < newest - MAX_CALL_LENGTH
 
 
 @dataclass
@@ -323,9 +324,9 @@ class VoipcloudClient(PbxClient):
             for call_id, call in cursor.calls.items()
             if call.started_at >= since
         }
-        now = datetime.now(UTC)
+        newest = max((call.started_at for call in known.values()), default=since)
         unfinished = {
-            call_id for call_id, call in known.items() if not _settled(call, now)
+            call_id for call_id, call in known.items() if not _settled(call, newest)
         }
         from_date = (since - timedelta(days=1)).date().isoformat()
         offset = 0
@@ -351,7 +352,11 @@ class VoipcloudClient(PbxClient):
                 if call is None:
                     continue
                 previous = known.get(call.id)
-                if previous is not None and not unfinished and _settled(previous, now):
+                if (
+                    previous is not None
+                    and not unfinished
+                    and _settled(previous, newest)
+                ):
                     caught_up = True
                     break
                 unfinished.discard(call.id)
