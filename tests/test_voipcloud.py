@@ -278,7 +278,7 @@ async def test_click_to_call(
     await hass.services.async_call(
         DOMAIN,
         "click_to_call",
-        {"config_entry_id": entry.entry_id, "extension": "1001", "number": "0298"},
+        {"config_entry_id": entry.entry_id, "user_number": "1001", "number": "0298"},
         blocking=True,
     )
     assert [(c.user_number, c.number_to_call) for c in sim.calls_to_number] == [
@@ -293,7 +293,7 @@ async def test_click_to_call(
         ({"number": "12&action=x"}, "invalid_number"),
         ({"number": "call me maybe"}, "invalid_number"),
         ({"number": "1\n2"}, "invalid_number"),
-        ({"number": "0298", "extension": None}, "extension_required"),
+        ({"number": "0298", "user_number": None}, "extension_required"),
         ({"number": "0298", "config_entry_id": "missing"}, "entry_not_found"),
     ],
 )
@@ -306,7 +306,7 @@ async def test_click_to_call_validation(
     entry = voipcloud_entry(voipcloud_sim)
     await setup_entry(hass, entry)
     voipcloud_sim.reset_counters()
-    call = {"config_entry_id": entry.entry_id, "extension": "1001", **data}
+    call = {"config_entry_id": entry.entry_id, "user_number": "1001", **data}
     call = {name: value for name, value in call.items() if value is not None}
     with pytest.raises(ServiceValidationError) as raised:
         await hass.services.async_call(DOMAIN, "click_to_call", call, blocking=True)
@@ -346,7 +346,7 @@ async def test_click_to_call_is_not_offered_by_pbxware(
         await hass.services.async_call(
             DOMAIN,
             "click_to_call",
-            {"config_entry_id": entry.entry_id, "extension": "100", "number": "0298"},
+            {"config_entry_id": entry.entry_id, "user_number": "100", "number": "0298"},
             blocking=True,
         )
     assert raised.value.translation_key == "action_not_supported"
@@ -460,3 +460,26 @@ async def test_diagnostics_hold_no_token_and_no_names(
     assert diagnostics == snapshot(
         exclude=props("entry_id", "created_at", "modified_at")
     )
+
+
+async def test_options_offer_only_what_voipcloud_polls(
+    hass: HomeAssistant, voipcloud_sim: VoipcloudSimulator
+) -> None:
+    entry = voipcloud_entry(voipcloud_sim)
+    await setup_entry(hass, entry)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    fields = {str(key) for key in result["data_schema"].schema}
+    assert fields == {"fast_interval"}  # no DIDs to poll, no extension list
+
+    # Four requests a poll within 80 of 100 per 15 minutes: 45 s at the least.
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"fast_interval": 44}
+    )
+    assert result["errors"] == {"fast_interval": "over_budget"}
+    assert result["description_placeholders"]["minimum"] == "45"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"fast_interval": 45}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.runtime_data.fast.update_interval == timedelta(seconds=45)

@@ -57,10 +57,12 @@ from .const import (
     MIN_INTERVAL,
 )
 from .coordinator import (
+    SLOW_TOPICS,
     client_for_entry,
     fast_interval,
     interval_option,
     min_fast_interval,
+    poll_cost,
 )
 
 _SELECTORS: dict[FieldKind, Callable[[], Any]] = {
@@ -312,12 +314,19 @@ class PbxHubOptionsFlow(OptionsFlow):
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Ask the fast and slow scan intervals."""
+        """Ask the scan intervals: the slow one only where the vendor has slow
+        data to poll.
+        """
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
+        client = client_for_entry(self.hass, dict(self.config_entry.data))
+        has_slow_data = poll_cost(client, SLOW_TOPICS) > 0
         if user_input is not None:
-            client = client_for_entry(self.hass, dict(self.config_entry.data))
-            slow = timedelta(seconds=user_input[CONF_SLOW_INTERVAL])
+            slow = timedelta(
+                seconds=user_input.get(
+                    CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL.total_seconds()
+                )
+            )
             minimum = min_fast_interval(client, slow)
             if user_input[CONF_FAST_INTERVAL] < minimum:
                 errors[CONF_FAST_INTERVAL] = "over_budget"
@@ -330,8 +339,7 @@ class PbxHubOptionsFlow(OptionsFlow):
                 )
         current = user_input or {
             CONF_FAST_INTERVAL: fast_interval(
-                self.config_entry,
-                client_for_entry(self.hass, dict(self.config_entry.data)),
+                self.config_entry, client
             ).total_seconds(),
             CONF_SLOW_INTERVAL: interval_option(
                 self.config_entry, CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL
@@ -341,10 +349,11 @@ class PbxHubOptionsFlow(OptionsFlow):
             vol.Required(
                 CONF_FAST_INTERVAL, default=current[CONF_FAST_INTERVAL]
             ): _seconds_selector(),
-            vol.Required(
-                CONF_SLOW_INTERVAL, default=current[CONF_SLOW_INTERVAL]
-            ): _seconds_selector(),
         }
+        if has_slow_data:
+            schema[
+                vol.Required(CONF_SLOW_INTERVAL, default=current[CONF_SLOW_INTERVAL])
+            ] = _seconds_selector()
         if extensions := self._known_extensions():
             schema[
                 vol.Optional(

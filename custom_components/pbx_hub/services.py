@@ -32,7 +32,7 @@ ATTR_DESTINATION_TYPE = "destination_type"
 ATTR_DESTINATION = "destination"
 
 ATTR_DEVICE_ID = "device_id"
-ATTR_EXTENSION = "extension"
+ATTR_USER_NUMBER = "user_number"
 ATTR_NUMBER = "number"
 
 SERVICE_SET_DID_ROUTE = "set_did_route"
@@ -56,7 +56,7 @@ CLICK_TO_CALL_SCHEMA = vol.All(
         {
             vol.Exclusive(ATTR_DEVICE_ID, "target"): cv.string,
             vol.Exclusive(ATTR_CONFIG_ENTRY_ID, "target"): cv.string,
-            vol.Optional(ATTR_EXTENSION): vol.All(
+            vol.Optional(ATTR_USER_NUMBER): vol.All(
                 cv.string, vol.Strip, vol.Length(min=1, max=32)
             ),
             vol.Required(ATTR_NUMBER): vol.All(
@@ -143,7 +143,7 @@ def _extension_target(call: ServiceCall) -> tuple[PbxConfigEntry, str]:
     """
     if (device_id := call.data.get(ATTR_DEVICE_ID)) is None:
         entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
-        if (extension := call.data.get(ATTR_EXTENSION)) is None:
+        if (extension := call.data.get(ATTR_USER_NUMBER)) is None:
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="extension_required"
             )
