@@ -39,6 +39,7 @@ from .client import (
     PbxConnectionError,
     PbxError,
     PbxInfo,
+    PbxInvalidInputError,
     PbxNotWhitelistedError,
     PbxRateLimitError,
     SettingField,
@@ -49,6 +50,7 @@ from .const import (
     CONF_EXCLUDED_EXTENSIONS,
     CONF_FAST_INTERVAL,
     CONF_SLOW_INTERVAL,
+    CONF_SMS_RECIPIENT,
     CONF_VENDOR,
     DEFAULT_SLOW_INTERVAL,
     DOMAIN,
@@ -331,7 +333,12 @@ class PbxHubOptionsFlow(OptionsFlow):
             if user_input[CONF_FAST_INTERVAL] < minimum:
                 errors[CONF_FAST_INTERVAL] = "over_budget"
                 placeholders["minimum"] = f"{minimum:.0f}"
-            else:
+            elif recipient := user_input.get(CONF_SMS_RECIPIENT):
+                try:
+                    user_input[CONF_SMS_RECIPIENT], _ = client.check_sms(recipient, "-")
+                except PbxInvalidInputError:
+                    errors[CONF_SMS_RECIPIENT] = "invalid_sms_recipient"
+            if not errors:
                 # Merge: the extension list is not shown while the entry is not
                 # loaded, and saving must not drop the exclusions made before.
                 return self.async_create_entry(
@@ -354,6 +361,17 @@ class PbxHubOptionsFlow(OptionsFlow):
             schema[
                 vol.Required(CONF_SLOW_INTERVAL, default=current[CONF_SLOW_INTERVAL])
             ] = _seconds_selector()
+        if Capability.SEND_SMS in client.capabilities:
+            schema[
+                vol.Optional(
+                    CONF_SMS_RECIPIENT,
+                    description={
+                        "suggested_value": (
+                            user_input or self.config_entry.options
+                        ).get(CONF_SMS_RECIPIENT)
+                    },
+                )
+            ] = TextSelector(TextSelectorConfig(type=TextSelectorType.TEL))
         if extensions := self._known_extensions():
             schema[
                 vol.Optional(

@@ -14,6 +14,7 @@ CONF_FAST_INTERVAL: Final = "fast_interval"
 CONF_SLOW_INTERVAL: Final = "slow_interval"
 CONF_VERIFY_SSL: Final = "verify_ssl"
 CONF_EXCLUDED_EXTENSIONS: Final = "excluded_extensions"
+CONF_SMS_RECIPIENT: Final = "sms_recipient"
 
 DEFAULT_FAST_INTERVAL: Final = timedelta(seconds=60)
 DEFAULT_SLOW_INTERVAL: Final = timedelta(minutes=15)

@@ -30,6 +30,7 @@ from .client import (
     Capability,
     Did,
     Extension,
+    ExtensionUsage,
     LiveCall,
     PbxAuthError,
     PbxClient,
@@ -38,8 +39,10 @@ from .client import (
     PbxInfo,
     PbxInvalidInputError,
     PbxNotWhitelistedError,
+    PbxPermissionError,
     PbxRateLimitError,
     PbxUnsupportedError,
+    RateLimitStatus,
     RequestBudget,
     SystemStatus,
     create_client,
@@ -62,7 +65,7 @@ FAST_TOPICS = (
     Capability.LIVE_CALLS,
     Capability.CALL_HISTORY,
 )
-SLOW_TOPICS = (Capability.DIDS,)
+SLOW_TOPICS = (Capability.DIDS, Capability.EXTENSION_USAGE)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,6 +83,11 @@ class SlowData:
     """What the slow coordinator polls."""
 
     dids: dict[str, Did]
+    usage_today: dict[str, ExtensionUsage] | None = None
+    usage_month: dict[str, ExtensionUsage] | None = None
+    """Call accounting per extension, since midnight and since the 1st."""
+    rate_limit: RateLimitStatus | None = None
+    """The vendor's count of requests left, as of this poll."""
 
 
 @dataclass(kw_only=True)
@@ -122,8 +130,12 @@ RATE_LIMIT_ISSUE_AFTER = 3
 
 RATE_LIMITED = "rate_limited"
 NOT_WHITELISTED = "not_whitelisted"
-REPAIR_ISSUES = (RATE_LIMITED, NOT_WHITELISTED)
-"""Repair issues polling raises and clears, by translation key."""
+MISSING_PERMISSION = "missing_permission"
+POLL_ISSUES = (RATE_LIMITED, NOT_WHITELISTED, MISSING_PERMISSION)
+"""Repair issues a failing poll raises and the next good one clears."""
+API_URL_MOVED = "api_url_moved"
+"""Raised while the vendor names another API address; fixable."""
+REPAIR_ISSUES = (*POLL_ISSUES, API_URL_MOVED)
 
 
 def issue_id(kind: str, entry: ConfigEntry) -> str:
@@ -181,6 +193,8 @@ def error_translation(err: PbxError) -> tuple[str, dict[str, str]]:
         return "not_whitelisted", {}
     if isinstance(err, PbxAuthError):
         return "auth_failed", {}
+    if isinstance(err, PbxPermissionError):
+        return MISSING_PERMISSION, {"permission": err.permission or str(err)}
     if isinstance(err, PbxRateLimitError):
         return "rate_limited", {"retry_after": f"{err.retry_after or 0:.0f}"}
     if isinstance(err, PbxConnectionError):
@@ -195,6 +209,7 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
 
     config_entry: PbxConfigEntry
     cadence: ClassVar[str]
+    topics: ClassVar[tuple[Capability, ...]]
 
     def __init__(
         self, hass: HomeAssistant, entry: PbxConfigEntry, client: PbxClient
@@ -229,12 +244,17 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
         try:
             result = await call
         except PbxError as err:
+            self._slow_down_to_the_vendors_count()
             if isinstance(err, PbxRateLimitError) and err.from_pbx:
                 self._polls_refused += 1
             if self._polls_refused >= RATE_LIMIT_ISSUE_AFTER:
                 self._raise_issue(RATE_LIMITED)
             if isinstance(err, PbxNotWhitelistedError):
                 self._raise_issue(NOT_WHITELISTED)
+            if isinstance(err, PbxPermissionError):
+                self._raise_issue(
+                    MISSING_PERMISSION, permission=err.permission or str(err)
+                )
             key, placeholders = error_translation(err)
             error_class = ConfigEntryAuthFailed if needs_reauth(err) else UpdateFailed
             raise error_class(
@@ -242,20 +262,40 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
                 translation_key=key,
                 translation_placeholders=placeholders,
             ) from err
+        self._slow_down_to_the_vendors_count()
         self._polls_refused = 0
-        for kind in REPAIR_ISSUES:
+        for kind in POLL_ISSUES:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id(kind, self.config_entry))
         return result
 
-    def _raise_issue(self, kind: str) -> None:
+    def _raise_issue(
+        self, kind: str, *, is_fixable: bool = False, **placeholders: str
+    ) -> None:
         ir.async_create_issue(
             self.hass,
             DOMAIN,
             issue_id(kind, self.config_entry),
-            is_fixable=False,
+            is_fixable=is_fixable,
             severity=ir.IssueSeverity.WARNING,
             translation_key=kind,
-            translation_placeholders={"title": self.config_entry.title},
+            translation_placeholders={"title": self.config_entry.title, **placeholders},
+            data={"entry_id": self.config_entry.entry_id, **placeholders},
+        )
+
+    def _slow_down_to_the_vendors_count(self) -> None:
+        """Poll less often as the vendor reports fewer requests left (whoever
+        spends them), down to none until its window passes; never more often
+        than the user chose.
+        """
+        cost = poll_cost(self.client, self.topics)
+        if not cost:
+            return
+        needed = min(
+            self.client.http.budget.min_interval(cost), MAX_INTERVAL.total_seconds()
+        )
+        self.update_interval = max(
+            self.interval(self.config_entry, self.client),
+            timedelta(seconds=math.ceil(needed)),
         )
 
     async def _fetch_if_supported[T](
@@ -272,6 +312,7 @@ class PbxFastCoordinator(PbxCoordinator[FastData]):
     """
 
     cadence = "fast"
+    topics = FAST_TOPICS
 
     @staticmethod
     def interval(entry: ConfigEntry, client: PbxClient) -> timedelta:
@@ -328,6 +369,7 @@ class PbxSlowCoordinator(PbxCoordinator[SlowData]):
     """DIDs and other data that changes rarely."""
 
     cadence = "slow"
+    topics = SLOW_TOPICS
 
     @staticmethod
     def interval(entry: ConfigEntry, client: PbxClient) -> timedelta:
@@ -335,7 +377,44 @@ class PbxSlowCoordinator(PbxCoordinator[SlowData]):
         return interval_option(entry, CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL)
 
     async def _async_update_data(self) -> SlowData:
-        dids = await self._guard(
-            self._fetch_if_supported(Capability.DIDS, self.client.async_get_dids)
+        dids, usage = await self._guard(
+            asyncio.gather(
+                self._fetch_if_supported(Capability.DIDS, self.client.async_get_dids),
+                self._fetch_if_supported(Capability.EXTENSION_USAGE, self._usage),
+            )
         )
-        return SlowData(dids=dids or {})
+        self._sync_api_url_issue()
+        today, month = usage or (None, None)
+        return SlowData(
+            dids=dids or {},
+            usage_today=today,
+            usage_month=month,
+            rate_limit=self.client.rate_limit_status,
+        )
+
+    async def _usage(
+        self,
+    ) -> tuple[dict[str, ExtensionUsage], dict[str, ExtensionUsage]]:
+        """Since midnight and since the 1st, in Home Assistant's time zone;
+        one request on the 1st, when both are the same.
+        """
+        now = dt_util.now()
+        midnight = dt_util.start_of_local_day(now)
+        first_of_month = dt_util.start_of_local_day(now.replace(day=1))
+        if first_of_month == midnight:
+            today = await self.client.async_get_extension_usage(midnight, now)
+            return today, today
+        today, month = await asyncio.gather(
+            self.client.async_get_extension_usage(midnight, now),
+            self.client.async_get_extension_usage(first_of_month, now),
+        )
+        return today, month
+
+    def _sync_api_url_issue(self) -> None:
+        """A fixable repair while the vendor names another API address."""
+        if (url := self.client.notices.get("api_url")) is not None:
+            self._raise_issue(API_URL_MOVED, is_fixable=True, url=url)
+        else:
+            ir.async_delete_issue(
+                self.hass, DOMAIN, issue_id(API_URL_MOVED, self.config_entry)
+            )

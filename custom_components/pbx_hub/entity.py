@@ -12,7 +12,13 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .client import CallScope, Extension, GroupStats, PbxInfo, UserStats
 from .const import CONF_EXCLUDED_EXTENSIONS, DOMAIN
-from .coordinator import PbxConfigEntry, PbxCoordinator, PbxFastCoordinator
+from .coordinator import (
+    PbxConfigEntry,
+    PbxCoordinator,
+    PbxFastCoordinator,
+    PbxSlowCoordinator,
+    SlowData,
+)
 
 
 def pbx_device_info(info: PbxInfo) -> DeviceInfo:
@@ -260,6 +266,67 @@ def add_call_entities_dynamically(
                 entities.extend(make_user_entities(number, user_name))
         if entities:
             async_add_entities(entities)
+
+    add_new()
+    entry.async_on_unload(coordinator.async_add_listener(add_new))
+
+
+class PbxUsageEntity(PbxEntity[PbxSlowCoordinator]):
+    """An entity of an extension's device, fed by call accounting."""
+
+    def __init__(
+        self,
+        *,
+        coordinator: PbxSlowCoordinator,
+        description: EntityDescription,
+        extension: str,
+        name: str | None,
+    ) -> None:
+        """Share the extension device."""
+        super().__init__(
+            coordinator=coordinator,
+            description=description,
+            object_id=f"ext_{extension}",
+        )
+        self.extension_id = extension
+        info = coordinator.config_entry.runtime_data.info
+        self._attr_device_info = DeviceInfo(
+            identifiers={extension_device_identifier(info, extension)},
+            name=_extension_device_name(extension, name),
+            manufacturer=info.manufacturer,
+            model="Extension",
+            via_device=(DOMAIN, info.unique_id),
+        )
+
+    @property
+    def available(self) -> bool:
+        """Unavailable while the accounting cannot be read."""
+        data: SlowData | None = self.coordinator.data
+        return super().available and data is not None and data.usage_today is not None
+
+
+def add_usage_entities_dynamically(
+    entry: PbxConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    make_entities: Callable[[str, str | None], Iterable[Entity]],
+) -> None:
+    """Add an extension's accounting entities once it appears in the usage."""
+    coordinator = entry.runtime_data.slow
+    added: set[str] = set()
+
+    def add_new() -> None:
+        data: SlowData | None = coordinator.data  # None while no poll succeeded
+        if data is None:
+            return
+        seen = {**(data.usage_month or {}), **(data.usage_today or {})}
+        new = [usage for extension, usage in seen.items() if extension not in added]
+        added.update(usage.extension for usage in new)
+        if new:
+            async_add_entities(
+                entity
+                for usage in new
+                for entity in make_entities(usage.extension, usage.name)
+            )
 
     add_new()
     entry.async_on_unload(coordinator.async_add_listener(add_new))

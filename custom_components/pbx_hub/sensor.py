@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from homeassistant.components.sensor import (
     DOMAIN as SENSOR_DOMAIN,
@@ -18,13 +19,16 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
 
 from .client import (
     DestinationType,
     Did,
     Extension,
+    ExtensionUsage,
     GroupStats,
     LicenseUsage,
+    RateLimitStatus,
     UserStats,
 )
 from .const import DOMAIN
@@ -40,8 +44,10 @@ from .entity import (
     PbxCallUserEntity,
     PbxEntity,
     PbxExtensionEntity,
+    PbxUsageEntity,
     add_call_entities_dynamically,
     add_extension_entities_dynamically,
+    add_usage_entities_dynamically,
 )
 
 PARALLEL_UPDATES = 0
@@ -191,6 +197,74 @@ class UserSensorEntityDescription(SensorEntityDescription):
     value_fn: Callable[[UserStats], StateType | datetime]
 
 
+@dataclass(frozen=True, kw_only=True)
+class UsageSensorEntityDescription(SensorEntityDescription):
+    """Call accounting of an extension: which period, which figure."""
+
+    month: bool
+    value_fn: Callable[[ExtensionUsage], StateType]
+
+
+def _usage_sensors(month: bool) -> tuple[UsageSensorEntityDescription, ...]:
+    period = "month" if month else "today"
+    return (
+        UsageSensorEntityDescription(
+            key=f"usage_calls_{period}",
+            translation_key=f"usage_calls_{period}",
+            state_class=SensorStateClass.TOTAL,
+            month=month,
+            value_fn=lambda usage: usage.calls,
+        ),
+        UsageSensorEntityDescription(
+            key=f"usage_talk_time_{period}",
+            translation_key=f"usage_talk_time_{period}",
+            device_class=SensorDeviceClass.DURATION,
+            native_unit_of_measurement=UnitOfTime.SECONDS,
+            suggested_unit_of_measurement=UnitOfTime.MINUTES,
+            state_class=SensorStateClass.TOTAL,
+            month=month,
+            value_fn=lambda usage: usage.talk_seconds,
+        ),
+        UsageSensorEntityDescription(
+            key=f"usage_cost_{period}",
+            translation_key=f"usage_cost_{period}",
+            device_class=SensorDeviceClass.MONETARY,
+            state_class=SensorStateClass.TOTAL,
+            suggested_display_precision=2,
+            month=month,
+            value_fn=lambda usage: usage.cost,
+        ),
+    )
+
+
+USAGE_SENSORS = (*_usage_sensors(month=False), *_usage_sensors(month=True))
+
+
+@dataclass(frozen=True, kw_only=True)
+class RateLimitSensorEntityDescription(SensorEntityDescription):
+    """Requests the vendor reports left in one of its windows."""
+
+    value_fn: Callable[[RateLimitStatus], int | None]
+
+
+RATE_LIMIT_SENSORS = (
+    RateLimitSensorEntityDescription(
+        key="api_calls_left_hour",
+        translation_key="api_calls_left_hour",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda status: status.hourly_remaining,
+    ),
+    RateLimitSensorEntityDescription(
+        key="api_calls_left_day",
+        translation_key="api_calls_left_day",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda status: status.daily_remaining,
+    ),
+)
+
+
 def _group_count(
     key: str, read: Callable[[GroupStats], int]
 ) -> GroupSensorEntityDescription:
@@ -298,6 +372,25 @@ async def async_setup_entry(
         ),
     )
     _add_did_sensors_dynamically(entry, async_add_entities)
+    if (status := runtime.client.rate_limit_status) is not None:
+        async_add_entities(
+            RateLimitSensor(coordinator=runtime.slow, description=description)
+            for description in RATE_LIMIT_SENSORS
+            if description.value_fn(status) is not None
+        )
+    add_usage_entities_dynamically(
+        entry,
+        async_add_entities,
+        lambda extension, name: (
+            UsageSensor(
+                coordinator=runtime.slow,
+                description=description,
+                extension=extension,
+                name=name,
+            )
+            for description in USAGE_SENSORS
+        ),
+    )
     add_call_entities_dynamically(
         entry,
         async_add_entities,
@@ -450,3 +543,53 @@ class CallUserSensor(PbxCallUserEntity, SensorEntity):
     def native_value(self) -> StateType | datetime:
         """The figure the description reads."""
         return self.entity_description.value_fn(self.stats)
+
+
+class UsageSensor(PbxUsageEntity, SensorEntity):
+    """Calls, talk time or cost of an extension, today or this month."""
+
+    entity_description: UsageSensorEntityDescription
+
+    def __init__(self, **kwargs: Any) -> None:
+        """Costs are in Home Assistant's currency: the vendor names none."""
+        super().__init__(**kwargs)
+        if self.entity_description.device_class is SensorDeviceClass.MONETARY:
+            self._attr_native_unit_of_measurement = (
+                self.coordinator.hass.config.currency
+            )
+
+    @property
+    def _usage(self) -> dict[str, ExtensionUsage]:
+        data = self.coordinator.data
+        period = data.usage_month if self.entity_description.month else data.usage_today
+        return period or {}
+
+    @property
+    def native_value(self) -> StateType:
+        """The figure; zero for an extension without calls in the period."""
+        usage = self._usage.get(self.extension_id)
+        if usage is None:
+            return 0
+        return self.entity_description.value_fn(usage)
+
+    @property
+    def last_reset(self) -> datetime:
+        """Midnight, or the 1st of the month: when the count started."""
+        midnight = dt_util.start_of_local_day()
+        if self.entity_description.month:
+            return dt_util.start_of_local_day(midnight.replace(day=1))
+        return midnight
+
+
+class RateLimitSensor(PbxEntity[PbxSlowCoordinator], SensorEntity):
+    """Requests the vendor reports left this hour or in the last 24 hours."""
+
+    entity_description: RateLimitSensorEntityDescription
+
+    @property
+    def native_value(self) -> int | None:
+        """As the last poll's answer said."""
+        data: SlowData | None = self.coordinator.data
+        if data is None or data.rate_limit is None:
+            return None
+        return self.entity_description.value_fn(data.rate_limit)

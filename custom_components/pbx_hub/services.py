@@ -1,4 +1,5 @@
-"""Actions: ``pbx_hub.set_did_route`` and ``pbx_hub.click_to_call``.
+"""Actions: ``pbx_hub.set_did_route``, ``pbx_hub.click_to_call`` and
+``pbx_hub.send_sms``.
 
 Registered once in ``async_setup``; each call targets a loaded config entry, or
 an extension's device, which names its entry.
@@ -37,6 +38,9 @@ ATTR_NUMBER = "number"
 
 SERVICE_SET_DID_ROUTE = "set_did_route"
 SERVICE_CLICK_TO_CALL = "click_to_call"
+SERVICE_SEND_SMS = "send_sms"
+ATTR_RECIPIENT = "recipient"
+ATTR_MESSAGE = "message"
 ROUTABLE = [kind.value for kind in DestinationType if kind is not DestinationType.OTHER]
 
 SET_DID_ROUTE_SCHEMA = vol.Schema(
@@ -65,6 +69,15 @@ CLICK_TO_CALL_SCHEMA = vol.All(
         }
     ),
     cv.has_at_least_one_key(ATTR_DEVICE_ID, ATTR_CONFIG_ENTRY_ID),
+)
+
+
+SEND_SMS_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required(ATTR_RECIPIENT): vol.All(cv.string, vol.Length(max=64)),
+        vol.Required(ATTR_MESSAGE): vol.All(cv.string, vol.Length(max=4096)),
+    }
 )
 
 
@@ -186,6 +199,33 @@ async def _async_click_to_call(call: ServiceCall) -> None:
     await run_action(entry, client.async_click_to_call(extension, number))
 
 
+async def async_send_sms(entry: PbxConfigEntry, recipient: str, message: str) -> None:
+    """Check, then send an SMS through the entry's PBX; shared by the action and
+    the notify entity.
+    """
+    client = entry.runtime_data.client
+    if Capability.SEND_SMS not in client.capabilities:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="action_not_supported",
+            translation_placeholders={"title": entry.title},
+        )
+    try:
+        number, text = client.check_sms(recipient, message)
+    except PbxInvalidInputError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_sms",
+            translation_placeholders={"error": str(err)},
+        ) from None
+    await run_action(entry, client.async_send_sms(number, text))
+
+
+async def _async_send_sms(call: ServiceCall) -> None:
+    entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    await async_send_sms(entry, call.data[ATTR_RECIPIENT], call.data[ATTR_MESSAGE])
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions."""
@@ -201,4 +241,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_CLICK_TO_CALL,
         _async_click_to_call,
         schema=CLICK_TO_CALL_SCHEMA,
+    )
+    hass.services.async_register(
+        DOMAIN, SERVICE_SEND_SMS, _async_send_sms, schema=SEND_SMS_SCHEMA
     )

@@ -6,6 +6,7 @@ and a vendor's settings, get typed models back and the errors of ``exceptions``.
 
 from . import (  # noqa: F401  (each module registers its vendor)
     pbxware as _pbxware,
+    tim4biz as _tim4biz,
     voipcloud as _voipcloud,
 )
 from .base import (
@@ -24,7 +25,9 @@ from .exceptions import (
     PbxConnectionError,
     PbxError,
     PbxInvalidInputError,
+    PbxNotFoundError,
     PbxNotWhitelistedError,
+    PbxPermissionError,
     PbxRateLimitError,
     PbxResponseError,
     PbxUnsupportedError,
@@ -37,9 +40,11 @@ from .models import (
     DestinationType,
     Did,
     Extension,
+    ExtensionUsage,
     LicenseUsage,
     LiveCall,
     PbxInfo,
+    RateLimitStatus,
     SystemStatus,
     Tenant,
 )
@@ -57,6 +62,7 @@ __all__ = [
     "DestinationType",
     "Did",
     "Extension",
+    "ExtensionUsage",
     "FieldKind",
     "GroupStats",
     "LicenseUsage",
@@ -67,10 +73,13 @@ __all__ = [
     "PbxError",
     "PbxInfo",
     "PbxInvalidInputError",
+    "PbxNotFoundError",
     "PbxNotWhitelistedError",
+    "PbxPermissionError",
     "PbxRateLimitError",
     "PbxResponseError",
     "PbxUnsupportedError",
+    "RateLimitStatus",
     "RequestBudget",
     "SettingField",
     "SystemStatus",

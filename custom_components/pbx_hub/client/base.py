@@ -27,8 +27,10 @@ from .models import (
     DestinationType,
     Did,
     Extension,
+    ExtensionUsage,
     LiveCall,
     PbxInfo,
+    RateLimitStatus,
     SystemStatus,
     Tenant,
 )
@@ -150,6 +152,34 @@ class PbxClient(ABC):
                 "A phone number is 2 to 20 digits, * or #, optionally after a +"
             )
         return compact
+
+    async def async_get_extension_usage(
+        self, start: datetime, end: datetime
+    ) -> dict[str, ExtensionUsage]:
+        """Calls, talk time and cost per extension from ``start`` to ``end``."""
+        raise self._unsupported(Capability.EXTENSION_USAGE)
+
+    def check_sms(self, recipient: str, message: str) -> tuple[str, str]:
+        """The recipient and message as the vendor takes them, or
+        ``PbxInvalidInputError`` before any request is sent.
+        """
+        raise self._unsupported(Capability.SEND_SMS)
+
+    async def async_send_sms(self, recipient: str, message: str) -> None:
+        """Send an SMS; ``check_sms`` runs first."""
+        raise self._unsupported(Capability.SEND_SMS)
+
+    @property
+    def rate_limit_status(self) -> RateLimitStatus | None:
+        """The vendor's last word on its rate limits, where it reports them."""
+        return None
+
+    @property
+    def notices(self) -> dict[str, str]:
+        """What the vendor asks of its callers, such as a new API address
+        (``api_url``); empty when it asks nothing.
+        """
+        return {}
 
     async def async_set_dnd(self, extension_id: str, enabled: bool) -> bool:
         """Switch do-not-disturb; return the state the PBX confirms."""

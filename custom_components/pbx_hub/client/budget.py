@@ -43,6 +43,15 @@ class BudgetSpec:
         return cost_per_poll / spare
 
 
+@dataclass
+class _Reported:
+    """What the vendor's headers said of one of its windows, and when."""
+
+    remaining: int
+    at: float
+    sent_since: int = 0
+
+
 class RequestBudget:
     """Counts requests in a sliding window and pauses after a 429."""
 
@@ -56,6 +65,7 @@ class RequestBudget:
         self._sent: deque[float] = deque()
         self._paused_until = 0.0
         self._unexplained_429s = 0
+        self._reported: dict[float, _Reported] = {}
 
     def _forget_old(self, now: float) -> None:
         while self._sent and self._sent[0] <= now - self.spec.window:
@@ -81,6 +91,12 @@ class RequestBudget:
                 retry_after=self._paused_until - now,
             )
         self._forget_old(now)
+        for window, report in self._live_reports(now):
+            if report.remaining - report.sent_since <= 0:
+                raise PbxRateLimitError(
+                    f"The vendor reports no requests left in its {window:.0f} s window",
+                    retry_after=report.at + window - now,
+                )
         if len(self._sent) >= self.spec.limit:
             retry_after = self._sent[0] + self.spec.window - now
             raise PbxRateLimitError(
@@ -89,6 +105,8 @@ class RequestBudget:
                 retry_after=retry_after,
             )
         self._sent.append(now)
+        for report in self._reported.values():
+            report.sent_since += 1
 
     def pause(self, retry_after: float | None) -> float:
         """Stop all requests for ``retry_after`` seconds; when the PBX did not
@@ -109,3 +127,36 @@ class RequestBudget:
     def succeeded(self) -> None:
         """A request got an answer that was not a 429: the backoff starts over."""
         self._unexplained_429s = 0
+
+    def report(self, window: float, remaining: int | None) -> None:
+        """Take the vendor's count of requests left in its ``window`` seconds
+        (from response headers): it counts other callers of the account too.
+        """
+        if remaining is not None:
+            self._reported[window] = _Reported(
+                remaining=max(remaining, 0), at=self._clock()
+            )
+
+    def _live_reports(self, now: float) -> list[tuple[float, _Reported]]:
+        """Reports still within their window; older ones say nothing of now."""
+        return [
+            (window, report)
+            for window, report in self._reported.items()
+            if now - report.at < window
+        ]
+
+    def min_interval(self, cost_per_poll: int) -> float:
+        """Seconds between polls of ``cost_per_poll`` requests so that polling
+        uses at most ``POLLING_SHARE`` of what the vendor reports left: the
+        fewer left, the slower. With nothing left, the time until the report
+        is a window old. Zero when the vendor reports nothing.
+        """
+        now = self._clock()
+        longest = 0.0
+        for window, report in self._live_reports(now):
+            left = report.remaining - report.sent_since
+            if left <= 0:
+                longest = max(longest, report.at + window - now)
+            else:
+                longest = max(longest, window * cost_per_poll / (POLLING_SHARE * left))
+        return longest

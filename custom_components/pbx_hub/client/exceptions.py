@@ -26,6 +26,17 @@ class PbxNotWhitelistedError(PbxAuthError):
     """
 
 
+class PbxPermissionError(PbxError):
+    """The credentials are good, but the account lacks a licence or a right for
+    this call; ``permission`` names it where the vendor tells.
+    """
+
+    def __init__(self, message: str, *, permission: str | None = None) -> None:
+        """Keep the name of the missing licence or right."""
+        super().__init__(message)
+        self.permission = permission
+
+
 class PbxRateLimitError(PbxError):
     """The request budget is spent or the PBX answered 429; try again later."""
 
@@ -46,6 +57,10 @@ class PbxResponseError(PbxError):
 
 class PbxInvalidInputError(PbxError):
     """The PBX rejected a parameter of a write (unknown id, bad destination ...)."""
+
+
+class PbxNotFoundError(PbxInvalidInputError):
+    """The PBX does not know a value the request names (an extension, a user)."""
 
 
 class PbxUnsupportedError(PbxError):

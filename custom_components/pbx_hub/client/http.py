@@ -120,13 +120,16 @@ class HttpHelper:
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
         explain_error: ErrorExplainer | None = None,
+        on_headers: Callable[[Mapping[str, str]], None] | None = None,
     ) -> HttpResponse:
         """Send one request and map failures to the client's errors.
 
         ``explain_error`` lets a vendor read the body of a 4xx answer (other than
         429) and say what it means; without it, or when it returns ``None``, the
         status code decides. Error messages name the host, never the URL: query
-        strings carry keys.
+        strings carry keys. ``on_headers`` sees the headers of every answer,
+        errors included, before any error is raised: rate-limit headers come
+        with 4xx answers too.
         """
         host = URL(url).host or "the PBX"
         self.budget.acquire()
@@ -154,6 +157,8 @@ class HttpHelper:
             raise PbxConnectionError(
                 self.redact(f"Cannot reach {host}: {type(err).__name__}")
             ) from None
+        if on_headers is not None:
+            on_headers(response_headers)
         explained = (
             explain_error(status, text)
             if explain_error is not None and 400 <= status < 500 and status != 429

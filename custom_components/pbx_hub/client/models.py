@@ -21,6 +21,9 @@ class Capability(StrEnum):
     TENANTS = "tenants"
     CALL_HISTORY = "call_history"
     """Today's calls, from which queue, ring-group and user statistics follow."""
+    EXTENSION_USAGE = "extension_usage"
+    """Call accounting: calls, talk time and cost per extension over a period."""
+    SEND_SMS = "send_sms"
     SET_DND = "set_dnd"
     SET_DID_ROUTE = "set_did_route"
     CLICK_TO_CALL = "click_to_call"
@@ -192,3 +195,26 @@ class CallRecord:
         if self.answered_at is None:
             return None
         return max(int((self.answered_at - self.started_at).total_seconds()), 0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExtensionUsage:
+    """What one extension's calls amounted to over a period."""
+
+    extension: str
+    name: str | None = None
+    calls: int | None = None
+    talk_seconds: int | None = None
+    cost: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RateLimitStatus:
+    """What the vendor last said about its rate limits; ``None`` where it did
+    not say.
+    """
+
+    hourly_limit: int | None = None
+    hourly_remaining: int | None = None
+    daily_limit: int | None = None
+    daily_remaining: int | None = None

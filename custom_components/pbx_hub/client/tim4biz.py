@@ -1,0 +1,375 @@
+"""TIM4biz call-accounting client.
+
+Transport: ``<url><Method>`` (default ``https://api.tim4biz.com/api/``) with HTTP
+Basic authentication; reads are GET and writes POST, and the wrong verb is a 400.
+Status codes (TIM4biz's support page): 400 bad parameter, missing range, too long
+a period or wrong verb; 401 unauthorized; 403 not licensed; 404 value not found;
+429 rate limit used up (or zero). Every answer carries ``TIM4biz-Rate-Limit-*``
+headers for a 60-minute and a 24-hour window; they feed the request budget, so
+polling slows down as the account's calls run out, whoever spends them.
+
+Assumptions (TIM4biz publishes little beyond the above):
+
+- ``ExtensionTotal`` takes ``from`` and ``to`` as ISO 8601 local date-times
+  without an offset (the support page's example) and answers a JSON list (or an
+  object holding one) with a row per extension. Keys are matched without regard
+  to case: the extension under ``Extension``/``Ext``/``Number``, ``Name``,
+  calls under ``Calls``/``Count``/``TotalCalls``, talk time under
+  ``Duration``/``TalkTime`` in seconds or ``h:mm:ss``, and ``Cost``/``TotalCost``
+  in the account's currency.
+- A 400 whose message speaks of the period (``period``, ``too long``, ``range``)
+  means the range is too long: the client halves it and adds the halves up.
+- ``SetSMS`` is a POST with a JSON body ``{"recipient", "message"}``; a message
+  may be up to 918 characters (six concatenated SMS parts) and a recipient is an
+  optional ``+`` and 6 to 15 digits (E.164's longest).
+- Error bodies are ``{"Message": "..."}``.
+- TIM4biz does not publish its default limit: until the headers tell, the
+  budget assumes 60 requests per hour.
+- ``ExtensionTotal`` needs the call accounting licence and ``SetSMS`` the
+  messaging licence (the support page's examples say so); a 403 names the one
+  the method needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+import contextlib
+from datetime import datetime
+import re
+from typing import Any, ClassVar
+
+from aiohttp import BasicAuth
+from yarl import URL
+
+from .base import FieldKind, PbxClient, SettingField, VendorSpec, register_vendor
+from .budget import BudgetSpec
+from .convert import to_float, to_int, to_text
+from .exceptions import (
+    PbxAuthError,
+    PbxError,
+    PbxInvalidInputError,
+    PbxNotFoundError,
+    PbxPermissionError,
+    PbxResponseError,
+)
+from .models import Capability, ExtensionUsage, PbxInfo, RateLimitStatus
+
+CONF_URL = "url"
+CONF_USERNAME = "username"
+CONF_PASSWORD = "password"  # noqa: S105  (the setting's name)
+DEFAULT_URL = "https://api.tim4biz.com/api/"
+
+HOUR = 3600.0
+DAY = 86400.0
+HEADER_LIMIT = "TIM4biz-Rate-Limit-Limit"
+HEADER_REMAINING = "TIM4biz-Rate-Limit-Remaining"
+HEADER_LIMIT_DAY = "TIM4biz-Rate-Limit-Limit-24-Hours"
+HEADER_REMAINING_DAY = "TIM4biz-Rate-Limit-Remaining-24-Hours"
+HEADER_API_URL = "TIM4biz-API-URL"
+HEADER_AUTHENTICATION = "TIM4biz-Authentication"
+
+LICENCES = {"ExtensionTotal": "call accounting", "SetSMS": "messaging"}
+MAX_SPLITS = 6
+"""How often a range may be halved: 2**6 parts are more than a year's days."""
+MAX_SMS_LENGTH = 918
+_SMS_RECIPIENT = re.compile(r"\+?\d{6,15}")
+_PERIOD_WORDS = ("period", "too long", "range")
+_CLOCK = re.compile(r"(?:(\d+):)?(\d{1,2}):(\d{2})")
+
+
+class _PeriodTooLongError(PbxInvalidInputError):
+    """A 400 about the length of the requested range."""
+
+
+def _field(row: Mapping[str, Any], *names: str) -> Any:
+    """The value of the first of ``names`` in ``row``, ignoring case."""
+    lowered = {str(key).lower(): value for key, value in row.items()}
+    for name in names:
+        if (value := lowered.get(name)) not in (None, ""):
+            return value
+    return None
+
+
+def _seconds(value: Any) -> int | None:
+    """Seconds from a number or ``h:mm:ss`` / ``mm:ss`` text."""
+    if isinstance(value, str) and (match := _CLOCK.fullmatch(value.strip())):
+        hours, minutes, seconds = (int(part or 0) for part in match.groups())
+        return hours * 3600 + minutes * 60 + seconds
+    return to_int(value)
+
+
+def parse_usage(body: Any) -> dict[str, ExtensionUsage]:
+    """``ExtensionTotal`` rows by extension; rows without an extension are
+    skipped, an answer that holds no list is an error.
+    """
+    rows = body
+    if isinstance(body, Mapping):
+        rows = _field(body, "data", "extensions", "items", "results", "value")
+    if rows is None:
+        rows = []
+    if not isinstance(rows, list):
+        raise PbxResponseError("TIM4biz: ExtensionTotal holds no list")
+    usage: dict[str, ExtensionUsage] = {}
+    for row in rows:
+        if not isinstance(row, Mapping):
+            continue
+        extension = to_text(
+            _field(row, "extension", "ext", "number", "extensionnumber")
+        )
+        if extension is None:
+            continue
+        usage[extension] = ExtensionUsage(
+            extension=extension,
+            name=to_text(_field(row, "name", "extensionname", "description")),
+            calls=to_int(_field(row, "calls", "count", "totalcalls", "numberofcalls")),
+            talk_seconds=_seconds(
+                _field(row, "duration", "talktime", "totalduration", "seconds")
+            ),
+            cost=to_float(_field(row, "cost", "totalcost", "charge", "amount")),
+        )
+    return usage
+
+
+def _add(first: int | float | None, second: int | float | None) -> Any:
+    if first is None:
+        return second
+    if second is None:
+        return first
+    return first + second
+
+
+def merge_usage(
+    first: Mapping[str, ExtensionUsage], second: Mapping[str, ExtensionUsage]
+) -> dict[str, ExtensionUsage]:
+    """The usage of two adjacent periods, added up per extension."""
+    merged = dict(first)
+    for extension, usage in second.items():
+        if (earlier := merged.get(extension)) is None:
+            merged[extension] = usage
+            continue
+        merged[extension] = ExtensionUsage(
+            extension=extension,
+            name=earlier.name or usage.name,
+            calls=_add(earlier.calls, usage.calls),
+            talk_seconds=_add(earlier.talk_seconds, usage.talk_seconds),
+            cost=None
+            if earlier.cost is None and usage.cost is None
+            else round(_add(earlier.cost, usage.cost), 4),
+        )
+    return merged
+
+
+def _local_text(moment: datetime) -> str:
+    """A date-time as TIM4biz takes it: local, to the second, without offset."""
+    return moment.replace(tzinfo=None, microsecond=0).isoformat()
+
+
+class Tim4bizClient(PbxClient):
+    """One TIM4biz company account, through an API-enabled user."""
+
+    vendor = "tim4biz"
+    capabilities = frozenset({Capability.EXTENSION_USAGE, Capability.SEND_SMS})
+    poll_cost: ClassVar[Mapping[Capability, int]] = {Capability.EXTENSION_USAGE: 2}
+    """Today and the month so far."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Nothing reported yet."""
+        super().__init__(*args, **kwargs)
+        self._rate_limit: RateLimitStatus | None = None
+        self._notices: dict[str, str] = {}
+
+    @property
+    def _base(self) -> str:
+        return str(self.settings.get(CONF_URL) or DEFAULT_URL).rstrip("/") + "/"
+
+    @property
+    def rate_limit_status(self) -> RateLimitStatus | None:
+        """The limits and what is left, from the last answer's headers."""
+        return self._rate_limit
+
+    @property
+    def notices(self) -> dict[str, str]:
+        """``api_url`` when TIM4biz names another API address than the one set;
+        ``authentication`` when it recommends another scheme than Basic.
+        """
+        return dict(self._notices)
+
+    def _read_headers(self, headers: Mapping[str, str]) -> None:
+        status = RateLimitStatus(
+            hourly_limit=to_int(headers.get(HEADER_LIMIT)),
+            hourly_remaining=to_int(headers.get(HEADER_REMAINING)),
+            daily_limit=to_int(headers.get(HEADER_LIMIT_DAY)),
+            daily_remaining=to_int(headers.get(HEADER_REMAINING_DAY)),
+        )
+        if status != RateLimitStatus():
+            self._rate_limit = status
+            self.http.budget.report(HOUR, status.hourly_remaining)
+            self.http.budget.report(DAY, status.daily_remaining)
+        if (api_url := to_text(headers.get(HEADER_API_URL))) is not None:
+            if _same_url(api_url, self._base):
+                self._notices.pop("api_url", None)
+            else:
+                self._notices["api_url"] = api_url
+        scheme = to_text(headers.get(HEADER_AUTHENTICATION))
+        if scheme is not None and scheme.upper() != "BASIC":
+            self._notices["authentication"] = scheme
+        else:
+            self._notices.pop("authentication", None)
+
+    def _explainer(self, method: str) -> Any:
+        def explain(status: int, text: str) -> PbxError | None:
+            try:
+                body = self.http.decode_json(text)
+            except PbxResponseError:
+                body = None
+            message = (
+                to_text(_field(body, "message", "error", "detail"))
+                if isinstance(body, Mapping)
+                else None
+            ) or f"HTTP {status}"
+            message = f"TIM4biz {method}: {self.http.redact(message)}"
+            if status == 400:
+                if any(word in message.lower() for word in _PERIOD_WORDS):
+                    return _PeriodTooLongError(message)
+                return PbxInvalidInputError(message)
+            if status == 401:
+                return PbxAuthError(message)
+            if status == 403:
+                return PbxPermissionError(message, permission=LICENCES.get(method))
+            if status == 404:
+                return PbxNotFoundError(message)
+            return None
+
+        return explain
+
+    async def _call(
+        self,
+        http_method: str,
+        method: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+    ) -> Any:
+        auth = BasicAuth(
+            str(self.settings.get(CONF_USERNAME) or ""),
+            str(self.settings.get(CONF_PASSWORD) or ""),
+        )
+        response = await self.http.request(
+            http_method,
+            self._base + method,
+            params=params,
+            json_body=json_body,
+            headers={"Authorization": auth.encode()},
+            explain_error=self._explainer(method),
+            on_headers=self._read_headers,
+        )
+        if not response.text.strip():
+            return None
+        return self.http.decode_json(response.text)
+
+    async def async_identify(self) -> PbxInfo:
+        """Check the user with one ``ExtensionTotal`` of the last minute; a
+        missing licence (403) still proves the credentials.
+        """
+        now = datetime.now().astimezone()
+        with contextlib.suppress(PbxPermissionError):
+            await self._call(
+                "GET",
+                "ExtensionTotal",
+                params={
+                    "from": _local_text(now.replace(hour=0, minute=0, second=0)),
+                    "to": _local_text(now),
+                },
+            )
+        host = (URL(self._base).host or "").lower()
+        username = str(self.settings.get(CONF_USERNAME) or "").lower()
+        return PbxInfo(
+            unique_id=f"{host}_{username}",
+            name=f"TIM4biz {username}",
+            manufacturer="TIM4biz",
+            model="Call accounting",
+            configuration_url="https://tim4biz.com/",
+        )
+
+    async def async_get_extension_usage(
+        self, start: datetime, end: datetime
+    ) -> dict[str, ExtensionUsage]:
+        """``ExtensionTotal`` from ``start`` to ``end``, split when TIM4biz
+        says the period is too long.
+        """
+        return await self._usage(start, end, MAX_SPLITS)
+
+    async def _usage(
+        self, start: datetime, end: datetime, splits_left: int
+    ) -> dict[str, ExtensionUsage]:
+        try:
+            body = await self._call(
+                "GET",
+                "ExtensionTotal",
+                params={"from": _local_text(start), "to": _local_text(end)},
+            )
+        except _PeriodTooLongError:
+            if splits_left <= 0:
+                raise
+            middle = start + (end - start) / 2
+            first, second = await asyncio.gather(
+                self._usage(start, middle, splits_left - 1),
+                self._usage(middle, end, splits_left - 1),
+            )
+            return merge_usage(first, second)
+        return parse_usage(body)
+
+    def check_sms(self, recipient: str, message: str) -> tuple[str, str]:
+        """A recipient of 6 to 15 digits after an optional ``+``, and a message
+        of 1 to 918 characters.
+        """
+        number = self.normalize_number(recipient)
+        if not _SMS_RECIPIENT.fullmatch(number):
+            raise PbxInvalidInputError(
+                "An SMS recipient is 6 to 15 digits, optionally after a +"
+            )
+        text = message.strip()
+        if not text or len(text) > MAX_SMS_LENGTH:
+            raise PbxInvalidInputError(f"An SMS holds 1 to {MAX_SMS_LENGTH} characters")
+        return number, text
+
+    async def async_send_sms(self, recipient: str, message: str) -> None:
+        """``SetSMS``, after ``check_sms``."""
+        number, text = self.check_sms(recipient, message)
+        await self._call(
+            "POST", "SetSMS", json_body={"recipient": number, "message": text}
+        )
+
+
+def _same_url(first: str, second: str) -> bool:
+    """Whether two API addresses are the same, whatever the trailing slash or
+    the case of the host.
+    """
+    one, other = URL(first.strip()), URL(second.strip())
+    return (
+        one.scheme.lower(),
+        (one.host or "").lower(),
+        one.port,
+        one.path.rstrip("/"),
+    ) == (
+        other.scheme.lower(),
+        (other.host or "").lower(),
+        other.port,
+        other.path.rstrip("/"),
+    )
+
+
+register_vendor(
+    VendorSpec(
+        key="tim4biz",
+        name="TIM4biz",
+        client_class=Tim4bizClient,
+        fields=(
+            SettingField(key=CONF_URL, kind=FieldKind.URL, default=DEFAULT_URL),
+            SettingField(key=CONF_USERNAME),
+            SettingField(key=CONF_PASSWORD, kind=FieldKind.PASSWORD),
+        ),
+        budget=BudgetSpec(limit=60, window=HOUR, backoff_start=60),
+    )
+)

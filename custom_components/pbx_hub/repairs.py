@@ -1,0 +1,63 @@
+"""Repair flows: the fixable issues PBX Hub raises.
+
+Only one is fixable here: a vendor that names a new API address (TIM4biz's
+``TIM4biz-API-URL``). Confirming moves the entry to that address and reloads it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant import data_entry_flow
+from homeassistant.components.repairs import ConfirmRepairFlow, RepairsFlow
+from homeassistant.core import HomeAssistant
+
+from .client import VENDORS, FieldKind
+from .const import CONF_VENDOR
+
+
+class ApiUrlRepairFlow(RepairsFlow):
+    """Use the API address the vendor names."""
+
+    def __init__(self, entry_id: str, url: str) -> None:
+        """Remember the entry and the new address."""
+        self._entry_id = entry_id
+        self._url = url
+
+    async def async_step_init(
+        self, user_input: dict[str, str] | None = None
+    ) -> data_entry_flow.FlowResult:
+        """Ask to confirm."""
+        return await self.async_step_confirm()
+
+    async def async_step_confirm(
+        self, user_input: dict[str, str] | None = None
+    ) -> data_entry_flow.FlowResult:
+        """Move the entry to the new address once confirmed."""
+        entry = self.hass.config_entries.async_get_entry(self._entry_id)
+        if entry is None:
+            return self.async_abort(reason="entry_removed")
+        if user_input is not None:
+            url_field = next(
+                field.key
+                for field in VENDORS[entry.data[CONF_VENDOR]].fields
+                if field.kind is FieldKind.URL
+            )
+            self.hass.config_entries.async_update_entry(
+                entry, data={**entry.data, url_field: self._url}
+            )
+            self.hass.config_entries.async_schedule_reload(entry.entry_id)
+            return self.async_create_entry(data={})
+        return self.async_show_form(
+            step_id="confirm",
+            description_placeholders={"title": entry.title, "url": self._url},
+        )
+
+
+async def async_create_fix_flow(
+    hass: HomeAssistant, issue_id: str, data: dict[str, Any] | None
+) -> RepairsFlow:
+    """The flow that fixes ``issue_id``."""
+    if data and "url" in data and "entry_id" in data:
+        return ApiUrlRepairFlow(str(data["entry_id"]), str(data["url"]))
+    return ConfirmRepairFlow()
