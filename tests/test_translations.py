@@ -11,7 +11,10 @@ import pytest
 
 COMPONENT = Path(__file__).parent.parent / "custom_components" / "pbx_hub"
 STRINGS: dict[str, Any] = json.loads((COMPONENT / "strings.json").read_text())
-SOURCE = "\n".join(p.read_text() for p in COMPONENT.glob("*.py"))
+SOURCE = "\n".join(
+    p.read_text() for p in COMPONENT.glob("*.py") if p.name != "repairs.py"
+)
+REPAIRS_SOURCE = (COMPONENT / "repairs.py").read_text()
 
 
 def _keys(tree: dict[str, Any], prefix: str = "") -> set[str]:
@@ -39,6 +42,16 @@ def test_flow_errors_and_aborts_are_translated() -> None:
     assert errors - options_errors <= set(STRINGS["config"]["error"])
     assert options_errors <= set(STRINGS["options"]["error"])
     assert aborts | {"already_configured"} <= set(STRINGS["config"]["abort"])
+
+
+def test_repair_flow_texts() -> None:
+    fix_flow = STRINGS["issues"]["api_url_moved"]["fix_flow"]
+    assert set(re.findall(r'reason="([a-z_]+)"', REPAIRS_SOURCE)) <= set(
+        fix_flow["abort"]
+    )
+    assert set(re.findall(r'step_id="([a-z_]+)"', REPAIRS_SOURCE)) <= set(
+        fix_flow["step"]
+    )
 
 
 @pytest.mark.parametrize("language", ["en", "nl"])
