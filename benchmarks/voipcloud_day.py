@@ -3,9 +3,11 @@
 
 The simulator and the client's request budget share one fake clock, so a day
 takes seconds. Polling runs as the integration's fast coordinator does: status
-and today's calls every default fast interval, "today" starting at the PBX's
-local midnight. The simulator generates calls through the day (30 an hour in
-business hours) and answers 429 as the real service would.
+and today's calls (from six hours before midnight, for events) every default
+fast interval. The day runs from Monday 06:00 to Tuesday 06:00, across
+midnight, after a busy Sunday already in the simulator's history; it generates
+calls through the day (30 an hour in business hours) and answers 429 as the real
+service would.
 
 Run with ``scripts/bench``; ``tests/client/test_voipcloud_day.py`` asserts the
 same figures.
@@ -24,6 +26,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from custom_components.pbx_hub.calls import EVENT_LOOKBACK
 from custom_components.pbx_hub.client import (
     POLLING_SHARE,
     VENDORS,
@@ -36,7 +39,7 @@ from custom_components.pbx_hub.coordinator import default_fast_interval
 from simulator import VoipcloudSimulator
 
 TIME_ZONE = ZoneInfo("Australia/Sydney")
-MONDAY = datetime(2026, 11, 23, tzinfo=TIME_ZONE)
+MONDAY_MORNING = datetime(2026, 11, 23, 6, tzinfo=TIME_ZONE)
 
 
 class FakeClock:
@@ -62,6 +65,8 @@ class DayResult:
     requests: int
     budget_per_day: int
     refused_by_pbx: int
+    refused_by_budget: int
+    """Polls the client's own budget held back (none expected)."""
     most_in_any_window: int
     window_limit: int
     calls_today_at_end: int
@@ -75,12 +80,12 @@ class DayResult:
 async def simulate_day(*, calls_per_hour: float = 30.0, seed: int = 11) -> DayResult:
     """Poll a simulated VoIPcloud from Monday 00:00 to Tuesday 00:00."""
     spec = VENDORS["voipcloud"].budget
-    clock = FakeClock(MONDAY)
+    clock = FakeClock(MONDAY_MORNING)
     async with (
         VoipcloudSimulator(
             clock=clock,
             calls_per_hour=calls_per_hour,
-            history=timedelta(0),
+            history=timedelta(hours=30),
             seed=seed,
         ) as sim,
         aiohttp.ClientSession() as session,
@@ -93,18 +98,20 @@ async def simulate_day(*, calls_per_hour: float = 30.0, seed: int = 11) -> DayRe
         )
         interval = default_fast_interval(client, DEFAULT_SLOW_INTERVAL)
         end = clock.start + timedelta(days=1)
-        polls = refused = busiest = calls = 0
+        polls = refused = held_back = busiest = calls = 0
         while clock.now < end:
             midnight = clock.now.astimezone(TIME_ZONE).replace(
                 hour=0, minute=0, second=0, microsecond=0
             )
             try:
-                _, today = await asyncio.gather(
-                    client.async_get_status(), client.async_get_calls(midnight)
+                _, read = await asyncio.gather(
+                    client.async_get_status(),
+                    client.async_get_calls(midnight - EVENT_LOOKBACK),
                 )
-                calls = len(today)
+                calls = len(read)
             except PbxRateLimitError as err:
                 refused += err.from_pbx
+                held_back += not err.from_pbx
             polls += 1
             busiest = max(busiest, sim.requests_in_window())
             clock.now += interval
@@ -114,6 +121,7 @@ async def simulate_day(*, calls_per_hour: float = 30.0, seed: int = 11) -> DayRe
             requests=sim.request_count,
             budget_per_day=round(spec.limit * 86400 / spec.window),
             refused_by_pbx=refused,
+            refused_by_budget=held_back,
             most_in_any_window=busiest,
             window_limit=spec.limit,
             calls_today_at_end=calls,
@@ -125,7 +133,8 @@ async def main() -> None:
     print("# A simulated day of VoIPcloud with the default options\n")
     print(
         "Status and today's calls every "
-        f"{result.interval.total_seconds():.0f} s for 24 h, against a simulator "
+        f"{result.interval.total_seconds():.0f} s from Monday 06:00 to Tuesday "
+        "06:00 (across midnight, after a busy Sunday), against a simulator "
         "generating 30 calls an hour in business hours, with one shared fake "
         "clock.\n"
     )
@@ -143,7 +152,8 @@ async def main() -> None:
         f"of {result.window_limit} |"
     )
     print(f"| requests refused with 429 | {result.refused_by_pbx} |")
-    print(f"| call rows read by the last poll | {result.calls_today_at_end} |\n")
+    print(f"| polls held back by the client's budget | {result.refused_by_budget} |")
+    print(f"| call rows held after the last poll | {result.calls_today_at_end} |\n")
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from pytest_homeassistant_custom_component.common import (
 from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
+from custom_components.pbx_hub import async_remove_config_entry_device
 from custom_components.pbx_hub.const import DOMAIN
 from custom_components.pbx_hub.diagnostics import async_get_config_entry_diagnostics
 from simulator import PbxwareSimulator, VoipcloudSimulator
@@ -483,3 +484,108 @@ async def test_options_offer_only_what_voipcloud_polls(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert entry.runtime_data.fast.update_interval == timedelta(seconds=45)
+
+
+async def test_two_missed_calls_in_one_poll_fire_twice(
+    hass: HomeAssistant,
+    voipcloud_sim: VoipcloudSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    sim = voipcloud_sim
+    sim.add_user_call("1002", start=ago(hours=1))
+    await setup_entry(hass, voipcloud_entry(sim))
+    user = sim.user("1002")
+    event_id = f"event.{user.name.lower().replace(' ', '_')}_1002_missed_call"
+    fired: list[str] = []
+    hass.bus.async_listen(
+        "state_changed",
+        lambda event: fired.append(event.data["new_state"].attributes["call_id"])
+        if event.data["entity_id"] == event_id
+        and "call_id" in event.data["new_state"].attributes
+        else None,
+    )
+    first = sim.add_user_call("1002", answered=False, start=ago(seconds=50), wait=5)
+    second = sim.add_user_call("1002", answered=False, start=ago(seconds=40), wait=5)
+    await poll(hass, freezer)
+    assert fired == [first, second]
+
+
+async def test_a_call_missed_across_midnight_fires_after_it(
+    hass: HomeAssistant,
+    voipcloud_sim: VoipcloudSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """It starts at 23:59:30 and rings out at 00:00:30: counted for the day
+    it started, and its event fires when it ends.
+    """
+    sim = voipcloud_sim
+    sim.add_user_call("1002", start=ago(hours=1))
+    await setup_entry(hass, voipcloud_entry(sim))
+    freezer.move_to("2026-11-25T23:58:00-08:00")
+    await poll(hass, freezer)  # at 23:59:01
+    late = sim.add_user_call(
+        "1002", answered=False, start=dt_util.utcnow() + timedelta(seconds=29), wait=60
+    )
+    freezer.move_to("2026-11-26T00:00:45-08:00")
+    await poll(hass, freezer)
+    user = sim.user("1002")
+    event_id = f"event.{user.name.lower().replace(' ', '_')}_1002_missed_call"
+    assert state(hass, event_id).attributes["call_id"] == late
+    missed_today = (
+        f"sensor.{user.name.lower().replace(' ', '_')}_1002_missed_calls_today"
+    )
+    assert state(hass, missed_today).state == "0"
+    await poll(hass, freezer)
+    await poll(hass, freezer)
+    assert state(hass, event_id).attributes["call_id"] == late
+
+
+async def test_click_to_call_takes_a_device_or_a_number_not_both(
+    hass: HomeAssistant,
+    voipcloud_sim: VoipcloudSimulator,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    voipcloud_sim.add_user_call("1005", start=ago(hours=1))
+    entry = voipcloud_entry(voipcloud_sim)
+    await setup_entry(hass, entry)
+    device = device_registry.async_get_device(
+        identifiers={(DOMAIN, "127.0.0.1_testaccount_ext_1005")}
+    )
+    assert device is not None
+    with pytest.raises(ServiceValidationError) as raised:
+        await hass.services.async_call(
+            DOMAIN,
+            "click_to_call",
+            {"device_id": device.id, "user_number": "1001", "number": "0298"},
+            blocking=True,
+        )
+    assert raised.value.translation_key == "device_or_user_number"
+    assert voipcloud_sim.calls_to_number == []
+
+
+async def test_a_deleted_queue_device_comes_back_with_its_next_call(
+    hass: HomeAssistant,
+    voipcloud_sim: VoipcloudSimulator,
+    device_registry: dr.DeviceRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    sim = voipcloud_sim
+    sim.add_queue_call("Support", start=ago(hours=20))  # yesterday
+    sim.add_queue_call("Sales", start=ago(hours=1))
+    entry = voipcloud_entry(sim)
+    await setup_entry(hass, entry)
+    identifier = (DOMAIN, "127.0.0.1_testaccount_queue_Sales")
+    device = device_registry.async_get_device(identifiers={identifier})
+    assert device is not None
+
+    # Deleting it is allowed (the API lists no queues to check against) ...
+    assert await async_remove_config_entry_device(hass, entry, device)
+    device_registry.async_remove_device(device.id)
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.sales_calls_today") is None
+
+    # ... and the queue's next call brings it back.
+    sim.add_queue_call("Sales", start=ago(seconds=30))
+    await poll(hass, freezer)
+    assert device_registry.async_get_device(identifiers={identifier}) is not None
+    assert state(hass, "sensor.sales_calls_today").state == "2"

@@ -140,8 +140,15 @@ def _remove_stale_devices(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: PbxConfigEntry, device: dr.DeviceEntry
 ) -> bool:
-    """Let the user delete an extension device the PBX no longer lists."""
+    """Let the user delete an extension device the PBX no longer lists, or a
+    user's or queue's device known only through calls (until its next call).
+    """
     runtime = entry.runtime_data
+    if (tracker := runtime.fast.call_tracker) is not None:
+        prefix = f"{runtime.info.unique_id}_"
+        for domain, identifier in device.identifiers:
+            if domain == DOMAIN and identifier.startswith(prefix):
+                tracker.forget(identifier.removeprefix(prefix))
     return (
         not any(
             extension_device_identifier(runtime.info, extension_id)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import datetime, timedelta
 from typing import TypedDict
 
 from homeassistant.core import HomeAssistant
@@ -31,6 +31,10 @@ from .client import (
 from .const import DOMAIN
 
 STORAGE_VERSION = 1
+EVENT_LOOKBACK = timedelta(hours=6)
+"""How far before midnight calls are still read: a call that starts late in
+the evening and ends after midnight gets its event too.
+"""
 SAVE_DELAY = 10
 """Seconds to gather changes before writing; Home Assistant writes pending
 changes when it stops, so no event is lost to a restart.
@@ -48,6 +52,10 @@ class CallActivity:
     """Every user seen, by number: the name last seen."""
     events: tuple[CallRecord, ...]
     """Calls that ended missed or abandoned since the previous poll."""
+    revived: frozenset[str] = frozenset()
+    """Groups (by key) and users (by number) whose device the user deleted and
+    who had a call again: their entities are added anew.
+    """
 
     def group(self, key: str) -> GroupStats:
         """Today's figures of a group; zero when it had no call today."""
@@ -73,7 +81,6 @@ def is_event(call: CallRecord) -> bool:
 
 
 class _Stored(TypedDict):
-    day: str | None
     fired: list[str]
     groups: dict[str, list[str]]
     users: dict[str, str | None]
@@ -89,10 +96,11 @@ class CallTracker:
         self._store: Store[_Stored] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.calls"
         )
-        self._day: str | None = None
+        self._polled = False
         self._fired: set[str] = set()
         self._groups: dict[str, tuple[CallScope, str]] = {}
         self._users: dict[str, str | None] = {}
+        self._forgotten: set[str] = set()
         self._has_history = False
 
     async def async_load(self) -> None:
@@ -101,7 +109,6 @@ class CallTracker:
         if not stored:
             return
         self._has_history = True
-        self._day = stored.get("day")
         self._fired = set(stored.get("fired", []))
         for key, (scope, name) in stored.get("groups", {}).items():
             self._groups[key] = (CallScope(scope), name)
@@ -113,29 +120,45 @@ class CallTracker:
         Nothing is written before the first poll: an empty record would make
         the next run fire an event for every call of the day.
         """
-        if self._day is not None:
+        if self._polled:
             await self._store.async_save(self._data())
+
+    def forget(self, object_id: str) -> None:
+        """Forget a user (``ext_<number>``) or group (``<scope>_<name>``) whose
+        device the user deleted; a new call brings it back.
+        """
+        if object_id.startswith("ext_"):
+            number = object_id.removeprefix("ext_")
+            self._users.pop(number, None)
+            self._forgotten.add(number)
+        for key, (scope, name) in list(self._groups.items()):
+            if f"{scope}_{name}" == object_id:
+                del self._groups[key]
+                self._forgotten.add(key)
+        self._store.async_delay_save(self._data, SAVE_DELAY)
 
     async def async_remove(self) -> None:
         """Delete the stored data, with the config entry."""
         await self._store.async_remove()
 
-    def update(self, calls: Iterable[CallRecord], today: date) -> CallActivity:
-        """Count ``calls`` (today's) and pick the ones whose event is due.
+    def update(self, calls: Iterable[CallRecord], midnight: datetime) -> CallActivity:
+        """Count the calls that started since ``midnight`` and pick the calls
+        whose event is due, among all given (``EVENT_LOOKBACK`` before it).
 
         The very first poll of a new entry only takes note: the calls that
         ended before PBX Hub was set up are history, not news.
         """
         calls = list(calls)
-        summary = summarize(calls)
-        day = today.isoformat()
-        if day != self._day:
-            self._day = day
-            self._fired.clear()
+        summary = summarize(call for call in calls if call.started_at >= midnight)
+        self._polled = True
+        # A call the client no longer returns is too old to come back: forget it.
+        self._fired.intersection_update(call.key for call in calls)
         for key, stats in summary.groups.items():
             self._groups[key] = (stats.scope, stats.name)
         for number, user in summary.users.items():
             self._users[number] = user.name or self._users.get(number)
+        revived = self._forgotten & (set(summary.groups) | set(summary.users))
+        self._forgotten -= revived
         due = [call for call in calls if is_event(call) and call.key not in self._fired]
         self._fired.update(call.key for call in due)
         if not self._has_history:
@@ -147,11 +170,11 @@ class CallTracker:
             groups=dict(self._groups),
             users=dict(self._users),
             events=tuple(sorted(due, key=lambda call: call.started_at)),
+            revived=frozenset(revived),
         )
 
     def _data(self) -> _Stored:
         return {
-            "day": self._day,
             "fired": sorted(self._fired),
             "groups": {
                 key: [str(scope), name] for key, (scope, name) in self._groups.items()

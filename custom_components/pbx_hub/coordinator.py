@@ -24,7 +24,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
-from .calls import CallActivity, CallTracker
+from .calls import EVENT_LOOKBACK, CallActivity, CallTracker
 from .client import (
     VENDORS,
     Capability,
@@ -336,6 +336,9 @@ class PbxFastCoordinator(PbxCoordinator[FastData]):
             await self.call_tracker.async_load()
 
     async def _async_update_data(self) -> FastData:
+        # "Today" is Home Assistant's: the counts reset at its midnight. Taken
+        # once, so a poll that runs across midnight counts one day.
+        midnight = dt_util.start_of_local_day()
         status, extensions, live_calls, calls = await self._guard(
             asyncio.gather(
                 self._fetch_if_supported(
@@ -349,14 +352,13 @@ class PbxFastCoordinator(PbxCoordinator[FastData]):
                 ),
                 self._fetch_if_supported(
                     Capability.CALL_HISTORY,
-                    # "Today" is Home Assistant's: the counts reset at its midnight.
-                    lambda: self.client.async_get_calls(dt_util.start_of_local_day()),
+                    lambda: self.client.async_get_calls(midnight - EVENT_LOOKBACK),
                 ),
             )
         )
         activity = None
         if calls is not None and self.call_tracker is not None:
-            activity = self.call_tracker.update(calls, dt_util.now().date())
+            activity = self.call_tracker.update(calls, midnight)
         return FastData(
             status=status,
             extensions=extensions or {},

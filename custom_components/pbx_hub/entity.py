@@ -255,6 +255,9 @@ def add_call_entities_dynamically(
         activity = coordinator.data.calls
         if activity is None:
             return
+        # A deleted device's user or group comes back with its next call.
+        added_groups.difference_update(activity.revived)
+        added_users.difference_update(activity.revived)
         entities: list[Entity] = []
         for key, (scope, name) in activity.groups.items():
             if key not in added_groups:

@@ -6,9 +6,9 @@ from collections.abc import Awaitable
 
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
-from .client import PbxAuthError, PbxError, PbxInvalidInputError, PbxUnsupportedError
+from .client import PbxError, PbxInvalidInputError, PbxUnsupportedError
 from .const import DOMAIN
-from .coordinator import PbxConfigEntry, error_translation
+from .coordinator import PbxConfigEntry, error_translation, needs_reauth
 
 
 async def run_action[T](entry: PbxConfigEntry, call: Awaitable[T]) -> T:
@@ -20,7 +20,7 @@ async def run_action[T](entry: PbxConfigEntry, call: Awaitable[T]) -> T:
     try:
         return await call
     except PbxError as err:
-        if isinstance(err, PbxAuthError):
+        if needs_reauth(err):
             entry.async_start_reauth(entry.runtime_data.fast.hass)
         key, placeholders = error_translation(err)
         error_class = (

@@ -154,6 +154,10 @@ def _extension_target(call: ServiceCall) -> tuple[PbxConfigEntry, str]:
     """The entry and extension a click-to-call targets: an extension's device,
     or an entry plus the extension's number.
     """
+    if ATTR_DEVICE_ID in call.data and ATTR_USER_NUMBER in call.data:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="device_or_user_number"
+        )
     if (device_id := call.data.get(ATTR_DEVICE_ID)) is None:
         entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
         if (extension := call.data.get(ATTR_USER_NUMBER)) is None:

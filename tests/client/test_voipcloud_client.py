@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 import pytest
 
 from custom_components.pbx_hub.client import (
@@ -330,3 +333,123 @@ async def test_a_row_that_never_ends_stops_being_read_again(
     clock.advance(minutes=1)
     await client.async_get_calls(since)
     assert sim.requests_by_action["get-queue-calls"] == 1
+
+
+async def test_a_call_arriving_between_two_pages_loses_nothing(
+    sim: VoipcloudSimulator,
+    session: aiohttp.ClientSession,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The new call shifts the list by one row: the second page starts with a
+    row the first page already had, which must not end the read.
+    """
+    monkeypatch.setattr(voipcloud, "PAGE_SIZE", 4)
+    for minute in range(10):
+        sim.add_ringgroup_call(
+            "Reception",
+            status="abandoned",
+            start=START - timedelta(minutes=60 - minute),
+        )
+    client = _client(sim, session)
+    request = client._request
+    pages = 0
+
+    async def request_then_a_call_arrives(*args: Any, **kwargs: Any) -> Any:
+        nonlocal pages
+        answer = await request(*args, **kwargs)
+        if args[1] == "get-ringgroup-calls":
+            pages += 1
+            if pages == 1:
+                sim.add_ringgroup_call("Reception", status="abandoned", start=START)
+        return answer
+
+    monkeypatch.setattr(client, "_request", request_then_a_call_arrives)
+    since = START - timedelta(hours=11)
+    calls = await client.async_get_calls(since)
+    assert len([c for c in calls if c.scope is CallScope.RING_GROUP]) == 10
+    calls = await client.async_get_calls(since)  # the newcomer, on the next poll
+    assert len([c for c in calls if c.scope is CallScope.RING_GROUP]) == 11
+
+
+async def test_after_midnight_yesterday_is_not_read_again(
+    sim: VoipcloudSimulator,
+    session: aiohttp.ClientSession,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A busy yesterday and a quiet morning: each poll reads one page per list,
+    since the first row of yesterday ends what is new.
+    """
+    monkeypatch.setattr(voipcloud, "PAGE_SIZE", 5)
+    midnight = START - timedelta(hours=11)
+    for minute in range(40):
+        sim.add_queue_call("Sales", start=midnight - timedelta(minutes=5 + minute))
+    client = _client(sim, session)
+    for _ in range(3):
+        sim.reset_counters()
+        assert await client.async_get_calls(midnight) == []
+        assert sim.requests_by_action["get-queue-calls"] == 1
+        clock.advance(minutes=1)
+
+
+@pytest.fixture
+async def envelope_server() -> AsyncIterator[tuple[str, list[web.Response]]]:
+    """A server that answers whatever the test queues."""
+    answers: list[web.Response] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        return answers.pop(0)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    server = TestServer(app)
+    await server.start_server()
+    yield str(server.make_url("")), answers
+    await server.close()
+
+
+async def test_a_429_inside_a_200_answer_pauses_polling(
+    envelope_server: tuple[str, list[web.Response]],
+    session: aiohttp.ClientSession,
+) -> None:
+    url, answers = envelope_server
+    client = create_client("voipcloud", session, {"url": url, "token": "t" * 20})
+    answers.append(
+        web.json_response({"status": "error", "code": 429, "message": "Slow down"})
+    )
+    with pytest.raises(PbxRateLimitError) as raised:
+        await client.async_get_status()
+    assert raised.value.retry_after == 15 * 60
+    with pytest.raises(PbxRateLimitError):  # refused here, never sent
+        await client.async_get_status()
+    assert answers == []
+
+
+async def test_a_token_echoed_in_an_error_is_redacted(
+    envelope_server: tuple[str, list[web.Response]],
+    session: aiohttp.ClientSession,
+) -> None:
+    url, answers = envelope_server
+    token = "secret-token-0123456789"
+    client = create_client("voipcloud", session, {"url": url, "token": token})
+    answers.append(
+        web.json_response(
+            {"status": "error", "code": 0, "message": f"bad request {token}"}
+        )
+    )
+    with pytest.raises(PbxResponseError) as raised:
+        await client.async_get_status()
+    assert token not in str(raised.value)
+
+
+async def test_a_proxys_403_is_an_auth_error(
+    envelope_server: tuple[str, list[web.Response]],
+    session: aiohttp.ClientSession,
+) -> None:
+    url, answers = envelope_server
+    client = create_client("voipcloud", session, {"url": url, "token": "t" * 20})
+    answers.append(web.Response(status=403, text="<html>Forbidden</html>"))
+    with pytest.raises(PbxAuthError) as raised:
+        await client.async_get_status()
+    assert not isinstance(raised.value, PbxNotWhitelistedError)

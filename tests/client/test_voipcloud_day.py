@@ -14,5 +14,6 @@ async def test_a_day_of_polling_uses_at_most_80_percent_and_meets_no_429() -> No
     assert result.requests >= result.polls * 4  # status and three call lists
     assert result.share_of_budget <= POLLING_SHARE
     assert result.refused_by_pbx == 0
+    assert result.refused_by_budget == 0
     assert result.most_in_any_window <= POLLING_SHARE * result.window_limit
     assert result.calls_today_at_end > 0

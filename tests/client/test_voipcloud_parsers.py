@@ -99,9 +99,37 @@ def test_queue_row_uses_callerid() -> None:
     ],
 )
 def test_user_outcomes(changes: dict[str, Any], outcome: CallOutcome) -> None:
-    call = parse_call(CallScope.USER, {**USER_ROW, **changes})
+    unanswered = {**USER_ROW, "conversation_duration": 0}
+    call = parse_call(CallScope.USER, {**unanswered, **changes})
     assert call is not None
     assert call.outcome is outcome
+
+
+def test_a_row_shaped_as_the_document_says() -> None:
+    """The document's fields only: no type, no connected_at; talk time tells
+    an answered call from a missed one.
+    """
+    row = {
+        "unique_call_id": "1",
+        "from_number": "0298765432",
+        "to_number": "61300000001",
+        "user_name": "Ann",
+        "is_inbound": 1,
+        "call_start_at": "2019-10-01T15:31:15+00:00",
+        "call_duration": 60,
+        "call_finished_at": "2019-10-01T15:32:15+00:00",
+        "conversation_duration": 45,
+    }
+    answered = parse_call(CallScope.USER, row)
+    missed = parse_call(CallScope.USER, {**row, "conversation_duration": 0})
+    assert answered is not None
+    assert missed is not None
+    assert (answered.outcome, missed.outcome) == (
+        CallOutcome.ANSWERED,
+        CallOutcome.MISSED,
+    )
+    assert answered.caller == "0298765432"
+    assert answered.callee == "61300000001"
 
 
 @pytest.mark.parametrize(

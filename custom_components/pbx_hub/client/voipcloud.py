@@ -38,7 +38,7 @@ Assumptions (no public sample exists for these):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import hashlib
@@ -121,7 +121,8 @@ def parse_call(scope: CallScope, row: Any) -> CallRecord | None:
         inbound = to_bool(row.get("is_inbound"))
         if inbound is None and call_type:
             inbound = "inbound" in call_type
-        outcome = _user_outcome(call_type, inbound, answered_at, finished_at)
+        talk = to_int(row.get("conversation_duration")) or 0
+        outcome = _user_outcome(call_type, inbound, answered_at or talk, finished_at)
         user_name = to_text(row.get("user_name"))
     else:
         inbound = True
@@ -149,10 +150,13 @@ def parse_call(scope: CallScope, row: Any) -> CallRecord | None:
 def _user_outcome(
     call_type: str,
     inbound: bool | None,
-    answered_at: datetime | None,
+    answered: datetime | int | None,
     finished_at: datetime | None,
 ) -> CallOutcome:
-    if answered_at is not None or call_type.endswith("answered"):
+    """A row shaped as the document says has no ``type`` and no
+    ``connected_at``: talk time then tells an answered call.
+    """
+    if answered or call_type.endswith("answered"):
         return CallOutcome.ANSWERED
     if finished_at is None and "missed" not in call_type:
         return CallOutcome.IN_PROGRESS
@@ -184,14 +188,22 @@ def parse_status(data: Any) -> SystemStatus:
     )
 
 
-def unwrap(body: Any) -> Any:
-    """``data`` of a successful envelope; an error envelope raises."""
-    if not isinstance(body, Mapping) or ("data" not in body and "status" not in body):
+def is_envelope(body: Any) -> bool:
+    """Whether ``body`` has the API's envelope shape."""
+    return isinstance(body, Mapping) and ("data" in body or "status" in body)
+
+
+def unwrap(body: Any, redact: Callable[[str], str] = str) -> Any:
+    """``data`` of a successful envelope; an error envelope raises, its message
+    passed through ``redact``.
+    """
+    if not is_envelope(body):
         raise PbxResponseError("VoIPcloud: answer is not an API envelope")
     status = (to_text(body.get("status")) or "success").lower()
     code = to_int(body.get("code"))
     if status not in {"success", "ok"} or (code is not None and code >= 400):
-        raise _envelope_error(code or 0, to_text(body.get("message")) or status)
+        message = redact(to_text(body.get("message")) or status)
+        raise _envelope_error(code or 0, message)
     return body.get("data")
 
 
@@ -220,9 +232,24 @@ client needs no clock of its own.
 """
 
 
+_DECIDED = (
+    CallOutcome.MISSED,
+    CallOutcome.UNANSWERED,
+    CallOutcome.ABANDONED,
+    CallOutcome.TIMED_OUT,
+)
+
+
 def _settled(call: CallRecord, newest: datetime) -> bool:
-    """Whether a call's row can no longer change: it has ended."""
-    return call.finished_at is not None or call.started_at < newest - MAX_CALL_LENGTH
+    """Whether a call's row can no longer change: it has an end, an outcome
+    that nothing follows, or talk time (filled in when the call ends).
+    """
+    return (
+        call.finished_at is not None
+        or call.outcome in _DECIDED
+        or call.talk_seconds > 0
+        or call.started_at < newest - MAX_CALL_LENGTH
+    )
 
 
 @dataclass
@@ -255,10 +282,15 @@ class VoipcloudClient(PbxClient):
         return URL(str(self.settings.get(CONF_URL) or DEFAULT_URL).rstrip("/"))
 
     def _explain(self, status: int, text: str) -> PbxError | None:
+        """Read the codes the API documents; leave other 4xx answers (a proxy's
+        403, a 405) to the status code.
+        """
         try:
             body = self.http.decode_json(text)
         except PbxResponseError:
             body = None
+        if status not in (400, 401, 404) and not is_envelope(body):
+            return None
         message = (
             to_text(body.get("message")) if isinstance(body, Mapping) else None
         ) or f"HTTP {status}"
@@ -280,7 +312,14 @@ class VoipcloudClient(PbxClient):
             headers={"token": str(self.settings.get(CONF_TOKEN) or "")},
             explain_error=self._explain,
         )
-        return unwrap(self.http.decode_json(response.text))
+        try:
+            return unwrap(self.http.decode_json(response.text), self.http.redact)
+        except PbxRateLimitError as err:
+            # A 429 inside a 200 answer pauses like a real one.
+            paused = self.http.budget.pause(None)
+            raise PbxRateLimitError(
+                str(err), retry_after=paused, from_pbx=True
+            ) from None
 
     async def async_identify(self) -> PbxInfo:
         """Check the key and the whitelist with ``get-system-status``.
@@ -324,6 +363,10 @@ class VoipcloudClient(PbxClient):
             for call_id, call in cursor.calls.items()
             if call.started_at >= since
         }
+        # Only what earlier polls read stops this one: rows shift between two
+        # pages when a call arrives, and a row read on the previous page must
+        # not look like the end of what is new.
+        before = dict(known)
         newest = max((call.started_at for call in known.values()), default=since)
         unfinished = {
             call_id for call_id, call in known.items() if not _settled(call, newest)
@@ -351,7 +394,11 @@ class VoipcloudClient(PbxClient):
                 call = parse_call(scope, row)
                 if call is None:
                     continue
-                previous = known.get(call.id)
+                if call.started_at < since:
+                    # Newest first: everything from here on is older still.
+                    caught_up = True
+                    break
+                previous = before.get(call.id)
                 if (
                     previous is not None
                     and not unfinished
@@ -360,11 +407,10 @@ class VoipcloudClient(PbxClient):
                     caught_up = True
                     break
                 unfinished.discard(call.id)
-                if call.started_at >= since:
-                    known[call.id] = call
-            if caught_up:
+                known[call.id] = call
+            if caught_up and not unfinished:
                 break
-            if len(page) < PAGE_SIZE:
+            if caught_up or len(page) < PAGE_SIZE:
                 # Read to the end: a call still "in progress" that the PBX no
                 # longer lists would otherwise be looked for on every poll.
                 for call_id in unfinished:
