@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 import json
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant import config_entries
@@ -21,19 +22,21 @@ from homeassistant.components.notify import (
 )
 from homeassistant.components.repairs import DOMAIN as REPAIRS_DOMAIN
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
+from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
+    snapshot_platform,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.pbx_hub.const import DOMAIN
 from custom_components.pbx_hub.diagnostics import async_get_config_entry_diagnostics
@@ -412,3 +415,36 @@ async def test_diagnostics_hold_no_password(
     dumped = json.dumps(diagnostics, default=str)
     assert tim4biz_sim.password not in dumped
     assert diagnostics["slow"]["data"]["rate_limit"]["hourly_limit"] == 1000
+
+
+@pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.NOTIFY])
+async def test_platform_snapshot(
+    hass: HomeAssistant,
+    tim4biz_sim: Tim4bizSimulator,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    platform: Platform,
+) -> None:
+    hass.config.currency = "EUR"
+    entry = tim4biz_entry(tim4biz_sim)
+    with patch("custom_components.pbx_hub.PLATFORMS", [platform]):
+        await setup_entry(hass, entry)
+    await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
+
+
+async def test_an_authentication_recommendation_is_logged_once(
+    hass: HomeAssistant,
+    tim4biz_sim: Tim4bizSimulator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    entry = tim4biz_entry(tim4biz_sim)
+    await setup_entry(hass, entry)
+    client = entry.runtime_data.client
+    monkeypatch.setattr(
+        type(client), "notices", property(lambda self: {"authentication": "OAUTH"})
+    )
+    await poll(hass, freezer)
+    await poll(hass, freezer)
+    assert caplog.text.count("recommends OAUTH authentication") == 1

@@ -372,6 +372,7 @@ class PbxSlowCoordinator(PbxCoordinator[SlowData]):
 
     cadence = "slow"
     topics = SLOW_TOPICS
+    _warned_scheme = False
 
     @staticmethod
     def interval(entry: ConfigEntry, client: PbxClient) -> timedelta:
@@ -413,7 +414,17 @@ class PbxSlowCoordinator(PbxCoordinator[SlowData]):
         return today, month
 
     def _sync_api_url_issue(self) -> None:
-        """A fixable repair while the vendor names another API address."""
+        """A fixable repair while the vendor names another API address; a
+        warning, once, when it recommends another way to sign in.
+        """
+        scheme = self.client.notices.get("authentication")
+        if scheme is not None and not self._warned_scheme:
+            self._warned_scheme = True
+            LOGGER.warning(
+                "%s recommends %s authentication; PBX Hub signs in with Basic",
+                self.config_entry.title,
+                scheme,
+            )
         if (url := self.client.notices.get("api_url")) is not None:
             self._raise_issue(API_URL_MOVED, is_fixable=True, url=url)
         else:

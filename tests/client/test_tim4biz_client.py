@@ -13,6 +13,7 @@ from custom_components.pbx_hub.client import (
     ExtensionUsage,
     PbxAuthError,
     PbxInvalidInputError,
+    PbxNotFoundError,
     PbxPermissionError,
     PbxRateLimitError,
     PbxResponseError,
@@ -274,3 +275,18 @@ def test_merge_usage() -> None:
         extension="201", calls=3, talk_seconds=9, cost=1.25
     )
     assert merged["202"].calls == 4
+
+
+async def test_an_unknown_value_is_a_404(
+    sim: Tim4bizSimulator, session: aiohttp.ClientSession
+) -> None:
+    with pytest.raises(PbxNotFoundError):
+        await _client(sim, session)._call(
+            "GET",
+            "ExtensionTotal",
+            params={
+                "from": "2026-11-25T00:00:00",
+                "to": "2026-11-25T01:00:00",
+                "extension": "999",
+            },
+        )
