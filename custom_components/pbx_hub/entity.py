@@ -76,14 +76,8 @@ class PbxExtensionEntity(PbxEntity[PbxFastCoordinator]):
         )
         self.extension_id = extension.id
         info = coordinator.config_entry.runtime_data.info
-        self._attr_device_info = DeviceInfo(
-            identifiers={extension_device_identifier(info, extension.id)},
-            name=_extension_device_name(extension.number, extension.name),
-            # The phone's own make shows in the user agent sensor; the device is
-            # the PBX's extension.
-            manufacturer=info.manufacturer,
-            model="Extension",
-            via_device=(DOMAIN, info.unique_id),
+        self._attr_device_info = extension_device_info(
+            info, extension.id, extension.number, extension.name
         )
 
     @property
@@ -139,8 +133,21 @@ def call_group_device_identifier(
     return (DOMAIN, f"{info.unique_id}_{scope}_{name}")
 
 
-def _extension_device_name(number: str, name: str | None) -> str:
-    return f"{name} ({number})" if name and name != number else number
+def extension_device_info(
+    info: PbxInfo, extension_id: str, number: str, name: str | None
+) -> DeviceInfo:
+    """The device of one extension (or user), under the PBX's device.
+
+    Every vendor's extension entities share it, so actions can target it. The
+    phone's own make shows in the user agent sensor, not here.
+    """
+    return DeviceInfo(
+        identifiers={extension_device_identifier(info, extension_id)},
+        name=f"{name} ({number})" if name and name != number else number,
+        manufacturer=info.manufacturer,
+        model="Extension",
+        via_device=(DOMAIN, info.unique_id),
+    )
 
 
 class PbxCallGroupEntity(PbxEntity[PbxFastCoordinator]):
@@ -206,13 +213,7 @@ class PbxCallUserEntity(PbxEntity[PbxFastCoordinator]):
         )
         self.number = number
         info = coordinator.config_entry.runtime_data.info
-        self._attr_device_info = DeviceInfo(
-            identifiers={extension_device_identifier(info, number)},
-            name=_extension_device_name(number, name),
-            manufacturer=info.manufacturer,
-            model="Extension",
-            via_device=(DOMAIN, info.unique_id),
-        )
+        self._attr_device_info = extension_device_info(info, number, number, name)
 
     @property
     def stats(self) -> UserStats:
@@ -293,13 +294,7 @@ class PbxUsageEntity(PbxEntity[PbxSlowCoordinator]):
         )
         self.extension_id = extension
         info = coordinator.config_entry.runtime_data.info
-        self._attr_device_info = DeviceInfo(
-            identifiers={extension_device_identifier(info, extension)},
-            name=_extension_device_name(extension, name),
-            manufacturer=info.manufacturer,
-            model="Extension",
-            via_device=(DOMAIN, info.unique_id),
-        )
+        self._attr_device_info = extension_device_info(info, extension, extension, name)
 
     @property
     def available(self) -> bool:
