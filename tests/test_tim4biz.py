@@ -245,7 +245,7 @@ async def test_a_missing_licence_raises_a_repair_naming_it(
     sim.revoke_licence("call_accounting")
     await poll(hass, freezer)
     issue = issue_registry.async_get_issue(
-        DOMAIN, f"missing_permission_{entry.entry_id}"
+        DOMAIN, f"missing_permission_slow_{entry.entry_id}"
     )
     assert issue is not None
     assert issue.translation_placeholders == {
@@ -255,11 +255,16 @@ async def test_a_missing_licence_raises_a_repair_naming_it(
     extension = next(iter(sim.extensions.values()))
     prefix = f"sensor.{extension.name.lower().replace(' ', '_')}_{extension.number}"
     assert state(hass, f"{prefix}_calls_today").state == STATE_UNAVAILABLE
+    # What does not need the licence stays.
+    left = state(hass, "sensor.tim4biz_api_user_example_com_api_calls_left_this_hour")
+    assert int(left.state) == sim.remaining_hourly()
 
     sim.grant_licence("call_accounting")
     await poll(hass, freezer)
     assert (
-        issue_registry.async_get_issue(DOMAIN, f"missing_permission_{entry.entry_id}")
+        issue_registry.async_get_issue(
+            DOMAIN, f"missing_permission_slow_{entry.entry_id}"
+        )
         is None
     )
     assert state(hass, f"{prefix}_calls_today").state != STATE_UNAVAILABLE

@@ -130,12 +130,20 @@ RATE_LIMIT_ISSUE_AFTER = 3
 
 RATE_LIMITED = "rate_limited"
 NOT_WHITELISTED = "not_whitelisted"
-MISSING_PERMISSION = "missing_permission"
-POLL_ISSUES = (RATE_LIMITED, NOT_WHITELISTED, MISSING_PERMISSION)
+POLL_ISSUES = (RATE_LIMITED, NOT_WHITELISTED)
 """Repair issues a failing poll raises and the next good one clears."""
+MISSING_PERMISSION = "missing_permission"
+"""Raised per cadence while a topic is refused for a missing licence or right;
+the cadence's other topics go on.
+"""
 API_URL_MOVED = "api_url_moved"
 """Raised while the vendor names another API address; fixable."""
-REPAIR_ISSUES = (*POLL_ISSUES, API_URL_MOVED)
+REPAIR_ISSUES = (
+    *POLL_ISSUES,
+    f"{MISSING_PERMISSION}_fast",
+    f"{MISSING_PERMISSION}_slow",
+    API_URL_MOVED,
+)
 
 
 def issue_id(kind: str, entry: ConfigEntry) -> str:
@@ -218,6 +226,8 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
         self.client = client
         self._polls_refused = 0
         """Polls in a row that the PBX answered with 429."""
+        self._refused: dict[Capability, str] = {}
+        """Topics refused for a missing licence or right, and what is missing."""
         super().__init__(
             hass,
             LOGGER,
@@ -251,10 +261,6 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
                 self._raise_issue(RATE_LIMITED)
             if isinstance(err, PbxNotWhitelistedError):
                 self._raise_issue(NOT_WHITELISTED)
-            if isinstance(err, PbxPermissionError):
-                self._raise_issue(
-                    MISSING_PERMISSION, permission=err.permission or str(err)
-                )
             key, placeholders = error_translation(err)
             error_class = ConfigEntryAuthFailed if needs_reauth(err) else UpdateFailed
             raise error_class(
@@ -266,10 +272,30 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
         self._polls_refused = 0
         for kind in POLL_ISSUES:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id(kind, self.config_entry))
+        self._sync_permission_issue()
         return result
 
+    def _sync_permission_issue(self) -> None:
+        """One repair issue per cadence naming every licence or right that a
+        topic of it was refused for; none once all are granted.
+        """
+        kind = f"{MISSING_PERMISSION}_{self.cadence}"
+        if self._refused:
+            self._raise_issue(
+                kind,
+                translation_key=MISSING_PERMISSION,
+                permission=", ".join(sorted(set(self._refused.values()))),
+            )
+        else:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id(kind, self.config_entry))
+
     def _raise_issue(
-        self, kind: str, *, is_fixable: bool = False, **placeholders: str
+        self,
+        kind: str,
+        *,
+        is_fixable: bool = False,
+        translation_key: str | None = None,
+        **placeholders: str,
     ) -> None:
         ir.async_create_issue(
             self.hass,
@@ -277,7 +303,7 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
             issue_id(kind, self.config_entry),
             is_fixable=is_fixable,
             severity=ir.IssueSeverity.WARNING,
-            translation_key=kind,
+            translation_key=translation_key or kind,
             translation_placeholders={"title": self.config_entry.title, **placeholders},
             data={"entry_id": self.config_entry.entry_id, **placeholders},
         )
@@ -301,9 +327,19 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
     async def _fetch_if_supported[T](
         self, capability: Capability, getter: Callable[[], Coroutine[Any, Any, T]]
     ) -> T | None:
+        """``None`` where the vendor lacks the topic, or the account lacks the
+        licence or right for it (noted for the repair issue): the other topics
+        of the poll go on.
+        """
         if capability not in self.client.capabilities:
             return None
-        return await getter()
+        try:
+            result = await getter()
+        except PbxPermissionError as err:
+            self._refused[capability] = err.permission or str(err)
+            return None
+        self._refused.pop(capability, None)
+        return result
 
 
 class PbxFastCoordinator(PbxCoordinator[FastData]):
