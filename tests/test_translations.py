@@ -38,7 +38,12 @@ def test_raised_exception_keys_are_translated() -> None:
 def test_flow_errors_and_aborts_are_translated() -> None:
     errors = set(re.findall(r'errors\[[^\]]+\] = "([a-z_]+)"', SOURCE))
     aborts = set(re.findall(r'reason="([a-z_]+)"', SOURCE))
-    options_errors = {"over_budget", "invalid_sms_recipient"}
+    options_errors = {
+        "over_budget",
+        "invalid_sms_recipient",
+        "invalid_currency",
+        "subscriber_not_found",
+    }
     assert errors - options_errors <= set(STRINGS["config"]["error"])
     assert options_errors <= set(STRINGS["options"]["error"])
     assert aborts | {"already_configured"} <= set(STRINGS["config"]["abort"])

@@ -29,28 +29,36 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
+from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from .client import (
     VENDORS,
+    AccountSelection,
     Capability,
     FieldKind,
     PbxAuthError,
+    PbxClient,
     PbxConnectionError,
     PbxError,
     PbxInfo,
     PbxInvalidInputError,
     PbxNotWhitelistedError,
+    PbxPermissionError,
     PbxRateLimitError,
     SettingField,
     Tenant,
     VendorSpec,
 )
 from .const import (
+    CONF_CURRENCY,
+    CONF_DEPARTMENTS,
     CONF_EXCLUDED_EXTENSIONS,
     CONF_FAST_INTERVAL,
+    CONF_NODES,
     CONF_SLOW_INTERVAL,
     CONF_SMS_RECIPIENT,
+    CONF_SUBSCRIBERS,
     CONF_VENDOR,
     DEFAULT_SLOW_INTERVAL,
     DOMAIN,
@@ -60,6 +68,7 @@ from .const import (
 )
 from .coordinator import (
     SLOW_TOPICS,
+    account_selection,
     client_for_entry,
     fast_interval,
     interval_option,
@@ -100,6 +109,8 @@ async def _try[T](call: Awaitable[T], errors: dict[str, str]) -> T | None:
         return await call
     except PbxNotWhitelistedError:
         errors["base"] = "ip_not_whitelisted"
+    except PbxPermissionError:
+        errors["base"] = "missing_permission"
     except PbxAuthError:
         errors["base"] = "invalid_auth"
     except PbxRateLimitError:
@@ -303,6 +314,29 @@ class PbxHubOptionsFlow(OptionsFlow):
     the extensions to leave out.
     """
 
+    async def _async_check_accounts(
+        self, client: PbxClient, user_input: dict[str, Any], errors: dict[str, str]
+    ) -> None:
+        """The chosen subscribers must exist and be readable; the currency is
+        a three-letter code.
+        """
+        currency = str(user_input.get(CONF_CURRENCY) or "").strip().upper()
+        if currency and not (len(currency) == 3 and currency.isalpha()):
+            errors[CONF_CURRENCY] = "invalid_currency"
+        elif currency:
+            user_input[CONF_CURRENCY] = currency
+        selection = account_selection(user_input)
+        if selection == AccountSelection():
+            return
+        try:
+            await client.async_get_accounts(selection, dt_util.now().date())
+        except PbxPermissionError:
+            errors["base"] = "missing_permission"
+        except PbxInvalidInputError:
+            errors[CONF_SUBSCRIBERS] = "subscriber_not_found"
+        except PbxError:
+            errors["base"] = "cannot_connect"
+
     def _known_extensions(self) -> list[SelectOptionDict]:
         """The extensions of the last poll; none while the entry is not loaded."""
         if self.config_entry.state is not ConfigEntryState.LOADED:
@@ -338,6 +372,8 @@ class PbxHubOptionsFlow(OptionsFlow):
                     user_input[CONF_SMS_RECIPIENT], _ = client.check_sms(recipient, "-")
                 except PbxInvalidInputError:
                     errors[CONF_SMS_RECIPIENT] = "invalid_sms_recipient"
+            if Capability.ACCOUNTS in client.capabilities:
+                await self._async_check_accounts(client, user_input, errors)
             if not errors:
                 # Merge: the extension list is not shown while the entry is not
                 # loaded, and saving must not drop the exclusions made before.
@@ -372,6 +408,12 @@ class PbxHubOptionsFlow(OptionsFlow):
                     },
                 )
             ] = TextSelector(TextSelectorConfig(type=TextSelectorType.TEL))
+        if Capability.ACCOUNTS in client.capabilities:
+            shown = user_input or self.config_entry.options
+            for key in (CONF_SUBSCRIBERS, CONF_DEPARTMENTS, CONF_NODES, CONF_CURRENCY):
+                schema[
+                    vol.Optional(key, description={"suggested_value": shown.get(key)})
+                ] = TextSelector()
         if extensions := self._known_extensions():
             schema[
                 vol.Optional(

@@ -15,6 +15,10 @@ CONF_SLOW_INTERVAL: Final = "slow_interval"
 CONF_VERIFY_SSL: Final = "verify_ssl"
 CONF_EXCLUDED_EXTENSIONS: Final = "excluded_extensions"
 CONF_SMS_RECIPIENT: Final = "sms_recipient"
+CONF_SUBSCRIBERS: Final = "subscribers"
+CONF_DEPARTMENTS: Final = "departments"
+CONF_NODES: Final = "nodes"
+CONF_CURRENCY: Final = "currency"
 
 DEFAULT_FAST_INTERVAL: Final = timedelta(seconds=60)
 DEFAULT_SLOW_INTERVAL: Final = timedelta(minutes=15)

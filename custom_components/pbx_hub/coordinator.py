@@ -27,6 +27,8 @@ from homeassistant.util.hass_dict import HassKey
 from .calls import EVENT_LOOKBACK, CallActivity, CallTracker
 from .client import (
     VENDORS,
+    AccountSelection,
+    AccountSummary,
     Capability,
     Did,
     Extension,
@@ -48,8 +50,11 @@ from .client import (
     create_client,
 )
 from .const import (
+    CONF_DEPARTMENTS,
     CONF_FAST_INTERVAL,
+    CONF_NODES,
     CONF_SLOW_INTERVAL,
+    CONF_SUBSCRIBERS,
     CONF_VENDOR,
     CONF_VERIFY_SSL,
     DEFAULT_FAST_INTERVAL,
@@ -65,7 +70,7 @@ FAST_TOPICS = (
     Capability.LIVE_CALLS,
     Capability.CALL_HISTORY,
 )
-SLOW_TOPICS = (Capability.DIDS, Capability.EXTENSION_USAGE)
+SLOW_TOPICS = (Capability.DIDS, Capability.EXTENSION_USAGE, Capability.ACCOUNTS)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,6 +93,8 @@ class SlowData:
     """Call accounting per extension, since midnight and since the 1st."""
     rate_limit: RateLimitStatus | None = None
     """The vendor's count of requests left, as of this poll."""
+    accounts: dict[str, AccountSummary] | None = None
+    """This month's accounts of the subscribers chosen in the options."""
 
 
 @dataclass(kw_only=True)
@@ -149,6 +156,19 @@ REPAIR_ISSUES = (
 def issue_id(kind: str, entry: ConfigEntry) -> str:
     """The repair issue of ``kind`` for one entry."""
     return f"{kind}_{entry.entry_id}"
+
+
+def account_selection(options: Mapping[str, Any]) -> AccountSelection:
+    """The subscribers the options follow: ids or e-mails, departments, nodes."""
+
+    def values(key: str) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(str(options.get(key, "")).replace(",", " ").split()))
+
+    return AccountSelection(
+        ids=values(CONF_SUBSCRIBERS),
+        departments=values(CONF_DEPARTMENTS),
+        nodes=values(CONF_NODES),
+    )
 
 
 def needs_reauth(err: PbxError) -> bool:
@@ -416,10 +436,11 @@ class PbxSlowCoordinator(PbxCoordinator[SlowData]):
         return interval_option(entry, CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL)
 
     async def _async_update_data(self) -> SlowData:
-        dids, usage = await self._guard(
+        dids, usage, accounts = await self._guard(
             asyncio.gather(
                 self._fetch_if_supported(Capability.DIDS, self.client.async_get_dids),
                 self._fetch_if_supported(Capability.EXTENSION_USAGE, self._usage),
+                self._fetch_if_supported(Capability.ACCOUNTS, self._accounts),
             )
         )
         self._sync_api_url_issue()
@@ -429,7 +450,15 @@ class PbxSlowCoordinator(PbxCoordinator[SlowData]):
             usage_today=today,
             usage_month=month,
             rate_limit=self.client.rate_limit_status,
+            accounts=accounts,
         )
+
+    async def _accounts(self) -> dict[str, AccountSummary]:
+        """The chosen subscribers' accounts this month; none chosen, none asked."""
+        selection = account_selection(self.config_entry.options)
+        if selection == AccountSelection():
+            return {}
+        return await self.client.async_get_accounts(selection, dt_util.now().date())
 
     async def _usage(
         self,

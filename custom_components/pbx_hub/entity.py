@@ -10,7 +10,15 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .client import CallScope, Extension, GroupStats, PbxInfo, UserStats
+from .client import (
+    AccountSummary,
+    CallScope,
+    Extension,
+    GroupStats,
+    PbxInfo,
+    Subscriber,
+    UserStats,
+)
 from .const import CONF_EXCLUDED_EXTENSIONS, DOMAIN
 from .coordinator import (
     PbxConfigEntry,
@@ -30,6 +38,7 @@ def pbx_device_info(info: PbxInfo) -> DeviceInfo:
         model=info.model,
         sw_version=info.sw_version,
         configuration_url=info.configuration_url,
+        serial_number=info.serial_number,
     )
 
 
@@ -324,6 +333,74 @@ def add_usage_entities_dynamically(
                 entity
                 for usage in new
                 for entity in make_entities(usage.extension, usage.name)
+            )
+
+    add_new()
+    entry.async_on_unload(coordinator.async_add_listener(add_new))
+
+
+class PbxSubscriberEntity(PbxEntity[PbxSlowCoordinator]):
+    """An entity of a billed subscriber's device (call accounting)."""
+
+    def __init__(
+        self,
+        *,
+        coordinator: PbxSlowCoordinator,
+        description: EntityDescription,
+        subscriber: Subscriber,
+    ) -> None:
+        """One device per subscriber, under the PBX's device."""
+        super().__init__(
+            coordinator=coordinator,
+            description=description,
+            object_id=f"subscriber_{subscriber.id}",
+        )
+        self.subscriber_id = subscriber.id
+        info = coordinator.config_entry.runtime_data.info
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, f"{info.unique_id}_subscriber_{subscriber.id}")},
+            name=subscriber.name,
+            manufacturer=info.manufacturer,
+            model="Subscriber",
+            via_device=(DOMAIN, info.unique_id),
+        )
+
+    @property
+    def account(self) -> AccountSummary | None:
+        """The account over the current month, as last polled."""
+        data: SlowData | None = self.coordinator.data
+        if data is None or data.accounts is None:
+            return None
+        return data.accounts.get(self.subscriber_id)
+
+    @property
+    def available(self) -> bool:
+        """Unavailable while the account cannot be read."""
+        return super().available and self.account is not None
+
+
+def add_subscriber_entities_dynamically(
+    entry: PbxConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    make_entities: Callable[[Subscriber], Iterable[Entity]],
+) -> None:
+    """Add a subscriber's entities once its account is first read."""
+    coordinator = entry.runtime_data.slow
+    added: set[str] = set()
+
+    def add_new() -> None:
+        data: SlowData | None = coordinator.data
+        if data is None or not data.accounts:
+            return
+        new = [
+            account.subscriber
+            for subscriber_id, account in data.accounts.items()
+            if subscriber_id not in added
+        ]
+        added.update(subscriber.id for subscriber in new)
+        if new:
+            async_add_entities(
+                entity for subscriber in new for entity in make_entities(subscriber)
             )
 
     add_new()

@@ -22,6 +22,7 @@ from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from .client import (
+    AccountSummary,
     DestinationType,
     Did,
     Extension,
@@ -31,7 +32,7 @@ from .client import (
     RateLimitStatus,
     UserStats,
 )
-from .const import DOMAIN
+from .const import CONF_CURRENCY, DOMAIN
 from .coordinator import (
     FastData,
     PbxConfigEntry,
@@ -44,9 +45,11 @@ from .entity import (
     PbxCallUserEntity,
     PbxEntity,
     PbxExtensionEntity,
+    PbxSubscriberEntity,
     PbxUsageEntity,
     add_call_entities_dynamically,
     add_extension_entities_dynamically,
+    add_subscriber_entities_dynamically,
     add_usage_entities_dynamically,
 )
 
@@ -265,6 +268,62 @@ RATE_LIMIT_SENSORS = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class AccountSensorEntityDescription(SensorEntityDescription):
+    """A subscriber's account figure."""
+
+    value_fn: Callable[[AccountSummary], float | None]
+    monthly: bool = True
+    """Counted since the 1st: ``last_reset`` is the start of the month."""
+
+
+ACCOUNT_SENSORS = (
+    AccountSensorEntityDescription(
+        key="balance",
+        translation_key="balance",
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=2,
+        monthly=False,
+        value_fn=lambda account: account.end_debt,
+    ),
+    AccountSensorEntityDescription(
+        key="charges_month",
+        translation_key="charges_month",
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=2,
+        value_fn=lambda account: account.charges,
+    ),
+    AccountSensorEntityDescription(
+        key="payments_month",
+        translation_key="payments_month",
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=2,
+        value_fn=lambda account: account.payments,
+    ),
+)
+
+INFO_SENSORS = (
+    SensorEntityDescription(
+        key="serial_number",
+        translation_key="serial_number",
+        entity_category=EntityCategory.DIAGNOSTIC,
+    ),
+    SensorEntityDescription(
+        key="database",
+        translation_key="database_version",
+        entity_category=EntityCategory.DIAGNOSTIC,
+    ),
+    SensorEntityDescription(
+        key="build",
+        translation_key="build",
+        entity_category=EntityCategory.DIAGNOSTIC,
+    ),
+)
+
+
 def _group_count(
     key: str, read: Callable[[GroupStats], int]
 ) -> GroupSensorEntityDescription:
@@ -372,6 +431,26 @@ async def async_setup_entry(
         ),
     )
     _add_did_sensors_dynamically(entry, async_add_entities)
+    facts = {"serial_number": runtime.info.serial_number, **runtime.info.details}
+    async_add_entities(
+        InfoSensor(
+            coordinator=runtime.slow,
+            description=description,
+            value=facts[description.key],
+        )
+        for description in INFO_SENSORS
+        if facts.get(description.key) is not None
+    )
+    add_subscriber_entities_dynamically(
+        entry,
+        async_add_entities,
+        lambda subscriber: (
+            AccountSensor(
+                coordinator=runtime.slow, description=description, subscriber=subscriber
+            )
+            for description in ACCOUNT_SENSORS
+        ),
+    )
     if (status := runtime.client.rate_limit_status) is not None:
         async_add_entities(
             RateLimitSensor(coordinator=runtime.slow, description=description)
@@ -593,3 +672,52 @@ class RateLimitSensor(PbxEntity[PbxSlowCoordinator], SensorEntity):
         if data is None or data.rate_limit is None:
             return None
         return self.entity_description.value_fn(data.rate_limit)
+
+
+class InfoSensor(PbxEntity[PbxSlowCoordinator], SensorEntity):
+    """A fact the PBX told when it was identified (serial, versions)."""
+
+    def __init__(
+        self,
+        *,
+        coordinator: PbxSlowCoordinator,
+        description: SensorEntityDescription,
+        value: str | None,
+    ) -> None:
+        """The value does not change while the entry is loaded."""
+        super().__init__(coordinator=coordinator, description=description)
+        self._attr_native_value = value
+
+    @property
+    def available(self) -> bool:
+        """Known since setup, whatever the polls do."""
+        return True
+
+
+class AccountSensor(PbxSubscriberEntity, SensorEntity):
+    """A subscriber's balance, or this month's charges or payments."""
+
+    entity_description: AccountSensorEntityDescription
+
+    def __init__(self, **kwargs: Any) -> None:
+        """In the currency the options name (the API names none), or else
+        Home Assistant's.
+        """
+        super().__init__(**kwargs)
+        entry = self.coordinator.config_entry
+        self._attr_native_unit_of_measurement = (
+            entry.options.get(CONF_CURRENCY) or self.coordinator.hass.config.currency
+        )
+
+    @property
+    def native_value(self) -> float | None:
+        """The figure, as last polled."""
+        account = self.account
+        return None if account is None else self.entity_description.value_fn(account)
+
+    @property
+    def last_reset(self) -> datetime | None:
+        """The 1st of the month for monthly figures; a balance never resets."""
+        if not self.entity_description.monthly:
+            return None
+        return dt_util.start_of_local_day(dt_util.now().replace(day=1))

@@ -8,6 +8,7 @@ an extension's device, which names its entry.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
@@ -39,6 +40,11 @@ ATTR_NUMBER = "number"
 SERVICE_SET_DID_ROUTE = "set_did_route"
 SERVICE_CLICK_TO_CALL = "click_to_call"
 SERVICE_SEND_SMS = "send_sms"
+SERVICE_GET_CHARGES = "get_charges"
+ATTR_SUBSCRIBER = "subscriber"
+ATTR_START = "start"
+ATTR_END = "end"
+MAX_CHARGES_PERIOD = timedelta(days=366)
 ATTR_RECIPIENT = "recipient"
 ATTR_MESSAGE = "message"
 ROUTABLE = [kind.value for kind in DestinationType if kind is not DestinationType.OTHER]
@@ -77,6 +83,18 @@ SEND_SMS_SCHEMA = vol.Schema(
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
         vol.Required(ATTR_RECIPIENT): vol.All(cv.string, vol.Length(max=64)),
         vol.Required(ATTR_MESSAGE): vol.All(cv.string, vol.Length(max=4096)),
+    }
+)
+
+
+GET_CHARGES_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required(ATTR_SUBSCRIBER): vol.All(
+            cv.string, vol.Strip, vol.Length(min=1, max=254)
+        ),
+        vol.Required(ATTR_START): cv.date,
+        vol.Required(ATTR_END): cv.date,
     }
 )
 
@@ -230,6 +248,50 @@ async def _async_send_sms(call: ServiceCall) -> None:
     await async_send_sms(entry, call.data[ATTR_RECIPIENT], call.data[ATTR_MESSAGE])
 
 
+async def _async_get_charges(call: ServiceCall) -> ServiceResponse:
+    entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    client = entry.runtime_data.client
+    if Capability.CHARGES not in client.capabilities:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="action_not_supported",
+            translation_placeholders={"title": entry.title},
+        )
+    start, end = call.data[ATTR_START], call.data[ATTR_END]
+    if end < start or end - start > MAX_CHARGES_PERIOD:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_period",
+            translation_placeholders={"start": str(start), "end": str(end)},
+        )
+    subscriber = await run_action(
+        entry, client.async_get_subscriber(call.data[ATTR_SUBSCRIBER])
+    )
+    charges = await run_action(
+        entry, client.async_get_charges(subscriber.id, start, end)
+    )
+    return {
+        "subscriber": {"id": subscriber.id, "name": subscriber.name},
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "total": round(sum(charge.amount or 0 for charge in charges), 2),
+        "charges": [
+            {
+                "id": charge.id,
+                "service": charge.service,
+                "amount": charge.amount,
+                "count": charge.count,
+                "start": charge.start.isoformat() if charge.start else None,
+                "end": charge.end.isoformat() if charge.end else None,
+                "recorded": charge.recorded_at.isoformat()
+                if charge.recorded_at
+                else None,
+            }
+            for charge in charges
+        ],
+    }
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions."""
@@ -248,4 +310,11 @@ def async_setup_services(hass: HomeAssistant) -> None:
     )
     hass.services.async_register(
         DOMAIN, SERVICE_SEND_SMS, _async_send_sms, schema=SEND_SMS_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_GET_CHARGES,
+        _async_get_charges,
+        schema=GET_CHARGES_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
     )

@@ -6,6 +6,7 @@ and a vendor's settings, get typed models back and the errors of ``exceptions``.
 
 from . import (  # noqa: F401  (each module registers its vendor)
     pbxware as _pbxware,
+    tariscope as _tariscope,
     tim4biz as _tim4biz,
     voipcloud as _voipcloud,
 )
@@ -33,10 +34,13 @@ from .exceptions import (
     PbxUnsupportedError,
 )
 from .models import (
+    AccountSelection,
+    AccountSummary,
     CallOutcome,
     CallRecord,
     CallScope,
     Capability,
+    Charge,
     DestinationType,
     Did,
     Extension,
@@ -45,6 +49,7 @@ from .models import (
     LiveCall,
     PbxInfo,
     RateLimitStatus,
+    Subscriber,
     SystemStatus,
     Tenant,
 )
@@ -53,12 +58,15 @@ __all__ = [
     "DEFAULT_REQUEST_TIMEOUT",
     "POLLING_SHARE",
     "VENDORS",
+    "AccountSelection",
+    "AccountSummary",
     "BudgetSpec",
     "CallOutcome",
     "CallRecord",
     "CallScope",
     "CallSummary",
     "Capability",
+    "Charge",
     "DestinationType",
     "Did",
     "Extension",
@@ -82,6 +90,7 @@ __all__ = [
     "RateLimitStatus",
     "RequestBudget",
     "SettingField",
+    "Subscriber",
     "SystemStatus",
     "Tenant",
     "UserStats",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 import hashlib
 import re
@@ -22,8 +22,11 @@ from .budget import BudgetSpec, RequestBudget
 from .exceptions import PbxInvalidInputError, PbxUnsupportedError
 from .http import HttpHelper
 from .models import (
+    AccountSelection,
+    AccountSummary,
     CallRecord,
     Capability,
+    Charge,
     DestinationType,
     Did,
     Extension,
@@ -31,6 +34,7 @@ from .models import (
     LiveCall,
     PbxInfo,
     RateLimitStatus,
+    Subscriber,
     SystemStatus,
     Tenant,
 )
@@ -158,6 +162,22 @@ class PbxClient(ABC):
     ) -> dict[str, ExtensionUsage]:
         """Calls, talk time and cost per extension from ``start`` to ``end``."""
         raise self._unsupported(Capability.EXTENSION_USAGE)
+
+    async def async_get_accounts(
+        self, selection: AccountSelection, month: date
+    ) -> dict[str, AccountSummary]:
+        """The accounts of the selected subscribers over ``month``, by id."""
+        raise self._unsupported(Capability.ACCOUNTS)
+
+    async def async_get_subscriber(self, wanted: str) -> Subscriber:
+        """A billed subscriber by id or e-mail."""
+        raise self._unsupported(Capability.ACCOUNTS)
+
+    async def async_get_charges(
+        self, subscriber_id: str, start: date, end: date
+    ) -> list[Charge]:
+        """A subscriber's charges from ``start`` to ``end``, both included."""
+        raise self._unsupported(Capability.CHARGES)
 
     def check_sms(self, recipient: str, message: str) -> tuple[str, str]:
         """The recipient and message as the vendor takes them, or

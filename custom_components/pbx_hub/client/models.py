@@ -24,6 +24,10 @@ class Capability(StrEnum):
     EXTENSION_USAGE = "extension_usage"
     """Call accounting: calls, talk time and cost per extension over a period."""
     SEND_SMS = "send_sms"
+    ACCOUNTS = "accounts"
+    """Billing accounts of chosen subscribers: balance, charges and payments."""
+    CHARGES = "charges"
+    """The itemised charges of one subscriber over a period."""
     SET_DND = "set_dnd"
     SET_DID_ROUTE = "set_did_route"
     CLICK_TO_CALL = "click_to_call"
@@ -52,6 +56,9 @@ class PbxInfo:
     model: str | None = None
     sw_version: str | None = None
     configuration_url: str | None = None
+    serial_number: str | None = None
+    details: dict[str, str] = field(default_factory=dict)
+    """Further facts worth a diagnostic sensor (database version, build)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -218,3 +225,48 @@ class RateLimitStatus:
     hourly_remaining: int | None = None
     daily_limit: int | None = None
     daily_remaining: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountSelection:
+    """Which subscribers' accounts to follow: by id (or e-mail), and every
+    member of the named departments (groups) and nodes.
+    """
+
+    ids: tuple[str, ...] = ()
+    departments: tuple[str, ...] = ()
+    nodes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Subscriber:
+    """A person or company billed for calls."""
+
+    id: str
+    name: str
+    email: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountSummary:
+    """A subscriber's account over one period (the current month)."""
+
+    subscriber: Subscriber
+    start_debt: float | None = None
+    end_debt: float | None = None
+    """The balance: what the subscriber owes at the end of the period."""
+    charges: float | None = None
+    payments: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Charge:
+    """One itemised charge."""
+
+    id: str
+    recorded_at: datetime | None
+    start: datetime | None
+    end: datetime | None
+    service: str | None
+    amount: float | None
+    count: int | None

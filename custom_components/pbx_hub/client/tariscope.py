@@ -1,0 +1,421 @@
+"""Tariscope 4.6 client (call accounting, SoftPI).
+
+Transport: ``POST <url>/api/auth`` with ``{"username", "password"}`` answers
+``{"token": "<JWT>"}``; every other call is a GET with ``Authorization: Bearer``.
+The token lasts 6 hours and is bound to the caller's IP address, so a 401 can
+mean an expired token or a new IP: the client signs in again once and retries.
+Each API user is granted methods one by one ("Method Rights"); a refused method
+is ``PbxPermissionError`` naming it, and the ``sql`` method is never called.
+
+Paths are not uniform; each method's path is in ``PATHS``. Documented (Tariscope's
+API guide and the research notes): ``subscriber.get`` at ``/api/subscriber/get/``,
+``accounts.summary`` at ``/api/accounts.summary/`` (a dot in the path) and
+``accounts.charges`` at ``/api/accounts/charges/``.
+
+Assumptions (no public source):
+
+- ``subscriber.list.department`` and ``subscriber.list.node`` live at
+  ``/api/subscriber/list/department/`` and ``/api/subscriber/list/node/`` with
+  ``id`` naming the group or node, and answer a list of ``subscriber.get``
+  objects (or an object holding one).
+- ``tariscope.version``, ``database``, ``build``, ``serial``, ``edition`` and
+  ``summary`` live at ``/api/tariscope/<name>/`` and answer an object holding
+  the value under the method's name (a bare string is read too).
+- The JWT's payload carries ``exp`` (Unix seconds); without it a token is taken
+  to last 6 hours. It is renewed 5 minutes before it expires.
+- Money is a JSON number (or a numeric string) in the currency the Tariscope
+  installation bills in, which the API does not name.
+- Errors are 401 (credentials or token), 403 (method right), 404 (unknown
+  subscriber) and 400 (bad parameter), with a JSON body whose ``message`` (or
+  ``error``) explains.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+import json
+import time
+from typing import Any, ClassVar
+
+from yarl import URL
+
+from .base import FieldKind, PbxClient, SettingField, VendorSpec, register_vendor
+from .budget import BudgetSpec
+from .convert import to_float, to_int, to_text
+from .exceptions import (
+    PbxAuthError,
+    PbxError,
+    PbxInvalidInputError,
+    PbxNotFoundError,
+    PbxPermissionError,
+    PbxResponseError,
+)
+from .models import (
+    AccountSelection,
+    AccountSummary,
+    Capability,
+    Charge,
+    PbxInfo,
+    Subscriber,
+)
+
+CONF_URL = "url"
+CONF_USERNAME = "username"
+CONF_PASSWORD = "password"  # noqa: S105  (the setting's name)
+CONF_VERIFY_SSL = "verify_ssl"
+
+PATHS: dict[str, str] = {
+    "subscriber.get": "/api/subscriber/get/",
+    "subscriber.list.department": "/api/subscriber/list/department/",
+    "subscriber.list.node": "/api/subscriber/list/node/",
+    "accounts.summary": "/api/accounts.summary/",
+    "accounts.charges": "/api/accounts/charges/",
+    **{
+        f"tariscope.{name}": f"/api/tariscope/{name}/"
+        for name in ("version", "database", "build", "serial", "edition", "summary")
+    },
+}
+TOKEN_LIFETIME = timedelta(hours=6)
+RENEW_BEFORE = timedelta(minutes=5)
+
+
+class _TokenRefusedError(PbxAuthError):
+    """A 401 to a call made with a token: expired, or bound to another IP."""
+
+
+def token_expiry(token: str) -> float | None:
+    """The ``exp`` claim of a JWT, in Unix seconds; ``None`` without one."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    payload = parts[1] + "=" * (-len(parts[1]) % 4)
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload))
+    except ValueError:
+        return None
+    return to_float(claims.get("exp")) if isinstance(claims, Mapping) else None
+
+
+def _value(body: Any, name: str) -> str | None:
+    """A system fact from ``{"<name>": value}``, a one-value object or a string."""
+    if isinstance(body, Mapping):
+        if name in body:
+            return to_text(body[name])
+        if len(body) == 1:
+            return to_text(next(iter(body.values())))
+        return None
+    return to_text(body)
+
+
+def _items(body: Any) -> list[Mapping[str, Any]]:
+    """Rows from a list, or an object holding one under a usual key."""
+    if isinstance(body, Mapping):
+        for key in ("data", "items", "subscribers", "charges", "result"):
+            if isinstance(body.get(key), list):
+                body = body[key]
+                break
+        else:
+            return [body] if body else []
+    if not isinstance(body, list):
+        raise PbxResponseError("Tariscope: expected a list")
+    return [row for row in body if isinstance(row, Mapping)]
+
+
+def parse_subscriber(row: Mapping[str, Any]) -> Subscriber | None:
+    """A subscriber from ``subscriber.get``'s fields; ``None`` without an id."""
+    subscriber_id = to_text(row.get("id"))
+    if subscriber_id is None:
+        return None
+    return Subscriber(
+        id=subscriber_id,
+        name=to_text(row.get("fullname")) or subscriber_id,
+        email=to_text(row.get("email")),
+    )
+
+
+def parse_summary(subscriber: Subscriber, body: Any) -> AccountSummary:
+    """``accounts.summary``: start and end debt, charge and payment."""
+    if isinstance(body, list):
+        body = body[0] if body else {}
+    if not isinstance(body, Mapping):
+        raise PbxResponseError("Tariscope: accounts.summary is not an object")
+    return AccountSummary(
+        subscriber=subscriber,
+        start_debt=to_float(body.get("start_debt")),
+        end_debt=to_float(body.get("end_debt")),
+        charges=to_float(body.get("charge")),
+        payments=to_float(body.get("payment")),
+    )
+
+
+def _moment(value: Any) -> datetime | None:
+    text = to_text(value)
+    if text is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def parse_charges(body: Any) -> list[Charge]:
+    """``accounts.charges`` rows, in the order given."""
+    return [
+        Charge(
+            id=to_text(row.get("id")) or str(index),
+            recorded_at=_moment(row.get("recdate")),
+            start=_moment(row.get("fromdate")),
+            end=_moment(row.get("todate")),
+            service=to_text(row.get("servicename")),
+            amount=to_float(row.get("charge")),
+            count=to_int(row.get("numberofservices")),
+        )
+        for index, row in enumerate(_items(body))
+    ]
+
+
+class TariscopeClient(PbxClient):
+    """One Tariscope installation, through one API user."""
+
+    vendor = "tariscope"
+    capabilities = frozenset({Capability.ACCOUNTS, Capability.CHARGES})
+    poll_cost: ClassVar[Mapping[Capability, int]] = {Capability.ACCOUNTS: 3}
+    """A few lists plus one summary per subscriber; sized for a handful."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Not signed in yet."""
+        super().__init__(*args, **kwargs)
+        self._token: str | None = None
+        self._renew_at = 0.0
+        self._login_lock = asyncio.Lock()
+        self.logins = 0
+        """How often the client signed in: once per token lifetime, ideally."""
+        self._names: dict[str, Subscriber] = {}
+
+    @property
+    def _base(self) -> URL:
+        return URL(str(self.settings.get(CONF_URL) or "").rstrip("/"))
+
+    def _explainer(self, method: str, *, with_token: bool) -> Any:
+        def explain(status: int, text: str) -> PbxError | None:
+            try:
+                body = self.http.decode_json(text)
+            except PbxResponseError:
+                body = None
+            detail = (
+                to_text(body.get("message") or body.get("error"))
+                if isinstance(body, Mapping)
+                else None
+            ) or f"HTTP {status}"
+            message = f"Tariscope {method}: {self.http.redact(detail)}"
+            if status == 401:
+                return (_TokenRefusedError if with_token else PbxAuthError)(message)
+            if status == 403:
+                return PbxPermissionError(message, permission=method)
+            if status == 404:
+                return PbxNotFoundError(message)
+            if status == 400:
+                return PbxInvalidInputError(message)
+            return None
+
+        return explain
+
+    async def _login(self) -> None:
+        self.logins += 1
+        response = await self.http.request(
+            "POST",
+            str(self._base.with_path("/api/auth")),
+            json_body={
+                "username": str(self.settings.get(CONF_USERNAME) or ""),
+                "password": str(self.settings.get(CONF_PASSWORD) or ""),
+            },
+            explain_error=self._explainer("api.auth", with_token=False),
+        )
+        body = self.http.decode_json(response.text)
+        token = to_text(body.get("token")) if isinstance(body, Mapping) else None
+        if token is None:
+            raise PbxResponseError("Tariscope api.auth: no token in the answer")
+        now = time.time()
+        expires = token_expiry(token) or now + TOKEN_LIFETIME.total_seconds()
+        # Five minutes early, or a tenth of a short token's life.
+        margin = min(RENEW_BEFORE.total_seconds(), (expires - now) / 10)
+        self._token = token
+        self._renew_at = expires - max(margin, 0.0)
+
+    async def _signed_in(self, stale: str | None = None) -> str:
+        """A token that is not about to expire; a new one if ``stale`` is the
+        current one (refused by the server).
+        """
+        async with self._login_lock:
+            if (
+                self._token is None
+                or self._token == stale
+                or time.time() >= self._renew_at
+            ):
+                await self._login()
+            assert self._token is not None
+            return self._token
+
+    async def _get(self, method: str, params: Mapping[str, str] | None = None) -> Any:
+        """Call ``method``; after a 401, sign in again once and retry."""
+        token = await self._signed_in()
+        try:
+            return await self._get_with(method, token, params)
+        except _TokenRefusedError:
+            token = await self._signed_in(stale=token)
+        try:
+            return await self._get_with(method, token, params)
+        except _TokenRefusedError as err:
+            raise PbxAuthError(str(err)) from None
+
+    async def _get_with(
+        self, method: str, token: str, params: Mapping[str, str] | None
+    ) -> Any:
+        response = await self.http.request(
+            "GET",
+            str(self._base.with_path(PATHS[method])),
+            params=params,
+            headers={"Authorization": f"Bearer {token}"},
+            explain_error=self._explainer(method, with_token=True),
+        )
+        if not response.text.strip():
+            return None
+        return self.http.decode_json(response.text)
+
+    async def async_identify(self) -> PbxInfo:
+        """Sign in and read the system facts; the licence serial is the identity."""
+        serial = _value(await self._get("tariscope.serial"), "serial")
+        if serial is None:
+            raise PbxResponseError("Tariscope: the serial number is empty")
+        version, edition, database, build = await asyncio.gather(
+            *(self._fact(name) for name in ("version", "edition", "database", "build"))
+        )
+        details = {
+            key: value
+            for key, value in (("database", database), ("build", build))
+            if value is not None
+        }
+        return PbxInfo(
+            unique_id=serial,
+            name=f"Tariscope {self._base.host or ''}".strip(),
+            manufacturer="SoftPI",
+            model=f"Tariscope {edition}" if edition else "Tariscope",
+            sw_version=version,
+            configuration_url=str(self._base.with_path("/")),
+            serial_number=serial,
+            details=details,
+        )
+
+    async def _fact(self, name: str) -> str | None:
+        """One ``tariscope.<name>`` fact; ``None`` where the right is missing."""
+        try:
+            return _value(await self._get(f"tariscope.{name}"), name)
+        except PbxPermissionError:
+            return None
+
+    async def async_get_accounts(
+        self, selection: AccountSelection, month: date
+    ) -> dict[str, AccountSummary]:
+        """The selected subscribers (ids or e-mails, departments, nodes) and
+        their ``accounts.summary`` for ``month``, one request each.
+        """
+        subscribers = await self._subscribers(selection)
+        summaries = await asyncio.gather(
+            *(
+                self._get(
+                    "accounts.summary",
+                    {
+                        "id": subscriber.id,
+                        "year": str(month.year),
+                        "month": str(month.month),
+                    },
+                )
+                for subscriber in subscribers.values()
+            )
+        )
+        return {
+            subscriber.id: parse_summary(subscriber, body)
+            for subscriber, body in zip(subscribers.values(), summaries, strict=True)
+        }
+
+    async def _subscribers(self, selection: AccountSelection) -> dict[str, Subscriber]:
+        lists = await asyncio.gather(
+            *(
+                self._get(f"subscriber.list.{kind}", {"id": group})
+                for kind, groups in (
+                    ("department", selection.departments),
+                    ("node", selection.nodes),
+                )
+                for group in groups
+            )
+        )
+        found: dict[str, Subscriber] = {}
+        for body in lists:
+            for row in _items(body):
+                if (subscriber := parse_subscriber(row)) is not None:
+                    found[subscriber.id] = subscriber
+        for wanted in selection.ids:
+            subscriber = found.get(wanted) or self._names.get(wanted)
+            if subscriber is None:
+                subscriber = await self.async_get_subscriber(wanted)
+            found[subscriber.id] = subscriber
+        self._names.update(found)
+        self._names.update({s.email: s for s in found.values() if s.email})
+        return found
+
+    async def async_get_subscriber(self, wanted: str) -> Subscriber:
+        """``subscriber.get`` by id, or by e-mail when ``wanted`` has an ``@``."""
+        key = "email" if "@" in wanted else "id"
+        if key == "id" and not wanted.isdigit():
+            raise PbxInvalidInputError(f"{wanted!r} is neither an id nor an e-mail")
+        rows = _items(await self._get("subscriber.get", {key: wanted}))
+        subscriber = parse_subscriber(rows[0]) if rows else None
+        if subscriber is None:
+            raise PbxNotFoundError(f"Tariscope has no subscriber {wanted}")
+        return subscriber
+
+    async def async_get_charges(
+        self, subscriber_id: str, start: date, end: date
+    ) -> list[Charge]:
+        """``accounts.charges`` from the start of ``start`` to the end of ``end``."""
+        if end < start:
+            raise PbxInvalidInputError("The period ends before it starts")
+        body = await self._get(
+            "accounts.charges",
+            {
+                "id": subscriber_id,
+                "fromdate": start.isoformat(),
+                "todate": end.isoformat(),
+            },
+        )
+        return parse_charges(body)
+
+    @classmethod
+    def budget_scope(cls, settings: Mapping[str, Any]) -> str:
+        """One budget per Tariscope server."""
+        return (URL(str(settings.get(CONF_URL, ""))).host or "").lower()
+
+
+register_vendor(
+    VendorSpec(
+        key="tariscope",
+        name="Tariscope",
+        client_class=TariscopeClient,
+        fields=(
+            SettingField(key=CONF_URL, kind=FieldKind.URL),
+            SettingField(key=CONF_USERNAME),
+            SettingField(key=CONF_PASSWORD, kind=FieldKind.PASSWORD),
+            SettingField(
+                key=CONF_VERIFY_SSL,
+                kind=FieldKind.BOOLEAN,
+                required=False,
+                default=True,
+            ),
+        ),
+        budget=BudgetSpec(limit=1800, window=3600, backoff_start=60),
+    )
+)
