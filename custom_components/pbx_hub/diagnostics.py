@@ -26,6 +26,7 @@ PERSONAL_DATA = {
     "trunk",
     "url",
     "unique_id",
+    "serial_number",
     "configuration_url",
     "title",
 }

@@ -18,6 +18,7 @@ Assumptions (no public source):
   ``/api/subscriber/list/department/`` and ``/api/subscriber/list/node/`` with
   ``id`` naming the group or node, and answer a list of ``subscriber.get``
   objects (or an object holding one).
+- A server URL without a port means Tariscope's default port, 8085.
 - ``tariscope.version``, ``database``, ``build``, ``serial``, ``edition`` and
   ``summary`` live at ``/api/tariscope/<name>/`` and answer an object holding
   the value under the method's name (a bare string is read too).
@@ -78,6 +79,7 @@ PATHS: dict[str, str] = {
         for name in ("version", "database", "build", "serial", "edition", "summary")
     },
 }
+DEFAULT_PORT = 8085
 TOKEN_LIFETIME = timedelta(hours=6)
 RENEW_BEFORE = timedelta(minutes=5)
 
@@ -198,7 +200,9 @@ class TariscopeClient(PbxClient):
 
     @property
     def _base(self) -> URL:
-        return URL(str(self.settings.get(CONF_URL) or "").rstrip("/"))
+        """The server; without a port in the URL, Tariscope's default 8085."""
+        url = URL(str(self.settings.get(CONF_URL) or "").rstrip("/"))
+        return url if url.explicit_port is not None else url.with_port(DEFAULT_PORT)
 
     def _explainer(self, method: str, *, with_token: bool) -> Any:
         def explain(status: int, text: str) -> PbxError | None:
@@ -299,6 +303,7 @@ class TariscopeClient(PbxClient):
             for key, value in (("database", database), ("build", build))
             if value is not None
         }
+        details.update(await self._summary())
         return PbxInfo(
             unique_id=serial,
             name=f"Tariscope {self._base.host or ''}".strip(),
@@ -309,6 +314,22 @@ class TariscopeClient(PbxClient):
             serial_number=serial,
             details=details,
         )
+
+    async def _summary(self) -> dict[str, str]:
+        """``tariscope.summary``'s figures, as ``summary_<key>`` details."""
+        try:
+            body = await self._get("tariscope.summary")
+        except PbxPermissionError:
+            return {}
+        if not isinstance(body, Mapping):
+            return {}
+        return {
+            f"summary_{key}": str(value)
+            for key, value in body.items()
+            if isinstance(value, int | float | str)
+            and not isinstance(value, bool)
+            and key != "serial"  # the identity, kept once, where it is redacted
+        }
 
     async def _fact(self, name: str) -> str | None:
         """One ``tariscope.<name>`` fact; ``None`` where the right is missing."""

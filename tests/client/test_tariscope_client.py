@@ -1,0 +1,251 @@
+"""The Tariscope client against its simulator, over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+import json
+import time
+
+import aiohttp
+import pytest
+
+from custom_components.pbx_hub.client import (
+    AccountSelection,
+    PbxAuthError,
+    PbxInvalidInputError,
+    PbxNotFoundError,
+    PbxPermissionError,
+    create_client,
+)
+from custom_components.pbx_hub.client.tariscope import (
+    PATHS,
+    TariscopeClient,
+    parse_charges,
+    token_expiry,
+)
+from simulator import Fault, TariscopeSimulator
+from simulator.tariscope import METHODS
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as client_session:
+        yield client_session
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[TariscopeSimulator]:
+    async with TariscopeSimulator(subscribers=6, seed=4) as simulator:
+        yield simulator
+
+
+def _client(
+    sim: TariscopeSimulator, session: aiohttp.ClientSession, **settings: str
+) -> TariscopeClient:
+    client = create_client(
+        "tariscope",
+        session,
+        {
+            "url": sim.url,
+            "username": sim.username,
+            "password": sim.password,
+            **settings,
+        },
+    )
+    assert isinstance(client, TariscopeClient)
+    return client
+
+
+def _ids(sim: TariscopeSimulator) -> list[str]:
+    return [str(subscriber_id) for subscriber_id in sim.subscribers]
+
+
+async def test_identify(
+    sim: TariscopeSimulator, session: aiohttp.ClientSession
+) -> None:
+    info = await _client(sim, session).async_identify()
+    assert info.unique_id == sim.serial
+    assert info.serial_number == sim.serial
+    assert info.sw_version == sim.version
+    assert info.model == f"Tariscope {sim.edition}"
+    assert info.details["database"] == sim.database_version
+    assert info.details["build"] == str(sim.build)
+    assert info.details["summary_edition"] == sim.edition
+
+
+async def test_a_url_without_a_port_means_8085(session: aiohttp.ClientSession) -> None:
+    client = create_client(
+        "tariscope", session, {"url": "http://tariscope.example", "username": "u"}
+    )
+    assert isinstance(client, TariscopeClient)
+    assert client._base.port == 8085
+    client.settings["url"] = "https://tariscope.example:443/"
+    assert client._base.port == 443
+
+
+async def test_wrong_password(
+    sim: TariscopeSimulator, session: aiohttp.ClientSession
+) -> None:
+    with pytest.raises(PbxAuthError) as raised:
+        await _client(sim, session, password="not-the-password").async_identify()
+    assert "not-the-password" not in str(raised.value)
+
+
+async def test_the_serial_right_is_needed_to_identify(
+    sim: TariscopeSimulator, session: aiohttp.ClientSession
+) -> None:
+    sim.set_rights(sim.username, [m for m in METHODS if m != "tariscope.serial"])
+    with pytest.raises(PbxPermissionError) as raised:
+        await _client(sim, session).async_identify()
+    assert raised.value.permission == "tariscope.serial"
+
+
+async def test_accounts_by_id_email_department_and_node(
+    sim: TariscopeSimulator, session: aiohttp.ClientSession
+) -> None:
+    ids = _ids(sim)
+    first = sim.subscriber(int(ids[0]))
+    client = _client(sim, session)
+    today = sim.now().date()
+    accounts = await client.async_get_accounts(
+        AccountSelection(ids=(ids[1], first.email)), today
+    )
+    assert set(accounts) == {ids[0], ids[1]}
+    expected = sim.summary(int(ids[0]), today.year, today.month)
+    account = accounts[ids[0]]
+    assert account.subscriber.name == first.fullname
+    assert account.start_debt == pytest.approx(float(expected.start_debt))
+    assert account.charges == pytest.approx(float(expected.charge))
+    assert account.payments == pytest.approx(float(expected.payment))
+    assert account.end_debt == pytest.approx(float(expected.end_debt))
+
+    by_group = await client.async_get_accounts(
+        AccountSelection(departments=("1",), nodes=("2",)), today
+    )
+    members = {
+        str(s.id)
+        for s in sim.subscribers.values()
+        if s.department_id == 1 or s.node_id == 2
+    }
+    assert set(by_group) == members
+
+
+async def test_unknown_subscriber(
+    sim: TariscopeSimulator, session: aiohttp.ClientSession
+) -> None:
+    client = _client(sim, session)
+    with pytest.raises(PbxNotFoundError):
+        await client.async_get_subscriber("999999")
+    with pytest.raises(PbxInvalidInputError):
+        await client.async_get_subscriber("drop table")
+
+
+async def test_charges_are_exactly_the_simulators(
+    sim: TariscopeSimulator, session: aiohttp.ClientSession
+) -> None:
+    subscriber_id = _ids(sim)[0]
+    today = sim.now().date()
+    start = (today.replace(day=1) - timedelta(days=40)).replace(day=1)
+    charges = await _client(sim, session).async_get_charges(subscriber_id, start, today)
+    expected = sim.charges_between(
+        int(subscriber_id),
+        datetime.combine(start, datetime.min.time(), UTC),
+        datetime.combine(today + timedelta(days=1), datetime.min.time(), UTC),
+    )
+    assert [c.id for c in charges] == [str(c.id) for c in expected]
+    assert [c.amount for c in charges] == [float(c.amount) for c in expected]
+    with pytest.raises(PbxInvalidInputError):
+        await _client(sim, session).async_get_charges(subscriber_id, today, start)
+
+
+async def test_a_401_signs_in_again_once(
+    sim: TariscopeSimulator, session: aiohttp.ClientSession
+) -> None:
+    """An expired token, or one bound to an IP the caller no longer has."""
+    client = _client(sim, session)
+    await client.async_identify()
+    assert client.logins == 1
+    sim.expire_all_tokens()
+    await client.async_get_subscriber(_ids(sim)[0])
+    assert client.logins == 2
+    sim.simulate_ip_change()
+    await client.async_get_subscriber(_ids(sim)[0])
+    assert client.logins == 3
+    sim.inject(Fault.AUTH_REVOKED)  # every call refused: one retry, then give up
+    with pytest.raises(PbxAuthError):
+        await client.async_get_subscriber(_ids(sim)[0])
+
+
+async def test_the_token_is_renewed_before_it_expires(
+    session: aiohttp.ClientSession,
+) -> None:
+    """Three-second tokens: the client signs in anew before using a token in
+    its last tenth of life, so no call meets a 401.
+    """
+    async with TariscopeSimulator(
+        subscribers=2, token_lifetime=timedelta(seconds=3)
+    ) as sim:
+        client = _client(sim, session)
+        await client.async_identify()
+        refused_before = sim.request_count
+        time_to_renew = client._renew_at - time.time()
+        assert 0 < time_to_renew < 3
+        await client.async_get_subscriber(_ids(sim)[0])
+        assert client.logins == 1
+        await asyncio.sleep(time_to_renew + 0.05)
+        await client.async_get_subscriber(_ids(sim)[0])
+        assert client.logins == 2
+        # Login, then one call: no 401 retry in between.
+        assert sim.request_count == refused_before + 3
+
+
+async def test_without_exp_a_token_is_taken_for_six_hours(
+    session: aiohttp.ClientSession,
+) -> None:
+    async with TariscopeSimulator(subscribers=2, include_exp=False) as sim:
+        client = _client(sim, session)
+        await client.async_identify()
+        assert client._renew_at - time.time() == pytest.approx(6 * 3600 - 300, abs=5)
+
+
+async def test_the_sql_method_is_never_called(
+    sim: TariscopeSimulator, session: aiohttp.ClientSession
+) -> None:
+    client = _client(sim, session)
+    await client.async_identify()
+    await client.async_get_accounts(
+        AccountSelection(ids=tuple(_ids(sim)), departments=("1",)), date.today()
+    )
+    assert sim.sql_calls == 0
+    assert "sql" not in {path.strip("/").split("/")[-1] for path in PATHS.values()}
+
+
+def test_token_expiry() -> None:
+    def jwt(claims: dict[str, object]) -> str:
+        payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=")
+        return f"e30.{payload.decode()}.sig"
+
+    assert token_expiry(jwt({"exp": 1_800_000_000})) == 1_800_000_000
+    assert token_expiry(jwt({"sub": "api"})) is None
+    assert token_expiry("not-a-jwt") is None
+    assert token_expiry("a.!!!.c") is None
+
+
+def test_parse_charges_tolerates_shapes() -> None:
+    rows = {
+        "data": [
+            {
+                "id": 7,
+                "charge": "1.50",
+                "servicename": "Local",
+                "recdate": "2026-11-02T10:00:00",
+            }
+        ]
+    }
+    [charge] = parse_charges(rows)
+    assert (charge.id, charge.amount, charge.service) == ("7", 1.5, "Local")
+    assert charge.recorded_at == datetime(2026, 11, 2, 10, tzinfo=UTC)
+    assert parse_charges([]) == []

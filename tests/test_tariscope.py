@@ -1,0 +1,291 @@
+"""Tariscope end to end: config flow, subscriber accounts, a week of 1-hour
+tokens, the method-rights repair and ``get_charges``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+import json
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant import config_entries
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.pbx_hub.const import DOMAIN
+from custom_components.pbx_hub.diagnostics import async_get_config_entry_diagnostics
+from simulator import TariscopeSimulator
+from simulator.tariscope import METHODS
+
+from .conftest import setup_entry
+
+pytestmark = pytest.mark.freeze_time("2026-11-25T12:00:00-08:00")
+
+
+@pytest.fixture
+async def tariscope_sim() -> AsyncIterator[TariscopeSimulator]:
+    sim = TariscopeSimulator(
+        subscribers=6, clock=dt_util.utcnow, token_lifetime=timedelta(hours=1), seed=8
+    )
+    await sim.start()
+    yield sim
+    await sim.stop()
+
+
+def ids(sim: TariscopeSimulator) -> list[str]:
+    return [str(subscriber_id) for subscriber_id in sim.subscribers]
+
+
+def tariscope_entry(sim: TariscopeSimulator, **options: Any) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Tariscope",
+        unique_id=sim.serial,
+        data={
+            "vendor": "tariscope",
+            "url": sim.url,
+            "username": sim.username,
+            "password": sim.password,
+            "verify_ssl": True,
+        },
+        options=options,
+    )
+
+
+def state(hass: HomeAssistant, entity_id: str) -> Any:
+    current = hass.states.get(entity_id)
+    assert current is not None, f"{entity_id} does not exist"
+    return current
+
+
+def slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
+
+
+async def test_config_flow(
+    hass: HomeAssistant, tariscope_sim: TariscopeSimulator
+) -> None:
+    sim = tariscope_sim
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "tariscope"}
+    )
+    assert result["step_id"] == "tariscope"
+    form = {"url": sim.url, "username": sim.username, "password": sim.password}
+    sim.set_rights(sim.username, [m for m in METHODS if m != "tariscope.serial"])
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
+    assert result["errors"] == {"base": "missing_permission"}
+    sim.set_rights(sim.username, None)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == sim.serial
+
+
+async def test_subscriber_accounts_and_system_facts(
+    hass: HomeAssistant, tariscope_sim: TariscopeSimulator
+) -> None:
+    sim = tariscope_sim
+    chosen = ids(sim)[0]
+    entry = tariscope_entry(sim, subscribers=chosen, currency="UAH")
+    await setup_entry(hass, entry)
+    subscriber = sim.subscriber(int(chosen))
+    today = dt_util.now().date()
+    summary = sim.summary(int(chosen), today.year, today.month)
+    prefix = f"sensor.{slug(subscriber.fullname)}"
+    balance = state(hass, f"{prefix}_balance")
+    assert float(balance.state) == pytest.approx(float(summary.end_debt))
+    assert balance.attributes["unit_of_measurement"] == "UAH"
+    assert float(state(hass, f"{prefix}_charges_this_month").state) == pytest.approx(
+        float(summary.charge)
+    )
+    assert float(state(hass, f"{prefix}_payments_this_month").state) == pytest.approx(
+        float(summary.payment)
+    )
+    assert state(hass, "sensor.tariscope_127_0_0_1_serial_number").state == sim.serial
+    assert state(hass, "sensor.tariscope_127_0_0_1_build").state == str(sim.build)
+
+
+async def test_a_week_of_one_hour_tokens(
+    hass: HomeAssistant,
+    tariscope_sim: TariscopeSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Every poll succeeds, and the client signs in about once an hour: as
+    often as tokens expire, never more.
+    """
+    sim = tariscope_sim
+    entry = tariscope_entry(sim, subscribers=",".join(ids(sim)[:2]), slow_interval=1800)
+    await setup_entry(hass, entry)
+    slow = entry.runtime_data.slow
+    client = entry.runtime_data.client
+    hours = 7 * 24
+    for _ in range(hours * 2):
+        freezer.tick(timedelta(seconds=1801))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert slow.last_update_success
+    first = ids(sim)[0]
+    name = slug(sim.subscriber(int(first)).fullname)
+    assert state(hass, f"sensor.{name}_balance").state != STATE_UNAVAILABLE
+    assert hours - 2 <= client.logins <= hours + 2
+    assert sim.tokens_issued == client.logins
+
+
+async def test_a_revoked_method_right_raises_a_repair_naming_it(
+    hass: HomeAssistant,
+    tariscope_sim: TariscopeSimulator,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    sim = tariscope_sim
+    entry = tariscope_entry(sim, subscribers=ids(sim)[0])
+    await setup_entry(hass, entry)
+    name = slug(sim.subscriber(int(ids(sim)[0])).fullname)
+    sim.set_rights(sim.username, [m for m in METHODS if m != "accounts.summary"])
+    await entry.runtime_data.slow.async_refresh()
+    await hass.async_block_till_done()
+
+    issue = issue_registry.async_get_issue(
+        DOMAIN, f"missing_permission_slow_{entry.entry_id}"
+    )
+    assert issue is not None
+    assert issue.translation_placeholders == {
+        "title": "Tariscope",
+        "permission": "accounts.summary",
+    }
+    assert state(hass, f"sensor.{name}_balance").state == STATE_UNAVAILABLE
+    # What does not need the right stays.
+    assert state(hass, "sensor.tariscope_127_0_0_1_serial_number").state == sim.serial
+
+    sim.set_rights(sim.username, None)
+    await entry.runtime_data.slow.async_refresh()
+    await hass.async_block_till_done()
+    assert (
+        issue_registry.async_get_issue(
+            DOMAIN, f"missing_permission_slow_{entry.entry_id}"
+        )
+        is None
+    )
+    assert state(hass, f"sensor.{name}_balance").state != STATE_UNAVAILABLE
+
+
+async def test_get_charges(
+    hass: HomeAssistant,
+    tariscope_sim: TariscopeSimulator,
+    snapshot: SnapshotAssertion,
+) -> None:
+    sim = tariscope_sim
+    entry = tariscope_entry(sim)
+    await setup_entry(hass, entry)
+    subscriber = sim.subscriber(int(ids(sim)[1]))
+    response = await hass.services.async_call(
+        DOMAIN,
+        "get_charges",
+        {
+            "config_entry_id": entry.entry_id,
+            "subscriber": subscriber.email,
+            "start": "2026-11-01",
+            "end": "2026-11-25",
+        },
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    start = dt_util.parse_datetime("2026-11-01T00:00:00+00:00")
+    end = dt_util.parse_datetime("2026-11-26T00:00:00+00:00")
+    assert start is not None
+    assert end is not None
+    expected = sim.charges_between(subscriber.id, start, end)
+    charges = response["charges"]
+    assert isinstance(charges, list)
+    assert [c["id"] for c in charges] == [str(c.id) for c in expected]
+    assert response["total"] == pytest.approx(float(sum(c.amount for c in expected)))
+    assert response == snapshot
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"start": "2026-11-10", "end": "2026-11-01"}, "invalid_period"),
+        ({"start": "2024-01-01", "end": "2026-11-01"}, "invalid_period"),
+        ({"subscriber": "999999"}, "invalid_input"),
+    ],
+)
+async def test_get_charges_validation(
+    hass: HomeAssistant,
+    tariscope_sim: TariscopeSimulator,
+    data: dict[str, str],
+    key: str,
+) -> None:
+    entry = tariscope_entry(tariscope_sim)
+    await setup_entry(hass, entry)
+    call = {
+        "config_entry_id": entry.entry_id,
+        "subscriber": ids(tariscope_sim)[0],
+        "start": "2026-11-01",
+        "end": "2026-11-25",
+        **data,
+    }
+    with pytest.raises(ServiceValidationError) as raised:
+        await hass.services.async_call(
+            DOMAIN, "get_charges", call, blocking=True, return_response=True
+        )
+    assert raised.value.translation_key == key
+
+
+async def test_options_choose_subscribers(
+    hass: HomeAssistant, tariscope_sim: TariscopeSimulator
+) -> None:
+    sim = tariscope_sim
+    entry = tariscope_entry(sim)
+    await setup_entry(hass, entry)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    base = {"fast_interval": 60, "slow_interval": 900}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**base, "subscribers": "999999"}
+    )
+    assert result["errors"] == {"subscribers": "subscriber_not_found"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**base, "subscribers": ids(sim)[0], "currency": "euro"}
+    )
+    assert result["errors"] == {"currency": "invalid_currency"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {**base, "subscribers": ids(sim)[0], "departments": "2", "currency": "eur"},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options["currency"] == "EUR"
+    await hass.async_block_till_done()
+    accounts = entry.runtime_data.slow.data.accounts
+    assert accounts is not None
+    members = {str(s.id) for s in sim.subscribers.values() if s.department_id == 2}
+    assert set(accounts) == members | {ids(sim)[0]}
+
+
+async def test_diagnostics_hold_no_password_or_names(
+    hass: HomeAssistant, tariscope_sim: TariscopeSimulator
+) -> None:
+    sim = tariscope_sim
+    entry = tariscope_entry(sim, subscribers=ids(sim)[0])
+    await setup_entry(hass, entry)
+    dumped = json.dumps(
+        await async_get_config_entry_diagnostics(hass, entry), default=str
+    )
+    assert sim.password not in dumped
+    subscriber = sim.subscriber(int(ids(sim)[0]))
+    assert subscriber.fullname not in dumped
+    assert subscriber.email not in dumped
+    assert sim.serial not in dumped
