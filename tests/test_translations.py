@@ -43,6 +43,7 @@ def test_flow_errors_and_aborts_are_translated() -> None:
         "invalid_sms_recipient",
         "invalid_currency",
         "subscriber_not_found",
+        "slow_over_budget",
     }
     assert errors - options_errors <= set(STRINGS["config"]["error"])
     assert options_errors <= set(STRINGS["options"]["error"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
+import math
 from typing import Any
 
 from homeassistant.config_entries import (
@@ -220,7 +221,8 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
         await self.async_set_unique_id(info.unique_id)
         self._abort_if_unique_id_configured()
         return self.async_create_entry(
-            title=info.name, data={CONF_VENDOR: self._vendor, **self._settings}
+            title=info.name,
+            data={CONF_VENDOR: self._vendor, **self._spec.stored(self._settings)},
         )
 
     async def _async_update_entry(
@@ -235,7 +237,9 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
             self._abort_if_unique_id_mismatch(reason="wrong_pbx")
         # Otherwise the identity follows the key: a new key is no new PBX, and
         # the entry keeps the identity it was created with.
-        return self.async_update_reload_and_abort(entry, data_updates=changes)
+        return self.async_update_reload_and_abort(
+            entry, data_updates=self._spec.stored(changes)
+        )
 
     async def async_step_reauth(
         self, entry_data: Mapping[str, Any]
@@ -309,22 +313,103 @@ def _seconds_selector() -> NumberSelector:
     )
 
 
+_CLEARABLE = (
+    CONF_SMS_RECIPIENT,
+    CONF_SUBSCRIBERS,
+    CONF_DEPARTMENTS,
+    CONF_NODES,
+    CONF_CURRENCY,
+)
+"""Optional text options: absent from the form's answer means emptied."""
+
+
+def _vendor_options(client: PbxClient) -> dict[str, Any]:
+    """The options a vendor's capabilities call for, with their selectors."""
+    options: dict[str, Any] = {}
+    if Capability.SEND_SMS in client.capabilities:
+        options[CONF_SMS_RECIPIENT] = TextSelector(
+            TextSelectorConfig(type=TextSelectorType.TEL)
+        )
+    if Capability.ACCOUNTS in client.capabilities:
+        for key in (CONF_SUBSCRIBERS, CONF_DEPARTMENTS, CONF_NODES):
+            options[key] = TextSelector()
+    if Capability.ACCOUNTS in client.capabilities or (
+        Capability.EXTENSION_USAGE in client.capabilities
+    ):
+        options[CONF_CURRENCY] = TextSelector()
+    return options
+
+
+def _check_currency(user_input: dict[str, Any], errors: dict[str, str]) -> None:
+    """A currency option is a three-letter code, kept in capitals."""
+    currency = str(user_input.get(CONF_CURRENCY) or "").strip().upper()
+    if currency and not (len(currency) == 3 and currency.isalpha()):
+        errors[CONF_CURRENCY] = "invalid_currency"
+    elif currency:
+        user_input[CONF_CURRENCY] = currency
+
+
 class PbxHubOptionsFlow(OptionsFlow):
     """Scan intervals (steady polling must stay within 80 % of the budget) and
     the extensions to leave out.
     """
 
+    def _interval_schema(
+        self, client: PbxClient, user_input: dict[str, Any] | None
+    ) -> dict[vol.Marker, Any]:
+        current = user_input or {
+            CONF_FAST_INTERVAL: fast_interval(
+                self.config_entry, client
+            ).total_seconds(),
+            CONF_SLOW_INTERVAL: interval_option(
+                self.config_entry, CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL
+            ).total_seconds(),
+        }
+        schema: dict[vol.Marker, Any] = {
+            vol.Required(
+                CONF_FAST_INTERVAL, default=current[CONF_FAST_INTERVAL]
+            ): _seconds_selector(),
+        }
+        if poll_cost(client, SLOW_TOPICS) > 0:
+            schema[
+                vol.Required(CONF_SLOW_INTERVAL, default=current[CONF_SLOW_INTERVAL])
+            ] = _seconds_selector()
+        return schema
+
+    async def _async_validate(
+        self,
+        client: PbxClient,
+        user_input: dict[str, Any],
+        errors: dict[str, str],
+        placeholders: dict[str, str],
+    ) -> None:
+        """Intervals within the budget, then the vendor's own options."""
+        slow = timedelta(
+            seconds=user_input.get(
+                CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL.total_seconds()
+            )
+        )
+        minimum = min_fast_interval(client, slow)
+        if not math.isfinite(minimum):
+            # The slow polls alone would use the budget up.
+            errors[CONF_SLOW_INTERVAL] = "slow_over_budget"
+        elif user_input[CONF_FAST_INTERVAL] < minimum:
+            errors[CONF_FAST_INTERVAL] = "over_budget"
+            placeholders["minimum"] = f"{minimum:.0f}"
+        if recipient := user_input.get(CONF_SMS_RECIPIENT):
+            try:
+                user_input[CONF_SMS_RECIPIENT], _ = client.check_sms(recipient, "-")
+            except PbxInvalidInputError:
+                errors[CONF_SMS_RECIPIENT] = "invalid_sms_recipient"
+        if CONF_CURRENCY in _vendor_options(client):
+            _check_currency(user_input, errors)
+        if Capability.ACCOUNTS in client.capabilities:
+            await self._async_check_accounts(client, user_input, errors)
+
     async def _async_check_accounts(
         self, client: PbxClient, user_input: dict[str, Any], errors: dict[str, str]
     ) -> None:
-        """The chosen subscribers must exist and be readable; the currency is
-        a three-letter code.
-        """
-        currency = str(user_input.get(CONF_CURRENCY) or "").strip().upper()
-        if currency and not (len(currency) == 3 and currency.isalpha()):
-            errors[CONF_CURRENCY] = "invalid_currency"
-        elif currency:
-            user_input[CONF_CURRENCY] = currency
+        """The chosen subscribers must exist and be readable."""
         selection = account_selection(user_input)
         if selection == AccountSelection():
             return
@@ -350,70 +435,29 @@ class PbxHubOptionsFlow(OptionsFlow):
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Ask the scan intervals: the slow one only where the vendor has slow
-        data to poll.
+        """Ask the scan intervals (the slow one only where the vendor has slow
+        data to poll) and the vendor's own options.
         """
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
         client = client_for_entry(self.hass, dict(self.config_entry.data))
-        has_slow_data = poll_cost(client, SLOW_TOPICS) > 0
         if user_input is not None:
-            slow = timedelta(
-                seconds=user_input.get(
-                    CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL.total_seconds()
-                )
-            )
-            minimum = min_fast_interval(client, slow)
-            if user_input[CONF_FAST_INTERVAL] < minimum:
-                errors[CONF_FAST_INTERVAL] = "over_budget"
-                placeholders["minimum"] = f"{minimum:.0f}"
-            elif recipient := user_input.get(CONF_SMS_RECIPIENT):
-                try:
-                    user_input[CONF_SMS_RECIPIENT], _ = client.check_sms(recipient, "-")
-                except PbxInvalidInputError:
-                    errors[CONF_SMS_RECIPIENT] = "invalid_sms_recipient"
-            if Capability.ACCOUNTS in client.capabilities:
-                await self._async_check_accounts(client, user_input, errors)
+            await self._async_validate(client, user_input, errors, placeholders)
             if not errors:
                 # Merge: the extension list is not shown while the entry is not
                 # loaded, and saving must not drop the exclusions made before.
-                return self.async_create_entry(
-                    data={**self.config_entry.options, **user_input}
-                )
-        current = user_input or {
-            CONF_FAST_INTERVAL: fast_interval(
-                self.config_entry, client
-            ).total_seconds(),
-            CONF_SLOW_INTERVAL: interval_option(
-                self.config_entry, CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL
-            ).total_seconds(),
-        }
-        schema: dict[vol.Marker, Any] = {
-            vol.Required(
-                CONF_FAST_INTERVAL, default=current[CONF_FAST_INTERVAL]
-            ): _seconds_selector(),
-        }
-        if has_slow_data:
+                # Text fields left empty are absent: they are cleared.
+                options = {**self.config_entry.options, **user_input}
+                for key in _CLEARABLE:
+                    if key not in user_input:
+                        options.pop(key, None)
+                return self.async_create_entry(data=options)
+        schema = self._interval_schema(client, user_input)
+        shown = user_input or self.config_entry.options
+        for key, selector in _vendor_options(client).items():
             schema[
-                vol.Required(CONF_SLOW_INTERVAL, default=current[CONF_SLOW_INTERVAL])
-            ] = _seconds_selector()
-        if Capability.SEND_SMS in client.capabilities:
-            schema[
-                vol.Optional(
-                    CONF_SMS_RECIPIENT,
-                    description={
-                        "suggested_value": (
-                            user_input or self.config_entry.options
-                        ).get(CONF_SMS_RECIPIENT)
-                    },
-                )
-            ] = TextSelector(TextSelectorConfig(type=TextSelectorType.TEL))
-        if Capability.ACCOUNTS in client.capabilities:
-            shown = user_input or self.config_entry.options
-            for key in (CONF_SUBSCRIBERS, CONF_DEPARTMENTS, CONF_NODES, CONF_CURRENCY):
-                schema[
-                    vol.Optional(key, description={"suggested_value": shown.get(key)})
-                ] = TextSelector()
+                vol.Optional(key, description={"suggested_value": shown.get(key)})
+            ] = selector
         if extensions := self._known_extensions():
             schema[
                 vol.Optional(

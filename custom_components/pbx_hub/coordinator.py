@@ -11,7 +11,7 @@ from abc import abstractmethod
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 import math
 from typing import Any, ClassVar
 
@@ -91,6 +91,8 @@ class SlowData:
     usage_today: dict[str, ExtensionUsage] | None = None
     usage_month: dict[str, ExtensionUsage] | None = None
     """Call accounting per extension, since midnight and since the 1st."""
+    usage_since: tuple[datetime, datetime] | None = None
+    """The midnight and the 1st the usage was counted from."""
     rate_limit: RateLimitStatus | None = None
     """The vendor's count of requests left, as of this poll."""
     accounts: dict[str, AccountSummary] | None = None
@@ -444,11 +446,12 @@ class PbxSlowCoordinator(PbxCoordinator[SlowData]):
             )
         )
         self._sync_api_url_issue()
-        today, month = usage or (None, None)
+        today, month, since = usage or (None, None, None)
         return SlowData(
             dids=dids or {},
             usage_today=today,
             usage_month=month,
+            usage_since=since,
             rate_limit=self.client.rate_limit_status,
             accounts=accounts,
         )
@@ -462,21 +465,27 @@ class PbxSlowCoordinator(PbxCoordinator[SlowData]):
 
     async def _usage(
         self,
-    ) -> tuple[dict[str, ExtensionUsage], dict[str, ExtensionUsage]]:
-        """Since midnight and since the 1st, in Home Assistant's time zone;
-        one request on the 1st, when both are the same.
+    ) -> tuple[
+        dict[str, ExtensionUsage],
+        dict[str, ExtensionUsage],
+        tuple[datetime, datetime],
+    ]:
+        """Since midnight and since the 1st, in Home Assistant's time zone, and
+        those two moments (the sensors' ``last_reset``); one request on the 1st,
+        when both are the same.
         """
         now = dt_util.now()
         midnight = dt_util.start_of_local_day(now)
         first_of_month = dt_util.start_of_local_day(now.replace(day=1))
+        since = (midnight, first_of_month)
         if first_of_month == midnight:
             today = await self.client.async_get_extension_usage(midnight, now)
-            return today, today
+            return today, today, since
         today, month = await asyncio.gather(
             self.client.async_get_extension_usage(midnight, now),
             self.client.async_get_extension_usage(first_of_month, now),
         )
-        return today, month
+        return today, month, since
 
     def _sync_api_url_issue(self) -> None:
         """A fixable repair while the vendor names another API address; a

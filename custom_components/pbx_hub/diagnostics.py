@@ -27,6 +27,10 @@ PERSONAL_DATA = {
     "url",
     "unique_id",
     "serial_number",
+    "username",
+    "sms_recipient",
+    "customer_number",
+    "api_id",
     "configuration_url",
     "title",
 }

@@ -634,7 +634,8 @@ class UsageSensor(PbxUsageEntity, SensorEntity):
         super().__init__(**kwargs)
         if self.entity_description.device_class is SensorDeviceClass.MONETARY:
             self._attr_native_unit_of_measurement = (
-                self.coordinator.hass.config.currency
+                self.coordinator.config_entry.options.get(CONF_CURRENCY)
+                or self.coordinator.hass.config.currency
             )
 
     @property
@@ -652,12 +653,13 @@ class UsageSensor(PbxUsageEntity, SensorEntity):
         return self.entity_description.value_fn(usage)
 
     @property
-    def last_reset(self) -> datetime:
-        """Midnight, or the 1st of the month: when the count started."""
-        midnight = dt_util.start_of_local_day()
-        if self.entity_description.month:
-            return dt_util.start_of_local_day(midnight.replace(day=1))
-        return midnight
+    def last_reset(self) -> datetime | None:
+        """When the polled count started: that poll's midnight, or 1st."""
+        data: SlowData | None = self.coordinator.data
+        if data is None or data.usage_since is None:
+            return None
+        today, month = data.usage_since
+        return month if self.entity_description.month else today
 
 
 class RateLimitSensor(PbxEntity[PbxSlowCoordinator], SensorEntity):
@@ -666,12 +668,17 @@ class RateLimitSensor(PbxEntity[PbxSlowCoordinator], SensorEntity):
     entity_description: RateLimitSensorEntityDescription
 
     @property
+    def available(self) -> bool:
+        """Most needed when polls are refused for want of requests: shown then
+        too, as the vendor's last answer said.
+        """
+        return True
+
+    @property
     def native_value(self) -> int | None:
-        """As the last poll's answer said."""
-        data: SlowData | None = self.coordinator.data
-        if data is None or data.rate_limit is None:
-            return None
-        return self.entity_description.value_fn(data.rate_limit)
+        """As the vendor's last answer said."""
+        status = self.coordinator.client.rate_limit_status
+        return None if status is None else self.entity_description.value_fn(status)
 
 
 class InfoSensor(PbxEntity[PbxSlowCoordinator], SensorEntity):

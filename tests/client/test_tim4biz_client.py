@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 import pytest
 
 from custom_components.pbx_hub.client import (
@@ -75,7 +77,7 @@ def _expected(sim: Tim4bizSimulator, start: datetime, end: datetime) -> dict[str
 
 async def test_identify(sim: Tim4bizSimulator, session: aiohttp.ClientSession) -> None:
     info = await _client(sim, session).async_identify()
-    assert info.unique_id == f"127.0.0.1_{sim.username.lower()}"
+    assert info.unique_id == f"tim4biz_{sim.username.lower()}"
     with pytest.raises(PbxAuthError) as raised:
         await _client(sim, session, password="wrong-password-1").async_identify()
     assert "wrong-password-1" not in str(raised.value)
@@ -193,7 +195,7 @@ async def test_the_wrong_http_method_is_a_400(
 async def test_send_sms(sim: Tim4bizSimulator, session: aiohttp.ClientSession) -> None:
     await _client(sim, session).async_send_sms("+44 (0)7700-900.123", " Hi there ")
     [sent] = sim.sent_sms
-    assert (sent.recipient, sent.message) == ("+4407700900123", "Hi there")
+    assert (sent.recipient, sent.message) == ("+447700900123", "Hi there")
 
 
 @pytest.mark.parametrize(
@@ -249,6 +251,8 @@ def test_parse_usage_variants() -> None:
                 "TotalCost": "1.5",
             },
             {"Number": 202, "count": 1, "seconds": 30},
+            {"ext": "203", "TalkTime": "1.02:03:04", "TotalCost": "1,234.56"},
+            {"ext": "204", "TalkTime": "00:02:05.5000000"},
             {"Name": "no extension"},
             "junk",
         ]
@@ -256,6 +260,8 @@ def test_parse_usage_variants() -> None:
     usage = parse_usage(body)
     assert usage == {
         "201": ExtensionUsage(extension="201", calls=3, talk_seconds=125, cost=1.5),
+        "203": ExtensionUsage(extension="203", talk_seconds=93784, cost=1234.56),
+        "204": ExtensionUsage(extension="204", talk_seconds=125),
         "202": ExtensionUsage(extension="202", calls=1, talk_seconds=30),
     }
     assert parse_usage([]) == {}
@@ -290,3 +296,77 @@ async def test_an_unknown_value_is_a_404(
                 "extension": "999",
             },
         )
+
+
+@pytest.fixture
+async def scripted() -> AsyncIterator[tuple[str, list[web.Response]]]:
+    """A server that answers whatever the test queues, and counts requests."""
+    answers: list[web.Response] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        return answers.pop(0)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    server = TestServer(app)
+    await server.start_server()
+    yield str(server.make_url("/api/")), answers
+    await server.close()
+
+
+async def test_headers_are_read_whatever_their_case(
+    scripted: tuple[str, list[web.Response]], session: aiohttp.ClientSession
+) -> None:
+    url, answers = scripted
+    client = create_client(
+        "tim4biz", session, {"url": url, "username": "u", "password": "p"}
+    )
+    answers.append(
+        web.json_response(
+            [],
+            headers={
+                "tim4biz-rate-limit-limit": "60",
+                "tim4biz-rate-limit-remaining": "7",
+                "TIM4BIZ-RATE-LIMIT-REMAINING-24-HOURS": "70",
+            },
+        )
+    )
+    await client.async_get_extension_usage(NOW - timedelta(hours=1), NOW)
+    status = client.rate_limit_status
+    assert status is not None
+    assert (status.hourly_limit, status.hourly_remaining, status.daily_remaining) == (
+        60,
+        7,
+        70,
+    )
+
+
+async def test_a_400_about_something_else_is_not_split(
+    scripted: tuple[str, list[web.Response]], session: aiohttp.ClientSession
+) -> None:
+    """TIM4biz's own example: "datetime range was not supplied" is no reason
+    to halve the range, 127 times.
+    """
+    url, answers = scripted
+    client = create_client(
+        "tim4biz", session, {"url": url, "username": "u", "password": "p"}
+    )
+    answers.append(
+        web.json_response({"Message": "datetime range was not supplied"}, status=400)
+    )
+    with pytest.raises(PbxInvalidInputError):
+        await client.async_get_extension_usage(NOW - timedelta(days=60), NOW)
+    assert answers == []
+
+
+async def test_no_split_below_a_day(
+    scripted: tuple[str, list[web.Response]], session: aiohttp.ClientSession
+) -> None:
+    url, answers = scripted
+    client = create_client(
+        "tim4biz", session, {"url": url, "username": "u", "password": "p"}
+    )
+    answers.append(web.json_response({"Message": "too long a period"}, status=400))
+    with pytest.raises(PbxInvalidInputError):
+        await client.async_get_extension_usage(NOW - timedelta(hours=20), NOW)
+    assert answers == []

@@ -8,6 +8,7 @@ from . import (  # noqa: F401  (each module registers its vendor)
     pbxware as _pbxware,
     tariscope as _tariscope,
     tim4biz as _tim4biz,
+    voipcenter as _voipcenter,
     voipcloud as _voipcloud,
 )
 from .base import (

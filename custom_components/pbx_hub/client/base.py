@@ -8,7 +8,7 @@ from that declaration and ``create_client`` builds the client from the answers.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -29,14 +29,18 @@ from .models import (
     Charge,
     DestinationType,
     Did,
+    DidRouting,
     Extension,
     ExtensionUsage,
+    FunctionIndicator,
+    HotDesking,
     LiveCall,
     PbxInfo,
     RateLimitStatus,
     Subscriber,
     SystemStatus,
     Tenant,
+    TimeFilter,
 )
 
 DEFAULT_REQUEST_TIMEOUT = 10.0
@@ -150,6 +154,9 @@ class PbxClient(ABC):
         optional ``+`` and 2 to 20 digits, ``*`` or ``#``. Vendors with stricter
         rules override this.
         """
+        # "+44 (0)20 ..." : the trunk 0 is not dialled after a country code.
+        if number.lstrip().startswith("+"):
+            number = number.replace("(0)", "")
         compact = _NUMBER_SEPARATORS.sub("", number)
         if not _DIALLABLE.fullmatch(compact):
             raise PbxInvalidInputError(
@@ -162,6 +169,45 @@ class PbxClient(ABC):
     ) -> dict[str, ExtensionUsage]:
         """Calls, talk time and cost per extension from ``start`` to ``end``."""
         raise self._unsupported(Capability.EXTENSION_USAGE)
+
+    async def async_get_indicators(self) -> dict[str, FunctionIndicator]:
+        """Function indicators and their state, by id."""
+        raise self._unsupported(Capability.INDICATORS)
+
+    async def async_set_indicator(self, indicator_id: str, active: bool) -> None:
+        """Switch a function indicator on or off."""
+        raise self._unsupported(Capability.SET_INDICATOR)
+
+    async def async_get_did_routing(self) -> DidRouting:
+        """Incoming numbers with their routes, and the routes to choose from."""
+        raise self._unsupported(Capability.DID_ROUTING)
+
+    async def async_set_did_routing(
+        self,
+        did_id: str,
+        *,
+        route: str | None = None,
+        backup_route: str | None = None,
+        time_filters: Mapping[TimeFilter, str] | None = None,
+    ) -> None:
+        """Change what is given (ids; ``"0"`` clears a backup route or filter)."""
+        raise self._unsupported(Capability.SET_DID_ROUTING)
+
+    async def async_get_hot_desks(self) -> HotDesking:
+        """Hot desks and their templates."""
+        raise self._unsupported(Capability.HOT_DESKS)
+
+    async def async_set_hot_desk(
+        self,
+        desk_id: str,
+        *,
+        sip_account: str | None = None,
+        template: str | None = None,
+    ) -> None:
+        """Log a SIP account in at a desk (``"0"``: log out), or change its
+        template.
+        """
+        raise self._unsupported(Capability.SET_HOT_DESK)
 
     async def async_get_accounts(
         self, selection: AccountSelection, month: date
@@ -227,6 +273,12 @@ class VendorSpec:
     budget: BudgetSpec
     tenant_field: str | None = None
     """Setting that holds the chosen tenant, for vendors with ``TENANTS``."""
+    prepare: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
+    """Turns the form's answers into what the config entry keeps (a password
+    into its hash, say); ``None`` keeps them as entered.
+    """
+    stored_secrets: tuple[str, ...] = ()
+    """Settings that ``prepare`` adds and that are as secret as the fields."""
     stable_identity: bool = True
     """Whether ``async_identify`` names the same PBX whatever the credentials.
     Where the API names no account, the identity derives from the key, and
@@ -236,7 +288,11 @@ class VendorSpec:
     @property
     def secret_keys(self) -> tuple[str, ...]:
         """Settings that must never be shown."""
-        return tuple(f.key for f in self.fields if f.secret)
+        return (*(f.key for f in self.fields if f.secret), *self.stored_secrets)
+
+    def stored(self, settings: Mapping[str, Any]) -> dict[str, Any]:
+        """What a config entry keeps of ``settings``."""
+        return self.prepare(settings) if self.prepare else dict(settings)
 
 
 VENDORS: dict[str, VendorSpec] = {}

@@ -63,5 +63,13 @@ class PbxNotFoundError(PbxInvalidInputError):
     """The PBX does not know a value the request names (an extension, a user)."""
 
 
+class PbxClockSkewError(PbxError):
+    """The PBX refused the request's timestamp: this computer's clock is off."""
+
+
+class PbxCallFailedError(PbxError):
+    """The PBX accepted a call request but could not set the call up."""
+
+
 class PbxUnsupportedError(PbxError):
     """The vendor or this account does not offer the requested capability."""

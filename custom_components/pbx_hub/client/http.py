@@ -8,13 +8,14 @@ keeping secrets out of every error message.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 import json
 import re
 from typing import Any
 
 import aiohttp
+from multidict import CIMultiDict
 from yarl import URL
 
 from .budget import RequestBudget
@@ -115,7 +116,7 @@ class HttpHelper:
         method: str,
         url: str,
         *,
-        params: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
         data: Mapping[str, str] | None = None,
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
@@ -147,7 +148,8 @@ class HttpHelper:
                 ) as response:
                     text = await response.text(errors="replace")
                     status = response.status
-                    response_headers = dict(response.headers)
+                    # Case-insensitive, as HTTP header names are.
+                    response_headers = CIMultiDict(response.headers)
         # "from None": aiohttp's errors quote the URL, and with it the query's keys.
         except TimeoutError:
             raise PbxConnectionError(

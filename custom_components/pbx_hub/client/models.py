@@ -24,6 +24,14 @@ class Capability(StrEnum):
     EXTENSION_USAGE = "extension_usage"
     """Call accounting: calls, talk time and cost per extension over a period."""
     SEND_SMS = "send_sms"
+    INDICATORS = "indicators"
+    """Function indicators (switchable flags that calls are routed by)."""
+    SET_INDICATOR = "set_indicator"
+    DID_ROUTING = "did_routing"
+    """Incoming numbers routed by route plans, with time filters."""
+    SET_DID_ROUTING = "set_did_routing"
+    HOT_DESKS = "hot_desks"
+    SET_HOT_DESK = "set_hot_desk"
     ACCOUNTS = "accounts"
     """Billing accounts of chosen subscribers: balance, charges and payments."""
     CHARGES = "charges"
@@ -270,3 +278,62 @@ class Charge:
     service: str | None
     amount: float | None
     count: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FunctionIndicator:
+    """A flag the PBX routes calls by (a day/night switch, for instance)."""
+
+    id: str
+    name: str
+    active: bool | None
+
+
+class TimeFilter(StrEnum):
+    """The time filters a routed number can have."""
+
+    HOLIDAYS = "holidays"
+    VACATIONS = "vacations"
+    OFFICE_HOURS = "office_hours"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoutedDid:
+    """An incoming number with its route plan, backup route and time filters,
+    each an id of ``DidRouting``'s tables (``None``: not set).
+    """
+
+    id: str
+    number: str
+    route: str | None
+    backup_route: str | None
+    time_filters: dict[TimeFilter, str | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DidRouting:
+    """Incoming numbers and the names of what they can be routed by."""
+
+    dids: dict[str, RoutedDid]
+    routes: dict[str, str]
+    backup_routes: dict[str, str]
+    time_filters: dict[TimeFilter, dict[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HotDesk:
+    """A desk phone that SIP accounts (people) log in to."""
+
+    id: str
+    name: str
+    sip_account: str | None
+    """The id of the logged-in SIP account; ``None``: nobody."""
+    template: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class HotDesking:
+    """Hot desks, and the templates they can use."""
+
+    desks: dict[str, HotDesk]
+    templates: dict[str, str]

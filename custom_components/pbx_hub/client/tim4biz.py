@@ -23,8 +23,12 @@ Assumptions (TIM4biz publishes little beyond the above):
   may be up to 918 characters (six concatenated SMS parts) and a recipient is an
   optional ``+`` and 6 to 15 digits (E.164's longest).
 - Error bodies are ``{"Message": "..."}``.
-- TIM4biz does not publish its default limit: until the headers tell, the
-  budget assumes 60 requests per hour.
+- TIM4biz does not publish its default limit. The client's own budget assumes
+  60 requests per hour; the headers then slow polling further when fewer are
+  left (they do not raise the budget: an account allowed more is polled at the
+  same pace, which the default 15-minute interval keeps far below 60).
+- Halves of a split range meet at the same instant (``to`` of one is ``from``
+  of the next): the client takes ``to`` as exclusive, as the range is a period.
 - ``ExtensionTotal`` needs the call accounting licence and ``SetSMS`` the
   messaging licence (the support page's examples say so); a 403 names the one
   the method needs.
@@ -35,7 +39,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 import contextlib
-from datetime import datetime
+from datetime import datetime, timedelta
 import re
 from typing import Any, ClassVar
 
@@ -74,8 +78,12 @@ MAX_SPLITS = 6
 """How often a range may be halved: 2**6 parts are more than a year's days."""
 MAX_SMS_LENGTH = 918
 _SMS_RECIPIENT = re.compile(r"\+?\d{6,15}")
-_PERIOD_WORDS = ("period", "too long", "range")
-_CLOCK = re.compile(r"(?:(\d+):)?(\d{1,2}):(\d{2})")
+_PERIOD_WORDS = ("period", "too long")
+"""Not "range": TIM4biz's own example of another 400 is "datetime range was not
+supplied", which splitting cannot fix.
+"""
+MIN_SPLIT = timedelta(days=1)
+_CLOCK = re.compile(r"(?:(\d+)\.)?(?:(\d+):)?(\d{1,2}):(\d{2})(?:\.\d+)?")
 
 
 class _PeriodTooLongError(PbxInvalidInputError):
@@ -92,11 +100,20 @@ def _field(row: Mapping[str, Any], *names: str) -> Any:
 
 
 def _seconds(value: Any) -> int | None:
-    """Seconds from a number or ``h:mm:ss`` / ``mm:ss`` text."""
+    """Seconds from a number or a .NET time span: ``h:mm:ss``, ``mm:ss``,
+    ``d.hh:mm:ss`` (over a day) and fractions (``00:02:05.5000000``).
+    """
     if isinstance(value, str) and (match := _CLOCK.fullmatch(value.strip())):
-        hours, minutes, seconds = (int(part or 0) for part in match.groups())
-        return hours * 3600 + minutes * 60 + seconds
+        days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
+        return ((days * 24 + hours) * 60 + minutes) * 60 + seconds
     return to_int(value)
+
+
+def _money(value: Any) -> float | None:
+    """An amount; thousands separators (``1,234.56``) are dropped."""
+    if isinstance(value, str) and "," in value and "." in value:
+        value = value.replace(",", "")
+    return to_float(value)
 
 
 def parse_usage(body: Any) -> dict[str, ExtensionUsage]:
@@ -126,7 +143,7 @@ def parse_usage(body: Any) -> dict[str, ExtensionUsage]:
             talk_seconds=_seconds(
                 _field(row, "duration", "talktime", "totalduration", "seconds")
             ),
-            cost=to_float(_field(row, "cost", "totalcost", "charge", "amount")),
+            cost=_money(_field(row, "cost", "totalcost", "charge", "amount")),
         )
     return usage
 
@@ -206,7 +223,8 @@ class Tim4bizClient(PbxClient):
             self._rate_limit = status
             self.http.budget.report(HOUR, status.hourly_remaining)
             self.http.budget.report(DAY, status.daily_remaining)
-        if (api_url := to_text(headers.get(HEADER_API_URL))) is not None:
+        api_url = to_text(headers.get(HEADER_API_URL))
+        if api_url is not None and _usable_api_url(api_url):
             if _same_url(api_url, self._base):
                 self._notices.pop("api_url", None)
             else:
@@ -282,10 +300,10 @@ class Tim4bizClient(PbxClient):
                     "to": _local_text(now),
                 },
             )
-        host = (URL(self._base).host or "").lower()
         username = str(self.settings.get(CONF_USERNAME) or "").lower()
         return PbxInfo(
-            unique_id=f"{host}_{username}",
+            # The user, not the host: TIM4biz moves its API between hosts.
+            unique_id=f"tim4biz_{username}",
             name=f"TIM4biz {username}",
             manufacturer="TIM4biz",
             model="Call accounting",
@@ -310,14 +328,14 @@ class Tim4bizClient(PbxClient):
                 params={"from": _local_text(start), "to": _local_text(end)},
             )
         except _PeriodTooLongError:
-            if splits_left <= 0:
+            if splits_left <= 0 or end - start <= MIN_SPLIT:
                 raise
             middle = start + (end - start) / 2
-            first, second = await asyncio.gather(
-                self._usage(start, middle, splits_left - 1),
-                self._usage(middle, end, splits_left - 1),
-            )
-            return merge_usage(first, second)
+            # A TaskGroup: when one half fails, the other stops at once.
+            async with asyncio.TaskGroup() as group:
+                first = group.create_task(self._usage(start, middle, splits_left - 1))
+                second = group.create_task(self._usage(middle, end, splits_left - 1))
+            return merge_usage(first.result(), second.result())
         return parse_usage(body)
 
     def check_sms(self, recipient: str, message: str) -> tuple[str, str]:
@@ -340,6 +358,19 @@ class Tim4bizClient(PbxClient):
         await self._call(
             "POST", "SetSMS", json_body={"recipient": number, "message": text}
         )
+
+
+def _usable_api_url(url: str) -> bool:
+    """Only an https address on TIM4biz's own domain may receive the
+    credentials: a header is no reason to send them anywhere else.
+    """
+    parsed = URL(url.strip())
+    host = (parsed.host or "").lower()
+    return (
+        parsed.is_absolute()
+        and parsed.scheme == "https"
+        and (host == "tim4biz.com" or host.endswith(".tim4biz.com"))
+    )
 
 
 def _same_url(first: str, second: str) -> bool:

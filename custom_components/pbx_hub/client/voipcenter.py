@@ -1,0 +1,473 @@
+"""VoipCenter (pbxonline.be) client.
+
+Transport (VoipCenter's API document, in Dutch, and two public clients that
+agree): ``get.php``, ``update.php`` and ``call.php`` under
+``https://pbxonline.be/api/``, each a GET whose parameters are, in this order,
+``apiID``, ``knummer``, ``pwd`` (``sha256(md5(password))``), the endpoint's own
+parameters, ``f=json`` and ``ts`` (Unix time, checked within 5 seconds), then
+``pass``: HMAC-SHA256, keyed with the private API key, over the concatenation of
+name and value of every parameter in the order sent, except ``pass`` and, for
+``get.php``, ``filter``. Only the password's hash is kept, never the password.
+
+Answers are sent as ``text/json``. Errors come in ``{"head": {status,
+error_number, error_message}, "body": {...}}``; the head is checked first. Head
+10 and 17 and body 2 are bad input, 11 a clock off by over 5 seconds, 13 too
+many attempts, 14-16 refused credentials, body 1 a backend that is down, and
+body 20 and 21 a call that could not be set up. ``get.php`` answers a flat
+object keyed ``id_<n>`` for a list (``id=0``), one item's object for an id.
+
+Assumptions (the document is silent):
+
+- List values: names (``indicator``, ``routes``, ``backuproutes``,
+  ``feestdagen``, ``vakanties``, ``kantooruren``, ``hddesk``, ``hdtemplate``),
+  numbers (``did``) or objects (``sipacc``, ``calls``); an empty list is ``[]``.
+- Item details use the document's Dutch names: a DID's ``route``,
+  ``backuproute``, ``feestdagen``, ``vakanties`` and ``kantooruren`` (ids, ``0``
+  or empty for none), an indicator's ``actief`` (``1``/``0``), a hot desk's
+  ``sipaccount`` and ``template``; the numeric id of an item is the ``<n>`` of
+  its ``id_<n>`` key.
+- A SIP account is online when its ``SIPping`` starts with ``OK``. Its id (for
+  click-to-call and hot desks) is its ``SIPusername``; hot desks name SIP
+  accounts by their numeric id, which is the list key.
+- ``update.php``'s ``p`` uses the ``r=140|b=150`` spelling.
+- No request limit is published; 13 ("too many attempts") counts failed logins.
+- ``telnr`` is Belgian national (``0`` and 8 or 9 digits) or international
+  without ``+`` (country code and number, 10 to 15 digits).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+import hashlib
+import hmac
+import re
+import time
+from typing import Any, ClassVar
+
+from yarl import URL
+
+from .base import FieldKind, PbxClient, SettingField, VendorSpec, register_vendor
+from .budget import BudgetSpec
+from .convert import to_bool, to_int, to_text
+from .exceptions import (
+    PbxAuthError,
+    PbxCallFailedError,
+    PbxClockSkewError,
+    PbxConnectionError,
+    PbxError,
+    PbxInvalidInputError,
+    PbxRateLimitError,
+    PbxResponseError,
+)
+from .models import (
+    Capability,
+    DidRouting,
+    Extension,
+    FunctionIndicator,
+    HotDesk,
+    HotDesking,
+    PbxInfo,
+    RoutedDid,
+    SystemStatus,
+    TimeFilter,
+)
+
+CONF_URL = "url"
+CONF_API_ID = "api_id"
+CONF_API_KEY = "api_key"
+CONF_CUSTOMER_NUMBER = "customer_number"
+CONF_PASSWORD = "password"  # noqa: S105  (the setting's name)
+CONF_PASSWORD_HASH = "password_hash"  # noqa: S105  (the setting's name)
+DEFAULT_URL = "https://pbxonline.be/api/"
+
+_ID_KEY = re.compile(r"id_(\d+)")
+_BELGIAN = re.compile(r"0\d{8,9}")
+_INTERNATIONAL = re.compile(r"[1-9]\d{9,14}")
+_FILTER_MENUS: dict[TimeFilter, str] = {
+    TimeFilter.HOLIDAYS: "feestdagen",
+    TimeFilter.VACATIONS: "vakanties",
+    TimeFilter.OFFICE_HOURS: "kantooruren",
+}
+_FILTER_LETTERS: dict[TimeFilter, str] = {
+    TimeFilter.HOLIDAYS: "f",
+    TimeFilter.VACATIONS: "v",
+    TimeFilter.OFFICE_HOURS: "k",
+}
+_AUTH_CODES = {14, 15, 16}
+_INPUT_CODES = {10, 12, 17}
+
+
+def password_hash(password: str) -> str:
+    """``sha256(md5(password))``, hex, as VoipCenter's ``pwd`` wants it."""
+    md5 = hashlib.md5(password.encode(), usedforsecurity=False).hexdigest()
+    return hashlib.sha256(md5.encode()).hexdigest()
+
+
+def signature(params: Sequence[tuple[str, str]], key: str, endpoint: str) -> str:
+    """The ``pass`` of a request: HMAC-SHA256 over name+value in order, without
+    ``pass`` and (for ``get.php``) ``filter``.
+    """
+    signed = "".join(
+        name + value
+        for name, value in params
+        if name != "pass" and not (endpoint == "get.php" and name == "filter")
+    )
+    return hmac.new(key.encode(), signed.encode(), hashlib.sha256).hexdigest()
+
+
+def _error(head: Mapping[str, Any], part: str) -> PbxError | None:
+    code = to_int(head.get("error_number"))
+    if not code:
+        return None
+    message = f"VoipCenter error {code}: {to_text(head.get('error_message')) or ''}"
+    if part == "head":
+        if code == 11:
+            return PbxClockSkewError(message)
+        if code == 13:
+            return PbxRateLimitError(message, from_pbx=True)
+        if code in _AUTH_CODES:
+            return PbxAuthError(message)
+        if code in _INPUT_CODES:
+            return PbxInvalidInputError(message)
+    else:
+        if code == 1:
+            return PbxConnectionError(message)
+        if code == 2:
+            return PbxInvalidInputError(message)
+        if code in (20, 21):
+            return PbxCallFailedError(message)
+    return PbxResponseError(message)
+
+
+def check_envelope(body: Any) -> Any:
+    """Raise what an error envelope means; return the body otherwise."""
+    if isinstance(body, Mapping) and ("head" in body or "body" in body):
+        for part in ("head", "body"):
+            section = body.get(part)
+            if isinstance(section, Mapping) and (error := _error(section, part)):
+                raise error
+    return body
+
+
+def listing(body: Any) -> dict[str, Any]:
+    """The items of an ``id=0`` answer, by numeric id."""
+    if body in (None, [], ""):
+        return {}
+    if not isinstance(body, Mapping):
+        raise PbxResponseError("VoipCenter: a list answer is not an object")
+    items: dict[str, Any] = {}
+    for key, value in body.items():
+        if (match := _ID_KEY.fullmatch(str(key))) is not None:
+            items[match.group(1)] = value
+    return items
+
+
+def names(body: Any) -> dict[str, str]:
+    """Id to name from an ``id=0`` answer of names (or of objects with one)."""
+    result: dict[str, str] = {}
+    for item_id, value in listing(body).items():
+        name = (
+            value.get("naam") or value.get("name")
+            if isinstance(value, Mapping)
+            else value
+        )
+        result[item_id] = to_text(name) or item_id
+    return result
+
+
+def _ref(value: Any) -> str | None:
+    """An id reference; ``0`` or empty is none."""
+    text = to_text(value)
+    return None if text in (None, "0") else text
+
+
+def parse_sip_accounts(body: Any) -> dict[str, Extension]:
+    """SIP accounts as extensions, by ``SIPusername``."""
+    extensions: dict[str, Extension] = {}
+    for item_id, row in listing(body).items():
+        if not isinstance(row, Mapping):
+            continue
+        username = to_text(row.get("SIPusername")) or item_id
+        person = " ".join(
+            part
+            for part in (to_text(row.get("voornaam")), to_text(row.get("naam")))
+            if part
+        )
+        ping = (to_text(row.get("SIPping")) or "").upper()
+        extensions[username] = Extension(
+            id=username,
+            number=username,
+            name=person or to_text(row.get("logname")) or username,
+            registered=ping.startswith("OK") if ping else None,
+            user_agent=to_text(row.get("userAgent")),
+        )
+    return extensions
+
+
+class VoipcenterClient(PbxClient):
+    """One VoipCenter customer (``knummer``) through one API user."""
+
+    vendor = "voipcenter"
+    capabilities = frozenset(
+        {
+            Capability.STATUS,
+            Capability.EXTENSIONS,
+            Capability.CLICK_TO_CALL,
+            Capability.INDICATORS,
+            Capability.SET_INDICATOR,
+            Capability.DID_ROUTING,
+            Capability.SET_DID_ROUTING,
+            Capability.HOT_DESKS,
+            Capability.SET_HOT_DESK,
+        }
+    )
+    poll_cost: ClassVar[Mapping[Capability, int]] = {
+        Capability.STATUS: 1,
+        Capability.EXTENSIONS: 1,
+        Capability.INDICATORS: 4,
+        Capability.DID_ROUTING: 8,
+        Capability.HOT_DESKS: 4,
+    }
+    """The slow topics read each item's detail; sized for a small office."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """A stored hash is used as is; a plain password is hashed at once."""
+        super().__init__(*args, **kwargs)
+        if (password := self.settings.pop(CONF_PASSWORD, None)) is not None:
+            self.settings[CONF_PASSWORD_HASH] = password_hash(str(password))
+        self._sip_ids: dict[str, str] = {}
+        """Numeric id of each SIP account, by username, from the last list."""
+
+    @property
+    def _base(self) -> str:
+        return str(self.settings.get(CONF_URL) or DEFAULT_URL).rstrip("/") + "/"
+
+    async def _call(self, endpoint: str, params: Sequence[tuple[str, str]]) -> Any:
+        signed: list[tuple[str, str]] = [
+            ("apiID", str(self.settings.get(CONF_API_ID) or "")),
+            ("knummer", str(self.settings.get(CONF_CUSTOMER_NUMBER) or "")),
+            ("pwd", str(self.settings.get(CONF_PASSWORD_HASH) or "")),
+            *params,
+            ("f", "json"),
+            ("ts", str(int(time.time()))),
+        ]
+        signed.append(
+            (
+                "pass",
+                signature(signed, str(self.settings.get(CONF_API_KEY) or ""), endpoint),
+            )
+        )
+        response = await self.http.request("GET", self._base + endpoint, params=signed)
+        return check_envelope(self.http.decode_json(response.text))
+
+    async def _get(self, menu: str, item: str = "0", **extra: str) -> Any:
+        return await self._call("get.php", [("m", menu), ("id", item), *extra.items()])
+
+    async def async_identify(self) -> PbxInfo:
+        """Check every credential with one SIP account list."""
+        await self._get("sipacc")
+        customer = str(self.settings.get(CONF_CUSTOMER_NUMBER) or "")
+        return PbxInfo(
+            unique_id=f"voipcenter_{customer}",
+            name=f"VoipCenter {customer}",
+            manufacturer="VoipCenter",
+            model="PBXonline",
+            configuration_url=str(URL(self._base).with_path("/")),
+        )
+
+    async def async_get_status(self) -> SystemStatus:
+        """Today's calls, counted from the call history."""
+        today = time.strftime("%Y%m%d")
+        calls = listing(await self._get("calls", filter=today))
+        return SystemStatus(calls_today=len(calls))
+
+    async def async_get_extensions(self) -> dict[str, Extension]:
+        """All SIP accounts in one list."""
+        body = await self._get("sipacc")
+        self._sip_ids = {
+            to_text(row.get("SIPusername")) or item_id: item_id
+            for item_id, row in listing(body).items()
+            if isinstance(row, Mapping)
+        }
+        return parse_sip_accounts(body)
+
+    async def async_get_indicators(self) -> dict[str, FunctionIndicator]:
+        """The names, then each indicator's state (one request each)."""
+        indicator_names = names(await self._get("indicator"))
+        details = await asyncio.gather(
+            *(self._get("indicator", item) for item in indicator_names)
+        )
+        return {
+            item: FunctionIndicator(
+                id=item,
+                name=name,
+                active=to_bool(detail.get("actief"))
+                if isinstance(detail, Mapping)
+                else None,
+            )
+            for (item, name), detail in zip(
+                indicator_names.items(), details, strict=True
+            )
+        }
+
+    async def async_set_indicator(self, indicator_id: str, active: bool) -> None:
+        """``update.php m=indicator p=1|0``."""
+        await self._update("indicator", indicator_id, "1" if active else "0")
+
+    async def async_get_did_routing(self) -> DidRouting:
+        """DIDs with each one's detail, routes, backup routes, time filters."""
+        numbers, routes, backup_routes, *filters = await asyncio.gather(
+            self._get("did"),
+            self._get("routes"),
+            self._get("backuproutes"),
+            *(self._get(menu) for menu in _FILTER_MENUS.values()),
+        )
+        did_numbers = {
+            item: to_text(value) or item for item, value in listing(numbers).items()
+        }
+        details = await asyncio.gather(
+            *(self._get("did", item) for item in did_numbers)
+        )
+        dids = {}
+        for (item, number), detail in zip(did_numbers.items(), details, strict=True):
+            row = detail if isinstance(detail, Mapping) else {}
+            dids[item] = RoutedDid(
+                id=item,
+                number=to_text(row.get("nummer")) or number,
+                route=_ref(row.get("route")),
+                backup_route=_ref(row.get("backuproute")),
+                time_filters={
+                    kind: _ref(row.get(menu)) for kind, menu in _FILTER_MENUS.items()
+                },
+            )
+        return DidRouting(
+            dids=dids,
+            routes=names(routes),
+            backup_routes=names(backup_routes),
+            time_filters={
+                kind: names(body)
+                for kind, body in zip(_FILTER_MENUS, filters, strict=True)
+            },
+        )
+
+    async def async_set_did_routing(
+        self,
+        did_id: str,
+        *,
+        route: str | None = None,
+        backup_route: str | None = None,
+        time_filters: Mapping[TimeFilter, str] | None = None,
+    ) -> None:
+        """``update.php m=did`` with only the parts given."""
+        parts = [
+            f"{_FILTER_LETTERS[kind]}={value}"
+            for kind, value in (time_filters or {}).items()
+        ]
+        if route is not None:
+            parts.append(f"r={route}")
+        if backup_route is not None:
+            parts.append(f"b={backup_route}")
+        if not parts:
+            raise PbxInvalidInputError("Nothing to change")
+        for value in (route, backup_route, *(time_filters or {}).values()):
+            if value is not None and not value.isdigit():
+                raise PbxInvalidInputError(f"{value!r} is not an id")
+        await self._update("did", did_id, "|".join(parts))
+
+    async def async_get_hot_desks(self) -> HotDesking:
+        """Desks with each one's detail, and the templates."""
+        desks, templates = await asyncio.gather(
+            self._get("hddesk"), self._get("hdtemplate")
+        )
+        desk_names = names(desks)
+        details = await asyncio.gather(
+            *(self._get("hddesk", item) for item in desk_names)
+        )
+        return HotDesking(
+            desks={
+                item: HotDesk(
+                    id=item,
+                    name=name,
+                    sip_account=_ref(detail.get("sipaccount"))
+                    if isinstance(detail, Mapping)
+                    else None,
+                    template=_ref(detail.get("template"))
+                    if isinstance(detail, Mapping)
+                    else None,
+                )
+                for (item, name), detail in zip(
+                    desk_names.items(), details, strict=True
+                )
+            },
+            templates=names(templates),
+        )
+
+    async def async_set_hot_desk(
+        self,
+        desk_id: str,
+        *,
+        sip_account: str | None = None,
+        template: str | None = None,
+    ) -> None:
+        """``update.php m=hddesk p=s=<SIP account id>|t=<template id>``."""
+        parts = []
+        if sip_account is not None:
+            parts.append(f"s={sip_account}")
+        if template is not None:
+            parts.append(f"t={template}")
+        if not parts:
+            raise PbxInvalidInputError("Nothing to change")
+        for value in (sip_account, template):
+            if value is not None and not value.isdigit():
+                raise PbxInvalidInputError(f"{value!r} is not an id")
+        await self._update("hddesk", desk_id, "|".join(parts))
+
+    async def _update(self, menu: str, item: str, value: str) -> None:
+        if not item.isdigit():
+            raise PbxInvalidInputError(f"{item!r} is not an id")
+        await self._call("update.php", [("m", menu), ("id", item), ("p", value)])
+
+    def normalize_number(self, number: str) -> str:
+        """Belgian national (``0`` and 8 or 9 digits) or international (country
+        code first, with or without ``+``, 10 to 15 digits), as VoipCenter dials.
+        """
+        compact = super().normalize_number(number).removeprefix("+")
+        if not (_BELGIAN.fullmatch(compact) or _INTERNATIONAL.fullmatch(compact)):
+            raise PbxInvalidInputError(
+                "A number is Belgian (0 and 8 or 9 digits) or international "
+                "(country code first)"
+            )
+        return compact
+
+    async def async_click_to_call(self, extension: str, number: str) -> None:
+        """``call.php``: the SIP account rings first, then ``number``."""
+        telnr = self.normalize_number(number)
+        await self._call("call.php", [("sipacc", extension), ("telnr", telnr)])
+
+
+def _prepare(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """What the config entry keeps: the password's hash, never the password."""
+    prepared = dict(settings)
+    if (password := prepared.pop(CONF_PASSWORD, None)) is not None:
+        prepared[CONF_PASSWORD_HASH] = password_hash(str(password))
+    return prepared
+
+
+register_vendor(
+    VendorSpec(
+        key="voipcenter",
+        name="VoipCenter",
+        client_class=VoipcenterClient,
+        fields=(
+            SettingField(key=CONF_URL, kind=FieldKind.URL, default=DEFAULT_URL),
+            SettingField(key=CONF_API_ID),
+            SettingField(key=CONF_API_KEY, kind=FieldKind.PASSWORD),
+            SettingField(key=CONF_CUSTOMER_NUMBER),
+            SettingField(key=CONF_PASSWORD, kind=FieldKind.PASSWORD),
+        ),
+        budget=BudgetSpec(limit=1800, window=3600, backoff_start=60),
+        prepare=_prepare,
+        stored_secrets=(CONF_PASSWORD_HASH,),
+    )
+)
