@@ -31,11 +31,15 @@ from .client import (
     AccountSummary,
     Capability,
     Did,
+    DidRouting,
     Extension,
     ExtensionUsage,
+    FunctionIndicator,
+    HotDesking,
     LiveCall,
     PbxAuthError,
     PbxClient,
+    PbxClockSkewError,
     PbxConnectionError,
     PbxError,
     PbxInfo,
@@ -70,7 +74,14 @@ FAST_TOPICS = (
     Capability.LIVE_CALLS,
     Capability.CALL_HISTORY,
 )
-SLOW_TOPICS = (Capability.DIDS, Capability.EXTENSION_USAGE, Capability.ACCOUNTS)
+SLOW_TOPICS = (
+    Capability.DIDS,
+    Capability.EXTENSION_USAGE,
+    Capability.ACCOUNTS,
+    Capability.INDICATORS,
+    Capability.DID_ROUTING,
+    Capability.HOT_DESKS,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,6 +108,9 @@ class SlowData:
     """The vendor's count of requests left, as of this poll."""
     accounts: dict[str, AccountSummary] | None = None
     """This month's accounts of the subscribers chosen in the options."""
+    indicators: dict[str, FunctionIndicator] | None = None
+    did_routing: DidRouting | None = None
+    hot_desks: HotDesking | None = None
 
 
 @dataclass(kw_only=True)
@@ -139,7 +153,8 @@ RATE_LIMIT_ISSUE_AFTER = 3
 
 RATE_LIMITED = "rate_limited"
 NOT_WHITELISTED = "not_whitelisted"
-POLL_ISSUES = (RATE_LIMITED, NOT_WHITELISTED)
+CLOCK_SKEW = "clock_skew"
+POLL_ISSUES = (RATE_LIMITED, NOT_WHITELISTED, CLOCK_SKEW)
 """Repair issues a failing poll raises and the next good one clears."""
 MISSING_PERMISSION = "missing_permission"
 """Raised per cadence while a topic is refused for a missing licence or right;
@@ -221,6 +236,8 @@ def error_translation(err: PbxError) -> tuple[str, dict[str, str]]:
     """The translation key and placeholders that explain a client error."""
     if isinstance(err, PbxNotWhitelistedError):
         return "not_whitelisted", {}
+    if isinstance(err, PbxClockSkewError):
+        return CLOCK_SKEW, {}
     if isinstance(err, PbxAuthError):
         return "auth_failed", {}
     if isinstance(err, PbxPermissionError):
@@ -283,6 +300,8 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
                 self._raise_issue(RATE_LIMITED)
             if isinstance(err, PbxNotWhitelistedError):
                 self._raise_issue(NOT_WHITELISTED)
+            if isinstance(err, PbxClockSkewError):
+                self._raise_issue(CLOCK_SKEW)
             key, placeholders = error_translation(err)
             error_class = ConfigEntryAuthFailed if needs_reauth(err) else UpdateFailed
             raise error_class(
@@ -438,11 +457,27 @@ class PbxSlowCoordinator(PbxCoordinator[SlowData]):
         return interval_option(entry, CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL)
 
     async def _async_update_data(self) -> SlowData:
-        dids, usage, accounts = await self._guard(
+        (
+            dids,
+            usage,
+            accounts,
+            indicators,
+            did_routing,
+            hot_desks,
+        ) = await self._guard(
             asyncio.gather(
                 self._fetch_if_supported(Capability.DIDS, self.client.async_get_dids),
                 self._fetch_if_supported(Capability.EXTENSION_USAGE, self._usage),
                 self._fetch_if_supported(Capability.ACCOUNTS, self._accounts),
+                self._fetch_if_supported(
+                    Capability.INDICATORS, self.client.async_get_indicators
+                ),
+                self._fetch_if_supported(
+                    Capability.DID_ROUTING, self.client.async_get_did_routing
+                ),
+                self._fetch_if_supported(
+                    Capability.HOT_DESKS, self.client.async_get_hot_desks
+                ),
             )
         )
         self._sync_api_url_issue()
@@ -454,6 +489,9 @@ class PbxSlowCoordinator(PbxCoordinator[SlowData]):
             usage_since=since,
             rate_limit=self.client.rate_limit_status,
             accounts=accounts,
+            indicators=indicators,
+            did_routing=did_routing,
+            hot_desks=hot_desks,
         )
 
     async def _accounts(self) -> dict[str, AccountSummary]:

@@ -7,8 +7,10 @@ an extension's device, which names its entry.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
@@ -22,7 +24,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 import voluptuous as vol
 
-from .client import Capability, DestinationType, Did, PbxInvalidInputError
+from .client import Capability, DestinationType, Did, PbxInvalidInputError, TimeFilter
 from .const import DOMAIN
 from .coordinator import PbxConfigEntry
 from .entity import extension_device_identifier
@@ -49,14 +51,29 @@ ATTR_RECIPIENT = "recipient"
 ATTR_MESSAGE = "message"
 ROUTABLE = [kind.value for kind in DestinationType if kind is not DestinationType.OTHER]
 
-SET_DID_ROUTE_SCHEMA = vol.Schema(
+_NAME = vol.All(cv.string, vol.Strip, vol.Length(min=1, max=128))
+ROUTING_FIELDS = (
+    "route",
+    "backup_route",
+    *(kind.value for kind in TimeFilter),
+)
+"""Fields of route-plan vendors (VoipCenter): names or ids of the PBX's
+routes, backup routes and time filters; "none" clears all but the route.
+"""
+_SET_DID_ROUTE_FIELDS: dict[vol.Marker, Any] = {
+    vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+    vol.Required(ATTR_DID): _NAME,
+    vol.Inclusive(ATTR_DESTINATION_TYPE, "destination"): vol.In(ROUTABLE),
+    vol.Inclusive(ATTR_DESTINATION, "destination"): _NAME,
+}
+_SET_DID_ROUTE_FIELDS.update({vol.Optional(field): _NAME for field in ROUTING_FIELDS})
+SET_DID_ROUTE_SCHEMA = vol.Schema(_SET_DID_ROUTE_FIELDS)
+SET_HOT_DESK_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
-        vol.Required(ATTR_DID): vol.All(cv.string, vol.Strip, vol.Length(min=1)),
-        vol.Required(ATTR_DESTINATION_TYPE): vol.In(ROUTABLE),
-        vol.Required(ATTR_DESTINATION): vol.All(
-            cv.string, vol.Strip, vol.Length(min=1)
-        ),
+        vol.Required("hot_desk"): _NAME,
+        vol.Optional("sip_account"): _NAME,
+        vol.Optional("template"): _NAME,
     }
 )
 
@@ -138,15 +155,114 @@ def _find_did(entry: PbxConfigEntry, wanted: str) -> Did:
     )
 
 
+def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders,
+    )
+
+
+def _pick(names: Mapping[str, str], wanted: str, field: str) -> str:
+    """The id of ``wanted``, given as an id or a name (any case)."""
+    if wanted in names:
+        return wanted
+    for item_id, name in names.items():
+        if name.casefold() == wanted.casefold():
+            return item_id
+    raise _invalid("unknown_name", field=field, name=wanted)
+
+
+async def _async_set_did_routing(
+    entry: PbxConfigEntry, call: ServiceCall
+) -> ServiceResponse:
+    """Route-plan vendors: route, backup route and time filters by name or id."""
+    slow = entry.runtime_data.slow
+    if (
+        slow.data is None
+        or slow.data.did_routing is None
+        or not slow.last_update_success
+    ):
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="dids_unavailable",
+            translation_placeholders={"title": entry.title},
+        )
+    routing = slow.data.did_routing
+    wanted = call.data[ATTR_DID]
+    did = routing.dids.get(wanted) or next(
+        (d for d in routing.dids.values() if d.number == wanted), None
+    )
+    if did is None:
+        raise _invalid("did_not_found", did=wanted)
+    if not any(field in call.data for field in ROUTING_FIELDS):
+        raise _invalid("nothing_to_change")
+
+    def chosen(field: str, names: Mapping[str, str], clearable: bool) -> str | None:
+        if (value := call.data.get(field)) is None:
+            return None
+        if clearable and value.casefold() == "none":
+            return "0"
+        return _pick(names, value, field)
+
+    route = chosen("route", routing.routes, clearable=False)
+    backup_route = chosen("backup_route", routing.backup_routes, clearable=True)
+    filters = {
+        kind: value
+        for kind in TimeFilter
+        if (value := chosen(kind.value, routing.time_filters.get(kind, {}), True))
+        is not None
+    }
+    await run_action(
+        entry,
+        entry.runtime_data.client.async_set_did_routing(
+            did.id, route=route, backup_route=backup_route, time_filters=filters
+        ),
+    )
+
+    def kept(new: str | None, old: str | None) -> str | None:
+        return old if new is None else (None if new == "0" else new)
+
+    updated = replace(
+        did,
+        route=kept(route, did.route),
+        backup_route=kept(backup_route, did.backup_route),
+        time_filters={
+            kind: kept(filters.get(kind), did.time_filters.get(kind))
+            for kind in TimeFilter
+        },
+    )
+    slow.async_set_updated_data(
+        replace(
+            slow.data,
+            did_routing=replace(routing, dids={**routing.dids, did.id: updated}),
+        )
+    )
+    return {
+        "did": updated.number,
+        "route": routing.routes.get(updated.route or ""),
+        "backup_route": routing.backup_routes.get(updated.backup_route or ""),
+        **{
+            kind.value: routing.time_filters.get(kind, {}).get(ref or "")
+            for kind, ref in updated.time_filters.items()
+        },
+    }
+
+
 async def _async_set_did_route(call: ServiceCall) -> ServiceResponse:
     entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
     runtime = entry.runtime_data
-    if Capability.SET_DID_ROUTE not in runtime.client.capabilities:
+    capabilities = runtime.client.capabilities
+    if Capability.SET_DID_ROUTING in capabilities:
+        return await _async_set_did_routing(entry, call)
+    if Capability.SET_DID_ROUTE not in capabilities:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="action_not_supported",
             translation_placeholders={"title": entry.title},
         )
+    if ATTR_DESTINATION not in call.data:
+        raise _invalid("destination_required")
     did = _find_did(entry, call.data[ATTR_DID])
     destination_type = DestinationType(call.data[ATTR_DESTINATION_TYPE])
     destination = call.data[ATTR_DESTINATION]
@@ -292,6 +408,67 @@ async def _async_get_charges(call: ServiceCall) -> ServiceResponse:
     }
 
 
+async def _async_set_hot_desk(call: ServiceCall) -> ServiceResponse:
+    entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    runtime = entry.runtime_data
+    if Capability.SET_HOT_DESK not in runtime.client.capabilities:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="action_not_supported",
+            translation_placeholders={"title": entry.title},
+        )
+    slow = runtime.slow
+    if slow.data is None or slow.data.hot_desks is None:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="hot_desks_unavailable",
+            translation_placeholders={"title": entry.title},
+        )
+    desks = slow.data.hot_desks
+    desk_id = _pick(
+        {d.id: d.name for d in desks.desks.values()}, call.data["hot_desk"], "hot_desk"
+    )
+    if "sip_account" not in call.data and "template" not in call.data:
+        raise _invalid("nothing_to_change")
+    account = call.data.get("sip_account")
+    if account is not None:
+        extensions = runtime.fast.data.extensions if runtime.fast.data else {}
+        account = (
+            "0"
+            if account.casefold() == "none"
+            else _pick(
+                {e.id: e.name for e in extensions.values()}, account, "sip_account"
+            )
+        )
+    template = call.data.get("template")
+    if template is not None:
+        template = _pick(desks.templates, template, "template")
+    await run_action(
+        entry,
+        runtime.client.async_set_hot_desk(
+            desk_id, sip_account=account, template=template
+        ),
+    )
+    desk = desks.desks[desk_id]
+    updated = replace(
+        desk,
+        sip_account=desk.sip_account
+        if account is None
+        else (None if account == "0" else account),
+        template=template or desk.template,
+    )
+    slow.async_set_updated_data(
+        replace(
+            slow.data, hot_desks=replace(desks, desks={**desks.desks, desk_id: updated})
+        )
+    )
+    return {
+        "hot_desk": updated.name,
+        "sip_account": updated.sip_account,
+        "template": desks.templates.get(updated.template or ""),
+    }
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions."""
@@ -317,4 +494,11 @@ def async_setup_services(hass: HomeAssistant) -> None:
         _async_get_charges,
         schema=GET_CHARGES_SCHEMA,
         supports_response=SupportsResponse.ONLY,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        "set_hot_desk",
+        _async_set_hot_desk,
+        schema=SET_HOT_DESK_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
     )

@@ -1,4 +1,4 @@
-"""Switches: do-not-disturb per extension."""
+"""Switches: do-not-disturb per extension, and function indicators."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from homeassistant.components.switch import SwitchEntity, SwitchEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .client import Capability
-from .coordinator import PbxConfigEntry
-from .entity import PbxExtensionEntity, add_extension_entities_dynamically
+from .client import Capability, FunctionIndicator
+from .coordinator import PbxConfigEntry, PbxSlowCoordinator, SlowData
+from .entity import PbxEntity, PbxExtensionEntity, add_extension_entities_dynamically
 from .helpers import run_action
 
 PARALLEL_UPDATES = 1
@@ -24,8 +24,12 @@ async def async_setup_entry(
     entry: PbxConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add a DND switch to every extension whose DND state the PBX reports."""
+    """Add a DND switch to every extension whose DND state the PBX reports,
+    and a switch per function indicator.
+    """
     runtime = entry.runtime_data
+    if Capability.SET_INDICATOR in runtime.client.capabilities:
+        _add_indicator_switches(entry, async_add_entities)
     if Capability.SET_DND not in runtime.client.capabilities:
         return
     add_extension_entities_dynamically(
@@ -72,3 +76,93 @@ class DndSwitch(PbxExtensionEntity, SwitchEntity):
             self.extension_id: replace(extension, dnd=confirmed),
         }
         self.coordinator.async_set_updated_data(replace(data, extensions=extensions))
+
+
+INDICATOR = SwitchEntityDescription(key="indicator", translation_key="indicator")
+
+
+def _add_indicator_switches(
+    entry: PbxConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
+) -> None:
+    """A switch per function indicator, added as indicators appear."""
+    slow = entry.runtime_data.slow
+    added: set[str] = set()
+
+    def add_new() -> None:
+        data: SlowData | None = slow.data
+        if data is None or data.indicators is None:
+            return
+        new = [item for key, item in data.indicators.items() if key not in added]
+        added.update(item.id for item in new)
+        if new:
+            async_add_entities(
+                IndicatorSwitch(coordinator=slow, indicator=item) for item in new
+            )
+
+    add_new()
+    entry.async_on_unload(slow.async_add_listener(add_new))
+
+
+class IndicatorSwitch(PbxEntity[PbxSlowCoordinator], SwitchEntity):
+    """A function indicator: a flag calls are routed by (night mode, ...)."""
+
+    def __init__(
+        self, *, coordinator: PbxSlowCoordinator, indicator: FunctionIndicator
+    ) -> None:
+        """Named after the indicator."""
+        super().__init__(
+            coordinator=coordinator,
+            description=INDICATOR,
+            object_id=f"indicator_{indicator.id}",
+        )
+        self.indicator_id = indicator.id
+        self._attr_translation_placeholders = {"name": indicator.name}
+
+    @property
+    def _indicator(self) -> FunctionIndicator | None:
+        data: SlowData | None = self.coordinator.data
+        if data is None or data.indicators is None:
+            return None
+        return data.indicators.get(self.indicator_id)
+
+    @property
+    def available(self) -> bool:
+        """Unavailable while the indicators cannot be read, or it is gone."""
+        return super().available and self._indicator is not None
+
+    @property
+    def is_on(self) -> bool | None:
+        """Whether the indicator is active."""
+        indicator = self._indicator
+        return None if indicator is None else indicator.active
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Activate the indicator."""
+        await self._async_set(True)
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Deactivate the indicator."""
+        await self._async_set(False)
+
+    async def _async_set(self, active: bool) -> None:
+        """Write it, then show it at once; the next poll reads it back."""
+        entry = self.coordinator.config_entry
+        await run_action(
+            entry,
+            entry.runtime_data.client.async_set_indicator(self.indicator_id, active),
+        )
+        data: SlowData | None = self.coordinator.data
+        if data is None or data.indicators is None:
+            return
+        indicator = data.indicators.get(self.indicator_id)
+        if indicator is None:
+            return
+        self.coordinator.async_set_updated_data(
+            replace(
+                data,
+                indicators={
+                    **data.indicators,
+                    self.indicator_id: replace(indicator, active=active),
+                },
+            )
+        )

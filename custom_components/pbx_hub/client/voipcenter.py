@@ -28,7 +28,8 @@ Assumptions (the document is silent):
   its ``id_<n>`` key.
 - A SIP account is online when its ``SIPping`` starts with ``OK``. Its id (for
   click-to-call and hot desks) is its ``SIPusername``; hot desks name SIP
-  accounts by their numeric id, which is the list key.
+  accounts by their numeric id (the list key), which the client translates with
+  the last SIP account list.
 - ``update.php``'s ``p`` uses the ``r=140|b=150`` spelling.
 - No request limit is published; 13 ("too many attempts") counts failed logins.
 - ``telnr`` is Belgian national (``0`` and 8 or 9 digits) or international
@@ -376,7 +377,9 @@ class VoipcenterClient(PbxClient):
         await self._update("did", did_id, "|".join(parts))
 
     async def async_get_hot_desks(self) -> HotDesking:
-        """Desks with each one's detail, and the templates."""
+        """Desks with each one's detail, and the templates. A desk names its
+        SIP account by numeric id; the last SIP account list gives its username.
+        """
         desks, templates = await asyncio.gather(
             self._get("hddesk"), self._get("hdtemplate")
         )
@@ -384,24 +387,20 @@ class VoipcenterClient(PbxClient):
         details = await asyncio.gather(
             *(self._get("hddesk", item) for item in desk_names)
         )
-        return HotDesking(
-            desks={
-                item: HotDesk(
-                    id=item,
-                    name=name,
-                    sip_account=_ref(detail.get("sipaccount"))
-                    if isinstance(detail, Mapping)
-                    else None,
-                    template=_ref(detail.get("template"))
-                    if isinstance(detail, Mapping)
-                    else None,
-                )
-                for (item, name), detail in zip(
-                    desk_names.items(), details, strict=True
-                )
-            },
-            templates=names(templates),
-        )
+        usernames = {item: username for username, item in self._sip_ids.items()}
+        result: dict[str, HotDesk] = {}
+        for (item, name), detail in zip(desk_names.items(), details, strict=True):
+            row = detail if isinstance(detail, Mapping) else {}
+            sip_account = _ref(row.get("sipaccount"))
+            result[item] = HotDesk(
+                id=item,
+                name=name,
+                sip_account=None
+                if sip_account is None
+                else usernames.get(sip_account, sip_account),
+                template=_ref(row.get("template")),
+            )
+        return HotDesking(desks=result, templates=names(templates))
 
     async def async_set_hot_desk(
         self,
@@ -413,6 +412,8 @@ class VoipcenterClient(PbxClient):
         """``update.php m=hddesk p=s=<SIP account id>|t=<template id>``."""
         parts = []
         if sip_account is not None:
+            # By username (as everywhere else), or the numeric id; "0": log out.
+            sip_account = self._sip_ids.get(sip_account, sip_account)
             parts.append(f"s={sip_account}")
         if template is not None:
             parts.append(f"t={template}")
