@@ -1,0 +1,300 @@
+"""The VoipCenter client: the signing recipe by hand, then the simulator."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+import hashlib
+import hmac
+import time
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import aiohttp
+import pytest
+
+from custom_components.pbx_hub.client import (
+    VENDORS,
+    PbxAuthError,
+    PbxCallFailedError,
+    PbxClockSkewError,
+    PbxConnectionError,
+    PbxInvalidInputError,
+    TimeFilter,
+    create_client,
+    voipcenter,
+)
+from custom_components.pbx_hub.client.voipcenter import (
+    VoipcenterClient,
+    password_hash,
+    signature,
+)
+from simulator import VoipcenterSimulator
+
+# The document's example values.
+API_ID, KNUMMER, KEY = "pi990000tst", "123456", "privatekey"
+
+
+def test_password_hash_by_hand() -> None:
+    """sha256 of the hex md5 of the password, both hex: the document's recipe."""
+    md5_hex = hashlib.md5(b"password", usedforsecurity=False).hexdigest()
+    assert md5_hex == "5f4dcc3b5aa765d61d8327deb882cf99"
+    assert password_hash("password") == hashlib.sha256(md5_hex.encode()).hexdigest()
+    assert password_hash("password") == (
+        "3f2cd8e57b096fe7e4a78a5627e34ca3f885ad65a56e61c287cf4211bbc5949f"
+    )
+
+
+def test_signature_vectors_by_hand() -> None:
+    """The document's string, ``apiID<id>knummer<nr>pwd<hash>m<menu>id<id>f<f>
+    ts<ts>``, HMAC-SHA256 with the private key; ``filter`` is not signed.
+    """
+    pwd = password_hash("password")
+    get = [
+        ("apiID", API_ID),
+        ("knummer", KNUMMER),
+        ("pwd", pwd),
+        ("m", "sipacc"),
+        ("id", "0"),
+        ("filter", "bureau"),
+        ("f", "json"),
+        ("ts", "1400229417"),
+    ]
+    by_hand = hmac.new(
+        KEY.encode(),
+        f"apiID{API_ID}knummer{KNUMMER}pwd{pwd}msipaccid0fjsonts1400229417".encode(),
+        hashlib.sha256,
+    ).hexdigest()
+    assert signature(get, KEY, "get.php") == by_hand
+    call = [
+        ("apiID", API_ID),
+        ("knummer", KNUMMER),
+        ("pwd", pwd),
+        ("sipacc", "sipaccount1"),
+        ("telnr", "021234567"),
+        ("f", "json"),
+        ("ts", "1400229417"),
+    ]
+    call_by_hand = hmac.new(
+        KEY.encode(),
+        (
+            f"apiID{API_ID}knummer{KNUMMER}pwd{pwd}sipaccsipaccount1"
+            "telnr021234567fjsonts1400229417"
+        ).encode(),
+        hashlib.sha256,
+    ).hexdigest()
+    assert signature(call, KEY, "call.php") == call_by_hand
+    # Outside get.php, a parameter called filter is signed like any other.
+    assert signature([*call, ("filter", "x")], KEY, "call.php") != call_by_hand
+
+
+def test_only_the_hash_is_kept() -> None:
+    spec = VENDORS["voipcenter"]
+    stored = spec.stored({"api_id": API_ID, "password": "password"})
+    assert "password" not in stored
+    assert stored["password_hash"] == password_hash("password")
+    assert "password_hash" in spec.secret_keys
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as client_session:
+        yield client_session
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[VoipcenterSimulator]:
+    async with VoipcenterSimulator(seed=5) as simulator:
+        yield simulator
+
+
+def _client(
+    sim: VoipcenterSimulator, session: aiohttp.ClientSession, **settings: str
+) -> VoipcenterClient:
+    client = create_client(
+        "voipcenter",
+        session,
+        {
+            "url": f"{sim.url}/api/",
+            "api_id": sim.api_id,
+            "api_key": sim.api_key,
+            "customer_number": sim.customer_number,
+            "password": sim.password,
+            **settings,
+        },
+    )
+    assert isinstance(client, VoipcenterClient)
+    assert "password" not in client.settings
+    return client
+
+
+async def test_requests_are_signed_as_the_recipe_says(
+    sim: VoipcenterSimulator,
+    session: aiohttp.ClientSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The query actually sent, checked against a signature computed here."""
+    client = _client(sim, session)
+    sent: list[list[tuple[str, str]]] = []
+    original = client.http.request
+
+    async def spy(method: str, url: str, **kwargs: Any) -> Any:
+        sent.append(list(kwargs["params"]))
+        return await original(method, url, **kwargs)
+
+    monkeypatch.setattr(client.http, "request", spy)
+    await client.async_identify()
+    [params] = sent
+    names = [name for name, _ in params]
+    assert names == ["apiID", "knummer", "pwd", "m", "id", "f", "ts", "pass"]
+    values = dict(params)
+    assert values["pwd"] == password_hash(sim.password)
+    text = "".join(name + value for name, value in params[:-1])
+    expected = hmac.new(sim.api_key.encode(), text.encode(), hashlib.sha256)
+    assert values["pass"] == expected.hexdigest()
+
+
+async def test_identify_and_read(
+    sim: VoipcenterSimulator, session: aiohttp.ClientSession
+) -> None:
+    client = _client(sim, session)
+    info = await client.async_identify()
+    assert info.unique_id == f"voipcenter_{sim.customer_number}"
+    extensions = await client.async_get_extensions()
+    assert set(extensions) == {a.username for a in sim.sip_accounts.values()}
+    offline = next(a for a in sim.sip_accounts.values() if not a.online)
+    assert extensions[offline.username].registered is False
+    status = await client.async_get_status()
+    assert status.calls_today == len(sim.calls_on(sim.today()))
+
+
+@pytest.mark.parametrize("wrong", ["api_key", "password", "api_id"])
+async def test_wrong_credentials(
+    sim: VoipcenterSimulator, session: aiohttp.ClientSession, wrong: str
+) -> None:
+    with pytest.raises(PbxAuthError) as raised:
+        await _client(sim, session, **{wrong: "not-right-at-all"}).async_identify()
+    assert "not-right-at-all" not in str(raised.value)
+
+
+async def test_a_clock_ten_seconds_off(
+    sim: VoipcenterSimulator,
+    session: aiohttp.ClientSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_time = time.time
+    monkeypatch.setattr(voipcenter.time, "time", lambda: real_time() + 10)
+    with pytest.raises(PbxClockSkewError):
+        await _client(sim, session).async_identify()
+
+
+async def test_indicator_round_trip(
+    sim: VoipcenterSimulator, session: aiohttp.ClientSession
+) -> None:
+    client = _client(sim, session)
+    indicators = await client.async_get_indicators()
+    assert {i: x.active for i, x in indicators.items()} == {
+        i: sim.indicator_state(i) for i in sim.indicators
+    }
+    first = next(iter(indicators))
+    await client.async_set_indicator(first, not indicators[first].active)
+    assert sim.indicator_state(first) is not indicators[first].active
+    assert (await client.async_get_indicators())[first].active is not (
+        indicators[first].active
+    )
+
+
+async def test_did_routing_round_trip(
+    sim: VoipcenterSimulator, session: aiohttp.ClientSession
+) -> None:
+    client = _client(sim, session)
+    routing = await client.async_get_did_routing()
+    did_id, did = next(iter(routing.dids.items()))
+    assert did.route == sim.dids[did_id].route
+    other = next(r for r in routing.routes if r != did.route)
+    holidays = next(iter(routing.time_filters[TimeFilter.HOLIDAYS]))
+    await client.async_set_did_routing(
+        did_id,
+        route=other,
+        backup_route="0",
+        time_filters={TimeFilter.HOLIDAYS: holidays},
+    )
+    assert (sim.dids[did_id].route, sim.dids[did_id].backuproute) == (other, "0")
+    again = (await client.async_get_did_routing()).dids[did_id]
+    assert (again.route, again.backup_route) == (other, None)
+    with pytest.raises(PbxInvalidInputError):
+        await client.async_set_did_routing(did_id, route="99999")
+    with pytest.raises(PbxInvalidInputError):
+        await client.async_set_did_routing(did_id, route="140|x=1")
+
+
+async def test_hot_desk_round_trip(
+    sim: VoipcenterSimulator, session: aiohttp.ClientSession
+) -> None:
+    client = _client(sim, session)
+    await client.async_get_extensions()  # the usernames of the numeric ids
+    desks = await client.async_get_hot_desks()
+    desk_id = next(iter(desks.desks))
+    username = "sipaccount2"
+    await client.async_set_hot_desk(desk_id, sip_account=username)
+    numeric = next(k for k, a in sim.sip_accounts.items() if a.username == username)
+    assert sim.hot_desk(desk_id).sipaccount == numeric
+    assert (await client.async_get_hot_desks()).desks[desk_id].sip_account == username
+    await client.async_set_hot_desk(desk_id, sip_account="0")
+    assert sim.hot_desk(desk_id).sipaccount == "0"
+
+
+@pytest.mark.parametrize(
+    ("number", "dialled"),
+    [
+        ("02 123 45 67", "021234567"),
+        ("+32 470 12 34 56", "32470123456"),
+        ("0470123456", "0470123456"),
+    ],
+)
+async def test_click_to_call(
+    sim: VoipcenterSimulator,
+    session: aiohttp.ClientSession,
+    number: str,
+    dialled: str,
+) -> None:
+    await _client(sim, session).async_click_to_call("sipaccount1", number)
+    [placed] = sim.calls_placed
+    assert (placed.sipacc, placed.telnr) == ("sipaccount1", dialled)
+
+
+@pytest.mark.parametrize("number", ["123", "0212&m=did", "+1 2", "02-12"])
+async def test_click_to_call_refuses_other_numbers(
+    sim: VoipcenterSimulator, session: aiohttp.ClientSession, number: str
+) -> None:
+    with pytest.raises(PbxInvalidInputError):
+        await _client(sim, session).async_click_to_call("sipaccount1", number)
+    assert sim.request_count == 0
+
+
+async def test_call_failures(
+    sim: VoipcenterSimulator, session: aiohttp.ClientSession
+) -> None:
+    client = _client(sim, session)
+    with pytest.raises(PbxCallFailedError):
+        await client.async_click_to_call("nobody", "021234567")
+    offline = next(a for a in sim.sip_accounts.values() if not a.online)
+    with pytest.raises(PbxCallFailedError):
+        await client.async_click_to_call(offline.username, "021234567")
+
+
+async def test_backend_down(
+    sim: VoipcenterSimulator, session: aiohttp.ClientSession
+) -> None:
+    sim.backend_down = True
+    with pytest.raises(PbxConnectionError):
+        await _client(sim, session).async_get_extensions()
+
+
+def test_urls_are_encoded() -> None:
+    """An odd value cannot add a parameter: it is encoded, and signed as is."""
+    from yarl import URL
+
+    url = URL("https://pbxonline.be/api/get.php").with_query(
+        [("m", "did"), ("id", "1&m=x")]
+    )
+    assert dict(parse_qsl(urlsplit(str(url)).query)) == {"m": "did", "id": "1&m=x"}
