@@ -28,7 +28,7 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import (
     device_registry as dr,
     entity_registry as er,
@@ -400,3 +400,25 @@ async def test_platform_snapshot(
     with patch("custom_components.pbx_hub.PLATFORMS", [platform]):
         await setup_entry(hass, entry)
     await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
+
+
+async def test_a_call_the_pbx_cannot_set_up(
+    hass: HomeAssistant, voipcenter_sim: VoipcenterSimulator
+) -> None:
+    """An offline phone: body error 21, a translated error, no reauth."""
+    entry = voipcenter_entry(voipcenter_sim)
+    await setup_entry(hass, entry)
+    offline = next(a for a in voipcenter_sim.sip_accounts.values() if not a.online)
+    with pytest.raises(HomeAssistantError) as raised:
+        await hass.services.async_call(
+            DOMAIN,
+            "click_to_call",
+            {
+                "config_entry_id": entry.entry_id,
+                "user_number": offline.username,
+                "number": "093456789",
+            },
+            blocking=True,
+        )
+    assert raised.value.translation_key == "call_failed"
+    assert hass.config_entries.flow.async_progress() == []

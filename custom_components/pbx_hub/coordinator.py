@@ -38,6 +38,7 @@ from .client import (
     HotDesking,
     LiveCall,
     PbxAuthError,
+    PbxCallFailedError,
     PbxClient,
     PbxClockSkewError,
     PbxConnectionError,
@@ -238,6 +239,8 @@ def error_translation(err: PbxError) -> tuple[str, dict[str, str]]:
         return "not_whitelisted", {}
     if isinstance(err, PbxClockSkewError):
         return CLOCK_SKEW, {}
+    if isinstance(err, PbxCallFailedError):
+        return "call_failed", {"error": str(err)}
     if isinstance(err, PbxAuthError):
         return "auth_failed", {}
     if isinstance(err, PbxPermissionError):
