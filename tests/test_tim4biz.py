@@ -383,6 +383,28 @@ async def test_send_sms_without_the_messaging_licence(
         )
     assert raised.value.translation_key == "missing_permission"
     assert raised.value.translation_placeholders == {"permission": "messaging"}
+    registry = ir.async_get(hass)
+    issue = registry.async_get_issue(
+        DOMAIN, f"missing_permission_async_send_sms_{entry.entry_id}"
+    )
+    assert issue is not None
+    assert issue.translation_placeholders == {
+        "title": "TIM4biz",
+        "permission": "messaging",
+    }
+    tim4biz_sim.grant_licence("messaging")
+    await hass.services.async_call(
+        DOMAIN,
+        "send_sms",
+        {"config_entry_id": entry.entry_id, "recipient": "+3247012345", "message": "x"},
+        blocking=True,
+    )
+    assert (
+        registry.async_get_issue(
+            DOMAIN, f"missing_permission_async_send_sms_{entry.entry_id}"
+        )
+        is None
+    )
 
 
 async def test_notify_entity_sends_to_the_recipient_in_the_options(

@@ -173,4 +173,8 @@ async def async_remove_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> None
     """Take the entry's repair issues and stored call history with it."""
     for kind in REPAIR_ISSUES:
         ir.async_delete_issue(hass, DOMAIN, issue_id(kind, entry))
+    suffix = f"_{entry.entry_id}"
+    for domain, issue in list(ir.async_get(hass).issues):
+        if domain == DOMAIN and issue.endswith(suffix):
+            ir.async_delete_issue(hass, DOMAIN, issue)
     await CallTracker(hass, entry.entry_id).async_remove()
