@@ -340,11 +340,21 @@ async def test_send_sms_action(
 
 
 @pytest.mark.parametrize(
-    ("recipient", "message"),
-    [("+44 7700 900123", ""), ("+44 7700 900123", "x" * 919), ("call me", "Hi")],
+    ("recipient", "message", "key"),
+    [
+        ("+44 7700 900123", "", "invalid_sms_length"),
+        ("+44 7700 900123", "x" * 919, "invalid_sms_length"),
+        ("+44 7700 900123", "x" * 5000, "invalid_sms_length"),
+        ("call me", "Hi", "invalid_sms_recipient"),
+        ("12345", "Hi", "invalid_sms_recipient"),
+    ],
 )
 async def test_send_sms_validation(
-    hass: HomeAssistant, tim4biz_sim: Tim4bizSimulator, recipient: str, message: str
+    hass: HomeAssistant,
+    tim4biz_sim: Tim4bizSimulator,
+    recipient: str,
+    message: str,
+    key: str,
 ) -> None:
     entry = tim4biz_entry(tim4biz_sim)
     await setup_entry(hass, entry)
@@ -360,7 +370,7 @@ async def test_send_sms_validation(
             },
             blocking=True,
         )
-    assert raised.value.translation_key == "invalid_sms"
+    assert raised.value.translation_key == key
     assert tim4biz_sim.request_count == 0
 
 

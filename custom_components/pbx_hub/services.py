@@ -99,7 +99,7 @@ SEND_SMS_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
         vol.Required(ATTR_RECIPIENT): vol.All(cv.string, vol.Length(max=64)),
-        vol.Required(ATTR_MESSAGE): vol.All(cv.string, vol.Length(max=4096)),
+        vol.Required(ATTR_MESSAGE): cv.string,
     }
 )
 
@@ -351,10 +351,15 @@ async def async_send_sms(entry: PbxConfigEntry, recipient: str, message: str) ->
     try:
         number, text = client.check_sms(recipient, message)
     except PbxInvalidInputError as err:
+        # The vendor's rule, in the user's language where it is a known one.
+        key, placeholders = {
+            "sms_recipient": ("invalid_sms_recipient", {"recipient": recipient}),
+            "sms_length": ("invalid_sms_length", {}),
+        }.get(err.reason or "", ("invalid_sms", {"error": str(err)}))
         raise ServiceValidationError(
             translation_domain=DOMAIN,
-            translation_key="invalid_sms",
-            translation_placeholders={"error": str(err)},
+            translation_key=key,
+            translation_placeholders=placeholders,
         ) from None
     await run_action(entry, client.async_send_sms(number, text))
 

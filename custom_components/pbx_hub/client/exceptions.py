@@ -58,6 +58,13 @@ class PbxResponseError(PbxError):
 class PbxInvalidInputError(PbxError):
     """The PBX rejected a parameter of a write (unknown id, bad destination ...)."""
 
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        """``reason`` names the rule broken (``sms_recipient``, ``sms_length``)
+        where the caller may want to explain it in its own words.
+        """
+        super().__init__(message)
+        self.reason = reason
+
 
 class PbxNotFoundError(PbxInvalidInputError):
     """The PBX does not know a value the request names (an extension, a user)."""

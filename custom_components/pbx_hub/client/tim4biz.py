@@ -342,14 +342,20 @@ class Tim4bizClient(PbxClient):
         """A recipient of 6 to 15 digits after an optional ``+``, and a message
         of 1 to 918 characters.
         """
-        number = self.normalize_number(recipient)
+        try:
+            number = self.normalize_number(recipient)
+        except PbxInvalidInputError as err:
+            raise PbxInvalidInputError(str(err), reason="sms_recipient") from None
         if not _SMS_RECIPIENT.fullmatch(number):
             raise PbxInvalidInputError(
-                "An SMS recipient is 6 to 15 digits, optionally after a +"
+                "An SMS recipient is 6 to 15 digits, optionally after a +",
+                reason="sms_recipient",
             )
         text = message.strip()
         if not text or len(text) > MAX_SMS_LENGTH:
-            raise PbxInvalidInputError(f"An SMS holds 1 to {MAX_SMS_LENGTH} characters")
+            raise PbxInvalidInputError(
+                f"An SMS holds 1 to {MAX_SMS_LENGTH} characters", reason="sms_length"
+            )
         return number, text
 
     async def async_send_sms(self, recipient: str, message: str) -> None:
