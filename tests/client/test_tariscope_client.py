@@ -249,3 +249,46 @@ def test_parse_charges_tolerates_shapes() -> None:
     assert (charge.id, charge.amount, charge.service) == ("7", 1.5, "Local")
     assert charge.recorded_at == datetime(2026, 11, 2, 10, tzinfo=UTC)
     assert parse_charges([]) == []
+
+
+async def test_a_server_clock_behind_ours_does_not_cause_a_login_storm(
+    session: aiohttp.ClientSession,
+) -> None:
+    """Two hours behind with 1-hour tokens: by ``exp`` alone every token would
+    look expired on arrival; ``exp - iat`` gives its real life.
+    """
+    async with TariscopeSimulator(
+        subscribers=2,
+        token_lifetime=timedelta(hours=1),
+        clock=lambda: datetime.now(UTC) - timedelta(hours=2),
+    ) as sim:
+        client = _client(sim, session)
+        await client.async_identify()
+        for _ in range(3):
+            await client.async_get_accounts(
+                AccountSelection(ids=(_ids(sim)[0],)), date.today()
+            )
+        assert client.logins == 1
+
+
+async def test_the_token_is_redacted_from_errors(
+    sim: TariscopeSimulator, session: aiohttp.ClientSession
+) -> None:
+    client = _client(sim, session)
+    await client.async_identify()
+    token = client._token
+    assert token is not None
+    assert client.http.redact(f"refused {token}") == "refused **REDACTED**"
+
+
+async def test_a_server_address_without_a_scheme(
+    session: aiohttp.ClientSession,
+) -> None:
+    client = create_client(
+        "tariscope", session, {"url": "192.168.1.5", "username": "u"}
+    )
+    assert isinstance(client, TariscopeClient)
+    assert str(client._base) == "http://192.168.1.5:8085"
+    client.settings["url"] = ""
+    with pytest.raises(PbxInvalidInputError):
+        _ = client._base

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 import hashlib
 import hmac
@@ -19,6 +20,8 @@ from custom_components.pbx_hub.client import (
     PbxClockSkewError,
     PbxConnectionError,
     PbxInvalidInputError,
+    PbxRateLimitError,
+    PbxResponseError,
     TimeFilter,
     create_client,
     voipcenter,
@@ -298,3 +301,63 @@ def test_urls_are_encoded() -> None:
         [("m", "did"), ("id", "1&m=x")]
     )
     assert dict(parse_qsl(urlsplit(str(url)).query)) == {"m": "did", "id": "1&m=x"}
+
+
+async def test_a_revoked_key_stops_at_the_first_refusal(
+    sim: VoipcenterSimulator, session: aiohttp.ClientSession
+) -> None:
+    """A slow poll sends a burst; with a wrong key only the first goes out, so
+    the account is not locked by VoipCenter's "too many attempts".
+    """
+    client = _client(sim, session, api_key="a-key-that-was-rotated")
+    with pytest.raises(PbxAuthError):
+        await asyncio.gather(
+            client.async_get_did_routing(),
+            client.async_get_indicators(),
+            client.async_get_hot_desks(),
+        )
+    assert sim.request_count == 1
+    assert not sim.locked
+    # The right key still works at once (a new client, as after reauth).
+    await _client(sim, session).async_identify()
+
+
+async def test_too_many_attempts_pauses(
+    sim: VoipcenterSimulator, session: aiohttp.ClientSession
+) -> None:
+    sim.lock_out(60)
+    client = _client(sim, session)
+    with pytest.raises(PbxRateLimitError):
+        await client.async_get_extensions()
+    sent = sim.request_count
+    with pytest.raises(PbxRateLimitError):
+        await client.async_get_extensions()
+    assert sim.request_count == sent  # paused, not hammering a locked account
+
+
+async def test_an_echoed_key_is_redacted(
+    sim: VoipcenterSimulator,
+    session: aiohttp.ClientSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client = _client(sim, session)
+    body = {
+        "head": {"status": "0", "error_number": "17", "error_message": sim.api_key},
+        "body": {},
+    }
+    monkeypatch.setattr(client.http, "decode_json", lambda text: body)
+    with pytest.raises(PbxInvalidInputError) as raised:
+        await client.async_get_extensions()
+    assert sim.api_key not in str(raised.value)
+
+
+async def test_a_change_without_a_confirmed_status_is_an_error(
+    sim: VoipcenterSimulator,
+    session: aiohttp.ClientSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client = _client(sim, session)
+    body = {"head": {"status": "1", "error_number": ""}, "body": {"status": "0"}}
+    monkeypatch.setattr(client.http, "decode_json", lambda text: body)
+    with pytest.raises(PbxResponseError):
+        await client.async_set_indicator("100", True)

@@ -94,10 +94,12 @@ class HttpHelper:
         self.budget = budget
         self._timeout = request_timeout
         self._secrets = secrets
+        self.session_secrets: set[str] = set()
+        """Secrets a session adds (a login's token): redacted as settings are."""
 
     def redact(self, message: str) -> str:
         """Replace every known secret in ``message``."""
-        for secret in self._secrets():
+        for secret in (*self._secrets(), *self.session_secrets):
             if secret:
                 message = message.replace(secret, _REDACTED)
         return message

@@ -22,8 +22,10 @@ Assumptions (no public source):
 - ``tariscope.version``, ``database``, ``build``, ``serial``, ``edition`` and
   ``summary`` live at ``/api/tariscope/<name>/`` and answer an object holding
   the value under the method's name (a bare string is read too).
-- The JWT's payload carries ``exp`` (Unix seconds); without it a token is taken
-  to last 6 hours. It is renewed 5 minutes before it expires.
+- The JWT's payload carries ``exp`` (and ``iat``), Unix seconds. The lifetime
+  is ``exp - iat`` (the server's clock may differ from ours); without them a
+  token is taken to last 6 hours. It is renewed 5 minutes before it expires.
+- A server address without a scheme means ``http://``.
 - Money is a JSON number (or a numeric string) in the currency the Tariscope
   installation bills in, which the API does not name.
 - Errors are 401 (credentials or token), 403 (method right), 404 (unknown
@@ -88,17 +90,37 @@ class _TokenRefusedError(PbxAuthError):
     """A 401 to a call made with a token: expired, or bound to another IP."""
 
 
-def token_expiry(token: str) -> float | None:
-    """The ``exp`` claim of a JWT, in Unix seconds; ``None`` without one."""
+def token_claims(token: str) -> Mapping[str, Any]:
+    """The claims of a JWT (unverified: only the server checks them)."""
     parts = token.split(".")
     if len(parts) != 3:
-        return None
+        return {}
     payload = parts[1] + "=" * (-len(parts[1]) % 4)
     try:
         claims = json.loads(base64.urlsafe_b64decode(payload))
     except ValueError:
-        return None
-    return to_float(claims.get("exp")) if isinstance(claims, Mapping) else None
+        return {}
+    return claims if isinstance(claims, Mapping) else {}
+
+
+def token_expiry(token: str) -> float | None:
+    """The ``exp`` claim of a JWT, in Unix seconds; ``None`` without one."""
+    return to_float(token_claims(token).get("exp"))
+
+
+def token_lifetime(token: str, now: float) -> float:
+    """Seconds the token lasts from now, by this computer's clock.
+
+    ``exp - iat`` where both are given, since the server's clock may differ
+    from ours; else ``exp - now`` if still ahead; else 6 hours.
+    """
+    claims = token_claims(token)
+    expires, issued = to_float(claims.get("exp")), to_float(claims.get("iat"))
+    if expires is not None and issued is not None and expires > issued:
+        return expires - issued
+    if expires is not None and expires > now:
+        return expires - now
+    return TOKEN_LIFETIME.total_seconds()
 
 
 def _value(body: Any, name: str) -> str | None:
@@ -201,7 +223,10 @@ class TariscopeClient(PbxClient):
     @property
     def _base(self) -> URL:
         """The server; without a port in the URL, Tariscope's default 8085."""
-        url = URL(str(self.settings.get(CONF_URL) or "").rstrip("/"))
+        text = str(self.settings.get(CONF_URL) or "").strip().rstrip("/")
+        url = URL(text if "://" in text else f"http://{text}")
+        if not url.is_absolute() or not url.host:
+            raise PbxInvalidInputError("The server address is not a URL")
         return url if url.explicit_port is not None else url.with_port(DEFAULT_PORT)
 
     def _explainer(self, method: str, *, with_token: bool) -> Any:
@@ -244,11 +269,12 @@ class TariscopeClient(PbxClient):
         if token is None:
             raise PbxResponseError("Tariscope api.auth: no token in the answer")
         now = time.time()
-        expires = token_expiry(token) or now + TOKEN_LIFETIME.total_seconds()
+        lifetime = token_lifetime(token, now)
         # Five minutes early, or a tenth of a short token's life.
-        margin = min(RENEW_BEFORE.total_seconds(), (expires - now) / 10)
+        margin = min(RENEW_BEFORE.total_seconds(), lifetime / 10)
+        self.http.session_secrets = {token}
         self._token = token
-        self._renew_at = expires - max(margin, 0.0)
+        self._renew_at = now + lifetime - margin
 
     async def _signed_in(self, stale: str | None = None) -> str:
         """A token that is not about to expire; a new one if ``stale`` is the

@@ -39,12 +39,14 @@ Assumptions (the document is silent):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 import hashlib
 import hmac
 import re
 import time
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from yarl import URL
 
@@ -81,6 +83,7 @@ CONF_CUSTOMER_NUMBER = "customer_number"
 CONF_PASSWORD = "password"  # noqa: S105  (the setting's name)
 CONF_PASSWORD_HASH = "password_hash"  # noqa: S105  (the setting's name)
 DEFAULT_URL = "https://pbxonline.be/api/"
+BELGIUM = ZoneInfo("Europe/Brussels")
 
 _ID_KEY = re.compile(r"id_(\d+)")
 _BELGIAN = re.compile(r"0\d{8,9}")
@@ -117,11 +120,14 @@ def signature(params: Sequence[tuple[str, str]], key: str, endpoint: str) -> str
     return hmac.new(key.encode(), signed.encode(), hashlib.sha256).hexdigest()
 
 
-def _error(head: Mapping[str, Any], part: str) -> PbxError | None:
+def _error(
+    head: Mapping[str, Any], part: str, redact: Callable[[str], str]
+) -> PbxError | None:
     code = to_int(head.get("error_number"))
     if not code:
         return None
-    message = f"VoipCenter error {code}: {to_text(head.get('error_message')) or ''}"
+    detail = redact(to_text(head.get("error_message")) or "")[:200]
+    message = f"VoipCenter error {code}: {detail}"
     if part == "head":
         if code == 11:
             return PbxClockSkewError(message)
@@ -141,13 +147,28 @@ def _error(head: Mapping[str, Any], part: str) -> PbxError | None:
     return PbxResponseError(message)
 
 
-def check_envelope(body: Any) -> Any:
-    """Raise what an error envelope means; return the body otherwise."""
+def check_envelope(
+    body: Any, redact: Callable[[str], str] = str, *, write: bool = False
+) -> Any:
+    """Raise what an error envelope means; return the body otherwise. A write
+    (update, call) succeeded only if the body's status says ``1``.
+    """
     if isinstance(body, Mapping) and ("head" in body or "body" in body):
         for part in ("head", "body"):
             section = body.get(part)
-            if isinstance(section, Mapping) and (error := _error(section, part)):
+            if isinstance(section, Mapping) and (
+                error := _error(section, part, redact)
+            ):
                 raise error
+        outcome = body.get("body")
+        if (
+            write
+            and isinstance(outcome, Mapping)
+            and to_text(outcome.get("status")) != "1"
+        ):
+            raise PbxResponseError("VoipCenter: the change was not confirmed")
+    elif write:
+        raise PbxResponseError("VoipCenter: a change was answered without a result")
     return body
 
 
@@ -239,12 +260,35 @@ class VoipcenterClient(PbxClient):
             self.settings[CONF_PASSWORD_HASH] = password_hash(str(password))
         self._sip_ids: dict[str, str] = {}
         """Numeric id of each SIP account, by username, from the last list."""
+        self._one_at_a_time = asyncio.Lock()
+        self._refused: PbxAuthError | None = None
+        """Set once the credentials are refused: this client sends no more
+        (reauthentication makes a new one).
+        """
 
     @property
     def _base(self) -> str:
         return str(self.settings.get(CONF_URL) or DEFAULT_URL).rstrip("/") + "/"
 
     async def _call(self, endpoint: str, params: Sequence[tuple[str, str]]) -> Any:
+        """One signed request at a time: VoipCenter locks an account after a
+        few refused attempts, and a poll's burst with a revoked key must stop
+        at the first refusal rather than spend them all.
+        """
+        async with self._one_at_a_time:
+            if self._refused is not None:
+                raise PbxAuthError(str(self._refused))
+            try:
+                return await self._send(endpoint, params)
+            except PbxAuthError as err:
+                self._refused = err
+                raise
+            except PbxRateLimitError:
+                # Head 13: too many attempts. Wait before trying again.
+                self.http.budget.pause(None)
+                raise
+
+    async def _send(self, endpoint: str, params: Sequence[tuple[str, str]]) -> Any:
         signed: list[tuple[str, str]] = [
             ("apiID", str(self.settings.get(CONF_API_ID) or "")),
             ("knummer", str(self.settings.get(CONF_CUSTOMER_NUMBER) or "")),
@@ -260,7 +304,11 @@ class VoipcenterClient(PbxClient):
             )
         )
         response = await self.http.request("GET", self._base + endpoint, params=signed)
-        return check_envelope(self.http.decode_json(response.text))
+        return check_envelope(
+            self.http.decode_json(response.text),
+            self.http.redact,
+            write=endpoint != "get.php",
+        )
 
     async def _get(self, menu: str, item: str = "0", **extra: str) -> Any:
         return await self._call("get.php", [("m", menu), ("id", item), *extra.items()])
@@ -277,9 +325,14 @@ class VoipcenterClient(PbxClient):
             configuration_url=str(URL(self._base).with_path("/")),
         )
 
+    @classmethod
+    def budget_scope(cls, settings: Mapping[str, Any]) -> str:
+        """One budget per API user and customer, whatever the password form."""
+        return f"{settings.get(CONF_API_ID)}_{settings.get(CONF_CUSTOMER_NUMBER)}"
+
     async def async_get_status(self) -> SystemStatus:
-        """Today's calls, counted from the call history."""
-        today = time.strftime("%Y%m%d")
+        """Today's calls (Belgium's day), counted from the call history."""
+        today = datetime.now(BELGIUM).strftime("%Y%m%d")
         calls = listing(await self._get("calls", filter=today))
         return SystemStatus(calls_today=len(calls))
 
