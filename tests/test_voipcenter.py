@@ -360,6 +360,12 @@ async def test_a_clock_ten_seconds_off_is_a_repair_not_an_auth_error(
     await fast.async_refresh()
     await hass.async_block_till_done()
     assert not fast.last_update_success
+    # One refused poll could be one slow answer: the second tells.
+    assert (
+        issue_registry.async_get_issue(DOMAIN, f"clock_skew_{entry.entry_id}") is None
+    )
+    await fast.async_refresh()
+    await hass.async_block_till_done()
     issue = issue_registry.async_get_issue(DOMAIN, f"clock_skew_{entry.entry_id}")
     assert issue is not None
     assert hass.config_entries.flow.async_progress() == []  # no reauth
@@ -422,3 +428,35 @@ async def test_a_call_the_pbx_cannot_set_up(
         )
     assert raised.value.translation_key == "call_failed"
     assert hass.config_entries.flow.async_progress() == []
+
+
+async def test_a_clock_off_at_startup_or_in_the_flow(
+    hass: HomeAssistant,
+    voipcenter_sim: VoipcenterSimulator,
+    clock: SkewableClock,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Often at boot, before the clock is synchronised: a repair, and retries."""
+    clock.offset = 10
+    entry = voipcenter_entry(voipcenter_sim)
+    await setup_entry(hass, entry)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert issue_registry.async_get_issue(DOMAIN, f"clock_skew_{entry.entry_id}")
+
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "voipcenter"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "url": f"{voipcenter_sim.url}/api/",
+            "api_id": voipcenter_sim.api_id,
+            "api_key": voipcenter_sim.api_key,
+            "customer_number": voipcenter_sim.customer_number,
+            "password": voipcenter_sim.password,
+        },
+    )
+    assert result["errors"] == {"base": "clock_skew"}

@@ -22,12 +22,14 @@ from homeassistant.helpers.typing import ConfigType
 from .calls import CallTracker
 from .client import (
     Capability,
+    PbxClockSkewError,
     PbxError,
     PbxInvalidInputError,
     PbxUnsupportedError,
 )
 from .const import CONF_EXCLUDED_EXTENSIONS, DOMAIN
 from .coordinator import (
+    CLOCK_SKEW,
     REPAIR_ISSUES,
     PbxConfigEntry,
     PbxFastCoordinator,
@@ -68,6 +70,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
         error_class: type[HomeAssistantError] = ConfigEntryNotReady
         if needs_reauth(err):
             error_class = ConfigEntryAuthFailed
+        elif isinstance(err, PbxClockSkewError):
+            # Often at boot, before the clock is synchronised: say so, and retry.
+            ir.async_create_issue(
+                hass,
+                DOMAIN,
+                issue_id(CLOCK_SKEW, entry),
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key=CLOCK_SKEW,
+                translation_placeholders={"title": entry.title},
+            )
         elif isinstance(err, PbxInvalidInputError | PbxUnsupportedError):
             # A tenant that no longer exists will not come back by retrying.
             error_class = ConfigEntryError

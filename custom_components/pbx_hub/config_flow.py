@@ -40,6 +40,7 @@ from .client import (
     FieldKind,
     PbxAuthError,
     PbxClient,
+    PbxClockSkewError,
     PbxConnectionError,
     PbxError,
     PbxInfo,
@@ -112,6 +113,8 @@ async def _try[T](call: Awaitable[T], errors: dict[str, str]) -> T | None:
         errors["base"] = "ip_not_whitelisted"
     except PbxPermissionError:
         errors["base"] = "missing_permission"
+    except PbxClockSkewError:
+        errors["base"] = "clock_skew"
     except PbxAuthError:
         errors["base"] = "invalid_auth"
     except PbxRateLimitError:

@@ -268,6 +268,8 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
         self.client = client
         self._polls_refused = 0
         """Polls in a row that the PBX answered with 429."""
+        self._skewed_polls = 0
+        """Polls in a row refused for the time stamp (clock skew)."""
         self._refused: dict[Capability, str] = {}
         """Topics refused for a missing licence or right, and what is missing."""
         super().__init__(
@@ -304,7 +306,10 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
             if isinstance(err, PbxNotWhitelistedError):
                 self._raise_issue(NOT_WHITELISTED)
             if isinstance(err, PbxClockSkewError):
-                self._raise_issue(CLOCK_SKEW)
+                # Twice in a row: one slow answer can push a time stamp out.
+                self._skewed_polls += 1
+                if self._skewed_polls >= 2:
+                    self._raise_issue(CLOCK_SKEW)
             key, placeholders = error_translation(err)
             error_class = ConfigEntryAuthFailed if needs_reauth(err) else UpdateFailed
             raise error_class(
@@ -314,6 +319,7 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
             ) from err
         self._slow_down_to_the_vendors_count()
         self._polls_refused = 0
+        self._skewed_polls = 0
         for kind in POLL_ISSUES:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id(kind, self.config_entry))
         self._sync_permission_issue()
