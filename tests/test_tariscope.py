@@ -115,6 +115,13 @@ async def test_subscriber_accounts_and_system_facts(
     assert float(state(hass, f"{prefix}_payments_this_month").state) == pytest.approx(
         float(summary.payment)
     )
+    # The polled month's start, in Home Assistant's time zone.
+    assert state(hass, f"{prefix}_charges_this_month").attributes["last_reset"] == (
+        "2026-11-01T00:00:00-07:00"
+    )
+    assert "last_reset" not in balance.attributes or (
+        balance.attributes["last_reset"] is None
+    )
     assert state(hass, "sensor.tariscope_127_0_0_1_serial_number").state == sim.serial
     assert state(hass, "sensor.tariscope_127_0_0_1_build").state == str(sim.build)
 

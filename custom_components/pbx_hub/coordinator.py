@@ -109,6 +109,8 @@ class SlowData:
     """The vendor's count of requests left, as of this poll."""
     accounts: dict[str, AccountSummary] | None = None
     """This month's accounts of the subscribers chosen in the options."""
+    accounts_since: datetime | None = None
+    """The start of the month the accounts were read for."""
     indicators: dict[str, FunctionIndicator] | None = None
     did_routing: DidRouting | None = None
     hot_desks: HotDesking | None = None
@@ -459,6 +461,7 @@ class PbxSlowCoordinator(PbxCoordinator[SlowData]):
     cadence = "slow"
     topics = SLOW_TOPICS
     _warned_scheme = False
+    _accounts_since: datetime | None = None
 
     @staticmethod
     def interval(entry: ConfigEntry, client: PbxClient) -> timedelta:
@@ -498,6 +501,7 @@ class PbxSlowCoordinator(PbxCoordinator[SlowData]):
             usage_since=since,
             rate_limit=self.client.rate_limit_status,
             accounts=accounts,
+            accounts_since=self._accounts_since,
             indicators=indicators,
             did_routing=did_routing,
             hot_desks=hot_desks,
@@ -508,7 +512,10 @@ class PbxSlowCoordinator(PbxCoordinator[SlowData]):
         selection = account_selection(self.config_entry.options)
         if selection == AccountSelection():
             return {}
-        return await self.client.async_get_accounts(selection, dt_util.now().date())
+        now = dt_util.now()
+        # The month asked for, taken once: its start is the sensors' last_reset.
+        self._accounts_since = dt_util.start_of_local_day(now.replace(day=1))
+        return await self.client.async_get_accounts(selection, now.date())
 
     async def _usage(
         self,

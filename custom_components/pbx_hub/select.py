@@ -86,6 +86,21 @@ def _add_dynamically(
     entry.async_on_unload(slow.async_add_listener(add_new))
 
 
+def unique_labels(names: Mapping[str, str]) -> dict[str, str]:
+    """A label per id: the name, with the id added where two share a name or a
+    name is the reserved "none", so that choosing a label writes the right id.
+    """
+    seen: dict[str, int] = {}
+    for name in names.values():
+        seen[name.casefold()] = seen.get(name.casefold(), 0) + 1
+    return {
+        item_id: f"{name} ({item_id})"
+        if seen[name.casefold()] > 1 or name.casefold() == NONE
+        else name
+        for item_id, name in names.items()
+    }
+
+
 def _invalid_option(option: str) -> ServiceValidationError:
     return ServiceValidationError(
         translation_domain=DOMAIN,
@@ -125,10 +140,11 @@ class DidRouteSelect(PbxEntity[PbxSlowCoordinator], SelectEntity):
         return None if routing is None else routing.dids.get(self.did_id)
 
     def _names(self) -> dict[str, str]:
+        """Each route's label, by id."""
         routing = self._routing
         if routing is None:
             return {}
-        return routing.backup_routes if self._backup else routing.routes
+        return unique_labels(routing.backup_routes if self._backup else routing.routes)
 
     @property
     def available(self) -> bool:
@@ -207,14 +223,16 @@ class HotDeskSelect(PbxEntity[PbxSlowCoordinator], SelectEntity):
         return None if data is None else data.hot_desks
 
     def _accounts(self) -> dict[str, str]:
-        """SIP accounts (username to the name shown), from the fast poll."""
+        """SIP accounts (username to the label shown), from the fast poll."""
         fast = self.coordinator.config_entry.runtime_data.fast
-        return {
-            extension.id: f"{extension.name} ({extension.number})"
-            if extension.name != extension.number
-            else extension.number
-            for extension in fast.data.extensions.values()
-        }
+        return unique_labels(
+            {
+                extension.id: f"{extension.name} ({extension.number})"
+                if extension.name != extension.number
+                else extension.number
+                for extension in fast.data.extensions.values()
+            }
+        )
 
     @property
     def available(self) -> bool:

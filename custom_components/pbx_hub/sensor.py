@@ -19,7 +19,6 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
-from homeassistant.util import dt as dt_util
 
 from .client import (
     AccountSummary,
@@ -724,7 +723,10 @@ class AccountSensor(PbxSubscriberEntity, SensorEntity):
 
     @property
     def last_reset(self) -> datetime | None:
-        """The 1st of the month for monthly figures; a balance never resets."""
+        """The 1st of the polled month for monthly figures; a balance never
+        resets.
+        """
         if not self.entity_description.monthly:
             return None
-        return dt_util.start_of_local_day(dt_util.now().replace(day=1))
+        data: SlowData | None = self.coordinator.data
+        return None if data is None else data.accounts_since

@@ -423,7 +423,7 @@ async def _async_set_hot_desk(call: ServiceCall) -> ServiceResponse:
             translation_placeholders={"title": entry.title},
         )
     slow = runtime.slow
-    if slow.data is None or slow.data.hot_desks is None:
+    if slow.data is None or slow.data.hot_desks is None or not slow.last_update_success:
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="hot_desks_unavailable",

@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .client import Capability, FunctionIndicator
@@ -88,6 +88,7 @@ def _add_indicator_switches(
     slow = entry.runtime_data.slow
     added: set[str] = set()
 
+    @callback
     def add_new() -> None:
         data: SlowData | None = slow.data
         if data is None or data.indicators is None:
