@@ -38,7 +38,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 import json
 import time
 from typing import Any, ClassVar
@@ -47,7 +47,7 @@ from yarl import URL
 
 from .base import FieldKind, PbxClient, SettingField, VendorSpec, register_vendor
 from .budget import BudgetSpec
-from .convert import to_float, to_int, to_text
+from .convert import to_datetime, to_float, to_int, to_text
 from .exceptions import (
     PbxAuthError,
     PbxError,
@@ -175,25 +175,14 @@ def parse_summary(subscriber: Subscriber, body: Any) -> AccountSummary:
     )
 
 
-def _moment(value: Any) -> datetime | None:
-    text = to_text(value)
-    if text is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def parse_charges(body: Any) -> list[Charge]:
     """``accounts.charges`` rows, in the order given."""
     return [
         Charge(
             id=to_text(row.get("id")) or str(index),
-            recorded_at=_moment(row.get("recdate")),
-            start=_moment(row.get("fromdate")),
-            end=_moment(row.get("todate")),
+            recorded_at=to_datetime(row.get("recdate")),
+            start=to_datetime(row.get("fromdate")),
+            end=to_datetime(row.get("todate")),
             service=to_text(row.get("servicename")),
             amount=to_float(row.get("charge")),
             count=to_int(row.get("numberofservices")),
