@@ -63,6 +63,7 @@ async def test_set_did_route(
         ({"did": "999999999"}, "did_not_found"),
         ({"destination": "not-digits"}, "invalid_input"),
         ({"config_entry_id": "missing"}, "entry_not_found"),
+        ({"route": "Night"}, "destination_fields"),
     ],
 )
 async def test_set_did_route_invalid(

@@ -260,7 +260,7 @@ async def test_options_choose_subscribers(
     entry = tariscope_entry(sim)
     await setup_entry(hass, entry)
     result = await hass.config_entries.options.async_init(entry.entry_id)
-    base = {"fast_interval": 60, "slow_interval": 900}
+    base = {"slow_interval": 900}  # nothing is polled fast: no status interval
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {**base, "subscribers": "999999"}
     )

@@ -435,12 +435,12 @@ async def test_notify_entity_sends_to_the_recipient_in_the_options(
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {"fast_interval": 60, "slow_interval": 900, "sms_recipient": "not a number"},
+        {"slow_interval": 900, "sms_recipient": "not a number"},
     )
     assert result["errors"] == {"sms_recipient": "invalid_sms_recipient"}
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {"fast_interval": 60, "slow_interval": 900, "sms_recipient": "+44 7700 900456"},
+        {"slow_interval": 900, "sms_recipient": "+44 7700 900456"},
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options["sms_recipient"] == "+447700900456"

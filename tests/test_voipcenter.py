@@ -477,3 +477,24 @@ def test_select_labels_keep_ids_apart() -> None:
         "142": "None (142)",
         "143": "Nacht",
     }
+
+
+async def test_set_did_route_refuses_the_other_vendors_fields(
+    hass: HomeAssistant, voipcenter_sim: VoipcenterSimulator
+) -> None:
+    entry = voipcenter_entry(voipcenter_sim)
+    await setup_entry(hass, entry)
+    did = next(iter(voipcenter_sim.dids.values()))
+    with pytest.raises(ServiceValidationError) as raised:
+        await hass.services.async_call(
+            DOMAIN,
+            "set_did_route",
+            {
+                "config_entry_id": entry.entry_id,
+                "did": did.number,
+                "destination_type": "voicemail",
+                "destination": "530",
+            },
+            blocking=True,
+        )
+    assert raised.value.translation_key == "route_plan_fields"

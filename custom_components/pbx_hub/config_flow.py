@@ -69,6 +69,7 @@ from .const import (
     MIN_INTERVAL,
 )
 from .coordinator import (
+    FAST_TOPICS,
     SLOW_TOPICS,
     account_selection,
     client_for_entry,
@@ -368,11 +369,11 @@ class PbxHubOptionsFlow(OptionsFlow):
                 self.config_entry, CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL
             ).total_seconds(),
         }
-        schema: dict[vol.Marker, Any] = {
-            vol.Required(
-                CONF_FAST_INTERVAL, default=current[CONF_FAST_INTERVAL]
-            ): _seconds_selector(),
-        }
+        schema: dict[vol.Marker, Any] = {}
+        if poll_cost(client, FAST_TOPICS) > 0:
+            schema[
+                vol.Required(CONF_FAST_INTERVAL, default=current[CONF_FAST_INTERVAL])
+            ] = _seconds_selector()
         if poll_cost(client, SLOW_TOPICS) > 0:
             schema[
                 vol.Required(CONF_SLOW_INTERVAL, default=current[CONF_SLOW_INTERVAL])
@@ -396,7 +397,10 @@ class PbxHubOptionsFlow(OptionsFlow):
         if not math.isfinite(minimum):
             # The slow polls alone would use the budget up.
             errors[CONF_SLOW_INTERVAL] = "slow_over_budget"
-        elif user_input[CONF_FAST_INTERVAL] < minimum:
+        elif (
+            CONF_FAST_INTERVAL in user_input
+            and user_input[CONF_FAST_INTERVAL] < minimum
+        ):
             errors[CONF_FAST_INTERVAL] = "over_budget"
             placeholders["minimum"] = f"{minimum:.0f}"
         if recipient := user_input.get(CONF_SMS_RECIPIENT):

@@ -254,7 +254,11 @@ async def _async_set_did_route(call: ServiceCall) -> ServiceResponse:
     runtime = entry.runtime_data
     capabilities = runtime.client.capabilities
     if Capability.SET_DID_ROUTING in capabilities:
+        if ATTR_DESTINATION in call.data:
+            raise _invalid("route_plan_fields", title=entry.title)
         return await _async_set_did_routing(entry, call)
+    if any(field in call.data for field in ROUTING_FIELDS):
+        raise _invalid("destination_fields", title=entry.title)
     if Capability.SET_DID_ROUTE not in capabilities:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
