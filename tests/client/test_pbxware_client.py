@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -22,12 +20,6 @@ from custom_components.pbx_hub.client import (
     create_client,
 )
 from simulator import Fault, PbxwareSimulator
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
 
 
 def _client(

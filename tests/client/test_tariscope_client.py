@@ -31,12 +31,6 @@ from simulator.tariscope import METHODS
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
-
-
-@pytest.fixture
 async def sim() -> AsyncIterator[TariscopeSimulator]:
     async with TariscopeSimulator(subscribers=6, seed=4) as simulator:
         yield simulator

@@ -8,7 +8,6 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 import pytest
 
 from custom_components.pbx_hub.client import (
@@ -37,12 +36,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
 
 
 @pytest.fixture
@@ -296,22 +289,6 @@ async def test_an_unknown_value_is_a_404(
                 "extension": "999",
             },
         )
-
-
-@pytest.fixture
-async def scripted() -> AsyncIterator[tuple[str, list[web.Response]]]:
-    """A server that answers whatever the test queues, and counts requests."""
-    answers: list[web.Response] = []
-
-    async def handler(request: web.Request) -> web.Response:
-        return answers.pop(0)
-
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    server = TestServer(app)
-    await server.start_server()
-    yield str(server.make_url("/api/")), answers
-    await server.close()
 
 
 async def test_headers_are_read_whatever_their_case(

@@ -99,12 +99,6 @@ def test_only_the_hash_is_kept() -> None:
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
-
-
-@pytest.fixture
 async def sim() -> AsyncIterator[VoipcenterSimulator]:
     async with VoipcenterSimulator(seed=5) as simulator:
         yield simulator

@@ -8,7 +8,6 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 import pytest
 
 from custom_components.pbx_hub.client import (
@@ -42,12 +41,6 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
 
 
 @pytest.fixture
@@ -393,27 +386,11 @@ async def test_after_midnight_yesterday_is_not_read_again(
         clock.advance(minutes=1)
 
 
-@pytest.fixture
-async def envelope_server() -> AsyncIterator[tuple[str, list[web.Response]]]:
-    """A server that answers whatever the test queues."""
-    answers: list[web.Response] = []
-
-    async def handler(request: web.Request) -> web.Response:
-        return answers.pop(0)
-
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    server = TestServer(app)
-    await server.start_server()
-    yield str(server.make_url("")), answers
-    await server.close()
-
-
 async def test_a_429_inside_a_200_answer_pauses_polling(
-    envelope_server: tuple[str, list[web.Response]],
+    scripted: tuple[str, list[web.Response]],
     session: aiohttp.ClientSession,
 ) -> None:
-    url, answers = envelope_server
+    url, answers = scripted
     client = create_client("voipcloud", session, {"url": url, "token": "t" * 20})
     answers.append(
         web.json_response({"status": "error", "code": 429, "message": "Slow down"})
@@ -427,10 +404,10 @@ async def test_a_429_inside_a_200_answer_pauses_polling(
 
 
 async def test_a_token_echoed_in_an_error_is_redacted(
-    envelope_server: tuple[str, list[web.Response]],
+    scripted: tuple[str, list[web.Response]],
     session: aiohttp.ClientSession,
 ) -> None:
-    url, answers = envelope_server
+    url, answers = scripted
     token = "secret-token-0123456789"
     client = create_client("voipcloud", session, {"url": url, "token": token})
     answers.append(
@@ -444,10 +421,10 @@ async def test_a_token_echoed_in_an_error_is_redacted(
 
 
 async def test_a_proxys_403_is_an_auth_error(
-    envelope_server: tuple[str, list[web.Response]],
+    scripted: tuple[str, list[web.Response]],
     session: aiohttp.ClientSession,
 ) -> None:
-    url, answers = envelope_server
+    url, answers = scripted
     client = create_client("voipcloud", session, {"url": url, "token": "t" * 20})
     answers.append(web.Response(status=403, text="<html>Forbidden</html>"))
     with pytest.raises(PbxAuthError) as raised:
