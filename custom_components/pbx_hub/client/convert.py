@@ -5,6 +5,7 @@ may be ``"1"``/``"yes"``/``""`` and empty values may be missing or blank.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+import math
 import re
 from typing import Any
 
@@ -18,13 +19,23 @@ def to_int(value: Any) -> int | None:
 
 
 def to_float(value: Any) -> float | None:
-    """A number from a number or the first number in a string."""
+    """A number from a number or the first number in a string; ``None`` for
+    what no sensor can show (Infinity and NaN, which ``json.loads`` accepts,
+    and integers too large for a float).
+    """
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
-        return float(value)
-    match = _NUMBER.search(str(value))
-    return float(match.group()) if match else None
+        try:
+            number = float(value)
+        except OverflowError:
+            return None
+    else:
+        match = _NUMBER.search(str(value))
+        if match is None:
+            return None
+        number = float(match.group())
+    return number if math.isfinite(number) else None
 
 
 def to_bool(value: Any) -> bool | None:
