@@ -296,3 +296,27 @@ async def test_diagnostics_hold_no_password_or_names(
     assert subscriber.fullname not in dumped
     assert subscriber.email not in dumped
     assert sim.serial not in dumped
+
+
+async def test_a_refused_list_leaves_the_other_subscribers(
+    hass: HomeAssistant,
+    tariscope_sim: TariscopeSimulator,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Followed by id and by node; the node list's right is revoked: the
+    subscriber chosen by id stays, and the repair names the list's right.
+    """
+    sim = tariscope_sim
+    chosen = ids(sim)[0]
+    entry = tariscope_entry(sim, subscribers=chosen, nodes="2")
+    await setup_entry(hass, entry)
+    sim.set_rights(sim.username, [m for m in METHODS if m != "subscriber.list.node"])
+    await entry.runtime_data.slow.async_refresh()
+    await hass.async_block_till_done()
+    name = slug(sim.subscriber(int(chosen)).fullname)
+    assert state(hass, f"sensor.{name}_balance").state != STATE_UNAVAILABLE
+    issue = issue_registry.async_get_issue(
+        DOMAIN, f"missing_permission_slow_{entry.entry_id}"
+    )
+    assert issue is not None
+    assert issue.translation_placeholders["permission"] == "subscriber.list.node"

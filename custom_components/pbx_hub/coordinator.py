@@ -385,12 +385,16 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
         """
         if capability not in self.client.capabilities:
             return None
+        self.client.refused_rights = set()
         try:
             result = await getter()
         except PbxPermissionError as err:
             self._refused[capability] = err.permission or str(err)
             return None
-        self._refused.pop(capability, None)
+        if self.client.refused_rights:  # partly refused: the rest still counts
+            self._refused[capability] = ", ".join(sorted(self.client.refused_rights))
+        else:
+            self._refused.pop(capability, None)
         return result
 
 

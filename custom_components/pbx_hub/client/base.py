@@ -95,6 +95,10 @@ class PbxClient(ABC):
     ) -> None:
         """Keep the settings; every request goes through one ``HttpHelper``."""
         self.settings = dict(settings)
+        self.refused_rights: set[str] = set()
+        """Rights the last read was refused for while it still returned what
+        it could (a topic refused whole raises ``PbxPermissionError``).
+        """
         secret_keys = tuple(secret_keys)
         self.http = HttpHelper(
             session,

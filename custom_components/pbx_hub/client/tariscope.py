@@ -379,9 +379,13 @@ class TariscopeClient(PbxClient):
         }
 
     async def _subscribers(self, selection: AccountSelection) -> dict[str, Subscriber]:
+        """The selected subscribers. A list the user may not read is left out
+        and named in ``refused_rights``: the others still count.
+        """
+        self.refused_rights = set()
         lists = await asyncio.gather(
             *(
-                self._get(f"subscriber.list.{kind}", {"id": group})
+                self._list(kind, group)
                 for kind, groups in (
                     ("department", selection.departments),
                     ("node", selection.nodes),
@@ -402,6 +406,13 @@ class TariscopeClient(PbxClient):
         self._names.update(found)
         self._names.update({s.email: s for s in found.values() if s.email})
         return found
+
+    async def _list(self, kind: str, group: str) -> Any:
+        try:
+            return await self._get(f"subscriber.list.{kind}", {"id": group})
+        except PbxPermissionError as err:
+            self.refused_rights.add(err.permission or f"subscriber.list.{kind}")
+            return []
 
     async def async_get_subscriber(self, wanted: str) -> Subscriber:
         """``subscriber.get`` by id, or by e-mail when ``wanted`` has an ``@``."""
