@@ -347,3 +347,21 @@ async def test_no_split_below_a_day(
     with pytest.raises(PbxInvalidInputError):
         await client.async_get_extension_usage(NOW - timedelta(hours=20), NOW)
     assert answers == []
+
+
+async def test_a_refused_length_is_not_asked_for_again(
+    sim: Tim4bizSimulator, session: aiohttp.ClientSession
+) -> None:
+    """The simulator takes 31 days at most: a 100-day read is refused once,
+    then every later read splits before asking.
+    """
+    client = _client(sim, session)
+    start, end = NOW - timedelta(days=100), NOW
+    first = await client.async_get_extension_usage(start, end)
+    refused = sim.request_count  # the first read: refused once, then split
+    sim.reset_counters()
+    again = await client.async_get_extension_usage(start, end)
+    assert again == first
+    # 100 days in 25-day pieces: 4 requests, none refused.
+    assert sim.request_count == 4
+    assert refused > 4

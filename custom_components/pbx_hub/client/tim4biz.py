@@ -194,6 +194,8 @@ class Tim4bizClient(PbxClient):
         """Nothing reported yet."""
         super().__init__(*args, **kwargs)
         self._rate_limit: RateLimitStatus | None = None
+        self._longest: timedelta | None = None
+        """The longest period TIM4biz may take, once it refused a longer one."""
         self._notices: dict[str, str] = {}
 
     @property
@@ -314,8 +316,15 @@ class Tim4bizClient(PbxClient):
         self, start: datetime, end: datetime
     ) -> dict[str, ExtensionUsage]:
         """``ExtensionTotal`` from ``start`` to ``end``, split when TIM4biz
-        says the period is too long.
+        says the period is too long, and from then on split up front into the
+        length it took, so no later poll asks for a refused length again.
         """
+        if self._longest is not None and end - start > self._longest:
+            middle = start + self._longest
+            async with asyncio.TaskGroup() as group:
+                first = group.create_task(self._usage(start, middle, MAX_SPLITS))
+                rest = group.create_task(self.async_get_extension_usage(middle, end))
+            return merge_usage(first.result(), rest.result())
         return await self._usage(start, end, MAX_SPLITS)
 
     async def _usage(
@@ -331,6 +340,8 @@ class Tim4bizClient(PbxClient):
             if splits_left <= 0 or end - start <= MIN_SPLIT:
                 raise
             middle = start + (end - start) / 2
+            # Remember: later reads split before asking.
+            self._longest = min(self._longest or middle - start, middle - start)
             # A TaskGroup: when one half fails, the other stops at once.
             async with asyncio.TaskGroup() as group:
                 first = group.create_task(self._usage(start, middle, splits_left - 1))
