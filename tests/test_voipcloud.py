@@ -17,7 +17,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant import config_entries
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import (
@@ -190,6 +190,7 @@ async def test_missed_call_event_fires_once_across_polls_and_restarts(
 
     fired: list[str] = []
 
+    @callback  # in the event loop, in order (a plain function runs in a thread)
     def record(event: Any) -> None:
         if event.data["entity_id"] == event_id and event.data["new_state"]:
             fired.append(event.data["new_state"].attributes.get("call_id"))
@@ -497,13 +498,14 @@ async def test_two_missed_calls_in_one_poll_fire_twice(
     user = sim.user("1002")
     event_id = f"event.{user.name.lower().replace(' ', '_')}_1002_missed_call"
     fired: list[str] = []
-    hass.bus.async_listen(
-        "state_changed",
-        lambda event: fired.append(event.data["new_state"].attributes["call_id"])
-        if event.data["entity_id"] == event_id
-        and "call_id" in event.data["new_state"].attributes
-        else None,
-    )
+
+    @callback  # in the event loop, in order (a plain function runs in a thread)
+    def record(event: Any) -> None:
+        new_state = event.data["new_state"]
+        if event.data["entity_id"] == event_id and "call_id" in new_state.attributes:
+            fired.append(new_state.attributes["call_id"])
+
+    hass.bus.async_listen("state_changed", record)
     first = sim.add_user_call("1002", answered=False, start=ago(seconds=50), wait=5)
     second = sim.add_user_call("1002", answered=False, start=ago(seconds=40), wait=5)
     await poll(hass, freezer)
