@@ -15,7 +15,7 @@ from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -24,6 +24,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.pbx_hub import async_remove_config_entry_device
 from custom_components.pbx_hub.const import DOMAIN
 from custom_components.pbx_hub.diagnostics import async_get_config_entry_diagnostics
 from simulator import TariscopeSimulator
@@ -320,3 +321,18 @@ async def test_a_refused_list_leaves_the_other_subscribers(
     )
     assert issue is not None
     assert issue.translation_placeholders["permission"] == "subscriber.list.node"
+
+
+async def test_a_followed_subscriber_cannot_be_deleted(
+    hass: HomeAssistant,
+    tariscope_sim: TariscopeSimulator,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    chosen = ids(tariscope_sim)[0]
+    entry = tariscope_entry(tariscope_sim, subscribers=chosen)
+    await setup_entry(hass, entry)
+    device = device_registry.async_get_device(
+        identifiers={(DOMAIN, f"{entry.unique_id}_subscriber_{chosen}")}
+    )
+    assert device is not None
+    assert not await async_remove_config_entry_device(hass, entry, device)

@@ -25,7 +25,11 @@ from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
@@ -37,6 +41,7 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.pbx_hub import async_remove_config_entry_device
 from custom_components.pbx_hub.const import DOMAIN
 from custom_components.pbx_hub.diagnostics import async_get_config_entry_diagnostics
 from simulator import Tim4bizSimulator
@@ -498,3 +503,21 @@ async def test_an_authentication_recommendation_is_logged_once(
     await poll(hass, freezer)
     await poll(hass, freezer)
     assert caplog.text.count("recommends OAUTH authentication") == 1
+
+
+async def test_an_extension_with_usage_cannot_be_deleted(
+    hass: HomeAssistant,
+    tim4biz_sim: Tim4bizSimulator,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    entry = tim4biz_entry(tim4biz_sim)
+    await setup_entry(hass, entry)
+    extension = next(iter(tim4biz_sim.extensions.values()))
+    device = device_registry.async_get_device(
+        identifiers={(DOMAIN, f"{entry.unique_id}_ext_{extension.number}")}
+    )
+    assert device is not None
+    assert not await async_remove_config_entry_device(hass, entry, device)
+    tim4biz_sim.remove_extension(extension.number)
+    await entry.runtime_data.slow.async_refresh()
+    assert await async_remove_config_entry_device(hass, entry, device)

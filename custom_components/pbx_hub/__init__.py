@@ -163,14 +163,25 @@ async def async_remove_config_entry_device(
         for domain, identifier in device.identifiers:
             if domain == DOMAIN and identifier.startswith(prefix):
                 tracker.forget(identifier.removeprefix(prefix))
-    return (
-        not any(
-            extension_device_identifier(runtime.info, extension_id)
-            in device.identifiers
-            for extension_id in runtime.fast.data.extensions
-        )
-        and (DOMAIN, runtime.info.unique_id) not in device.identifiers
-    )
+    return not device.identifiers & _live_identifiers(runtime)
+
+
+def _live_identifiers(runtime: PbxRuntimeData) -> set[tuple[str, str]]:
+    """Devices the last polls still show: the PBX itself, the extensions it
+    lists, those with call accounting, and the followed subscribers.
+    """
+    info = runtime.info
+    extensions = set(runtime.fast.data.extensions)
+    slow = runtime.slow.data
+    subscribers: set[str] = set()
+    if slow is not None:
+        extensions |= set(slow.usage_today or {}) | set(slow.usage_month or {})
+        subscribers = set(slow.accounts or {})
+    return {
+        (DOMAIN, info.unique_id),
+        *(extension_device_identifier(info, ext) for ext in extensions),
+        *((DOMAIN, f"{info.unique_id}_subscriber_{sid}") for sid in subscribers),
+    }
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
