@@ -447,7 +447,12 @@ class PbxHubOptionsFlow(OptionsFlow):
         """
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
-        client = client_for_entry(self.hass, dict(self.config_entry.data))
+        # The loaded entry's client knows what its polls really cost.
+        client = (
+            self.config_entry.runtime_data.client
+            if self.config_entry.state is ConfigEntryState.LOADED
+            else client_for_entry(self.hass, dict(self.config_entry.data))
+        )
         if user_input is not None:
             await self._async_validate(client, user_input, errors, placeholders)
             if not errors:

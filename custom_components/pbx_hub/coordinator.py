@@ -199,9 +199,11 @@ def needs_reauth(err: PbxError) -> bool:
 
 
 def poll_cost(client: PbxClient, topics: tuple[Capability, ...]) -> int:
-    """Requests one poll of ``topics`` sends with this client."""
+    """Requests one poll of ``topics`` sends with this client: as last
+    measured where that depends on the account, else as the vendor declares.
+    """
     return sum(
-        client.poll_cost.get(topic, 1)
+        client.measured_cost.get(topic, client.poll_cost.get(topic, 1))
         for topic in topics
         if topic in client.capabilities
     )

@@ -14,6 +14,7 @@ import pytest
 
 from custom_components.pbx_hub.client import (
     AccountSelection,
+    Capability,
     PbxAuthError,
     PbxInvalidInputError,
     PbxNotFoundError,
@@ -286,3 +287,15 @@ async def test_a_server_address_without_a_scheme(
     client.settings["url"] = ""
     with pytest.raises(PbxInvalidInputError):
         _ = client._base
+
+
+async def test_the_measured_cost_is_what_a_poll_sends(
+    sim: TariscopeSimulator, session: aiohttp.ClientSession
+) -> None:
+    client = _client(sim, session)
+    await client.async_identify()
+    selection = AccountSelection(ids=(_ids(sim)[0],), departments=("1",))
+    for _ in range(2):  # the second poll knows the subscriber's name
+        sim.reset_counters()
+        await client.async_get_accounts(selection, date.today())
+        assert client.measured_cost[Capability.ACCOUNTS] == sim.request_count

@@ -15,6 +15,7 @@ import pytest
 
 from custom_components.pbx_hub.client import (
     VENDORS,
+    Capability,
     PbxAuthError,
     PbxCallFailedError,
     PbxClockSkewError,
@@ -355,3 +356,24 @@ async def test_a_change_without_a_confirmed_status_is_an_error(
     monkeypatch.setattr(client.http, "decode_json", lambda text: body)
     with pytest.raises(PbxResponseError):
         await client.async_set_indicator("100", True)
+
+
+async def test_the_measured_cost_is_what_a_slow_poll_sends(
+    sim: VoipcenterSimulator, session: aiohttp.ClientSession
+) -> None:
+    """One request per indicator, DID and desk: the budget check is given the
+    real count, not an estimate.
+    """
+    client = _client(sim, session)
+    await client.async_get_extensions()
+    sim.reset_counters()
+    await asyncio.gather(
+        client.async_get_indicators(),
+        client.async_get_did_routing(),
+        client.async_get_hot_desks(),
+    )
+    measured = client.measured_cost
+    assert sum(measured.values()) == sim.request_count
+    assert measured[Capability.INDICATORS] == 1 + len(sim.indicators)
+    assert measured[Capability.DID_ROUTING] == 6 + len(sim.dids)
+    assert measured[Capability.HOT_DESKS] == 2 + len(sim.hot_desks)

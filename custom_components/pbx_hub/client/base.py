@@ -95,6 +95,10 @@ class PbxClient(ABC):
     ) -> None:
         """Keep the settings; every request goes through one ``HttpHelper``."""
         self.settings = dict(settings)
+        self.measured_cost: dict[Capability, int] = {}
+        """Requests the last read of a topic took, where it depends on the
+        account (one per item): it replaces ``poll_cost``'s estimate.
+        """
         self.refused_rights: set[str] = set()
         """Rights the last read was refused for while it still returned what
         it could (a topic refused whole raises ``PbxPermissionError``).

@@ -208,6 +208,7 @@ class TariscopeClient(PbxClient):
         self.logins = 0
         """How often the client signed in: once per token lifetime, ideally."""
         self._names: dict[str, Subscriber] = {}
+        self._looked_up = 0
 
     @property
     def _base(self) -> URL:
@@ -360,6 +361,10 @@ class TariscopeClient(PbxClient):
         their ``accounts.summary`` for ``month``, one request each.
         """
         subscribers = await self._subscribers(selection)
+        # The lists, the subscribers read by id, then one summary each.
+        self.measured_cost[Capability.ACCOUNTS] = (
+            len(selection.departments) + len(selection.nodes) + self._looked_up
+        ) + len(subscribers)
         summaries = await asyncio.gather(
             *(
                 self._get(
@@ -398,9 +403,11 @@ class TariscopeClient(PbxClient):
             for row in _items(body):
                 if (subscriber := parse_subscriber(row)) is not None:
                     found[subscriber.id] = subscriber
+        self._looked_up = 0
         for wanted in selection.ids:
             subscriber = found.get(wanted) or self._names.get(wanted)
             if subscriber is None:
+                self._looked_up += 1
                 subscriber = await self.async_get_subscriber(wanted)
             found[subscriber.id] = subscriber
         self._names.update(found)

@@ -349,6 +349,7 @@ class VoipcenterClient(PbxClient):
     async def async_get_indicators(self) -> dict[str, FunctionIndicator]:
         """The names, then each indicator's state (one request each)."""
         indicator_names = names(await self._get("indicator"))
+        self.measured_cost[Capability.INDICATORS] = 1 + len(indicator_names)
         details = await asyncio.gather(
             *(self._get("indicator", item) for item in indicator_names)
         )
@@ -380,6 +381,8 @@ class VoipcenterClient(PbxClient):
         did_numbers = {
             item: to_text(value) or item for item, value in listing(numbers).items()
         }
+        # The list, routes, backup routes and three filters, then each DID.
+        self.measured_cost[Capability.DID_ROUTING] = 6 + len(did_numbers)
         details = await asyncio.gather(
             *(self._get("did", item) for item in did_numbers)
         )
@@ -437,6 +440,7 @@ class VoipcenterClient(PbxClient):
             self._get("hddesk"), self._get("hdtemplate")
         )
         desk_names = names(desks)
+        self.measured_cost[Capability.HOT_DESKS] = 2 + len(desk_names)
         details = await asyncio.gather(
             *(self._get("hddesk", item) for item in desk_names)
         )
