@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -14,6 +15,7 @@ from .client import (
     AccountSummary,
     CallScope,
     Extension,
+    ExtensionUsage,
     GroupStats,
     PbxInfo,
     Subscriber,
@@ -312,31 +314,40 @@ class PbxUsageEntity(PbxEntity[PbxSlowCoordinator]):
         return super().available and data is not None and data.usage_today is not None
 
 
-def add_usage_entities_dynamically(
+def add_slow_entities_dynamically[T](
     entry: PbxConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
-    make_entities: Callable[[str, str | None], Iterable[Entity]],
+    items: Callable[[SlowData], Mapping[str, T] | None],
+    make_entities: Callable[[str, T], Iterable[Entity]],
 ) -> None:
-    """Add an extension's accounting entities once it appears in the usage."""
+    """Add an item's entities once the slow data first lists it (an
+    extension's usage, a subscriber's account, an indicator, a DID, a desk).
+    """
     coordinator = entry.runtime_data.slow
     added: set[str] = set()
 
+    @callback
     def add_new() -> None:
         data: SlowData | None = coordinator.data  # None while no poll succeeded
-        if data is None:
+        current = None if data is None else items(data)
+        if not current:
             return
-        seen = {**(data.usage_month or {}), **(data.usage_today or {})}
-        new = [usage for extension, usage in seen.items() if extension not in added]
-        added.update(usage.extension for usage in new)
+        new = {key: item for key, item in current.items() if key not in added}
+        added.update(new)
         if new:
             async_add_entities(
                 entity
-                for usage in new
-                for entity in make_entities(usage.extension, usage.name)
+                for key, item in new.items()
+                for entity in make_entities(key, item)
             )
 
     add_new()
     entry.async_on_unload(coordinator.async_add_listener(add_new))
+
+
+def usage_by_extension(data: SlowData) -> dict[str, ExtensionUsage]:
+    """Every extension the month's or today's accounting lists."""
+    return {**(data.usage_month or {}), **(data.usage_today or {})}
 
 
 class PbxSubscriberEntity(PbxEntity[PbxSlowCoordinator]):
@@ -377,31 +388,3 @@ class PbxSubscriberEntity(PbxEntity[PbxSlowCoordinator]):
     def available(self) -> bool:
         """Unavailable while the account cannot be read."""
         return super().available and self.account is not None
-
-
-def add_subscriber_entities_dynamically(
-    entry: PbxConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-    make_entities: Callable[[Subscriber], Iterable[Entity]],
-) -> None:
-    """Add a subscriber's entities once its account is first read."""
-    coordinator = entry.runtime_data.slow
-    added: set[str] = set()
-
-    def add_new() -> None:
-        data: SlowData | None = coordinator.data
-        if data is None or not data.accounts:
-            return
-        new = [
-            account.subscriber
-            for subscriber_id, account in data.accounts.items()
-            if subscriber_id not in added
-        ]
-        added.update(subscriber.id for subscriber in new)
-        if new:
-            async_add_entities(
-                entity for subscriber in new for entity in make_entities(subscriber)
-            )
-
-    add_new()
-    entry.async_on_unload(coordinator.async_add_listener(add_new))

@@ -6,19 +6,18 @@ once from the PBX's confirmation; the next slow poll reads it back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 
 from homeassistant.components.select import SelectEntity, SelectEntityDescription
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .client import Capability, DidRouting, HotDesking, RoutedDid
 from .const import DOMAIN
 from .coordinator import PbxConfigEntry, PbxSlowCoordinator, SlowData
-from .entity import PbxEntity
+from .entity import PbxEntity, add_slow_entities_dynamically
 from .helpers import run_action
 
 PARALLEL_UPDATES = 1
@@ -42,11 +41,11 @@ async def async_setup_entry(
     capabilities = entry.runtime_data.client.capabilities
     slow = entry.runtime_data.slow
     if Capability.SET_DID_ROUTING in capabilities:
-        _add_dynamically(
+        add_slow_entities_dynamically(
             entry,
             async_add_entities,
             lambda data: data.did_routing.dids if data.did_routing else None,
-            lambda did_id: [
+            lambda did_id, _: [
                 DidRouteSelect(coordinator=slow, description=ROUTE, did_id=did_id),
                 DidRouteSelect(
                     coordinator=slow, description=BACKUP_ROUTE, did_id=did_id
@@ -54,36 +53,12 @@ async def async_setup_entry(
             ],
         )
     if Capability.SET_HOT_DESK in capabilities:
-        _add_dynamically(
+        add_slow_entities_dynamically(
             entry,
             async_add_entities,
             lambda data: data.hot_desks.desks if data.hot_desks else None,
-            lambda desk_id: [HotDeskSelect(coordinator=slow, desk_id=desk_id)],
+            lambda desk_id, _: [HotDeskSelect(coordinator=slow, desk_id=desk_id)],
         )
-
-
-def _add_dynamically(
-    entry: PbxConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-    items: Callable[[SlowData], Mapping[str, object] | None],
-    make: Callable[[str], Iterable[Entity]],
-) -> None:
-    slow = entry.runtime_data.slow
-    added: set[str] = set()
-
-    @callback
-    def add_new() -> None:
-        data: SlowData | None = slow.data
-        current = None if data is None else items(data)
-        if not current:
-            return
-        new = [item_id for item_id in current if item_id not in added]
-        added.update(new)
-        if new:
-            async_add_entities(entity for item_id in new for entity in make(item_id))
-
-    add_new()
-    entry.async_on_unload(slow.async_add_listener(add_new))
 
 
 def unique_labels(names: Mapping[str, str]) -> dict[str, str]:

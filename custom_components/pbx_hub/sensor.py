@@ -48,8 +48,8 @@ from .entity import (
     PbxUsageEntity,
     add_call_entities_dynamically,
     add_extension_entities_dynamically,
-    add_subscriber_entities_dynamically,
-    add_usage_entities_dynamically,
+    add_slow_entities_dynamically,
+    usage_by_extension,
 )
 
 PARALLEL_UPDATES = 0
@@ -440,12 +440,15 @@ async def async_setup_entry(
         for description in INFO_SENSORS
         if facts.get(description.key) is not None
     )
-    add_subscriber_entities_dynamically(
+    add_slow_entities_dynamically(
         entry,
         async_add_entities,
-        lambda subscriber: (
+        lambda data: data.accounts,
+        lambda _, account: (
             AccountSensor(
-                coordinator=runtime.slow, description=description, subscriber=subscriber
+                coordinator=runtime.slow,
+                description=description,
+                subscriber=account.subscriber,
             )
             for description in ACCOUNT_SENSORS
         ),
@@ -456,15 +459,16 @@ async def async_setup_entry(
             for description in RATE_LIMIT_SENSORS
             if description.value_fn(status) is not None
         )
-    add_usage_entities_dynamically(
+    add_slow_entities_dynamically(
         entry,
         async_add_entities,
-        lambda extension, name: (
+        usage_by_extension,
+        lambda extension, usage: (
             UsageSensor(
                 coordinator=runtime.slow,
                 description=description,
                 extension=extension,
-                name=name,
+                name=usage.name,
             )
             for description in USAGE_SENSORS
         ),

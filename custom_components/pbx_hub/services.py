@@ -155,6 +155,16 @@ def _find_did(entry: PbxConfigEntry, wanted: str) -> Did:
     )
 
 
+def _require(entry: PbxConfigEntry, capability: Capability) -> None:
+    """Refuse an action the entry's vendor does not offer."""
+    if capability not in entry.runtime_data.client.capabilities:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="action_not_supported",
+            translation_placeholders={"title": entry.title},
+        )
+
+
 def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
     return ServiceValidationError(
         translation_domain=DOMAIN,
@@ -259,12 +269,7 @@ async def _async_set_did_route(call: ServiceCall) -> ServiceResponse:
         return await _async_set_did_routing(entry, call)
     if any(field in call.data for field in ROUTING_FIELDS):
         raise _invalid("destination_fields", title=entry.title)
-    if Capability.SET_DID_ROUTE not in capabilities:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="action_not_supported",
-            translation_placeholders={"title": entry.title},
-        )
+    _require(entry, Capability.SET_DID_ROUTE)
     if ATTR_DESTINATION not in call.data:
         raise _invalid("destination_required")
     did = _find_did(entry, call.data[ATTR_DID])
@@ -323,12 +328,7 @@ def _extension_target(call: ServiceCall) -> tuple[PbxConfigEntry, str]:
 async def _async_click_to_call(call: ServiceCall) -> None:
     entry, extension = _extension_target(call)
     client = entry.runtime_data.client
-    if Capability.CLICK_TO_CALL not in client.capabilities:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="action_not_supported",
-            translation_placeholders={"title": entry.title},
-        )
+    _require(entry, Capability.CLICK_TO_CALL)
     # Checked before any request, so a typo costs no request of the budget.
     try:
         number = client.normalize_number(call.data[ATTR_NUMBER])
@@ -346,12 +346,7 @@ async def async_send_sms(entry: PbxConfigEntry, recipient: str, message: str) ->
     the notify entity.
     """
     client = entry.runtime_data.client
-    if Capability.SEND_SMS not in client.capabilities:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="action_not_supported",
-            translation_placeholders={"title": entry.title},
-        )
+    _require(entry, Capability.SEND_SMS)
     try:
         number, text = client.check_sms(recipient, message)
     except PbxInvalidInputError as err:
@@ -376,12 +371,7 @@ async def _async_send_sms(call: ServiceCall) -> None:
 async def _async_get_charges(call: ServiceCall) -> ServiceResponse:
     entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
     client = entry.runtime_data.client
-    if Capability.CHARGES not in client.capabilities:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="action_not_supported",
-            translation_placeholders={"title": entry.title},
-        )
+    _require(entry, Capability.CHARGES)
     start, end = call.data[ATTR_START], call.data[ATTR_END]
     if end < start or end - start > MAX_CHARGES_PERIOD:
         raise ServiceValidationError(
@@ -420,12 +410,7 @@ async def _async_get_charges(call: ServiceCall) -> ServiceResponse:
 async def _async_set_hot_desk(call: ServiceCall) -> ServiceResponse:
     entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
     runtime = entry.runtime_data
-    if Capability.SET_HOT_DESK not in runtime.client.capabilities:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="action_not_supported",
-            translation_placeholders={"title": entry.title},
-        )
+    _require(entry, Capability.SET_HOT_DESK)
     slow = runtime.slow
     if slow.data is None or slow.data.hot_desks is None or not slow.last_update_success:
         raise HomeAssistantError(

@@ -6,12 +6,17 @@ from dataclasses import replace
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .client import Capability, FunctionIndicator
 from .coordinator import PbxConfigEntry, PbxSlowCoordinator, SlowData
-from .entity import PbxEntity, PbxExtensionEntity, add_extension_entities_dynamically
+from .entity import (
+    PbxEntity,
+    PbxExtensionEntity,
+    add_extension_entities_dynamically,
+    add_slow_entities_dynamically,
+)
 from .helpers import run_action
 
 PARALLEL_UPDATES = 1
@@ -29,7 +34,14 @@ async def async_setup_entry(
     """
     runtime = entry.runtime_data
     if Capability.SET_INDICATOR in runtime.client.capabilities:
-        _add_indicator_switches(entry, async_add_entities)
+        add_slow_entities_dynamically(
+            entry,
+            async_add_entities,
+            lambda data: data.indicators,
+            lambda _, indicator: [
+                IndicatorSwitch(coordinator=runtime.slow, indicator=indicator)
+            ],
+        )
     if Capability.SET_DND not in runtime.client.capabilities:
         return
     add_extension_entities_dynamically(
@@ -79,29 +91,6 @@ class DndSwitch(PbxExtensionEntity, SwitchEntity):
 
 
 INDICATOR = SwitchEntityDescription(key="indicator", translation_key="indicator")
-
-
-def _add_indicator_switches(
-    entry: PbxConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
-) -> None:
-    """A switch per function indicator, added as indicators appear."""
-    slow = entry.runtime_data.slow
-    added: set[str] = set()
-
-    @callback
-    def add_new() -> None:
-        data: SlowData | None = slow.data
-        if data is None or data.indicators is None:
-            return
-        new = [item for key, item in data.indicators.items() if key not in added]
-        added.update(item.id for item in new)
-        if new:
-            async_add_entities(
-                IndicatorSwitch(coordinator=slow, indicator=item) for item in new
-            )
-
-    add_new()
-    entry.async_on_unload(slow.async_add_listener(add_new))
 
 
 class IndicatorSwitch(PbxEntity[PbxSlowCoordinator], SwitchEntity):
