@@ -113,6 +113,22 @@ class HttpHelper:
         except PbxResponseError as err:
             raise PbxResponseError(self.redact(str(err))) from None
 
+    def error_detail(self, status: int, text: str, *keys: str) -> str:
+        """What an error body says under the first of ``keys`` (any case),
+        redacted; ``HTTP <status>`` when it is not JSON or says nothing.
+        """
+        try:
+            body = self.decode_json(text)
+        except PbxResponseError:
+            body = None
+        if isinstance(body, Mapping):
+            lowered = {str(key).lower(): value for key, value in body.items()}
+            for key in keys:
+                value = lowered.get(key)
+                if value not in (None, "") and not isinstance(value, Mapping | list):
+                    return self.redact(str(value).strip())
+        return f"HTTP {status}"
+
     async def request(
         self,
         method: str,

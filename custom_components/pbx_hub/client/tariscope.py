@@ -221,16 +221,8 @@ class TariscopeClient(PbxClient):
 
     def _explainer(self, method: str, *, with_token: bool) -> Any:
         def explain(status: int, text: str) -> PbxError | None:
-            try:
-                body = self.http.decode_json(text)
-            except PbxResponseError:
-                body = None
-            detail = (
-                to_text(body.get("message") or body.get("error"))
-                if isinstance(body, Mapping)
-                else None
-            ) or f"HTTP {status}"
-            message = f"Tariscope {method}: {self.http.redact(detail)}"
+            detail = self.http.error_detail(status, text, "message", "error")
+            message = f"Tariscope {method}: {detail}"
             if status == 401:
                 return (_TokenRefusedError if with_token else PbxAuthError)(message)
             if status == 403:

@@ -239,16 +239,8 @@ class Tim4bizClient(PbxClient):
 
     def _explainer(self, method: str) -> Any:
         def explain(status: int, text: str) -> PbxError | None:
-            try:
-                body = self.http.decode_json(text)
-            except PbxResponseError:
-                body = None
-            message = (
-                to_text(_field(body, "message", "error", "detail"))
-                if isinstance(body, Mapping)
-                else None
-            ) or f"HTTP {status}"
-            message = f"TIM4biz {method}: {self.http.redact(message)}"
+            detail = self.http.error_detail(status, text, "message", "error", "detail")
+            message = f"TIM4biz {method}: {detail}"
             if status == 400:
                 if any(word in message.lower() for word in _PERIOD_WORDS):
                     return _PeriodTooLongError(message)
