@@ -245,7 +245,6 @@ class PbxCallUserEntity(PbxEntity[PbxFastCoordinator]):
 GROUP_MODELS: dict[CallScope, str] = {
     CallScope.QUEUE: "Queue",
     CallScope.RING_GROUP: "Ring group",
-    CallScope.USER: "Extension",
 }
 
 

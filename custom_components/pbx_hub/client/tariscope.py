@@ -114,8 +114,8 @@ def token_lifetime(token: str, now: float) -> float:
     ``exp - iat`` where both are given, since the server's clock may differ
     from ours; else ``exp - now`` if still ahead; else 6 hours.
     """
-    claims = token_claims(token)
-    expires, issued = to_float(claims.get("exp")), to_float(claims.get("iat"))
+    expires = token_expiry(token)
+    issued = to_float(token_claims(token).get("iat"))
     if expires is not None and issued is not None and expires > issued:
         return expires - issued
     if expires is not None and expires > now:
