@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import is_dataclass
+import importlib
 import json
 from pathlib import Path
 import re
 from typing import Any
 
+from homeassistant.components.sensor import SensorDeviceClass
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.icon import async_get_icons
 import pytest
+import voluptuous as vol
+
+from custom_components.pbx_hub.const import DOMAIN
 
 COMPONENT = Path(__file__).parent.parent / "custom_components" / "pbx_hub"
 STRINGS: dict[str, Any] = json.loads((COMPONENT / "strings.json").read_text())
@@ -60,18 +69,194 @@ def test_repair_flow_texts() -> None:
     )
 
 
-@pytest.mark.parametrize("language", ["en", "nl"])
-def test_translation_files_match_strings(language: str) -> None:
-    translation = json.loads(
-        (COMPONENT / "translations" / f"{language}.json").read_text()
-    )
+TRANSLATIONS = sorted((COMPONENT / "translations").glob("*.json"))
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+TRANSLATION_KEY = re.compile(r"^(?!.+[_-]{2})(?![_-])[a-z0-9-_]+(?<![_-])$")
+"""hassfest's ``RE_TRANSLATION_KEY``: lowercase, no doubled or edge ``_``/``-``."""
+
+
+def _leaves(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in tree.items():
+        path = f"{prefix}.{key}" if prefix else key
+        out |= _leaves(value, path) if isinstance(value, dict) else {path: value}
+    return out
+
+
+def test_every_language_is_checked() -> None:
+    assert {p.stem for p in TRANSLATIONS} >= {"en", "nl"}
+
+
+@pytest.mark.parametrize("path", TRANSLATIONS, ids=lambda p: p.stem)
+def test_translation_files_match_strings(path: Path) -> None:
+    translation = json.loads(path.read_text())
     assert _keys(translation) == _keys(STRINGS)
-    if language == "en":
+    if path.stem == "en":
         assert translation == STRINGS
 
 
+@pytest.mark.parametrize("path", TRANSLATIONS, ids=lambda p: p.stem)
+def test_translations_keep_the_placeholders(path: Path) -> None:
+    """A placeholder missing or renamed in a translation shows as ``{number}``
+    or drops a value; every string has the same placeholders as strings.json.
+    """
+    english = _leaves(STRINGS)
+    translated = _leaves(json.loads(path.read_text()))
+    differing = {
+        key: (set(PLACEHOLDER.findall(text)), set(PLACEHOLDER.findall(value)))
+        for key, text in english.items()
+        if (value := translated.get(key)) is not None
+        and set(PLACEHOLDER.findall(text)) != set(PLACEHOLDER.findall(value))
+    }
+    assert not differing
+
+
+@pytest.mark.parametrize(
+    "path", [COMPONENT / "strings.json", *TRANSLATIONS], ids=lambda p: p.stem
+)
+def test_strings_pass_hassfests_value_rules(path: Path) -> None:
+    """hassfest's ``translation_value_validator`` and key rule: no HTML, no
+    placeholder in single quotes, no leading or trailing spaces, no empty text;
+    keys of entities, states, actions, exceptions and issues are translation
+    keys.
+    """
+    tree = json.loads(path.read_text())
+    for key, value in _leaves(tree).items():
+        assert value.strip(), key
+        assert value == value.strip(), key
+        assert cv.string_with_no_html(value) == value, key
+        assert not re.search(r"'\{\w+\}'", value), key
+    keyed = [
+        *(k for platform in tree["entity"].values() for k in platform),
+        *(
+            state
+            for platform in tree["entity"].values()
+            for item in platform.values()
+            for state in item.get("state", {})
+        ),
+        *tree["services"],
+        *tree["exceptions"],
+        *tree["issues"],
+        *tree["selector"],
+    ]
+    assert [k for k in keyed if not TRANSLATION_KEY.match(k)] == []
+
+
+ICONS: dict[str, Any] = json.loads((COMPONENT / "icons.json").read_text())
+ICON = vol.All(str, vol.Match(r"^mdi:[a-z0-9]+(-[a-z0-9]+)*$"))
+
+
+def _not_same_as_default(value: dict[str, Any]) -> dict[str, Any]:
+    for state, icon in value.get("state", {}).items():
+        if icon == value["default"]:
+            raise vol.Invalid(f"the icon of state {state} is the default icon")
+    return value
+
+
+ENTITY_ICON_SCHEMA = vol.All(
+    vol.Schema(
+        {
+            vol.Required("default"): ICON,
+            vol.Optional("state"): {str: ICON},
+            vol.Optional("range"): {vol.Coerce(float): ICON},
+            vol.Optional("state_attributes"): {
+                str: {vol.Required("default"): ICON, vol.Optional("state"): {str: ICON}}
+            },
+        }
+    ),
+    _not_same_as_default,
+)
+ICONS_SCHEMA = vol.Schema(
+    {
+        vol.Required("entity"): {str: {str: ENTITY_ICON_SCHEMA}},
+        vol.Required("services"): {
+            str: {vol.Required("service"): ICON, vol.Optional("sections"): {str: ICON}}
+        },
+    }
+)
+"""hassfest's ``icons.py`` schema: ``mdi:`` icons, a default for every entity
+key, no state icon that repeats the default.
+"""
+
+ICONLESS_DEVICE_CLASSES = {SensorDeviceClass.ENUM}
+"""Device classes the frontend shows no icon of its own for."""
+TWO_STATE_PLATFORMS = {"binary_sensor", "switch"}
+
+
+def _descriptions() -> dict[tuple[str, str], list[Any]]:
+    """Every entity description the platform modules define at module or class
+    level, by (platform, translation key): the ones built inside functions are
+    not found, and their keys are held to the stricter rule.
+    """
+    found: dict[tuple[str, str], list[Any]] = {}
+
+    def visit(value: object, platform: str) -> None:
+        # Home Assistant hands out "thawed" copies of its description classes,
+        # which are not instances of EntityDescription: recognise them by shape.
+        if (
+            is_dataclass(value)
+            and not isinstance(value, type)
+            and isinstance(getattr(value, "translation_key", None), str)
+            and hasattr(value, "device_class")
+        ):
+            found.setdefault((platform, value.translation_key), []).append(value)
+        elif isinstance(value, tuple | list):
+            for item in value:
+                visit(item, platform)
+
+    for platform in STRINGS["entity"]:
+        module = importlib.import_module(f"custom_components.pbx_hub.{platform}")
+        for value in vars(module).values():
+            visit(value, platform)
+            if isinstance(value, type) and value.__module__ == module.__name__:
+                for attribute in vars(value).values():
+                    visit(attribute, platform)
+    return found
+
+
+def test_icons_json_schema() -> None:
+    ICONS_SCHEMA(ICONS)
+
+
+def test_icons_are_for_existing_translation_keys() -> None:
+    for platform, keys in ICONS["entity"].items():
+        assert set(keys) <= set(STRINGS["entity"][platform]), platform
+
+
 def test_every_entity_key_has_an_icon() -> None:
-    icons = json.loads((COMPONENT / "icons.json").read_text())
+    """The rule (icon-translations): every entity translation key has an icon,
+    unless all its entities have a device class the frontend draws an icon for
+    (connectivity, problem, duration, monetary, timestamp ...). A switch or a
+    binary sensor without such a device class also needs a state icon, so its
+    icon shows whether it is on.
+    """
+    descriptions = _descriptions()
+    assert ("switch", "dnd") in descriptions
+    assert ("sensor", "calls_today") in descriptions
+    missing = []
     for platform, keys in STRINGS["entity"].items():
-        assert set(keys) == set(icons["entity"][platform]), platform
-    assert set(STRINGS["services"]) == set(icons["services"])
+        for key in keys:
+            found = descriptions.get((platform, key), [])
+            if found and all(
+                d.device_class is not None
+                and d.device_class not in ICONLESS_DEVICE_CLASSES
+                for d in found
+            ):
+                continue
+            icon = ICONS["entity"].get(platform, {}).get(key)
+            if icon is None or (
+                platform in TWO_STATE_PLATFORMS and "state" not in icon
+            ):
+                missing.append(f"{platform}.{key}")
+    assert missing == []
+
+
+def test_every_action_has_an_icon() -> None:
+    assert set(ICONS["services"]) == set(STRINGS["services"])
+
+
+async def test_home_assistant_loads_the_icons(hass: HomeAssistant) -> None:
+    entity = await async_get_icons(hass, "entity", integrations={DOMAIN})
+    services = await async_get_icons(hass, "services", integrations={DOMAIN})
+    assert entity[DOMAIN] == ICONS["entity"]
+    assert services[DOMAIN] == ICONS["services"]
