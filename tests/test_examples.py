@@ -1,0 +1,270 @@
+"""The README's automation examples, run: each file in examples/automations is
+loaded into Home Assistant's automation integration as it stands, with PBX Hub
+set up against a simulator, and must act.
+
+The entity ids in the examples are the ones PBX Hub creates for the simulator
+data each test sets up: a PBXware extension "Anna Jansen" (530) and one called
+"Reception" (200), a VoIPcloud queue "Sales", and the config entry id the
+examples name (01J0000000000000000000000, which a user replaces with their own).
+The calendar and the alarm are Home Assistant's own: a calendar entity of a test
+platform, and the ``manual`` alarm control panel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+import re
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components import persistent_notification
+from homeassistant.components.calendar import CalendarEntity, CalendarEvent
+from homeassistant.const import STATE_OFF, STATE_ON
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+from homeassistant.util.yaml import load_yaml
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+    setup_test_component_platform,
+)
+
+from custom_components.pbx_hub.const import DOMAIN
+from simulator import PbxwareSimulator, VoipcloudSimulator
+
+from .conftest import pbxware_settings, setup_entry
+
+ROOT = Path(__file__).parent.parent
+EXAMPLES = ROOT / "examples" / "automations"
+EXAMPLE_ENTRY_ID = "01J0000000000000000000000"
+"""The config entry id the examples name; the tests give their entry that id."""
+README_EXAMPLE = re.compile(
+    r"<!-- example: (?P<path>[\w/.-]+) -->\n```yaml\n(?P<body>.*?)```", re.DOTALL
+)
+
+
+def _example(name: str) -> Any:
+    return load_yaml(EXAMPLES / name)
+
+
+async def _load_automations(hass: HomeAssistant, name: str) -> None:
+    assert await async_setup_component(
+        hass, "automation", {"automation": _example(name)}
+    )
+    await hass.async_block_till_done()
+    assert hass.states.async_entity_ids("automation"), f"{name} did not load"
+
+
+def test_readme_shows_every_example_verbatim() -> None:
+    readme = (ROOT / "README.md").read_text()
+    shown = {m["path"]: m["body"] for m in README_EXAMPLE.finditer(readme)}
+    files = {
+        str(path.relative_to(ROOT)): path.read_text()
+        for path in sorted(EXAMPLES.glob("*.yaml"))
+    }
+    assert len(files) >= 4
+    assert shown == files
+
+
+@pytest.fixture
+async def voipcloud_sim() -> AsyncIterator[VoipcloudSimulator]:
+    """A quiet VoIPcloud on Home Assistant's clock."""
+    sim = VoipcloudSimulator(clock=dt_util.utcnow, generate=False, seed=5)
+    await sim.start()
+    yield sim
+    await sim.stop()
+
+
+def _voipcloud_entry(sim: VoipcloudSimulator) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="VoIPcloud 127.0.0.1",
+        unique_id="127.0.0.1_testaccount",
+        data={"vendor": "voipcloud", "url": sim.url, "token": sim.token},
+        entry_id=EXAMPLE_ENTRY_ID,
+    )
+
+
+def _pbxware_entry(sim: PbxwareSimulator) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="PBXware 127.0.0.1",
+        unique_id="127.0.0.1",
+        data=pbxware_settings(sim),
+        entry_id=EXAMPLE_ENTRY_ID,
+    )
+
+
+class _WorkCalendar(CalendarEntity):
+    """A calendar with one meeting."""
+
+    _attr_name = "Work"
+
+    def __init__(self, meeting: CalendarEvent) -> None:
+        self.meeting = meeting
+
+    @property
+    def event(self) -> CalendarEvent | None:
+        now = dt_util.now()
+        return self.meeting if self.meeting.start <= now < self.meeting.end else None
+
+    async def async_get_events(
+        self, hass: HomeAssistant, start_date: datetime, end_date: datetime
+    ) -> list[CalendarEvent]:
+        meeting = self.meeting
+        return (
+            [meeting] if meeting.start < end_date and meeting.end > start_date else []
+        )
+
+
+async def _tick(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, to: datetime
+) -> None:
+    freezer.move_to(to)
+    async_fire_time_changed(hass, to)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def test_dnd_during_meetings(
+    hass: HomeAssistant, pbxware_sim: PbxwareSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    anna = pbxware_sim.add_extension(name="Anna Jansen", ext="530", registered=True)
+    await setup_entry(hass, _pbxware_entry(pbxware_sim))
+    switch = "switch.anna_jansen_530_do_not_disturb"
+    assert hass.states.get(switch).state == STATE_OFF  # type: ignore[union-attr]
+
+    start = dt_util.now().replace(microsecond=0) + timedelta(minutes=5)
+    meeting = CalendarEvent(
+        start=start, end=start + timedelta(minutes=30), summary="Stand-up"
+    )
+    setup_test_component_platform(hass, "calendar", [_WorkCalendar(meeting)])
+    assert await async_setup_component(
+        hass, "calendar", {"calendar": {"platform": "test"}}
+    )
+    await hass.async_block_till_done()
+    await _load_automations(hass, "dnd_during_meetings.yaml")
+
+    await _tick(hass, freezer, start - timedelta(minutes=1))
+    assert anna.dnd is False
+    await _tick(hass, freezer, start + timedelta(seconds=1))
+    assert anna.dnd is True
+    assert hass.states.get(switch).state == STATE_ON  # type: ignore[union-attr]
+    await _tick(hass, freezer, meeting.end + timedelta(seconds=1))
+    assert anna.dnd is False
+    assert hass.states.get(switch).state == STATE_OFF  # type: ignore[union-attr]
+    # The calendar trigger re-reads the calendar every 15 minutes until its
+    # automation stops.
+    await hass.services.async_call(
+        "automation", "turn_off", {"entity_id": "all"}, blocking=True
+    )
+
+
+async def test_abandoned_call_notification(
+    hass: HomeAssistant,
+    voipcloud_sim: VoipcloudSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    sim = voipcloud_sim
+    now = dt_util.utcnow()
+    sim.add_queue_call("Sales", start=now - timedelta(hours=1))
+    await setup_entry(hass, _voipcloud_entry(sim))
+    assert await async_setup_component(hass, "notify", {})
+    await _load_automations(hass, "abandoned_call_notification.yaml")
+    assert persistent_notification._async_get_or_create_notifications(hass) == {}
+
+    started = now - timedelta(seconds=50)
+    sim.add_queue_call(
+        "Sales",
+        status="abandoned",
+        start=started,
+        wait=10,
+        caller="0299",
+        caller_name="Jo Peeters",
+    )
+    await _tick(hass, freezer, now + timedelta(seconds=61))
+    notifications = list(
+        persistent_notification._async_get_or_create_notifications(hass).values()
+    )
+    assert len(notifications) == 1
+    assert notifications[0]["title"] == "Abandoned call in Sales"
+    local = dt_util.as_local(started).strftime("%H:%M")
+    assert notifications[0]["message"] == (
+        f"Jo Peeters (0299) hung up waiting in Sales at {local}."
+    )
+
+
+async def test_alarm_calls_security(
+    hass: HomeAssistant, voipcloud_sim: VoipcloudSimulator
+) -> None:
+    sim = voipcloud_sim
+    await setup_entry(hass, _voipcloud_entry(sim))
+    assert await async_setup_component(
+        hass,
+        "alarm_control_panel",
+        {
+            "alarm_control_panel": {
+                "platform": "manual",
+                "name": "Office",
+                "arming_time": 0,
+                "delay_time": 0,
+                "code_arm_required": False,
+            }
+        },
+    )
+    await hass.async_block_till_done()
+    await _load_automations(hass, "alarm_calls_security.yaml")
+    panel = {"entity_id": "alarm_control_panel.office"}
+    await hass.services.async_call(
+        "alarm_control_panel", "alarm_arm_away", panel, blocking=True
+    )
+    await hass.async_block_till_done()
+    assert sim.calls_to_number == []
+
+    await hass.services.async_call(
+        "alarm_control_panel", "alarm_trigger", panel, blocking=True
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get("alarm_control_panel.office").state == "triggered"  # type: ignore[union-attr]
+    assert [(c.user_number, c.number_to_call) for c in sim.calls_to_number] == [
+        ("1001", "+61290000000")
+    ]
+    # The manual panel returns to armed after its trigger time (120 s).
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=121))
+    await hass.async_block_till_done()
+    assert len(sim.calls_to_number) == 1
+
+
+async def test_voice_dnd_for_reception(
+    hass: HomeAssistant, pbxware_sim: PbxwareSimulator
+) -> None:
+    reception = pbxware_sim.add_extension(name="Reception", ext="200", registered=True)
+    await setup_entry(hass, _pbxware_entry(pbxware_sim))
+    assert await async_setup_component(hass, "homeassistant", {})
+    assert await async_setup_component(hass, "conversation", {})
+    await _load_automations(hass, "voice_dnd_reception.yaml")
+
+    async def say(text: str) -> str:
+        result = await hass.services.async_call(
+            "conversation",
+            "process",
+            {"text": text, "language": "en"},
+            blocking=True,
+            return_response=True,
+        )
+        assert result is not None
+        return str(result["response"]["speech"]["plain"]["speech"])
+
+    assert reception.dnd is False
+    answer = await say("Turn on do not disturb for reception")
+    assert answer == "Do not disturb is on for reception."
+    assert reception.dnd is True
+    assert hass.states.get("switch.reception_200_do_not_disturb").state == STATE_ON  # type: ignore[union-attr]
+
+    assert await say("take reception off do not disturb") == (
+        "Do not disturb is off for reception."
+    )
+    assert reception.dnd is False
