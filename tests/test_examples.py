@@ -59,6 +59,18 @@ async def _load_automations(hass: HomeAssistant, name: str) -> None:
     assert hass.states.async_entity_ids("automation"), f"{name} did not load"
 
 
+@pytest.fixture(autouse=True)
+async def stop_automations(hass: HomeAssistant) -> AsyncIterator[None]:
+    """Stop the automations after each test: time and calendar triggers keep
+    timers until their automation stops.
+    """
+    yield
+    if hass.services.has_service("automation", "turn_off"):
+        await hass.services.async_call(
+            "automation", "turn_off", {"entity_id": "all"}, blocking=True
+        )
+
+
 def test_readme_shows_every_example_verbatim() -> None:
     readme = (ROOT / "README.md").read_text()
     shown = {m["path"]: m["body"] for m in README_EXAMPLE.finditer(readme)}
@@ -156,11 +168,6 @@ async def test_dnd_during_meetings(
     await _tick(hass, freezer, meeting.end + timedelta(seconds=1))
     assert anna.dnd is False
     assert hass.states.get(switch).state == STATE_OFF  # type: ignore[union-attr]
-    # The calendar trigger re-reads the calendar every 15 minutes until its
-    # automation stops.
-    await hass.services.async_call(
-        "automation", "turn_off", {"entity_id": "all"}, blocking=True
-    )
 
 
 async def test_abandoned_call_notification(
@@ -268,3 +275,45 @@ async def test_voice_dnd_for_reception(
         "Do not disturb is off for reception."
     )
     assert reception.dnd is False
+
+
+async def test_main_number_to_voicemail(
+    hass: HomeAssistant, pbxware_sim: PbxwareSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = pbxware_sim
+    sim.add_extension(name="Anna Jansen", ext="530")
+    sim.add_extension(name="Reception", ext="200")
+    evening = dt_util.now().replace(hour=17, minute=59, second=50, microsecond=0)
+    freezer.move_to(evening)
+    await setup_entry(hass, _pbxware_entry(sim))
+    await _load_automations(hass, "main_number_to_voicemail.yaml")
+    main = next(d for d in sim.tenant().dids.values() if d.number == "31201234500")
+    assert (main.dest_type, main.destination) == (0, "100")
+
+    await _tick(hass, freezer, evening + timedelta(seconds=11))
+    assert (main.dest_type, main.destination) == (7, "530")
+    sensor = "sensor.pbxware_127_0_0_1_number_31201234500"
+    assert hass.states.get(sensor).state == "voicemail"  # type: ignore[union-attr]
+
+    morning = evening.replace(hour=8, minute=30, second=1) + timedelta(days=1)
+    await _tick(hass, freezer, morning)
+    assert (main.dest_type, main.destination) == (0, "200")
+
+
+async def test_pbx_service_down(
+    hass: HomeAssistant, pbxware_sim: PbxwareSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    await setup_entry(hass, _pbxware_entry(pbxware_sim))
+    assert await async_setup_component(hass, "notify", {})
+    await _load_automations(hass, "pbx_service_down.yaml")
+    assert persistent_notification._async_get_or_create_notifications(hass) == {}
+
+    pbxware_sim.services["asterisk"] = "stopped"
+    pbxware_sim.services["ntpd"] = "stopped"
+    await _tick(hass, freezer, dt_util.utcnow() + timedelta(seconds=61))
+    notifications = list(
+        persistent_notification._async_get_or_create_notifications(hass).values()
+    )
+    assert [n["message"] for n in notifications] == [
+        "Not running on the PBX: asterisk, ntpd"
+    ]
