@@ -4,9 +4,10 @@ hassfest (``script/hassfest`` in Home Assistant's repository) is not part of the
 ``homeassistant`` wheel, so its rules for a custom integration are re-created
 here from its source (``manifest.py``, ``services.py``): the manifest schema with
 the ``version`` key custom integrations must have, keys sorted "domain, name,
-then alphabetical", the domain matching the folder, and every services.yaml
-field with a selector Home Assistant's own ``selector.validate_selector``
-accepts. Where Home Assistant's own code can judge (the loader reading the
+then alphabetical", the domain matching the folder, the quality scale tier
+backed by quality_scale.yaml, imported integrations declared as dependencies
+(``dependencies.py``), and every services.yaml field with a selector Home
+Assistant's own ``selector.validate_selector`` accepts. Where Home Assistant's own code can judge (the loader reading the
 manifest and version, the service description loader), the tests use it.
 HACS's rules are those of its ``utils/validate.py``: ``hacs.json`` with only its
 known keys, and the manifest keys HACS needs.
@@ -14,6 +15,7 @@ known keys, and the manifest keys HACS needs.
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,7 @@ from awesomeversion import (
     AwesomeVersionException,
     AwesomeVersionStrategy,
 )
-from homeassistant.const import __version__ as HA_VERSION
+from homeassistant.const import Platform, __version__ as HA_VERSION
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, selector
 from homeassistant.helpers.service import async_get_all_descriptions
@@ -316,3 +318,88 @@ async def test_service_descriptions_through_home_assistants_loader(
             assert schema["name"], (service, field)
             assert schema["description"], (service, field)
             assert schema["selector"], (service, field)
+
+
+ALLOWED_USED_COMPONENTS = {
+    *(platform.value for platform in Platform),
+    "alert",
+    "automation",
+    "conversation",
+    "default_config",
+    "device_automation",
+    "frontend",
+    "group",
+    "homeassistant",
+    "input_boolean",
+    "input_button",
+    "input_datetime",
+    "input_number",
+    "input_select",
+    "input_text",
+    "media_source",
+    "onboarding",
+    "panel_custom",
+    "persistent_notification",
+    "person",
+    "script",
+    "shopping_list",
+    "sun",
+    "system_health",
+    "system_log",
+    "timer",
+    "webhook",
+    "websocket_api",
+    "zone",
+}
+"""hassfest's ``dependencies.py``: integrations any integration may import."""
+
+
+def _imported_components() -> dict[str, set[str]]:
+    """The Home Assistant integrations each module imports, by file name."""
+    found: dict[str, set[str]] = {}
+    for path in sorted(COMPONENT.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            for name in names:
+                parts = name.split(".")
+                if parts[:2] == ["homeassistant", "components"] and len(parts) > 2:
+                    found.setdefault(str(path.relative_to(COMPONENT)), set()).add(
+                        parts[2]
+                    )
+    return found
+
+
+def test_imported_integrations_are_dependencies() -> None:
+    """hassfest: an imported integration is a platform this integration has
+    (diagnostics.py, repairs.py ...), one always available, or a dependency.
+    """
+    imported = _imported_components()
+    assert imported, "no import of an integration found: the scan is broken"
+    allowed = (
+        ALLOWED_USED_COMPONENTS
+        | set(MANIFEST.get("dependencies", []))
+        | set(MANIFEST.get("after_dependencies", []))
+    )
+    wrong = {
+        (module, domain)
+        for module, domains in imported.items()
+        for domain in domains
+        if domain not in allowed and not (COMPONENT / f"{domain}.py").is_file()
+    }
+    assert wrong == set()
+
+
+def test_dependencies_exist_in_home_assistant() -> None:
+    import homeassistant.components
+
+    core = Path(homeassistant.components.__path__[0])
+    dependencies = MANIFEST.get("dependencies", [])
+    after = MANIFEST.get("after_dependencies", [])
+    assert not set(dependencies) & set(after)
+    assert [d for d in [*dependencies, *after] if not (core / d).is_dir()] == []
