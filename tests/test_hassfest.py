@@ -403,3 +403,25 @@ def test_dependencies_exist_in_home_assistant() -> None:
     after = MANIFEST.get("after_dependencies", [])
     assert not set(dependencies) & set(after)
     assert [d for d in [*dependencies, *after] if not (core / d).is_dir()] == []
+
+
+def test_config_schema_with_async_setup(caplog: pytest.LogCaptureFixture) -> None:
+    """hassfest's ``config_schema.py``: an integration with ``async_setup`` has
+    a CONFIG_SCHEMA; set up by config entries only, it refuses YAML loudly.
+    """
+    import custom_components.pbx_hub as integration
+
+    assert hasattr(integration, "async_setup")
+    integration.CONFIG_SCHEMA({DOMAIN: {"url": "https://pbx.example.com"}})
+    assert f"The {DOMAIN} integration does not support YAML setup" in caplog.text
+
+
+def test_hacs_repository_layout() -> None:
+    """HACS installs the one folder under custom_components/, and shows the
+    README (``render_readme``) as the integration's information page.
+    """
+    assert not HACS.get("content_in_root", False)
+    folders = [p.name for p in (ROOT / "custom_components").iterdir() if p.is_dir()]
+    assert [f for f in folders if f != "__pycache__"] == [DOMAIN]
+    assert HACS.get("render_readme") is True
+    assert (ROOT / "README.md").read_text().startswith(f"# {MANIFEST['name']}\n")
