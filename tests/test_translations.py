@@ -142,6 +142,131 @@ def test_strings_pass_hassfests_value_rules(path: Path) -> None:
     assert [k for k in keyed if not TRANSLATION_KEY.match(k)] == []
 
 
+def _translation_key(value: str) -> str:
+    if not TRANSLATION_KEY.match(value):
+        raise vol.Invalid(f"invalid translation key {value!r}")
+    return value
+
+
+def _text(value: Any) -> str:
+    """hassfest's ``translation_value_validator``."""
+    text = cv.string_with_no_html(value)
+    if re.search(r"'\{\w+\}'", text):
+        raise vol.Invalid("a placeholder inside single quotes")
+    if re.search(r"(.+\[%)|(%\].+)", text):
+        raise vol.Invalid("a combined translation reference")
+    if text != text.strip() or not text:
+        raise vol.Invalid("leading or trailing spaces, or empty")
+    return text
+
+
+def _keyed(value_schema: Any, keys: Any = _translation_key) -> Any:
+    return cv.schema_with_slug_keys(value_schema, slug_validator=keys)
+
+
+def _data_description_in_data(flow: dict[str, Any]) -> dict[str, Any]:
+    for step_id, step in flow["step"].items():
+        for key in step.get("data_description", {}):
+            if key not in step.get("data", {}):
+                raise vol.Invalid(f"{step_id}: data_description {key} is not in data")
+    return flow
+
+
+FLOW_SCHEMA = vol.All(
+    vol.Schema(
+        {
+            vol.Optional("flow_title"): _text,
+            vol.Required("step"): {
+                str: {
+                    vol.Optional("title"): _text,
+                    vol.Optional("description"): _text,
+                    vol.Optional("data"): {str: _text},
+                    vol.Optional("data_description"): {str: _text},
+                    vol.Optional("menu_options"): {str: _text},
+                    vol.Optional("submit"): _text,
+                    vol.Optional("sections"): {
+                        str: {
+                            vol.Optional("data"): {str: _text},
+                            vol.Optional("description"): _text,
+                            vol.Optional("name"): _text,
+                        }
+                    },
+                }
+            },
+            vol.Optional("error"): {str: _text},
+            vol.Optional("abort"): {str: _text},
+            vol.Optional("progress"): {str: _text},
+            vol.Optional("create_entry"): {str: _text},
+        }
+    ),
+    _data_description_in_data,
+)
+_STATES = _keyed(_text)
+STRINGS_SCHEMA = vol.Schema(
+    {
+        vol.Optional("title"): _text,
+        vol.Optional("config"): FLOW_SCHEMA,
+        vol.Optional("options"): FLOW_SCHEMA,
+        vol.Optional("selector"): _keyed(
+            {"options": _keyed(_text)}, vol.Any("_", cv.slug)
+        ),
+        vol.Optional("issues"): {
+            str: vol.All(
+                cv.has_at_least_one_key("description", "fix_flow"),
+                vol.Schema(
+                    {
+                        vol.Required("title"): _text,
+                        vol.Exclusive("description", "fixable"): _text,
+                        vol.Exclusive("fix_flow", "fixable"): FLOW_SCHEMA,
+                    }
+                ),
+            )
+        },
+        vol.Optional("device"): _keyed({vol.Optional("name"): _text}),
+        vol.Optional("entity"): _keyed(
+            _keyed(
+                {
+                    vol.Optional("name"): _text,
+                    vol.Optional("state"): _STATES,
+                    vol.Optional("state_attributes"): _keyed(
+                        {vol.Optional("name"): _text, vol.Optional("state"): _STATES}
+                    ),
+                }
+            ),
+            cv.slug,
+        ),
+        vol.Optional("exceptions"): _keyed({vol.Optional("message"): _text}, cv.slug),
+        vol.Optional("services"): _keyed(
+            {
+                vol.Required("name"): _text,
+                vol.Required("description"): _text,
+                vol.Optional("fields"): _keyed(
+                    {
+                        vol.Required("name"): str,
+                        vol.Required("description"): _text,
+                        vol.Optional("example"): _text,
+                    }
+                ),
+                vol.Optional("sections"): _keyed(
+                    {vol.Required("name"): str, vol.Optional("description"): _text}
+                ),
+            }
+        ),
+        vol.Optional("common"): vol.Schema({cv.slug: _text}),
+    }
+)
+"""hassfest's ``gen_strings_schema`` (translations.py), the parts an
+integration like this one can use; unknown keys are an error there too.
+"""
+
+
+@pytest.mark.parametrize(
+    "path", [COMPONENT / "strings.json", *TRANSLATIONS], ids=lambda p: p.stem
+)
+def test_strings_schema(path: Path) -> None:
+    STRINGS_SCHEMA(json.loads(path.read_text()))
+
+
 ICONS: dict[str, Any] = json.loads((COMPONENT / "icons.json").read_text())
 ICON = vol.All(str, vol.Match(r"^mdi:[a-z0-9]+(-[a-z0-9]+)*$"))
 
