@@ -47,6 +47,12 @@ README_EXAMPLE = re.compile(
 )
 
 
+def _state(hass: HomeAssistant, entity_id: str) -> str:
+    current = hass.states.get(entity_id)
+    assert current is not None, f"{entity_id} does not exist"
+    return current.state
+
+
 def _example(name: str) -> Any:
     return load_yaml(EXAMPLES / name)
 
@@ -147,7 +153,7 @@ async def test_dnd_during_meetings(
     anna = pbxware_sim.add_extension(name="Anna Jansen", ext="530", registered=True)
     await setup_entry(hass, _pbxware_entry(pbxware_sim))
     switch = "switch.anna_jansen_530_do_not_disturb"
-    assert hass.states.get(switch).state == STATE_OFF  # type: ignore[union-attr]
+    assert _state(hass, switch) == STATE_OFF
 
     start = dt_util.now().replace(microsecond=0) + timedelta(minutes=5)
     meeting = CalendarEvent(
@@ -164,10 +170,10 @@ async def test_dnd_during_meetings(
     assert anna.dnd is False
     await _tick(hass, freezer, start + timedelta(seconds=1))
     assert anna.dnd is True
-    assert hass.states.get(switch).state == STATE_ON  # type: ignore[union-attr]
+    assert _state(hass, switch) == STATE_ON
     await _tick(hass, freezer, meeting.end + timedelta(seconds=1))
     assert anna.dnd is False
-    assert hass.states.get(switch).state == STATE_OFF  # type: ignore[union-attr]
+    assert _state(hass, switch) == STATE_OFF
 
 
 async def test_abandoned_call_notification(
@@ -235,7 +241,7 @@ async def test_alarm_calls_security(
         "alarm_control_panel", "alarm_trigger", panel, blocking=True
     )
     await hass.async_block_till_done()
-    assert hass.states.get("alarm_control_panel.office").state == "triggered"  # type: ignore[union-attr]
+    assert _state(hass, "alarm_control_panel.office") == "triggered"
     assert [(c.user_number, c.number_to_call) for c in sim.calls_to_number] == [
         ("1001", "+61290000000")
     ]
@@ -269,7 +275,7 @@ async def test_voice_dnd_for_reception(
     answer = await say("Turn on do not disturb for reception")
     assert answer == "Do not disturb is on for reception."
     assert reception.dnd is True
-    assert hass.states.get("switch.reception_200_do_not_disturb").state == STATE_ON  # type: ignore[union-attr]
+    assert _state(hass, "switch.reception_200_do_not_disturb") == STATE_ON
 
     assert await say("take reception off do not disturb") == (
         "Do not disturb is off for reception."
@@ -293,7 +299,7 @@ async def test_main_number_to_voicemail(
     await _tick(hass, freezer, evening + timedelta(seconds=11))
     assert (main.dest_type, main.destination) == (7, "530")
     sensor = "sensor.pbxware_127_0_0_1_number_31201234500"
-    assert hass.states.get(sensor).state == "voicemail"  # type: ignore[union-attr]
+    assert _state(hass, sensor) == "voicemail"
 
     morning = evening.replace(hour=8, minute=30, second=1) + timedelta(days=1)
     await _tick(hass, freezer, morning)
