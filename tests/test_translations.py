@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import is_dataclass
-import importlib
 import json
 from pathlib import Path
 import re
 from typing import Any
 
-from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.icon import async_get_icons
@@ -303,77 +300,36 @@ ICONS_SCHEMA = vol.Schema(
 key, no state icon that repeats the default.
 """
 
-ICONLESS_DEVICE_CLASSES = {SensorDeviceClass.ENUM}
-"""Device classes the frontend shows no icon of its own for."""
 TWO_STATE_PLATFORMS = {"binary_sensor", "switch"}
-
-
-def _descriptions() -> dict[tuple[str, str], list[Any]]:
-    """Every entity description the platform modules define at module or class
-    level, by (platform, translation key): the ones built inside functions are
-    not found, and their keys are held to the stricter rule.
-    """
-    found: dict[tuple[str, str], list[Any]] = {}
-
-    def visit(value: object, platform: str) -> None:
-        # Home Assistant hands out "thawed" copies of its description classes,
-        # which are not instances of EntityDescription: recognise them by shape.
-        if (
-            is_dataclass(value)
-            and not isinstance(value, type)
-            and isinstance(getattr(value, "translation_key", None), str)
-            and hasattr(value, "device_class")
-        ):
-            found.setdefault((platform, value.translation_key), []).append(value)
-        elif isinstance(value, tuple | list):
-            for item in value:
-                visit(item, platform)
-
-    for platform in STRINGS["entity"]:
-        module = importlib.import_module(f"custom_components.pbx_hub.{platform}")
-        for value in vars(module).values():
-            visit(value, platform)
-            if isinstance(value, type) and value.__module__ == module.__name__:
-                for attribute in vars(value).values():
-                    visit(attribute, platform)
-    return found
 
 
 def test_icons_json_schema() -> None:
     ICONS_SCHEMA(ICONS)
 
 
-def test_icons_are_for_existing_translation_keys() -> None:
-    for platform, keys in ICONS["entity"].items():
-        assert set(keys) <= set(STRINGS["entity"][platform]), platform
-
-
 def test_every_entity_key_has_an_icon() -> None:
-    """The rule (icon-translations): every entity translation key has an icon,
-    unless all its entities have a device class the frontend draws an icon for
-    (connectivity, problem, duration, monetary, timestamp ...). A switch or a
-    binary sensor without such a device class also needs a state icon, so its
-    icon shows whether it is on.
+    """The rule (icon-translations): icons.json covers every entity translation
+    key of every platform, no more and no fewer.
     """
-    descriptions = _descriptions()
-    assert ("switch", "dnd") in descriptions
-    assert ("sensor", "calls_today") in descriptions
-    missing = []
     for platform, keys in STRINGS["entity"].items():
-        for key in keys:
-            found = descriptions.get((platform, key), [])
-            if found and all(
-                d.device_class is not None
-                and d.device_class not in ICONLESS_DEVICE_CLASSES
-                for d in found
-            ):
-                continue
-            icon = ICONS["entity"].get(platform, {}).get(key)
-            if icon is None or (
-                platform in TWO_STATE_PLATFORMS and "state" not in icon
-            ):
-                missing.append(f"{platform}.{key}")
-    assert missing == []
+        assert set(ICONS["entity"].get(platform, {})) == set(keys), platform
+    assert set(ICONS["entity"]) == set(STRINGS["entity"])
+
+
+def test_two_state_entities_show_their_state_in_the_icon() -> None:
+    """A translated icon replaces the one the frontend draws for a device class,
+    so every switch and binary sensor icon needs a state icon to show whether
+    it is on.
+    """
+    assert ICONS["entity"]["switch"]
+    assert ICONS["entity"]["binary_sensor"]
+    stateless = [
+        f"{platform}.{key}"
+        for platform in TWO_STATE_PLATFORMS
+        for key, icon in ICONS["entity"].get(platform, {}).items()
+        if "state" not in icon
+    ]
+    assert stateless == []
 
 
 def test_every_action_has_an_icon() -> None:
