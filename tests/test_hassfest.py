@@ -354,25 +354,52 @@ ALLOWED_USED_COMPONENTS = {
 """hassfest's ``dependencies.py``: integrations any integration may import."""
 
 
+def _components_in(node: ast.AST) -> list[str]:
+    """The integrations one import statement names, as hassfest's
+    ``ImportCollector`` counts them: ``import homeassistant.components.x``,
+    ``from homeassistant.components.x[.y] import ...`` and
+    ``from homeassistant.components import x, y``.
+    """
+    if isinstance(node, ast.ImportFrom):
+        if node.module == "homeassistant.components":
+            return [alias.name for alias in node.names]
+        modules = [node.module or ""]
+    elif isinstance(node, ast.Import):
+        modules = [alias.name for alias in node.names]
+    else:
+        return []
+    return [
+        parts[2]
+        for parts in (module.split(".") for module in modules)
+        if parts[:2] == ["homeassistant", "components"] and len(parts) > 2
+    ]
+
+
 def _imported_components() -> dict[str, set[str]]:
     """The Home Assistant integrations each module imports, by file name."""
     found: dict[str, set[str]] = {}
     for path in sorted(COMPONENT.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
-            names = (
-                [node.module or ""]
-                if isinstance(node, ast.ImportFrom)
-                else [alias.name for alias in node.names]
-                if isinstance(node, ast.Import)
-                else []
-            )
-            for name in names:
-                parts = name.split(".")
-                if parts[:2] == ["homeassistant", "components"] and len(parts) > 2:
-                    found.setdefault(str(path.relative_to(COMPONENT)), set()).add(
-                        parts[2]
-                    )
+            if names := _components_in(node):
+                found.setdefault(str(path.relative_to(COMPONENT)), set()).update(names)
     return found
+
+
+@pytest.mark.parametrize(
+    ("source", "components"),
+    [
+        ("from homeassistant.components import zeroconf, sun", ["zeroconf", "sun"]),
+        ("from homeassistant.components.http.view import X", ["http"]),
+        ("import homeassistant.components.sensor as s, os", ["sensor"]),
+        ("from homeassistant.const import Platform", []),
+        ("from . import helpers", []),
+    ],
+)
+def test_import_scan_counts_what_hassfest_counts(
+    source: str, components: list[str]
+) -> None:
+    (node,) = ast.parse(source).body
+    assert _components_in(node) == components
 
 
 def test_imported_integrations_are_dependencies() -> None:
