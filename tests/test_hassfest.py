@@ -228,9 +228,38 @@ def test_manifest_quality_scale_matches_quality_scale_yaml() -> None:
             "reauthentication-flow",
             "test-coverage",
         ],
+        "gold": [
+            "devices",
+            "diagnostics",
+            "discovery",
+            "discovery-update-info",
+            "docs-data-update",
+            "docs-examples",
+            "docs-known-limitations",
+            "docs-supported-devices",
+            "docs-supported-functions",
+            "docs-troubleshooting",
+            "docs-use-cases",
+            "dynamic-devices",
+            "entity-category",
+            "entity-device-class",
+            "entity-disabled-by-default",
+            "entity-translations",
+            "exception-translations",
+            "icon-translations",
+            "reconfiguration-flow",
+            "repair-issues",
+            "stale-devices",
+        ],
+        "platinum": ["async-dependency", "inject-websession", "strict-typing"],
     }
+    assert set(rules) == {rule for tier in tiers.values() for rule in tier}
     declared = MANIFEST["quality_scale"]
-    required = tiers["bronze"] + (tiers["silver"] if declared != "bronze" else [])
+    assert declared in tiers
+    names = list(tiers)
+    required = [
+        rule for tier in names[: names.index(declared) + 1] for rule in tiers[tier]
+    ]
     for rule in required:
         entry = rules[rule]
         status = entry if isinstance(entry, str) else entry["status"]
