@@ -5,7 +5,7 @@ tokens, the method-rights repair and ``get_charges``.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import date, timedelta
 import json
 from typing import Any
 
@@ -224,12 +224,38 @@ async def test_get_charges(
     assert response == snapshot
 
 
+async def test_get_charges_takes_dates_as_yaml_gives_them(
+    hass: HomeAssistant, tariscope_sim: TariscopeSimulator
+) -> None:
+    """Unquoted dates in YAML arrive as date objects, not text."""
+    entry = tariscope_entry(tariscope_sim)
+    await setup_entry(hass, entry)
+    response = await hass.services.async_call(
+        DOMAIN,
+        "get_charges",
+        {
+            "config_entry_id": entry.entry_id,
+            "subscriber": ids(tariscope_sim)[0],
+            "start": date(2026, 11, 1),
+            "end": date(2026, 11, 25),
+        },
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    assert (response["start"], response["end"]) == ("2026-11-01", "2026-11-25")
+
+
 @pytest.mark.parametrize(
     ("data", "key"),
     [
         ({"start": "2026-11-10", "end": "2026-11-01"}, "invalid_period"),
         ({"start": "2024-01-01", "end": "2026-11-01"}, "invalid_period"),
         ({"subscriber": "999999"}, "invalid_input"),
+        ({"start": "2026-13-01"}, "invalid_date"),
+        ({"end": "yesterday"}, "invalid_date"),
+        ({"subscriber": "x" * 255}, "text_too_long"),
+        ({"subscriber": ""}, "text_empty"),
     ],
 )
 async def test_get_charges_validation(

@@ -352,6 +352,7 @@ async def test_send_sms_action(
         ("+44 7700 900123", "x" * 5000, "invalid_sms_length"),
         ("call me", "Hi", "invalid_sms_recipient"),
         ("12345", "Hi", "invalid_sms_recipient"),
+        ("1" * 65, "Hi", "text_too_long"),
     ],
 )
 async def test_send_sms_validation(

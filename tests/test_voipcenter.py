@@ -292,6 +292,8 @@ async def test_set_did_route_with_route_plans(
         ({"route": "No such plan"}, "unknown_name"),
         ({}, "nothing_to_change"),
         ({"did": "0999999999", "route": "x"}, "did_not_found"),
+        ({"destination_type": "voicemail"}, "route_plan_fields"),
+        ({"route": "x" * 129}, "text_too_long"),
     ],
 )
 async def test_set_did_route_validation(

@@ -297,6 +297,11 @@ async def test_click_to_call(
         ({"number": "1\n2"}, "invalid_number"),
         ({"number": "0298", "user_number": None}, "extension_required"),
         ({"number": "0298", "config_entry_id": "missing"}, "entry_not_found"),
+        ({"number": "0298", "device_id": "any"}, "device_or_entry"),
+        ({"number": "0298", "config_entry_id": None}, "target_required"),
+        ({"number": "1" * 65}, "text_too_long"),
+        ({"number": "0298", "user_number": "1" * 33}, "text_too_long"),
+        ({"number": " "}, "text_empty"),
     ],
 )
 async def test_click_to_call_validation(

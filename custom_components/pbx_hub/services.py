@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
@@ -51,7 +51,10 @@ ATTR_RECIPIENT = "recipient"
 ATTR_MESSAGE = "message"
 ROUTABLE = [kind.value for kind in DestinationType if kind is not DestinationType.OTHER]
 
-_NAME = vol.All(cv.string, vol.Strip, vol.Length(min=1, max=128))
+_NAME = vol.All(cv.string, vol.Strip)
+"""The schemas check types only: limits and choices are checked in the
+handlers, whose errors are translated (voluptuous's are not).
+"""
 ROUTING_FIELDS = (
     "route",
     "backup_route",
@@ -63,8 +66,8 @@ routes, backup routes and time filters; "none" clears all but the route.
 _SET_DID_ROUTE_FIELDS: dict[vol.Marker, Any] = {
     vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
     vol.Required(ATTR_DID): _NAME,
-    vol.Inclusive(ATTR_DESTINATION_TYPE, "destination"): vol.In(ROUTABLE),
-    vol.Inclusive(ATTR_DESTINATION, "destination"): _NAME,
+    vol.Optional(ATTR_DESTINATION_TYPE): cv.string,
+    vol.Optional(ATTR_DESTINATION): _NAME,
 }
 _SET_DID_ROUTE_FIELDS.update({vol.Optional(field): _NAME for field in ROUTING_FIELDS})
 SET_DID_ROUTE_SCHEMA = vol.Schema(_SET_DID_ROUTE_FIELDS)
@@ -78,27 +81,20 @@ SET_HOT_DESK_SCHEMA = vol.Schema(
 )
 
 
-CLICK_TO_CALL_SCHEMA = vol.All(
-    vol.Schema(
-        {
-            vol.Exclusive(ATTR_DEVICE_ID, "target"): cv.string,
-            vol.Exclusive(ATTR_CONFIG_ENTRY_ID, "target"): cv.string,
-            vol.Optional(ATTR_USER_NUMBER): vol.All(
-                cv.string, vol.Strip, vol.Length(min=1, max=32)
-            ),
-            vol.Required(ATTR_NUMBER): vol.All(
-                cv.string, vol.Strip, vol.Length(min=1, max=64)
-            ),
-        }
-    ),
-    cv.has_at_least_one_key(ATTR_DEVICE_ID, ATTR_CONFIG_ENTRY_ID),
+CLICK_TO_CALL_SCHEMA = vol.Schema(
+    {
+        vol.Optional(ATTR_DEVICE_ID): cv.string,
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Optional(ATTR_USER_NUMBER): _NAME,
+        vol.Required(ATTR_NUMBER): _NAME,
+    }
 )
 
 
 SEND_SMS_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
-        vol.Required(ATTR_RECIPIENT): vol.All(cv.string, vol.Length(max=64)),
+        vol.Required(ATTR_RECIPIENT): cv.string,
         vol.Required(ATTR_MESSAGE): cv.string,
     }
 )
@@ -107,13 +103,30 @@ SEND_SMS_SCHEMA = vol.Schema(
 GET_CHARGES_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
-        vol.Required(ATTR_SUBSCRIBER): vol.All(
-            cv.string, vol.Strip, vol.Length(min=1, max=254)
-        ),
-        vol.Required(ATTR_START): cv.date,
-        vol.Required(ATTR_END): cv.date,
+        vol.Required(ATTR_SUBSCRIBER): _NAME,
+        vol.Required(ATTR_START): vol.Any(date, cv.string),
+        vol.Required(ATTR_END): vol.Any(date, cv.string),
     }
 )
+
+_NAME_FIELDS = (
+    ATTR_DID,
+    ATTR_DESTINATION,
+    *ROUTING_FIELDS,
+    "hot_desk",
+    "sip_account",
+    "template",
+)
+TEXT_LIMITS: dict[str, int] = {
+    **dict.fromkeys(_NAME_FIELDS, 128),
+    ATTR_USER_NUMBER: 32,
+    ATTR_NUMBER: 64,
+    ATTR_SUBSCRIBER: 254,
+    ATTR_RECIPIENT: 64,
+}
+"""The longest text each action field takes; all but the recipient (which the
+vendor's SMS rule checks) must not be empty.
+"""
 
 
 def _loaded_entry(hass: HomeAssistant, entry_id: str) -> PbxConfigEntry:
@@ -171,6 +184,26 @@ def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
         translation_key=key,
         translation_placeholders=placeholders,
     )
+
+
+def _check_text(call: ServiceCall) -> None:
+    """Refuse an empty or over-long text field before anything is asked."""
+    for field, longest in TEXT_LIMITS.items():
+        if (value := call.data.get(field)) is None:
+            continue
+        if not value and field != ATTR_RECIPIENT:
+            raise _invalid("text_empty", field=field)
+        if len(value) > longest:
+            raise _invalid("text_too_long", field=field, max=str(longest))
+
+
+def _date(call: ServiceCall, field: str) -> date:
+    try:
+        return cv.date(call.data[field])
+    except vol.Invalid:
+        raise _invalid(
+            "invalid_date", field=field, value=str(call.data[field])
+        ) from None
 
 
 def _pick(names: Mapping[str, str], wanted: str, field: str) -> str:
@@ -260,17 +293,23 @@ async def _async_set_did_routing(
 
 
 async def _async_set_did_route(call: ServiceCall) -> ServiceResponse:
+    _check_text(call)
+    kind = call.data.get(ATTR_DESTINATION_TYPE)
+    if kind is not None and kind not in ROUTABLE:
+        raise _invalid(
+            "invalid_destination_type", destination_type=kind, types=", ".join(ROUTABLE)
+        )
     entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
     runtime = entry.runtime_data
     capabilities = runtime.client.capabilities
     if Capability.SET_DID_ROUTING in capabilities:
-        if ATTR_DESTINATION in call.data:
+        if kind is not None or ATTR_DESTINATION in call.data:
             raise _invalid("route_plan_fields", title=entry.title)
         return await _async_set_did_routing(entry, call)
     if any(field in call.data for field in ROUTING_FIELDS):
         raise _invalid("destination_fields", title=entry.title)
     _require(entry, Capability.SET_DID_ROUTE)
-    if ATTR_DESTINATION not in call.data:
+    if kind is None or ATTR_DESTINATION not in call.data:
         raise _invalid("destination_required")
     did = _find_did(entry, call.data[ATTR_DID])
     destination_type = DestinationType(call.data[ATTR_DESTINATION_TYPE])
@@ -297,6 +336,10 @@ def _extension_target(call: ServiceCall) -> tuple[PbxConfigEntry, str]:
     """The entry and extension a click-to-call targets: an extension's device,
     or an entry plus the extension's number.
     """
+    if ATTR_DEVICE_ID in call.data and ATTR_CONFIG_ENTRY_ID in call.data:
+        raise _invalid("device_or_entry")
+    if ATTR_DEVICE_ID not in call.data and ATTR_CONFIG_ENTRY_ID not in call.data:
+        raise _invalid("target_required")
     if ATTR_DEVICE_ID in call.data and ATTR_USER_NUMBER in call.data:
         raise ServiceValidationError(
             translation_domain=DOMAIN, translation_key="device_or_user_number"
@@ -326,6 +369,7 @@ def _extension_target(call: ServiceCall) -> tuple[PbxConfigEntry, str]:
 
 
 async def _async_click_to_call(call: ServiceCall) -> None:
+    _check_text(call)
     entry, extension = _extension_target(call)
     client = entry.runtime_data.client
     _require(entry, Capability.CLICK_TO_CALL)
@@ -364,15 +408,17 @@ async def async_send_sms(entry: PbxConfigEntry, recipient: str, message: str) ->
 
 
 async def _async_send_sms(call: ServiceCall) -> None:
+    _check_text(call)
     entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
     await async_send_sms(entry, call.data[ATTR_RECIPIENT], call.data[ATTR_MESSAGE])
 
 
 async def _async_get_charges(call: ServiceCall) -> ServiceResponse:
+    _check_text(call)
+    start, end = _date(call, ATTR_START), _date(call, ATTR_END)
     entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
     client = entry.runtime_data.client
     _require(entry, Capability.CHARGES)
-    start, end = call.data[ATTR_START], call.data[ATTR_END]
     if end < start or end - start > MAX_CHARGES_PERIOD:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
@@ -408,6 +454,7 @@ async def _async_get_charges(call: ServiceCall) -> ServiceResponse:
 
 
 async def _async_set_hot_desk(call: ServiceCall) -> ServiceResponse:
+    _check_text(call)
     entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
     runtime = entry.runtime_data
     _require(entry, Capability.SET_HOT_DESK)
