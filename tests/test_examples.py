@@ -62,7 +62,11 @@ async def _load_automations(hass: HomeAssistant, name: str) -> None:
         hass, "automation", {"automation": _example(name)}
     )
     await hass.async_block_till_done()
-    assert hass.states.async_entity_ids("automation"), f"{name} did not load"
+    loaded = hass.states.async_all("automation")
+    assert loaded, f"{name} did not load"
+    assert {a.attributes.get("id") for a in loaded} == {
+        automation["id"] for automation in _example(name)
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -86,6 +90,19 @@ def test_readme_shows_every_example_verbatim() -> None:
     }
     assert len(files) >= 4
     assert shown == files
+
+
+def test_every_example_has_its_own_id() -> None:
+    """The automation editor opens an automation of automations.yaml only by
+    its id.
+    """
+    ids = [
+        automation.get("id")
+        for path in sorted(EXAMPLES.glob("*.yaml"))
+        for automation in _example(path.name)
+    ]
+    assert all(isinstance(i, str) and i for i in ids), ids
+    assert len(set(ids)) == len(ids)
 
 
 @pytest.fixture
@@ -118,25 +135,33 @@ def _pbxware_entry(sim: PbxwareSimulator) -> MockConfigEntry:
 
 
 class _WorkCalendar(CalendarEntity):
-    """A calendar with one meeting."""
+    """A calendar with the events a test gives it."""
 
     _attr_name = "Work"
 
-    def __init__(self, meeting: CalendarEvent) -> None:
-        self.meeting = meeting
+    def __init__(self, events: list[CalendarEvent]) -> None:
+        self.events = events
 
     @property
     def event(self) -> CalendarEvent | None:
         now = dt_util.now()
-        return self.meeting if self.meeting.start <= now < self.meeting.end else None
+        return next(
+            (
+                e
+                for e in self.events
+                if e.start_datetime_local <= now < e.end_datetime_local
+            ),
+            None,
+        )
 
     async def async_get_events(
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime
     ) -> list[CalendarEvent]:
-        meeting = self.meeting
-        return (
-            [meeting] if meeting.start < end_date and meeting.end > start_date else []
-        )
+        return [
+            e
+            for e in self.events
+            if e.start_datetime_local < end_date and e.end_datetime_local > start_date
+        ]
 
 
 async def _tick(
@@ -150,16 +175,36 @@ async def _tick(
 async def test_dnd_during_meetings(
     hass: HomeAssistant, pbxware_sim: PbxwareSimulator, freezer: FrozenDateTimeFactory
 ) -> None:
+    """DND is on from the first meeting's start to the last overlapping one's
+    end; an all-day event neither turns it on nor keeps it on.
+    """
     anna = pbxware_sim.add_extension(name="Anna Jansen", ext="530", registered=True)
     await setup_entry(hass, _pbxware_entry(pbxware_sim))
     switch = "switch.anna_jansen_530_do_not_disturb"
     assert _state(hass, switch) == STATE_OFF
 
     start = dt_util.now().replace(microsecond=0) + timedelta(minutes=5)
-    meeting = CalendarEvent(
+    standup = CalendarEvent(
         start=start, end=start + timedelta(minutes=30), summary="Stand-up"
     )
-    setup_test_component_platform(hass, "calendar", [_WorkCalendar(meeting)])
+    review = CalendarEvent(
+        start=start + timedelta(minutes=20),
+        end=start + timedelta(minutes=50),
+        summary="Review",
+    )
+    tomorrow = dt_util.as_local(start).date() + timedelta(days=1)
+    holiday = CalendarEvent(
+        start=tomorrow, end=tomorrow + timedelta(days=1), summary="Team day"
+    )
+    midnight = holiday.start_datetime_local
+    call = CalendarEvent(
+        start=midnight + timedelta(hours=9),
+        end=midnight + timedelta(hours=9, minutes=30),
+        summary="Call",
+    )
+    setup_test_component_platform(
+        hass, "calendar", [_WorkCalendar([standup, review, holiday, call])]
+    )
     assert await async_setup_component(
         hass, "calendar", {"calendar": {"platform": "test"}}
     )
@@ -171,9 +216,23 @@ async def test_dnd_during_meetings(
     await _tick(hass, freezer, start + timedelta(seconds=1))
     assert anna.dnd is True
     assert _state(hass, switch) == STATE_ON
-    await _tick(hass, freezer, meeting.end + timedelta(seconds=1))
+    await _tick(hass, freezer, review.start + timedelta(seconds=1))
+    await _tick(hass, freezer, standup.end + timedelta(seconds=1))
+    assert anna.dnd is True, "the review is still on"
+    await _tick(hass, freezer, review.end + timedelta(seconds=1))
     assert anna.dnd is False
     assert _state(hass, switch) == STATE_OFF
+
+    # The all-day event: no DND at midnight, and the 9:00 call still ends it.
+    await _tick(hass, freezer, midnight - timedelta(minutes=1))
+    await _tick(hass, freezer, midnight + timedelta(seconds=1))
+    assert _state(hass, "calendar.work") == STATE_ON
+    assert anna.dnd is False
+    await _tick(hass, freezer, call.start + timedelta(seconds=1))
+    assert anna.dnd is True
+    await _tick(hass, freezer, call.end + timedelta(seconds=1))
+    assert anna.dnd is False
+    assert _state(hass, "calendar.work") == STATE_ON, "the all-day event is on"
 
 
 async def test_abandoned_call_notification(
