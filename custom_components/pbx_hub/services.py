@@ -7,7 +7,7 @@ an extension's device, which names its entry.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
@@ -43,6 +43,7 @@ SERVICE_SET_DID_ROUTE = "set_did_route"
 SERVICE_CLICK_TO_CALL = "click_to_call"
 SERVICE_SEND_SMS = "send_sms"
 SERVICE_GET_CHARGES = "get_charges"
+SERVICE_SET_HOT_DESK = "set_hot_desk"
 ATTR_SUBSCRIBER = "subscriber"
 ATTR_START = "start"
 ATTR_END = "end"
@@ -186,24 +187,37 @@ def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
     )
 
 
-def _check_text(call: ServiceCall) -> None:
-    """Refuse an empty or over-long text field before anything is asked."""
+def check_input(data: Mapping[str, Any]) -> None:
+    """What the schemas leave out, so that its errors are translated: text
+    lengths, the destination type, the click-to-call target and the dates.
+    Needs no PBX, so it runs before any request.
+    """
     for field, longest in TEXT_LIMITS.items():
-        if (value := call.data.get(field)) is None:
+        if (value := data.get(field)) is None:
             continue
         if not value and field != ATTR_RECIPIENT:
             raise _invalid("text_empty", field=field)
         if len(value) > longest:
             raise _invalid("text_too_long", field=field, max=str(longest))
-
-
-def _date(call: ServiceCall, field: str) -> date:
-    try:
-        return cv.date(call.data[field])
-    except vol.Invalid:
+    kind = data.get(ATTR_DESTINATION_TYPE)
+    if kind is not None and kind not in ROUTABLE:
         raise _invalid(
-            "invalid_date", field=field, value=str(call.data[field])
-        ) from None
+            "invalid_destination_type", destination_type=kind, types=", ".join(ROUTABLE)
+        )
+    if ATTR_DEVICE_ID in data and ATTR_CONFIG_ENTRY_ID in data:
+        raise _invalid("device_or_entry")
+    if ATTR_DEVICE_ID not in data and ATTR_CONFIG_ENTRY_ID not in data:
+        raise _invalid("target_required")
+    if ATTR_DEVICE_ID in data and ATTR_USER_NUMBER in data:
+        raise _invalid("device_or_user_number")
+    for field in (ATTR_START, ATTR_END):
+        if field in data:
+            try:
+                cv.date(data[field])
+            except vol.Invalid:
+                raise _invalid(
+                    "invalid_date", field=field, value=str(data[field])
+                ) from None
 
 
 def _pick(names: Mapping[str, str], wanted: str, field: str) -> str:
@@ -293,12 +307,7 @@ async def _async_set_did_routing(
 
 
 async def _async_set_did_route(call: ServiceCall) -> ServiceResponse:
-    _check_text(call)
     kind = call.data.get(ATTR_DESTINATION_TYPE)
-    if kind is not None and kind not in ROUTABLE:
-        raise _invalid(
-            "invalid_destination_type", destination_type=kind, types=", ".join(ROUTABLE)
-        )
     entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
     runtime = entry.runtime_data
     capabilities = runtime.client.capabilities
@@ -336,14 +345,6 @@ def _extension_target(call: ServiceCall) -> tuple[PbxConfigEntry, str]:
     """The entry and extension a click-to-call targets: an extension's device,
     or an entry plus the extension's number.
     """
-    if ATTR_DEVICE_ID in call.data and ATTR_CONFIG_ENTRY_ID in call.data:
-        raise _invalid("device_or_entry")
-    if ATTR_DEVICE_ID not in call.data and ATTR_CONFIG_ENTRY_ID not in call.data:
-        raise _invalid("target_required")
-    if ATTR_DEVICE_ID in call.data and ATTR_USER_NUMBER in call.data:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN, translation_key="device_or_user_number"
-        )
     if (device_id := call.data.get(ATTR_DEVICE_ID)) is None:
         entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
         if (extension := call.data.get(ATTR_USER_NUMBER)) is None:
@@ -369,7 +370,6 @@ def _extension_target(call: ServiceCall) -> tuple[PbxConfigEntry, str]:
 
 
 async def _async_click_to_call(call: ServiceCall) -> None:
-    _check_text(call)
     entry, extension = _extension_target(call)
     client = entry.runtime_data.client
     _require(entry, Capability.CLICK_TO_CALL)
@@ -408,14 +408,12 @@ async def async_send_sms(entry: PbxConfigEntry, recipient: str, message: str) ->
 
 
 async def _async_send_sms(call: ServiceCall) -> None:
-    _check_text(call)
     entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
     await async_send_sms(entry, call.data[ATTR_RECIPIENT], call.data[ATTR_MESSAGE])
 
 
 async def _async_get_charges(call: ServiceCall) -> ServiceResponse:
-    _check_text(call)
-    start, end = _date(call, ATTR_START), _date(call, ATTR_END)
+    start, end = cv.date(call.data[ATTR_START]), cv.date(call.data[ATTR_END])
     entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
     client = entry.runtime_data.client
     _require(entry, Capability.CHARGES)
@@ -454,7 +452,6 @@ async def _async_get_charges(call: ServiceCall) -> ServiceResponse:
 
 
 async def _async_set_hot_desk(call: ServiceCall) -> ServiceResponse:
-    _check_text(call)
     entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
     runtime = entry.runtime_data
     _require(entry, Capability.SET_HOT_DESK)
@@ -510,36 +507,52 @@ async def _async_set_hot_desk(call: ServiceCall) -> ServiceResponse:
     }
 
 
+_Handler = Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]
+
+
+def _checked(handler: _Handler) -> _Handler:
+    async def run(call: ServiceCall) -> ServiceResponse:
+        check_input(call.data)
+        return await handler(call)
+
+    return run
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
-    """Register the integration's actions."""
-    hass.services.async_register(
-        DOMAIN,
-        SERVICE_SET_DID_ROUTE,
-        _async_set_did_route,
-        schema=SET_DID_ROUTE_SCHEMA,
-        supports_response=SupportsResponse.OPTIONAL,
+    """Register the integration's actions, each behind ``check_input``."""
+    actions: tuple[tuple[str, _Handler, vol.Schema, SupportsResponse], ...] = (
+        (
+            SERVICE_SET_DID_ROUTE,
+            _async_set_did_route,
+            SET_DID_ROUTE_SCHEMA,
+            SupportsResponse.OPTIONAL,
+        ),
+        (
+            SERVICE_CLICK_TO_CALL,
+            _async_click_to_call,
+            CLICK_TO_CALL_SCHEMA,
+            SupportsResponse.NONE,
+        ),
+        (SERVICE_SEND_SMS, _async_send_sms, SEND_SMS_SCHEMA, SupportsResponse.NONE),
+        (
+            SERVICE_GET_CHARGES,
+            _async_get_charges,
+            GET_CHARGES_SCHEMA,
+            SupportsResponse.ONLY,
+        ),
+        (
+            SERVICE_SET_HOT_DESK,
+            _async_set_hot_desk,
+            SET_HOT_DESK_SCHEMA,
+            SupportsResponse.OPTIONAL,
+        ),
     )
-    hass.services.async_register(
-        DOMAIN,
-        SERVICE_CLICK_TO_CALL,
-        _async_click_to_call,
-        schema=CLICK_TO_CALL_SCHEMA,
-    )
-    hass.services.async_register(
-        DOMAIN, SERVICE_SEND_SMS, _async_send_sms, schema=SEND_SMS_SCHEMA
-    )
-    hass.services.async_register(
-        DOMAIN,
-        SERVICE_GET_CHARGES,
-        _async_get_charges,
-        schema=GET_CHARGES_SCHEMA,
-        supports_response=SupportsResponse.ONLY,
-    )
-    hass.services.async_register(
-        DOMAIN,
-        "set_hot_desk",
-        _async_set_hot_desk,
-        schema=SET_HOT_DESK_SCHEMA,
-        supports_response=SupportsResponse.OPTIONAL,
-    )
+    for service, handler, schema, response in actions:
+        hass.services.async_register(
+            DOMAIN,
+            service,
+            _checked(handler),
+            schema=schema,
+            supports_response=response,
+        )
