@@ -16,13 +16,15 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 import re
-from typing import Any
+from typing import Any, Literal
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components import persistent_notification
+from homeassistant.components import conversation, persistent_notification
 from homeassistant.components.calendar import CalendarEntity, CalendarEvent
+from homeassistant.components.conversation.models import AbstractConversationAgent
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import intent
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from homeassistant.util.yaml import load_yaml
@@ -32,6 +34,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
     setup_test_component_platform,
 )
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.pbx_hub.const import DOMAIN
 from simulator import PbxwareSimulator, VoipcloudSimulator
@@ -340,6 +343,98 @@ async def test_voice_dnd_for_reception(
         "Do not disturb is off for reception."
     )
     assert reception.dnd is False
+
+
+class _LlmAgent(AbstractConversationAgent):
+    """Stands in for an LLM conversation agent: answers everything itself."""
+
+    @property
+    def supported_languages(self) -> Literal["*"]:
+        return "*"
+
+    async def async_process(
+        self, user_input: conversation.ConversationInput
+    ) -> conversation.ConversationResult:
+        response = intent.IntentResponse(language=user_input.language)
+        response.async_set_speech("The LLM answered.")
+        return conversation.ConversationResult(
+            response=response, conversation_id=user_input.conversation_id
+        )
+
+
+async def test_voice_dnd_with_an_llm_agent(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """What the README says of LLM agents: an Assist pipeline matches the
+    sentence triggers before asking its agent, even with "Prefer handling
+    commands locally" off; conversation.process with the agent's id does not.
+    """
+    reception = pbxware_sim.add_extension(name="Reception", ext="200", registered=True)
+    await setup_entry(hass, _pbxware_entry(pbxware_sim))
+    assert await async_setup_component(hass, "homeassistant", {})
+    assert await async_setup_component(hass, "assist_pipeline", {})
+    await _load_automations(hass, "voice_dnd_reception.yaml")
+    llm_entry = MockConfigEntry(domain="test")
+    llm_entry.add_to_hass(hass)
+    conversation.async_set_agent(hass, llm_entry, _LlmAgent())
+
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {
+            "type": "assist_pipeline/pipeline/create",
+            "name": "LLM",
+            "language": "en",
+            "conversation_engine": llm_entry.entry_id,
+            "conversation_language": "en",
+            "prefer_local_intents": False,
+            "stt_engine": None,
+            "stt_language": None,
+            "tts_engine": None,
+            "tts_language": None,
+            "tts_voice": None,
+            "wake_word_entity": None,
+            "wake_word_id": None,
+        }
+    )
+    created = await client.receive_json()
+    assert created["success"], created
+
+    async def assist(text: str) -> str:
+        await client.send_json_auto_id(
+            {
+                "type": "assist_pipeline/run",
+                "start_stage": "intent",
+                "end_stage": "intent",
+                "input": {"text": text},
+                "pipeline": created["result"]["id"],
+            }
+        )
+        while (message := await client.receive_json())["type"] != "event" or (
+            message["event"]["type"] != "intent-end"
+        ):
+            assert message.get("success", True), message
+        output = message["event"]["data"]["intent_output"]
+        return str(output["response"]["speech"]["plain"]["speech"])
+
+    assert await assist("What is on tonight?") == "The LLM answered."
+    assert await assist("turn on do not disturb for reception") == (
+        "Do not disturb is on for reception."
+    )
+    assert reception.dnd is True
+
+    result = await hass.services.async_call(
+        "conversation",
+        "process",
+        {"text": "take reception off do not disturb", "agent_id": llm_entry.entry_id},
+        blocking=True,
+        return_response=True,
+    )
+    assert result is not None
+    response: Any = result["response"]
+    assert response["speech"]["plain"]["speech"] == "The LLM answered."
+    assert reception.dnd is True
 
 
 async def test_main_number_to_voicemail(
