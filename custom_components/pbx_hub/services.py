@@ -53,8 +53,8 @@ ATTR_MESSAGE = "message"
 ROUTABLE = [kind.value for kind in DestinationType if kind is not DestinationType.OTHER]
 
 _NAME = vol.All(cv.string, vol.Strip)
-"""The schemas check types only: limits and choices are checked in the
-handlers, whose errors are translated (voluptuous's are not).
+"""The schemas check types only: limits and choices are left to
+``check_input``, whose errors are translated (voluptuous's are not).
 """
 ROUTING_FIELDS = (
     "route",
