@@ -23,6 +23,7 @@ from .exceptions import (
     PbxAuthError,
     PbxConnectionError,
     PbxError,
+    PbxInvalidInputError,
     PbxRateLimitError,
     PbxResponseError,
 )
@@ -31,6 +32,11 @@ type ErrorExplainer = Callable[[int, str], PbxError | None]
 """Reads a 4xx body; returns the error it means, or ``None`` for the default."""
 
 _JSON_START = re.compile(r"[\[{]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_URL_LENGTH = 8000
+"""Longer request lines are refused by common servers (8 KB limits): such a
+request is refused before it is sent rather than failing on the PBX.
+"""
 _REDACTED = "**REDACTED**"
 
 
@@ -151,6 +157,7 @@ class HttpHelper:
         with 4xx answers too.
         """
         host = URL(url).host or "the PBX"
+        self._check_before_sending(url, params, headers)
         self.budget.acquire()
         try:
             async with asyncio.timeout(self._timeout):
@@ -189,6 +196,30 @@ class HttpHelper:
             raise explained
         self._raise_for_status(status, response_headers, host)
         return HttpResponse(status=status, headers=response_headers, text=text)
+
+    @staticmethod
+    def _check_before_sending(
+        url: str,
+        params: Mapping[str, str] | Sequence[tuple[str, str]] | None,
+        headers: Mapping[str, str] | None,
+    ) -> None:
+        """Refuse what cannot be sent as meant. Header values here are
+        credentials (a token, Basic auth): a line break or control character
+        in one would end the header (aiohttp refuses it with a ``ValueError``)
+        or be refused by the server. Query values are percent-encoded, so they
+        cannot add parameters, but a very long one makes a request line no
+        server reads.
+        """
+        if any(_CONTROL.search(value) for value in (headers or {}).values()):
+            raise PbxAuthError(
+                "The credentials hold a line break or control character and "
+                "cannot be sent"
+            )
+        if params and len(str(URL(url).extend_query(params))) > MAX_URL_LENGTH:
+            raise PbxInvalidInputError(
+                f"A request to {URL(url).host} would be over {MAX_URL_LENGTH} "
+                "characters long: a value is too long"
+            )
 
     def _raise_for_status(
         self, status: int, headers: Mapping[str, str], host: str

@@ -263,10 +263,14 @@ class Tim4bizClient(PbxClient):
         params: Mapping[str, str] | None = None,
         json_body: Any = None,
     ) -> Any:
-        auth = BasicAuth(
-            str(self.settings.get(CONF_USERNAME) or ""),
-            str(self.settings.get(CONF_PASSWORD) or ""),
-        )
+        try:
+            auth = BasicAuth(
+                str(self.settings.get(CONF_USERNAME) or ""),
+                str(self.settings.get(CONF_PASSWORD) or ""),
+            )
+        except ValueError:
+            # Basic authentication cannot carry a ":" in the user name.
+            raise PbxAuthError("A TIM4biz user name cannot hold ':'") from None
         response = await self.http.request(
             http_method,
             self._base + method,
