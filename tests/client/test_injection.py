@@ -85,7 +85,7 @@ def assert_literal(
     """
     params = received.params
     assert [v for k, v in params if k == name] == [value]
-    rest = dict((k, v) for k, v in params if k != name)
+    rest = {k: v for k, v in params if k != name}
     assert len(rest) == len(params) - 1, "a parameter was repeated"
     assert set(rest) == set(others)
     for key, expected in others.items():
