@@ -70,6 +70,24 @@ def decode_json(text: str) -> Any:
     raise PbxResponseError(f"Answer is not JSON: {_preview(body)!r}")
 
 
+def server_url(text: str) -> URL:
+    """``text`` as a URL, or ``PbxInvalidInputError``: yarl raises
+    ``ValueError`` for an address such as ``http://[`` or a port over 65535.
+    """
+    try:
+        return URL(text)
+    except ValueError:
+        raise PbxInvalidInputError("The server address is not a valid URL") from None
+
+
+def url_host(text: str) -> str:
+    """The lower-cased host of ``text``; empty when it is no valid URL."""
+    try:
+        return (URL(text).host or "").lower()
+    except ValueError:
+        return ""
+
+
 def _preview(text: str, limit: int = 60) -> str:
     return text[:limit] + ("..." if len(text) > limit else "")
 
@@ -156,7 +174,7 @@ class HttpHelper:
         errors included, before any error is raised: rate-limit headers come
         with 4xx answers too.
         """
-        host = URL(url).host or "the PBX"
+        host = server_url(url).host or "the PBX"
         self._check_before_sending(url, params, headers)
         self.budget.acquire()
         try:

@@ -39,7 +39,7 @@ from .exceptions import (
     PbxInvalidInputError,
     PbxResponseError,
 )
-from .http import decode_json
+from .http import decode_json, server_url, url_host
 from .models import (
     Capability,
     DestinationType,
@@ -264,12 +264,12 @@ class PbxwareClient(PbxClient):
 
     @property
     def _endpoint(self) -> URL:
-        return URL(str(self.settings[CONF_URL]).rstrip("/") + "/index.php")
+        return server_url(str(self.settings[CONF_URL]).rstrip("/") + "/index.php")
 
     @classmethod
     def budget_scope(cls, settings: Mapping[str, Any]) -> str:
         """One budget per PBX server, shared by all of its tenants."""
-        return (URL(str(settings.get(CONF_URL, ""))).host or "").lower()
+        return url_host(str(settings.get(CONF_URL, "")))
 
     @property
     def _tenant(self) -> str | None:

@@ -57,6 +57,7 @@ from .exceptions import (
     PbxPermissionError,
     PbxResponseError,
 )
+from .http import server_url, url_host
 from .models import (
     AccountSelection,
     AccountSummary,
@@ -219,7 +220,7 @@ class TariscopeClient(PbxClient):
     def _base(self) -> URL:
         """The server; without a port in the URL, Tariscope's default 8085."""
         text = str(self.settings.get(CONF_URL) or "").strip().rstrip("/")
-        url = URL(text if "://" in text else f"http://{text}")
+        url = server_url(text if "://" in text else f"http://{text}")
         if not url.is_absolute() or not url.host:
             raise PbxInvalidInputError("The server address is not a URL")
         return url if url.explicit_port is not None else url.with_port(DEFAULT_PORT)
@@ -452,7 +453,7 @@ class TariscopeClient(PbxClient):
     @classmethod
     def budget_scope(cls, settings: Mapping[str, Any]) -> str:
         """One budget per Tariscope server."""
-        return (URL(str(settings.get(CONF_URL, ""))).host or "").lower()
+        return url_host(str(settings.get(CONF_URL, "")))
 
 
 register_vendor(

@@ -377,7 +377,11 @@ def _usable_api_url(url: str) -> bool:
     """Only an https address on TIM4biz's own domain may receive the
     credentials: a header is no reason to send them anywhere else.
     """
-    parsed = URL(url.strip())
+    try:
+        parsed = URL(url.strip())
+    except ValueError:
+        # "http://[" or a port out of range: no address at all.
+        return False
     host = (parsed.host or "").lower()
     return (
         parsed.is_absolute()

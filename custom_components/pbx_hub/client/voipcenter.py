@@ -48,8 +48,6 @@ import time
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from yarl import URL
-
 from .base import FieldKind, PbxClient, SettingField, VendorSpec, register_vendor
 from .budget import BudgetSpec
 from .convert import is_id, to_bool, to_int, to_text
@@ -63,6 +61,7 @@ from .exceptions import (
     PbxRateLimitError,
     PbxResponseError,
 )
+from .http import server_url
 from .models import (
     Capability,
     DidRouting,
@@ -326,7 +325,7 @@ class VoipcenterClient(PbxClient):
             name=f"VoipCenter {customer}",
             manufacturer="VoipCenter",
             model="PBXonline",
-            configuration_url=str(URL(self._base).with_path("/")),
+            configuration_url=str(server_url(self._base).with_path("/")),
         )
 
     @classmethod
