@@ -161,6 +161,7 @@ paths behind them (a split period, a token to renew, an error envelope).
 def answers(vendor: str) -> st.SearchStrategy[list[Answer]]:
     return st.lists(ANSWER | st.sampled_from(TYPICAL[vendor]), max_size=12)
 
+
 NOW = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
 SETTINGS: dict[str, dict[str, str]] = {
     "pbxware": {"url": "http://pbx.test", "api_key": "k" * 12, "tenant": "2"},

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 import json
+import math
 import re
 from typing import Any
 
@@ -92,14 +93,25 @@ def _preview(text: str, limit: int = 60) -> str:
     return text[:limit] + ("..." if len(text) > limit else "")
 
 
+MAX_RETRY_AFTER = 86400.0
+"""A longer ``Retry-After`` (``1e9``, ``inf``) is taken as a day: polling
+resumes by itself rather than stay paused for good.
+"""
+
+
 def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header given in seconds; ``None`` otherwise."""
+    """Seconds from a ``Retry-After`` header given in seconds, at most a day;
+    ``None`` otherwise (``NaN`` included).
+    """
     if value is None:
         return None
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except ValueError:
         return None
+    if math.isnan(seconds):
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 class HttpHelper:
