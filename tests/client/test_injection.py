@@ -33,6 +33,7 @@ from simulator import (
     VoipcloudSimulator,
 )
 from simulator.core import RecordedRequest
+from simulator.voipcenter import expected_signature
 
 HOSTILE: dict[str, str] = {
     "ampersand": "123&action=pbxware.ext.delete",
@@ -309,6 +310,11 @@ async def test_voipcenter_sip_account_is_sent_literally_and_signed(
     assert [name for name, _ in received.params] == [
         "apiID", "knummer", "pwd", "sipacc", "telnr", "f", "ts", "pass",
     ]  # fmt: skip
+    # The signature, recomputed from what arrived by the simulator's recipe.
+    unsigned = [(name, v) for name, v in received.params if name != "pass"]
+    assert dict(received.params)["pass"] == expected_signature(
+        unsigned, voipcenter.api_key, endpoint="call.php"
+    )
     assert voipcenter.calls_placed == []
 
 
