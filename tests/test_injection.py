@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import pytest
@@ -140,6 +141,24 @@ async def test_voipcloud_click_to_call(
         "invalid_input",
     )
     assert voipcloud.calls_to_number == []
+
+
+@pytest.mark.parametrize("token", ["tok\r\nX-Injected: 1", "tok\x00en"])
+async def test_a_token_that_would_break_its_header(
+    hass: HomeAssistant, voipcloud: VoipcloudSimulator, token: str
+) -> None:
+    """The config flow says the credentials are invalid; nothing is sent."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "voipcloud"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"url": voipcloud.url, "token": token}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    assert voipcloud.request_count == 0
 
 
 # --------------------------------------------------------------- VoipCenter

@@ -17,6 +17,7 @@ import aiohttp
 import pytest
 
 from custom_components.pbx_hub.client import (
+    AccountSelection,
     DestinationType,
     PbxAuthError,
     PbxClient,
@@ -381,6 +382,35 @@ async def test_tariscope_subscriber_e_mails(
     assert received is not None
     assert_literal(received, "email", value, {})
     assert dict(received.headers)["Authorization"].startswith("Bearer ")
+
+
+@pytest.mark.parametrize("kind", ["departments", "nodes"])
+@pytest.mark.parametrize("case", CASES)
+async def test_tariscope_departments_and_nodes(
+    tariscope: TariscopeSimulator,
+    session: aiohttp.ClientSession,
+    kind: str,
+    case: str,
+) -> None:
+    """Department and node names come from the options as free text: sent
+    as one ``id`` value; a value too long for any request line is refused
+    before it is sent.
+    """
+    client = await _signed_in_tariscope(tariscope, session)
+    value = HOSTILE[case]
+    received = await attempt(
+        tariscope,
+        client,
+        lambda c, v: c.async_get_accounts(
+            AccountSelection(**{kind: (v,)}), date(2026, 5, 1)
+        ),
+        value,
+    )
+    if case == "overlong":
+        assert received is None
+        return
+    assert received is not None
+    assert_literal(received, "id", value, {})
 
 
 # ------------------------------------------------------------------ TIM4biz
