@@ -207,6 +207,18 @@ async def test_voipcenter_click_to_call(
     else:
         await refused(hass, voipcenter, "click_to_call", data, "invalid_input")
 
+    # Route plans and hot desks are chosen by name or id from the last poll.
+    did = next(iter(voipcenter.dids.values()))
+    desk = next(iter(voipcenter.hot_desks.values()))
+    for service, fields in (
+        ("set_did_route", {"did": did.number, "route": value}),
+        ("set_did_route", {"did": did.number, "backup_route": value}),
+        ("set_hot_desk", {"hot_desk": desk.naam, "template": value}),
+        ("set_hot_desk", {"hot_desk": desk.naam, "sip_account": value}),
+        ("set_hot_desk", {"hot_desk": value, "template": "x"}),
+    ):
+        await refused(hass, voipcenter, service, {**call, **fields}, "unknown_name")
+
 
 # ---------------------------------------------------------------- Tariscope
 
