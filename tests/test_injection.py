@@ -294,3 +294,18 @@ async def test_tim4biz_sms_too_long(hass: HomeAssistant) -> None:
             "invalid_sms_length",
         )
         await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.parametrize("url", ["http://[", "https://pbx.example:99999/"])
+async def test_a_server_address_that_is_no_url(hass: HomeAssistant, url: str) -> None:
+    """The config flow says so (yarl's ValueError once made it "unknown")."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "pbxware"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"url": url, "api_key": "k" * 12, "verify_ssl": True}
+    )
+    assert result["errors"] == {"base": "invalid_url"}

@@ -78,7 +78,9 @@ def server_url(text: str) -> URL:
     try:
         return URL(text)
     except ValueError:
-        raise PbxInvalidInputError("The server address is not a valid URL") from None
+        raise PbxInvalidInputError(
+            "The server address is not a valid URL", reason="url"
+        ) from None
 
 
 def url_host(text: str) -> str:
