@@ -15,19 +15,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterable
 import contextlib
 from dataclasses import dataclass
 from enum import StrEnum
+import json
 import random
+import ssl
 from typing import ClassVar, Self
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 
 CONTROL_PREFIX = "/_sim/"
 TIMEOUT_SECONDS = 60.0
 HTML_CONTENT_TYPE = "text/html; charset=UTF-8"
+RECORDED_REQUESTS = 100
+"""How many of the last requests the simulator keeps for tests to inspect."""
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -114,6 +119,49 @@ def php_notice(script: str, line: int = 57) -> str:
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class RecordedRequest:
+    """What one request carried, parsed as the server sees it: tests check
+    that a hostile value arrived as one literal value and changed nothing else.
+    """
+
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...]
+    """Query parameters in the order sent, repeated names kept."""
+    form: tuple[tuple[str, str], ...]
+    """Form fields of a urlencoded body, in order."""
+    json: object
+    """The decoded JSON body; ``None`` without one."""
+    headers: tuple[tuple[str, str], ...]
+
+    @property
+    def params(self) -> tuple[tuple[str, str], ...]:
+        """Query parameters, then form fields."""
+        return self.query + self.form
+
+    @classmethod
+    async def read(cls, request: web.Request) -> RecordedRequest:
+        """Parse ``request`` without consuming it (aiohttp caches the body)."""
+        form: tuple[tuple[str, str], ...] = ()
+        decoded: object = None
+        if request.body_exists:
+            text = (await request.read()).decode(errors="replace")
+            if request.content_type == "application/x-www-form-urlencoded":
+                form = tuple(parse_qsl(text, keep_blank_values=True))
+            elif request.content_type == "application/json":
+                with contextlib.suppress(ValueError):
+                    decoded = json.loads(text)
+        return cls(
+            method=request.method,
+            path=request.path,
+            query=tuple(request.query.items()),
+            form=form,
+            json=decoded,
+            headers=tuple(request.headers.items()),
+        )
+
+
 class SeededRandom(random.Random):
     """Reproducible pseudo-random numbers for fake data (never for secrets)."""
 
@@ -136,6 +184,8 @@ class SimulatorBase:
         self.random = SeededRandom(seed)
         self.request_count = 0
         self.requests_by_action: Counter[str] = Counter()
+        self.recent_requests: deque[RecordedRequest] = deque(maxlen=RECORDED_REQUESTS)
+        """The last requests served (control requests excluded), oldest first."""
         self._faults: list[ActiveFault] = []
         self._runner: web.AppRunner | None = None
         self._stopping = asyncio.Event()
@@ -218,6 +268,12 @@ class SimulatorBase:
         """Zero the request counters."""
         self.request_count = 0
         self.requests_by_action.clear()
+        self.recent_requests.clear()
+
+    @property
+    def last_request(self) -> RecordedRequest | None:
+        """The last request served, parsed; ``None`` before any."""
+        return self.recent_requests[-1] if self.recent_requests else None
 
     def _take_fault(self, action: str | None) -> ActiveFault | None:
         for fault in reversed(self._faults):
@@ -328,9 +384,15 @@ class SimulatorBase:
         if action is not None:
             self.requests_by_action[action] += 1
         fault = self._take_fault(action)
-        if fault is None:
-            return await handler(request)
-        return await self._faulted(fault, request, handler)
+        try:
+            if fault is None:
+                return await handler(request)
+            return await self._faulted(fault, request, handler)
+        finally:
+            # After the handler: reading the body first would leave it unread
+            # for handlers that check ``can_read_body``.
+            with contextlib.suppress(Exception):
+                self.recent_requests.append(await RecordedRequest.read(request))
 
     def state(self) -> dict[str, object]:
         """What ``GET /_sim/state`` reports."""
@@ -394,15 +456,23 @@ class SimulatorBase:
 
     # -------------------------------------------------------------- lifecycle
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Serve on ``host:port`` (0: an ephemeral port) and return the base URL."""
+    async def start(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> str:
+        """Serve on ``host:port`` (0: an ephemeral port) and return the base URL;
+        HTTPS with ``ssl_context`` (an on-premises PBX's self-signed certificate).
+        """
         if self._runner is not None:
             msg = "simulator already started"
             raise RuntimeError(msg)
         self._stopping.clear()
         runner = web.AppRunner(self.build_app(), access_log=None, shutdown_timeout=1.0)
         await runner.setup()
-        site = web.TCPSite(runner, host, port)
+        site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
         try:
             await site.start()
         except OSError:
@@ -410,7 +480,8 @@ class SimulatorBase:
             raise
         self._runner = runner
         bound_host, bound_port = runner.addresses[0][:2]
-        self.url = f"http://{bound_host}:{bound_port}"
+        scheme = "http" if ssl_context is None else "https"
+        self.url = f"{scheme}://{bound_host}:{bound_port}"
         return self.url
 
     async def stop(self) -> None:

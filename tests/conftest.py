@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator, Generator, Iterator
 import json
+import logging
 from pathlib import Path
 from typing import Any
 from unittest.mock import PropertyMock, patch
@@ -16,8 +17,11 @@ from syrupy.assertion import SnapshotAssertion
 # Import our package before Home Assistant puts its test config dir on sys.path,
 # where pytest-homeassistant-custom-component keeps a `custom_components` of its own.
 import custom_components.pbx_hub  # noqa: F401
+from custom_components.pbx_hub import diagnostics
 from custom_components.pbx_hub.const import CONF_VENDOR, DOMAIN
-from simulator import PbxwareSimulator
+from simulator import PbxwareSimulator, TariscopeSimulator
+
+from .secret_guard import SecretGuard
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -33,6 +37,61 @@ def auto_enable_custom_integrations(
 ) -> Generator[None]:
     """Let Home Assistant load custom_components/pbx_hub."""
     return
+
+
+GUARDED_LOGGERS = ("custom_components.pbx_hub", "homeassistant.config_entries")
+"""Loggers read at DEBUG by the secret guard: the integration's and the one
+that logs its setup errors.
+"""
+
+
+@pytest.fixture(autouse=True)
+def secret_guard(
+    request: pytest.FixtureRequest,
+    hass: HomeAssistant,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[SecretGuard]:
+    """Fail the test if a configured secret shows in logs, errors raised to
+    Home Assistant, diagnostics, snapshots, states or repair issues (see
+    ``tests/secret_guard.py``).
+    """
+    guard = SecretGuard()
+    guard.install(monkeypatch.setattr)
+    dump = diagnostics.async_get_config_entry_diagnostics
+
+    async def recorded_dump(*args: Any) -> dict[str, Any]:
+        result = await dump(*args)
+        guard.diagnostics.append(result)
+        return result
+
+    monkeypatch.setattr(
+        diagnostics, "async_get_config_entry_diagnostics", recorded_dump
+    )
+    issue_token = TariscopeSimulator.issue_token
+
+    def registered_token(sim: TariscopeSimulator, *args: Any, **kw: Any) -> str:
+        token = issue_token(sim, *args, **kw)
+        guard.register(token)
+        return token
+
+    monkeypatch.setattr(TariscopeSimulator, "issue_token", registered_token)
+    root = logging.getLogger()
+    root.addHandler(guard.log)
+    levels = {name: logging.getLogger(name).level for name in GUARDED_LOGGERS}
+    for name in GUARDED_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    try:
+        yield guard
+    finally:
+        root.removeHandler(guard.log)
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+    if (marker := request.node.get_closest_marker("handles_secrets")) is None:
+        snapshots = request.path.parent / "snapshots" / f"{request.path.stem}.ambr"
+        if leaks := guard.findings(hass, snapshots):
+            pytest.fail("A configured secret leaked:\n" + "\n".join(leaks))
+    elif not marker.args:
+        pytest.fail("handles_secrets needs a reason")
 
 
 @pytest.fixture(autouse=True)

@@ -27,10 +27,11 @@ from .client import (
     PbxInvalidInputError,
     PbxUnsupportedError,
 )
-from .const import CONF_EXCLUDED_EXTENSIONS, DOMAIN
+from .const import CONF_EXCLUDED_EXTENSIONS, CONF_VERIFY_SSL, DOMAIN
 from .coordinator import (
     CLOCK_SKEW,
     REPAIR_ISSUES,
+    TLS_UNVERIFIED,
     PbxConfigEntry,
     PbxFastCoordinator,
     PbxRuntimeData,
@@ -62,6 +63,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
     """Identify the PBX, poll it once, then set up the platforms."""
+    _sync_tls_issue(hass, entry)
     try:
         client = client_for_entry(hass, dict(entry.data))
         info = await client.async_identify()
@@ -118,6 +120,26 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_options))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+@callback
+def _sync_tls_issue(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
+    """A warning for as long as the entry accepts any certificate: anyone on the
+    path to the PBX could then read its credentials. Reconfiguring with
+    verification on (which reloads the entry) or removing the entry clears it.
+    """
+    if entry.data.get(CONF_VERIFY_SSL, True) is False:
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            issue_id(TLS_UNVERIFIED, entry),
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=TLS_UNVERIFIED,
+            translation_placeholders={"title": entry.title},
+        )
+    else:
+        ir.async_delete_issue(hass, DOMAIN, issue_id(TLS_UNVERIFIED, entry))
 
 
 @callback

@@ -122,6 +122,8 @@ async def _try[T](call: Awaitable[T], errors: dict[str, str]) -> T | None:
         errors["base"] = "rate_limited"
     except PbxConnectionError:
         errors["base"] = "cannot_connect"
+    except PbxInvalidInputError as err:
+        errors["base"] = "invalid_url" if err.reason == "url" else "invalid_response"
     except PbxError:
         errors["base"] = "invalid_response"
     except Exception:

@@ -165,8 +165,11 @@ the cadence's other topics go on.
 """
 API_URL_MOVED = "api_url_moved"
 """Raised while the vendor names another API address; fixable."""
+TLS_UNVERIFIED = "tls_unverified"
+"""Raised while an entry does not verify the PBX's TLS certificate."""
 REPAIR_ISSUES = (
     *POLL_ISSUES,
+    TLS_UNVERIFIED,
     f"{MISSING_PERMISSION}_fast",
     f"{MISSING_PERMISSION}_slow",
     API_URL_MOVED,

@@ -7,15 +7,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 import contextlib
+import json
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings, strategies as st
+from multidict import CIMultiDict
 import pytest
 
 from custom_components.pbx_hub.client import (
     CallScope,
     PbxError,
     Subscriber,
+    convert,
+    create_client,
+    http,
     pbxware,
     tariscope,
     tim4biz,
@@ -248,3 +253,179 @@ def test_text_bodies(text: str) -> None:
         pbxware.parse_live_calls(text)
     tariscope.token_claims(text)
     tariscope.token_claims(f"a.{text}.c")
+
+
+CLIENTS = {
+    "pbxware": create_client(
+        "pbxware",
+        None,
+        {"url": "http://pbx.test", "api_key": "k" * 12},  # type: ignore[arg-type]
+    ),
+    "voipcloud": create_client("voipcloud", None, {"token": "t" * 12}),  # type: ignore[arg-type]
+    "tariscope": create_client(
+        "tariscope",
+        None,
+        {"url": "http://ts.test", "password": "p" * 8},  # type: ignore[arg-type]
+    ),
+    "tim4biz": create_client("tim4biz", None, {"password": "p" * 8}),  # type: ignore[arg-type]
+}
+STATUS = st.sampled_from([400, 401, 403, 404, 405, 409, 422, 499])
+ERROR_TEXT = JSON.map(json.dumps) | st.text(max_size=40)
+
+
+def _explainers() -> dict[str, Callable[[int, str], object]]:
+    """Every vendor's reading of a 4xx answer's body."""
+    tariscope_client = CLIENTS["tariscope"]
+    tim4biz_client = CLIENTS["tim4biz"]
+    assert isinstance(tariscope_client, tariscope.TariscopeClient)
+    assert isinstance(tim4biz_client, tim4biz.Tim4bizClient)
+    voipcloud_client = CLIENTS["voipcloud"]
+    assert isinstance(voipcloud_client, voipcloud.VoipcloudClient)
+    return {
+        "voipcloud._explain": voipcloud_client._explain,
+        "tariscope explainer": tariscope_client._explainer("m", with_token=True),
+        "tariscope login explainer": tariscope_client._explainer("m", with_token=False),
+        "tim4biz explainer": tim4biz_client._explainer("ExtensionTotal"),
+        "HttpHelper.error_detail": lambda status, text: CLIENTS[
+            "tim4biz"
+        ].http.error_detail(status, text, "message", "error"),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_explainers()))
+def test_error_bodies(name: str) -> None:
+    """A 4xx body is read into an error (or left to the status code), never
+    raised through as something else.
+    """
+    explain = _explainers()[name]
+
+    @settings(max_examples=150, deadline=None, derandomize=True)
+    @given(STATUS, ERROR_TEXT)
+    def check(status: int, text: str) -> None:
+        result = explain(status, text)
+        assert result is None or isinstance(result, PbxError | str)
+
+    check()
+
+
+@pytest.mark.parametrize("write", [False, True])
+def test_error_envelopes(write: bool) -> None:
+    """PBXware's ``error`` key and VoipCenter's head and body, for reads and
+    writes (a write must also say it succeeded).
+    """
+    client = CLIENTS["pbxware"]
+    assert isinstance(client, pbxware.PbxwareClient)
+
+    @settings(max_examples=150, deadline=None, derandomize=True)
+    @given(JSON | st.fixed_dictionaries({"error": JSON}))
+    def check(body: Any) -> None:
+        with contextlib.suppress(PbxError):
+            client._raise_for_error(body, write=write)
+        with contextlib.suppress(PbxError):
+            voipcenter.check_envelope(body, write=write)
+
+    check()
+
+
+HEADER_VALUE = st.text(max_size=30) | st.sampled_from(
+    ["0", "-3", "1e400", "9" * 400, "NaN", "inf", "-inf", "http://[", "https://", "OAUTH",
+     "https://x.tim4biz.com:99999/", "https://api2.tim4biz.com/api/"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                tim4biz.HEADER_LIMIT,
+                tim4biz.HEADER_REMAINING,
+                tim4biz.HEADER_LIMIT_DAY,
+                tim4biz.HEADER_REMAINING_DAY,
+                tim4biz.HEADER_API_URL,
+                tim4biz.HEADER_AUTHENTICATION,
+            ]
+        ),
+        HEADER_VALUE,
+    )
+)
+def test_tim4biz_headers(headers: dict[str, str]) -> None:
+    """The rate-limit, API address and authentication headers, with anything
+    in them; what the client then reports can be read.
+    """
+    client = create_client("tim4biz", None, {"password": "p" * 8})  # type: ignore[arg-type]
+    assert isinstance(client, tim4biz.Tim4bizClient)
+    client._read_headers(CIMultiDict(headers))
+    _ = client.rate_limit_status, client.notices
+    assert client.http.budget.min_interval(2) >= 0
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(HEADER_VALUE | st.none())
+def test_retry_after(value: str | None) -> None:
+    """Found by fuzzing: ``NaN`` passed through, ``inf`` paused for good."""
+    seconds = http.parse_retry_after(value)
+    assert seconds is None or 0 <= seconds <= http.MAX_RETRY_AFTER
+
+
+def _jwt(claims: Any) -> str:
+    import base64
+
+    payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode()
+    return f"eyJhbGciOiJIUzI1NiJ9.{payload.rstrip('=')}.c2ln"
+
+
+CLAIMS = JSON | st.fixed_dictionaries(
+    {}, optional={"exp": SCALARS, "iat": SCALARS, "sub": SCALARS}
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(CLAIMS.map(_jwt) | st.text(max_size=60), st.floats(0, 4e9))
+def test_tariscope_token_expiry(token: str, now: float) -> None:
+    """A token's claims, whatever they hold, give an expiry or none and a
+    lifetime the client can schedule a renewal with.
+    """
+    expiry = tariscope.token_expiry(token)
+    assert expiry is None or isinstance(expiry, float)
+    lifetime = tariscope.token_lifetime(token, now)
+    assert lifetime > 0
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(JSON)
+def test_conversions(value: Any) -> None:
+    """The tolerant conversions every parser builds on."""
+    number = convert.to_float(value)
+    assert number is None or isinstance(number, float)
+    assert convert.to_int(value) is None or isinstance(convert.to_int(value), int)
+    assert convert.to_bool(value) in (None, True, False)
+    assert convert.to_text(value) is None or isinstance(convert.to_text(value), str)
+    moment = convert.to_datetime(value)
+    assert moment is None or moment.tzinfo is not None
+    assert pbxware.is_registered(value) in (None, True, False)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(JSON.map(json.dumps) | st.text(max_size=80))
+def test_json_bodies(text: str) -> None:
+    """Decoding (with PHP warnings before the JSON) and PBXware's live calls
+    from any text.
+    """
+    with contextlib.suppress(PbxError):
+        http.decode_json(text)
+    with contextlib.suppress(PbxError):
+        pbxware.parse_live_calls(text)
+    with contextlib.suppress(PbxError):
+        pbxware.parse_live_calls(f"<b>Warning</b>: x {text}")
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(
+    st.lists(row("Extension", "Name", "Calls", "Duration", "Cost")),
+    st.lists(row("Extension", "Name", "Calls", "Duration", "Cost")),
+)
+def test_tim4biz_usage_adds_up(first: Any, second: Any) -> None:
+    """Two halves of a split period, whatever they hold, add up."""
+    with contextlib.suppress(PbxError):
+        tim4biz.merge_usage(tim4biz.parse_usage(first), tim4biz.parse_usage(second))

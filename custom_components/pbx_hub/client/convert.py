@@ -10,6 +10,14 @@ import re
 from typing import Any
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_ID = re.compile(r"[0-9]{1,20}")
+
+
+def is_id(value: str) -> bool:
+    """Whether ``value`` is a numeric id: 1 to 20 ASCII digits. Not
+    ``str.isdigit``, which takes full-width and superscript digits too.
+    """
+    return _ID.fullmatch(value) is not None
 
 
 def to_int(value: Any) -> int | None:

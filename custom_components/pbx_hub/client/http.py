@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 import json
+import math
 import re
 from typing import Any
 
@@ -23,6 +24,7 @@ from .exceptions import (
     PbxAuthError,
     PbxConnectionError,
     PbxError,
+    PbxInvalidInputError,
     PbxRateLimitError,
     PbxResponseError,
 )
@@ -31,6 +33,11 @@ type ErrorExplainer = Callable[[int, str], PbxError | None]
 """Reads a 4xx body; returns the error it means, or ``None`` for the default."""
 
 _JSON_START = re.compile(r"[\[{]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_URL_LENGTH = 8000
+"""Longer request lines are refused by common servers (8 KB limits): such a
+request is refused before it is sent rather than failing on the PBX.
+"""
 _REDACTED = "**REDACTED**"
 
 
@@ -64,18 +71,49 @@ def decode_json(text: str) -> Any:
     raise PbxResponseError(f"Answer is not JSON: {_preview(body)!r}")
 
 
+def server_url(text: str) -> URL:
+    """``text`` as a URL, or ``PbxInvalidInputError``: yarl raises
+    ``ValueError`` for an address such as ``http://[`` or a port over 65535.
+    """
+    try:
+        return URL(text)
+    except ValueError:
+        raise PbxInvalidInputError(
+            "The server address is not a valid URL", reason="url"
+        ) from None
+
+
+def url_host(text: str) -> str:
+    """The lower-cased host of ``text``; empty when it is no valid URL."""
+    try:
+        return (URL(text).host or "").lower()
+    except ValueError:
+        return ""
+
+
 def _preview(text: str, limit: int = 60) -> str:
     return text[:limit] + ("..." if len(text) > limit else "")
 
 
+MAX_RETRY_AFTER = 86400.0
+"""A longer ``Retry-After`` (``1e9``, ``inf``) is taken as a day: polling
+resumes by itself rather than stay paused for good.
+"""
+
+
 def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header given in seconds; ``None`` otherwise."""
+    """Seconds from a ``Retry-After`` header given in seconds, at most a day;
+    ``None`` otherwise (``NaN`` included).
+    """
     if value is None:
         return None
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except ValueError:
         return None
+    if math.isnan(seconds):
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 class HttpHelper:
@@ -150,7 +188,8 @@ class HttpHelper:
         errors included, before any error is raised: rate-limit headers come
         with 4xx answers too.
         """
-        host = URL(url).host or "the PBX"
+        host = server_url(url).host or "the PBX"
+        self._check_before_sending(url, params, headers)
         self.budget.acquire()
         try:
             async with asyncio.timeout(self._timeout):
@@ -189,6 +228,30 @@ class HttpHelper:
             raise explained
         self._raise_for_status(status, response_headers, host)
         return HttpResponse(status=status, headers=response_headers, text=text)
+
+    @staticmethod
+    def _check_before_sending(
+        url: str,
+        params: Mapping[str, str] | Sequence[tuple[str, str]] | None,
+        headers: Mapping[str, str] | None,
+    ) -> None:
+        """Refuse what cannot be sent as meant. Header values here are
+        credentials (a token, Basic auth): a line break or control character
+        in one would end the header (aiohttp refuses it with a ``ValueError``)
+        or be refused by the server. Query values are percent-encoded, so they
+        cannot add parameters, but a very long one makes a request line no
+        server reads.
+        """
+        if any(_CONTROL.search(value) for value in (headers or {}).values()):
+            raise PbxAuthError(
+                "The credentials hold a line break or control character and "
+                "cannot be sent"
+            )
+        if params and len(str(URL(url).extend_query(params))) > MAX_URL_LENGTH:
+            raise PbxInvalidInputError(
+                f"A request to {URL(url).host} would be over {MAX_URL_LENGTH} "
+                "characters long: a value is too long"
+            )
 
     def _raise_for_status(
         self, status: int, headers: Mapping[str, str], host: str

@@ -33,13 +33,13 @@ from yarl import URL
 
 from .base import FieldKind, PbxClient, SettingField, VendorSpec, register_vendor
 from .budget import BudgetSpec
-from .convert import to_bool, to_float, to_int, to_text
+from .convert import is_id, to_bool, to_float, to_int, to_text
 from .exceptions import (
     PbxAuthError,
     PbxInvalidInputError,
     PbxResponseError,
 )
-from .http import decode_json
+from .http import decode_json, server_url, url_host
 from .models import (
     Capability,
     DestinationType,
@@ -57,7 +57,7 @@ CONF_API_KEY = "api_key"
 CONF_VERIFY_SSL = "verify_ssl"
 CONF_TENANT = "tenant"
 
-_DIGITS = re.compile(r"^\d+$")
+_DESTINATION = re.compile(r"[0-9]{1,32}")
 _AUTH_WORDS = re.compile(r"api ?key|permission|not allowed|denied|licen", re.I)
 # A refused write ("not allowed to forward to ...") is about its input; only a
 # complaint about the key itself means the credentials went bad.
@@ -223,6 +223,14 @@ def parse_tenants(body: Any) -> dict[str, Tenant]:
     }
 
 
+def _check_id(value: str, what: str) -> None:
+    """PBXware numbers its extensions and DIDs; anything else is refused
+    before a write is sent.
+    """
+    if not is_id(value):
+        raise PbxInvalidInputError(f"A PBXware {what} id is a number")
+
+
 def _obj(value: Any) -> dict[str, Any]:
     """An object, with PBXware's ``[]`` for "empty object" read as ``{}``."""
     if isinstance(value, dict):
@@ -256,12 +264,12 @@ class PbxwareClient(PbxClient):
 
     @property
     def _endpoint(self) -> URL:
-        return URL(str(self.settings[CONF_URL]).rstrip("/") + "/index.php")
+        return server_url(str(self.settings[CONF_URL]).rstrip("/") + "/index.php")
 
     @classmethod
     def budget_scope(cls, settings: Mapping[str, Any]) -> str:
         """One budget per PBX server, shared by all of its tenants."""
-        return (URL(str(settings.get(CONF_URL, ""))).host or "").lower()
+        return url_host(str(settings.get(CONF_URL, "")))
 
     @property
     def _tenant(self) -> str | None:
@@ -377,6 +385,7 @@ class PbxwareClient(PbxClient):
 
     async def async_set_dnd(self, extension_id: str, enabled: bool) -> bool:
         """``ext.es.dnd.set`` with ``state=yes|no``; return the confirmed state."""
+        _check_id(extension_id, "extension")
         body = await self._call(
             "ext.es.dnd.set",
             write=True,
@@ -395,8 +404,9 @@ class PbxwareClient(PbxClient):
             raise PbxInvalidInputError(
                 f"PBXware cannot route a DID to {destination_type}"
             )
-        if not _DIGITS.match(destination):
+        if not _DESTINATION.fullmatch(destination):
             raise PbxInvalidInputError("PBXware destinations are digits only")
+        _check_id(did_id, "DID")
         await self._call(
             "did.edit",
             write=True,

@@ -40,6 +40,7 @@ import base64
 from collections.abc import Mapping
 from datetime import date, timedelta
 import json
+import re
 import time
 from typing import Any, ClassVar
 
@@ -47,7 +48,7 @@ from yarl import URL
 
 from .base import FieldKind, PbxClient, SettingField, VendorSpec, register_vendor
 from .budget import BudgetSpec
-from .convert import to_datetime, to_float, to_int, to_text
+from .convert import is_id, to_datetime, to_float, to_int, to_text
 from .exceptions import (
     PbxAuthError,
     PbxError,
@@ -56,6 +57,7 @@ from .exceptions import (
     PbxPermissionError,
     PbxResponseError,
 )
+from .http import server_url, url_host
 from .models import (
     AccountSelection,
     AccountSummary,
@@ -82,6 +84,10 @@ PATHS: dict[str, str] = {
     },
 }
 DEFAULT_PORT = 8085
+_EMAIL = re.compile(r"[^\s\x00-\x1f\x7f@]{1,64}@[^\s\x00-\x1f\x7f@]{1,189}")
+"""An e-mail address as RFC 5321 bounds it (64 before the ``@``, 254 in all),
+without spaces or control characters.
+"""
 TOKEN_LIFETIME = timedelta(hours=6)
 RENEW_BEFORE = timedelta(minutes=5)
 
@@ -214,7 +220,7 @@ class TariscopeClient(PbxClient):
     def _base(self) -> URL:
         """The server; without a port in the URL, Tariscope's default 8085."""
         text = str(self.settings.get(CONF_URL) or "").strip().rstrip("/")
-        url = URL(text if "://" in text else f"http://{text}")
+        url = server_url(text if "://" in text else f"http://{text}")
         if not url.is_absolute() or not url.host:
             raise PbxInvalidInputError("The server address is not a URL")
         return url if url.explicit_port is not None else url.with_port(DEFAULT_PORT)
@@ -416,8 +422,10 @@ class TariscopeClient(PbxClient):
     async def async_get_subscriber(self, wanted: str) -> Subscriber:
         """``subscriber.get`` by id, or by e-mail when ``wanted`` has an ``@``."""
         key = "email" if "@" in wanted else "id"
-        if key == "id" and not wanted.isdigit():
-            raise PbxInvalidInputError(f"{wanted!r} is neither an id nor an e-mail")
+        if not (is_id(wanted) or _EMAIL.fullmatch(wanted)):
+            raise PbxInvalidInputError(
+                f"{wanted[:40]!r} is neither an id nor an e-mail address"
+            )
         rows = _items(await self._get("subscriber.get", {key: wanted}))
         subscriber = parse_subscriber(rows[0]) if rows else None
         if subscriber is None:
@@ -430,6 +438,8 @@ class TariscopeClient(PbxClient):
         """``accounts.charges`` from the start of ``start`` to the end of ``end``."""
         if end < start:
             raise PbxInvalidInputError("The period ends before it starts")
+        if not is_id(subscriber_id):
+            raise PbxInvalidInputError("A Tariscope subscriber id is a number")
         body = await self._get(
             "accounts.charges",
             {
@@ -443,7 +453,7 @@ class TariscopeClient(PbxClient):
     @classmethod
     def budget_scope(cls, settings: Mapping[str, Any]) -> str:
         """One budget per Tariscope server."""
-        return (URL(str(settings.get(CONF_URL, ""))).host or "").lower()
+        return url_host(str(settings.get(CONF_URL, "")))
 
 
 register_vendor(

@@ -37,7 +37,7 @@ Assumptions (TIM4biz publishes little beyond the above):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 import contextlib
 from datetime import datetime, timedelta
 import re
@@ -177,6 +177,22 @@ def merge_usage(
     return merged
 
 
+async def _together[T](
+    first: Coroutine[Any, Any, T], second: Coroutine[Any, Any, T]
+) -> tuple[T, T]:
+    """Both results; when one fails the other stops at once (a TaskGroup),
+    and the failure is raised as itself, not inside the ``ExceptionGroup`` a
+    TaskGroup raises, which no caller catching ``PbxError`` would see.
+    """
+    try:
+        async with asyncio.TaskGroup() as group:
+            one = group.create_task(first)
+            two = group.create_task(second)
+    except ExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    return one.result(), two.result()
+
+
 def _local_text(moment: datetime) -> str:
     """A date-time as TIM4biz takes it: local, to the second, without offset."""
     return moment.replace(tzinfo=None, microsecond=0).isoformat()
@@ -263,10 +279,14 @@ class Tim4bizClient(PbxClient):
         params: Mapping[str, str] | None = None,
         json_body: Any = None,
     ) -> Any:
-        auth = BasicAuth(
-            str(self.settings.get(CONF_USERNAME) or ""),
-            str(self.settings.get(CONF_PASSWORD) or ""),
-        )
+        try:
+            auth = BasicAuth(
+                str(self.settings.get(CONF_USERNAME) or ""),
+                str(self.settings.get(CONF_PASSWORD) or ""),
+            )
+        except ValueError:
+            # Basic authentication cannot carry a ":" in the user name.
+            raise PbxAuthError("A TIM4biz user name cannot hold ':'") from None
         response = await self.http.request(
             http_method,
             self._base + method,
@@ -313,10 +333,12 @@ class Tim4bizClient(PbxClient):
         """
         if self._longest is not None and end - start > self._longest:
             middle = start + self._longest
-            async with asyncio.TaskGroup() as group:
-                first = group.create_task(self._usage(start, middle, MAX_SPLITS))
-                rest = group.create_task(self.async_get_extension_usage(middle, end))
-            return merge_usage(first.result(), rest.result())
+            return merge_usage(
+                *await _together(
+                    self._usage(start, middle, MAX_SPLITS),
+                    self.async_get_extension_usage(middle, end),
+                )
+            )
         return await self._usage(start, end, MAX_SPLITS)
 
     async def _usage(
@@ -334,11 +356,12 @@ class Tim4bizClient(PbxClient):
             middle = start + (end - start) / 2
             # Remember: later reads split before asking.
             self._longest = min(self._longest or middle - start, middle - start)
-            # A TaskGroup: when one half fails, the other stops at once.
-            async with asyncio.TaskGroup() as group:
-                first = group.create_task(self._usage(start, middle, splits_left - 1))
-                second = group.create_task(self._usage(middle, end, splits_left - 1))
-            return merge_usage(first.result(), second.result())
+            return merge_usage(
+                *await _together(
+                    self._usage(start, middle, splits_left - 1),
+                    self._usage(middle, end, splits_left - 1),
+                )
+            )
         return parse_usage(body)
 
     def check_sms(self, recipient: str, message: str) -> tuple[str, str]:
@@ -373,7 +396,11 @@ def _usable_api_url(url: str) -> bool:
     """Only an https address on TIM4biz's own domain may receive the
     credentials: a header is no reason to send them anywhere else.
     """
-    parsed = URL(url.strip())
+    try:
+        parsed = URL(url.strip())
+    except ValueError:
+        # "http://[" or a port out of range: no address at all.
+        return False
     host = (parsed.host or "").lower()
     return (
         parsed.is_absolute()

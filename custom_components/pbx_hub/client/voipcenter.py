@@ -48,11 +48,9 @@ import time
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from yarl import URL
-
 from .base import FieldKind, PbxClient, SettingField, VendorSpec, register_vendor
 from .budget import BudgetSpec
-from .convert import to_bool, to_int, to_text
+from .convert import is_id, to_bool, to_int, to_text
 from .exceptions import (
     PbxAuthError,
     PbxCallFailedError,
@@ -63,6 +61,7 @@ from .exceptions import (
     PbxRateLimitError,
     PbxResponseError,
 )
+from .http import server_url
 from .models import (
     Capability,
     DidRouting,
@@ -88,6 +87,10 @@ BELGIUM = ZoneInfo("Europe/Brussels")
 _ID_KEY = re.compile(r"id_(\d+)")
 _BELGIAN = re.compile(r"0\d{8,9}")
 _INTERNATIONAL = re.compile(r"[1-9]\d{9,14}")
+_SIP_ACCOUNT = re.compile(r"[!-~]{1,64}")
+"""A SIP user name: printable ASCII, no spaces or control characters (what
+SIP allows unescaped in a user part, and more: the value is percent-encoded).
+"""
 _FILTER_MENUS: dict[TimeFilter, str] = {
     TimeFilter.HOLIDAYS: "feestdagen",
     TimeFilter.VACATIONS: "vakanties",
@@ -322,7 +325,7 @@ class VoipcenterClient(PbxClient):
             name=f"VoipCenter {customer}",
             manufacturer="VoipCenter",
             model="PBXonline",
-            configuration_url=str(URL(self._base).with_path("/")),
+            configuration_url=str(server_url(self._base).with_path("/")),
         )
 
     @classmethod
@@ -428,8 +431,8 @@ class VoipcenterClient(PbxClient):
         if not parts:
             raise PbxInvalidInputError("Nothing to change")
         for value in (route, backup_route, *(time_filters or {}).values()):
-            if value is not None and not value.isdigit():
-                raise PbxInvalidInputError(f"{value!r} is not an id")
+            if value is not None and not is_id(value):
+                raise PbxInvalidInputError(f"{value[:40]!r} is not an id")
         await self._update("did", did_id, "|".join(parts))
 
     async def async_get_hot_desks(self) -> HotDesking:
@@ -477,13 +480,13 @@ class VoipcenterClient(PbxClient):
         if not parts:
             raise PbxInvalidInputError("Nothing to change")
         for value in (sip_account, template):
-            if value is not None and not value.isdigit():
-                raise PbxInvalidInputError(f"{value!r} is not an id")
+            if value is not None and not is_id(value):
+                raise PbxInvalidInputError(f"{value[:40]!r} is not an id")
         await self._update("hddesk", desk_id, "|".join(parts))
 
     async def _update(self, menu: str, item: str, value: str) -> None:
-        if not item.isdigit():
-            raise PbxInvalidInputError(f"{item!r} is not an id")
+        if not is_id(item):
+            raise PbxInvalidInputError(f"{item[:40]!r} is not an id")
         await self._call("update.php", [("m", menu), ("id", item), ("p", value)])
 
     def normalize_number(self, number: str) -> str:
@@ -500,6 +503,10 @@ class VoipcenterClient(PbxClient):
 
     async def async_click_to_call(self, extension: str, number: str) -> None:
         """``call.php``: the SIP account rings first, then ``number``."""
+        if not _SIP_ACCOUNT.fullmatch(extension):
+            raise PbxInvalidInputError(
+                "A SIP account is 1 to 64 printable characters without spaces"
+            )
         telnr = self.normalize_number(number)
         await self._call("call.php", [("sipacc", extension), ("telnr", telnr)])
 

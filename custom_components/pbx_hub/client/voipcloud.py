@@ -57,6 +57,7 @@ from .exceptions import (
     PbxRateLimitError,
     PbxResponseError,
 )
+from .http import server_url
 from .models import (
     CallOutcome,
     CallRecord,
@@ -279,7 +280,7 @@ class VoipcloudClient(PbxClient):
 
     @property
     def _base(self) -> URL:
-        return URL(str(self.settings.get(CONF_URL) or DEFAULT_URL).rstrip("/"))
+        return server_url(str(self.settings.get(CONF_URL) or DEFAULT_URL).rstrip("/"))
 
     def _explain(self, status: int, text: str) -> PbxError | None:
         """Read the codes the API documents; leave other 4xx answers (a proxy's

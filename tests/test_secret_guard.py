@@ -1,0 +1,227 @@
+"""The secret guard catches a leak in each place it watches, registers the
+secrets tests configure by itself, and fails a leaking test.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from pathlib import Path
+import shutil
+import textwrap
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.pbx_hub.client import (
+    PbxResponseError,
+    create_client,
+    voipcenter,
+)
+from custom_components.pbx_hub.client.http import decode_json
+from custom_components.pbx_hub.const import DOMAIN, LOGGER
+from custom_components.pbx_hub.diagnostics import async_get_config_entry_diagnostics
+from simulator import PbxwareSimulator, TariscopeSimulator
+
+from .conftest import setup_entry
+from .secret_guard import SecretGuard
+
+pytest_plugins = ["pytester"]
+SECRET = "planted-secret-0123456789"
+
+
+def _fail(err: Exception) -> None:
+    raise err
+
+
+def test_short_values_are_not_guarded(secret_guard: SecretGuard) -> None:
+    secret_guard.register("abc", "", None, 12345)
+    assert "abc" not in secret_guard.secrets
+    secret_guard.register(SECRET)
+    assert SECRET in secret_guard.secrets
+
+
+def test_a_secret_in_a_log_record(secret_guard: SecretGuard) -> None:
+    """In the message, the arguments or an exception's text; URL-encoded too."""
+    secret_guard.register(SECRET, "with space&amp")
+    assert secret_guard.findings() == []
+    LOGGER.debug("sent %s", SECRET)
+    assert secret_guard.findings() == [f"log {LOGGER.name}:DEBUG: pla...89"]
+    secret_guard.forget_findings()
+
+    logging.getLogger("somewhere.else").warning("url ?key=with%20space%26amp")
+    assert len(secret_guard.findings()) == 1
+    secret_guard.forget_findings()
+
+    try:
+        _fail(ValueError(f"bad {SECRET}"))
+    except ValueError:
+        LOGGER.exception("failed")
+    assert secret_guard.findings() == [f"log {LOGGER.name}:ERROR: pla...89"]
+    secret_guard.forget_findings()
+    assert secret_guard.findings() == []
+
+
+def test_a_secret_in_an_error_raised_to_home_assistant(
+    secret_guard: SecretGuard,
+) -> None:
+    """In a Home Assistant error's placeholders or in the library error it
+    was raised from; a library error that reached a caller; not one the
+    library caught and replaced with a redacted one.
+    """
+    secret_guard.register(SECRET)
+    HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="cannot_connect",
+        translation_placeholders={"error": SECRET},
+    )
+    assert secret_guard.findings()
+    secret_guard.forget_findings()
+
+    def failing_action() -> None:
+        try:
+            _fail(PbxResponseError(f"echo {SECRET}"))
+        except PbxResponseError as err:
+            raise HomeAssistantError("failed") from err
+
+    with pytest.raises(HomeAssistantError):
+        failing_action()
+    assert secret_guard.findings() == ["exception PbxResponseError: pla...89"]
+    secret_guard.forget_findings()
+
+    with pytest.raises(PbxResponseError):
+        decode_json(f"<html>{SECRET}</html>")
+    assert secret_guard.findings() == ["exception PbxResponseError: pla...89"]
+    secret_guard.forget_findings()
+
+    client = create_client("pbxware", None, {"url": "http://x", "api_key": SECRET})  # type: ignore[arg-type]
+    with pytest.raises(PbxResponseError) as caught:
+        client.http.decode_json(f"<html>{SECRET}</html>")
+    assert SECRET not in str(caught.value)
+    assert secret_guard.findings() == []
+
+
+async def test_secrets_of_entries_and_clients_register_themselves(
+    hass: HomeAssistant,
+    secret_guard: SecretGuard,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+) -> None:
+    """Nothing registered by hand: the entry's key is found in a state, a
+    repair issue, a diagnostics dump and a snapshot file.
+    """
+    await setup_entry(hass, pbxware_entry)
+    key = pbxware_sim.api_key
+    assert secret_guard.findings(hass) == []
+    assert key in secret_guard.secrets
+
+    hass.states.async_set("sensor.leak", "on", {"detail": f"key={key}"})
+    assert secret_guard.findings(hass) == ["state of sensor.leak: sim...89"]
+    hass.states.async_remove("sensor.leak")
+
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        "leak",
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="rate_limited",
+        translation_placeholders={"title": key},
+    )
+    assert secret_guard.findings(hass) == ["repair issue leak: sim...89"]
+    ir.async_delete_issue(hass, DOMAIN, "leak")
+
+    dump = await async_get_config_entry_diagnostics(hass, pbxware_entry)
+    assert key not in repr(dump)
+    secret_guard.diagnostics.append({"data": {"api_key": key}})
+    assert secret_guard.findings(hass) == ["diagnostics: sim...89"]
+    secret_guard.forget_findings()
+
+    snapshot = Path(hass.config.config_dir) / "leak.ambr"
+    snapshot.write_text(f"'{key}'")
+    assert secret_guard.findings(hass, snapshot) == ["snapshot leak.ambr: sim...89"]
+    assert secret_guard.findings(hass) == []
+
+
+def test_derived_secrets_register_themselves(secret_guard: SecretGuard) -> None:
+    """VoipCenter's stored hash, and a Basic auth header of user and password."""
+    create_client(
+        "voipcenter",
+        None,  # type: ignore[arg-type]
+        {
+            "api_id": "id",
+            "api_key": "k" * 20,
+            "customer_number": "1",
+            "password": SECRET,
+        },
+    )
+    assert voipcenter.password_hash(SECRET) in secret_guard.secrets
+    create_client("tim4biz", None, {"username": "ann", "password": SECRET})  # type: ignore[arg-type]
+    assert base64.b64encode(f"ann:{SECRET}".encode()).decode() in secret_guard.secrets
+
+
+async def test_tokens_the_tariscope_simulator_issues(
+    secret_guard: SecretGuard,
+) -> None:
+    sim = TariscopeSimulator()
+    token = sim.issue_token(sim.username, "127.0.0.1")
+    assert token in secret_guard.secrets
+
+
+LEAKING_TESTS = """
+    import pytest
+
+    from custom_components.pbx_hub.const import LOGGER
+
+    SECRET = "planted-secret-0123456789"
+
+
+    def test_clean(secret_guard):
+        secret_guard.register(SECRET)
+
+
+    def test_leaks(secret_guard):
+        secret_guard.register(SECRET)
+        LOGGER.info("the key is %s", SECRET)
+
+
+    @pytest.mark.handles_secrets("shows that the opt-out works")
+    def test_leaks_on_purpose(secret_guard):
+        secret_guard.register(SECRET)
+        LOGGER.info("the key is %s", SECRET)
+
+
+    @pytest.mark.handles_secrets
+    def test_opts_out_without_a_reason(secret_guard):
+        pass
+"""
+
+
+def test_a_leaking_test_fails(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real fixture, in a pytest run of its own: the leaking test errors
+    at teardown naming where the secret was; the others pass.
+    """
+    here = Path(__file__).parent
+    package = pytester.mkpydir("tests")
+    for name in ("conftest.py", "secret_guard.py"):
+        shutil.copy(here / name, package / name)
+    (package / "test_leaks.py").write_text(textwrap.dedent(LEAKING_TESTS))
+    shutil.copy(here.parent / "pyproject.toml", pytester.path / "pyproject.toml")
+    monkeypatch.setenv("PYTHONPATH", str(here.parent))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "tests")
+    result.assert_outcomes(passed=4, errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*A configured secret leaked:*",
+            "*log custom_components.pbx_hub:INFO: pla...89*",
+            "*handles_secrets needs a reason*",
+        ]
+    )
+    assert "test_leaks_on_purpose" not in "\n".join(
+        line for line in result.outlines if line.startswith("ERROR")
+    )
