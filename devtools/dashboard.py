@@ -18,6 +18,8 @@ CLICK_TO_CALL = "click_to_call"
 # Device models of groups whose figures are queue statistics.
 GROUP_MODELS = frozenset({"Queue", "Ring group"})
 EXTENSION_MODEL = "Extension"
+# Figures first, then what a user switches, then the longer route pickers.
+DOMAIN_ORDER = {"sensor": 0, "binary_sensor": 1, "switch": 2, "event": 3, "select": 4}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,7 +41,11 @@ def _entity_rows(
     """
     shown = [entity for entity in entities if entity["disabled_by"] is None]
     shown.sort(
-        key=lambda entity: (entity["entity_category"] is not None, entity["entity_id"])
+        key=lambda entity: (
+            entity["entity_category"] is not None,
+            DOMAIN_ORDER.get(entity["entity_id"].split(".")[0], len(DOMAIN_ORDER)),
+            entity["entity_id"],
+        )
     )
     rows: list[Json] = []
     for entity in shown:
@@ -74,7 +80,13 @@ def _call_button(device: Json, number: str) -> Json:
 
 
 def _card(title: str, rows: list[Any]) -> Json:
-    return {"type": "entities", "title": title, "state_color": True, "entities": rows}
+    return {
+        "type": "entities",
+        "title": title,
+        "state_color": True,
+        "show_header_toggle": False,
+        "entities": rows,
+    }
 
 
 def _path(title: str) -> str:

@@ -80,6 +80,7 @@ class HomeAssistantApi:
         for step in ("core_config", "analytics", "integration"):
             if steps.get(step):
                 continue
+
             body: Json = {}
             if step == "integration":
                 body = {"client_id": self.client_id, "redirect_uri": self.client_id}
