@@ -5,7 +5,7 @@ websocket APIs: onboarding, logging in, config flows and saving a dashboard.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 import itertools
 from typing import Any, Self
 
@@ -40,11 +40,15 @@ class HomeAssistantApi:
 
     # ------------------------------------------------------------ start-up
 
-    async def wait_until_up(self) -> None:
+    async def wait_until_up(self, alive: Callable[[], bool] = lambda: True) -> None:
         """Wait until the HTTP API answers (bounded by the caller's
-        ``asyncio.timeout``: a first start installs packages).
+        ``asyncio.timeout``: a first start installs packages), or until
+        ``alive`` says Home Assistant's process has ended.
         """
         while True:
+            if not alive():
+                msg = "Home Assistant exited before it answered: see its log"
+                raise BootstrapError(msg)
             try:
                 async with self._session.get(f"{self.base_url}/api/onboarding") as resp:
                     if resp.status == 200:
