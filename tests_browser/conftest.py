@@ -9,10 +9,11 @@ Home Assistant test plugin (it blocks sockets and replaces the event loop).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 import os
-import re
 from pathlib import Path
+import re
 import shutil
 import socket
 import subprocess
@@ -21,7 +22,13 @@ import threading
 from typing import Any
 
 import aiohttp
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    Page,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
 import pytest
 
 from devtools.config import ROOT, prepare
@@ -43,15 +50,23 @@ CHROMIUM_FLAGS = [
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 ARTIFACTS = ROOT / ".browser-test"
 """Home Assistant's log and the last page shown, to read after a failure."""
-VIEWPORT = {"width": 1280, "height": 800}
+VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 STARTUP_SECONDS = 180
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Without Chromium (where .ci/run could not install it) every browser test
+    is skipped, saying why.
+    """
+    if Path(CHROMIUM).exists():
+        return
+    reason = (
         f"browser tests skipped: no Chromium at {CHROMIUM} "
-        "(install Debian's chromium package: apt-get install chromium)",
-        allow_module_level=True,
+        "(Debian: apt-get install chromium; .ci/run installs it where it can)"
     )
+    for item in items:
+        item.add_marker(pytest.mark.skip(reason=reason))
+
 
 expect.set_options(timeout=30_000)
 
@@ -107,7 +122,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def run_api[T](base_url: str, action: Any) -> T:
+def run_api[T](base_url: str, action: Callable[[HomeAssistantApi], Awaitable[T]]) -> T:
     """Log in as the dev user and run ``action(api)`` on a fresh loop."""
 
     async def main() -> T:
@@ -116,10 +131,11 @@ def run_api[T](base_url: str, action: Any) -> T:
             HomeAssistantApi(session, base_url) as api,
         ):
             await api.login(DEV_USERNAME, DEV_PASSWORD)
-            result: T = await action(api)
-            return result
+            return await action(api)
 
-    return asyncio.run(main())
+    # In a thread of its own: Playwright's sync API keeps a loop running here.
+    with ThreadPoolExecutor(1) as executor:
+        return executor.submit(asyncio.run, main()).result()
 
 
 @pytest.fixture(scope="session")
@@ -138,7 +154,7 @@ def home_assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     prepare(config)
     log = (config / "hass-console.log").open("wb")
     hass = Path(sys.executable).with_name("hass")
-    process = subprocess.Popen(  # noqa: S603  (our own venv's hass)
+    process = subprocess.Popen(
         [str(hass), "-c", str(config)],
         stdout=log,
         stderr=subprocess.STDOUT,
