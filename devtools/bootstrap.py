@@ -13,6 +13,7 @@ import argparse
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+import os
 import sys
 
 import aiohttp
@@ -47,6 +48,10 @@ async def add_simulator(api: HomeAssistantApi, simulated: Simulated) -> str:
         DOMAIN, simulated.spec.vendor, simulated.spec.form(simulated.url)
     )
     if result["type"] == "create_entry":
+        if simulated.spec.options:
+            await api.set_options(
+                result["result"]["entry_id"], dict(simulated.spec.options)
+            )
         return f"added {result['title']}"
     if result["type"] == "abort" and result["reason"] == "already_configured":
         return "already configured"
@@ -94,14 +99,27 @@ async def save_dashboard(api: HomeAssistantApi, url_path: str | None = None) -> 
     return config
 
 
-async def bootstrap(base_url: str, simulators: Sequence[Simulated]) -> None:
+def _running(pid: int | None) -> bool:
+    """Whether process ``pid`` (Home Assistant) still runs; no pid: assume so."""
+    if pid is None:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+async def bootstrap(
+    base_url: str, simulators: Sequence[Simulated], hass_pid: int | None = None
+) -> None:
     """Onboard (or log in), add every simulator, save the dashboard."""
     async with (
         aiohttp.ClientSession() as session,
         HomeAssistantApi(session, base_url) as api,
     ):
         async with asyncio.timeout(STARTUP_SECONDS):
-            await api.wait_until_up()
+            await api.wait_until_up(alive=lambda: _running(hass_pid))
         onboarded = await api.onboard_or_login(DEV_USERNAME, DEV_PASSWORD, DEV_NAME)
         print(
             f"devtools: {'onboarded' if onboarded else 'logged in'} as "
@@ -121,6 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command line for scripts/develop."""
     parser = argparse.ArgumentParser(prog="python -m devtools.bootstrap")
     parser.add_argument("--ha", default="http://127.0.0.1:8123")
+    parser.add_argument("--pid", type=int, help="Home Assistant's process id")
     parser.add_argument(
         "--vendor", action="append", choices=sorted(DEV_VENDORS), required=True
     )
@@ -133,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for vendor in options.vendor
     ]
     try:
-        asyncio.run(bootstrap(options.ha, simulators))
+        asyncio.run(bootstrap(options.ha, simulators, options.pid))
     except BootstrapError as err:
         print(f"devtools: {err}", file=sys.stderr)
         return 1

@@ -168,6 +168,18 @@ class HomeAssistantApi:
             raise BootstrapError(msg)
         return result
 
+    async def set_options(self, entry_id: str, answers: Json) -> Json:
+        """Run the entry's options flow, as its Configure button does."""
+        result = await self._post(
+            "/api/config/config_entries/options/flow", {"handler": entry_id}
+        )
+        flow_path = f"/api/config/config_entries/options/flow/{result['flow_id']}"
+        result = await self._post(flow_path, answers)
+        if result["type"] != "create_entry":
+            msg = f"options of {entry_id}: {result.get('errors') or result}"
+            raise BootstrapError(msg)
+        return result
+
     async def entries(self, domain: str) -> list[Json]:
         """The config entries of ``domain``."""
         found: list[Json] = await self.get(

@@ -25,6 +25,8 @@ class DevVendor:
     extra_form: tuple[tuple[str, str], ...] = ()
     secret_field: str = "password"  # noqa: S105  (a field name)
     cli_args: tuple[str, ...] = ()
+    options: tuple[tuple[str, str], ...] = ()
+    """Answers to the options flow once the entry exists."""
     call_number: str = DEFAULT_CALL_NUMBER
     """What the dashboard's click-to-call buttons dial (a number of the PBX's country)."""
 
@@ -87,6 +89,8 @@ DEV_VENDORS: Final[dict[str, DevVendor]] = {
             vendor="tariscope",
             port=8094,
             extra_form=(("username", "api"),),
+            # Follow one department's subscribers: their call accounting.
+            options=(("departments", "1"),),
         ),
         DevVendor(
             vendor="tim4biz",
