@@ -13,6 +13,8 @@ import aiohttp
 
 type Json = dict[str, Any]
 
+ONBOARDING_STEPS = ("user", "core_config", "analytics", "integration")
+
 
 class BootstrapError(Exception):
     """Home Assistant refused a step; the message says which and why."""
@@ -50,7 +52,9 @@ class HomeAssistantApi:
                 msg = "Home Assistant exited before it answered: see its log"
                 raise BootstrapError(msg)
             try:
-                async with self._session.get(f"{self.base_url}/api/onboarding") as resp:
+                # Answered once the HTTP server runs, after every integration
+                # of the configuration is set up.
+                async with self._session.get(f"{self.base_url}/auth/providers") as resp:
                     if resp.status == 200:
                         return
             except aiohttp.ClientError:
@@ -63,7 +67,12 @@ class HomeAssistantApi:
         Returns whether onboarding ran now.
         """
         async with self._session.get(f"{self.base_url}/api/onboarding") as resp:
-            steps = {step["step"]: step["done"] for step in await resp.json()}
+            # Once onboarding is done, its views are not even registered.
+            steps = (
+                {step["step"]: step["done"] for step in await resp.json()}
+                if resp.status == 200
+                else dict.fromkeys(ONBOARDING_STEPS, True)
+            )
         if steps.get("user"):
             await self.login(username, password)
         else:
@@ -81,7 +90,7 @@ class HomeAssistantApi:
                 )
             )["auth_code"]
             await self._token({"grant_type": "authorization_code", "code": code})
-        for step in ("core_config", "analytics", "integration"):
+        for step in ONBOARDING_STEPS[1:]:
             if steps.get(step):
                 continue
 
