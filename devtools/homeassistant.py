@@ -52,10 +52,10 @@ class HomeAssistantApi:
                 msg = "Home Assistant exited before it answered: see its log"
                 raise BootstrapError(msg)
             try:
-                # Answered once the HTTP server runs, after every integration
-                # of the configuration is set up.
+                # The HTTP server starts once the configuration is set up: any
+                # answer will do (this one is 400 until onboarding made a user).
                 async with self._session.get(f"{self.base_url}/auth/providers") as resp:
-                    if resp.status == 200:
+                    if resp.status < 500:
                         return
             except aiohttp.ClientError:
                 pass

@@ -7,6 +7,7 @@ entry the first one adds.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 import re
 import time
@@ -85,7 +86,8 @@ def test_click_to_call_from_the_dashboard(
 
     async def add_and_show(api: HomeAssistantApi) -> None:
         await add_simulator(api, simulated)
-        await wait_for_entries_loaded(api)
+        async with asyncio.timeout(WAIT_SECONDS):
+            await wait_for_entries_loaded(api)
         await save_dashboard(api)
 
     run_api(home_assistant, add_and_show)
