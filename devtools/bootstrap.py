@@ -74,6 +74,10 @@ async def save_dashboard(api: HomeAssistantApi, url_path: str | None = None) -> 
     """Build the dashboard from the registries and save it (Overview by default)."""
     infos = []
     for entry in await api.entries(DOMAIN):
+        if entry["state"] != "loaded":
+            # A PBX whose simulator is not running now (--vendor): no devices
+            # to show, and no diagnostics to read.
+            continue
         diagnostics = await api.get(
             f"/api/diagnostics/config_entry/{entry['entry_id']}"
         )
