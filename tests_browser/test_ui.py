@@ -1,0 +1,114 @@
+"""What a new user does in the browser: add PBX Hub through the config flow,
+find the devices, switch DND, place a call from the dashboard.
+
+The tests share one Home Assistant and run in order: the later ones use the
+entry the first one adds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+import re
+import time
+
+from playwright.sync_api import Page, expect
+
+from devtools.bootstrap import (
+    Simulated,
+    add_simulator,
+    save_dashboard,
+    wait_for_entries_loaded,
+)
+from devtools.homeassistant import HomeAssistantApi
+from devtools.vendors import DEV_VENDORS
+from simulator import PbxwareSimulator, VoipcenterSimulator
+
+from .conftest import run_api, screenshot
+
+WAIT_SECONDS = 30
+
+
+def wait_until(condition: Callable[[], bool], what: str) -> None:
+    """Wait for a simulator-side condition (the simulator is not a web page
+    Playwright can wait on): checked every 0.2 s, failing after 30 s.
+    """
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def test_add_pbxware_through_the_config_flow(
+    page: Page, home_assistant: str, pbxware_sim: PbxwareSimulator
+) -> None:
+    page.goto(f"{home_assistant}/config/integrations/dashboard")
+    page.get_by_role("button", name="Add integration").click()
+    page.get_by_role("textbox", name="Search for a brand name").fill("PBX Hub")
+    page.get_by_text("PBX Hub", exact=True).click()
+    # The menu: pick the vendor.
+    page.get_by_text("Bicom PBXware", exact=True).click()
+    assert pbxware_sim.url is not None
+    form = DEV_VENDORS["pbxware"].form(pbxware_sim.url)
+    page.get_by_label("URL").fill(str(form["url"]))
+    page.get_by_label("API key").fill(str(form["api_key"]))
+    screenshot(page, "config-flow")
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_text("Created configuration for PBXware")).to_be_visible()
+    page.get_by_role("button", name="Finish").click()
+    assert pbxware_sim.request_count > 0
+
+
+def test_devices_and_dnd_switch(
+    page: Page, home_assistant: str, pbxware_sim: PbxwareSimulator
+) -> None:
+    tenant = next(iter(pbxware_sim.tenants.values()))
+    extension = next(ext for ext in tenant.extensions.values() if not ext.dnd)
+    device_name = f"{extension.name} ({extension.ext})"
+    page.goto(f"{home_assistant}/config/integrations/integration/pbx_hub")
+    page.get_by_text(re.compile(r"^\s*\d+ devices\s*$")).first.click()
+    page.get_by_text(device_name, exact=True).click()
+    # The extension's device page: its registration, and the DND switch.
+    expect(page.get_by_text("Registered", exact=True)).to_be_visible()
+    dnd = page.get_by_role("switch")
+    expect(dnd).not_to_be_checked()
+    screenshot(page, "device-page")
+    dnd.click()
+    wait_until(lambda: extension.dnd, f"DND on {device_name} in the simulator")
+    expect(dnd).to_be_checked()
+
+
+def test_click_to_call_from_the_dashboard(
+    page: Page, home_assistant: str, voipcenter_sim: VoipcenterSimulator
+) -> None:
+    assert voipcenter_sim.url is not None
+    simulated = Simulated(spec=DEV_VENDORS["voipcenter"], url=voipcenter_sim.url)
+
+    async def add_and_show(api: HomeAssistantApi) -> None:
+        await add_simulator(api, simulated)
+        async with asyncio.timeout(WAIT_SECONDS):
+            await wait_for_entries_loaded(api)
+        await save_dashboard(api)
+
+    run_api(home_assistant, add_and_show)
+    account = next(a for a in voipcenter_sim.sip_accounts.values() if a.online)
+    placed = len(voipcenter_sim.calls_placed)
+    page.goto(f"{home_assistant}/lovelace/voipcenter-123456")
+    card = page.locator("hui-entities-card").filter(has_text=f"({account.username})")
+    expect(card.get_by_role("button", name="Call")).to_be_visible()
+    screenshot(page, "dashboard-click-to-call")
+    card.get_by_role("button", name="Call").click()
+    wait_until(
+        lambda: len(voipcenter_sim.calls_placed) > placed,
+        f"a call placed from {account.username} in the simulator",
+    )
+    call = voipcenter_sim.calls_placed[-1]
+    assert call.sipacc == account.username
+    assert call.telnr.endswith("91234567")
+
+
+def test_dashboard(page: Page, home_assistant: str) -> None:
+    page.goto(f"{home_assistant}/lovelace/pbxware-127-0-0-1")
+    expect(page.locator("hui-entities-card").first).to_be_visible()
+    expect(page.get_by_text("Do not disturb").first).to_be_visible()
+    screenshot(page, "dashboard")
