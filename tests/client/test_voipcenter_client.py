@@ -377,3 +377,15 @@ async def test_the_measured_cost_is_what_a_slow_poll_sends(
     assert measured[Capability.INDICATORS] == 1 + len(sim.indicators)
     assert measured[Capability.DID_ROUTING] == 6 + len(sim.dids)
     assert measured[Capability.HOT_DESKS] == 2 + len(sim.hot_desks)
+
+
+def test_sip_accounts_without_a_username_are_skipped() -> None:
+    """Keyed by another id, they would replace the extension's device."""
+    body = {
+        "id_1": {"SIPusername": "sipaccount1", "naam": "Peeters"},
+        "id_2": {"naam": "no username"},
+    }
+    assert list(voipcenter.parse_sip_accounts(body)) == ["sipaccount1"]
+    with pytest.raises(PbxResponseError, match="no SIP account"):
+        voipcenter.parse_sip_accounts({"id_1": ["sipaccount1"], "id_2": {"naam": "x"}})
+    assert voipcenter.parse_sip_accounts({}) == {}

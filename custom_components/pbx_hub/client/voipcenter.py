@@ -205,12 +205,20 @@ def _ref(value: Any) -> str | None:
 
 
 def parse_sip_accounts(body: Any) -> dict[str, Extension]:
-    """SIP accounts as extensions, by ``SIPusername``."""
+    """SIP accounts as extensions, by ``SIPusername``.
+
+    A row without its username is skipped rather than keyed by another id: a
+    new id would replace the extension's device. A list of rows none of which
+    can be read is no answer (``PbxResponseError``), not "no extensions".
+    """
     extensions: dict[str, Extension] = {}
-    for item_id, row in listing(body).items():
+    rows = listing(body)
+    for row in rows.values():
         if not isinstance(row, Mapping):
             continue
-        username = to_text(row.get("SIPusername")) or item_id
+        username = to_text(row.get("SIPusername"))
+        if username is None:
+            continue
         person = " ".join(
             part
             for part in (to_text(row.get("voornaam")), to_text(row.get("naam")))
@@ -224,6 +232,8 @@ def parse_sip_accounts(body: Any) -> dict[str, Extension]:
             registered=ping.startswith("OK") if ping else None,
             user_agent=to_text(row.get("userAgent")),
         )
+    if rows and not extensions:
+        raise PbxResponseError("VoipCenter: no SIP account in the list can be read")
     return extensions
 
 
