@@ -389,3 +389,8 @@ def test_sip_accounts_without_a_username_are_skipped() -> None:
     with pytest.raises(PbxResponseError, match="no SIP account"):
         voipcenter.parse_sip_accounts({"id_1": ["sipaccount1"], "id_2": {"naam": "x"}})
     assert voipcenter.parse_sip_accounts({}) == {}
+
+
+def test_a_username_that_is_no_text_is_no_username() -> None:
+    with pytest.raises(PbxResponseError, match="no SIP account"):
+        voipcenter.parse_sip_accounts({"id_1": {"SIPusername": 11}})

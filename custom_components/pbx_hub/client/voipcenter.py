@@ -207,16 +207,18 @@ def _ref(value: Any) -> str | None:
 def parse_sip_accounts(body: Any) -> dict[str, Extension]:
     """SIP accounts as extensions, by ``SIPusername``.
 
-    A row without its username is skipped rather than keyed by another id: a
-    new id would replace the extension's device. A list of rows none of which
-    can be read is no answer (``PbxResponseError``), not "no extensions".
+    A row without its username (text, as PHP sends it) is skipped rather
+    than keyed by another id: a new id would replace the extension's device. A
+    list of rows none of which can be read is no answer (``PbxResponseError``),
+    not "no extensions".
     """
     extensions: dict[str, Extension] = {}
     rows = listing(body)
     for row in rows.values():
         if not isinstance(row, Mapping):
             continue
-        username = to_text(row.get("SIPusername"))
+        raw_username = row.get("SIPusername")
+        username = to_text(raw_username) if isinstance(raw_username, str) else None
         if username is None:
             continue
         person = " ".join(
