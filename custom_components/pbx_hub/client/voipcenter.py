@@ -295,10 +295,6 @@ class VoipcenterClient(PbxClient):
             except PbxAuthError as err:
                 self._refused = err
                 raise
-            except PbxRateLimitError:
-                # Head 13: too many attempts. Wait before trying again.
-                self.http.budget.pause(None)
-                raise
 
     async def _send(self, endpoint: str, params: Sequence[tuple[str, str]]) -> Any:
         signed: list[tuple[str, str]] = [
@@ -316,11 +312,18 @@ class VoipcenterClient(PbxClient):
             )
         )
         response = await self.http.request("GET", self._base + endpoint, params=signed)
-        return check_envelope(
-            self.http.decode_json(response.text),
-            self.http.redact,
-            write=endpoint != "get.php",
-        )
+        try:
+            return check_envelope(
+                self.http.decode_json(response.text),
+                self.http.redact,
+                write=endpoint != "get.php",
+            )
+        except PbxRateLimitError:
+            # Head 13, too many attempts: wait before trying again. Only here:
+            # a 429 paused already, and a refusal of the budget's own sent
+            # nothing (pausing again would double the wait at every poll).
+            self.http.budget.pause(None)
+            raise
 
     async def _get(self, menu: str, item: str = "0", **extra: str) -> Any:
         return await self._call("get.php", [("m", menu), ("id", item), *extra.items()])
