@@ -321,6 +321,8 @@ class Expect:
     """
     pause: int | None = None
     """Seconds no request is sent (``PAUSED``)."""
+    sent: int | None = None
+    """Requests a poll sends while the fault lasts, where that is the point."""
 
 
 FAST, SLOW, BOTH = ("fast",), ("slow",), ("fast", "slow")
@@ -411,8 +413,11 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
     # retries cannot lock the account.
     "voipcenter": {
         **_standard("voipcenter", pause=60, pause_with_headers=120),
+        MatrixFault.UNAUTHORIZED: Expect(
+            poll=Poll.REAUTH, action="auth_failed", cadences=BOTH, sent=0
+        ),
         MatrixFault.FORBIDDEN: Expect(
-            poll=Poll.REAUTH, action="auth_failed", cadences=BOTH
+            poll=Poll.REAUTH, action="auth_failed", cadences=BOTH, sent=0
         ),
         # SIP accounts that cannot be read fail the fast poll; the slow
         # lists read what they can. Click-to-call reads only the envelope.
@@ -430,6 +435,10 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
     # names the method the user has no right to.
     "tariscope": {
         **_standard("tariscope", pause=60, pause_with_headers=120),
+        # The call, then one sign-in more; refused again: reauth.
+        MatrixFault.UNAUTHORIZED: Expect(
+            poll=Poll.REAUTH, action="auth_failed", cadences=SLOW, sent=2
+        ),
         MatrixFault.FORBIDDEN: Expect(
             poll=Poll.PERMISSION, action="missing_permission", cadences=SLOW
         ),
@@ -667,6 +676,8 @@ async def test_fault_matrix(
         assert bool(_permission_issues(hass)) is (expect.poll is Poll.PERMISSION)
         if expect.poll is Poll.PAUSED:
             assert resent == 0
+        if expect.sent is not None:
+            assert resent == expect.sent
 
         # The fault goes.
         sim.clear_faults()
@@ -704,6 +715,8 @@ def _cell(expect: Expect, polled: tuple[str, ...]) -> str:
     poll = POLL_TEXT[expect.poll].format(pause=expect.pause)
     if expect.cadences and expect.cadences != polled:
         poll += f" ({', '.join(expect.cadences)} only)"
+    if expect.sent is not None and expect.poll is not Poll.PAUSED:
+        poll += f", {expect.sent} requests per poll"
     action = f"`{expect.action}`" if expect.action else "ok"
     return f"{poll}; action: {action}"
 
@@ -736,6 +749,9 @@ def render_matrix() -> str:
         "  show as unknown); entities stay available.",
         "- **(fast only)** / **(slow only)**: only that poll fails; the other",
         "  cadence reads what it can.",
+        "- **N requests per poll**: what a poll sends while the fault lasts (after",
+        "  a refused password VoipCenter sends none, so that retries cannot lock",
+        "  the account; Tariscope signs in once more, then gives up).",
         "- **action**: the translation key of the error the action raises",
         "  (`cannot_connect`, `auth_failed`, `rate_limited`, `invalid_response`,",
         "  `missing_permission`), or ok when it succeeds. An auth error also",
