@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+import contextlib
 
 import aiohttp
 from aiohttp import web
@@ -99,17 +100,28 @@ def test_registry() -> None:
         create_client("nokia", None, {})  # type: ignore[arg-type]
 
 
+@contextlib.asynccontextmanager
+async def _serving(
+    handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+) -> AsyncIterator[TestServer]:
+    """``handler`` at ``/`` on a loopback port."""
+    app = web.Application()
+    app.router.add_get("/", handler)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
 @pytest.fixture
 async def status_server() -> AsyncIterator[TestServer]:
     async def handler(request: web.Request) -> web.Response:
         return web.Response(status=int(request.query["status"]), text="nope")
 
-    app = web.Application()
-    app.router.add_get("/", handler)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    yield server
-    await server.close()
+    async with _serving(handler) as server:
+        yield server
 
 
 @pytest.mark.parametrize(
@@ -183,12 +195,8 @@ async def size_server() -> AsyncIterator[TestServer]:
             pass
         return response
 
-    app = web.Application()
-    app.router.add_get("/", handler)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    yield server
-    await server.close()
+    async with _serving(handler) as server:
+        yield server
 
 
 @pytest.mark.parametrize("chunked", [False, True])
