@@ -83,10 +83,11 @@ class Fault(StrEnum):
     string into a number (its length), at every depth."""
     WRONG_SHAPES = "wrong_shapes"
     """The normal JSON body with every object below the top turned into a list
-    of its values and every list into an object keyed ``"0"``, ``"1"`` ..."""
+    of its values and every list into an object keyed ``"0"``, ``"1"`` ...
+    (a flat object at the top: the top itself)."""
     MISSING_KEYS = "missing_keys"
     """The normal JSON body with every second key (the first, the third ...)
-    dropped from every object below the top."""
+    dropped from every object below the top (a flat object: from the top)."""
     HUGE = "huge"
     """HTTP 200, 10 MiB: the normal body padded with whitespace (still valid
     JSON), sent chunked, without a Content-Length."""
@@ -165,14 +166,14 @@ def php_notice(script: str, line: int = 57) -> str:
     )
 
 
-def wrong_types(value: object, depth: int = 0) -> object:
+def wrong_types(value: object) -> object:
     """Numbers become strings and strings numbers (their length), at every
     depth; keys, booleans and nulls stay.
     """
     if isinstance(value, dict):
-        return {key: wrong_types(item, depth + 1) for key, item in value.items()}
+        return {key: wrong_types(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [wrong_types(item, depth + 1) for item in value]
+        return [wrong_types(item) for item in value]
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int | float):
@@ -182,30 +183,54 @@ def wrong_types(value: object, depth: int = 0) -> object:
     return value
 
 
-def wrong_shapes(value: object, depth: int = 0) -> object:
-    """Below the top, objects become lists of their values and lists become
-    objects keyed by position (as PHP's ``json_encode`` may send an array).
+def _first_depth(body: object) -> int:
+    """Where the shape faults start: below the top, so that an envelope stays
+    readable, or at the top itself when it is a flat object (the data).
     """
+    if isinstance(body, dict) and not any(
+        isinstance(value, dict | list) for value in body.values()
+    ):
+        return 0
+    return 1
+
+
+def wrong_shapes(body: object) -> object:
+    """Objects become lists of their values and lists become objects keyed by
+    position (as PHP's ``json_encode`` may send an array), from
+    ``_first_depth`` down.
+    """
+    return _wrong_shapes(body, 0, _first_depth(body))
+
+
+def _wrong_shapes(value: object, depth: int, first: int) -> object:
     if isinstance(value, dict):
-        items = {key: wrong_shapes(item, depth + 1) for key, item in value.items()}
-        return items if depth == 0 else list(items.values())
+        items = {
+            key: _wrong_shapes(item, depth + 1, first) for key, item in value.items()
+        }
+        return items if depth < first else list(items.values())
     if isinstance(value, list):
-        listed = [wrong_shapes(item, depth + 1) for item in value]
-        if depth == 0:
+        listed = [_wrong_shapes(item, depth + 1, first) for item in value]
+        if depth < first:
             return listed
         return {str(index): item for index, item in enumerate(listed)}
     return value
 
 
-def missing_keys(value: object, depth: int = 0) -> object:
-    """Every object below the top loses its first, third, fifth ... key."""
+def missing_keys(body: object) -> object:
+    """Every object loses its first, third, fifth ... key, from
+    ``_first_depth`` down.
+    """
+    return _missing_keys(body, 0, _first_depth(body))
+
+
+def _missing_keys(value: object, depth: int, first: int) -> object:
     if isinstance(value, dict):
         kept = list(value.items())
-        if depth > 0:
+        if depth >= first:
             kept = kept[1::2]
-        return {key: missing_keys(item, depth + 1) for key, item in kept}
+        return {key: _missing_keys(item, depth + 1, first) for key, item in kept}
     if isinstance(value, list):
-        return [missing_keys(item, depth + 1) for item in value]
+        return [_missing_keys(item, depth + 1, first) for item in value]
     return value
 
 

@@ -311,6 +311,10 @@ def test_rewriters() -> None:
     assert wrong_shapes(body) == {"data": {"0": [7, "Ann", True, None]}, "n": 1.5}
     assert wrong_shapes([{"a": 1}]) == [[1]]
     assert missing_keys(body) == {"data": [{"name": "Ann", "x": None}], "n": 1.5}
+    # A flat answer is the data: changed at the top.
+    flat = {"id": 7, "name": "Ann", "balance": 1.5}
+    assert wrong_shapes(flat) == [7, "Ann", 1.5]
+    assert missing_keys(flat) == {"name": "Ann"}
     assert malformed_json('{"a": [1]}\n') == '{"a": [1],,}'
     assert malformed_json("plain text").startswith("{")
 
