@@ -390,9 +390,10 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
         # Numbers as text are read as numbers; texts as numbers are shown.
         MatrixFault.WRONG_TYPES: TOLERATED,
         # The monitor list must be an object per extension: the fast poll
-        # fails, the slow one (DIDs, licences) reads what it can.
+        # fails, the slow one (DIDs, licences) reads what it can; DND's
+        # answer is no object.
         MatrixFault.WRONG_SHAPES: Expect(
-            poll=Poll.UNAVAILABLE, action=None, cadences=FAST
+            poll=Poll.UNAVAILABLE, action="invalid_response", cadences=FAST
         ),
         # Missing values are unknown; the extension ids are the list's keys.
         MatrixFault.MISSING_KEYS: TOLERATED,
@@ -424,9 +425,7 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
         MatrixFault.WRONG_TYPES: Expect(
             poll=Poll.UNAVAILABLE, action=None, cadences=FAST
         ),
-        MatrixFault.WRONG_SHAPES: Expect(
-            poll=Poll.UNAVAILABLE, action=None, cadences=FAST
-        ),
+        MatrixFault.WRONG_SHAPES: _unavailable("voipcenter", None),
         MatrixFault.MISSING_KEYS: Expect(
             poll=Poll.UNAVAILABLE, action="invalid_response", cadences=FAST
         ),
@@ -443,8 +442,14 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
             poll=Poll.PERMISSION, action="missing_permission", cadences=SLOW
         ),
         MatrixFault.WRONG_TYPES: TOLERATED,
-        MatrixFault.WRONG_SHAPES: TOLERATED,
-        MatrixFault.MISSING_KEYS: TOLERATED,
+        # Its answers are flat objects, changed at the top: the subscriber
+        # looked up has no id (not "no such subscriber": that would blame the
+        # user's input).
+        MatrixFault.WRONG_SHAPES: _unavailable("tariscope", "invalid_response"),
+        # An account without some of its figures shows them as unknown.
+        MatrixFault.MISSING_KEYS: Expect(
+            poll=Poll.TOLERATED, action="invalid_response"
+        ),
     },
     # A 403 names the licence. TIM4biz sends no Retry-After: its headers say
     # how many calls are left, and none left pauses until its hour has passed.
@@ -767,7 +772,8 @@ def render_matrix() -> str:
         "*HTML instead of JSON*: a maintenance page with status 200;",
         "*wrong types*: every number sent as text and every text as a number;",
         "*wrong shapes*: objects below the top sent as lists and lists as objects;",
-        "*missing keys*: every second key of every object below the top dropped;",
+        "*missing keys*: every second key of every object below the top dropped",
+        "(both from the top itself when the answer is a flat object);",
         "*10 MB body*: the normal answer padded to 10 MiB, chunked (the client",
         "reads at most 4 MiB).",
         "",
