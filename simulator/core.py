@@ -9,6 +9,12 @@ middleware, so vendor code never sees a faulted request it should not answer.
 
 The control surface under ``/_sim/`` (state, fault, clear, reset_counters) is not
 counted and never faulted.
+
+Faults that rewrite the normal answer (``wrong_types``, ``wrong_shapes``,
+``missing_keys``, ``malformed_json``) apply to JSON bodies; a body that is not JSON
+(VoipCenter's XML format, say) is sent as it is. A refused connection is no
+per-request fault: :meth:`SimulatorBase.refuse_connections` stops listening on the
+port until :meth:`SimulatorBase.accept_connections`.
 """
 
 from __future__ import annotations
@@ -33,6 +39,13 @@ TIMEOUT_SECONDS = 60.0
 HTML_CONTENT_TYPE = "text/html; charset=UTF-8"
 RECORDED_REQUESTS = 100
 """How many of the last requests the simulator keeps for tests to inspect."""
+HUGE_BODY_BYTES = 10 * 1024 * 1024
+"""Size of the ``huge`` fault's body: 10 MiB."""
+DRIP_CHUNKS = 10
+"""Pieces the ``slow_drip`` fault cuts a body into."""
+DEFAULT_RETRY_AFTER = 60
+"""Seconds ``rate_limit_headers`` asks the client to wait when not told."""
+_STREAM_CHUNK = 64 * 1024
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -58,6 +71,32 @@ class Fault(StrEnum):
     """HTTP 200, PHP warning text followed by the normal body."""
     PHP_WARNING_ONLY = "php_warning_only"
     """HTTP 200 with only PHP warning and notice text."""
+    BAD_GATEWAY = "bad_gateway"
+    """HTTP 502 with the HTML page of the proxy in front of the PBX."""
+    FORBIDDEN = "forbidden"
+    """Answer as the vendor does when the account lacks a right or licence."""
+    RATE_LIMIT_HEADERS = "rate_limit_headers"
+    """HTTP 429 with the vendor's own headers on when to try again
+    (``retry_after`` seconds, default 60)."""
+    MALFORMED_JSON = "malformed_json"
+    """HTTP 200 with the normal JSON body made invalid (a comma before its end)."""
+    EMPTY = "empty"
+    """HTTP 200 with an empty body."""
+    WRONG_TYPES = "wrong_types"
+    """The normal JSON body with every number turned into a string and every
+    string into a number (its length), at every depth."""
+    WRONG_SHAPES = "wrong_shapes"
+    """The normal JSON body with every object below the top turned into a list
+    of its values and every list into an object keyed ``"0"``, ``"1"`` ...
+    (a flat object at the top: the top itself)."""
+    MISSING_KEYS = "missing_keys"
+    """The normal JSON body with every second key (the first, the third ...)
+    dropped from every object below the top (a flat object: from the top)."""
+    HUGE = "huge"
+    """HTTP 200, 10 MiB: the normal body padded with whitespace (still valid
+    JSON), sent chunked, without a Content-Length."""
+    SLOW_DRIP = "slow_drip"
+    """The normal body in ten pieces with ``latency`` seconds between them."""
 
 
 @dataclass
@@ -96,6 +135,18 @@ RATE_LIMIT_BODY = (
     "<html>\n<head><title>429 Too Many Requests</title></head>\n<body>\n"
     "<center><h1>429 Too Many Requests</h1></center>\n</body>\n</html>\n"
 )
+BAD_GATEWAY_BODY = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+FORBIDDEN_BODY = (
+    '<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n'
+    "<title>403 Forbidden</title>\n</head><body>\n<h1>Forbidden</h1>\n"
+    "<p>You don't have permission to access this resource.</p>\n</body></html>\n"
+)
+MALFORMED_JSON_BODY = '{"status": "success", "data": [{"id": 1,, }'
+"""What ``malformed_json`` sends when the normal body is not JSON."""
 MALFORMED_BODY = (
     "<!DOCTYPE html>\n<html><head><title>Service Unavailable</title></head>\n"
     "<body><h1>Maintenance</h1><p>The system is being upgraded. "
@@ -162,6 +213,107 @@ class RecordedRequest:
         )
 
 
+def wrong_types(value: object) -> object:
+    """Numbers become strings and strings numbers (their length), at every
+    depth; keys, booleans and nulls stay.
+    """
+    if isinstance(value, dict):
+        return {key: wrong_types(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [wrong_types(item) for item in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str):
+        return len(value)
+    return value
+
+
+def _first_depth(body: object) -> int:
+    """Where the shape faults start: below the top, so that an envelope stays
+    readable, or at the top itself when it is a flat object (the data).
+    """
+    if isinstance(body, dict) and not any(
+        isinstance(value, dict | list) for value in body.values()
+    ):
+        return 0
+    return 1
+
+
+def wrong_shapes(body: object) -> object:
+    """Objects become lists of their values and lists become objects keyed by
+    position (as PHP's ``json_encode`` may send an array), from
+    ``_first_depth`` down.
+    """
+    return _wrong_shapes(body, 0, _first_depth(body))
+
+
+def _wrong_shapes(value: object, depth: int, first: int) -> object:
+    if isinstance(value, dict):
+        items = {
+            key: _wrong_shapes(item, depth + 1, first) for key, item in value.items()
+        }
+        return items if depth < first else list(items.values())
+    if isinstance(value, list):
+        listed = [_wrong_shapes(item, depth + 1, first) for item in value]
+        if depth < first:
+            return listed
+        return {str(index): item for index, item in enumerate(listed)}
+    return value
+
+
+def missing_keys(body: object) -> object:
+    """Every object loses its first, third, fifth ... key, from
+    ``_first_depth`` down.
+    """
+    return _missing_keys(body, 0, _first_depth(body))
+
+
+def _missing_keys(value: object, depth: int, first: int) -> object:
+    if isinstance(value, dict):
+        kept = list(value.items())
+        if depth >= first:
+            kept = kept[1::2]
+        return {key: _missing_keys(item, depth + 1, first) for key, item in kept}
+    if isinstance(value, list):
+        return [_missing_keys(item, depth + 1, first) for item in value]
+    return value
+
+
+def malformed_json(text: str) -> str:
+    """``text`` with a comma before its closing bracket: no longer JSON, and no
+    JSON can be found inside it either (every part runs to the broken end).
+    """
+    stripped = text.rstrip()
+    if stripped[-1:] in ("}", "]"):
+        return stripped[:-1] + ",," + stripped[-1]
+    return MALFORMED_JSON_BODY
+
+
+JSON_REWRITERS: dict[Fault, Callable[[object], object]] = {
+    Fault.WRONG_TYPES: wrong_types,
+    Fault.WRONG_SHAPES: wrong_shapes,
+    Fault.MISSING_KEYS: missing_keys,
+}
+BODY_FAULTS = frozenset(
+    {
+        Fault.TRUNCATED,
+        Fault.PHP_WARNING,
+        Fault.MALFORMED_JSON,
+        Fault.EMPTY,
+        *JSON_REWRITERS,
+    }
+)
+"""Faults that change the body of the normal answer."""
+STREAM_FAULTS = frozenset({Fault.HUGE, Fault.SLOW_DRIP})
+"""Faults that send the normal answer in a stream of their own."""
+
+
+def _chunks(data: bytes, size: int) -> list[bytes]:
+    return [data[start : start + size] for start in range(0, len(data), size)]
+
+
 class SeededRandom(random.Random):
     """Reproducible pseudo-random numbers for fake data (never for secrets)."""
 
@@ -188,6 +340,9 @@ class SimulatorBase:
         """The last requests served (control requests excluded), oldest first."""
         self._faults: list[ActiveFault] = []
         self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
+        self._address: tuple[str, int] = ("127.0.0.1", 0)
+        self._ssl_context: ssl.SSLContext | None = None
         self._stopping = asyncio.Event()
         self._inflight: set[asyncio.Task[object]] = set()
         self.url: str | None = None
@@ -214,6 +369,22 @@ class SimulatorBase:
     def auth_revoked_response(self) -> web.Response:
         """How the vendor answers a request whose credential is no longer valid."""
         return web.json_response({"error": "unauthorized"}, status=401)
+
+    def forbidden_response(self, action: str | None) -> web.Response:
+        """How the vendor answers a valid credential that lacks the right or
+        licence for ``action``; by default the web server's 403 page.
+        """
+        return self._text(FORBIDDEN_BODY, status=403)
+
+    def rate_limit_response(self) -> web.Response:
+        """How the vendor refuses a request over its rate limit, without any
+        header on when to try again; by default the web server's 429 page.
+        """
+        return self._text(RATE_LIMIT_BODY, status=429)
+
+    def retry_headers(self, retry_after: int) -> dict[str, str]:
+        """The headers the vendor sends with a 429 to say when to try again."""
+        return {"Retry-After": str(retry_after)}
 
     def banner(self) -> list[str]:
         """Lines printed when the simulator starts from the command line."""
@@ -308,17 +479,26 @@ class SimulatorBase:
                 fault.latency if kind is Fault.LATENCY else TIMEOUT_SECONDS
             )
             return await handler(request)
-        if kind in (Fault.TRUNCATED, Fault.PHP_WARNING):
+        if kind in BODY_FAULTS:
             return self._rewrite(kind, await handler(request))
+        if kind in STREAM_FAULTS:
+            return await self._stream(fault, request, await handler(request))
         if kind is Fault.AUTH_REVOKED:
             return self.auth_revoked_response()
-        if kind is Fault.RATE_LIMIT:
-            response = self._text(RATE_LIMIT_BODY, status=429)
-            if fault.retry_after is not None:
+        if kind is Fault.FORBIDDEN:
+            return self.forbidden_response(await self.action_name(request))
+        if kind in (Fault.RATE_LIMIT, Fault.RATE_LIMIT_HEADERS):
+            response = self.rate_limit_response()
+            if kind is Fault.RATE_LIMIT_HEADERS:
+                response.headers.update(
+                    self.retry_headers(fault.retry_after or DEFAULT_RETRY_AFTER)
+                )
+            elif fault.retry_after is not None:
                 response.headers["Retry-After"] = str(fault.retry_after)
             return response
         bodies = {
             Fault.SERVER_ERROR: (SERVER_ERROR_BODY, 500),
+            Fault.BAD_GATEWAY: (BAD_GATEWAY_BODY, 502),
             Fault.MALFORMED: (MALFORMED_BODY, 200),
             Fault.PHP_WARNING_ONLY: (
                 php_warning(self.php_script) + php_notice(self.php_script),
@@ -328,23 +508,79 @@ class SimulatorBase:
         text, status = bodies[kind]
         return self._text(text, status=status)
 
-    def _rewrite(self, kind: Fault, response: web.StreamResponse) -> web.StreamResponse:
-        """Cut a normal body in half, or put a PHP warning in front of it."""
-        if not isinstance(response, web.Response) or not isinstance(
+    @staticmethod
+    def _body_of(response: web.StreamResponse) -> bytes | None:
+        """The body of a plain response; ``None`` for a streamed one."""
+        if isinstance(response, web.Response) and isinstance(
             response.body, bytes | bytearray
         ):
-            return response
-        body = bytes(response.body)
-        if kind is Fault.TRUNCATED:
-            body = body[: len(body) // 2]
-        else:
-            body = php_warning(self.php_script).encode() + body
-        headers = {
+            return bytes(response.body)
+        return None
+
+    @staticmethod
+    def _headers_of(response: web.StreamResponse) -> dict[str, str]:
+        """The headers to copy to a rewritten body: all but its length."""
+        return {
             key: value
             for key, value in response.headers.items()
-            if key.lower() != "content-length"
+            if key.lower() not in ("content-length", "transfer-encoding")
         }
-        return web.Response(body=body, status=response.status, headers=headers)
+
+    def _rewrite(self, kind: Fault, response: web.StreamResponse) -> web.StreamResponse:
+        """Change the normal body as ``kind`` says (see :class:`Fault`)."""
+        body = self._body_of(response)
+        if body is None:
+            return response
+        if kind is Fault.TRUNCATED:
+            body = body[: len(body) // 2]
+        elif kind is Fault.PHP_WARNING:
+            body = php_warning(self.php_script).encode() + body
+        elif kind is Fault.EMPTY:
+            body = b""
+        elif kind is Fault.MALFORMED_JSON:
+            body = malformed_json(body.decode(errors="replace")).encode()
+        else:
+            try:
+                decoded = json.loads(body)
+            except ValueError:
+                return response
+            body = json.dumps(JSON_REWRITERS[kind](decoded)).encode()
+        return web.Response(
+            body=body, status=response.status, headers=self._headers_of(response)
+        )
+
+    async def _stream(
+        self, fault: ActiveFault, request: web.Request, response: web.StreamResponse
+    ) -> web.StreamResponse:
+        """Send the normal body padded to 10 MiB (``huge``) or in pieces with
+        pauses between them (``slow_drip``), chunked; a client that hangs up
+        midway ends the stream.
+        """
+        body = self._body_of(response)
+        if body is None:
+            return response
+        if fault.fault is Fault.HUGE:
+            padding = b" " * max(HUGE_BODY_BYTES - len(body), 0)
+            pieces = [body, *_chunks(padding, _STREAM_CHUNK)]
+            pause = 0.0
+        else:
+            size = max(-(-len(body) // DRIP_CHUNKS), 1)
+            pieces = list(_chunks(body, size))
+            pause = fault.latency
+        stream = web.StreamResponse(
+            status=response.status, headers=self._headers_of(response)
+        )
+        stream.enable_chunked_encoding()
+        try:
+            await stream.prepare(request)
+            for index, piece in enumerate(pieces):
+                if index and pause:
+                    await self._pause(pause)
+                await stream.write(piece)
+            await stream.write_eof()
+        except ConnectionError:
+            pass  # the client gave up: nothing left to send
+        return stream
 
     # ------------------------------------------------------------------- HTTP
 
@@ -479,15 +715,45 @@ class SimulatorBase:
             await runner.cleanup()
             raise
         self._runner = runner
+        self._site = site
         bound_host, bound_port = runner.addresses[0][:2]
+        self._address = (bound_host, bound_port)
+        self._ssl_context = ssl_context
         scheme = "http" if ssl_context is None else "https"
         self.url = f"{scheme}://{bound_host}:{bound_port}"
         return self.url
+
+    async def refuse_connections(self) -> None:
+        """Stop listening, keeping the state and the port: a client's connect
+        is refused (as for a PBX that is down) until :meth:`accept_connections`.
+        """
+        if self._site is not None:
+            await self._site.stop()
+            self._site = None
+        # Kept-alive connections would still be served: close them too.
+        server = self._runner.server if self._runner is not None else None
+        for connection in server.connections if server is not None else ():
+            connection.force_close()
+
+    async def accept_connections(self) -> None:
+        """Listen again on the port :meth:`refuse_connections` closed."""
+        if self._runner is None or self._site is not None:
+            return
+        host, port = self._address
+        site = web.TCPSite(self._runner, host, port, ssl_context=self._ssl_context)
+        await site.start()
+        self._site = site
+
+    @property
+    def refusing_connections(self) -> bool:
+        """Whether the simulator is started but not listening."""
+        return self._runner is not None and self._site is None
 
     async def stop(self) -> None:
         """Stop serving; requests held by latency or timeout faults end at once."""
         self._stopping.set()
         runner, self._runner = self._runner, None
+        self._site = None
         if runner is not None:
             await runner.cleanup()
         if self._inflight:

@@ -27,6 +27,8 @@ from .core import HTML_CONTENT_TYPE, SimulatorBase
 
 MASTER_SERVER_ID = "1"
 INVALID_API_KEY = "Invalid API key."
+NO_PERMISSION = "API key does not have permission for this action."
+"""ASSUMED: the documents say API keys carry permissions, not how a refusal reads."""
 
 DEST_TYPES: dict[int, str] = {
     0: "Extension",
@@ -662,6 +664,12 @@ class PbxwareSimulator(SimulatorBase):
     def auth_revoked_response(self) -> web.Response:
         """PBXware answers a bad key with HTTP 200 and an error object."""
         return self._reply({"error": INVALID_API_KEY})
+
+    def forbidden_response(self, action: str | None) -> web.Response:
+        """A key without the permission: HTTP 200 and an error object, as
+        every PBXware error.
+        """
+        return self._reply({"error": NO_PERMISSION})
 
     def _reply(self, data: object) -> web.Response:
         text = data.text if isinstance(data, RawText) else php_json(data)

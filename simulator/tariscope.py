@@ -1036,6 +1036,19 @@ class TariscopeSimulator(SimulatorBase):
         """A 401 as for a token the server no longer accepts."""
         return self._error(unauthorized("The token has been revoked"), xml=False)
 
+    def forbidden_response(self, action: str | None) -> web.Response:
+        """The 403 of a user without the right to the method."""
+        method = action or "unknown"
+        return self._error(
+            ApiError(
+                403,
+                "forbidden",
+                f"User '{self.username}' has no right to the method '{method}'",
+                extra={"method": method},
+            ),
+            xml=False,
+        )
+
     def _reply(self, data: object, *, xml: bool, status: int = 200) -> web.Response:
         if xml:
             return web.Response(

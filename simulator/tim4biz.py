@@ -558,6 +558,41 @@ class Tim4bizSimulator(SimulatorBase):
         response.headers["WWW-Authenticate"] = AUTH_REALM
         return response
 
+    def forbidden_response(self, action: str | None) -> web.Response:
+        """The 403 of a method whose licence the customer lacks."""
+        method = self._methods.get((action or "").lower())
+        licence = (
+            LICENCE_NAMES.get(method.licence, method.licence) if method else "product"
+        )
+        return self._json(
+            {
+                "Message": f"Forbidden, not licenced: {action} requires a TIM4biz "
+                f"{licence} licence."
+            },
+            status=403,
+        )
+
+    def rate_limit_response(self) -> web.Response:
+        """The 429 of a spent hourly budget (the headers come from the
+        middleware, as on every answer).
+        """
+        return self._json(
+            {
+                "Message": "Too Many Requests: your rate limit of "
+                f"{self.hourly_limit} calls per 60 minutes has been exceeded."
+            },
+            status=429,
+        )
+
+    def retry_headers(self, retry_after: int) -> dict[str, str]:
+        """TIM4biz sends no Retry-After: its headers say none are left."""
+        return {
+            HEADER_LIMIT: str(self.hourly_limit),
+            HEADER_REMAINING: "0",
+            HEADER_LIMIT_24H: str(self.daily_limit),
+            HEADER_REMAINING_24H: str(self.remaining_daily()),
+        }
+
     @staticmethod
     def _json(data: object, status: int = 200) -> web.Response:
         return web.Response(

@@ -900,6 +900,10 @@ class VoipcenterSimulator(SimulatorBase):
         """A revoked credential: HTTP 200 with head 15 (password incorrect)."""
         return self._reply(head_error(15), "json")
 
+    def forbidden_response(self, action: str | None) -> web.Response:
+        """HTTP 200 with head 16 (API user not allowed)."""
+        return self._reply(head_error(16), "json")
+
     def _reply(self, data: object, fmt: str) -> web.Response:
         if fmt == "xml":
             text, content_type = to_xml(data), XML_CONTENT_TYPE

@@ -116,6 +116,10 @@ MSG_RETIRED_PARAM = (
 )
 MSG_IP = "IP address {ip} is not whitelisted"
 MSG_RATE = "Too Many Requests"
+MSG_FORBIDDEN = "This action is unauthorized."
+"""ASSUMED: the documents list no 403; this is the envelope a refused right
+would most plausibly come in.
+"""
 MSG_NOT_FOUND = "Not found"
 
 FIRST_NAMES = (
@@ -863,6 +867,14 @@ class VoipcloudSimulator(SimulatorBase):
     def auth_revoked_response(self) -> web.Response:
         """A revoked key reads as a wrong token."""
         return self._envelope(401, MSG_BAD_KEY)
+
+    def forbidden_response(self, action: str | None) -> web.Response:
+        """A 403 in the API's envelope."""
+        return self._envelope(403, MSG_FORBIDDEN)
+
+    def rate_limit_response(self) -> web.Response:
+        """The 429 envelope the rate limiter sends, without its header."""
+        return self._envelope(429, MSG_RATE)
 
     def _authenticate(self, request: web.Request) -> None:
         supplied = request.headers.get("token", "")

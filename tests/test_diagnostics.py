@@ -64,6 +64,10 @@ async def test_no_secret_in_logs(
         pbxware_sim.clear_faults()
         runtime.client.http.budget._paused_until = 0.0
     assert "Error fetching" in caplog.text
-    assert "Traceback" not in caplog.text
-    assert not [r for r in caplog.records if r.exc_info]
+    # The event loop's debug mode logs, with a traceback, the reset a client
+    # causes when it stops reading a 10 MiB body: the simulator's socket, not
+    # an error of PBX Hub's.
+    logged = [r for r in caplog.records if r.name != "asyncio"]
+    assert not [r for r in logged if r.exc_info]
+    assert not [r for r in logged if "Traceback" in r.getMessage()]
     assert pbxware_sim.api_key not in caplog.text

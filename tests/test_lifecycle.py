@@ -13,7 +13,7 @@ from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -204,3 +204,44 @@ async def test_tenant_that_no_longer_exists_is_a_setup_error(
         )
         await setup_entry(hass, entry)
         assert entry.state is ConfigEntryState.SETUP_ERROR
+
+
+async def test_a_list_naming_no_known_extension_removes_no_device(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A garbled answer replaces every id at once; a PBX does not. The old
+    devices (and their areas and names) stay for the user to delete.
+    """
+    await setup_entry(hass, pbxware_entry)
+    devices = dr.async_get(hass)
+
+    def device_names() -> set[str]:
+        return {
+            device.name or ""
+            for device in dr.async_entries_for_config_entry(
+                devices, pbxware_entry.entry_id
+            )
+        }
+
+    before = device_names()
+    tenant = pbxware_sim.tenant()
+    kept_id, kept = next(iter(tenant.extensions.items()))
+    for ext_id in list(tenant.extensions):
+        pbxware_sim.remove_extension(ext_id)
+    pbxware_sim.add_extension(name="Only Newcomer")
+    for _ in range(2):
+        await _poll_fast(hass, freezer)
+    after = device_names()
+    assert before < after  # the newcomer's device came, none went
+    assert any("Only Newcomer" in name for name in after)
+
+    # A known extension listed again: the list is trusted, the others go.
+    tenant.extensions[kept_id] = kept
+    await _poll_fast(hass, freezer)
+    names = device_names()
+    assert any(kept.name in name for name in names)
+    assert any("Only Newcomer" in name for name in names)
+    assert len(names) == len(after) - len(before) + 2  # PBX + kept + newcomer

@@ -103,10 +103,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
     # A failing DID list must not keep the PBX from loading: its entities wait.
     await slow.async_refresh()
 
-    entry.async_on_unload(
-        fast.async_add_listener(lambda: _remove_stale_devices(hass, entry))
-    )
-    _remove_stale_devices(hass, entry)
+    stale = StaleDevices(hass, entry)
+    entry.async_on_unload(fast.async_add_listener(stale.remove))
+    stale.remove()
     options_at_setup = dict(entry.options)
 
     async def _async_reload_on_options(
@@ -142,23 +141,47 @@ def _sync_tls_issue(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
         ir.async_delete_issue(hass, DOMAIN, issue_id(TLS_UNVERIFIED, entry))
 
 
-@callback
-def _remove_stale_devices(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
-    """Drop the devices of extensions the PBX no longer lists or the user excluded.
+class StaleDevices:
+    """Drops the devices of extensions the PBX no longer lists or the user
+    excluded.
 
     Only where the PBX lists its extensions: users known only through their
-    calls stay, as do queues and ring groups.
+    calls stay, as do queues and ring groups. A list that names none of the
+    extensions of the last list trusted removes nothing: a PBX does not replace
+    every extension at once, a garbled answer does (and removing would lose
+    each device's area and names). Such devices are the user's to delete.
     """
+
+    def __init__(self, hass: HomeAssistant, entry: PbxConfigEntry) -> None:
+        """Trust the first list that comes."""
+        self._hass = hass
+        self._entry = entry
+        self._trusted: set[str] = set()
+
+    @callback
+    def remove(self) -> None:
+        """Remove what the latest successful poll no longer lists."""
+        runtime = self._entry.runtime_data
+        if (
+            not runtime.fast.last_update_success
+            or Capability.EXTENSIONS not in runtime.client.capabilities
+        ):
+            return
+        listed = set(runtime.fast.data.extensions)
+        if self._trusted and not listed & self._trusted:
+            return
+        self._trusted = listed
+        _remove_stale_devices(self._hass, self._entry, listed)
+
+
+def _remove_stale_devices(
+    hass: HomeAssistant, entry: PbxConfigEntry, listed: set[str]
+) -> None:
     runtime = entry.runtime_data
-    if (
-        not runtime.fast.last_update_success
-        or Capability.EXTENSIONS not in runtime.client.capabilities
-    ):
-        return
     excluded = set(entry.options.get(CONF_EXCLUDED_EXTENSIONS, ()))
     current = {
         extension_device_identifier(runtime.info, extension_id)
-        for extension_id in runtime.fast.data.extensions
+        for extension_id in listed
         if extension_id not in excluded
     }
     extension_prefix = extension_device_identifier(runtime.info, "")[1]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+import contextlib
 
 import aiohttp
 from aiohttp import web
@@ -20,7 +21,11 @@ from custom_components.pbx_hub.client import (
     RequestBudget,
     create_client,
 )
-from custom_components.pbx_hub.client.http import HttpHelper, parse_retry_after
+from custom_components.pbx_hub.client.http import (
+    MAX_BODY_BYTES,
+    HttpHelper,
+    parse_retry_after,
+)
 
 
 class FakeClock:
@@ -95,17 +100,28 @@ def test_registry() -> None:
         create_client("nokia", None, {})  # type: ignore[arg-type]
 
 
+@contextlib.asynccontextmanager
+async def _serving(
+    handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+) -> AsyncIterator[TestServer]:
+    """``handler`` at ``/`` on a loopback port."""
+    app = web.Application()
+    app.router.add_get("/", handler)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
 @pytest.fixture
 async def status_server() -> AsyncIterator[TestServer]:
     async def handler(request: web.Request) -> web.Response:
         return web.Response(status=int(request.query["status"]), text="nope")
 
-    app = web.Application()
-    app.router.add_get("/", handler)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    yield server
-    await server.close()
+    async with _serving(handler) as server:
+        yield server
 
 
 @pytest.mark.parametrize(
@@ -152,3 +168,61 @@ async def test_decode_error_preview_is_redacted() -> None:
             helper.decode_json("Bad request: apikey=s3cret-value&action=x")
     assert "s3cret-value" not in str(raised.value)
     assert "REDACTED" in str(raised.value)
+
+
+@pytest.fixture
+async def size_server() -> AsyncIterator[TestServer]:
+    """Bodies of ``size`` bytes, with a Content-Length or chunked, in a
+    ``charset`` when one is asked for.
+    """
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        size = int(request.query["size"])
+        charset = request.query.get("charset")
+        content_type = f"text/plain; charset={charset}" if charset else "text/plain"
+        if "chunked" not in request.query:
+            return web.Response(
+                body=b"x" * size, headers={"Content-Type": content_type}
+            )
+        response = web.StreamResponse(headers={"Content-Type": content_type})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        try:
+            for _ in range(size // 65536):
+                await response.write(b"x" * 65536)
+            await response.write_eof()
+        except ConnectionError:
+            pass
+        return response
+
+    async with _serving(handler) as server:
+        yield server
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+async def test_body_size_is_capped(size_server: TestServer, chunked: bool) -> None:
+    """Beyond ``MAX_BODY_BYTES``, declared or streamed, a ``PbxResponseError``;
+    up to it, the body is read.
+    """
+    async with aiohttp.ClientSession() as session:
+        helper = HttpHelper(
+            session,
+            budget=RequestBudget(BudgetSpec(limit=10, window=60)),
+            request_timeout=10,
+            secrets=list,
+        )
+
+        async def text_of(size: int, **query: str) -> str:
+            params = {"size": str(size), **query}
+            if chunked:
+                params["chunked"] = "1"
+            answer = await helper.request(
+                "GET", str(size_server.make_url("/")), params=params
+            )
+            return answer.text
+
+        assert len(await text_of(MAX_BODY_BYTES)) == MAX_BODY_BYTES
+        with pytest.raises(PbxResponseError, match="larger than 4 MiB"):
+            await text_of(MAX_BODY_BYTES + 65536)
+        # An unknown charset is read as UTF-8.
+        assert await text_of(65536, charset="no-such-charset") == "x" * 65536

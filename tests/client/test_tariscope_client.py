@@ -19,6 +19,7 @@ from custom_components.pbx_hub.client import (
     PbxInvalidInputError,
     PbxNotFoundError,
     PbxPermissionError,
+    PbxResponseError,
     create_client,
 )
 from custom_components.pbx_hub.client.tariscope import (
@@ -299,3 +300,17 @@ async def test_the_measured_cost_is_what_a_poll_sends(
         sim.reset_counters()
         await client.async_get_accounts(selection, date.today())
         assert client.measured_cost[Capability.ACCOUNTS] == sim.request_count
+
+
+@pytest.mark.parametrize("fault", [Fault.MISSING_KEYS, Fault.WRONG_SHAPES])
+async def test_a_garbled_subscriber_is_no_unknown_one(
+    sim: TariscopeSimulator, session: aiohttp.ClientSession, fault: Fault
+) -> None:
+    """A row without an id, or rows that are not objects: the answer is
+    broken, not the user's input (which "not found" would tell them).
+    """
+    client = _client(sim, session)
+    await client.async_identify()
+    sim.inject(fault, actions=["subscriber.get"])
+    with pytest.raises(PbxResponseError):
+        await client.async_get_subscriber(str(min(sim.subscribers)))

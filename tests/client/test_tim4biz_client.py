@@ -365,3 +365,21 @@ async def test_a_refused_length_is_not_asked_for_again(
     # 100 days in 25-day pieces: 4 requests, none refused.
     assert sim.request_count == 4
     assert refused > 4
+
+
+def test_rows_none_can_be_read_are_no_answer() -> None:
+    """Read as "no calls", a garbled list would zero every counter."""
+    with pytest.raises(PbxResponseError, match="no row"):
+        parse_usage([["201", 3], {"Name": "no extension"}])
+
+
+async def test_an_empty_200_is_no_answer(
+    sim: Tim4bizSimulator, session: aiohttp.ClientSession
+) -> None:
+    client = _client(sim, session)
+    sim.inject(Fault.EMPTY, count=1)
+    with pytest.raises(PbxResponseError, match="empty body"):
+        await client.async_get_extension_usage(NOW.replace(hour=0), NOW)
+    # SetSMS returns nothing to read: its empty 200 is fine.
+    sim.inject(Fault.EMPTY, count=1)
+    await client.async_send_sms("+447700900123", "Empty is fine here.")

@@ -32,7 +32,7 @@ from custom_components.pbx_hub.client.voipcenter import (
     password_hash,
     signature,
 )
-from simulator import VoipcenterSimulator
+from simulator import Fault, VoipcenterSimulator
 
 # The document's example values.
 API_ID, KNUMMER, KEY = "pi990000tst", "123456", "privatekey"
@@ -377,3 +377,40 @@ async def test_the_measured_cost_is_what_a_slow_poll_sends(
     assert measured[Capability.INDICATORS] == 1 + len(sim.indicators)
     assert measured[Capability.DID_ROUTING] == 6 + len(sim.dids)
     assert measured[Capability.HOT_DESKS] == 2 + len(sim.hot_desks)
+
+
+def test_sip_accounts_without_a_username_are_skipped() -> None:
+    """Keyed by another id, they would replace the extension's device."""
+    body = {
+        "id_1": {"SIPusername": "sipaccount1", "naam": "Peeters"},
+        "id_2": {"naam": "no username"},
+    }
+    assert list(voipcenter.parse_sip_accounts(body)) == ["sipaccount1"]
+    with pytest.raises(PbxResponseError, match="no SIP account"):
+        voipcenter.parse_sip_accounts({"id_1": ["sipaccount1"], "id_2": {"naam": "x"}})
+    assert voipcenter.parse_sip_accounts({}) == {}
+
+
+def test_a_username_that_is_no_text_is_no_username() -> None:
+    with pytest.raises(PbxResponseError, match="no SIP account"):
+        voipcenter.parse_sip_accounts({"id_1": {"SIPusername": 11}})
+
+
+async def test_a_429_pauses_once_however_often_polls_are_refused(
+    sim: VoipcenterSimulator, session: aiohttp.ClientSession
+) -> None:
+    """The budget's own refusals send nothing and must not stretch the wait."""
+    client = _client(sim, session)
+    now = [1000.0]
+    client.http.budget._clock = lambda: now[0]
+    sim.inject(Fault.RATE_LIMIT_HEADERS, count=1, retry_after=120)
+    with pytest.raises(PbxRateLimitError):
+        await client.async_get_extensions()
+    for _ in range(3):
+        now[0] += 30
+        with pytest.raises(PbxRateLimitError):
+            await client.async_get_extensions()
+    sent = sim.request_count
+    now[0] += 31  # 121 s after the 429
+    assert await client.async_get_extensions()
+    assert sim.request_count == sent + 1

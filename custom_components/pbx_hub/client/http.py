@@ -1,13 +1,14 @@
 """The one HTTP helper every vendor client sends its requests through.
 
 It owns what all vendors share: the request budget, the timeout, mapping transport
-failures and status codes to the client's errors, tolerant JSON decoding, and
-keeping secrets out of every error message.
+failures and status codes to the client's errors, tolerant JSON decoding, a cap on
+the size of a body, and keeping secrets out of every error message.
 """
 
 from __future__ import annotations
 
 import asyncio
+import codecs
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 import json
@@ -39,6 +40,13 @@ MAX_URL_LENGTH = 8000
 request is refused before it is sent rather than failing on the PBX.
 """
 _REDACTED = "**REDACTED**"
+MAX_BODY_BYTES = 4 * 1024 * 1024
+"""Largest body read, 4 MiB. The largest answer a client asks for is PBXware's
+extension list: 0.3 MB for 1000 extensions, so this leaves room for about
+13 000; a bigger body is no answer to a request of this client, and reading it
+whole would take memory without bound. Beyond it: ``PbxResponseError``.
+"""
+_READ_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,6 +122,27 @@ def parse_retry_after(value: str | None) -> float | None:
     if math.isnan(seconds):
         return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+async def _read_text(response: aiohttp.ClientResponse, host: str) -> str:
+    """The body as text, read at most ``MAX_BODY_BYTES`` far: a larger one
+    raises ``PbxResponseError`` (a declared length, before any is read).
+    """
+    too_large = PbxResponseError(
+        f"{host} sent a body larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB"
+    )
+    if (response.content_length or 0) > MAX_BODY_BYTES:
+        raise too_large
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(_READ_CHUNK):
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise too_large
+    try:
+        encoding = codecs.lookup(response.charset or "utf-8").name
+    except LookupError:
+        encoding = "utf-8"
+    return body.decode(encoding, errors="replace")
 
 
 class HttpHelper:
@@ -203,7 +232,7 @@ class HttpHelper:
                     # A redirect could carry the key in its query to another host.
                     allow_redirects=False,
                 ) as response:
-                    text = await response.text(errors="replace")
+                    text = await _read_text(response, host)
                     status = response.status
                     # Case-insensitive, as HTTP header names are.
                     response_headers = CIMultiDict(response.headers)

@@ -141,7 +141,9 @@ def _value(body: Any, name: str) -> str | None:
 
 
 def _items(body: Any) -> list[Mapping[str, Any]]:
-    """Rows from a list, or an object holding one under a usual key."""
+    """Rows from a list, or an object holding one under a usual key; a list
+    none of whose rows is an object is no answer.
+    """
     if isinstance(body, Mapping):
         for key in ("data", "items", "subscribers", "charges", "result"):
             if isinstance(body.get(key), list):
@@ -151,7 +153,10 @@ def _items(body: Any) -> list[Mapping[str, Any]]:
             return [body] if body else []
     if not isinstance(body, list):
         raise PbxResponseError("Tariscope: expected a list")
-    return [row for row in body if isinstance(row, Mapping)]
+    rows = [row for row in body if isinstance(row, Mapping)]
+    if body and not rows:
+        raise PbxResponseError("Tariscope: no row of the list is an object")
+    return rows
 
 
 def parse_subscriber(row: Mapping[str, Any]) -> Subscriber | None:
@@ -427,9 +432,11 @@ class TariscopeClient(PbxClient):
                 f"{wanted[:40]!r} is neither an id nor an e-mail address"
             )
         rows = _items(await self._get("subscriber.get", {key: wanted}))
-        subscriber = parse_subscriber(rows[0]) if rows else None
-        if subscriber is None:
+        if not rows:
             raise PbxNotFoundError(f"Tariscope has no subscriber {wanted}")
+        subscriber = parse_subscriber(rows[0])
+        if subscriber is None:  # a row, but garbled: not the user's mistake
+            raise PbxResponseError("Tariscope: subscriber.get answered no id")
         return subscriber
 
     async def async_get_charges(

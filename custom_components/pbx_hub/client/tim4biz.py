@@ -118,7 +118,9 @@ def _money(value: Any) -> float | None:
 
 def parse_usage(body: Any) -> dict[str, ExtensionUsage]:
     """``ExtensionTotal`` rows by extension; rows without an extension are
-    skipped, an answer that holds no list is an error.
+    skipped; ``None`` (a 204) is no rows. An answer that holds no list, or
+    whose rows none can be read, is an error: read as "no calls", it would zero
+    every counter.
     """
     rows = body
     if isinstance(body, Mapping):
@@ -145,6 +147,8 @@ def parse_usage(body: Any) -> dict[str, ExtensionUsage]:
             ),
             cost=_money(_field(row, "cost", "totalcost", "charge", "amount")),
         )
+    if rows and not usage:
+        raise PbxResponseError("TIM4biz: no row of ExtensionTotal can be read")
     return usage
 
 
@@ -297,7 +301,11 @@ class Tim4bizClient(PbxClient):
             on_headers=self._read_headers,
         )
         if not response.text.strip():
-            return None
+            # ASP.NET answers 204 for nothing; an empty 200 is a broken answer
+            # (but for SetSMS, which returns nothing to read).
+            if response.status == 204 or method == "SetSMS":
+                return None
+            raise PbxResponseError(f"TIM4biz: {method} answered an empty body")
         return self.http.decode_json(response.text)
 
     async def async_identify(self) -> PbxInfo:

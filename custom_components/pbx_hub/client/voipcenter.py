@@ -208,12 +208,22 @@ def _ref(value: Any) -> str | None:
 
 
 def parse_sip_accounts(body: Any) -> dict[str, Extension]:
-    """SIP accounts as extensions, by ``SIPusername``."""
+    """SIP accounts as extensions, by ``SIPusername``.
+
+    A row without its username (text, as PHP sends it) is skipped rather
+    than keyed by another id: a new id would replace the extension's device. A
+    list of rows none of which can be read is no answer (``PbxResponseError``),
+    not "no extensions".
+    """
     extensions: dict[str, Extension] = {}
-    for item_id, row in listing(body).items():
+    rows = listing(body)
+    for row in rows.values():
         if not isinstance(row, Mapping):
             continue
-        username = to_text(row.get("SIPusername")) or item_id
+        raw_username = row.get("SIPusername")
+        username = to_text(raw_username) if isinstance(raw_username, str) else None
+        if username is None:
+            continue
         person = " ".join(
             part
             for part in (to_text(row.get("voornaam")), to_text(row.get("naam")))
@@ -227,6 +237,8 @@ def parse_sip_accounts(body: Any) -> dict[str, Extension]:
             registered=ping.startswith("OK") if ping else None,
             user_agent=to_text(row.get("userAgent")),
         )
+    if rows and not extensions:
+        raise PbxResponseError("VoipCenter: no SIP account in the list can be read")
     return extensions
 
 
@@ -286,10 +298,6 @@ class VoipcenterClient(PbxClient):
             except PbxAuthError as err:
                 self._refused = err
                 raise
-            except PbxRateLimitError:
-                # Head 13: too many attempts. Wait before trying again.
-                self.http.budget.pause(None)
-                raise
 
     async def _send(self, endpoint: str, params: Sequence[tuple[str, str]]) -> Any:
         signed: list[tuple[str, str]] = [
@@ -307,11 +315,18 @@ class VoipcenterClient(PbxClient):
             )
         )
         response = await self.http.request("GET", self._base + endpoint, params=signed)
-        return check_envelope(
-            self.http.decode_json(response.text),
-            self.http.redact,
-            write=endpoint != "get.php",
-        )
+        try:
+            return check_envelope(
+                self.http.decode_json(response.text),
+                self.http.redact,
+                write=endpoint != "get.php",
+            )
+        except PbxRateLimitError:
+            # Head 13, too many attempts: wait before trying again. Only here:
+            # a 429 paused already, and a refusal of the budget's own sent
+            # nothing (pausing again would double the wait at every poll).
+            self.http.budget.pause(None)
+            raise
 
     async def _get(self, menu: str, item: str = "0", **extra: str) -> Any:
         return await self._call("get.php", [("m", menu), ("id", item), *extra.items()])

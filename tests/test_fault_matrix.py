@@ -1,0 +1,811 @@
+"""The fault matrix: every vendor against every fault its simulator can inject,
+through Home Assistant.
+
+For each pair the outcome is written down in ``EXPECTED`` (not derived from
+what the code does, so that a regression fails), checked against a loaded
+entry, and rendered to ``docs/reliability.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+import json
+import logging
+from pathlib import Path
+import time
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_ON, STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
+from homeassistant.helpers.entity_platform import async_get_platforms
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.pbx_hub.client.base import DEFAULT_REQUEST_TIMEOUT
+from custom_components.pbx_hub.client.voipcenter import password_hash
+from custom_components.pbx_hub.const import CONF_VENDOR, DOMAIN
+from simulator import (
+    Fault,
+    PbxwareSimulator,
+    SimulatorBase,
+    TariscopeSimulator,
+    Tim4bizSimulator,
+    VoipcenterSimulator,
+    VoipcloudSimulator,
+)
+
+from .conftest import setup_entry
+
+SHORT_TIMEOUT = 0.3
+"""Client timeout, in seconds, for the faults that are about time."""
+STRINGS: dict[str, Any] = json.loads(
+    (
+        Path(__file__).parent.parent / "custom_components/pbx_hub/strings.json"
+    ).read_text()
+)
+
+
+class MatrixFault(StrEnum):
+    """A column of the matrix: one fault, as the simulator is told to show it."""
+
+    TIMEOUT = "timeout"
+    REFUSED = "connection refused"
+    SERVER_ERROR = "500"
+    BAD_GATEWAY = "502 (HTML)"
+    UNAUTHORIZED = "401"
+    FORBIDDEN = "403"
+    RATE_LIMIT = "429"
+    RATE_LIMIT_HEADERS = "429 + headers"
+    NOT_JSON = "HTML instead of JSON"
+    MALFORMED_JSON = "malformed JSON"
+    TRUNCATED = "truncated"
+    EMPTY = "empty body"
+    WRONG_TYPES = "wrong types"
+    WRONG_SHAPES = "wrong shapes"
+    MISSING_KEYS = "missing keys"
+    HUGE = "10 MB body"
+    SLOW_DRIP = "slow drip"
+    SLOW_DRIP_WITHIN = "slow drip (within timeout)"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Injection:
+    """How the simulator shows a matrix fault."""
+
+    fault: Fault | None
+    """``None``: the simulator stops listening instead."""
+    retry_after: int | None = None
+    latency: float = 0.5
+    real_clock: bool = False
+    """Runs without the freezer: under it asyncio's clock stands still, so
+    no timeout fires and no paced stream ends.
+    """
+    short_timeout: bool = False
+    """The client waits ``SHORT_TIMEOUT`` seconds, not its default 10."""
+
+
+INJECTIONS: dict[MatrixFault, Injection] = {
+    MatrixFault.TIMEOUT: Injection(
+        fault=Fault.TIMEOUT, real_clock=True, short_timeout=True
+    ),
+    MatrixFault.REFUSED: Injection(fault=None),
+    MatrixFault.SERVER_ERROR: Injection(fault=Fault.SERVER_ERROR),
+    MatrixFault.BAD_GATEWAY: Injection(fault=Fault.BAD_GATEWAY),
+    MatrixFault.UNAUTHORIZED: Injection(fault=Fault.AUTH_REVOKED),
+    MatrixFault.FORBIDDEN: Injection(fault=Fault.FORBIDDEN),
+    MatrixFault.RATE_LIMIT: Injection(fault=Fault.RATE_LIMIT),
+    MatrixFault.RATE_LIMIT_HEADERS: Injection(
+        fault=Fault.RATE_LIMIT_HEADERS, retry_after=120
+    ),
+    MatrixFault.NOT_JSON: Injection(fault=Fault.MALFORMED),
+    MatrixFault.MALFORMED_JSON: Injection(fault=Fault.MALFORMED_JSON),
+    MatrixFault.TRUNCATED: Injection(fault=Fault.TRUNCATED),
+    MatrixFault.EMPTY: Injection(fault=Fault.EMPTY),
+    MatrixFault.WRONG_TYPES: Injection(fault=Fault.WRONG_TYPES),
+    MatrixFault.WRONG_SHAPES: Injection(fault=Fault.WRONG_SHAPES),
+    MatrixFault.MISSING_KEYS: Injection(fault=Fault.MISSING_KEYS),
+    MatrixFault.HUGE: Injection(fault=Fault.HUGE, real_clock=True),
+    # Ten pieces 0.1 s apart: 0.9 s, three times the short timeout.
+    MatrixFault.SLOW_DRIP: Injection(
+        fault=Fault.SLOW_DRIP, latency=0.1, real_clock=True, short_timeout=True
+    ),
+    # Ten pieces 5 ms apart, well within the client's default 10 s.
+    MatrixFault.SLOW_DRIP_WITHIN: Injection(
+        fault=Fault.SLOW_DRIP, latency=0.005, real_clock=True
+    ),
+}
+
+
+# ---------------------------------------------------------------- vendors
+
+
+@dataclass(frozen=True, kw_only=True)
+class Vendor:
+    """A row of the matrix: how to start the vendor's simulator, configure an
+    entry for it and run one action against it.
+    """
+
+    key: str
+    name: str
+    simulator: Callable[[], SimulatorBase]
+    data: Callable[[Any], dict[str, Any]]
+    action_name: str
+    action: Callable[[HomeAssistant, MockConfigEntry, Any], Awaitable[None]]
+    options: Callable[[Any], dict[str, Any]] = field(default=lambda sim: {})
+
+
+async def _dnd_on(hass: HomeAssistant, entry: MockConfigEntry, sim: Any) -> None:
+    switches = [
+        item.entity_id
+        for item in er.async_entries_for_config_entry(
+            er.async_get(hass), entry.entry_id
+        )
+        if item.domain == SWITCH_DOMAIN and item.disabled_by is None
+    ]
+    await hass.services.async_call(
+        SWITCH_DOMAIN,
+        SERVICE_TURN_ON,
+        {ATTR_ENTITY_ID: sorted(switches)[0]},
+        blocking=True,
+    )
+
+
+def _click_to_call(
+    user_number: Callable[[Any], str],
+) -> Callable[[HomeAssistant, MockConfigEntry, Any], Awaitable[None]]:
+    async def call(hass: HomeAssistant, entry: MockConfigEntry, sim: Any) -> None:
+        await hass.services.async_call(
+            DOMAIN,
+            "click_to_call",
+            {
+                "config_entry_id": entry.entry_id,
+                "user_number": user_number(sim),
+                "number": "+32 9 345 67 89",
+            },
+            blocking=True,
+        )
+
+    return call
+
+
+async def _get_charges(hass: HomeAssistant, entry: MockConfigEntry, sim: Any) -> None:
+    subscriber = sim.subscriber(min(sim.subscribers))
+    await hass.services.async_call(
+        DOMAIN,
+        "get_charges",
+        {
+            "config_entry_id": entry.entry_id,
+            "subscriber": subscriber.email,
+            "start": "2026-11-01",
+            "end": "2026-11-25",
+        },
+        blocking=True,
+        return_response=True,
+    )
+
+
+async def _send_sms(hass: HomeAssistant, entry: MockConfigEntry, sim: Any) -> None:
+    await hass.services.async_call(
+        DOMAIN,
+        "send_sms",
+        {
+            "config_entry_id": entry.entry_id,
+            "recipient": "+44 7700 900123",
+            "message": "The office alarm went off.",
+        },
+        blocking=True,
+    )
+
+
+VENDORS: dict[str, Vendor] = {
+    vendor.key: vendor
+    for vendor in (
+        Vendor(
+            key="pbxware",
+            name="PBXware",
+            simulator=lambda: PbxwareSimulator(extensions=2, seed=1),
+            data=lambda sim: {"url": sim.url, "api_key": sim.api_key},
+            action_name="DND switch",
+            action=_dnd_on,
+        ),
+        Vendor(
+            key="voipcloud",
+            name="VoIPcloud",
+            simulator=lambda: VoipcloudSimulator(
+                clock=dt_util.utcnow, generate=False, seed=5
+            ),
+            data=lambda sim: {"url": sim.url, "token": sim.token},
+            action_name="click-to-call",
+            action=_click_to_call(lambda sim: sim.users[0].number),
+        ),
+        Vendor(
+            key="voipcenter",
+            name="VoipCenter",
+            simulator=lambda: VoipcenterSimulator(clock=time.time, seed=9),
+            data=lambda sim: {
+                "url": f"{sim.url}/api/",
+                "api_id": sim.api_id,
+                "api_key": sim.api_key,
+                "customer_number": sim.customer_number,
+                "password_hash": password_hash(sim.password),
+            },
+            action_name="click-to-call",
+            action=_click_to_call(
+                lambda sim: next(iter(sim.sip_accounts.values())).username
+            ),
+        ),
+        Vendor(
+            key="tariscope",
+            name="Tariscope",
+            simulator=lambda: TariscopeSimulator(
+                subscribers=3,
+                clock=dt_util.utcnow,
+                token_lifetime=timedelta(hours=1),
+                seed=8,
+            ),
+            data=lambda sim: {
+                "url": sim.url,
+                "username": sim.username,
+                "password": sim.password,
+            },
+            options=lambda sim: {"subscribers": str(min(sim.subscribers))},
+            action_name="get_charges",
+            action=_get_charges,
+        ),
+        Vendor(
+            key="tim4biz",
+            name="TIM4biz",
+            simulator=lambda: Tim4bizSimulator(
+                extensions=2, clock=dt_util.utcnow, seed=6
+            ),
+            data=lambda sim: {
+                "url": f"{sim.url}/api/",
+                "username": sim.username,
+                "password": sim.password,
+            },
+            action_name="send_sms",
+            action=_send_sms,
+        ),
+    )
+}
+
+
+# ---------------------------------------------------------------- expected
+
+
+class Poll(StrEnum):
+    """What polling does while a fault lasts, and after."""
+
+    UNAVAILABLE = "unavailable"
+    """The cadences' entities go unavailable, the failure is logged once, and
+    they recover by themselves once the fault is gone."""
+    REAUTH = "reauth"
+    """Reauthentication starts; the entities are unavailable until it is done
+    (here: the entry reloaded, as a finished reauth does)."""
+    PAUSED = "paused"
+    """Unavailable, and no request is sent until the pause has passed; then
+    recovered."""
+    PERMISSION = "permission"
+    """The refused topic's entities go unavailable and a repair issue names
+    the missing right or licence; nothing is logged as an error, and both go
+    once the right is back."""
+    TOLERATED = "tolerated"
+    """Entities stay available; nothing is logged as an error."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Expect:
+    """One cell of the matrix."""
+
+    poll: Poll
+    action: str | None
+    """Translation key of the action's error; ``None``: the action succeeds."""
+    cadences: tuple[str, ...] = ()
+    """Coordinators that fail (unavailable, reauth, paused) or whose topic is
+    refused (permission). Entities that go unavailable belong to the cadences
+    the vendor polls on: a poll that succeeds may still lack an item's data.
+    """
+    pause: int | None = None
+    """Seconds no request is sent (``PAUSED``)."""
+    sent: int | None = None
+    """Requests a poll sends while the fault lasts, where that is the point."""
+
+
+FAST, SLOW, BOTH = ("fast",), ("slow",), ("fast", "slow")
+
+POLLED: dict[str, tuple[str, ...]] = {
+    "pbxware": BOTH,
+    "voipcloud": FAST,  # status and calls
+    "voipcenter": BOTH,
+    "tariscope": SLOW,  # subscribers' accounts
+    "tim4biz": SLOW,  # call accounting
+}
+"""The cadences each vendor polls something on."""
+
+
+def _unavailable(vendor: str, action: str | None) -> Expect:
+    return Expect(poll=Poll.UNAVAILABLE, action=action, cadences=POLLED[vendor])
+
+
+def _standard(
+    vendor: str, pause: int, pause_with_headers: int
+) -> dict[MatrixFault, Expect]:
+    """What every vendor shares: transport failures and broken bodies."""
+    broken = _unavailable(vendor, "invalid_response")
+    down = _unavailable(vendor, "cannot_connect")
+    return {
+        MatrixFault.TIMEOUT: down,
+        MatrixFault.REFUSED: down,
+        MatrixFault.SERVER_ERROR: down,
+        MatrixFault.BAD_GATEWAY: down,
+        MatrixFault.UNAUTHORIZED: Expect(
+            poll=Poll.REAUTH, action="auth_failed", cadences=POLLED[vendor]
+        ),
+        MatrixFault.RATE_LIMIT: Expect(
+            poll=Poll.PAUSED,
+            action="rate_limited",
+            cadences=POLLED[vendor],
+            pause=pause,
+        ),
+        MatrixFault.RATE_LIMIT_HEADERS: Expect(
+            poll=Poll.PAUSED,
+            action="rate_limited",
+            cadences=POLLED[vendor],
+            pause=pause_with_headers,
+        ),
+        MatrixFault.NOT_JSON: broken,
+        MatrixFault.MALFORMED_JSON: broken,
+        MatrixFault.TRUNCATED: broken,
+        MatrixFault.EMPTY: broken,
+        MatrixFault.HUGE: broken,
+        MatrixFault.SLOW_DRIP: down,
+        MatrixFault.SLOW_DRIP_WITHIN: Expect(poll=Poll.TOLERATED, action=None),
+    }
+
+
+TOLERATED = Expect(poll=Poll.TOLERATED, action=None)
+
+EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
+    # Errors come in a 200 body; a key without a permission reads as a bad key.
+    # Backoff after a bare 429 starts at 60 s.
+    "pbxware": {
+        **_standard("pbxware", pause=60, pause_with_headers=120),
+        MatrixFault.FORBIDDEN: Expect(
+            poll=Poll.REAUTH, action="auth_failed", cadences=BOTH
+        ),
+        # Numbers as text are read as numbers; texts as numbers are shown.
+        MatrixFault.WRONG_TYPES: TOLERATED,
+        # The monitor list must be an object per extension: the fast poll
+        # fails, the slow one (DIDs, licences) reads what it can; DND's
+        # answer is no object.
+        MatrixFault.WRONG_SHAPES: Expect(
+            poll=Poll.UNAVAILABLE, action="invalid_response", cadences=FAST
+        ),
+        # Missing values are unknown; the extension ids are the list's keys.
+        MatrixFault.MISSING_KEYS: TOLERATED,
+    },
+    # A 401 names the cause (bad key or whitelist); a 403 is not documented
+    # and is read as an answer not understood. A bare 429 pauses the whole
+    # 15-minute window.
+    "voipcloud": {
+        **_standard("voipcloud", pause=900, pause_with_headers=120),
+        MatrixFault.FORBIDDEN: _unavailable("voipcloud", "invalid_response"),
+        MatrixFault.WRONG_TYPES: _unavailable("voipcloud", "invalid_response"),
+        # Click-to-call reads only the envelope, which keeps its shape.
+        MatrixFault.WRONG_SHAPES: _unavailable("voipcloud", None),
+        MatrixFault.MISSING_KEYS: TOLERATED,
+    },
+    # Errors come in a 200 envelope (head 15: password, head 16: API user not
+    # allowed); after a refusal no request is sent until reauth, so that
+    # retries cannot lock the account.
+    "voipcenter": {
+        **_standard("voipcenter", pause=60, pause_with_headers=120),
+        MatrixFault.UNAUTHORIZED: Expect(
+            poll=Poll.REAUTH, action="auth_failed", cadences=BOTH, sent=0
+        ),
+        MatrixFault.FORBIDDEN: Expect(
+            poll=Poll.REAUTH, action="auth_failed", cadences=BOTH, sent=0
+        ),
+        # SIP accounts that cannot be read fail the fast poll; the slow
+        # lists read what they can. Click-to-call reads only the envelope.
+        MatrixFault.WRONG_TYPES: Expect(
+            poll=Poll.UNAVAILABLE, action=None, cadences=FAST
+        ),
+        MatrixFault.WRONG_SHAPES: _unavailable("voipcenter", None),
+        MatrixFault.MISSING_KEYS: Expect(
+            poll=Poll.UNAVAILABLE, action="invalid_response", cadences=FAST
+        ),
+    },
+    # A 401 is answered by signing in once more; refused again, reauth. A 403
+    # names the method the user has no right to.
+    "tariscope": {
+        **_standard("tariscope", pause=60, pause_with_headers=120),
+        # The call, then one sign-in more; refused again: reauth.
+        MatrixFault.UNAUTHORIZED: Expect(
+            poll=Poll.REAUTH, action="auth_failed", cadences=SLOW, sent=2
+        ),
+        MatrixFault.FORBIDDEN: Expect(
+            poll=Poll.PERMISSION, action="missing_permission", cadences=SLOW
+        ),
+        MatrixFault.WRONG_TYPES: TOLERATED,
+        # Its answers are flat objects, changed at the top: the subscriber
+        # looked up has no id (not "no such subscriber": that would blame the
+        # user's input).
+        MatrixFault.WRONG_SHAPES: _unavailable("tariscope", "invalid_response"),
+        # An account without some of its figures shows them as unknown.
+        MatrixFault.MISSING_KEYS: Expect(
+            poll=Poll.TOLERATED, action="invalid_response"
+        ),
+    },
+    # A 403 names the licence. TIM4biz sends no Retry-After: its headers say
+    # how many calls are left, and none left pauses until its hour has passed.
+    "tim4biz": {
+        **_standard("tim4biz", pause=60, pause_with_headers=3600),
+        MatrixFault.FORBIDDEN: Expect(
+            poll=Poll.PERMISSION, action="missing_permission", cadences=SLOW
+        ),
+        # Texts as numbers: extensions read under other names; SetSMS's
+        # answer is not read.
+        MatrixFault.WRONG_TYPES: TOLERATED,
+        MatrixFault.WRONG_SHAPES: _unavailable("tim4biz", None),
+        MatrixFault.MISSING_KEYS: _unavailable("tim4biz", None),
+        # An empty 200 is no usage list; SetSMS returns nothing to read.
+        MatrixFault.EMPTY: _unavailable("tim4biz", None),
+    },
+}
+
+
+# ---------------------------------------------------------------- running
+
+
+def _entities(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str]:
+    """Each entity of the entry, by id, and the cadence it belongs to."""
+    runtime = entry.runtime_data
+    return {
+        entity.entity_id: ("fast" if entity.coordinator is runtime.fast else "slow")
+        for platform in async_get_platforms(hass, DOMAIN)
+        if platform.config_entry is entry
+        for entity in platform.entities.values()
+        if isinstance(entity, CoordinatorEntity)
+    }
+
+
+def _available(hass: HomeAssistant, entity_ids: Iterable[str]) -> set[str]:
+    return {
+        entity_id
+        for entity_id in entity_ids
+        if (state := hass.states.get(entity_id)) is not None
+        and state.state != STATE_UNAVAILABLE
+    }
+
+
+def _reauth_started(hass: HomeAssistant) -> bool:
+    return any(
+        flow["context"]["source"] == SOURCE_REAUTH
+        for flow in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    )
+
+
+def _permission_issues(hass: HomeAssistant) -> set[str]:
+    return {
+        issue.issue_id
+        for issue in ir.async_get(hass).issues.values()
+        if issue.domain == DOMAIN and issue.translation_key == "missing_permission"
+    }
+
+
+async def _refresh(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    runtime = entry.runtime_data
+    await runtime.fast.async_refresh()
+    await runtime.slow.async_refresh()
+    await hass.async_block_till_done()
+
+
+async def _check_action(
+    hass: HomeAssistant,
+    vendor: Vendor,
+    entry: MockConfigEntry,
+    sim: Any,
+    key: str | None,
+) -> None:
+    """The action works (``key`` None) or raises a ``HomeAssistantError`` with
+    the translated ``key``.
+    """
+    if key is None:
+        await vendor.action(hass, entry, sim)
+        return
+    with pytest.raises(HomeAssistantError) as raised:
+        await vendor.action(hass, entry, sim)
+    assert raised.value.translation_domain == DOMAIN
+    assert raised.value.translation_key == key
+    assert key in STRINGS["exceptions"]
+
+
+def _failures_logged(caplog: pytest.LogCaptureFixture, name: str) -> int:
+    return sum(
+        1
+        for record in caplog.records
+        if record.levelno >= logging.ERROR
+        and name in record.getMessage()
+        and "fetching" in record.getMessage()
+    )
+
+
+def _tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Records that show an unexpected error: what the matrix must never see."""
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno >= logging.WARNING
+        and (record.exc_info is not None or "Unexpected" in record.getMessage())
+    ]
+
+
+def _registry(hass: HomeAssistant, entry: MockConfigEntry) -> tuple[set[str], set[str]]:
+    """The entry's devices and entity registry entries."""
+    return (
+        {
+            device.id
+            for device in dr.async_entries_for_config_entry(
+                dr.async_get(hass), entry.entry_id
+            )
+        },
+        {
+            item.entity_id
+            for item in er.async_entries_for_config_entry(
+                er.async_get(hass), entry.entry_id
+            )
+        },
+    )
+
+
+async def _inject(sim: SimulatorBase, injection: Injection) -> None:
+    if injection.fault is None:
+        await sim.refuse_connections()
+    else:
+        sim.inject(
+            injection.fault,
+            retry_after=injection.retry_after,
+            latency=injection.latency,
+        )
+
+
+async def _recover(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    sim: SimulatorBase,
+    expect: Expect,
+    freezer: FrozenDateTimeFactory | None,
+    lost: set[str],
+) -> None:
+    """After the fault: wait out a pause (checking that nothing is sent
+    before it ends), finish a reauth (a reload, as the flow does), or poll.
+    """
+    if expect.poll is Poll.PAUSED:
+        assert freezer is not None
+        assert expect.pause is not None
+        freezer.tick(timedelta(seconds=expect.pause - 1))
+        paused_at = sim.request_count
+        await _refresh(hass, entry)
+        assert sim.request_count == paused_at  # not yet
+        assert not _available(hass, lost)
+        freezer.tick(timedelta(seconds=2))
+    elif freezer is not None:
+        freezer.tick(timedelta(seconds=1))
+    if expect.poll is Poll.REAUTH:
+        assert await hass.config_entries.async_reload(entry.entry_id)
+        await hass.async_block_till_done()
+        assert entry.state is ConfigEntryState.LOADED
+    else:
+        await _refresh(hass, entry)
+
+
+@pytest.mark.parametrize("fault", list(MatrixFault), ids=lambda f: f.name.lower())
+@pytest.mark.parametrize("vendor_key", list(VENDORS))
+async def test_fault_matrix(
+    hass: HomeAssistant,
+    request: pytest.FixtureRequest,
+    caplog: pytest.LogCaptureFixture,
+    vendor_key: str,
+    fault: MatrixFault,
+) -> None:
+    vendor = VENDORS[vendor_key]
+    injection = INJECTIONS[fault]
+    expect = EXPECTED[vendor_key][fault]
+    freezer: FrozenDateTimeFactory | None = (
+        None if injection.real_clock else request.getfixturevalue("freezer")
+    )
+    sim = vendor.simulator()
+    await sim.start()
+    try:
+        entry = MockConfigEntry(
+            domain=DOMAIN,
+            title=vendor.name,
+            unique_id=f"matrix_{vendor.key}",
+            data={CONF_VENDOR: vendor.key, **vendor.data(sim)},
+            options=vendor.options(sim),
+        )
+        await setup_entry(hass, entry)
+        assert entry.state is ConfigEntryState.LOADED
+        cadence_of = _entities(hass, entry)
+        before = _available(hass, cadence_of)
+        assert before == set(cadence_of)
+        registered = _registry(hass, entry)
+        client = entry.runtime_data.client
+        if injection.short_timeout:
+            client.http._timeout = SHORT_TIMEOUT
+        await _inject(sim, injection)
+        caplog.clear()
+
+        # An action while the fault lasts (before a poll has seen it).
+        await _check_action(hass, vendor, entry, sim, expect.action)
+
+        # Two polls: what they make of it, logged once.
+        await _refresh(hass, entry)
+        sent = sim.request_count
+        await _refresh(hass, entry)
+        resent = sim.request_count - sent
+        coordinators = {
+            "fast": entry.runtime_data.fast,
+            "slow": entry.runtime_data.slow,
+        }
+        down = expect.cadences if expect.poll is not Poll.PERMISSION else ()
+        for cadence, coordinator in coordinators.items():
+            assert coordinator.last_update_success is (cadence not in down), cadence
+            assert _failures_logged(caplog, coordinator.name) == (
+                1 if cadence in down else 0
+            ), cadence
+        # Unavailable: some entities of the failing cadences (not those that
+        # show what identification told, such as a serial number), no others.
+        lost = before - _available(hass, cadence_of)
+        if expect.poll is Poll.TOLERATED:
+            assert not lost
+        else:
+            assert lost
+            assert {cadence_of[entity] for entity in lost} <= set(POLLED[vendor_key])
+        assert _reauth_started(hass) is (expect.poll is Poll.REAUTH)
+        assert bool(_permission_issues(hass)) is (expect.poll is Poll.PERMISSION)
+        if expect.poll is Poll.PAUSED:
+            assert resent == 0
+        if expect.sent is not None:
+            assert resent == expect.sent
+
+        # The fault goes.
+        sim.clear_faults()
+        await sim.accept_connections()
+        client.http._timeout = DEFAULT_REQUEST_TIMEOUT
+        await _recover(hass, entry, sim, expect, freezer, lost)
+        assert _available(hass, cadence_of) == before
+        if expect.action == "missing_permission":
+            # The action's own repair issue goes with its next success.
+            await _check_action(hass, vendor, entry, sim, None)
+        assert not _permission_issues(hass)
+        # Nothing lost: every device and entity is still registered.
+        devices, entities = _registry(hass, entry)
+        assert devices >= registered[0]
+        assert entities >= registered[1]
+        assert not _tracebacks(caplog)
+    finally:
+        await sim.stop()
+
+
+# ---------------------------------------------------------------- the document
+
+DOC = Path(__file__).parent.parent / "docs" / "reliability.md"
+
+POLL_TEXT: dict[Poll, str] = {
+    Poll.UNAVAILABLE: "unavailable, recovers",
+    Poll.REAUTH: "reauth",
+    Poll.PAUSED: "paused {pause} s, recovers",
+    Poll.PERMISSION: "repair: missing permission",
+    Poll.TOLERATED: "tolerated",
+}
+
+
+def _cell(expect: Expect, polled: tuple[str, ...]) -> str:
+    poll = POLL_TEXT[expect.poll].format(pause=expect.pause)
+    if expect.cadences and expect.cadences != polled:
+        poll += f" ({', '.join(expect.cadences)} only)"
+    if expect.sent is not None and expect.poll is not Poll.PAUSED:
+        poll += f", {expect.sent} requests per poll"
+    action = f"`{expect.action}`" if expect.action else "ok"
+    return f"{poll}; action: {action}"
+
+
+def render_matrix() -> str:
+    """``docs/reliability.md``: the explanation, then one row per vendor."""
+    columns: list[MatrixFault] = list(MatrixFault)
+    lines = [
+        "# Reliability: the fault matrix",
+        "",
+        "Generated by `tests/test_fault_matrix.py` from the outcomes it asserts;",
+        "do not edit by hand. Each vendor's simulator shows each fault on every",
+        "request until it is cleared; the test runs one action of the vendor while",
+        "the fault lasts, polls twice, clears the fault and checks recovery.",
+        "",
+        "What the outcomes mean:",
+        "",
+        "- **unavailable, recovers**: the entities of the failing polls go",
+        "  unavailable, the failure is logged once (not at every poll), and they",
+        "  come back by themselves at the first poll after the fault is gone.",
+        "- **reauth**: the credentials were refused; Home Assistant starts",
+        "  reauthentication and the entities stay unavailable until it is done.",
+        "- **paused N s, recovers**: the PBX refused for its rate limit; no request",
+        "  is sent (poll or action) for N seconds (`Retry-After`, the vendor's own",
+        "  headers, or a backoff), then polling resumes and recovers.",
+        "- **repair: missing permission**: the account lacks a right or licence;",
+        "  that topic's entities go unavailable, a repair issue names what is",
+        "  missing, other topics go on, and both clear once it is granted.",
+        "- **tolerated**: the answer is still read (values that cannot be read",
+        "  show as unknown); entities stay available.",
+        "- **(fast only)** / **(slow only)**: only that poll fails; the other",
+        "  cadence reads what it can.",
+        "- **N requests per poll**: what a poll sends while the fault lasts (after",
+        "  a refused password VoipCenter sends none, so that retries cannot lock",
+        "  the account; Tariscope signs in once more, then gives up).",
+        "- **action**: the translation key of the error the action raises",
+        "  (`cannot_connect`, `auth_failed`, `rate_limited`, `invalid_response`,",
+        "  `missing_permission`), or ok when it succeeds. An auth error also",
+        "  starts reauthentication.",
+        "",
+        "In every cell: no traceback, no device or entity lost.",
+        "",
+        "Faults: *timeout* and *slow drip* (ten pieces 0.1 s apart) against a",
+        f"{SHORT_TIMEOUT:g} s client timeout; *slow drip (within timeout)* ten pieces",
+        "5 ms apart; *connection refused*: the simulator stops listening;",
+        "*429*: no header on when to retry; *429 + headers*: `Retry-After: 120`",
+        "(TIM4biz: its `TIM4biz-Rate-Limit-*` headers with none left);",
+        "*HTML instead of JSON*: a maintenance page with status 200;",
+        "*wrong types*: every number sent as text and every text as a number;",
+        "*wrong shapes*: objects below the top sent as lists and lists as objects;",
+        "*missing keys*: every second key of every object below the top dropped",
+        "(both from the top itself when the answer is a flat object);",
+        "*10 MB body*: the normal answer padded to 10 MiB, chunked (the client",
+        "reads at most 4 MiB).",
+        "",
+        "Actions: "
+        + "; ".join(f"{v.name}: {v.action_name}" for v in VENDORS.values())
+        + ".",
+        "",
+    ]
+    for vendor in VENDORS.values():
+        lines += [f"## {vendor.name}", "", "| fault | outcome |", "| --- | --- |"]
+        lines += [
+            f"| {column.value} | "
+            f"{_cell(EXPECTED[vendor.key][column], POLLED[vendor.key])} |"
+            for column in columns
+        ]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def test_every_pair_has_an_outcome() -> None:
+    for vendor in VENDORS:
+        assert set(EXPECTED[vendor]) == set(MatrixFault), vendor
+
+
+def test_reliability_doc_is_current() -> None:
+    """Written from ``EXPECTED``; a changed table rewrites it and fails, so the
+    change is committed with the test.
+    """
+    text = render_matrix()
+    assert "traceback" not in text.lower().replace("no traceback", "")
+    current = DOC.read_text() if DOC.exists() else None
+    if current != text:
+        DOC.parent.mkdir(exist_ok=True)
+        DOC.write_text(text)
+    assert current == text, "docs/reliability.md was out of date: rewritten"
