@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 import contextlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 import random
 from typing import ClassVar, Self
@@ -116,6 +117,16 @@ def php_notice(script: str, line: int = 57) -> str:
 
 class SeededRandom(random.Random):
     """Reproducible pseudo-random numbers for fake data (never for secrets)."""
+
+
+def cli_clock(options: argparse.Namespace) -> Callable[[], datetime] | None:
+    """A clock standing still at start where ``--frozen-clock`` asks for one
+    (nothing then changes between polls); else ``None``, the real clock.
+    """
+    if not getattr(options, "frozen_clock", False):
+        return None
+    start = datetime.now(UTC)
+    return lambda: start
 
 
 class ControlError(ValueError):

@@ -90,7 +90,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from .core import SeededRandom, SimulatorBase
+from .core import SeededRandom, SimulatorBase, cli_clock
 
 DEFAULT_TOKEN = "sim-voipcloud-token-0123456789"  # noqa: S105 (a fake key)
 API_PATH = re.compile(r"^/api/integration/v[12]/(?P<endpoint>[A-Za-z0-9_-]+)/?$")
@@ -407,8 +407,12 @@ class VoipcloudSimulator(SimulatorBase):
         return cls(
             token=getattr(options, "api_key", None) or DEFAULT_TOKEN,
             users=getattr(options, "extensions", 5),
+            queues=getattr(options, "queues", 2),
+            ring_groups=getattr(options, "ring_groups", 1),
             seed=getattr(options, "seed", 1),
             calls_per_hour=getattr(options, "calls_per_hour", 30.0),
+            rate_limit=getattr(options, "rate_limit", None) or 100,
+            clock=cli_clock(options),
         )
 
     # ------------------------------------------------------------ credentials

@@ -282,6 +282,9 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
             config_entry=entry,
             name=f"{DOMAIN} {entry.data[CONF_VENDOR]} {entry.title} {self.cadence}",
             update_interval=self.interval(entry, client),
+            # A poll that reads what the last one read tells no entity: the
+            # data are frozen dataclasses, equal when nothing changed.
+            always_update=False,
         )
 
     @staticmethod
