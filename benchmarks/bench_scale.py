@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 import contextlib
+import cProfile
 from dataclasses import asdict, dataclass
 import json
 import os
@@ -38,14 +39,6 @@ from typing import Any
 from unittest.mock import patch
 
 import aiohttp
-
-# Before Home Assistant puts its test config dir (with a custom_components of
-# its own) on sys.path.
-import custom_components.pbx_hub  # noqa: F401
-from custom_components.pbx_hub.client import VENDORS, BudgetSpec, RequestBudget
-from custom_components.pbx_hub.const import CONF_VENDOR, DOMAIN
-from custom_components.pbx_hub.coordinator import BUDGETS
-from custom_components.pbx_hub.entity import PbxEntity
 from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
@@ -55,6 +48,14 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from benchmarks.vendors import VENDOR_BENCHES, VendorBench
+
+# Before Home Assistant puts its test config dir (with a custom_components of
+# its own) on sys.path.
+import custom_components.pbx_hub  # noqa: F401
+from custom_components.pbx_hub.client import VENDORS, BudgetSpec, RequestBudget
+from custom_components.pbx_hub.const import CONF_VENDOR, DOMAIN
+from custom_components.pbx_hub.coordinator import BUDGETS
+from custom_components.pbx_hub.entity import PbxEntity
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(os.environ.get("PBX_BENCH_RESULTS", ROOT / "benchmarks/results.jsonl"))
@@ -66,9 +67,17 @@ VENDOR_NAMES = tuple(
     os.environ.get("PBX_BENCH_VENDORS", ",".join(VENDOR_BENCHES)).split(",")
 )
 POLLS = 3
-"""Measured poll cycles per case, after one that is not measured."""
+"""Measured poll cycles per case (the naive baseline: one), after one that is
+not measured.
+"""
+MODES = ("pbx_hub", "naive")
+NAIVE_SENT_UP_TO = 1000
+"""Beyond this size the naive per-item requests are counted, not sent: at
+5000 they take half a minute a poll on this machine.
+"""
 URL = re.compile(r"http://127\.0\.0\.1:\d+")
-TRACE = os.environ.get("PBX_BENCH_TRACE", "1") == "1"
+PROFILE = cProfile.Profile() if os.environ.get("PBX_BENCH_PROFILE") else None
+"""Set PBX_BENCH_PROFILE to a file name: the polls' profile goes there."""
 UNLIMITED = BudgetSpec(limit=10**9, window=3600)
 
 
@@ -86,17 +95,25 @@ def loopback_sockets(socket_enabled: None) -> None:
 class CaseResult:
     """The figures of one vendor, size and mode."""
 
+    kind: str
+    """``timing``, or ``memory`` (traced, so slower: its times are not kept)."""
     vendor: str
     size: int
     mode: str
+    naive_sent: bool
+    """Whether the naive per-item requests went out (else they were counted)."""
     entities: int
     setup_s: float
     setup_cpu_s: float
-    poll_wall_ms: float
-    poll_cpu_ms: float
+    fast_wall_ms: float
+    fast_cpu_ms: float
+    slow_wall_ms: float
+    slow_cpu_ms: float
     fast_requests: int
     slow_requests: int
     setup_requests: int
+    fast_interval_s: float
+    slow_interval_s: float
     requests_per_day: float
     budget_per_day: float
     writes_per_poll: int
@@ -197,21 +214,38 @@ class WriteCounter:
             yield
 
 
-@contextlib.contextmanager
-def naive_requests(bench: VendorBench) -> Iterator[None]:
-    """The vendor's getter also asks every item on its own, as a naive client
-    does (the list answer still feeds the entities, so they show the same).
+class NaiveLoad:
+    """The naive baseline's per-item requests: sent, or only counted where
+    sending thousands per poll would not fit the bench's time.
     """
-    client_class = VENDORS[bench.name].client_class
-    original: Callable[..., Any] = getattr(client_class, bench.naive_getter)
 
-    async def naive(client: Any, *args: Any) -> Any:
-        result = await original(client, *args)
-        await asyncio.gather(*bench.naive_items(client, result, args))
-        return result
+    def __init__(self, bench: VendorBench, *, send: bool) -> None:
+        self.bench = bench
+        self.send = send
+        self.unsent = 0
 
-    with patch.object(client_class, bench.naive_getter, naive):
-        yield
+    @contextlib.contextmanager
+    def active(self) -> Iterator[None]:
+        """The vendor's getter also asks every item on its own, as a naive
+        client does (the list answer still feeds the entities, so they show
+        the same).
+        """
+        client_class = VENDORS[self.bench.name].client_class
+        original: Callable[..., Any] = getattr(client_class, self.bench.naive_getter)
+
+        async def naive(client: Any, *args: Any) -> Any:
+            result = await original(client, *args)
+            requests = self.bench.naive_items(client, result, args)
+            if self.send:
+                await asyncio.gather(*requests)
+            else:
+                self.unsent += len(requests)
+                for request in requests:
+                    request.close()  # type: ignore[attr-defined]
+            return result
+
+        with patch.object(client_class, self.bench.naive_getter, naive):
+            yield
 
 
 def naive_writes(entry: MockConfigEntry) -> None:
@@ -250,101 +284,157 @@ def budget_per_day(vendor: str) -> float:
     return spec.limit * 86400 / spec.window
 
 
-@pytest.mark.parametrize("mode", ["pbx_hub", "naive"])
-@pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize("vendor", VENDOR_NAMES)
-async def test_scale(hass: HomeAssistant, vendor: str, size: int, mode: str) -> None:
+@dataclass
+class Cycle:
+    """One measured poll cycle."""
+
+    wall: list[float]
+    cpu: list[float]
+    requests: list[int]
+    writes: int
+    changed: int
+    reported: int
+
+
+async def poll_cycle(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    sim: SimulatorProcess,
+    counter: WriteCounter,
+    load: NaiveLoad | None,
+) -> Cycle:
+    """Refresh the fast, then the slow coordinator, and count what it cost."""
+    counter.reset()
+    cycle = Cycle(wall=[], cpu=[], requests=[], writes=0, changed=0, reported=0)
+    for coordinator in (entry.runtime_data.fast, entry.runtime_data.slow):
+        await sim.reset()
+        if load is not None:
+            load.unsent = 0
+        wall, cpu = time.perf_counter(), time.process_time()
+        if PROFILE is not None:
+            PROFILE.enable()
+        await coordinator.async_refresh()
+        await hass.async_block_till_done()
+        if PROFILE is not None:
+            PROFILE.disable()
+        cycle.wall.append(time.perf_counter() - wall)
+        cycle.cpu.append(time.process_time() - cpu)
+        cycle.requests.append(
+            await sim.requests() + (load.unsent if load is not None else 0)
+        )
+        assert coordinator.last_update_success, coordinator.last_exception
+    cycle.writes, cycle.changed = counter.writes, counter.changed
+    cycle.reported = counter.reported
+    return cycle
+
+
+async def measure(
+    hass: HomeAssistant, vendor: str, size: int, mode: str, *, kind: str
+) -> CaseResult:
+    """Set up one entry and poll it; with ``kind="memory"``, traced."""
+    # The harness runs the loop in debug mode, which records a stack for
+    # every callback; Home Assistant does not, and neither does the bench.
+    asyncio.get_running_loop().set_debug(False)
     bench = VENDOR_BENCHES[vendor]
-    naive = mode == "naive"
+    traced = kind == "memory"
+    load = NaiveLoad(bench, send=size <= NAIVE_SENT_UP_TO) if mode == "naive" else None
     counter = WriteCounter(hass)
+    polls = 1 if traced or load is not None else POLLS
     async with (
         SimulatorProcess(vendor, bench.sim_args(size)) as sim,
         loaded_entry(hass, bench, size, sim) as entry,
     ):
-        stack = contextlib.ExitStack()
-        with stack:
+        with contextlib.ExitStack() as stack:
             stack.enter_context(counter.counting())
-            if naive:
-                stack.enter_context(naive_requests(bench))
+            if load is not None:
+                stack.enter_context(load.active())
                 stack.enter_context(
                     patch.object(
                         PbxEntity,
                         "_handle_coordinator_update",
-                        CoordinatorEntity._handle_coordinator_update,  # noqa: SLF001
+                        CoordinatorEntity._handle_coordinator_update,
                     )
                 )
             await sim.reset()
-            if TRACE:
+            if traced:
                 tracemalloc.start()
             wall, cpu = time.perf_counter(), time.process_time()
             assert await hass.config_entries.async_setup(entry.entry_id)
             await hass.async_block_till_done()
-            setup_wall, setup_cpu = (
-                time.perf_counter() - wall,
-                time.process_time() - cpu,
-            )
-            setup_requests = await sim.requests()
-            if naive:
+            setup = (time.perf_counter() - wall, time.process_time() - cpu)
+            setup_requests = await sim.requests() + (load.unsent if load else 0)
+            if load is not None:
                 naive_writes(entry)
-            entities = len(
-                er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
-            )
+            registry = er.async_get(hass)
+            entities = len(er.async_entries_for_config_entry(registry, entry.entry_id))
+            # The first cycle after setup is not measured.
+            await poll_cycle(hass, entry, sim, counter, load)
+            cycles = [
+                await poll_cycle(hass, entry, sim, counter, load) for _ in range(polls)
+            ]
+            peak = 0
+            if traced:
+                _, peak = tracemalloc.get_traced_memory()
+                tracemalloc.stop()
             fast, slow = entry.runtime_data.fast, entry.runtime_data.slow
-            cycles: list[tuple[float, float, int, int, int, int, int]] = []
-            for cycle in range(POLLS + 1):
-                counter.reset()
-                requests = []
-                wall_total = cpu_total = 0.0
-                for coordinator in (fast, slow):
-                    await sim.reset()
-                    wall, cpu = time.perf_counter(), time.process_time()
-                    await coordinator.async_refresh()
-                    await hass.async_block_till_done()
-                    wall_total += time.perf_counter() - wall
-                    cpu_total += time.process_time() - cpu
-                    requests.append(await sim.requests())
-                assert fast.last_update_success, fast.last_exception
-                assert slow.last_update_success, slow.last_exception
-                if cycle:  # the first cycle after setup is not measured
-                    cycles.append(
-                        (
-                            wall_total,
-                            cpu_total,
-                            requests[0],
-                            requests[1],
-                            counter.writes,
-                            counter.changed,
-                            counter.reported,
-                        )
-                    )
-            _, peak = tracemalloc.get_traced_memory()
-            tracemalloc.stop()
-    fast_requests = max(c[2] for c in cycles)
-    slow_requests = max(c[3] for c in cycles)
-    assert fast.update_interval is not None
-    assert slow.update_interval is not None
-    per_day = fast_requests * 86400 / fast.update_interval.total_seconds() + (
-        slow_requests * 86400 / slow.update_interval.total_seconds()
-    )
-    result = CaseResult(
+            assert fast.update_interval is not None
+            assert slow.update_interval is not None
+            intervals = (
+                fast.update_interval.total_seconds(),
+                slow.update_interval.total_seconds(),
+            )
+    fast_requests = max(c.requests[0] for c in cycles)
+    slow_requests = max(c.requests[1] for c in cycles)
+    return CaseResult(
+        kind=kind,
         vendor=vendor,
         size=size,
         mode=mode,
+        naive_sent=load is None or load.send,
         entities=entities,
-        setup_s=setup_wall,
-        setup_cpu_s=setup_cpu,
-        poll_wall_ms=statistics.median(c[0] for c in cycles) * 1000,
-        poll_cpu_ms=statistics.median(c[1] for c in cycles) * 1000,
+        setup_s=setup[0],
+        setup_cpu_s=setup[1],
+        fast_wall_ms=statistics.median(c.wall[0] for c in cycles) * 1000,
+        fast_cpu_ms=statistics.median(c.cpu[0] for c in cycles) * 1000,
+        slow_wall_ms=statistics.median(c.wall[1] for c in cycles) * 1000,
+        slow_cpu_ms=statistics.median(c.cpu[1] for c in cycles) * 1000,
         fast_requests=fast_requests,
         slow_requests=slow_requests,
         setup_requests=setup_requests,
-        requests_per_day=per_day,
+        fast_interval_s=intervals[0],
+        slow_interval_s=intervals[1],
+        requests_per_day=fast_requests * 86400 / intervals[0]
+        + slow_requests * 86400 / intervals[1],
         budget_per_day=budget_per_day(vendor),
-        writes_per_poll=max(c[4] for c in cycles),
-        changed_per_poll=max(c[5] for c in cycles),
-        reported_per_poll=max(c[6] for c in cycles),
+        writes_per_poll=max(c.writes for c in cycles),
+        changed_per_poll=max(c.changed for c in cycles),
+        reported_per_poll=max(c.reported for c in cycles),
         peak_mb=peak / 2**20,
         naive_note=bench.naive_note,
     )
+
+
+def record(result: CaseResult) -> None:
+    """Append one case to the results file, for ``benchmarks/report.py``."""
     with RESULTS.open("a") as results:
         results.write(json.dumps(asdict(result)) + "\n")
+    if PROFILE is not None:
+        PROFILE.dump_stats(os.environ["PBX_BENCH_PROFILE"])
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("vendor", VENDOR_NAMES)
+async def test_scale(hass: HomeAssistant, vendor: str, size: int, mode: str) -> None:
+    """Setup, poll time, requests and state writes."""
+    record(await measure(hass, vendor, size, mode, kind="timing"))
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("vendor", VENDOR_NAMES)
+async def test_memory(hass: HomeAssistant, vendor: str, size: int, mode: str) -> None:
+    """Peak memory of setup and one poll cycle, traced."""
+    if mode == "naive" and size > NAIVE_SENT_UP_TO:
+        pytest.skip("the naive baseline's requests are counted, not sent, here")
+    record(await measure(hass, vendor, size, mode, kind="memory"))

@@ -67,6 +67,34 @@ class PbxEntity[CoordinatorT: PbxCoordinator[Any]](CoordinatorEntity[Coordinator
         info = coordinator.config_entry.runtime_data.info
         self._attr_unique_id = f"{info.unique_id}_{object_id}_{description.key}"
         self._attr_device_info = pbx_device_info(info)
+        self._written: tuple[Any, ...] | None = None
+        """What the last state write showed."""
+
+    def _shown(self) -> tuple[Any, ...]:
+        """What a state write would show: availability, state, attributes."""
+        if not self.available:
+            return (False,)
+        return (
+            True,
+            self.state,
+            self.capability_attributes,
+            self.state_attributes,
+            self.extra_state_attributes,
+        )
+
+    @callback
+    def _async_write_ha_state(self) -> None:
+        """Remember what is written, by whichever path."""
+        self._written = self._shown()
+        super()._async_write_ha_state()
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Write the state only when this entity shows something new: a poll
+        that changed one extension leaves the other entities alone.
+        """
+        if self._shown() != self._written:
+            super()._handle_coordinator_update()
 
 
 class PbxExtensionEntity(PbxEntity[PbxFastCoordinator]):
