@@ -259,6 +259,7 @@ def targets(
             (per_1000(ours[s]["slow_cpu_ms"], s) for s in big), default=float("nan")
         )
         writes = max(case["writes_per_poll"] for case in ours.values())
+        changed = max(case["changed_per_poll"] for case in ours.values())
         setup = ours[1000]["setup_s"] if 1000 in ours else float("nan")
         mb = max(
             (per_1000(memory[s]["peak_mb"], s) for s in big if s in memory),
@@ -266,11 +267,18 @@ def targets(
         )
         share = max(c["requests_per_day"] / c["budget_per_day"] for c in ours.values())
         naive = cases.get(("timing", "naive", vendor, 1000))
+        needless = max(
+            c["writes_per_poll"] - c["changed_per_poll"] for c in ours.values()
+        )
         rows.append(
             [
                 vendor,
                 verdict(len(fast) == 1, f"{', '.join(map(str, fast))}"),
-                verdict(writes == 0, f"{writes}"),
+                verdict(
+                    needless == 0,
+                    f"{writes}"
+                    + (f", each a real change ({changed})" if writes else ""),
+                ),
                 verdict(cpu <= CPU_PER_1000, f"{cpu:.1f} ms")
                 + f" (slow poll {slow_cpu:.1f} ms)",
                 verdict(setup < SETUP_LIMIT, f"{setup:.2f} s"),
@@ -280,24 +288,27 @@ def targets(
                 "—"
                 if naive is None
                 else verdict(
-                    naive["fast_requests"] + naive["slow_requests"]
-                    >= 10 * (ours[1000]["fast_requests"] + ours[1000]["slow_requests"])
-                    and naive["writes_per_poll"] >= 10 * ours[1000]["writes_per_poll"],
-                    "requests "
-                    + ratio(
-                        naive["fast_requests"] + naive["slow_requests"],
-                        ours[1000]["fast_requests"] + ours[1000]["slow_requests"],
-                    )
-                    + ", writes "
-                    + ratio(naive["writes_per_poll"], ours[1000]["writes_per_poll"]),
+                    naive["requests_per_day"] >= 10 * ours[1000]["requests_per_day"],
+                    ratio(naive["requests_per_day"], ours[1000]["requests_per_day"]),
+                ),
+                "—"
+                if naive is None
+                else verdict(
+                    naive["writes_per_poll"] >= 10 * ours[1000]["writes_per_poll"],
+                    ratio(naive["writes_per_poll"], ours[1000]["writes_per_poll"]),
                 ),
             ]
         )
     return [
         "## Targets",
         "",
-        "Fast poll CPU is the worst per 1000 extensions at 1000 and 5000; "
-        "memory likewise; the budget share is the worst size's.",
+        "Fast poll CPU is the worst per 1000 extensions at 1000 and 5000 (the "
+        "slow poll's beside it); memory per 1000 extensions at the sizes traced; "
+        "the budget share is the worst size's. A write counts against the "
+        "second target only where it changed nothing (the vendor's count of "
+        "requests left does change from poll to poll). Setup is judged on wall "
+        "time, as the issue asks, which on a shared machine is noisy: its CPU "
+        "time is in the first table.",
         "",
         *table(
             [
@@ -308,7 +319,8 @@ def targets(
                 "setup at 1000 (< 2 s wall)",
                 "memory per 1000 ext. (< 15 MB)",
                 "share of the daily budget (≤ 80 %)",
-                "naive / PBX Hub at 1000 (≥ 10x)",
+                "naive / PBX Hub requests per day at 1000 (≥ 10x)",
+                "naive / PBX Hub state writes at 1000 (≥ 10x)",
             ],
             rows,
         ),
