@@ -33,6 +33,39 @@ def build_parser() -> argparse.ArgumentParser:
         "--tenants", type=int, default=2, help="tenants in multi-tenant mode"
     )
     parser.add_argument("--api-key", default=None, help="API key to accept")
+    scale = parser.add_argument_group(
+        "scale (for benchmarks; vendors that lack an item ignore it)"
+    )
+    scale.add_argument("--queues", type=int, default=2, help="VoIPcloud queues")
+    scale.add_argument(
+        "--ring-groups", type=int, default=1, help="VoIPcloud ring groups"
+    )
+    scale.add_argument(
+        "--indicators", type=int, default=3, help="VoipCenter function indicators"
+    )
+    scale.add_argument("--hot-desks", type=int, default=2, help="VoipCenter hot desks")
+    scale.add_argument(
+        "--departments", type=int, default=3, help="Tariscope departments"
+    )
+    scale.add_argument("--nodes", type=int, default=2, help="Tariscope nodes")
+    scale.add_argument(
+        "--calls-per-hour",
+        type=float,
+        default=30.0,
+        help="VoIPcloud calls generated per business hour",
+    )
+    scale.add_argument(
+        "--rate-limit",
+        type=int,
+        default=None,
+        help="VoIPcloud requests per 15 minutes; TIM4biz per hour (ten times per day)",
+    )
+    scale.add_argument(
+        "--frozen-clock",
+        action="store_true",
+        help="VoIPcloud, Tariscope, TIM4biz: the clock stands still at start, "
+        "so no call arrives and nothing changes between polls",
+    )
     return parser
 
 

@@ -25,6 +25,7 @@ from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterable
 import contextlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 import json
 import random
@@ -316,6 +317,16 @@ def _chunks(data: bytes, size: int) -> list[bytes]:
 
 class SeededRandom(random.Random):
     """Reproducible pseudo-random numbers for fake data (never for secrets)."""
+
+
+def cli_clock(options: argparse.Namespace) -> Callable[[], datetime] | None:
+    """A clock standing still at start where ``--frozen-clock`` asks for one
+    (nothing then changes between polls); else ``None``, the real clock.
+    """
+    if not getattr(options, "frozen_clock", False):
+        return None
+    start = datetime.now(UTC)
+    return lambda: start
 
 
 class ControlError(ValueError):

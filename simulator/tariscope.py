@@ -119,7 +119,7 @@ from xml.etree import ElementTree as ET
 
 from aiohttp import web
 
-from .core import SimulatorBase
+from .core import SimulatorBase, cli_clock
 
 DEFAULT_USERNAME = "api"
 DEFAULT_PASSWORD = "sim-tariscope-password"  # noqa: S105 - a documented test password
@@ -580,6 +580,9 @@ class TariscopeSimulator(SimulatorBase):
         password = getattr(options, "api_key", None) or DEFAULT_PASSWORD
         return cls(
             subscribers=getattr(options, "extensions", 10),
+            departments=getattr(options, "departments", 3),
+            nodes=getattr(options, "nodes", 2),
+            clock=cli_clock(options),
             users={DEFAULT_USERNAME: password},
             seed=getattr(options, "seed", 1),
         )

@@ -67,7 +67,7 @@ from typing import ClassVar, Self
 
 from aiohttp import BasicAuth, web
 
-from .core import CONTROL_PREFIX, Handler, SeededRandom, SimulatorBase
+from .core import CONTROL_PREFIX, Handler, SeededRandom, SimulatorBase, cli_clock
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 DEFAULT_USERNAME = "api.user@example.com"
@@ -264,8 +264,12 @@ class Tim4bizSimulator(SimulatorBase):
     @classmethod
     def from_cli(cls, options: argparse.Namespace) -> Self:
         """Build from ``python -m simulator tim4biz ...`` (``--api-key``: password)."""
+        hourly = getattr(options, "rate_limit", None) or 1000
         return cls(
             extensions=getattr(options, "extensions", 10),
+            hourly_limit=hourly,
+            daily_limit=10 * hourly,
+            clock=cli_clock(options),
             password=getattr(options, "api_key", None) or DEFAULT_PASSWORD,
             seed=getattr(options, "seed", 1),
         )

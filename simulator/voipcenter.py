@@ -504,6 +504,8 @@ class VoipcenterSimulator(SimulatorBase):
         return cls(
             sip_accounts=getattr(options, "extensions", 5),
             dids=getattr(options, "dids", 3),
+            indicators=getattr(options, "indicators", 3),
+            hot_desks=getattr(options, "hot_desks", 2),
             api_key=getattr(options, "api_key", None)
             or "sim-voipcenter-0123456789abcdef",
             seed=getattr(options, "seed", 1),

@@ -90,7 +90,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from .core import SeededRandom, SimulatorBase
+from .core import SeededRandom, SimulatorBase, cli_clock
 
 DEFAULT_TOKEN = "sim-voipcloud-token-0123456789"  # noqa: S105 (a fake key)
 API_PATH = re.compile(r"^/api/integration/v[12]/(?P<endpoint>[A-Za-z0-9_-]+)/?$")
@@ -102,6 +102,9 @@ ENDPOINT_METHODS: dict[str, str] = {
     "get-system-status": "GET",
 }
 MAX_LIMIT = 10000
+EVERY_ROW = slice(None)
+NAME_TRIES = 50
+"""Random names tried for a new user before one gets its number appended."""
 DEFAULT_LIMIT = 100
 AGENT_RING_SECONDS = 5
 PHONE_NUMBER = re.compile(r"^\+?\d{3,20}$")
@@ -393,6 +396,9 @@ class VoipcloudSimulator(SimulatorBase):
         self.calls_to_number: list[ClickToCall] = []
         self.system_status = SystemStatus()
         self._ids: set[str] = set()
+        self._user_names: set[str] = set()
+        self._top_number = 1000
+        """The highest user number yet; the next user gets the one after."""
         self._seq = 0
         self._hits: deque[datetime] = deque()
         self._gen_random = SeededRandom(seed * 1_000_003 + 17)
@@ -411,8 +417,12 @@ class VoipcloudSimulator(SimulatorBase):
         return cls(
             token=getattr(options, "api_key", None) or DEFAULT_TOKEN,
             users=getattr(options, "extensions", 5),
+            queues=getattr(options, "queues", 2),
+            ring_groups=getattr(options, "ring_groups", 1),
             seed=getattr(options, "seed", 1),
             calls_per_hour=getattr(options, "calls_per_hour", 30.0),
+            rate_limit=getattr(options, "rate_limit", None) or 100,
+            clock=cli_clock(options),
         )
 
     # ------------------------------------------------------------ credentials
@@ -461,17 +471,23 @@ class VoipcloudSimulator(SimulatorBase):
     def add_user(self, name: str | None = None, number: str | None = None) -> User:
         """Add a user; the first seeded one is John Smith on 1001."""
         if number is None:
-            number = str(max((int(u.number) for u in self.users), default=1000) + 1)
+            number = str(self._top_number + 1)
         if name is None:
-            taken = {u.name for u in self.users}
             name = "John Smith"
-            while name in taken:
+            for _ in range(NAME_TRIES):
+                if name not in self._user_names:
+                    break
                 name = (
                     f"{self.random.choice(FIRST_NAMES)} "
                     f"{self.random.choice(LAST_NAMES)}"
                 )
+            else:  # a large office outgrows the names: number the next one
+                name = f"{name} {number}"
         user = User(name=name, number=number, did=f"6129000{number:0>4}")
         self.users.append(user)
+        self._user_names.add(name)
+        if number.isdigit():
+            self._top_number = max(self._top_number, int(number))
         return user
 
     def add_queue(self, name: str | None = None) -> Group:
@@ -672,14 +688,18 @@ class VoipcloudSimulator(SimulatorBase):
         return call.id
 
     def _visible(
-        self, calls: Iterable[UserCall | GroupCall], now: datetime
+        self,
+        calls: Iterable[UserCall | GroupCall],
+        now: datetime,
+        page: slice = EVERY_ROW,
     ) -> list[dict[str, object]]:
+        """Rows newest first; only the ``page`` asked for is rendered."""
         shown = sorted(
             (call for call in calls if call.start <= now),
             key=lambda call: (call.start, call.seq),
             reverse=True,
         )
-        return [call.row(now) for call in shown]
+        return [call.row(now) for call in shown[page]]
 
     def user_rows(self) -> list[dict[str, object]]:
         """Every get-user-calls row visible now, newest first."""
@@ -1040,7 +1060,7 @@ class VoipcloudSimulator(SimulatorBase):
                 in names
             )
         ]
-        return self._visible(selected, now)[offset : offset + limit]
+        return self._visible(selected, now, slice(offset, offset + limit))
 
     # ------------------------------------------------------------- reporting
 

@@ -26,6 +26,7 @@ from homeassistant.util.hass_dict import HassKey
 
 from .calls import EVENT_LOOKBACK, CallActivity, CallTracker
 from .client import (
+    POLLING_SHARE,
     VENDORS,
     AccountSelection,
     AccountSummary,
@@ -232,9 +233,27 @@ def default_fast_interval(client: PbxClient, slow_interval: timedelta) -> timede
     return max(DEFAULT_FAST_INTERVAL, timedelta(seconds=math.ceil(minimum)))
 
 
+SLOW_SHARE = 0.5
+"""Share of the polling budget the slow topics may take. Where per-item slow
+topics of a large account (a DID, summary or desk each) need more, the slow
+cadence stretches, rather than the fast one.
+"""
+
+
+def slow_interval(entry: ConfigEntry, client: PbxClient) -> timedelta:
+    """The slow scan interval the user chose, or else the default, made
+    longer where the slow topics' requests would take more than their share.
+    """
+    chosen = interval_option(entry, CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL)
+    spec = VENDORS[client.vendor].budget
+    share = SLOW_SHARE * POLLING_SHARE * spec.limit / spec.window
+    needed = min(poll_cost(client, SLOW_TOPICS) / share, MAX_INTERVAL.total_seconds())
+    return max(chosen, timedelta(seconds=math.ceil(needed)))
+
+
 def fast_interval(entry: ConfigEntry, client: PbxClient) -> timedelta:
     """The fast scan interval the user chose, or else the default."""
-    slow = interval_option(entry, CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL)
+    slow = slow_interval(entry, client)
     return interval_option(
         entry, CONF_FAST_INTERVAL, default_fast_interval(client, slow)
     )
@@ -285,6 +304,9 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
             config_entry=entry,
             name=f"{DOMAIN} {entry.data[CONF_VENDOR]} {entry.title} {self.cadence}",
             update_interval=self.interval(entry, client),
+            # A poll that reads what the last one read tells no entity: the
+            # data are frozen dataclasses, equal when nothing changed.
+            always_update=False,
         )
 
     @staticmethod
@@ -474,8 +496,8 @@ class PbxSlowCoordinator(PbxCoordinator[SlowData]):
 
     @staticmethod
     def interval(entry: ConfigEntry, client: PbxClient) -> timedelta:
-        """The user's choice, or 15 minutes."""
-        return interval_option(entry, CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL)
+        """The user's choice, or 15 minutes; longer where the budget needs it."""
+        return slow_interval(entry, client)
 
     async def _async_update_data(self) -> SlowData:
         (

@@ -67,6 +67,46 @@ class PbxEntity[CoordinatorT: PbxCoordinator[Any]](CoordinatorEntity[Coordinator
         info = coordinator.config_entry.runtime_data.info
         self._attr_unique_id = f"{info.unique_id}_{object_id}_{description.key}"
         self._attr_device_info = pbx_device_info(info)
+        self._written: tuple[Any, ...] | None = None
+        """What the last state write showed."""
+        self._written_source: object = None
+        """What the state was made of at the last write (see ``_source``)."""
+
+    def _source(self) -> object:
+        """The data this entity's state is made of, where comparing it is
+        cheaper than building the state; ``None``: build and compare that.
+        """
+        return None
+
+    def _shown(self) -> tuple[Any, ...]:
+        """What a state write would show: availability, state, attributes."""
+        if not self.available:
+            return (False,)
+        return (
+            True,
+            self.state,
+            self.capability_attributes,
+            self.state_attributes,
+            self.extra_state_attributes,
+        )
+
+    @callback
+    def _async_write_ha_state(self) -> None:
+        """Remember what is written, by whichever path."""
+        self._written = self._shown()
+        self._written_source = self._source()
+        super()._async_write_ha_state()
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Write the state only when this entity shows something new: a poll
+        that changed one extension leaves the other entities alone.
+        """
+        source = self._source()
+        if source is not None and source == self._written_source:
+            return
+        if self._shown() != self._written:
+            super()._handle_coordinator_update()
 
 
 class PbxExtensionEntity(PbxEntity[PbxFastCoordinator]):
@@ -311,6 +351,21 @@ class PbxUsageEntity(PbxEntity[PbxSlowCoordinator]):
         """Unavailable while the accounting cannot be read."""
         data: SlowData | None = self.coordinator.data
         return super().available and data is not None and data.usage_today is not None
+
+    def _source(self) -> object:
+        """The extension's accounting (a poll also brings, say, a new count
+        of requests left, which these entities do not show).
+        """
+        data: SlowData | None = self.coordinator.data
+        if data is None:
+            return (self.coordinator.last_update_success,)
+        return (
+            self.coordinator.last_update_success,
+            data.usage_today is not None,
+            (data.usage_today or {}).get(self.extension_id),
+            (data.usage_month or {}).get(self.extension_id),
+            data.usage_since,
+        )
 
 
 def add_slow_entities_dynamically[T](

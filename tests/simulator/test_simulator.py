@@ -784,3 +784,35 @@ def test_every_vendor_builds_from_the_command_line(vendor: str) -> None:
     """
     simulator = cli.create_simulator(cli.parse_args([vendor, "--extensions", "3"]))
     assert simulator.vendor == vendor
+
+
+def test_scale_options_size_every_vendor() -> None:
+    """The benchmark's sizes reach each simulator from the command line."""
+    scale = ["--extensions", "40", "--queues", "4", "--ring-groups", "3"]
+    scale += ["--indicators", "6", "--hot-desks", "5", "--departments", "7"]
+    scale += ["--nodes", "3", "--rate-limit", "500", "--frozen-clock"]
+    voipcloud = cli.create_simulator(cli.parse_args(["voipcloud", *scale]))
+    assert (len(voipcloud.users), len(voipcloud.queues)) == (40, 4)  # type: ignore[attr-defined]
+    assert len(voipcloud.ring_groups) == 3  # type: ignore[attr-defined]
+    assert voipcloud.rate_limit == 500  # type: ignore[attr-defined]
+    first = voipcloud.now()  # type: ignore[attr-defined]
+    time.sleep(0.01)
+    assert voipcloud.now() == first  # type: ignore[attr-defined]
+    voipcenter = cli.create_simulator(cli.parse_args(["voipcenter", *scale]))
+    assert len(voipcenter.indicators) == 6  # type: ignore[attr-defined]
+    assert len(voipcenter.hot_desks) == 5  # type: ignore[attr-defined]
+    tariscope = cli.create_simulator(cli.parse_args(["tariscope", *scale]))
+    assert len(tariscope.departments) == 7  # type: ignore[attr-defined]
+    assert len(tariscope.nodes) == 3  # type: ignore[attr-defined]
+    assert len(tariscope.subscribers) == 40  # type: ignore[attr-defined]
+    tim4biz = cli.create_simulator(cli.parse_args(["tim4biz", *scale]))
+    assert (tim4biz.hourly_limit, tim4biz.daily_limit) == (500, 5000)  # type: ignore[attr-defined]
+
+
+def test_a_large_voipcloud_office_gets_distinct_user_names() -> None:
+    """More users than first and last names combine: every name still unique."""
+    sim = cli.create_simulator(cli.parse_args(["voipcloud", "--extensions", "3000"]))
+    names = [user.name for user in sim.users]  # type: ignore[attr-defined]
+    assert len(set(names)) == 3000
+    numbers = [user.number for user in sim.users]  # type: ignore[attr-defined]
+    assert len(set(numbers)) == 3000

@@ -1,0 +1,65 @@
+"""A large account's per-item slow topics stretch the slow cadence, not the
+fast one, and polling stays within the budget share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.pbx_hub.client import POLLING_SHARE, VENDORS
+from custom_components.pbx_hub.client.voipcenter import password_hash
+from custom_components.pbx_hub.const import DEFAULT_FAST_INTERVAL, DOMAIN
+from custom_components.pbx_hub.coordinator import FAST_TOPICS, SLOW_TOPICS, poll_cost
+from simulator import VoipcenterSimulator
+
+from .conftest import setup_entry
+
+
+@pytest.fixture
+async def many_dids_sim() -> AsyncIterator[VoipcenterSimulator]:
+    """VoipCenter reads each DID on its own: 400 of them cost 400 requests."""
+    sim = VoipcenterSimulator(sip_accounts=5, dids=400, seed=3)
+    await sim.start()
+    yield sim
+    await sim.stop()
+
+
+async def test_many_dids_stretch_the_slow_cadence_only(
+    hass: HomeAssistant, many_dids_sim: VoipcenterSimulator
+) -> None:
+    sim = many_dids_sim
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="VoipCenter 123456",
+        unique_id=f"voipcenter_{sim.customer_number}",
+        data={
+            "vendor": "voipcenter",
+            "url": f"{sim.url}/api/",
+            "api_id": sim.api_id,
+            "api_key": sim.api_key,
+            "customer_number": sim.customer_number,
+            "password_hash": password_hash(sim.password),
+        },
+    )
+    await setup_entry(hass, entry)
+    runtime = entry.runtime_data
+    assert runtime.slow.last_update_success
+
+    slow_cost = poll_cost(runtime.client, SLOW_TOPICS)
+    assert slow_cost > 400
+    fast, slow = runtime.fast.update_interval, runtime.slow.update_interval
+    assert fast == DEFAULT_FAST_INTERVAL
+    assert slow is not None
+    assert slow > timedelta(minutes=15)
+
+    spec = VENDORS["voipcenter"].budget
+    per_second = (
+        poll_cost(runtime.client, FAST_TOPICS) / fast.total_seconds()
+        + slow_cost / slow.total_seconds()
+    )
+    assert per_second <= POLLING_SHARE * spec.limit / spec.window

@@ -1,0 +1,145 @@
+"""A poll that reads nothing new writes no state; one that changes one
+extension writes only what shows it.
+
+Behaviour, not timing: the cost of writes is measured in ``scripts/bench``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import EVENT_STATE_CHANGED, STATE_OFF, STATE_ON
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.entity import Entity
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from simulator import Fault, PbxwareSimulator
+
+from .conftest import setup_entry
+
+
+@pytest.fixture
+def sim_extensions() -> int:
+    return 12
+
+
+@pytest.fixture
+def written() -> Iterator[list[str]]:
+    """The entity id of every ``async_write_ha_state`` call."""
+    calls: list[str] = []
+    original = Entity.async_write_ha_state
+
+    def counting(entity: Entity) -> None:
+        calls.append(entity.entity_id)
+        original(entity)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Entity, "async_write_ha_state", counting)
+        yield calls
+
+
+async def _poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """A fast and a slow poll."""
+    freezer.tick(timedelta(minutes=15, seconds=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def _dnd_switch(hass: HomeAssistant, entry: MockConfigEntry, ext_id: str) -> str:
+    registry = er.async_get(hass)
+    return next(
+        entity.entity_id
+        for entity in er.async_entries_for_config_entry(registry, entry.entry_id)
+        if entity.unique_id.endswith(f"_ext_{ext_id}_dnd")
+    )
+
+
+async def test_a_poll_with_nothing_changed_writes_no_state(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    written: list[str],
+) -> None:
+    await setup_entry(hass, pbxware_entry)
+    assert len(written) > 30  # every entity wrote once when added
+    changes: list[Event] = []
+
+    @callback
+    def changed(event: Event) -> None:
+        changes.append(event)
+
+    hass.bus.async_listen(EVENT_STATE_CHANGED, changed)
+
+    written.clear()
+    await _poll(hass, freezer)
+    await _poll(hass, freezer)
+
+    assert pbxware_entry.runtime_data.fast.last_update_success
+    assert written == []
+    assert changes == []
+
+
+async def test_a_changed_extension_writes_only_its_own_entities(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    written: list[str],
+) -> None:
+    await setup_entry(hass, pbxware_entry)
+    ext_id, extension = next(iter(pbxware_sim.tenant().extensions.items()))
+    switch = _dnd_switch(hass, pbxware_entry, ext_id)
+    before = hass.states.get(switch)
+    assert before is not None
+    extension.dnd = before.state == STATE_OFF
+
+    written.clear()
+    await _poll(hass, freezer)
+
+    after = hass.states.get(switch)
+    assert after is not None
+    assert after.state == (STATE_ON if extension.dnd else STATE_OFF)
+    assert switch in written
+    # The PBX's own sensors (extensions in DND) and this extension's entities.
+    others = {entity_id for entity_id in written if entity_id != switch}
+    assert len(others) <= 3, others
+
+
+async def test_an_unavailable_poll_writes_and_recovers(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    written: list[str],
+) -> None:
+    """A failed poll changes every entity (to unavailable), and the next good
+    one writes them back, though the data equals the last good poll's.
+    """
+    await setup_entry(hass, pbxware_entry)
+    ext_id = next(iter(pbxware_sim.tenant().extensions))
+    switch = _dnd_switch(hass, pbxware_entry, ext_id)
+    state = hass.states.get(switch)
+    assert state is not None
+    good = state.state
+
+    pbxware_sim.inject(Fault.SERVER_ERROR, count=50)
+    await _poll(hass, freezer)
+    state = hass.states.get(switch)
+    assert state is not None
+    assert state.state == "unavailable"
+
+    pbxware_sim.clear_faults()
+    written.clear()
+    await _poll(hass, freezer)
+    state = hass.states.get(switch)
+    assert state is not None
+    assert state.state == good
+    assert switch in written
