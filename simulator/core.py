@@ -53,6 +53,9 @@ class Fault(StrEnum):
     """HTTP 200, PHP warning text followed by the normal body."""
     PHP_WARNING_ONLY = "php_warning_only"
     """HTTP 200 with only PHP warning and notice text."""
+    LATE_ANSWER = "late_answer"
+    """Answer at once, but send it ``latency`` seconds later: an answer that
+    is stale when it arrives (a write in between is not in it)."""
 
 
 @dataclass
@@ -136,6 +139,12 @@ class SimulatorBase:
         self.random = SeededRandom(seed)
         self.request_count = 0
         self.requests_by_action: Counter[str] = Counter()
+        self.in_flight = 0
+        """Vendor requests being answered now (a client that gave up on one
+        does not end it: the server still works on it)."""
+        self.max_in_flight = 0
+        """Most vendor requests answered at one moment since the counters were
+        reset: 1 for a client that sends one request at a time."""
         self._faults: list[ActiveFault] = []
         self._runner: web.AppRunner | None = None
         self._stopping = asyncio.Event()
@@ -218,6 +227,7 @@ class SimulatorBase:
         """Zero the request counters."""
         self.request_count = 0
         self.requests_by_action.clear()
+        self.max_in_flight = self.in_flight
 
     def _take_fault(self, action: str | None) -> ActiveFault | None:
         for fault in reversed(self._faults):
@@ -252,6 +262,10 @@ class SimulatorBase:
                 fault.latency if kind is Fault.LATENCY else TIMEOUT_SECONDS
             )
             return await handler(request)
+        if kind is Fault.LATE_ANSWER:
+            response = await handler(request)
+            await self._pause(fault.latency)
+            return response
         if kind in (Fault.TRUNCATED, Fault.PHP_WARNING):
             return self._rewrite(kind, await handler(request))
         if kind is Fault.AUTH_REVOKED:
@@ -304,9 +318,12 @@ class SimulatorBase:
             task = asyncio.current_task()
             if task is not None:
                 self._inflight.add(task)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
             try:
                 return await self._count_and_fault(request, handler)
             finally:
+                self.in_flight -= 1
                 if task is not None:
                     self._inflight.discard(task)
 
@@ -338,6 +355,7 @@ class SimulatorBase:
             "vendor": self.vendor,
             "request_count": self.request_count,
             "requests_by_action": dict(self.requests_by_action),
+            "max_in_flight": self.max_in_flight,
             "faults": [fault.as_json() for fault in self._faults],
             **self.describe(),
         }
