@@ -229,7 +229,7 @@ def tim4biz_expected(
     midnight = dt_util.start_of_local_day()
     expected = {}
     for totals in sim.extension_totals(midnight, dt_util.now()):
-        sensor = entity_id(hass, "sensor", f"{uid}_ext_{totals.extension}_calls_today")
+        sensor = entity_id(hass, "sensor", f"{uid}_ext_{totals.extension}_usage_calls_today")
         expected[sensor] = str(totals.calls)
     return expected
 
@@ -247,7 +247,8 @@ COMMON = (
     "refused",
 )
 """Connection refused is the simulator stopped for the window; latency holds
-each answer 3 s (within the client's timeout), timeout longer than it."""
+each answer 3 s (within the client's timeout); timeout holds two requests
+longer than the client waits."""
 
 SOAKS = {
     "pbxware": Soak(
@@ -318,7 +319,7 @@ SOAKS = {
     "tim4biz": Soak(
         vendor="tim4biz",
         simulator=lambda: Tim4bizSimulator(
-            extensions=3, clock=dt_util.utcnow, seed=25
+            extensions=3, clock=dt_util.utcnow, seeded_calls=False, seed=25
         ),
         entry_data=lambda sim: {
             "vendor": "tim4biz",
@@ -428,6 +429,11 @@ class Day:
             voipcenter_fault(self.sim, True)  # type: ignore[arg-type]
         elif fault == "tokens_revoked":
             self.sim.expire_all_tokens()  # type: ignore[attr-defined]
+        elif fault == Fault.TIMEOUT:
+            # Two requests, not the whole window: a client that sends one
+            # request at a time would wait 10 s for each of a poll's.
+            self.sim.inject(Fault.TIMEOUT, count=2)
+            self.holding = True
         else:
             self.sim.inject(Fault(fault), latency=3.0)
             self.holding = fault in (Fault.LATENCY, Fault.TIMEOUT)

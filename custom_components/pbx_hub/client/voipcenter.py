@@ -283,9 +283,12 @@ class VoipcenterClient(PbxClient):
             except PbxAuthError as err:
                 self._refused = err
                 raise
-            except PbxRateLimitError:
-                # Head 13: too many attempts. Wait before trying again.
-                self.http.budget.pause(None)
+            except PbxRateLimitError as err:
+                # Head 13: too many attempts. Wait before trying again. Not
+                # for the budget's own refusal (that would renew its pause at
+                # every poll, for ever) nor an HTTP 429 (already paused).
+                if err.from_pbx and err.retry_after is None:
+                    self.http.budget.pause(None)
                 raise
 
     async def _send(self, endpoint: str, params: Sequence[tuple[str, str]]) -> Any:
