@@ -100,6 +100,8 @@ class Soak:
     """Entity id -> the state the simulator's data should show."""
     options: Callable[[Any], dict[str, Any]] = lambda _: {}
     traced_ticks: int = 30
+    time_zone: str | None = None
+    """Home Assistant's time zone for the day, where not the harness's."""
 
 
 def entity_id(hass: HomeAssistant, domain: str, unique_id: str) -> str:
@@ -332,6 +334,9 @@ SOAKS = {
         change=tim4biz_change,
         expected=tim4biz_expected,
         traced_ticks=24,
+        # The client sends local times without an offset and the simulator
+        # reads them as UTC: they agree where Home Assistant runs on UTC.
+        time_zone="UTC",
     ),
 }
 
@@ -485,6 +490,8 @@ async def run_day(
     logs: pytest.LogCaptureFixture,
 ) -> dict[str, object]:
     hass.loop.set_debug(False)
+    if soak.time_zone is not None:
+        await hass.config.async_set_time_zone(soak.time_zone)
     assert sim.url is not None
     port = int(sim.url.rsplit(":", 1)[1].split("/", 1)[0])
     entry = MockConfigEntry(
@@ -553,12 +560,14 @@ async def run_day(
             if (
                 len(succeeded_after) == len(polling)
                 and available() == baseline
-                and shows(hass, soak.expected(hass, sim, uid))
+                and shows(hass, expected := soak.expected(hass, sim, uid))
             ):
                 break
             assert day.elapsed - ended <= longest, (
                 f"{window.fault} at {window.start}: not recovered after "
                 f"{day.elapsed - ended}; unavailable: {sorted(baseline - available())}"
+                f"; polled: {succeeded_after}; expected {expected}, shown "
+                f"{ {e: getattr(hass.states.get(e), 'state', None) for e in expected} }"
             )
             await day.tick(tick)
         recoveries.append((window.fault, (day.elapsed - ended).total_seconds()))
