@@ -170,9 +170,7 @@ async def test_voipcenter_actions_and_polls_at_once_go_one_at_a_time(
     await setup_entry(hass, entry)
     registry = er.async_get(hass)
     uid = entry.unique_id
-    indicators = {
-        item: not sim.indicator_state(item) for item in sim.indicators
-    }
+    indicators = {item: not sim.indicator_state(item) for item in sim.indicators}
     routes = list(sim.routes.values())
     dids = list(sim.dids.items())
     wanted_routes = {

@@ -27,7 +27,7 @@ depends on it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 import gc
@@ -231,7 +231,9 @@ def tim4biz_expected(
     midnight = dt_util.start_of_local_day()
     expected = {}
     for totals in sim.extension_totals(midnight, dt_util.now()):
-        sensor = entity_id(hass, "sensor", f"{uid}_ext_{totals.extension}_usage_calls_today")
+        sensor = entity_id(
+            hass, "sensor", f"{uid}_ext_{totals.extension}_usage_calls_today"
+        )
         expected[sensor] = str(totals.calls)
     return expected
 
@@ -505,7 +507,11 @@ async def run_day(
     runtime = entry.runtime_data
     uid = runtime.info.unique_id
     coordinators: list[PbxCoordinator[Any]] = [runtime.fast, runtime.slow]
-    polling = [c for c in coordinators if any(t in runtime.client.capabilities for t in c.topics)]
+    polling = [
+        c
+        for c in coordinators
+        if any(t in runtime.client.capabilities for t in c.topics)
+    ]
     assert polling, "nothing polls"
     tick = min(c.update_interval for c in polling if c.update_interval)
     day = Day(hass, freezer, sim, port)
@@ -578,8 +584,7 @@ async def run_day(
     assert not [r for r in logs.records if r.exc_info], "an exception was logged"
     busiest = day.busiest_window(spec.window)
     assert busiest <= POLLING_SHARE * spec.limit, (
-        f"{busiest} requests in one {spec.window:.0f} s window, "
-        f"budget {spec.limit}"
+        f"{busiest} requests in one {spec.window:.0f} s window, budget {spec.limit}"
     )
     assert memory is not None
     growth = memory.growth
@@ -648,7 +653,8 @@ class Memory:
         """Where the growth was allocated, for the failure message."""
         stats = self.second.compare_to(self.first, "traceback")[:5]
         return "\n".join(
-            f"{stat.size_diff} B: " + " <- ".join(
+            f"{stat.size_diff} B: "
+            + " <- ".join(
                 f"{frame.filename.rsplit('/', 2)[-1]}:{frame.lineno}"
                 for frame in stat.traceback
             )
@@ -678,4 +684,3 @@ async def test_a_day_with_random_faults(
     soak_logs: pytest.LogCaptureFixture,
 ) -> None:
     await run_day(hass, freezer, SOAKS[soak_sim.vendor], soak_sim, soak_logs)
-
