@@ -728,6 +728,7 @@ async def test_base_class_defaults(session: aiohttp.ClientSession) -> None:
         "vendor",
         "request_count",
         "requests_by_action",
+        "max_in_flight",
         "faults",
     }
 
