@@ -555,13 +555,18 @@ async def run_day(
         # Recovered: every coordinator has polled successfully since the
         # window ended, every entity available before is again, and they
         # show what the simulator holds now.
+        # A 429 without Retry-After pauses for up to one budget window.
         longest = timedelta(seconds=spec.window) + max(
             c.update_interval or tick for c in polling
         )
+        before = [c.data for c in polling]
         succeeded_after: set[int] = set()
         while True:
             for number, coordinator in enumerate(polling):
-                if coordinator.last_update_success and day.elapsed > ended:
+                # A successful poll sets new data.
+                if coordinator.last_update_success and (
+                    coordinator.data is not before[number]
+                ):
                     succeeded_after.add(number)
             if (
                 len(succeeded_after) == len(polling)
