@@ -98,6 +98,9 @@ class Fault(StrEnum):
     JSON), sent chunked, without a Content-Length."""
     SLOW_DRIP = "slow_drip"
     """The normal body in ten pieces with ``latency`` seconds between them."""
+    LATE_ANSWER = "late_answer"
+    """Answer at once, but send it ``latency`` seconds later: an answer that
+    is stale when it arrives (a write in between is not in it)."""
 
 
 @dataclass
@@ -349,6 +352,12 @@ class SimulatorBase:
         self.requests_by_action: Counter[str] = Counter()
         self.recent_requests: deque[RecordedRequest] = deque(maxlen=RECORDED_REQUESTS)
         """The last requests served (control requests excluded), oldest first."""
+        self.in_flight = 0
+        """Vendor requests being answered now (a client that gave up on one
+        does not end it: the server still works on it)."""
+        self.max_in_flight = 0
+        """Most vendor requests answered at one moment since the counters were
+        reset: 1 for a client that sends one request at a time."""
         self._faults: list[ActiveFault] = []
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
@@ -451,6 +460,7 @@ class SimulatorBase:
         self.request_count = 0
         self.requests_by_action.clear()
         self.recent_requests.clear()
+        self.max_in_flight = self.in_flight
 
     @property
     def last_request(self) -> RecordedRequest | None:
@@ -490,6 +500,10 @@ class SimulatorBase:
                 fault.latency if kind is Fault.LATENCY else TIMEOUT_SECONDS
             )
             return await handler(request)
+        if kind is Fault.LATE_ANSWER:
+            response = await handler(request)
+            await self._pause(fault.latency)
+            return response
         if kind in BODY_FAULTS:
             return self._rewrite(kind, await handler(request))
         if kind in STREAM_FAULTS:
@@ -607,9 +621,12 @@ class SimulatorBase:
             task = asyncio.current_task()
             if task is not None:
                 self._inflight.add(task)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
             try:
                 return await self._count_and_fault(request, handler)
             finally:
+                self.in_flight -= 1
                 if task is not None:
                     self._inflight.discard(task)
 
@@ -647,6 +664,7 @@ class SimulatorBase:
             "vendor": self.vendor,
             "request_count": self.request_count,
             "requests_by_action": dict(self.requests_by_action),
+            "max_in_flight": self.max_in_flight,
             "faults": [fault.as_json() for fault in self._faults],
             **self.describe(),
         }

@@ -298,6 +298,8 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
         """Polls in a row refused for the time stamp (clock skew)."""
         self._refused: dict[Capability, str] = {}
         """Topics refused for a missing licence or right, and what is missing."""
+        self._writes = 0
+        """Actions' results shown so far (see ``async_set_updated_data``)."""
         super().__init__(
             hass,
             LOGGER,
@@ -313,6 +315,27 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
     @abstractmethod
     def interval(entry: ConfigEntry, client: PbxClient) -> timedelta:
         """How often this cadence polls."""
+
+    @abstractmethod
+    async def _async_poll(self) -> DataT:
+        """Read this cadence's topics from the PBX."""
+
+    def async_set_updated_data(self, data: DataT) -> None:
+        """Show an action's result (the PBX confirmed it) at once."""
+        self._writes += 1
+        super().async_set_updated_data(data)
+
+    async def _async_update_data(self) -> DataT:
+        """Poll; but when an action's result was shown while the poll was
+        reading, keep that: the poll may have read the PBX before the write,
+        and showing it would flip the entity back until the next poll, which
+        reads both.
+        """
+        writes = self._writes
+        data = await self._async_poll()
+        if self._writes != writes and self.data is not None:
+            return self.data
+        return data
 
     async def _guard[T](self, call: Awaitable[T]) -> T:
         """Await a poll and turn client errors into what a coordinator raises:
@@ -454,7 +477,7 @@ class PbxFastCoordinator(PbxCoordinator[FastData]):
         if self.call_tracker is not None:
             await self.call_tracker.async_load()
 
-    async def _async_update_data(self) -> FastData:
+    async def _async_poll(self) -> FastData:
         # "Today" is Home Assistant's: the counts reset at its midnight. Taken
         # once, so a poll that runs across midnight counts one day.
         midnight = dt_util.start_of_local_day()
@@ -499,7 +522,7 @@ class PbxSlowCoordinator(PbxCoordinator[SlowData]):
         """The user's choice, or 15 minutes; longer where the budget needs it."""
         return slow_interval(entry, client)
 
-    async def _async_update_data(self) -> SlowData:
+    async def _async_poll(self) -> SlowData:
         (
             dids,
             usage,

@@ -330,6 +330,29 @@ async def test_too_many_attempts_pauses(
     assert sim.request_count == sent  # paused, not hammering a locked account
 
 
+async def test_a_held_back_request_does_not_lengthen_the_pause(
+    sim: VoipcenterSimulator, session: aiohttp.ClientSession
+) -> None:
+    """After "too many attempts" the budget pauses once; each request it then
+    holds back must not renew that pause, or polling never starts again.
+    """
+    clock = [0.0]
+    client = _client(sim, session)
+    client.http.budget._clock = lambda: clock[0]
+    sim.lock_out(60)
+    with pytest.raises(PbxRateLimitError) as first:
+        await client.async_get_extensions()
+    assert first.value.from_pbx
+    sim.clear_lockout()
+    for _ in range(5):
+        clock[0] += 10
+        with pytest.raises(PbxRateLimitError) as held:
+            await client.async_get_extensions()
+        assert not held.value.from_pbx
+    clock[0] += 60  # the first pause (60 s) has long passed
+    await client.async_get_extensions()
+
+
 async def test_an_echoed_key_is_redacted(
     sim: VoipcenterSimulator,
     session: aiohttp.ClientSession,

@@ -488,6 +488,40 @@ async def test_latency_fault(
     assert sim.active_faults == []
 
 
+async def test_late_answer_is_read_before_the_pause(
+    session: aiohttp.ClientSession, sim: PbxwareSimulator
+) -> None:
+    """The answer holds DND as it was when the request came, not when it
+    leaves: a write during the pause is not in it.
+    """
+    ext = next(iter(sim.tenant().extensions.values()))
+    ext.dnd = False
+    sim.inject(Fault.LATE_ANSWER, latency=0.2, count=1)
+    answer = asyncio.ensure_future(
+        api(session, sim, "pbxware.ext.es.dnd.get", id=ext.id)
+    )
+    await asyncio.sleep(0.1)  # answered by now, and held for 0.2 s
+    assert sim.in_flight == 1
+    ext.dnd = True
+    assert await answer == {"state": "no"}
+
+
+async def test_in_flight_gauge(
+    session: aiohttp.ClientSession, sim: PbxwareSimulator
+) -> None:
+    sim.inject(Fault.LATENCY, latency=0.1)
+    await asyncio.gather(
+        *(api(session, sim, "pbxware.dashboard.cpu") for _ in range(3))
+    )
+    assert sim.max_in_flight == 3
+    assert sim.in_flight == 0
+    assert sim.state()["max_in_flight"] == 3
+    sim.reset_counters()
+    await api(session, sim, "pbxware.dashboard.cpu")
+    await api(session, sim, "pbxware.dashboard.cpu")
+    assert sim.max_in_flight == 1
+
+
 async def test_timeout_fault(
     session: aiohttp.ClientSession, sim: PbxwareSimulator
 ) -> None:
@@ -694,6 +728,7 @@ async def test_base_class_defaults(session: aiohttp.ClientSession) -> None:
         "vendor",
         "request_count",
         "requests_by_action",
+        "max_in_flight",
         "faults",
     }
 
