@@ -76,6 +76,26 @@ async def test_identify(sim: Tim4bizSimulator, session: aiohttp.ClientSession) -
     assert "wrong-password-1" not in str(raised.value)
 
 
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("api-user", "Zomer€2026-пароль"), ("пользователь", "p4ss-€uro-2026")],
+)
+async def test_credentials_beyond_latin_1(
+    session: aiohttp.ClientSession, username: str, password: str
+) -> None:
+    """Basic auth in UTF-8 (RFC 7617): ``€`` or Cyrillic signs in, where
+    Latin-1 raised ``UnicodeEncodeError`` before any request was sent; the
+    simulator accepts no other encoding of them.
+    """
+    async with Tim4bizSimulator(
+        extensions=1, clock=Clock(), username=username, password=password
+    ) as simulator:
+        client = _client(simulator, session)
+        assert (await client.async_identify()).unique_id == f"tim4biz_{username}"
+        with pytest.raises(PbxAuthError):
+            await _client(simulator, session, password="€" * 12).async_identify()
+
+
 async def test_identify_without_the_accounting_licence(
     sim: Tim4bizSimulator, session: aiohttp.ClientSession
 ) -> None:

@@ -1,7 +1,8 @@
 """TIM4biz call-accounting client.
 
 Transport: ``<url><Method>`` (default ``https://api.tim4biz.com/api/``) with HTTP
-Basic authentication; reads are GET and writes POST, and the wrong verb is a 400.
+Basic authentication (in UTF-8, RFC 7617); reads are GET and writes POST, and the
+wrong verb is a 400.
 Status codes (TIM4biz's support page): 400 bad parameter, missing range, too long
 a period or wrong verb; 401 unauthorized; 403 not licensed; 404 value not found;
 429 rate limit used up (or zero). Every answer carries ``TIM4biz-Rate-Limit-*``
@@ -280,10 +281,18 @@ class Tim4bizClient(PbxClient):
         json_body: Any = None,
     ) -> Any:
         try:
-            auth = BasicAuth(
+            # UTF-8 (RFC 7617): a password with "€" or Cyrillic cannot be
+            # sent in Latin-1, aiohttp's default.
+            authorization = BasicAuth(
                 str(self.settings.get(CONF_USERNAME) or ""),
                 str(self.settings.get(CONF_PASSWORD) or ""),
-            )
+                encoding="utf-8",
+            ).encode()
+        except UnicodeEncodeError:
+            # A lone surrogate, which no encoding can send.
+            raise PbxAuthError(
+                "A TIM4biz user name or password holds a character that cannot be sent"
+            ) from None
         except ValueError:
             # Basic authentication cannot carry a ":" in the user name.
             raise PbxAuthError("A TIM4biz user name cannot hold ':'") from None
@@ -292,7 +301,7 @@ class Tim4bizClient(PbxClient):
             self._base + method,
             params=params,
             json_body=json_body,
-            headers={"Authorization": auth.encode()},
+            headers={"Authorization": authorization},
             explain_error=self._explainer(method),
             on_headers=self._read_headers,
         )
