@@ -99,6 +99,14 @@ def url_host(text: str) -> str:
         return ""
 
 
+def url_scheme(text: str) -> str:
+    """The lower-cased scheme of ``text``; empty when it is no valid URL."""
+    try:
+        return URL(text.strip()).scheme.lower()
+    except ValueError:
+        return ""
+
+
 def _written_forms(secret: str) -> list[str]:
     """``secret`` as written, JSON-escaped and URL-encoded; longest first, so
     that no form is left half replaced by a shorter one.

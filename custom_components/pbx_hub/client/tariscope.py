@@ -216,6 +216,12 @@ class TariscopeClient(PbxClient):
         self._names: dict[str, Subscriber] = {}
         self._looked_up = 0
 
+    @classmethod
+    def sends_in_clear(cls, settings: Mapping[str, Any]) -> bool:
+        """An address without a scheme is ``http://`` too."""
+        text = str(settings.get(CONF_URL) or "").strip()
+        return "://" not in text or super().sends_in_clear(settings)
+
     @property
     def _base(self) -> URL:
         """The server; without a port in the URL, Tariscope's default 8085."""
