@@ -154,8 +154,12 @@ def _items(body: Any) -> list[Mapping[str, Any]]:
     return [row for row in body if isinstance(row, Mapping)]
 
 
-def parse_subscriber(row: Mapping[str, Any]) -> Subscriber | None:
-    """A subscriber from ``subscriber.get``'s fields; ``None`` without an id."""
+def parse_subscriber(row: Any) -> Subscriber | None:
+    """A subscriber from ``subscriber.get``'s fields; ``None`` without an id,
+    ``PbxResponseError`` for a row that is no object.
+    """
+    if not isinstance(row, Mapping):
+        raise PbxResponseError("Tariscope: a subscriber is not an object")
     subscriber_id = to_text(row.get("id"))
     if subscriber_id is None:
         return None
