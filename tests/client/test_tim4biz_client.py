@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from custom_components.pbx_hub.client import (
     PbxRateLimitError,
     PbxResponseError,
     create_client,
+    tim4biz,
 )
 from custom_components.pbx_hub.client.tim4biz import (
     Tim4bizClient,
@@ -385,3 +387,31 @@ async def test_a_refused_length_is_not_asked_for_again(
     # 100 days in 25-day pieces: 4 requests, none refused.
     assert sim.request_count == 4
     assert refused > 4
+
+
+async def _fails_after_a_step(error: Exception) -> None:
+    # Both halves resume in the same loop pass, so both fail before the
+    # TaskGroup can cancel the second: as two answers arriving together.
+    await asyncio.sleep(0)
+    raise error
+
+
+@pytest.mark.parametrize(
+    ("errors", "expected"),
+    [
+        ((PbxRateLimitError("slow down"), PbxAuthError("denied")), PbxAuthError),
+        ((PbxAuthError("denied"), PbxRateLimitError("slow down")), PbxAuthError),
+        ((PbxResponseError("bad"), PbxRateLimitError("slow down")), PbxRateLimitError),
+        ((PbxResponseError("bad"), PbxNotFoundError("gone")), PbxResponseError),
+    ],
+)
+async def test_both_halves_failing_raise_the_most_telling_error(
+    errors: tuple[Exception, Exception], expected: type[Exception]
+) -> None:
+    """Wrong credentials are never hidden behind the other half's rate limit
+    (reauthentication, not a pause, is what the user needs); a rate limit
+    beats other errors; otherwise the first half's error is raised.
+    """
+    first, second = errors
+    with pytest.raises(expected):
+        await tim4biz._together(_fails_after_a_step(first), _fails_after_a_step(second))

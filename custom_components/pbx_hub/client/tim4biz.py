@@ -38,7 +38,7 @@ Assumptions (TIM4biz publishes little beyond the above):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Mapping
+from collections.abc import Coroutine, Mapping, Sequence
 import contextlib
 from datetime import datetime, timedelta
 import re
@@ -56,6 +56,7 @@ from .exceptions import (
     PbxInvalidInputError,
     PbxNotFoundError,
     PbxPermissionError,
+    PbxRateLimitError,
     PbxResponseError,
 )
 from .models import Capability, ExtensionUsage, PbxInfo, RateLimitStatus
@@ -183,15 +184,28 @@ async def _together[T](
 ) -> tuple[T, T]:
     """Both results; when one fails the other stops at once (a TaskGroup),
     and the failure is raised as itself, not inside the ``ExceptionGroup`` a
-    TaskGroup raises, which no caller catching ``PbxError`` would see.
+    TaskGroup raises, which no caller catching ``PbxError`` would see. When
+    both halves fail, the error that asks most of the user wins (see
+    ``_most_telling``).
     """
     try:
         async with asyncio.TaskGroup() as group:
             one = group.create_task(first)
             two = group.create_task(second)
     except ExceptionGroup as failed:
-        raise failed.exceptions[0] from None
+        raise _most_telling(failed.exceptions) from None
     return one.result(), two.result()
+
+
+def _most_telling(errors: Sequence[BaseException]) -> BaseException:
+    """Wrong credentials first (reauthentication, which no retry fixes), then a
+    rate limit (polling pauses), then whichever came first.
+    """
+    for kind in (PbxAuthError, PbxRateLimitError):
+        for error in errors:
+            if isinstance(error, kind):
+                return error
+    return errors[0]
 
 
 def _local_text(moment: datetime) -> str:
