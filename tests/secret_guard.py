@@ -18,7 +18,8 @@ them in:
 - entity states and attributes, and repair issues.
 
 It finds a secret as written, URL-, form-, JSON- and ``repr``-encoded, and any
-piece of ``PIECE_LENGTH`` characters of it (a preview cut short).
+piece of ``PIECE_LENGTH`` characters of it (a preview cut short; of a JWT, of
+its signature).
 
 A test that handles a secret on purpose (say, to prove it is redacted) and
 cannot avoid leaving it in one of those places opts out with
@@ -34,6 +35,7 @@ from dataclasses import dataclass, field
 import json
 import logging
 from pathlib import Path
+import re
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -105,6 +107,20 @@ def _forms(secret: str) -> set[str]:
         json.dumps(secret, ensure_ascii=False)[1:-1],
         repr(secret)[1:-1],
     }
+
+
+_JWT = re.compile(r"eyJ[\w-]*\.[\w-]+\.(?P<signature>[\w-]*)", re.ASCII)
+
+
+def _pieces(secret: str) -> Iterator[str]:
+    """Every ``PIECE_LENGTH`` characters of ``secret``. Of a JWT, only of its
+    signature: its header and claims are base64 of JSON that every token of
+    the same issuer starts alike, so their pieces are in any other token too.
+    """
+    if jwt := _JWT.fullmatch(secret):
+        secret = jwt["signature"]
+    for start in range(len(secret) - PIECE_LENGTH + 1):
+        yield secret[start : start + PIECE_LENGTH]
 
 
 def _secrets_in(
@@ -242,11 +258,7 @@ class SecretGuard:
                 [(f"snapshot {snapshot_file.name}", snapshot_file.read_text())]
             )
         forms = {form: secret for secret in self.secrets for form in _forms(secret)}
-        pieces = {
-            secret[start : start + PIECE_LENGTH]: secret
-            for secret in self.secrets
-            for start in range(len(secret) - PIECE_LENGTH + 1)
-        }
+        pieces = {piece: secret for secret in self.secrets for piece in _pieces(secret)}
         found: dict[str, None] = {}
         for texts_of_one_kind in texts:
             for where, text in texts_of_one_kind:

@@ -109,6 +109,22 @@ def test_a_short_piece_of_a_secret_is_no_finding(secret_guard: SecretGuard) -> N
     secret_guard.forget_findings()
 
 
+def test_of_a_jwt_only_a_piece_of_its_signature_is_a_finding(
+    secret_guard: SecretGuard,
+) -> None:
+    """Another token of the same issuer shares the header and most claims;
+    sharing them is no leak, showing the signature is.
+    """
+    header, claims = "eyJhbGciOiJIUzI1NiJ9", "eyJleHAiOjIwMDAwMDAwMDB9"
+    token = f"{header}.{claims}.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"
+    secret_guard.register(token)
+    LOGGER.debug("other token %s.%s.b3RoZXI", header, claims)
+    assert secret_guard.findings() == []
+    LOGGER.debug("cut %s", token.rsplit(".", 1)[1][:12])
+    assert len(secret_guard.findings()) == 1
+    secret_guard.forget_findings()
+
+
 def test_a_secret_in_an_error_raised_to_home_assistant(
     secret_guard: SecretGuard,
 ) -> None:
