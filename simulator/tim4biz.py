@@ -19,6 +19,8 @@ Assumptions (the documents are silent on these):
   ``WWW-Authenticate: Basic realm="TIM4biz API"``.
 - Only Basic auth is accepted; a Bearer token (the older scheme) is a 401. A user
   whose API access is disabled (``api_access_enabled = False``) is a 401 too.
+- Basic credentials are decoded as UTF-8 (RFC 7617's ``charset="UTF-8"``; the
+  support page names no charset): a password with ``€`` or Cyrillic works.
 - Method names and parameter names are matched case-insensitively (ASP.NET
   routing and model binding); an unknown method is a 404.
 - Order of checks: auth (401), rate limit (429), method exists (404), HTTP verb
@@ -608,7 +610,9 @@ class Tim4bizSimulator(SimulatorBase):
     def _authorized(self, request: web.Request) -> bool:
         header = request.headers.get("Authorization", "")
         try:
-            auth = BasicAuth.decode(header)
+            # RFC 7617's UTF-8: TIM4biz names no charset, and ASCII
+            # credentials read the same either way.
+            auth = BasicAuth.decode(header, encoding="utf-8")
         except ValueError:
             return False
         return (

@@ -17,6 +17,10 @@ them in:
 - the test module's snapshot file;
 - entity states and attributes, and repair issues.
 
+It finds a secret as written, URL-, form-, JSON- and ``repr``-encoded, and any
+piece of ``PIECE_LENGTH`` characters of it (a preview cut short; of a JWT, of
+its signature).
+
 A test that handles a secret on purpose (say, to prove it is redacted) and
 cannot avoid leaving it in one of those places opts out with
 ``@pytest.mark.handles_secrets("why")``.
@@ -28,15 +32,18 @@ import base64
 from collections.abc import Callable, Iterable, Iterator, Mapping
 import contextlib
 from dataclasses import dataclass, field
+import json
 import logging
 from pathlib import Path
+import re
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
+from yarl import URL
 
 from custom_components.pbx_hub.client import VENDORS, PbxClient, PbxError
 from custom_components.pbx_hub.const import CONF_VENDOR, DOMAIN
@@ -44,6 +51,10 @@ from custom_components.pbx_hub.const import CONF_VENDOR, DOMAIN
 MIN_SECRET_LENGTH = 6
 """Shorter values ("abc", "bad") are words as much as secrets: a test that
 configures one is not guarded, rather than failed for an unrelated word.
+"""
+PIECE_LENGTH = 12
+"""A leak of this many characters of a secret is a leak (a preview cut short,
+a URL truncated): shorter pieces of a secret occur in ordinary text.
 """
 TESTS_DIR = Path(__file__).parent
 SERVER_LOGGERS = ("aiohttp.access",)
@@ -83,6 +94,49 @@ def _causes(err: BaseException) -> Iterator[BaseException]:
         current = current.__cause__ or (
             None if current.__suppress_context__ else current.__context__
         )
+
+
+def _forms(secret: str) -> set[str]:
+    """``secret`` as it reads once a URL, a form, JSON or ``repr`` encoded it."""
+    return {
+        secret,
+        quote(secret, safe=""),
+        quote_plus(secret),
+        URL.build(query={"k": secret}).raw_query_string.removeprefix("k="),
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        repr(secret)[1:-1],
+    }
+
+
+_JWT = re.compile(r"eyJ[\w-]*\.[\w-]+\.(?P<signature>[\w-]*)", re.ASCII)
+
+
+def _pieces(secret: str) -> Iterator[str]:
+    """Every ``PIECE_LENGTH`` characters of ``secret``. Of a JWT, only of its
+    signature: its header and claims are base64 of JSON that every token of
+    the same issuer starts alike, so their pieces are in any other token too.
+    """
+    if jwt := _JWT.fullmatch(secret):
+        secret = jwt["signature"]
+    for start in range(len(secret) - PIECE_LENGTH + 1):
+        yield secret[start : start + PIECE_LENGTH]
+
+
+def _secrets_in(
+    text: str, forms: Mapping[str, str], pieces: Mapping[str, str]
+) -> Iterator[str]:
+    """The secrets ``text`` shows whole in one of their ``forms``, or of which
+    it shows a piece (every ``PIECE_LENGTH`` window of ``text`` is looked up,
+    so the cost grows with the text, not with the secrets).
+    """
+    for form, secret in forms.items():
+        if form in text:
+            yield secret
+    if pieces:
+        for start in range(len(text) - PIECE_LENGTH + 1):
+            if (secret := pieces.get(text[start : start + PIECE_LENGTH])) is not None:
+                yield secret
 
 
 class _RecordKeeper(logging.Handler):
@@ -203,17 +257,13 @@ class SecretGuard:
             texts.append(
                 [(f"snapshot {snapshot_file.name}", snapshot_file.read_text())]
             )
-        forms = {
-            form: secret
-            for secret in self.secrets
-            for form in (secret, quote(secret, safe=""))
-        }
+        forms = {form: secret for secret in self.secrets for form in _forms(secret)}
+        pieces = {piece: secret for secret in self.secrets for piece in _pieces(secret)}
         found: dict[str, None] = {}
         for texts_of_one_kind in texts:
             for where, text in texts_of_one_kind:
-                for form, secret in forms.items():
-                    if form in text:
-                        found[f"{where}: {secret[:3]}...{secret[-2:]}"] = None
+                for secret in _secrets_in(text, forms, pieces):
+                    found[f"{where}: {secret[:3]}...{secret[-2:]}"] = None
         return list(found)
 
     # ----------------------------------------------------------------- hooks

@@ -5,16 +5,20 @@ secrets tests configure by itself, and fails a leaking test.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
+import json
 import logging
 from pathlib import Path
 import shutil
 import textwrap
+from urllib.parse import quote_plus
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from yarl import URL
 
 from custom_components.pbx_hub.client import (
     PbxResponseError,
@@ -63,6 +67,62 @@ def test_a_secret_in_a_log_record(secret_guard: SecretGuard) -> None:
     assert secret_guard.findings() == [f"log {LOGGER.name}:ERROR: pla...89"]
     secret_guard.forget_findings()
     assert secret_guard.findings() == []
+
+
+KEY_WITH_SEPARATORS = "k3y/with+plus=eq&amp\\back€"
+
+
+@pytest.mark.parametrize(
+    "leak",
+    [
+        pytest.param(
+            lambda: str(URL("http://x/").with_query(apikey=KEY_WITH_SEPARATORS)),
+            id="yarl-query",
+        ),
+        pytest.param(lambda: quote_plus(KEY_WITH_SEPARATORS), id="quote_plus"),
+        pytest.param(lambda: json.dumps({"k": KEY_WITH_SEPARATORS}), id="json"),
+        pytest.param(lambda: repr({"k": KEY_WITH_SEPARATORS}), id="repr"),
+        pytest.param(lambda: f"body {KEY_WITH_SEPARATORS[3:15]}...", id="truncated"),
+    ],
+)
+def test_an_encoded_or_truncated_secret_in_a_log_record(
+    secret_guard: SecretGuard, leak: Callable[[], str]
+) -> None:
+    """A key logged inside a request URL (yarl keeps ``/``, encodes ``+``,
+    ``=`` and ``&``), form-, JSON- or repr-escaped, or cut to 12 characters.
+    """
+    secret_guard.register(KEY_WITH_SEPARATORS)
+    LOGGER.debug("sent %s", leak())
+    assert secret_guard.findings() == [f"log {LOGGER.name}:DEBUG: k3y...k€"]
+    secret_guard.forget_findings()
+
+
+def test_a_short_piece_of_a_secret_is_no_finding(secret_guard: SecretGuard) -> None:
+    """Eleven characters of a long secret, or a short secret's own piece, are
+    ordinary text; a short secret is found only whole.
+    """
+    secret_guard.register(SECRET, "short-pw")
+    LOGGER.debug("%s and %s", SECRET[:11], "short-")
+    assert secret_guard.findings() == []
+    LOGGER.debug("%s", "short-pw")
+    assert len(secret_guard.findings()) == 1
+    secret_guard.forget_findings()
+
+
+def test_of_a_jwt_only_a_piece_of_its_signature_is_a_finding(
+    secret_guard: SecretGuard,
+) -> None:
+    """Another token of the same issuer shares the header and most claims;
+    sharing them is no leak, showing the signature is.
+    """
+    header, claims = "eyJhbGciOiJIUzI1NiJ9", "eyJleHAiOjIwMDAwMDAwMDB9"
+    token = f"{header}.{claims}.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"
+    secret_guard.register(token)
+    LOGGER.debug("other token %s.%s.b3RoZXI", header, claims)
+    assert secret_guard.findings() == []
+    LOGGER.debug("cut %s", token.rsplit(".", 1)[1][:12])
+    assert len(secret_guard.findings()) == 1
+    secret_guard.forget_findings()
 
 
 def test_a_secret_in_an_error_raised_to_home_assistant(

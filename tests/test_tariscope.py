@@ -25,7 +25,10 @@ from pytest_homeassistant_custom_component.common import (
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.pbx_hub import async_remove_config_entry_device
+from custom_components.pbx_hub.client import AccountSelection
+from custom_components.pbx_hub.client.tariscope import TariscopeClient
 from custom_components.pbx_hub.const import DOMAIN
+from custom_components.pbx_hub.coordinator import account_selection, option_list
 from custom_components.pbx_hub.diagnostics import async_get_config_entry_diagnostics
 from simulator import TariscopeSimulator
 from simulator.tariscope import METHODS
@@ -362,3 +365,68 @@ async def test_a_followed_subscriber_cannot_be_deleted(
     )
     assert device is not None
     assert not await async_remove_config_entry_device(hass, entry, device)
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("Sales Team", ("Sales Team",)),
+        ("Sales Team, 2", ("Sales Team", "2")),
+        ("Sales Team\nHead office PBX\n", ("Sales Team", "Head office PBX")),
+        (" 1 2 ", ("1", "2")),
+        ("1 2, 3", ("1", "2", "3")),
+        ("ann@example.com 7", ("ann@example.com", "7")),
+        ("2,2, ,", ("2",)),
+        ("", ()),
+        (None, ()),
+    ],
+)
+def test_list_options_are_separated_by_commas_or_lines(
+    text: str | None, values: tuple[str, ...]
+) -> None:
+    """A name with spaces stays whole; options saved when spaces separated
+    ids too ("1 2") read as before.
+    """
+    assert option_list(text) == values
+    assert account_selection({"departments": text, "nodes": text}) == (
+        AccountSelection(departments=values, nodes=values)
+    )
+
+
+async def test_a_department_with_spaces_is_asked_for_whole(
+    hass: HomeAssistant,
+    tariscope_sim: TariscopeSimulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The options flow asks Tariscope for "Sales Team", not for "Sales" and
+    "Team"; the simulator knows departments by id only, so it is not found.
+    """
+    asked: list[tuple[str, str]] = []
+    list_members = TariscopeClient._list
+
+    async def record(client: TariscopeClient, kind: str, group: str) -> Any:
+        asked.append((kind, group))
+        return await list_members(client, kind, group)
+
+    monkeypatch.setattr(TariscopeClient, "_list", record)
+    entry = tariscope_entry(tariscope_sim)
+    await setup_entry(hass, entry)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"slow_interval": 900, "departments": "Sales Team, 2"}
+    )
+    assert sorted(asked) == [("department", "2"), ("department", "Sales Team")]
+    assert result["errors"] == {"subscribers": "subscriber_not_found"}
+
+
+async def test_departments_saved_space_separated_still_load(
+    hass: HomeAssistant, tariscope_sim: TariscopeSimulator
+) -> None:
+    sim = tariscope_sim
+    entry = tariscope_entry(sim, departments="1 2")
+    await setup_entry(hass, entry)
+    accounts = entry.runtime_data.slow.data.accounts
+    assert accounts is not None
+    members = {str(s.id) for s in sim.subscribers.values() if s.department_id in (1, 2)}
+    assert members
+    assert set(accounts) == members

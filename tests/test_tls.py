@@ -24,6 +24,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -227,23 +228,39 @@ async def test_turning_verification_off_raises_a_repair_until_it_is_on(
     assert _tls_issue(hass, entry) is None
 
 
+UNREACHABLE_HTTPS = "https://127.0.0.1:9"
+
+
+@pytest.fixture
+async def tariscope_sim() -> AsyncIterator[TariscopeSimulator]:
+    sim = TariscopeSimulator(subscribers=2, clock=dt_util.utcnow, seed=3)
+    await sim.start()
+    yield sim
+    await sim.stop()
+
+
 async def test_reconfiguring_verification_on_clears_the_repair(
     hass: HomeAssistant, pbxware_sim: PbxwareSimulator
 ) -> None:
-    """A PBX that has a trusted certificate (plain HTTP here) again: turning
-    verification on through reconfigure clears the warning.
+    """An https:// PBX that was not verified (and cannot be reached) is
+    reconfigured to verify, at an address that works (plain HTTP here): the
+    warning is gone.
     """
     entry = MockConfigEntry(
         domain=DOMAIN,
         title="PBXware",
         unique_id="127.0.0.1",
-        data=_settings("pbxware", pbxware_sim, verify_ssl=False),
+        data={**_settings("pbxware", pbxware_sim, False), "url": UNREACHABLE_HTTPS},
     )
     await setup_entry(hass, entry)
     assert _tls_issue(hass, entry) is not None
     result = await entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], _plain_settings("pbxware", entry, verify_ssl=True)
+        result["flow_id"],
+        {
+            **_plain_settings("pbxware", entry, verify_ssl=True),
+            "url": pbxware_sim.url,
+        },
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
@@ -251,6 +268,56 @@ async def test_reconfiguring_verification_on_clears_the_repair(
     assert entry.state is ConfigEntryState.LOADED
     assert entry.data[CONF_VERIFY_SSL] is True
     assert _tls_issue(hass, entry) is None
+
+
+async def test_a_plain_http_address_raises_no_certificate_warning(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    tariscope_sim: TariscopeSimulator,
+) -> None:
+    """With verification off, an http:// address (PBXware's, or a Tariscope
+    address without a scheme, which means http://) has no certificate, so
+    the warning would be untrue: none is raised.
+    """
+    assert pbxware_sim.url is not None
+    assert tariscope_sim.url is not None
+    entries = [
+        MockConfigEntry(
+            domain=DOMAIN,
+            title="PBXware",
+            data=_settings("pbxware", pbxware_sim, False),
+        ),
+        MockConfigEntry(
+            domain=DOMAIN,
+            title="Tariscope",
+            data={
+                **_settings("tariscope", tariscope_sim, False),
+                "url": tariscope_sim.url.removeprefix("http://"),
+            },
+        ),
+    ]
+    for entry in entries:
+        await setup_entry(hass, entry)
+        assert entry.state is ConfigEntryState.LOADED
+        assert _tls_issue(hass, entry) is None
+
+
+@pytest.mark.parametrize(
+    ("vendor", "url", "in_clear"),
+    [
+        ("pbxware", "http://pbx.example.com", True),
+        ("pbxware", "HTTP://pbx.example.com", True),
+        ("pbxware", "https://pbx.example.com", False),
+        ("pbxware", "http://[", False),
+        ("tariscope", "tariscope.example.com", True),
+        ("tariscope", "tariscope.example.com:8443", True),
+        ("tariscope", "http://tariscope.example.com", True),
+        ("tariscope", " https://tariscope.example.com ", False),
+    ],
+)
+def test_which_addresses_send_in_clear(vendor: str, url: str, in_clear: bool) -> None:
+    client_class = VENDORS[vendor].client_class
+    assert client_class.sends_in_clear({"url": url}) is in_clear
 
 
 async def test_a_verified_entry_raises_no_repair(
@@ -270,7 +337,7 @@ async def test_an_entry_that_cannot_load_still_warns(
     entry = MockConfigEntry(
         domain=DOMAIN,
         title="PBXware",
-        data={**_settings("pbxware", pbxware_sim, False), "url": "http://127.0.0.1:9"},
+        data={**_settings("pbxware", pbxware_sim, False), "url": UNREACHABLE_HTTPS},
     )
     await setup_entry(hass, entry)
     assert entry.state is ConfigEntryState.SETUP_RETRY

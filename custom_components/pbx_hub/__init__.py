@@ -21,13 +21,14 @@ from homeassistant.helpers.typing import ConfigType
 
 from .calls import CallTracker
 from .client import (
+    VENDORS,
     Capability,
     PbxClockSkewError,
     PbxError,
     PbxInvalidInputError,
     PbxUnsupportedError,
 )
-from .const import CONF_EXCLUDED_EXTENSIONS, CONF_VERIFY_SSL, DOMAIN
+from .const import CONF_EXCLUDED_EXTENSIONS, CONF_VENDOR, CONF_VERIFY_SSL, DOMAIN
 from .coordinator import (
     CLOCK_SKEW,
     REPAIR_ISSUES,
@@ -123,11 +124,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
 
 @callback
 def _sync_tls_issue(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
-    """A warning for as long as the entry accepts any certificate: anyone on the
-    path to the PBX could then read its credentials. Reconfiguring with
-    verification on (which reloads the entry) or removing the entry clears it.
+    """A warning for as long as the entry accepts any certificate from an
+    ``https://`` address: anyone on the path to the PBX could then pose as
+    it. A plain ``http://`` address has no certificate to verify, so the
+    warning would be wrong there. Reconfiguring with verification on (which
+    reloads the entry) or removing the entry clears it.
     """
-    if entry.data.get(CONF_VERIFY_SSL, True) is False:
+    spec = VENDORS.get(str(entry.data.get(CONF_VENDOR)))
+    in_clear = spec is not None and spec.client_class.sends_in_clear(entry.data)
+    if entry.data.get(CONF_VERIFY_SSL, True) is False and not in_clear:
         ir.async_create_issue(
             hass,
             DOMAIN,

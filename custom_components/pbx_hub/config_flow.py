@@ -338,7 +338,8 @@ def _vendor_options(client: PbxClient) -> dict[str, Any]:
         )
     if Capability.ACCOUNTS in client.capabilities:
         for key in (CONF_SUBSCRIBERS, CONF_DEPARTMENTS, CONF_NODES):
-            options[key] = TextSelector()
+            # One value a line, or separated by commas (see ``option_list``).
+            options[key] = TextSelector(TextSelectorConfig(multiline=True))
     if Capability.ACCOUNTS in client.capabilities or (
         Capability.EXTENSION_USAGE in client.capabilities
     ):

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import math
+import re
 from typing import Any, ClassVar
 
 from homeassistant.config_entries import ConfigEntry
@@ -55,6 +56,7 @@ from .client import (
     SystemStatus,
     create_client,
 )
+from .client.convert import is_id
 from .const import (
     CONF_DEPARTMENTS,
     CONF_FAST_INTERVAL,
@@ -182,16 +184,31 @@ def issue_id(kind: str, entry: ConfigEntry) -> str:
     return f"{kind}_{entry.entry_id}"
 
 
+_LIST_SEPARATOR = re.compile(r"[,\n]")
+
+
+def option_list(text: Any) -> tuple[str, ...]:
+    """The values of a list option, separated by commas or line breaks: a
+    department or node name may hold spaces ("Sales Team"). Options saved
+    when spaces separated values too ("1 2") still read as before: a part
+    whose every word is an id or an e-mail address is split at its spaces.
+    """
+    values: list[str] = []
+    for part in _LIST_SEPARATOR.split(str(text or "")):
+        words = part.split()
+        if all(is_id(word) or "@" in word for word in words):
+            values.extend(words)
+        else:
+            values.append(part.strip())
+    return tuple(dict.fromkeys(values))
+
+
 def account_selection(options: Mapping[str, Any]) -> AccountSelection:
     """The subscribers the options follow: ids or e-mails, departments, nodes."""
-
-    def values(key: str) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(str(options.get(key, "")).replace(",", " ").split()))
-
     return AccountSelection(
-        ids=values(CONF_SUBSCRIBERS),
-        departments=values(CONF_DEPARTMENTS),
-        nodes=values(CONF_NODES),
+        ids=option_list(options.get(CONF_SUBSCRIBERS)),
+        departments=option_list(options.get(CONF_DEPARTMENTS)),
+        nodes=option_list(options.get(CONF_NODES)),
     )
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 import contextlib
+import json
 
 import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 import pytest
+from yarl import URL
 
 from custom_components.pbx_hub.client import (
     VENDORS,
@@ -226,3 +228,46 @@ async def test_body_size_is_capped(size_server: TestServer, chunked: bool) -> No
             await text_of(MAX_BODY_BYTES + 65536)
         # An unknown charset is read as UTF-8.
         assert await text_of(65536, charset="no-such-charset") == "x" * 65536
+
+
+ECHOED_KEYS = [
+    "k3y-0123456789abcdefghijklmnopqrstuvwxyz",
+    "k3y\\with\\backslashes\\0123456789",
+    'k3y"quoted"/plus+eq=amp&0123456789',
+]
+
+
+def _pieces(secret: str, length: int = 12) -> list[str]:
+    return [secret[start : start + length] for start in range(len(secret) - 11)]
+
+
+@pytest.mark.parametrize("key", ECHOED_KEYS)
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(lambda key: f"Bad request, you sent apikey={key}", id="text"),
+        pytest.param(lambda key: f'{{"echo": {json.dumps(key)}', id="cut-json"),
+        pytest.param(
+            lambda key: f"<pre>{URL.build(query={'apikey': key})}</pre>", id="url"
+        ),
+    ],
+)
+async def test_a_body_echoing_the_key_shows_none_of_it(
+    scripted: tuple[str, list[web.Response]],
+    session: aiohttp.ClientSession,
+    key: str,
+    body: Callable[[str], str],
+) -> None:
+    """The preview of a body that is not JSON is redacted before it is cut
+    to 60 characters and escaped: neither the key nor 12 characters of it
+    reach the error, a backslash in the key included.
+    """
+    url, answers = scripted
+    client = create_client("pbxware", session, {"url": url, "api_key": key})
+    answers.append(web.Response(text=body(key)))
+    with pytest.raises(PbxResponseError) as raised:
+        await client.async_identify()
+    message = str(raised.value)
+    assert "REDACTED" in message
+    assert [piece for piece in _pieces(key) if piece in message] == []
+    assert [piece for piece in _pieces(repr(key)) if piece in message] == []

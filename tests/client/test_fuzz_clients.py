@@ -21,11 +21,15 @@ from datetime import UTC, date, datetime
 import json
 from typing import Any
 
+import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from hypothesis import HealthCheck, given, settings, strategies as st
 from multidict import CIMultiDict
 import pytest
 
 from custom_components.pbx_hub.client import (
+    VENDORS,
     AccountSelection,
     PbxClient,
     PbxConnectionError,
@@ -310,3 +314,40 @@ def test_a_tim4biz_api_url_that_is_no_url_is_ignored(url: str) -> None:
     )
     asyncio.run(client.async_identify())
     assert client.notices == {}
+
+
+CREDENTIAL = st.text(max_size=40) | st.sampled_from(
+    ["Zomer€2026", "пароль-2026", "a:b", "line\r\nX-Injected: 1", "\x00", " ", "é"]
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("vendor", sorted(SETTINGS))
+def test_any_credentials(vendor: str) -> None:
+    """Any text in a vendor's secret fields (and user name) is sent, or
+    refused with a ``PbxError``, over real HTTP: aiohttp refuses a header
+    with a newline, and Latin-1 cannot carry ``€``.
+    """
+    fields = sorted({*VENDORS[vendor].secret_keys, "username"} & set(SETTINGS[vendor]))
+
+    async def refuse(request: web.Request) -> web.Response:
+        await request.read()
+        return web.json_response({"message": "denied"}, status=401)
+
+    @settings(max_examples=25, deadline=None, derandomize=True)
+    @given(st.fixed_dictionaries(dict.fromkeys(fields, CREDENTIAL)))
+    def check(credentials: dict[str, str]) -> None:
+        async def run() -> None:
+            app = web.Application()
+            app.router.add_route("*", "/{tail:.*}", refuse)
+            async with TestServer(app, host="127.0.0.1") as server:
+                url = str(server.make_url("/api/"))
+                async with aiohttp.ClientSession() as session:
+                    client = create_client(
+                        vendor, session, {**SETTINGS[vendor], **credentials, "url": url}
+                    )
+                    with contextlib.suppress(PbxError):
+                        await client.async_identify()
+
+        asyncio.run(run())
+
+    check()

@@ -1,6 +1,7 @@
-"""Every vendor parser, fed arbitrary JSON-like input: it returns its model or
-raises a ``PbxError`` (``PbxResponseError`` for a body it cannot read), never
-another exception. Bounded so that it stays fast in CI.
+"""Every vendor parser, fed arbitrary JSON-like input: it returns its model
+(checked) or raises ``PbxResponseError``, never another exception (other
+``PbxError`` subclasses included). Envelope checks, whose job is to raise what
+the PBX reports, may raise any ``PbxError``. Bounded so that it stays fast in CI.
 """
 
 from __future__ import annotations
@@ -15,9 +16,18 @@ from multidict import CIMultiDict
 import pytest
 
 from custom_components.pbx_hub.client import (
+    AccountSummary,
+    CallRecord,
     CallScope,
+    Charge,
+    Did,
+    Extension,
+    ExtensionUsage,
     PbxError,
+    PbxResponseError,
     Subscriber,
+    SystemStatus,
+    Tenant,
     convert,
     create_client,
     http,
@@ -113,31 +123,83 @@ DASHBOARD = (
     "licensing", "services",
 )  # fmt: skip
 
-PARSERS: dict[str, Callable[[Any], object]] = {
-    "pbxware.rows": pbxware.rows,
-    "pbxware.parse_extensions": lambda body: pbxware.parse_extensions(body, body),
-    "pbxware.parse_dids": pbxware.parse_dids,
-    "pbxware.parse_tenants": pbxware.parse_tenants,
-    # The client keys the eight dashboard answers itself: fuzz each answer.
-    "pbxware.parse_status": lambda body: pbxware.parse_status(
-        dict.fromkeys(DASHBOARD, body)
+type Parser = Callable[[Any], object]
+type IsModel = Callable[[object], bool]
+
+
+def dict_of(model: type | tuple[type, ...]) -> IsModel:
+    """A ``dict`` of ``model`` by text key, the container most parsers give."""
+    return lambda result: isinstance(result, dict) and all(
+        isinstance(key, str) and isinstance(value, model)
+        for key, value in result.items()
+    )
+
+
+def list_of(model: type | tuple[type, ...]) -> IsModel:
+    return lambda result: isinstance(result, list) and all(
+        isinstance(item, model) for item in result
+    )
+
+
+def instance_of(model: type | tuple[type, ...]) -> IsModel:
+    return lambda result: isinstance(result, model)
+
+
+PARSERS: dict[str, tuple[Parser, IsModel]] = {
+    "pbxware.rows": (pbxware.rows, dict_of(dict)),
+    "pbxware.parse_extensions": (
+        lambda body: pbxware.parse_extensions(body, body),
+        dict_of(Extension),
     ),
-    "voipcloud.parse_call": lambda body: [
-        voipcloud.parse_call(scope, body) for scope in CallScope
-    ],
-    "voipcloud.parse_status": voipcloud.parse_status,
-    "voipcloud.unwrap": voipcloud.unwrap,
-    "tim4biz.parse_usage": tim4biz.parse_usage,
-    "tariscope.parse_summary": lambda body: tariscope.parse_summary(SUBSCRIBER, body),
-    "tariscope.parse_charges": tariscope.parse_charges,
-    "tariscope.parse_subscriber": lambda body: tariscope.parse_subscriber(body)
-    if isinstance(body, dict)
-    else None,
-    "voipcenter.check_envelope": voipcenter.check_envelope,
-    "voipcenter.listing": voipcenter.listing,
-    "voipcenter.names": voipcenter.names,
-    "voipcenter.parse_sip_accounts": voipcenter.parse_sip_accounts,
+    "pbxware.parse_dids": (pbxware.parse_dids, dict_of(Did)),
+    "pbxware.parse_tenants": (pbxware.parse_tenants, dict_of(Tenant)),
+    # The client keys the eight dashboard answers itself: fuzz each answer.
+    "pbxware.parse_status": (
+        lambda body: pbxware.parse_status(dict.fromkeys(DASHBOARD, body)),
+        instance_of(SystemStatus),
+    ),
+    "voipcloud.parse_call": (
+        lambda body: [voipcloud.parse_call(scope, body) for scope in CallScope],
+        list_of((CallRecord, type(None))),
+    ),
+    "voipcloud.parse_status": (voipcloud.parse_status, instance_of(SystemStatus)),
+    "tim4biz.parse_usage": (tim4biz.parse_usage, dict_of(ExtensionUsage)),
+    "tariscope.parse_summary": (
+        lambda body: tariscope.parse_summary(SUBSCRIBER, body),
+        instance_of(AccountSummary),
+    ),
+    "tariscope.parse_charges": (tariscope.parse_charges, list_of(Charge)),
+    "tariscope.parse_subscriber": (
+        tariscope.parse_subscriber,
+        instance_of((Subscriber, type(None))),
+    ),
+    "voipcenter.listing": (voipcenter.listing, dict_of(object)),
+    "voipcenter.names": (voipcenter.names, dict_of(str)),
+    "voipcenter.parse_sip_accounts": (
+        voipcenter.parse_sip_accounts,
+        dict_of(Extension),
+    ),
 }
+"""Pure parsers: a body they cannot read is a ``PbxResponseError``, and only
+that; whatever they return is checked to be their model.
+"""
+ENVELOPES: dict[str, Parser] = {
+    "voipcloud.unwrap": voipcloud.unwrap,
+    "voipcenter.check_envelope": voipcenter.check_envelope,
+}
+"""Envelope checks read what the PBX says went wrong, so any ``PbxError``
+(authentication, rate limit, permission) is theirs to raise.
+"""
+
+
+def parse(name: str, body: Any) -> None:
+    """Run parser ``name``: its model comes back, or ``PbxResponseError``."""
+    parser, is_model = PARSERS[name]
+    try:
+        result = parser(body)
+    except PbxResponseError:
+        return
+    assert is_model(result), f"{name} returned {result!r}"
 
 
 def row(*keys: str) -> st.SearchStrategy[dict[str, Any]]:
@@ -157,58 +219,59 @@ CALL_ROW = st.fixed_dictionaries(
         JSON,
     ),
 )  # fmt: skip
-SHAPED: dict[str, tuple[Callable[[Any], object], st.SearchStrategy[Any]]] = {
-    "voipcloud call rows": (PARSERS["voipcloud.parse_call"], CALL_ROW),
+SHAPED: dict[str, tuple[str, st.SearchStrategy[Any]]] = {
+    "voipcloud call rows": ("voipcloud.parse_call", CALL_ROW),
     "voipcloud status": (
-        voipcloud.parse_status,
+        "voipcloud.parse_status",
         row("status", "state", "message", "components"),
     ),
     "tim4biz usage rows": (
-        tim4biz.parse_usage,
+        "tim4biz.parse_usage",
         st.lists(row("Extension", "Name", "Calls", "Duration", "TalkTime", "Cost")),
     ),
     "tariscope summary": (
-        PARSERS["tariscope.parse_summary"],
+        "tariscope.parse_summary",
         row("start_debt", "end_debt", "charge", "payment"),
     ),
     "tariscope charges": (
-        tariscope.parse_charges,
+        "tariscope.parse_charges",
         st.lists(
             row("id", "recdate", "fromdate", "todate", "charge", "numberofservices")
         ),
     ),
+    "tariscope subscriber": (
+        "tariscope.parse_subscriber",
+        row("id", "fullname", "email"),
+    ),
     "voipcenter SIP accounts": (
-        voipcenter.parse_sip_accounts,
+        "voipcenter.parse_sip_accounts",
         st.dictionaries(
             st.sampled_from(["id_1", "id_2", "id_x"]),
             row("SIPusername", "naam", "voornaam", "logname", "SIPping", "userAgent"),
         ),
     ),
-    "voipcenter envelopes": (
-        voipcenter.check_envelope,
-        st.fixed_dictionaries(
-            {},
-            optional={
-                "head": row("error_number", "error_message", "status"),
-                "body": row("error_number", "error_message", "status"),
-            },
-        ),
-    ),
     "pbxware extensions": (
-        PARSERS["pbxware.parse_extensions"],
+        "pbxware.parse_extensions",
         st.dictionaries(
             st.sampled_from(["1", "2"]),
             row("ext", "name", "status", "dnd", "on_call", "ua_name", "ip"),
         ),
     ),
     "pbxware dids": (
-        pbxware.parse_dids,
+        "pbxware.parse_dids",
         st.dictionaries(
             st.sampled_from(["1", "2"]),
             row("number", "type", "ext", "status", "trunk", "dest_type"),
         ),
     ),
 }
+ENVELOPE_SHAPES = st.fixed_dictionaries(
+    {},
+    optional={
+        "head": row("error_number", "error_message", "status"),
+        "body": row("error_number", "error_message", "status"),
+    },
+)
 
 
 @pytest.mark.parametrize("name", sorted(SHAPED))
@@ -216,20 +279,21 @@ def test_rows_shaped_as_the_vendor_sends_them(name: str) -> None:
     """Rows with the keys a parser reads, holding anything, Infinity and NaN
     included (``json.loads`` accepts both).
     """
-    parser, strategy = SHAPED[name]
+    parser_name, strategy = SHAPED[name]
 
     @settings(max_examples=150, deadline=None, derandomize=True)
     @given(strategy)
     def check(body: Any) -> None:
-        with contextlib.suppress(PbxError):
-            parser(body)
+        parse(parser_name, body)
 
     check()
 
 
 @pytest.mark.parametrize("name", sorted(PARSERS))
-def test_parsers_never_raise_anything_but_pbx_errors(name: str) -> None:
-    parser = PARSERS[name]
+def test_parsers_give_their_model_or_a_response_error(name: str) -> None:
+    """Arbitrary JSON-like input (lists, scalars and ``None`` too, not only
+    objects): the parser's model, or ``PbxResponseError`` and no other error.
+    """
 
     @settings(
         max_examples=100,
@@ -239,8 +303,20 @@ def test_parsers_never_raise_anything_but_pbx_errors(name: str) -> None:
     )
     @given(JSON)
     def check(body: Any) -> None:
+        parse(name, body)
+
+    check()
+
+
+@pytest.mark.parametrize("name", sorted(ENVELOPES))
+def test_envelopes_raise_only_pbx_errors(name: str) -> None:
+    envelope = ENVELOPES[name]
+
+    @settings(max_examples=150, deadline=None, derandomize=True)
+    @given(JSON | ENVELOPE_SHAPES)
+    def check(body: Any) -> None:
         with contextlib.suppress(PbxError):
-            parser(body)
+            envelope(body)
 
     check()
 

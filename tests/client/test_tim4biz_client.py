@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from custom_components.pbx_hub.client import (
     PbxRateLimitError,
     PbxResponseError,
     create_client,
+    tim4biz,
 )
 from custom_components.pbx_hub.client.tim4biz import (
     Tim4bizClient,
@@ -74,6 +76,26 @@ async def test_identify(sim: Tim4bizSimulator, session: aiohttp.ClientSession) -
     with pytest.raises(PbxAuthError) as raised:
         await _client(sim, session, password="wrong-password-1").async_identify()
     assert "wrong-password-1" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("api-user", "Zomer€2026-пароль"), ("пользователь", "p4ss-€uro-2026")],
+)
+async def test_credentials_beyond_latin_1(
+    session: aiohttp.ClientSession, username: str, password: str
+) -> None:
+    """Basic auth in UTF-8 (RFC 7617): ``€`` or Cyrillic signs in, where
+    Latin-1 raised ``UnicodeEncodeError`` before any request was sent; the
+    simulator accepts no other encoding of them.
+    """
+    async with Tim4bizSimulator(
+        extensions=1, clock=Clock(), username=username, password=password
+    ) as simulator:
+        client = _client(simulator, session)
+        assert (await client.async_identify()).unique_id == f"tim4biz_{username}"
+        with pytest.raises(PbxAuthError):
+            await _client(simulator, session, password="€" * 12).async_identify()
 
 
 async def test_identify_without_the_accounting_licence(
@@ -383,3 +405,31 @@ async def test_an_empty_200_is_no_answer(
     # SetSMS returns nothing to read: its empty 200 is fine.
     sim.inject(Fault.EMPTY, count=1)
     await client.async_send_sms("+447700900123", "Empty is fine here.")
+
+
+async def _fails_after_a_step(error: Exception) -> None:
+    # Both halves resume in the same loop pass, so both fail before the
+    # TaskGroup can cancel the second: as two answers arriving together.
+    await asyncio.sleep(0)
+    raise error
+
+
+@pytest.mark.parametrize(
+    ("errors", "expected"),
+    [
+        ((PbxRateLimitError("slow down"), PbxAuthError("denied")), PbxAuthError),
+        ((PbxAuthError("denied"), PbxRateLimitError("slow down")), PbxAuthError),
+        ((PbxResponseError("bad"), PbxRateLimitError("slow down")), PbxRateLimitError),
+        ((PbxResponseError("bad"), PbxNotFoundError("gone")), PbxResponseError),
+    ],
+)
+async def test_both_halves_failing_raise_the_most_telling_error(
+    errors: tuple[Exception, Exception], expected: type[Exception]
+) -> None:
+    """Wrong credentials are never hidden behind the other half's rate limit
+    (reauthentication, not a pause, is what the user needs); a rate limit
+    beats other errors; otherwise the first half's error is raised.
+    """
+    first, second = errors
+    with pytest.raises(expected):
+        await tim4biz._together(_fails_after_a_step(first), _fails_after_a_step(second))

@@ -20,7 +20,7 @@ import aiohttp
 
 from .budget import BudgetSpec, RequestBudget
 from .exceptions import PbxInvalidInputError, PbxUnsupportedError
-from .http import HttpHelper
+from .http import HttpHelper, url_scheme
 from .models import (
     AccountSelection,
     AccountSummary,
@@ -118,6 +118,13 @@ class PbxClient(ABC):
         """
         account = repr(sorted((key, str(value)) for key, value in settings.items()))
         return hashlib.sha256(account.encode()).hexdigest()[:16]
+
+    @classmethod
+    def sends_in_clear(cls, settings: Mapping[str, Any]) -> bool:
+        """Whether the settings' server address is plain ``http://``: no
+        certificate is involved, and credentials travel unencrypted.
+        """
+        return url_scheme(str(settings.get("url") or "")) == "http"
 
     def _unsupported(self, capability: Capability) -> PbxUnsupportedError:
         return PbxUnsupportedError(f"{self.vendor} does not support {capability}")

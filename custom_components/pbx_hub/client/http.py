@@ -15,6 +15,7 @@ import json
 import math
 import re
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 from multidict import CIMultiDict
@@ -58,11 +59,18 @@ class HttpResponse:
     text: str
 
 
-def decode_json(text: str) -> Any:
+def _unchanged(text: str) -> str:
+    return text
+
+
+def decode_json(text: str, redact: Callable[[str], str] = _unchanged) -> Any:
     """Decode a JSON body whatever its content type, tolerating a byte-order
     mark and PHP warning or notice text printed before the JSON.
 
-    Raise ``PbxResponseError`` when no JSON can be found.
+    Raise ``PbxResponseError`` when no JSON can be found. Its preview of the
+    body is ``redact``-ed before it is shortened and escaped: shortening
+    first would leave the start of a secret, escaping first would hide one
+    holding a backslash from ``redact``.
     """
     body = text.lstrip("\ufeff").strip()
     try:
@@ -76,7 +84,7 @@ def decode_json(text: str) -> Any:
             return json.loads(body[match.start() :])
         except ValueError:
             continue
-    raise PbxResponseError(f"Answer is not JSON: {_preview(body)!r}")
+    raise PbxResponseError(f"Answer is not JSON: {_preview(redact(body))!r}")
 
 
 def server_url(text: str) -> URL:
@@ -97,6 +105,28 @@ def url_host(text: str) -> str:
         return (URL(text).host or "").lower()
     except ValueError:
         return ""
+
+
+def url_scheme(text: str) -> str:
+    """The lower-cased scheme of ``text``; empty when it is no valid URL."""
+    try:
+        return URL(text.strip()).scheme.lower()
+    except ValueError:
+        return ""
+
+
+def _written_forms(secret: str) -> list[str]:
+    """``secret`` as written, JSON-escaped and URL-encoded; longest first, so
+    that no form is left half replaced by a shorter one.
+    """
+    forms = {
+        secret,
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        quote(secret, safe=""),
+        URL.build(query={"k": secret}).raw_query_string.removeprefix("k="),
+    }
+    return sorted(forms, key=len, reverse=True)
 
 
 def _preview(text: str, limit: int = 60) -> str:
@@ -165,20 +195,20 @@ class HttpHelper:
         """Secrets a session adds (a login's token): redacted as settings are."""
 
     def redact(self, message: str) -> str:
-        """Replace every known secret in ``message``."""
+        """Replace every known secret in ``message``, as written and as a
+        JSON body or a URL would carry it.
+        """
         for secret in (*self._secrets(), *self.session_secrets):
             if secret:
-                message = message.replace(secret, _REDACTED)
+                for form in _written_forms(secret):
+                    message = message.replace(form, _REDACTED)
         return message
 
     def decode_json(self, text: str) -> Any:
         """``decode_json`` whose error preview cannot show a secret the PBX
         echoed back.
         """
-        try:
-            return decode_json(text)
-        except PbxResponseError as err:
-            raise PbxResponseError(self.redact(str(err))) from None
+        return decode_json(text, self.redact)
 
     def error_detail(self, status: int, text: str, *keys: str) -> str:
         """What an error body says under the first of ``keys`` (any case),

@@ -159,8 +159,12 @@ def _items(body: Any) -> list[Mapping[str, Any]]:
     return rows
 
 
-def parse_subscriber(row: Mapping[str, Any]) -> Subscriber | None:
-    """A subscriber from ``subscriber.get``'s fields; ``None`` without an id."""
+def parse_subscriber(row: Any) -> Subscriber | None:
+    """A subscriber from ``subscriber.get``'s fields; ``None`` without an id,
+    ``PbxResponseError`` for a row that is no object.
+    """
+    if not isinstance(row, Mapping):
+        raise PbxResponseError("Tariscope: a subscriber is not an object")
     subscriber_id = to_text(row.get("id"))
     if subscriber_id is None:
         return None
@@ -220,6 +224,12 @@ class TariscopeClient(PbxClient):
         """How often the client signed in: once per token lifetime, ideally."""
         self._names: dict[str, Subscriber] = {}
         self._looked_up = 0
+
+    @classmethod
+    def sends_in_clear(cls, settings: Mapping[str, Any]) -> bool:
+        """An address without a scheme is ``http://`` too."""
+        text = str(settings.get(CONF_URL) or "").strip()
+        return "://" not in text or super().sends_in_clear(settings)
 
     @property
     def _base(self) -> URL:

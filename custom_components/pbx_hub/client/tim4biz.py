@@ -1,7 +1,8 @@
 """TIM4biz call-accounting client.
 
 Transport: ``<url><Method>`` (default ``https://api.tim4biz.com/api/``) with HTTP
-Basic authentication; reads are GET and writes POST, and the wrong verb is a 400.
+Basic authentication (in UTF-8, RFC 7617); reads are GET and writes POST, and the
+wrong verb is a 400.
 Status codes (TIM4biz's support page): 400 bad parameter, missing range, too long
 a period or wrong verb; 401 unauthorized; 403 not licensed; 404 value not found;
 429 rate limit used up (or zero). Every answer carries ``TIM4biz-Rate-Limit-*``
@@ -37,7 +38,7 @@ Assumptions (TIM4biz publishes little beyond the above):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Mapping
+from collections.abc import Coroutine, Mapping, Sequence
 import contextlib
 from datetime import datetime, timedelta
 import re
@@ -55,6 +56,7 @@ from .exceptions import (
     PbxInvalidInputError,
     PbxNotFoundError,
     PbxPermissionError,
+    PbxRateLimitError,
     PbxResponseError,
 )
 from .models import Capability, ExtensionUsage, PbxInfo, RateLimitStatus
@@ -186,15 +188,28 @@ async def _together[T](
 ) -> tuple[T, T]:
     """Both results; when one fails the other stops at once (a TaskGroup),
     and the failure is raised as itself, not inside the ``ExceptionGroup`` a
-    TaskGroup raises, which no caller catching ``PbxError`` would see.
+    TaskGroup raises, which no caller catching ``PbxError`` would see. When
+    both halves fail, the error that asks most of the user wins (see
+    ``_most_telling``).
     """
     try:
         async with asyncio.TaskGroup() as group:
             one = group.create_task(first)
             two = group.create_task(second)
     except ExceptionGroup as failed:
-        raise failed.exceptions[0] from None
+        raise _most_telling(failed.exceptions) from None
     return one.result(), two.result()
+
+
+def _most_telling(errors: Sequence[BaseException]) -> BaseException:
+    """Wrong credentials first (reauthentication, which no retry fixes), then a
+    rate limit (polling pauses), then whichever came first.
+    """
+    for kind in (PbxAuthError, PbxRateLimitError):
+        for error in errors:
+            if isinstance(error, kind):
+                return error
+    return errors[0]
 
 
 def _local_text(moment: datetime) -> str:
@@ -284,10 +299,18 @@ class Tim4bizClient(PbxClient):
         json_body: Any = None,
     ) -> Any:
         try:
-            auth = BasicAuth(
+            # UTF-8 (RFC 7617): a password with "€" or Cyrillic cannot be
+            # sent in Latin-1, aiohttp's default.
+            authorization = BasicAuth(
                 str(self.settings.get(CONF_USERNAME) or ""),
                 str(self.settings.get(CONF_PASSWORD) or ""),
-            )
+                encoding="utf-8",
+            ).encode()
+        except UnicodeEncodeError:
+            # A lone surrogate, which no encoding can send.
+            raise PbxAuthError(
+                "A TIM4biz user name or password holds a character that cannot be sent"
+            ) from None
         except ValueError:
             # Basic authentication cannot carry a ":" in the user name.
             raise PbxAuthError("A TIM4biz user name cannot hold ':'") from None
@@ -296,7 +319,7 @@ class Tim4bizClient(PbxClient):
             self._base + method,
             params=params,
             json_body=json_body,
-            headers={"Authorization": auth.encode()},
+            headers={"Authorization": authorization},
             explain_error=self._explainer(method),
             on_headers=self._read_headers,
         )
