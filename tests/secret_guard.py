@@ -160,6 +160,8 @@ class SecretGuard:
     errors: list[BaseException] = field(default_factory=list)
     diagnostics: list[Any] = field(default_factory=list)
     log: _RecordKeeper = field(default_factory=_RecordKeeper)
+    earlier_findings: list[str] = field(default_factory=list)
+    """What :meth:`checkpoint` found; reported with the test's end."""
 
     def register(self, *values: Any) -> None:
         """Guard ``values`` (empty, short and non-text ones are ignored)."""
@@ -187,6 +189,16 @@ class SecretGuard:
 
     def forget_findings(self) -> None:
         """Drop what was seen so far (a test that leaked on purpose)."""
+        self.log.records.clear()
+        self.errors.clear()
+        self.diagnostics.clear()
+
+    def checkpoint(self, hass: HomeAssistant | None = None) -> None:
+        """Check what was seen so far, then let it go: a long test (a soak)
+        need not keep every log record and error alive until its end, where
+        the findings are reported all the same.
+        """
+        self.earlier_findings.extend(self.findings(hass))
         self.log.records.clear()
         self.errors.clear()
         self.diagnostics.clear()
@@ -259,7 +271,7 @@ class SecretGuard:
             )
         forms = {form: secret for secret in self.secrets for form in _forms(secret)}
         pieces = {piece: secret for secret in self.secrets for piece in _pieces(secret)}
-        found: dict[str, None] = {}
+        found: dict[str, None] = dict.fromkeys(self.earlier_findings)
         for texts_of_one_kind in texts:
             for where, text in texts_of_one_kind:
                 for secret in _secrets_in(text, forms, pieces):

@@ -154,20 +154,23 @@ def parse_retry_after(value: str | None) -> float | None:
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
+def _too_large(host: str) -> PbxResponseError:
+    return PbxResponseError(
+        f"{host} sent a body larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB"
+    )
+
+
 async def _read_text(response: aiohttp.ClientResponse, host: str) -> str:
     """The body as text, read at most ``MAX_BODY_BYTES`` far: a larger one
     raises ``PbxResponseError`` (a declared length, before any is read).
     """
-    too_large = PbxResponseError(
-        f"{host} sent a body larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB"
-    )
     if (response.content_length or 0) > MAX_BODY_BYTES:
-        raise too_large
+        raise _too_large(host)
     body = bytearray()
     async for chunk in response.content.iter_chunked(_READ_CHUNK):
         body += chunk
         if len(body) > MAX_BODY_BYTES:
-            raise too_large
+            raise _too_large(host)
     try:
         encoding = codecs.lookup(response.charset or "utf-8").name
     except LookupError:
