@@ -55,14 +55,25 @@ class Answer:
     text: str
 
 
+class FakeBody:
+    """The body as aiohttp's stream gives it: in chunks."""
+
+    def __init__(self, raw: bytes) -> None:
+        self._raw = raw
+
+    async def iter_chunked(self, size: int) -> AsyncIterator[bytes]:
+        for start in range(0, len(self._raw), size):
+            yield self._raw[start : start + size]
+
+
 class FakeResponse:
     def __init__(self, answer: Answer) -> None:
         self.status = answer.status
         self.headers = CIMultiDict(answer.headers)
-        self._text = answer.text
-
-    async def text(self, errors: str = "strict") -> str:
-        return self._text
+        raw = answer.text.encode("utf-8", errors="surrogatepass")
+        self.content_length: int | None = len(raw)
+        self.charset: str | None = "utf-8"
+        self.content = FakeBody(raw)
 
 
 class FakeSession:
