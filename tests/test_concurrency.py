@@ -27,7 +27,6 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.pbx_hub.client.voipcenter import password_hash
 from custom_components.pbx_hub.const import DOMAIN
 from simulator import (
     Fault,
@@ -38,6 +37,7 @@ from simulator import (
 )
 
 from .conftest import setup_entry
+from .test_voipcenter import voipcenter_entry
 
 pytestmark = pytest.mark.freeze_time("2026-11-25T12:00:00-08:00")
 BURST = 50
@@ -139,22 +139,6 @@ async def voipcenter_sim() -> AsyncIterator[VoipcenterSimulator]:
     await sim.start()
     yield sim
     await sim.stop()
-
-
-def voipcenter_entry(sim: VoipcenterSimulator) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="VoipCenter 123456",
-        unique_id=f"voipcenter_{sim.customer_number}",
-        data={
-            "vendor": "voipcenter",
-            "url": f"{sim.url}/api/",
-            "api_id": sim.api_id,
-            "api_key": sim.api_key,
-            "customer_number": sim.customer_number,
-            "password_hash": password_hash(sim.password),
-        },
-    )
 
 
 async def test_voipcenter_actions_and_polls_at_once_go_one_at_a_time(

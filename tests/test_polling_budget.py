@@ -9,15 +9,14 @@ from datetime import timedelta
 
 from homeassistant.core import HomeAssistant
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.pbx_hub.client import POLLING_SHARE, VENDORS
-from custom_components.pbx_hub.client.voipcenter import password_hash
-from custom_components.pbx_hub.const import DEFAULT_FAST_INTERVAL, DOMAIN
+from custom_components.pbx_hub.const import DEFAULT_FAST_INTERVAL
 from custom_components.pbx_hub.coordinator import FAST_TOPICS, SLOW_TOPICS, poll_cost
 from simulator import VoipcenterSimulator
 
 from .conftest import setup_entry
+from .test_voipcenter import voipcenter_entry
 
 
 @pytest.fixture
@@ -33,19 +32,7 @@ async def test_many_dids_stretch_the_slow_cadence_only(
     hass: HomeAssistant, many_dids_sim: VoipcenterSimulator
 ) -> None:
     sim = many_dids_sim
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="VoipCenter 123456",
-        unique_id=f"voipcenter_{sim.customer_number}",
-        data={
-            "vendor": "voipcenter",
-            "url": f"{sim.url}/api/",
-            "api_id": sim.api_id,
-            "api_key": sim.api_key,
-            "customer_number": sim.customer_number,
-            "password_hash": password_hash(sim.password),
-        },
-    )
+    entry = voipcenter_entry(sim)
     await setup_entry(hass, entry)
     runtime = entry.runtime_data
     assert runtime.slow.last_update_success
