@@ -5,31 +5,40 @@ options saved while unloaded, reauth, reloads and tenants that disappear.
 from __future__ import annotations
 
 from datetime import timedelta
+import logging
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_ON
+from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    area_registry as ar,
+    device_registry as dr,
+    entity_registry as er,
+)
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
 )
 
+from custom_components.pbx_hub import STALE_AFTER_POLLS
 from custom_components.pbx_hub.const import CONF_EXCLUDED_EXTENSIONS, DOMAIN
 from simulator import Fault, PbxwareSimulator
 
 from .conftest import pbxware_settings, setup_entry
 
 
-async def _poll_fast(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
-    freezer.tick(timedelta(seconds=61))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
+async def _poll_fast(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, polls: int = 1
+) -> None:
+    for _ in range(polls):
+        freezer.tick(timedelta(seconds=61))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
 
 
 def _entities_of(hass: HomeAssistant, entry: MockConfigEntry, marker: str) -> set[str]:
@@ -55,6 +64,8 @@ async def test_extension_that_returns_gets_its_entities_back(
     assert before
 
     del tenant.extensions[ext_id]
+    await _poll_fast(hass, freezer, STALE_AFTER_POLLS - 1)
+    assert _entities_of(hass, pbxware_entry, marker) == before
     await _poll_fast(hass, freezer)
     assert _entities_of(hass, pbxware_entry, marker) == set()
 
@@ -66,6 +77,136 @@ async def test_extension_that_returns_gets_its_entities_back(
     assert enabled
     for entity_id in enabled:
         assert hass.states.get(entity_id) is not None
+
+
+def _extension_device(
+    hass: HomeAssistant, entry: MockConfigEntry, ext_id: str
+) -> dr.DeviceEntry | None:
+    return dr.async_get(hass).async_get_device(
+        identifiers={(DOMAIN, f"{entry.unique_id}_ext_{ext_id}")}
+    )
+
+
+async def _user_names_first_extension(
+    hass: HomeAssistant, entry: MockConfigEntry, sim: PbxwareSimulator
+) -> tuple[str, dr.DeviceEntry]:
+    """The first extension's id and its device, given an area and a name."""
+    ext_id = next(iter(sim.tenant().extensions))
+    device = _extension_device(hass, entry, ext_id)
+    assert device is not None
+    area = ar.async_get(hass).async_create("Reception")
+    device = dr.async_get(hass).async_update_device(
+        device.id, area_id=area.id, name_by_user="Front desk phone"
+    )
+    assert device is not None
+    return ext_id, device
+
+
+async def test_extension_missing_from_fewer_polls_keeps_its_device(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Left out of a few lists, then back: the same device, with the area
+    and name the user gave it, and the same entities, available again.
+    """
+    await setup_entry(hass, pbxware_entry)
+    ext_id, device = await _user_names_first_extension(hass, pbxware_entry, pbxware_sim)
+    marker = f"_ext_{ext_id}_"
+    entities = _entities_of(hass, pbxware_entry, marker)
+    switch = next(e for e in entities if e.startswith("switch."))
+    extension = pbxware_sim.tenant().extensions.pop(ext_id)
+
+    await _poll_fast(hass, freezer, STALE_AFTER_POLLS - 1)
+    assert hass.states.get(switch).state == STATE_UNAVAILABLE
+    pbxware_sim.tenant().extensions[ext_id] = extension
+    await _poll_fast(hass, freezer)
+
+    assert _extension_device(hass, pbxware_entry, ext_id) == device
+    assert _entities_of(hass, pbxware_entry, marker) == entities
+    assert hass.states.get(switch).state != STATE_UNAVAILABLE
+    # Nothing added twice: a second entity with the same unique ID is an error.
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_an_empty_list_removes_no_device(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """An empty list right after setup, or between the lists lacking an
+    extension, counts for nothing: it neither removes nor counts as missing.
+    """
+    await setup_entry(hass, pbxware_entry)
+    tenant = pbxware_sim.tenant()
+    devices = {
+        ext_id: _extension_device(hass, pbxware_entry, ext_id)
+        for ext_id in tenant.extensions
+    }
+    extensions = dict(tenant.extensions)
+    tenant.extensions.clear()
+    await _poll_fast(hass, freezer, STALE_AFTER_POLLS + 1)
+    assert {
+        ext_id: _extension_device(hass, pbxware_entry, ext_id) for ext_id in extensions
+    } == devices
+
+    tenant.extensions.update(extensions)
+    gone = next(iter(extensions))
+    del tenant.extensions[gone]
+    await _poll_fast(hass, freezer, STALE_AFTER_POLLS - 1)
+    saved = dict(tenant.extensions)
+    tenant.extensions.clear()
+    await _poll_fast(hass, freezer, 2)
+    assert _extension_device(hass, pbxware_entry, gone) is not None
+
+    tenant.extensions.update(saved)
+    await _poll_fast(hass, freezer)
+    assert _extension_device(hass, pbxware_entry, gone) is None
+
+
+async def test_a_failed_poll_does_not_count_as_missing(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Polls that failed between the lists lacking an extension: they read
+    no list, so they are no evidence that it left.
+    """
+    await setup_entry(hass, pbxware_entry)
+    ext_id, device = await _user_names_first_extension(hass, pbxware_entry, pbxware_sim)
+    extension = pbxware_sim.tenant().extensions.pop(ext_id)
+    await _poll_fast(hass, freezer, STALE_AFTER_POLLS - 1)
+    pbxware_sim.inject(Fault.SERVER_ERROR)
+    await _poll_fast(hass, freezer, 2)
+    assert not pbxware_entry.runtime_data.fast.last_update_success
+    pbxware_sim.clear_faults()
+
+    pbxware_sim.tenant().extensions[ext_id] = extension
+    await _poll_fast(hass, freezer)
+    assert _extension_device(hass, pbxware_entry, ext_id) == device
+
+
+async def test_excluding_an_extension_removes_its_device_at_once(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+) -> None:
+    """The user's own choice: no polls to wait for, though the PBX lists it."""
+    await setup_entry(hass, pbxware_entry)
+    ext_id = next(iter(pbxware_sim.tenant().extensions))
+    assert _extension_device(hass, pbxware_entry, ext_id) is not None
+    hass.config_entries.async_update_entry(
+        pbxware_entry,
+        options={**pbxware_entry.options, CONF_EXCLUDED_EXTENSIONS: [ext_id]},
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert pbxware_entry.state is ConfigEntryState.LOADED
+    assert _extension_device(hass, pbxware_entry, ext_id) is None
+    assert _entities_of(hass, pbxware_entry, f"_ext_{ext_id}_") == set()
 
 
 async def test_deleted_did_loses_its_sensor(
@@ -232,14 +373,16 @@ async def test_a_list_naming_no_known_extension_removes_no_device(
     for ext_id in list(tenant.extensions):
         pbxware_sim.remove_extension(ext_id)
     pbxware_sim.add_extension(name="Only Newcomer")
-    for _ in range(2):
-        await _poll_fast(hass, freezer)
+    await _poll_fast(hass, freezer, STALE_AFTER_POLLS + 1)
     after = device_names()
     assert before < after  # the newcomer's device came, none went
     assert any("Only Newcomer" in name for name in after)
 
-    # A known extension listed again: the list is trusted, the others go.
+    # A known extension listed again: the list counts, and the others go
+    # once that many lists lacked them.
     tenant.extensions[kept_id] = kept
+    await _poll_fast(hass, freezer, STALE_AFTER_POLLS - 1)
+    assert device_names() == after
     await _poll_fast(hass, freezer)
     names = device_names()
     assert any(kept.name in name for name in names)

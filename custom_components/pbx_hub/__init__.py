@@ -33,6 +33,7 @@ from .coordinator import (
     CLOCK_SKEW,
     REPAIR_ISSUES,
     TLS_UNVERIFIED,
+    FastData,
     PbxConfigEntry,
     PbxFastCoordinator,
     PbxRuntimeData,
@@ -105,8 +106,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
     await slow.async_refresh()
 
     stale = StaleDevices(hass, entry)
-    entry.async_on_unload(fast.async_add_listener(stale.remove))
-    stale.remove()
+    stale.count(fast.data)
+    entry.async_on_unload(fast.async_add_poll_listener(stale.count))
     options_at_setup = dict(entry.options)
 
     async def _async_reload_on_options(
@@ -146,59 +147,84 @@ def _sync_tls_issue(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
         ir.async_delete_issue(hass, DOMAIN, issue_id(TLS_UNVERIFIED, entry))
 
 
+STALE_AFTER_POLLS = 3
+"""Successful polls in a row an extension must be missing from before its
+device goes. Home Assistant's ``stale-devices`` rule asks to remove only
+devices that are surely gone; its example (and core integrations such as
+Tailscale) remove on the first list that lacks a device. One answer is not
+proof here: a PBX that is being reconfigured or a half-read answer can
+leave an extension out once, and removing its device loses the area, name
+and automations the user gave it. Three polls are a few minutes at the
+usual intervals: a removed extension still goes soon.
+"""
+
+
 class StaleDevices:
     """Drops the devices of extensions the PBX no longer lists or the user
     excluded.
 
     Only where the PBX lists its extensions: users known only through their
-    calls stay, as do queues and ring groups. A list that names none of the
-    extensions of the last list trusted removes nothing: a PBX does not replace
-    every extension at once, a garbled answer does (and removing would lose
-    each device's area and names). Such devices are the user's to delete.
+    calls stay, as do queues and ring groups. Excluded extensions go at once:
+    that is the user's decision, not the PBX's answer. Others go once
+    ``STALE_AFTER_POLLS`` lists in a row lack them. A list counts only when
+    it is evidence: a failed poll, an empty list, and a list naming none of
+    the extensions known (those of the last list that counted, or at setup
+    the devices of earlier runs) count for nothing. A PBX does not replace
+    every extension at once; a garbled answer, or ids that changed their
+    form, does, and the counter alone would remove every device after a few
+    polls. Such devices are the user's to delete (see
+    ``async_remove_config_entry_device``).
     """
 
     def __init__(self, hass: HomeAssistant, entry: PbxConfigEntry) -> None:
-        """Trust the first list that comes."""
+        """Know the extensions whose devices earlier runs left."""
         self._hass = hass
         self._entry = entry
-        self._trusted: set[str] = set()
+        self._known = set(self._extension_devices())
+        self._missing: dict[str, int] = {}
+        """Lists in a row, of those that counted, lacking each extension."""
 
     @callback
-    def remove(self) -> None:
-        """Remove what the latest successful poll no longer lists."""
-        runtime = self._entry.runtime_data
-        if (
-            not runtime.fast.last_update_success
-            or Capability.EXTENSIONS not in runtime.client.capabilities
-        ):
+    def count(self, data: FastData) -> None:
+        """Count a successful poll's list, and remove what enough lists
+        lacked; the excluded extensions' devices whatever the list.
+        """
+        excluded = set(self._entry.options.get(CONF_EXCLUDED_EXTENSIONS, ()))
+        devices = self._extension_devices()
+        for extension_id in devices.keys() & excluded:
+            self._remove_device(devices.pop(extension_id))
+        if Capability.EXTENSIONS not in self._entry.runtime_data.client.capabilities:
             return
-        listed = set(runtime.fast.data.extensions)
-        if self._trusted and not listed & self._trusted:
+        listed = set(data.extensions)
+        if not listed or (self._known and not listed & self._known):
             return
-        self._trusted = listed
-        _remove_stale_devices(self._hass, self._entry, listed)
+        self._known = listed
+        self._missing = {
+            extension_id: self._missing.get(extension_id, 0) + 1
+            for extension_id in devices.keys() - listed
+        }
+        for extension_id, polls in list(self._missing.items()):
+            if polls >= STALE_AFTER_POLLS:
+                self._remove_device(devices[extension_id])
+                del self._missing[extension_id]
 
-
-def _remove_stale_devices(
-    hass: HomeAssistant, entry: PbxConfigEntry, listed: set[str]
-) -> None:
-    runtime = entry.runtime_data
-    excluded = set(entry.options.get(CONF_EXCLUDED_EXTENSIONS, ()))
-    current = {
-        extension_device_identifier(runtime.info, extension_id)
-        for extension_id in listed
-        if extension_id not in excluded
-    }
-    extension_prefix = extension_device_identifier(runtime.info, "")[1]
-    registry = dr.async_get(hass)
-    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
-        if device.identifiers & current or not any(
-            identifier.startswith(extension_prefix)
+    def _extension_devices(self) -> dict[str, dr.DeviceEntry]:
+        """The entry's extension devices by extension id."""
+        prefix = extension_device_identifier(self._entry.runtime_data.info, "")[1]
+        registry = dr.async_get(self._hass)
+        return {
+            identifier.removeprefix(prefix): device
+            for device in dr.async_entries_for_config_entry(
+                registry, self._entry.entry_id
+            )
             for domain, identifier in device.identifiers
-            if domain == DOMAIN
-        ):
-            continue
-        registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+            if domain == DOMAIN and identifier.startswith(prefix)
+        }
+
+    def _remove_device(self, device: dr.DeviceEntry) -> None:
+        dr.async_get(self._hass).async_update_device(
+            device.id, remove_config_entry_id=self._entry.entry_id
+        )
 
 
 async def async_remove_config_entry_device(

@@ -17,7 +17,7 @@ import re
 from typing import Any, ClassVar
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -317,6 +317,7 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
         """Topics refused for a missing licence or right, and what is missing."""
         self._writes = 0
         """Actions' results shown so far (see ``async_set_updated_data``)."""
+        self._poll_listeners: list[Callable[[DataT], None]] = []
         super().__init__(
             hass,
             LOGGER,
@@ -337,6 +338,16 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
     async def _async_poll(self) -> DataT:
         """Read this cadence's topics from the PBX."""
 
+    def async_add_poll_listener(
+        self, listener: Callable[[DataT], None]
+    ) -> CALLBACK_TYPE:
+        """Hand ``listener`` what each successful poll read, also when it
+        equals the last read: the usual listeners do not hear of those
+        (``always_update`` is off), but whoever counts polls must.
+        """
+        self._poll_listeners.append(listener)
+        return lambda: self._poll_listeners.remove(listener)
+
     def async_set_updated_data(self, data: DataT) -> None:
         """Show an action's result (the PBX confirmed it) at once."""
         self._writes += 1
@@ -350,6 +361,8 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
         """
         writes = self._writes
         data = await self._async_poll()
+        for listener in list(self._poll_listeners):
+            listener(data)
         if self._writes != writes and self.data is not None:
             return self.data
         return data

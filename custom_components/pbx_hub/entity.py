@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from homeassistant.core import callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -154,24 +155,38 @@ def add_extension_entities_dynamically(
     """
     coordinator = entry.runtime_data.fast
     excluded = set(entry.options.get(CONF_EXCLUDED_EXTENSIONS, ()))
-    added: set[str] = set()
+    added: dict[str, set[str | None]] = {}
+    """The unique IDs of the entities added for each extension."""
+    left: set[str] = set()
+    """Extensions added that a later list lacked."""
 
     def add_new() -> None:
         current = coordinator.data.extensions
-        # Forget extensions that left: their devices are removed, so one that
-        # comes back needs its entities again.
-        added.intersection_update(current)
-        new = [
-            extension
-            for extension_id, extension in current.items()
-            if extension_id not in added and extension_id not in excluded
-        ]
-        if not new:
-            return
-        added.update(extension.id for extension in new)
-        async_add_entities(
-            entity for extension in new for entity in make_entities(extension)
-        )
+        left.update(added.keys() - current.keys())
+        if back := left & current.keys():
+            # Entities stay while their device does (an extension missing
+            # from a few lists); they went with it if it was removed, and
+            # then the extension needs them again.
+            registry = er.async_get(coordinator.hass)
+            registered = {
+                entity.unique_id
+                for entity in er.async_entries_for_config_entry(
+                    registry, entry.entry_id
+                )
+            }
+            for extension_id in back:
+                if not added[extension_id] & registered:
+                    del added[extension_id]
+            left.difference_update(back)
+        entities: list[Entity] = []
+        for extension_id, extension in current.items():
+            if extension_id in added or extension_id in excluded:
+                continue
+            made = list(make_entities(extension))
+            added[extension_id] = {entity.unique_id for entity in made}
+            entities.extend(made)
+        if entities:
+            async_add_entities(entities)
 
     add_new()
     entry.async_on_unload(coordinator.async_add_listener(add_new))
