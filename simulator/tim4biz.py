@@ -10,7 +10,10 @@ value not found; 429 rate limit exceeded or a rate limit of zero.
 Every response outside ``/_sim/`` (errors and injected faults included) carries
 ``TIM4biz-Rate-Limit-Limit``, ``TIM4biz-Rate-Limit-Remaining`` (per 60 minutes),
 ``TIM4biz-Rate-Limit-Limit-24-Hours``, ``TIM4biz-Rate-Limit-Remaining-24-Hours``,
-``TIM4biz-API-URL`` and ``TIM4biz-Authentication``.
+``TIM4biz-API-URL`` and ``TIM4biz-Authentication``; except that a 429 never says
+calls remain: an injected ``rate_limit`` fault while both budgets last (a 429
+from something the budget did not cause) comes without the four rate-limit
+headers, so it says nothing on when to try again.
 
 Assumptions (the documents are silent on these):
 
@@ -81,6 +84,12 @@ HEADER_LIMIT = "TIM4biz-Rate-Limit-Limit"
 HEADER_REMAINING = "TIM4biz-Rate-Limit-Remaining"
 HEADER_LIMIT_24H = "TIM4biz-Rate-Limit-Limit-24-Hours"
 HEADER_REMAINING_24H = "TIM4biz-Rate-Limit-Remaining-24-Hours"
+BUDGET_HEADERS = (
+    HEADER_LIMIT,
+    HEADER_REMAINING,
+    HEADER_LIMIT_24H,
+    HEADER_REMAINING_24H,
+)
 HEADER_API_URL = "TIM4biz-API-URL"
 HEADER_AUTHENTICATION = "TIM4biz-Authentication"
 
@@ -536,11 +545,21 @@ class Tim4bizSimulator(SimulatorBase):
         async def add_headers(
             request: web.Request, handler: Handler
         ) -> web.StreamResponse:
-            """Put the TIM4biz headers on every response, faults included."""
+            """Put the TIM4biz headers on every response, faults included,
+            but never a 429 that says calls remain: an injected bare 429 (one
+            the budget did not cause) has no header on when to try again.
+            """
             response = await handler(request)
-            if not request.path.startswith(CONTROL_PREFIX):
-                for key, value in self.rate_limit_headers().items():
-                    response.headers.setdefault(key, value)
+            if request.path.startswith(CONTROL_PREFIX):
+                return response
+            headers = self.rate_limit_headers()
+            if response.status == 429 and (
+                self.remaining_hourly() and self.remaining_daily()
+            ):
+                for budget in BUDGET_HEADERS:
+                    del headers[budget]
+            for key, value in headers.items():
+                response.headers.setdefault(key, value)
             return response
 
         # Outermost, so responses made by the core fault middleware get them too.

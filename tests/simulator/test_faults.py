@@ -258,7 +258,7 @@ async def test_rate_limits_with_and_without_headers(
         assert status == 429
         assert body in text.decode()
         assert "Retry-After" not in bare
-        assert bare.get("TIM4biz-Rate-Limit-Remaining") != "0"
+        assert "TIM4biz-Rate-Limit-Remaining" not in bare
 
         sim.inject(Fault.RATE_LIMIT_HEADERS, count=1, retry_after=120)
         status, sent, text = await _send(session, sim, read)
