@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, date, datetime, time as dt_time, timedelta
 from enum import StrEnum
 import json
 import logging
@@ -21,8 +21,13 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
-from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_ON, STATE_UNAVAILABLE
-from homeassistant.core import HomeAssistant
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    SERVICE_TURN_ON,
+    STATE_ON,
+    STATE_UNAVAILABLE,
+)
+from homeassistant.core import HomeAssistant, ServiceResponse
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import (
     device_registry as dr,
@@ -38,6 +43,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.pbx_hub.client.base import DEFAULT_REQUEST_TIMEOUT
 from custom_components.pbx_hub.client.voipcenter import password_hash
 from custom_components.pbx_hub.const import CONF_VENDOR, DOMAIN
+from custom_components.pbx_hub.switch import DndSwitch
 from simulator import (
     Fault,
     PbxwareSimulator,
@@ -47,6 +53,7 @@ from simulator import (
     VoipcenterSimulator,
     VoipcloudSimulator,
 )
+from simulator.core import BODY_FAULTS, STREAM_FAULTS
 
 from .conftest import setup_entry
 
@@ -97,6 +104,15 @@ class Injection:
     short_timeout: bool = False
     """The client waits ``SHORT_TIMEOUT`` seconds, not its default 10."""
 
+    @property
+    def carried_out(self) -> bool:
+        """Whether the simulator carries a request out behind the fault: it
+        answers as usual and only the answer is broken or slow, so an action
+        takes effect although the client may see an error. (A timeout holds
+        the request for a minute first: longer than the test runs.)
+        """
+        return self.fault in BODY_FAULTS | STREAM_FAULTS
+
 
 INJECTIONS: dict[MatrixFault, Injection] = {
     MatrixFault.TIMEOUT: Injection(
@@ -144,71 +160,198 @@ class Vendor:
     simulator: Callable[[], SimulatorBase]
     data: Callable[[Any], dict[str, Any]]
     action_name: str
-    action: Callable[[HomeAssistant, MockConfigEntry, Any], Awaitable[None]]
+    action: Callable[[HomeAssistant, MockConfigEntry, Any], Awaitable[ServiceResponse]]
+    done: Callable[[Any], list[tuple[str, ...]]]
+    """What the simulator keeps of the actions it carried out (DND set, calls
+    placed, messages sent): an action that fails must add nothing to it.
+    """
+    effect: Callable[[HomeAssistant, MockConfigEntry, Any], tuple[str, ...] | None]
+    """What one action adds to ``done`` when the PBX carries it out, written
+    down before it runs; ``None`` for an action that only reads.
+    """
+    answered: Callable[[Any, ServiceResponse], None] = field(
+        default=lambda sim, response: None
+    )
+    """Checks a successful action's response against the simulator."""
+    changes: Callable[[HomeAssistant, MockConfigEntry, Any], dict[str, str]] = field(
+        default=lambda hass, entry, sim: {}
+    )
+    """The entities the action's effect changes once polled, and the state it
+    gives them: the differences recovery allows beyond the counters below.
+    """
+    new_devices: Callable[[HomeAssistant, MockConfigEntry, Any], set[str]] = field(
+        default=lambda hass, entry, sim: set()
+    )
+    """Identifiers of the devices the action's effect adds once polled."""
+    counts_requests: frozenset[str] = frozenset()
+    """Keys (the end of a unique id) of the entities that show the vendor's
+    count of requests left: every poll changes them, fault or not.
+    """
+    clock_bound: frozenset[str] = frozenset()
+    """Keys of the entities whose figures move with the simulator's clock:
+    they may change while a pause is waited out, and only then.
+    """
     options: Callable[[Any], dict[str, Any]] = field(default=lambda sim: {})
 
 
-async def _dnd_on(hass: HomeAssistant, entry: MockConfigEntry, sim: Any) -> None:
-    switches = [
-        item.entity_id
-        for item in er.async_entries_for_config_entry(
-            er.async_get(hass), entry.entry_id
-        )
-        if item.domain == SWITCH_DOMAIN and item.disabled_by is None
-    ]
-    await hass.services.async_call(
-        SWITCH_DOMAIN,
-        SERVICE_TURN_ON,
-        {ATTR_ENTITY_ID: sorted(switches)[0]},
-        blocking=True,
+def _dnd_target(hass: HomeAssistant, entry: MockConfigEntry) -> DndSwitch:
+    """The first DND switch that is off (one already on would show no effect),
+    as the last poll that succeeded saw it.
+    """
+    switches = sorted(
+        (
+            entity
+            for platform in async_get_platforms(hass, DOMAIN)
+            if platform.config_entry is entry and platform.domain == SWITCH_DOMAIN
+            for entity in platform.entities.values()
+            if isinstance(entity, DndSwitch)
+        ),
+        key=lambda entity: entity.entity_id,
     )
+    return next(switch for switch in switches if not switch.is_on)
+
+
+async def _dnd_on(
+    hass: HomeAssistant, entry: MockConfigEntry, sim: Any
+) -> ServiceResponse:
+    switch = _dnd_target(hass, entry)
+    if switch.available:
+        await hass.services.async_call(
+            SWITCH_DOMAIN,
+            SERVICE_TURN_ON,
+            {ATTR_ENTITY_ID: switch.entity_id},
+            blocking=True,
+        )
+    else:
+        # Home Assistant does not call an unavailable entity (during a pause):
+        # what the switch would do if it did.
+        await switch.async_turn_on()
+    return None
+
+
+def _dnd_set(sim: Any) -> list[tuple[str, ...]]:
+    return sorted(
+        (extension.id,)
+        for tenant in sim.tenants.values()
+        for extension in tenant.extensions.values()
+        if extension.dnd
+    )
+
+
+CALLED = "+32 9 345 67 89"
+"""The number every click-to-call rings."""
+SUBSCRIBER_PERIOD = (date(2026, 11, 1), date(2026, 11, 25))
+"""The period get_charges asks for, both days included."""
+SMS = ("+44 7700 900123", "The office alarm went off.")
 
 
 def _click_to_call(
     user_number: Callable[[Any], str],
-) -> Callable[[HomeAssistant, MockConfigEntry, Any], Awaitable[None]]:
-    async def call(hass: HomeAssistant, entry: MockConfigEntry, sim: Any) -> None:
+) -> Callable[[HomeAssistant, MockConfigEntry, Any], Awaitable[ServiceResponse]]:
+    async def call(
+        hass: HomeAssistant, entry: MockConfigEntry, sim: Any
+    ) -> ServiceResponse:
         await hass.services.async_call(
             DOMAIN,
             "click_to_call",
             {
                 "config_entry_id": entry.entry_id,
                 "user_number": user_number(sim),
-                "number": "+32 9 345 67 89",
+                "number": CALLED,
             },
             blocking=True,
         )
+        return None
 
     return call
 
 
-async def _get_charges(hass: HomeAssistant, entry: MockConfigEntry, sim: Any) -> None:
+async def _get_charges(
+    hass: HomeAssistant, entry: MockConfigEntry, sim: Any
+) -> ServiceResponse:
     subscriber = sim.subscriber(min(sim.subscribers))
-    await hass.services.async_call(
+    start, end = SUBSCRIBER_PERIOD
+    return await hass.services.async_call(
         DOMAIN,
         "get_charges",
         {
             "config_entry_id": entry.entry_id,
             "subscriber": subscriber.email,
-            "start": "2026-11-01",
-            "end": "2026-11-25",
+            "start": start.isoformat(),
+            "end": end.isoformat(),
         },
         blocking=True,
         return_response=True,
     )
 
 
-async def _send_sms(hass: HomeAssistant, entry: MockConfigEntry, sim: Any) -> None:
+def _charges_answered(sim: Any, response: ServiceResponse) -> None:
+    """The charges the simulator holds for the subscriber and period, each
+    once, and their total.
+    """
+    subscriber = sim.subscriber(min(sim.subscribers))
+    start, end = SUBSCRIBER_PERIOD
+    charges = sim.charges_between(
+        subscriber.id,
+        datetime.combine(start, dt_time(), UTC),
+        datetime.combine(end + timedelta(days=1), dt_time(), UTC),
+    )
+    assert charges  # else the comparison shows nothing
+    assert response is not None
+    # Ids and amounts, not texts: a "wrong types" answer sends those as numbers.
+    subscriber_answered = response["subscriber"]
+    assert isinstance(subscriber_answered, dict)
+    assert subscriber_answered["id"] == str(subscriber.id)
+    answered = response["charges"]
+    assert isinstance(answered, list)
+    assert sorted(
+        (str(c["id"]), c["amount"]) for c in answered if isinstance(c, dict)
+    ) == sorted((str(c.id), float(c.amount)) for c in charges)
+    assert len(answered) == len(charges)
+    assert response["total"] == float(sum(c.amount for c in charges))
+
+
+async def _send_sms(
+    hass: HomeAssistant, entry: MockConfigEntry, sim: Any
+) -> ServiceResponse:
+    recipient, message = SMS
     await hass.services.async_call(
         DOMAIN,
         "send_sms",
-        {
-            "config_entry_id": entry.entry_id,
-            "recipient": "+44 7700 900123",
-            "message": "The office alarm went off.",
-        },
+        {"config_entry_id": entry.entry_id, "recipient": recipient, "message": message},
         blocking=True,
     )
+    return None
+
+
+def _entity_of(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> str:
+    """The one entity of the entry whose unique id ends with ``_key``."""
+    (entity_id,) = (
+        item.entity_id
+        for item in er.async_entries_for_config_entry(
+            er.async_get(hass), entry.entry_id
+        )
+        if item.unique_id.endswith(f"_{key}")
+    )
+    return entity_id
+
+
+def _user_device(hass: HomeAssistant, entry: MockConfigEntry, sim: Any) -> set[str]:
+    """VoIPcloud lists users only through their calls: the call placed for
+    the first user brings its device.
+    """
+    info = entry.runtime_data.info
+    return {f"{info.unique_id}_ext_{sim.users[0].number}"}
+
+
+def _one_more_call(
+    hass: HomeAssistant, entry: MockConfigEntry, sim: Any
+) -> dict[str, str]:
+    """VoipCenter lists the placed call in its history: one call more today."""
+    entity_id = _entity_of(hass, entry, "calls_today")
+    state = hass.states.get(entity_id)
+    assert state is not None
+    return {entity_id: str(int(state.state) + 1)}
 
 
 VENDORS: dict[str, Vendor] = {
@@ -221,6 +364,11 @@ VENDORS: dict[str, Vendor] = {
             data=lambda sim: {"url": sim.url, "api_key": sim.api_key},
             action_name="DND switch",
             action=_dnd_on,
+            done=_dnd_set,
+            effect=lambda hass, entry, sim: (_dnd_target(hass, entry).extension_id,),
+            changes=lambda hass, entry, sim: {
+                _dnd_target(hass, entry).entity_id: STATE_ON
+            },
         ),
         Vendor(
             key="voipcloud",
@@ -231,6 +379,11 @@ VENDORS: dict[str, Vendor] = {
             data=lambda sim: {"url": sim.url, "token": sim.token},
             action_name="click-to-call",
             action=_click_to_call(lambda sim: sim.users[0].number),
+            done=lambda sim: [
+                (call.user_number, call.number_to_call) for call in sim.calls_to_number
+            ],
+            effect=lambda hass, entry, sim: (sim.users[0].number, "+3293456789"),
+            new_devices=_user_device,
         ),
         Vendor(
             key="voipcenter",
@@ -247,6 +400,12 @@ VENDORS: dict[str, Vendor] = {
             action=_click_to_call(
                 lambda sim: next(iter(sim.sip_accounts.values())).username
             ),
+            done=lambda sim: [(call.sipacc, call.telnr) for call in sim.calls_placed],
+            effect=lambda hass, entry, sim: (
+                next(iter(sim.sip_accounts.values())).username,
+                "3293456789",
+            ),
+            changes=_one_more_call,
         ),
         Vendor(
             key="tariscope",
@@ -265,6 +424,9 @@ VENDORS: dict[str, Vendor] = {
             options=lambda sim: {"subscribers": str(min(sim.subscribers))},
             action_name="get_charges",
             action=_get_charges,
+            done=lambda sim: [],
+            effect=lambda hass, entry, sim: None,
+            answered=_charges_answered,
         ),
         Vendor(
             key="tim4biz",
@@ -279,6 +441,15 @@ VENDORS: dict[str, Vendor] = {
             },
             action_name="send_sms",
             action=_send_sms,
+            done=lambda sim: [(sms.recipient, sms.message) for sms in sim.sent_sms],
+            effect=lambda hass, entry, sim: ("+447700900123", SMS[1]),
+            counts_requests=frozenset({"api_calls_left_hour", "api_calls_left_day"}),
+            # Seeded calls count once they have ended.
+            clock_bound=frozenset(
+                f"usage_{figure}_{period}"
+                for figure in ("calls", "talk_time", "cost")
+                for period in ("today", "month")
+            ),
         ),
     )
 }
@@ -472,6 +643,17 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
 # ---------------------------------------------------------------- running
 
 
+GARBLED_DEVICES: dict[tuple[str, MatrixFault], tuple[str, ...]] = {
+    # Texts sent as numbers (their length): "201" and "202" both read as
+    # extension 3, whose device stays once the fault is gone. Left to the
+    # wrong-types work on the TIM4biz client.
+    ("tim4biz", MatrixFault.WRONG_TYPES): ("3",),
+}
+"""Extension devices a garbled answer adds that recovery does not remove:
+known faults, written down so that a fix (or a new one) fails the test.
+"""
+
+
 def _entities(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str]:
     """Each entity of the entry, by id, and the cadence it belongs to."""
     runtime = entry.runtime_data
@@ -490,6 +672,33 @@ def _available(hass: HomeAssistant, entity_ids: Iterable[str]) -> set[str]:
         for entity_id in entity_ids
         if (state := hass.states.get(entity_id)) is not None
         and state.state != STATE_UNAVAILABLE
+    }
+
+
+def _states(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Each registered entity's state and attributes."""
+    return {
+        item.entity_id: (state.state, dict(state.attributes))
+        for item in er.async_entries_for_config_entry(
+            er.async_get(hass), entry.entry_id
+        )
+        if (state := hass.states.get(item.entity_id)) is not None
+    }
+
+
+def _with_keys(
+    hass: HomeAssistant, entry: MockConfigEntry, keys: Iterable[str]
+) -> set[str]:
+    """The entry's entities whose unique id ends with one of ``keys``."""
+    endings = tuple(f"_{key}" for key in keys)
+    return {
+        item.entity_id
+        for item in er.async_entries_for_config_entry(
+            er.async_get(hass), entry.entry_id
+        )
+        if endings and item.unique_id.endswith(endings)
     }
 
 
@@ -521,18 +730,33 @@ async def _check_action(
     entry: MockConfigEntry,
     sim: Any,
     key: str | None,
-) -> None:
-    """The action works (``key`` None) or raises a ``HomeAssistantError`` with
-    the translated ``key``.
+    *,
+    carried_out: bool = False,
+) -> tuple[bool, HomeAssistantError | None]:
+    """The action works (``key`` None), its response matches the simulator
+    and the simulator carried it out; or it raises a ``HomeAssistantError``
+    with the translated ``key``, and the simulator carried it out only where
+    it answers as usual behind the fault (``carried_out``).
+
+    Return whether it took effect, and the error.
     """
+    done = vendor.done(sim)
+    effect = vendor.effect(hass, entry, sim)
+    error: HomeAssistantError | None = None
     if key is None:
-        await vendor.action(hass, entry, sim)
-        return
-    with pytest.raises(HomeAssistantError) as raised:
-        await vendor.action(hass, entry, sim)
-    assert raised.value.translation_domain == DOMAIN
-    assert raised.value.translation_key == key
-    assert key in STRINGS["exceptions"]
+        vendor.answered(sim, await vendor.action(hass, entry, sim))
+    else:
+        with pytest.raises(HomeAssistantError) as raised:
+            await vendor.action(hass, entry, sim)
+        error = raised.value
+        assert error.translation_domain == DOMAIN
+        assert error.translation_key == key
+        assert key in STRINGS["exceptions"]
+    if effect is None or (key is not None and not carried_out):
+        assert vendor.done(sim) == done
+        return False, error
+    assert sorted(vendor.done(sim)) == sorted([*done, effect])
+    return True, error
 
 
 def _failures_logged(caplog: pytest.LogCaptureFixture, name: str) -> int:
@@ -555,17 +779,27 @@ def _tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:
     ]
 
 
-def _registry(hass: HomeAssistant, entry: MockConfigEntry) -> tuple[set[str], set[str]]:
-    """The entry's devices and entity registry entries."""
-    return (
-        {
-            device.id
+@dataclass(frozen=True)
+class _Registered:
+    """The entry's devices (by identifier) and entity registry entries."""
+
+    devices: dict[str, str]
+    """Device id by identifier."""
+    entities: dict[str, str | None]
+    """Device id (if any) by entity id."""
+
+
+def _registry(hass: HomeAssistant, entry: MockConfigEntry) -> _Registered:
+    return _Registered(
+        devices={
+            identifier: device.id
             for device in dr.async_entries_for_config_entry(
                 dr.async_get(hass), entry.entry_id
             )
+            for _, identifier in device.identifiers
         },
-        {
-            item.entity_id
+        entities={
+            item.entity_id: item.device_id
             for item in er.async_entries_for_config_entry(
                 er.async_get(hass), entry.entry_id
             )
@@ -586,6 +820,7 @@ async def _inject(sim: SimulatorBase, injection: Injection) -> None:
 
 async def _recover(
     hass: HomeAssistant,
+    vendor: Vendor,
     entry: MockConfigEntry,
     sim: SimulatorBase,
     expect: Expect,
@@ -593,7 +828,8 @@ async def _recover(
     lost: set[str],
 ) -> None:
     """After the fault: wait out a pause (checking that nothing is sent
-    before it ends), finish a reauth (a reload, as the flow does), or poll.
+    before it ends, by a poll or an action), finish a reauth (a reload, as
+    the flow does), or poll.
     """
     if expect.poll is Poll.PAUSED:
         assert freezer is not None
@@ -603,6 +839,11 @@ async def _recover(
         await _refresh(hass, entry)
         assert sim.request_count == paused_at  # not yet
         assert not _available(hass, lost)
+        # An action is refused at once, with the time left to wait.
+        _, error = await _check_action(hass, vendor, entry, sim, "rate_limited")
+        assert error is not None
+        assert error.translation_placeholders == {"retry_after": "1"}
+        assert sim.request_count == paused_at
         freezer.tick(timedelta(seconds=2))
     elif freezer is not None:
         freezer.tick(timedelta(seconds=1))
@@ -612,6 +853,53 @@ async def _recover(
         assert entry.state is ConfigEntryState.LOADED
     else:
         await _refresh(hass, entry)
+
+
+def _check_recovered(
+    hass: HomeAssistant,
+    vendor: Vendor,
+    entry: MockConfigEntry,
+    expect: Expect,
+    before: dict[str, tuple[str, dict[str, Any]]],
+    changes: dict[str, str],
+) -> None:
+    """Every entity shows what it showed before the fault, state and
+    attributes, but those the action's effect ``changes`` (which show the new
+    state), the vendor's request counts and, after a pause, figures that move
+    with the clock.
+    """
+    after = _states(hass, entry)
+    for entity_id, state in changes.items():
+        assert after[entity_id][0] == state, entity_id
+    moving = _with_keys(hass, entry, vendor.counts_requests)
+    if expect.poll is Poll.PAUSED:
+        moving |= _with_keys(hass, entry, vendor.clock_bound)
+    differ = {
+        entity_id
+        for entity_id, shown in before.items()
+        if after.get(entity_id) != shown and entity_id not in moving
+    }
+    assert differ == set(changes)
+
+
+def _check_registry(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    registered: _Registered,
+    new_devices: set[str],
+) -> None:
+    """Nothing lost, and nothing added but ``new_devices`` (identifiers) and
+    their entities.
+    """
+    now = _registry(hass, entry)
+    assert set(now.devices) == set(registered.devices) | new_devices
+    added = {now.devices[identifier] for identifier in new_devices}
+    assert set(now.entities) - set(registered.entities) == {
+        entity_id for entity_id, device in now.entities.items() if device in added
+    }
+    assert set(registered.entities) <= set(now.entities)
+    if new_devices:
+        assert added.isdisjoint(registered.entities.values())
 
 
 @pytest.mark.parametrize("fault", list(MatrixFault), ids=lambda f: f.name.lower())
@@ -644,7 +932,10 @@ async def test_fault_matrix(
         cadence_of = _entities(hass, entry)
         before = _available(hass, cadence_of)
         assert before == set(cadence_of)
+        shown = _states(hass, entry)
         registered = _registry(hass, entry)
+        changes = vendor.changes(hass, entry, sim)
+        new_devices = vendor.new_devices(hass, entry, sim)
         client = entry.runtime_data.client
         if injection.short_timeout:
             client.http._timeout = SHORT_TIMEOUT
@@ -652,7 +943,14 @@ async def test_fault_matrix(
         caplog.clear()
 
         # An action while the fault lasts (before a poll has seen it).
-        await _check_action(hass, vendor, entry, sim, expect.action)
+        acted, _ = await _check_action(
+            hass,
+            vendor,
+            entry,
+            sim,
+            expect.action,
+            carried_out=injection.carried_out,
+        )
 
         # Two polls: what they make of it, logged once.
         await _refresh(hass, entry)
@@ -688,16 +986,21 @@ async def test_fault_matrix(
         sim.clear_faults()
         await sim.accept_connections()
         client.http._timeout = DEFAULT_REQUEST_TIMEOUT
-        await _recover(hass, entry, sim, expect, freezer, lost)
+        await _recover(hass, vendor, entry, sim, expect, freezer, lost)
         assert _available(hass, cadence_of) == before
+        _check_recovered(hass, vendor, entry, expect, shown, changes if acted else {})
+        info = entry.runtime_data.info
+        garbled = {
+            f"{info.unique_id}_ext_{number}"
+            for number in GARBLED_DEVICES.get((vendor_key, fault), ())
+        }
+        _check_registry(
+            hass, entry, registered, (new_devices if acted else set()) | garbled
+        )
         if expect.action == "missing_permission":
             # The action's own repair issue goes with its next success.
             await _check_action(hass, vendor, entry, sim, None)
         assert not _permission_issues(hass)
-        # Nothing lost: every device and entity is still registered.
-        devices, entities = _registry(hass, entry)
-        assert devices >= registered[0]
-        assert entities >= registered[1]
         assert not _tracebacks(caplog)
     finally:
         await sim.stop()
@@ -746,7 +1049,10 @@ def render_matrix() -> str:
         "  reauthentication and the entities stay unavailable until it is done.",
         "- **paused N s, recovers**: the PBX refused for its rate limit; no request",
         "  is sent (poll or action) for N seconds (`Retry-After`, the vendor's own",
-        "  headers, or a backoff), then polling resumes and recovers.",
+        "  headers, or a backoff: doubling from 60 s, or VoIPcloud's 15-minute",
+        "  window at once, 15 minutes at most). An action meanwhile fails at once",
+        "  with `rate_limited` and the seconds left to wait; then polling resumes",
+        "  and recovers.",
         "- **repair: missing permission**: the account lacks a right or licence;",
         "  that topic's entities go unavailable, a repair issue names what is",
         "  missing, other topics go on, and both clear once it is granted.",
@@ -760,9 +1066,22 @@ def render_matrix() -> str:
         "- **action**: the translation key of the error the action raises",
         "  (`cannot_connect`, `auth_failed`, `rate_limited`, `invalid_response`,",
         "  `missing_permission`), or ok when it succeeds. An auth error also",
-        "  starts reauthentication.",
+        "  starts reauthentication. An action that succeeds took effect in the",
+        "  simulator (DND on, the call placed with its numbers, the SMS sent with",
+        "  its text, the subscriber's charges as the simulator holds them); one",
+        "  that fails took none, except where the simulator carried the request",
+        "  out and only its answer was broken or late (broken bodies, 10 MB body,",
+        "  slow drip): the PBX acted, and the next poll shows it.",
         "",
-        "In every cell: no traceback, no device or entity lost.",
+        "In every cell: no traceback; once recovered, every entity shows the state",
+        "and attributes it showed before the fault, except what the action's",
+        "effect changed (the DND switch it turned on, VoipCenter's calls today) and",
+        "the count of requests left that TIM4biz reports (also, after its hour's",
+        "pause, the usage of calls that ended meanwhile); no device or entity is",
+        "lost, and none is added but the VoIPcloud user whose call the",
+        "click-to-call placed (the API lists users only through their calls) and",
+        "one known fault: TIM4biz's *wrong types* adds an extension read from the",
+        "garbled answer.",
         "",
         "Faults: *timeout* and *slow drip* (ten pieces 0.1 s apart) against a",
         f"{SHORT_TIMEOUT:g} s client timeout; *slow drip (within timeout)* ten pieces",

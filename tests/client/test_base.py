@@ -23,6 +23,7 @@ from custom_components.pbx_hub.client import (
     RequestBudget,
     create_client,
 )
+from custom_components.pbx_hub.client.budget import MAX_BACKOFF
 from custom_components.pbx_hub.client.http import (
     MAX_BODY_BYTES,
     HttpHelper,
@@ -79,6 +80,27 @@ def test_budget_backoff_without_retry_after() -> None:
     assert budget.pause(30) == 30  # an explicit Retry-After wins
     budget.succeeded()
     assert budget.pause(None) == 60
+
+
+def test_budget_backoff_is_capped_below_a_long_window() -> None:
+    """An hour's window does not keep the entities unavailable for an hour:
+    the backoff stops at ``MAX_BACKOFF``, as does a whole-window pause.
+    """
+    clock = FakeClock()
+    budget = RequestBudget(
+        BudgetSpec(limit=1800, window=3600, backoff_start=60), clock=clock
+    )
+    pauses = [budget.pause(None) for _ in range(7)]
+    assert pauses == [60, 120, 240, 480, 900, 900, 900]
+    assert MAX_BACKOFF == 900
+    clock.now += 899
+    with pytest.raises(PbxRateLimitError):
+        budget.acquire()
+    clock.now += 1
+    budget.acquire()
+    whole = RequestBudget(BudgetSpec(limit=60, window=3600), clock=clock)
+    assert whole.pause(None) == MAX_BACKOFF
+    assert whole.pause(1800) == 1800  # a Retry-After the PBX sends is kept
 
 
 def test_min_poll_interval_keeps_twenty_percent_free() -> None:

@@ -18,6 +18,14 @@ from .exceptions import PbxRateLimitError
 
 POLLING_SHARE = 0.8
 """Share of the budget that steady polling may use; the rest is for actions."""
+MAX_BACKOFF = 15 * 60.0
+"""Longest pause, in seconds, after a 429 that does not say how long to wait.
+
+No vendor document asks to wait out a whole window after a 429 (TIM4biz's hour,
+an assumed hour elsewhere): a pause as long as that keeps entities unavailable
+for most of an hour after the PBX is fine again. 15 minutes is VoIPcloud's
+documented window, the shortest a vendor names, and the next 429 pauses again.
+"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,8 +36,14 @@ class BudgetSpec:
     window: float
     backoff_start: float | None = None
     """Pause after a 429 without ``Retry-After``: doubling from this many seconds
-    up to the window; ``None`` pauses a whole window at once.
+    up to the window; ``None`` pauses a whole window at once. Either way at most
+    ``MAX_BACKOFF``.
     """
+
+    @property
+    def longest_backoff(self) -> float:
+        """The window or ``MAX_BACKOFF``, whichever is shorter."""
+        return min(self.window, MAX_BACKOFF)
 
     def min_poll_interval(self, cost_per_poll: int, other_rate: float = 0.0) -> float:
         """Shortest interval, in seconds, at which a poll of ``cost_per_poll``
@@ -115,10 +129,11 @@ class RequestBudget:
         if retry_after is not None:
             seconds = max(retry_after, 0.0)
         elif self.spec.backoff_start is None:
-            seconds = self.spec.window
+            seconds = self.spec.longest_backoff
         else:
             seconds = min(
-                self.spec.backoff_start * 2**self._unexplained_429s, self.spec.window
+                self.spec.backoff_start * 2**self._unexplained_429s,
+                self.spec.longest_backoff,
             )
             self._unexplained_429s += 1
         self._paused_until = max(self._paused_until, self._clock() + seconds)
