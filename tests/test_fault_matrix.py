@@ -21,7 +21,12 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
-from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_ON, STATE_UNAVAILABLE
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    SERVICE_TURN_ON,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import (
@@ -75,6 +80,7 @@ class MatrixFault(StrEnum):
     TRUNCATED = "truncated"
     EMPTY = "empty body"
     WRONG_TYPES = "wrong types"
+    SWAPPED_TYPES = "swapped types"
     WRONG_SHAPES = "wrong shapes"
     MISSING_KEYS = "missing keys"
     HUGE = "10 MB body"
@@ -116,6 +122,7 @@ INJECTIONS: dict[MatrixFault, Injection] = {
     MatrixFault.TRUNCATED: Injection(fault=Fault.TRUNCATED),
     MatrixFault.EMPTY: Injection(fault=Fault.EMPTY),
     MatrixFault.WRONG_TYPES: Injection(fault=Fault.WRONG_TYPES),
+    MatrixFault.SWAPPED_TYPES: Injection(fault=Fault.SWAPPED_TYPES),
     MatrixFault.WRONG_SHAPES: Injection(fault=Fault.WRONG_SHAPES),
     MatrixFault.MISSING_KEYS: Injection(fault=Fault.MISSING_KEYS),
     MatrixFault.HUGE: Injection(fault=Fault.HUGE, real_clock=True),
@@ -387,8 +394,12 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
         MatrixFault.FORBIDDEN: Expect(
             poll=Poll.REAUTH, action="auth_failed", cadences=BOTH
         ),
-        # Numbers as text are read as numbers; texts as numbers are shown.
+        # Loose types read as the same values.
         MatrixFault.WRONG_TYPES: TOLERATED,
+        # Service states that are no text, extension and DID numbers read
+        # twice: both polls fail (a CPU sent as a number cannot be told from
+        # a real one). DND's answer is not read.
+        MatrixFault.SWAPPED_TYPES: _unavailable("pbxware", None),
         # The monitor list must be an object per extension: the fast poll
         # fails, the slow one (DIDs, licences) reads what it can; DND's
         # answer is no object.
@@ -404,7 +415,8 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
     "voipcloud": {
         **_standard("voipcloud", pause=900, pause_with_headers=120),
         MatrixFault.FORBIDDEN: _unavailable("voipcloud", "invalid_response"),
-        MatrixFault.WRONG_TYPES: _unavailable("voipcloud", "invalid_response"),
+        MatrixFault.WRONG_TYPES: TOLERATED,
+        MatrixFault.SWAPPED_TYPES: _unavailable("voipcloud", "invalid_response"),
         # Click-to-call reads only the envelope, which keeps its shape.
         MatrixFault.WRONG_SHAPES: _unavailable("voipcloud", None),
         MatrixFault.MISSING_KEYS: TOLERATED,
@@ -420,9 +432,10 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
         MatrixFault.FORBIDDEN: Expect(
             poll=Poll.REAUTH, action="auth_failed", cadences=BOTH, sent=0
         ),
+        MatrixFault.WRONG_TYPES: TOLERATED,
         # SIP accounts that cannot be read fail the fast poll; the slow
         # lists read what they can. Click-to-call reads only the envelope.
-        MatrixFault.WRONG_TYPES: Expect(
+        MatrixFault.SWAPPED_TYPES: Expect(
             poll=Poll.UNAVAILABLE, action=None, cadences=FAST
         ),
         MatrixFault.WRONG_SHAPES: _unavailable("voipcenter", None),
@@ -442,6 +455,7 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
             poll=Poll.PERMISSION, action="missing_permission", cadences=SLOW
         ),
         MatrixFault.WRONG_TYPES: TOLERATED,
+        MatrixFault.SWAPPED_TYPES: TOLERATED,
         # Its answers are flat objects, changed at the top: the subscriber
         # looked up has no id (not "no such subscriber": that would blame the
         # user's input).
@@ -458,9 +472,8 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
         MatrixFault.FORBIDDEN: Expect(
             poll=Poll.PERMISSION, action="missing_permission", cadences=SLOW
         ),
-        # Texts as numbers: extensions read under other names; SetSMS's
-        # answer is not read.
         MatrixFault.WRONG_TYPES: TOLERATED,
+        MatrixFault.SWAPPED_TYPES: TOLERATED,
         MatrixFault.WRONG_SHAPES: _unavailable("tim4biz", None),
         MatrixFault.MISSING_KEYS: _unavailable("tim4biz", None),
         # An empty 200 is no usage list; SetSMS returns nothing to read.
@@ -573,6 +586,43 @@ def _registry(hass: HomeAssistant, entry: MockConfigEntry) -> tuple[set[str], se
     )
 
 
+LOSSY = frozenset({MatrixFault.SWAPPED_TYPES, MatrixFault.MISSING_KEYS})
+"""Faults whose answers lack values: a tolerated cell may show them unknown."""
+
+
+def _shown(hass: HomeAssistant, entity_ids: Iterable[str]) -> dict[str, str]:
+    """What each entity shows."""
+    return {
+        entity_id: state.state
+        for entity_id in entity_ids
+        if (state := hass.states.get(entity_id)) is not None
+    }
+
+
+def _check_shown(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    fault: MatrixFault,
+    expect: Expect,
+    during: dict[str, str],
+    devices: set[str],
+) -> None:
+    """After recovery: no device appeared, and what a tolerated fault showed
+    is what the first poll after it shows (the true values, the action's
+    included), or unknown for a value a lossy fault lost: never a wrong value.
+    """
+    assert _registry(hass, entry)[0] == devices
+    if expect.poll is not Poll.TOLERATED:
+        return
+    wrong = {
+        entity_id: (shown, true)
+        for entity_id, true in _shown(hass, during).items()
+        if (shown := during[entity_id]) != true
+        and not (fault in LOSSY and shown == STATE_UNKNOWN)
+    }
+    assert not wrong
+
+
 async def _inject(sim: SimulatorBase, injection: Injection) -> None:
     if injection.fault is None:
         await sim.refuse_connections()
@@ -677,6 +727,7 @@ async def test_fault_matrix(
         else:
             assert lost
             assert {cadence_of[entity] for entity in lost} <= set(POLLED[vendor_key])
+        during = _shown(hass, cadence_of)
         assert _reauth_started(hass) is (expect.poll is Poll.REAUTH)
         assert bool(_permission_issues(hass)) is (expect.poll is Poll.PERMISSION)
         if expect.poll is Poll.PAUSED:
@@ -690,6 +741,7 @@ async def test_fault_matrix(
         client.http._timeout = DEFAULT_REQUEST_TIMEOUT
         await _recover(hass, entry, sim, expect, freezer, lost)
         assert _available(hass, cadence_of) == before
+        _check_shown(hass, entry, fault, expect, during, registered[0])
         if expect.action == "missing_permission":
             # The action's own repair issue goes with its next success.
             await _check_action(hass, vendor, entry, sim, None)
