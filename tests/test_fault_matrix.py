@@ -400,12 +400,10 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
         # twice: both polls fail (a CPU sent as a number cannot be told from
         # a real one). DND's answer is not read.
         MatrixFault.SWAPPED_TYPES: _unavailable("pbxware", None),
-        # The monitor list must be an object per extension: the fast poll
-        # fails, the slow one (DIDs, licences) reads what it can; DND's
+        # The monitor list and the DID list must hold an object per row:
+        # with none readable both polls fail (not read as "none"); DND's
         # answer is no object.
-        MatrixFault.WRONG_SHAPES: Expect(
-            poll=Poll.UNAVAILABLE, action="invalid_response", cadences=FAST
-        ),
+        MatrixFault.WRONG_SHAPES: _unavailable("pbxware", "invalid_response"),
         # Missing values are unknown; the extension ids are the list's keys.
         MatrixFault.MISSING_KEYS: TOLERATED,
     },
@@ -416,10 +414,14 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
         **_standard("voipcloud", pause=900, pause_with_headers=120),
         MatrixFault.FORBIDDEN: _unavailable("voipcloud", "invalid_response"),
         MatrixFault.WRONG_TYPES: TOLERATED,
-        MatrixFault.SWAPPED_TYPES: _unavailable("voipcloud", "invalid_response"),
+        # No call row can be read: the lists are refused (not read as "no
+        # calls"). Click-to-call reads only the envelope, whose status, a
+        # number, is no error.
+        MatrixFault.SWAPPED_TYPES: _unavailable("voipcloud", None),
         # Click-to-call reads only the envelope, which keeps its shape.
         MatrixFault.WRONG_SHAPES: _unavailable("voipcloud", None),
-        MatrixFault.MISSING_KEYS: TOLERATED,
+        # Rows without their id or start time: none can be read.
+        MatrixFault.MISSING_KEYS: _unavailable("voipcloud", None),
     },
     # Errors come in a 200 envelope (head 15: password, head 16: API user not
     # allowed); after a refusal no request is sent until reauth, so that
@@ -616,27 +618,27 @@ async def _steady(hass: HomeAssistant, entry: MockConfigEntry) -> set[str]:
 
 def _check_shown(
     hass: HomeAssistant,
-    entry: MockConfigEntry,
     fault: MatrixFault,
     expect: Expect,
-    during: dict[str, str],
+    during: tuple[dict[str, str], set[str]],
     devices: set[str],
 ) -> None:
     """After recovery: what a tolerated fault showed in steady entities is
     what the first poll after it shows (the true values, the action's
     included), or, with swapped
-    types, unknown: never a wrong value. Swapped types add no device (other
-    faults may: a call the action made). Missing keys are not compared: an
-    answer without a value may read as its default.
+    types, unknown: never a wrong value. Swapped types add no device while
+    they last (other faults may: a call the action made). Missing keys are not
+    compared: an answer without a value may read as its default.
     """
+    states, devices_during = during
     if fault is MatrixFault.SWAPPED_TYPES:
-        assert _registry(hass, entry)[0] == devices
+        assert devices_during == devices
     if expect.poll is not Poll.TOLERATED or fault is MatrixFault.MISSING_KEYS:
         return
     wrong = {
         entity_id: (shown, true)
-        for entity_id, true in _shown(hass, during).items()
-        if (shown := during[entity_id]) != true
+        for entity_id, true in _shown(hass, states).items()
+        if (shown := states[entity_id]) != true
         and not (fault is MatrixFault.SWAPPED_TYPES and shown == STATE_UNKNOWN)
     }
     assert not wrong
@@ -747,7 +749,7 @@ async def test_fault_matrix(
         else:
             assert lost
             assert {cadence_of[entity] for entity in lost} <= set(POLLED[vendor_key])
-        during = _shown(hass, steady)
+        during = _shown(hass, steady), _registry(hass, entry)[0]
         assert _reauth_started(hass) is (expect.poll is Poll.REAUTH)
         assert bool(_permission_issues(hass)) is (expect.poll is Poll.PERMISSION)
         if expect.poll is Poll.PAUSED:
@@ -761,7 +763,7 @@ async def test_fault_matrix(
         client.http._timeout = DEFAULT_REQUEST_TIMEOUT
         await _recover(hass, entry, sim, expect, freezer, lost)
         assert _available(hass, cadence_of) == before
-        _check_shown(hass, entry, fault, expect, during, registered[0])
+        _check_shown(hass, fault, expect, during, registered[0])
         if expect.action == "missing_permission":
             # The action's own repair issue goes with its next success.
             await _check_action(hass, vendor, entry, sim, None)
@@ -822,8 +824,9 @@ def render_matrix() -> str:
         "- **repair: missing permission**: the account lacks a right or licence;",
         "  that topic's entities go unavailable, a repair issue names what is",
         "  missing, other topics go on, and both clear once it is granted.",
-        "- **tolerated**: the answer is still read (values that cannot be read",
-        "  show as unknown); entities stay available.",
+        "- **tolerated**: the answer is still read; entities stay available and",
+        "  show what they show once the fault is gone (with swapped types, values",
+        "  that cannot be read show as unknown): never a wrong value.",
         "- **(fast only)** / **(slow only)**: only that poll fails; the other",
         "  cadence reads what it can.",
         "- **N requests per poll**: what a poll sends while the fault lasts (after",
@@ -842,7 +845,10 @@ def render_matrix() -> str:
         "*429*: no header on when to retry; *429 + headers*: `Retry-After: 120`",
         "(TIM4biz: its `TIM4biz-Rate-Limit-*` headers with none left);",
         "*HTML instead of JSON*: a maintenance page with status 200;",
-        "*wrong types*: every number sent as text and every text as a number;",
+        "*wrong types*: loose but valid types, as PHP APIs send them: every",
+        "number as numeric text and every id-like text (digits) as a number;",
+        "*swapped types*: every number sent as text and every text as a number",
+        "(its length);",
         "*wrong shapes*: objects below the top sent as lists and lists as objects;",
         "*missing keys*: every second key of every object below the top dropped",
         "(both from the top itself when the answer is a flat object);",
