@@ -595,8 +595,6 @@ def _registry(hass: HomeAssistant, entry: MockConfigEntry) -> tuple[set[str], se
     )
 
 
-
-
 def _shown(hass: HomeAssistant, entity_ids: Iterable[str]) -> dict[str, str]:
     """What each entity shows."""
     return {

@@ -158,9 +158,7 @@ def parse_status(answers: dict[str, Any]) -> SystemStatus:
             for name in _LICENSED
             if name in licensing
         },
-        services={
-            str(name): _running(state) for name, state in services.items()
-        },
+        services={str(name): _running(state) for name, state in services.items()},
     )
 
 
