@@ -215,7 +215,9 @@ def parse_sip_accounts(body: Any) -> dict[str, Extension]:
     list of rows none of which can be read is no answer (``PbxResponseError``),
     not "no extensions".
     """
-    read = readable(list(listing(body).values()), _sip_account, "VoipCenter")
+    read = readable(
+        list(listing(body).values()), _sip_account, "VoipCenter: SIP accounts"
+    )
     return unique(((account.id, account) for account in read), "VoipCenter")
 
 
