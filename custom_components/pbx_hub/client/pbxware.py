@@ -10,7 +10,9 @@ notes. What they leave open, assumed here and parsed tolerantly:
 - An empty object arrives as ``[]``; lists with items are objects keyed by id (a JSON
   list of rows is accepted too).
 - Numbers may arrive as strings; CPU, memory and disk are strings like ``"37"``,
-  ``"37%"`` or ``"37 %"``.
+  ``"37%"`` or ``"37 %"``. Ids and extension numbers may arrive as numbers or
+  text; names and states only as text. A list with an id or number twice, or
+  with no row that can be read, is an answer not understood.
 - ``monitor.list`` reports ``status`` in Asterisk peer style: ``"OK (12 ms)"`` and
   ``"LAGGED (..)"`` mean registered; ``"UNKNOWN"``, ``"UNREACHABLE"`` or empty mean
   not. ``dnd`` and ``on_call`` are ``''`` or booleans.
