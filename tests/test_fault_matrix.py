@@ -623,16 +623,17 @@ def _check_shown(
 ) -> None:
     """After recovery: what a tolerated fault showed in steady entities is
     what the first poll after it shows (the true values, the action's
-    included), or, with swapped
-    types, unknown: never a wrong value. Swapped types add no device while
-    they last (other faults may: a call the action made). Missing keys are not
-    compared: an answer without a value may read as its default.
+    included), or, with swapped types, unknown: never a wrong value. Swapped
+    types add no device while they last (other faults may: a call the action
+    made). Missing keys are not compared: an answer without a value may read
+    as its default.
     """
     states, devices_during = during
     if fault is MatrixFault.SWAPPED_TYPES:
         assert devices_during == devices
     if expect.poll is not Poll.TOLERATED or fault is MatrixFault.MISSING_KEYS:
         return
+    assert states  # something to compare
     wrong = {
         entity_id: (shown, true)
         for entity_id, true in _shown(hass, states).items()
