@@ -120,13 +120,20 @@ def test_pbxware_status_with_swapped_types_is_refused() -> None:
         pbxware.parse_status(swapped)
 
 
-def test_pbxware_refuses_an_extension_number_twice() -> None:
-    ext_list = {"1": {"ext": 3, "name": 5}, "2": {"ext": 3, "name": 3}}
-    with pytest.raises(PbxResponseError, match="same id"):
-        pbxware.parse_extensions(ext_list, [])
+def test_pbxware_reads_extension_numbers_sent_as_numbers() -> None:
     loose = {"1": {"ext": 101, "name": "Ann"}, "2": {"ext": "102", "name": "Bob"}}
     numbers = {e.id: e.number for e in pbxware.parse_extensions(loose, []).values()}
     assert numbers == {"1": "101", "2": "102"}
+    # A name sent as a number is no name: the number stands in.
+    assert pbxware.parse_extensions({"1": {"ext": "101", "name": 3}}, [])["1"].name == (
+        "101"
+    )
+
+
+def test_pbxware_matches_no_state_by_a_number_two_rows_have() -> None:
+    monitors = {"7": {"ext": "100", "dnd": "yes"}, "8": {"ext": 100, "dnd": ""}}
+    extension = pbxware.parse_extensions({"1": {"ext": "100"}}, monitors)["1"]
+    assert (extension.dnd, extension.registered) == (None, None)
 
 
 def test_pbxware_refuses_a_list_of_no_readable_row() -> None:

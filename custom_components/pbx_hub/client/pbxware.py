@@ -11,8 +11,8 @@ notes. What they leave open, assumed here and parsed tolerantly:
   list of rows is accepted too).
 - Numbers may arrive as strings; CPU, memory and disk are strings like ``"37"``,
   ``"37%"`` or ``"37 %"``. Ids and extension numbers may arrive as numbers or
-  text; names and states only as text. A list with an id or number twice, or
-  with no row that can be read, is an answer not understood.
+  text; names and states only as text. A list with an id twice (or a DID
+  number), or with no row that can be read, is an answer not understood.
 - ``monitor.list`` reports ``status`` in Asterisk peer style: ``"OK (12 ms)"`` and
   ``"LAGGED (..)"`` mean registered; ``"UNKNOWN"``, ``"UNREACHABLE"`` or empty mean
   not. ``dnd`` and ``on_call`` are ``''`` or booleans.
@@ -26,6 +26,7 @@ notes. What they leave open, assumed here and parsed tolerantly:
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 import re
@@ -178,13 +179,16 @@ def _running(state: Any) -> bool:
 def parse_extensions(ext_list: Any, monitor_list: Any) -> dict[str, Extension]:
     """Merge ``ext.list`` (who) with ``monitor.list`` (state), keyed by id."""
     monitors = rows(monitor_list)
-    by_number = unique(
-        ((to_key(m.get("ext")), m) for m in monitors.values()), "PBXware monitor"
-    )
-    listed = rows(ext_list)
-    unique(((to_key(row.get("ext")), row) for row in listed.values()), "PBXware")
+    # Matched by number only where one row has it: an extension must not
+    # show another's state.
+    numbers = Counter(to_key(m.get("ext")) for m in monitors.values())
+    by_number = {
+        number: m
+        for m in monitors.values()
+        if numbers[number := to_key(m.get("ext"))] == 1
+    }
     extensions: dict[str, Extension] = {}
-    for ext_id, row in listed.items():
+    for ext_id, row in rows(ext_list).items():
         number = to_key(row.get("ext")) or ext_id
         monitor = monitors.get(ext_id) or by_number.get(number) or {}
         extensions[ext_id] = Extension(
