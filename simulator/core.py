@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 import json
 import random
+import re
 import ssl
 from typing import ClassVar, Self
 from urllib.parse import parse_qsl
@@ -84,8 +85,13 @@ class Fault(StrEnum):
     EMPTY = "empty"
     """HTTP 200 with an empty body."""
     WRONG_TYPES = "wrong_types"
+    """The normal JSON body with loose but valid types, as PHP APIs send them:
+    every number as numeric text and every id-like text (digits, no leading
+    zero) as a number, at every depth. A correct client reads the same values."""
+    SWAPPED_TYPES = "swapped_types"
     """The normal JSON body with every number turned into a string and every
-    string into a number (its length), at every depth."""
+    string into a number (its length), at every depth: garbage a client must
+    refuse or show as unknown, never as a value."""
     WRONG_SHAPES = "wrong_shapes"
     """The normal JSON body with every object below the top turned into a list
     of its values and every list into an object keyed ``"0"``, ``"1"`` ...
@@ -217,14 +223,36 @@ class RecordedRequest:
         )
 
 
+_ID_TEXT = re.compile(r"0|[1-9][0-9]{0,14}")
+"""Digits a PHP API may send as a number (as ``JSON_NUMERIC_CHECK`` does): no
+leading zero, which a number would lose, and exact as a float."""
+
+
 def wrong_types(value: object) -> object:
-    """Numbers become strings and strings numbers (their length), at every
-    depth; keys, booleans and nulls stay.
+    """Numbers become numeric text and id-like texts numbers, at every depth;
+    keys, booleans, nulls and other texts stay. The values are the same.
     """
     if isinstance(value, dict):
         return {key: wrong_types(item) for key, item in value.items()}
     if isinstance(value, list):
         return [wrong_types(item) for item in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str) and _ID_TEXT.fullmatch(value):
+        return int(value)
+    return value
+
+
+def swapped_types(value: object) -> object:
+    """Numbers become strings and strings numbers (their length), at every
+    depth; keys, booleans and nulls stay.
+    """
+    if isinstance(value, dict):
+        return {key: swapped_types(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [swapped_types(item) for item in value]
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int | float):
@@ -297,6 +325,7 @@ def malformed_json(text: str) -> str:
 
 JSON_REWRITERS: dict[Fault, Callable[[object], object]] = {
     Fault.WRONG_TYPES: wrong_types,
+    Fault.SWAPPED_TYPES: swapped_types,
     Fault.WRONG_SHAPES: wrong_shapes,
     Fault.MISSING_KEYS: missing_keys,
 }

@@ -49,7 +49,8 @@ Assumptions (the document is silent):
 * ``filter`` (id=0 only; ignored otherwise) is a case-insensitive substring of the
   name (sipacc: ``logname`` or a digit run in ``DIDout``; did: the number); for
   ``calls`` it must be ``yyyymmdd`` (else 17), and without it today's calls are
-  listed. Dates are UTC.
+  listed. Dates are Belgian local time (Europe/Brussels): the document
+  names no zone, and a Belgian provider's call history is read in its own.
 * Detail fields: did ``{id, nummer, route, backuproute, feestdagen, vakanties,
   kantooruren}`` (ids as strings, "0" = none); indicator ``{id, naam, actief}``;
   hddesk ``{id, naam, sipaccount, template}`` (ids, "0" = none); routes,
@@ -81,6 +82,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 import hashlib
 import hmac
 import json
@@ -89,10 +91,20 @@ import time
 from typing import ClassVar, Self
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from .core import SimulatorBase
+
+LOCAL_ZONE = ZoneInfo("Europe/Brussels")
+"""The zone of the call history's dates (see the module docstring)."""
+
+
+def local_text(timestamp: float, form: str) -> str:
+    """``timestamp`` in Belgian local time, formatted with ``form``."""
+    return datetime.fromtimestamp(timestamp, LOCAL_ZONE).strftime(form)
+
 
 JSON_CONTENT_TYPE = "text/json; charset=utf-8"
 XML_CONTENT_TYPE = "text/xml; charset=utf-8"
@@ -383,14 +395,14 @@ class CallRecord:
 
     @property
     def date(self) -> str:
-        """The UTC day of the call as ``yyyymmdd``."""
-        return time.strftime("%Y%m%d", time.gmtime(self.start))
+        """The local day of the call as ``yyyymmdd``."""
+        return local_text(self.start, "%Y%m%d")
 
     def as_json(self) -> dict[str, str]:
         """The fields get.php returns for a call."""
         return {
             "id": self.id,
-            "datum": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(self.start)),
+            "datum": local_text(self.start, "%Y-%m-%d %H:%M:%S"),
             "van": self.van,
             "naar": self.naar,
             "duur": str(self.duur),
@@ -655,7 +667,10 @@ class VoipcenterSimulator(SimulatorBase):
     def _seed_calls(self, count: int) -> None:
         rng = self.random
         now = int(self.clock())
-        midnight = now - now % 86400
+        local_now = datetime.fromtimestamp(now, LOCAL_ZONE)
+        midnight = int(
+            local_now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+        )
         accounts = list(self.sip_accounts.values())
         if not accounts:
             return
@@ -806,14 +821,14 @@ class VoipcenterSimulator(SimulatorBase):
         return self.hot_desks[str(desk_id)]
 
     def calls_on(self, day: str) -> list[CallRecord]:
-        """Calls of one UTC day (``yyyymmdd``), oldest first."""
+        """Calls of one local day (``yyyymmdd``), oldest first."""
         return sorted(
             (c for c in self.calls.values() if c.date == day), key=lambda c: c.start
         )
 
     def today(self) -> str:
-        """The simulator's current UTC day as ``yyyymmdd``."""
-        return time.strftime("%Y%m%d", time.gmtime(self.clock()))
+        """The simulator's current local day as ``yyyymmdd``."""
+        return local_text(self.clock(), "%Y%m%d")
 
     # --------------------------------------------------- attempts limit
 

@@ -26,6 +26,7 @@ from homeassistant.const import (
     SERVICE_TURN_ON,
     STATE_ON,
     STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
 )
 from homeassistant.core import HomeAssistant, ServiceResponse
 from homeassistant.exceptions import HomeAssistantError
@@ -82,6 +83,7 @@ class MatrixFault(StrEnum):
     TRUNCATED = "truncated"
     EMPTY = "empty body"
     WRONG_TYPES = "wrong types"
+    SWAPPED_TYPES = "swapped types"
     WRONG_SHAPES = "wrong shapes"
     MISSING_KEYS = "missing keys"
     HUGE = "10 MB body"
@@ -132,6 +134,7 @@ INJECTIONS: dict[MatrixFault, Injection] = {
     MatrixFault.TRUNCATED: Injection(fault=Fault.TRUNCATED),
     MatrixFault.EMPTY: Injection(fault=Fault.EMPTY),
     MatrixFault.WRONG_TYPES: Injection(fault=Fault.WRONG_TYPES),
+    MatrixFault.SWAPPED_TYPES: Injection(fault=Fault.SWAPPED_TYPES),
     MatrixFault.WRONG_SHAPES: Injection(fault=Fault.WRONG_SHAPES),
     MatrixFault.MISSING_KEYS: Injection(fault=Fault.MISSING_KEYS),
     MatrixFault.HUGE: Injection(fault=Fault.HUGE, real_clock=True),
@@ -558,14 +561,16 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
         MatrixFault.FORBIDDEN: Expect(
             poll=Poll.REAUTH, action="auth_failed", cadences=BOTH
         ),
-        # Numbers as text are read as numbers; texts as numbers are shown.
+        # Loose types read as the same values.
         MatrixFault.WRONG_TYPES: TOLERATED,
-        # The monitor list must be an object per extension: the fast poll
-        # fails, the slow one (DIDs, licences) reads what it can; DND's
+        # Service states that are no text, extension and DID numbers read
+        # twice: both polls fail (a CPU sent as a number cannot be told from
+        # a real one). DND's answer is not read.
+        MatrixFault.SWAPPED_TYPES: _unavailable("pbxware", None),
+        # The monitor list and the DID list must hold an object per row:
+        # with none readable both polls fail (not read as "none"); DND's
         # answer is no object.
-        MatrixFault.WRONG_SHAPES: Expect(
-            poll=Poll.UNAVAILABLE, action="invalid_response", cadences=FAST
-        ),
+        MatrixFault.WRONG_SHAPES: _unavailable("pbxware", "invalid_response"),
         # Missing values are unknown; the extension ids are the list's keys.
         MatrixFault.MISSING_KEYS: TOLERATED,
     },
@@ -575,10 +580,15 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
     "voipcloud": {
         **_standard("voipcloud", pause=900, pause_with_headers=120),
         MatrixFault.FORBIDDEN: _unavailable("voipcloud", "invalid_response"),
-        MatrixFault.WRONG_TYPES: _unavailable("voipcloud", "invalid_response"),
+        MatrixFault.WRONG_TYPES: TOLERATED,
+        # No call row can be read: the lists are refused (not read as "no
+        # calls"). Click-to-call reads only the envelope, whose status, a
+        # number, is no error.
+        MatrixFault.SWAPPED_TYPES: _unavailable("voipcloud", None),
         # Click-to-call reads only the envelope, which keeps its shape.
         MatrixFault.WRONG_SHAPES: _unavailable("voipcloud", None),
-        MatrixFault.MISSING_KEYS: TOLERATED,
+        # Rows without their id or start time: none can be read.
+        MatrixFault.MISSING_KEYS: _unavailable("voipcloud", None),
     },
     # Errors come in a 200 envelope (head 15: password, head 16: API user not
     # allowed); after a refusal no request is sent until reauth, so that
@@ -591,9 +601,10 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
         MatrixFault.FORBIDDEN: Expect(
             poll=Poll.REAUTH, action="auth_failed", cadences=BOTH, sent=0
         ),
+        MatrixFault.WRONG_TYPES: TOLERATED,
         # SIP accounts that cannot be read fail the fast poll; the slow
         # lists read what they can. Click-to-call reads only the envelope.
-        MatrixFault.WRONG_TYPES: Expect(
+        MatrixFault.SWAPPED_TYPES: Expect(
             poll=Poll.UNAVAILABLE, action=None, cadences=FAST
         ),
         MatrixFault.WRONG_SHAPES: _unavailable("voipcenter", None),
@@ -613,6 +624,11 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
             poll=Poll.PERMISSION, action="missing_permission", cadences=SLOW
         ),
         MatrixFault.WRONG_TYPES: TOLERATED,
+        # The figures sent as text read right; the subscriber the action
+        # looks up answers with another id (its length): refused.
+        MatrixFault.SWAPPED_TYPES: Expect(
+            poll=Poll.TOLERATED, action="invalid_response"
+        ),
         # Its answers are flat objects, changed at the top: the subscriber
         # looked up has no id (not "no such subscriber": that would blame the
         # user's input).
@@ -629,9 +645,11 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
         MatrixFault.FORBIDDEN: Expect(
             poll=Poll.PERMISSION, action="missing_permission", cadences=SLOW
         ),
-        # Texts as numbers: extensions read under other names; SetSMS's
-        # answer is not read.
         MatrixFault.WRONG_TYPES: TOLERATED,
+        # Extensions sent as their length read twice: the usage is refused
+        # (not read as duplicates, zeros and a stray device). SetSMS's answer
+        # is not read.
+        MatrixFault.SWAPPED_TYPES: _unavailable("tim4biz", None),
         MatrixFault.WRONG_SHAPES: _unavailable("tim4biz", None),
         MatrixFault.MISSING_KEYS: _unavailable("tim4biz", None),
         # An empty 200 is no usage list; SetSMS returns nothing to read.
@@ -641,17 +659,6 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
 
 
 # ---------------------------------------------------------------- running
-
-
-GARBLED_DEVICES: dict[tuple[str, MatrixFault], tuple[str, ...]] = {
-    # Texts sent as numbers (their length): "201" and "202" both read as
-    # extension 3, whose device stays once the fault is gone. Left to the
-    # wrong-types work on the TIM4biz client.
-    ("tim4biz", MatrixFault.WRONG_TYPES): ("3",),
-}
-"""Extension devices a garbled answer adds that recovery does not remove:
-known faults, written down so that a fix (or a new one) fails the test.
-"""
 
 
 def _entities(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str]:
@@ -807,6 +814,54 @@ def _registry(hass: HomeAssistant, entry: MockConfigEntry) -> _Registered:
     )
 
 
+def _shown(hass: HomeAssistant, entity_ids: Iterable[str]) -> dict[str, str]:
+    """What each entity shows."""
+    return {
+        entity_id: state.state
+        for entity_id in entity_ids
+        if (state := hass.states.get(entity_id)) is not None
+    }
+
+
+async def _steady(hass: HomeAssistant, entry: MockConfigEntry) -> set[str]:
+    """Entities that show the same after one more poll: not those that
+    count, say, the requests the PBX has left.
+    """
+    entities = _entities(hass, entry)
+    first = _shown(hass, entities)
+    await _refresh(hass, entry)
+    return {key for key, state in _shown(hass, entities).items() if first[key] == state}
+
+
+def _check_shown(
+    hass: HomeAssistant,
+    fault: MatrixFault,
+    expect: Expect,
+    during: tuple[dict[str, str], set[str]],
+    devices: set[str],
+) -> None:
+    """After recovery: what a tolerated fault showed in steady entities is
+    what the first poll after it shows (the true values, the action's
+    included), or, with swapped types, unknown: never a wrong value. Swapped
+    types add no device while they last (other faults may: a call the action
+    made). Missing keys are not compared: an answer without a value may read
+    as its default.
+    """
+    states, devices_during = during
+    if fault is MatrixFault.SWAPPED_TYPES:
+        assert devices_during == devices
+    if expect.poll is not Poll.TOLERATED or fault is MatrixFault.MISSING_KEYS:
+        return
+    assert states  # something to compare
+    wrong = {
+        entity_id: (shown, true)
+        for entity_id, true in _shown(hass, states).items()
+        if (shown := states[entity_id]) != true
+        and not (fault is MatrixFault.SWAPPED_TYPES and shown == STATE_UNKNOWN)
+    }
+    assert not wrong
+
+
 async def _inject(sim: SimulatorBase, injection: Injection) -> None:
     if injection.fault is None:
         await sim.refuse_connections()
@@ -932,6 +987,7 @@ async def test_fault_matrix(
         cadence_of = _entities(hass, entry)
         before = _available(hass, cadence_of)
         assert before == set(cadence_of)
+        steady = await _steady(hass, entry)
         shown = _states(hass, entry)
         registered = _registry(hass, entry)
         changes = vendor.changes(hass, entry, sim)
@@ -975,6 +1031,7 @@ async def test_fault_matrix(
         else:
             assert lost
             assert {cadence_of[entity] for entity in lost} <= set(POLLED[vendor_key])
+        during = _shown(hass, steady), set(_registry(hass, entry).devices)
         assert _reauth_started(hass) is (expect.poll is Poll.REAUTH)
         assert bool(_permission_issues(hass)) is (expect.poll is Poll.PERMISSION)
         if expect.poll is Poll.PAUSED:
@@ -988,15 +1045,9 @@ async def test_fault_matrix(
         client.http._timeout = DEFAULT_REQUEST_TIMEOUT
         await _recover(hass, vendor, entry, sim, expect, freezer, lost)
         assert _available(hass, cadence_of) == before
+        _check_shown(hass, fault, expect, during, set(registered.devices))
         _check_recovered(hass, vendor, entry, expect, shown, changes if acted else {})
-        info = entry.runtime_data.info
-        garbled = {
-            f"{info.unique_id}_ext_{number}"
-            for number in GARBLED_DEVICES.get((vendor_key, fault), ())
-        }
-        _check_registry(
-            hass, entry, registered, (new_devices if acted else set()) | garbled
-        )
+        _check_registry(hass, entry, registered, new_devices if acted else set())
         if expect.action == "missing_permission":
             # The action's own repair issue goes with its next success.
             await _check_action(hass, vendor, entry, sim, None)
@@ -1056,8 +1107,9 @@ def render_matrix() -> str:
         "- **repair: missing permission**: the account lacks a right or licence;",
         "  that topic's entities go unavailable, a repair issue names what is",
         "  missing, other topics go on, and both clear once it is granted.",
-        "- **tolerated**: the answer is still read (values that cannot be read",
-        "  show as unknown); entities stay available.",
+        "- **tolerated**: the answer is still read; entities stay available and",
+        "  show what they show once the fault is gone (with swapped types, values",
+        "  that cannot be read show as unknown): never a wrong value.",
         "- **(fast only)** / **(slow only)**: only that poll fails; the other",
         "  cadence reads what it can.",
         "- **N requests per poll**: what a poll sends while the fault lasts (after",
@@ -1089,7 +1141,10 @@ def render_matrix() -> str:
         "*429*: no header on when to retry; *429 + headers*: `Retry-After: 120`",
         "(TIM4biz: its `TIM4biz-Rate-Limit-*` headers with none left);",
         "*HTML instead of JSON*: a maintenance page with status 200;",
-        "*wrong types*: every number sent as text and every text as a number;",
+        "*wrong types*: loose but valid types, as PHP APIs send them: every",
+        "number as numeric text and every id-like text (digits) as a number;",
+        "*swapped types*: every number sent as text and every text as a number",
+        "(its length);",
         "*wrong shapes*: objects below the top sent as lists and lists as objects;",
         "*missing keys*: every second key of every object below the top dropped",
         "(both from the top itself when the answer is a flat object);",

@@ -409,13 +409,13 @@ def test_sip_accounts_without_a_username_are_skipped() -> None:
         "id_2": {"naam": "no username"},
     }
     assert list(voipcenter.parse_sip_accounts(body)) == ["sipaccount1"]
-    with pytest.raises(PbxResponseError, match="no SIP account"):
+    with pytest.raises(PbxResponseError, match="SIP accounts: no row can be read"):
         voipcenter.parse_sip_accounts({"id_1": ["sipaccount1"], "id_2": {"naam": "x"}})
     assert voipcenter.parse_sip_accounts({}) == {}
 
 
 def test_a_username_that_is_no_text_is_no_username() -> None:
-    with pytest.raises(PbxResponseError, match="no SIP account"):
+    with pytest.raises(PbxResponseError, match="SIP accounts: no row can be read"):
         voipcenter.parse_sip_accounts({"id_1": {"SIPusername": 11}})
 
 

@@ -1,16 +1,25 @@
-"""Tolerant conversions for vendor JSON, where numbers may be strings, flags
-may be ``"1"``/``"yes"``/``""`` and empty values may be missing or blank.
+"""Conversions for vendor JSON, loose where vendors really are (numbers as
+numeric text, ids as numbers or text, flags as ``"1"``/``"yes"``/``""``) and
+strict everywhere else: a value of the wrong kind is ``None`` (unknown), never
+a number or a name made up from it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 import math
 import re
 from typing import Any
 
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+from .exceptions import PbxResponseError
+
+_NUMBER = re.compile(r"\s*([-+]?\d+(?:\.\d+)?)\s*%?\s*")
+"""A number as text, alone or as a percentage: ``"37"``, ``"37%"``,
+``" 61 % "``, ``"-4.5"`` (PBXware's dashboard sends the percent forms)."""
 _ID = re.compile(r"[0-9]{1,20}")
+_TRUE = frozenset({"1", "yes", "true", "on", "enabled"})
+_FALSE = frozenset({"", "0", "no", "false", "off", "disabled"})
 
 
 def is_id(value: str) -> bool:
@@ -21,53 +30,96 @@ def is_id(value: str) -> bool:
 
 
 def to_int(value: Any) -> int | None:
-    """An integer from a number or a string like ``"7"`` or ``"37%"``."""
+    """An integer from a number or a text like ``"7"`` or ``"37%"``."""
     number = to_float(value)
     return None if number is None else round(number)
 
 
 def to_float(value: Any) -> float | None:
-    """A number from a number or the first number in a string; ``None`` for
+    """A number from a number or from text that is one number (see
+    ``_NUMBER``): ``"3 calls"`` or ``"v2"`` is no number. ``None`` too for
     what no sensor can show (Infinity and NaN, which ``json.loads`` accepts,
     and integers too large for a float).
     """
-    if isinstance(value, bool) or value is None:
+    if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
         try:
             number = float(value)
         except OverflowError:
             return None
-    else:
-        match = _NUMBER.search(str(value))
+    elif isinstance(value, str):
+        match = _NUMBER.fullmatch(value)
         if match is None:
             return None
-        number = float(match.group())
+        number = float(match.group(1))
+    else:
+        return None
     return number if math.isfinite(number) else None
 
 
 def to_bool(value: Any) -> bool | None:
-    """``True``/``False`` from booleans, ``"yes"``/``"no"``, ``"1"``/``"0"``;
-    ``''`` is ``False`` (PBXware's "not set").
+    """``True``/``False`` from booleans, ``1``/``0``, ``"yes"``/``"no"``,
+    ``"1"``/``"0"``; ``''`` is ``False`` (PBXware's "not set"). Any other
+    number or text is unknown.
     """
     if isinstance(value, bool):
         return value
-    if value is None:
+    if isinstance(value, int) and value in (0, 1):
+        return value == 1
+    if not isinstance(value, str):
         return None
-    text = str(value).strip().lower()
-    if text in {"1", "yes", "true", "on", "enabled"}:
+    text = value.strip().lower()
+    if text in _TRUE:
         return True
-    if text in {"", "0", "no", "false", "off", "disabled"}:
+    if text in _FALSE:
         return False
     return None
 
 
 def to_text(value: Any) -> str | None:
-    """A stripped string, ``None`` for missing or empty values."""
-    if value is None or isinstance(value, bool):
+    """A stripped string; ``None`` for missing or empty values and for what
+    is no text at all (a number where a name belongs is not a name).
+    """
+    if not isinstance(value, str):
         return None
-    text = str(value).strip()
-    return text or None
+    return value.strip() or None
+
+
+def to_key(value: Any) -> str | None:
+    """An id or a number such as an extension's, as text: PHP APIs send them
+    as ``"101"`` or ``101``. Booleans, fractions and anything else are refused.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    return to_text(value)
+
+
+def unique[K, T](items: Iterable[tuple[K | None, T]], what: str) -> dict[K, T]:
+    """``items`` by key, skipping those without one. A key seen twice raises:
+    one row would silently replace another (two devices read as one).
+    """
+    result: dict[K, T] = {}
+    for key, item in items:
+        if key is None:
+            continue
+        if key in result:
+            raise PbxResponseError(f"{what}: two rows with the same id")
+        result[key] = item
+    return result
+
+
+def readable[T, R](rows: list[T], read: Callable[[T], R | None], what: str) -> list[R]:
+    """``read`` applied to each row, the unreadable (``None``) left out. A
+    list of rows none of which is readable raises: read as "nothing there", it
+    would empty every list (an empty list stays an empty list).
+    """
+    results = [result for row in rows if (result := read(row)) is not None]
+    if rows and not results:
+        raise PbxResponseError(f"{what}: no row can be read")
+    return results
 
 
 def to_datetime(value: Any) -> datetime | None:

@@ -10,7 +10,9 @@ notes. What they leave open, assumed here and parsed tolerantly:
 - An empty object arrives as ``[]``; lists with items are objects keyed by id (a JSON
   list of rows is accepted too).
 - Numbers may arrive as strings; CPU, memory and disk are strings like ``"37"``,
-  ``"37%"`` or ``"37 %"``.
+  ``"37%"`` or ``"37 %"``. Ids and extension numbers may arrive as numbers or
+  text; names and states only as text. A list with an id twice (or a DID
+  number), or with no row that can be read, is an answer not understood.
 - ``monitor.list`` reports ``status`` in Asterisk peer style: ``"OK (12 ms)"`` and
   ``"LAGGED (..)"`` mean registered; ``"UNKNOWN"``, ``"UNREACHABLE"`` or empty mean
   not. ``dnd`` and ``on_call`` are ``''`` or booleans.
@@ -24,6 +26,7 @@ notes. What they leave open, assumed here and parsed tolerantly:
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 import re
@@ -33,7 +36,7 @@ from yarl import URL
 
 from .base import FieldKind, PbxClient, SettingField, VendorSpec, register_vendor
 from .budget import BudgetSpec
-from .convert import is_id, to_bool, to_float, to_int, to_text
+from .convert import is_id, to_bool, to_float, to_int, to_key, to_text, unique
 from .exceptions import (
     PbxAuthError,
     PbxInvalidInputError,
@@ -90,24 +93,37 @@ _LICENSED = ("ext", "ivr", "queue", "conference")
 
 
 def rows(body: Any) -> dict[str, dict[str, Any]]:
-    """Rows keyed by id from an object keyed by id, a list, or ``[]``."""
+    """Rows keyed by id from an object keyed by id, a list, or ``[]``. Rows
+    that are no object are skipped; a list with none left, or with an id
+    twice, is an answer not understood.
+    """
     items: Iterable[tuple[Any, Any]]
     if isinstance(body, dict):
         items = body.items()
     elif isinstance(body, list):
         items = (
-            (str(row.get("id", index)), row)
+            (row.get("id", index) if isinstance(row, dict) else index, row)
             for index, row in enumerate(body)
-            if isinstance(row, dict)
         )
     else:
         raise PbxResponseError(f"Expected a list, got {type(body).__name__}")
-    return {str(key): row for key, row in items if isinstance(row, dict)}
+    items = list(items)
+    found = unique(
+        ((to_key(key), row) for key, row in items if isinstance(row, dict)),
+        "PBXware",
+    )
+    if items and not found:
+        raise PbxResponseError("PBXware: no row of the list can be read")
+    return found
 
 
 def is_registered(status: Any) -> bool | None:
-    """Registration from an Asterisk-style peer status."""
-    text = str(status or "").strip().lower()
+    """Registration from an Asterisk-style peer status; one that is no text
+    is unknown.
+    """
+    if not isinstance(status or "", str):
+        return None
+    text = (to_text(status) or "").lower()
     if text.startswith(("ok", "lagged", "registered", "reachable", "online")):
         return True
     if text == "" or text.startswith(
@@ -145,20 +161,35 @@ def parse_status(answers: dict[str, Any]) -> SystemStatus:
             for name in _LICENSED
             if name in licensing
         },
-        services={
-            str(name): str(state).strip().lower() == "running"
-            for name, state in services.items()
-        },
+        services={str(name): _running(state) for name, state in services.items()},
     )
+
+
+def _running(state: Any) -> bool:
+    """Whether a service runs: its state is text, ``"running"`` when it does.
+    A state that is no text is an answer not understood (read as "stopped",
+    it would report every service down).
+    """
+    text = to_text(state)
+    if text is None:
+        raise PbxResponseError("PBXware: a service's state is no text")
+    return text.lower() == "running"
 
 
 def parse_extensions(ext_list: Any, monitor_list: Any) -> dict[str, Extension]:
     """Merge ``ext.list`` (who) with ``monitor.list`` (state), keyed by id."""
     monitors = rows(monitor_list)
-    by_number = {to_text(m.get("ext")): m for m in monitors.values()}
+    # Matched by number only where one row has it: an extension must not
+    # show another's state.
+    numbers = Counter(to_key(m.get("ext")) for m in monitors.values())
+    by_number = {
+        number: m
+        for m in monitors.values()
+        if numbers[number := to_key(m.get("ext"))] == 1
+    }
     extensions: dict[str, Extension] = {}
     for ext_id, row in rows(ext_list).items():
-        number = to_text(row.get("ext")) or ext_id
+        number = to_key(row.get("ext")) or ext_id
         monitor = monitors.get(ext_id) or by_number.get(number) or {}
         extensions[ext_id] = Extension(
             id=ext_id,
@@ -185,8 +216,8 @@ def parse_live_calls(text: str) -> dict[str, LiveCall]:
         timestamp = to_float(row.get("timestamp"))
         calls[call_id] = LiveCall(
             id=call_id,
-            caller=to_text(row.get("from")) or "",
-            callee=to_text(row.get("to")) or "",
+            caller=to_key(row.get("from")) or "",
+            callee=to_key(row.get("to")) or "",
             started_at=None
             if timestamp is None
             else datetime.fromtimestamp(timestamp, UTC),
@@ -196,18 +227,20 @@ def parse_live_calls(text: str) -> dict[str, LiveCall]:
 
 def parse_dids(body: Any) -> dict[str, Did]:
     """Incoming numbers keyed by DID id."""
+    listed = rows(body)
+    unique(((to_key(row.get("number")), row) for row in listed.values()), "PBXware")
     return {
         did_id: Did(
             id=did_id,
-            number=to_text(row.get("number")) or did_id,
+            number=to_key(row.get("number")) or did_id,
             destination_type=_DEST_TYPE_NAMES.get(
-                str(row.get("type", "")).strip().lower(), DestinationType.OTHER
+                (to_text(row.get("type")) or "").lower(), DestinationType.OTHER
             ),
-            destination=to_text(row.get("ext")) or "",
+            destination=to_key(row.get("ext")) or "",
             enabled=to_bool(row.get("status")),
-            trunk=to_text(row.get("trunk")),
+            trunk=to_key(row.get("trunk")),
         )
-        for did_id, row in rows(body).items()
+        for did_id, row in listed.items()
     }
 
 
@@ -217,7 +250,7 @@ def parse_tenants(body: Any) -> dict[str, Tenant]:
         tenant_id: Tenant(
             id=tenant_id,
             name=to_text(row.get("name")) or tenant_id,
-            code=to_text(row.get("tenantcode")),
+            code=to_key(row.get("tenantcode")),
         )
         for tenant_id, row in rows(body).items()
     }

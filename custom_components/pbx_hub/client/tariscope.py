@@ -48,7 +48,16 @@ from yarl import URL
 
 from .base import FieldKind, PbxClient, SettingField, VendorSpec, register_vendor
 from .budget import BudgetSpec
-from .convert import is_id, to_datetime, to_float, to_int, to_text
+from .convert import (
+    is_id,
+    readable,
+    to_datetime,
+    to_float,
+    to_int,
+    to_key,
+    to_text,
+    unique,
+)
 from .exceptions import (
     PbxAuthError,
     PbxError,
@@ -133,11 +142,11 @@ def _value(body: Any, name: str) -> str | None:
     """A system fact from ``{"<name>": value}``, a one-value object or a string."""
     if isinstance(body, Mapping):
         if name in body:
-            return to_text(body[name])
+            return to_key(body[name])
         if len(body) == 1:
-            return to_text(next(iter(body.values())))
+            return to_key(next(iter(body.values())))
         return None
-    return to_text(body)
+    return to_key(body)
 
 
 def _items(body: Any) -> list[Mapping[str, Any]]:
@@ -165,7 +174,7 @@ def parse_subscriber(row: Any) -> Subscriber | None:
     """
     if not isinstance(row, Mapping):
         raise PbxResponseError("Tariscope: a subscriber is not an object")
-    subscriber_id = to_text(row.get("id"))
+    subscriber_id = to_key(row.get("id"))
     if subscriber_id is None:
         return None
     return Subscriber(
@@ -194,7 +203,7 @@ def parse_charges(body: Any) -> list[Charge]:
     """``accounts.charges`` rows, in the order given."""
     return [
         Charge(
-            id=to_text(row.get("id")) or str(index),
+            id=to_key(row.get("id")) or str(index),
             recorded_at=to_datetime(row.get("recdate")),
             start=to_datetime(row.get("fromdate")),
             end=to_datetime(row.get("todate")),
@@ -413,9 +422,10 @@ class TariscopeClient(PbxClient):
         )
         found: dict[str, Subscriber] = {}
         for body in lists:
-            for row in _items(body):
-                if (subscriber := parse_subscriber(row)) is not None:
-                    found[subscriber.id] = subscriber
+            # A subscriber may be in a department's list and a node's; in one
+            # list twice, the list is not understood.
+            listed = readable(_items(body), parse_subscriber, "Tariscope")
+            found |= unique(((s.id, s) for s in listed), "Tariscope")
         self._looked_up = 0
         for wanted in selection.ids:
             subscriber = found.get(wanted) or self._names.get(wanted)
@@ -447,6 +457,9 @@ class TariscopeClient(PbxClient):
         subscriber = parse_subscriber(rows[0])
         if subscriber is None:  # a row, but garbled: not the user's mistake
             raise PbxResponseError("Tariscope: subscriber.get answered no id")
+        answered = subscriber.id if key == "id" else (subscriber.email or "")
+        if answered.casefold() != wanted.casefold():
+            raise PbxResponseError("Tariscope: subscriber.get answered another")
         return subscriber
 
     async def async_get_charges(

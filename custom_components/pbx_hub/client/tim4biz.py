@@ -49,7 +49,7 @@ from yarl import URL
 
 from .base import FieldKind, PbxClient, SettingField, VendorSpec, register_vendor
 from .budget import BudgetSpec
-from .convert import to_float, to_int, to_text
+from .convert import readable, to_float, to_int, to_key, to_text, unique
 from .exceptions import (
     PbxAuthError,
     PbxError,
@@ -131,27 +131,26 @@ def parse_usage(body: Any) -> dict[str, ExtensionUsage]:
         rows = []
     if not isinstance(rows, list):
         raise PbxResponseError("TIM4biz: ExtensionTotal holds no list")
-    usage: dict[str, ExtensionUsage] = {}
-    for row in rows:
-        if not isinstance(row, Mapping):
-            continue
-        extension = to_text(
-            _field(row, "extension", "ext", "number", "extensionnumber")
-        )
-        if extension is None:
-            continue
-        usage[extension] = ExtensionUsage(
-            extension=extension,
-            name=to_text(_field(row, "name", "extensionname", "description")),
-            calls=to_int(_field(row, "calls", "count", "totalcalls", "numberofcalls")),
-            talk_seconds=_seconds(
-                _field(row, "duration", "talktime", "totalduration", "seconds")
-            ),
-            cost=_money(_field(row, "cost", "totalcost", "charge", "amount")),
-        )
-    if rows and not usage:
-        raise PbxResponseError("TIM4biz: no row of ExtensionTotal can be read")
-    return usage
+    read = readable(rows, _usage_row, "TIM4biz: ExtensionTotal")
+    return unique(((row.extension, row) for row in read), "TIM4biz: ExtensionTotal")
+
+
+def _usage_row(row: Any) -> ExtensionUsage | None:
+    """One row of ``ExtensionTotal``; ``None`` without an extension."""
+    if not isinstance(row, Mapping):
+        return None
+    extension = to_key(_field(row, "extension", "ext", "number", "extensionnumber"))
+    if extension is None:
+        return None
+    return ExtensionUsage(
+        extension=extension,
+        name=to_text(_field(row, "name", "extensionname", "description")),
+        calls=to_int(_field(row, "calls", "count", "totalcalls", "numberofcalls")),
+        talk_seconds=_seconds(
+            _field(row, "duration", "talktime", "totalduration", "seconds")
+        ),
+        cost=_money(_field(row, "cost", "totalcost", "charge", "amount")),
+    )
 
 
 def _add(first: int | float | None, second: int | float | None) -> Any:

@@ -50,7 +50,7 @@ from zoneinfo import ZoneInfo
 
 from .base import FieldKind, PbxClient, SettingField, VendorSpec, register_vendor
 from .budget import BudgetSpec
-from .convert import is_id, to_bool, to_int, to_text
+from .convert import is_id, readable, to_bool, to_int, to_key, to_text, unique
 from .exceptions import (
     PbxAuthError,
     PbxCallFailedError,
@@ -167,7 +167,7 @@ def check_envelope(
         if (
             write
             and isinstance(outcome, Mapping)
-            and to_text(outcome.get("status")) != "1"
+            and to_key(outcome.get("status")) != "1"
         ):
             raise PbxResponseError("VoipCenter: the change was not confirmed")
     elif write:
@@ -203,7 +203,7 @@ def names(body: Any) -> dict[str, str]:
 
 def _ref(value: Any) -> str | None:
     """An id reference; ``0`` or empty is none."""
-    text = to_text(value)
+    text = to_key(value)
     return None if text in (None, "0") else text
 
 
@@ -215,31 +215,32 @@ def parse_sip_accounts(body: Any) -> dict[str, Extension]:
     list of rows none of which can be read is no answer (``PbxResponseError``),
     not "no extensions".
     """
-    extensions: dict[str, Extension] = {}
-    rows = listing(body)
-    for row in rows.values():
-        if not isinstance(row, Mapping):
-            continue
-        raw_username = row.get("SIPusername")
-        username = to_text(raw_username) if isinstance(raw_username, str) else None
-        if username is None:
-            continue
-        person = " ".join(
-            part
-            for part in (to_text(row.get("voornaam")), to_text(row.get("naam")))
-            if part
-        )
-        ping = (to_text(row.get("SIPping")) or "").upper()
-        extensions[username] = Extension(
-            id=username,
-            number=username,
-            name=person or to_text(row.get("logname")) or username,
-            registered=ping.startswith("OK") if ping else None,
-            user_agent=to_text(row.get("userAgent")),
-        )
-    if rows and not extensions:
-        raise PbxResponseError("VoipCenter: no SIP account in the list can be read")
-    return extensions
+    read = readable(
+        list(listing(body).values()), _sip_account, "VoipCenter: SIP accounts"
+    )
+    return unique(((account.id, account) for account in read), "VoipCenter")
+
+
+def _sip_account(row: Any) -> Extension | None:
+    """One SIP account; ``None`` without its username (text)."""
+    if not isinstance(row, Mapping):
+        return None
+    username = to_text(row.get("SIPusername"))
+    if username is None:
+        return None
+    person = " ".join(
+        part
+        for part in (to_text(row.get("voornaam")), to_text(row.get("naam")))
+        if part
+    )
+    ping = (to_text(row.get("SIPping")) or "").upper()
+    return Extension(
+        id=username,
+        number=username,
+        name=person or to_text(row.get("logname")) or username,
+        registered=ping.startswith("OK") if ping else None,
+        user_agent=to_text(row.get("userAgent")),
+    )
 
 
 class VoipcenterClient(PbxClient):
@@ -397,7 +398,7 @@ class VoipcenterClient(PbxClient):
             *(self._get(menu) for menu in _FILTER_MENUS.values()),
         )
         did_numbers = {
-            item: to_text(value) or item for item, value in listing(numbers).items()
+            item: to_key(value) or item for item, value in listing(numbers).items()
         }
         # The list, routes, backup routes and three filters, then each DID.
         self.measured_cost[Capability.DID_ROUTING] = 6 + len(did_numbers)
@@ -409,7 +410,7 @@ class VoipcenterClient(PbxClient):
             row = detail if isinstance(detail, Mapping) else {}
             dids[item] = RoutedDid(
                 id=item,
-                number=to_text(row.get("nummer")) or number,
+                number=to_key(row.get("nummer")) or number,
                 route=_ref(row.get("route")),
                 backup_route=_ref(row.get("backuproute")),
                 time_filters={

@@ -41,6 +41,7 @@ import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 import hashlib
 from typing import Any, ClassVar
 
@@ -48,7 +49,7 @@ from yarl import URL
 
 from .base import FieldKind, PbxClient, SettingField, VendorSpec, register_vendor
 from .budget import BudgetSpec
-from .convert import to_bool, to_datetime, to_int, to_text
+from .convert import readable, to_bool, to_datetime, to_int, to_key, to_text
 from .exceptions import (
     PbxAuthError,
     PbxError,
@@ -111,7 +112,7 @@ def parse_call(scope: CallScope, row: Any) -> CallRecord | None:
     """
     if not isinstance(row, Mapping):
         return None
-    call_id = to_text(row.get("unique_call_id"))
+    call_id = to_key(row.get("unique_call_id"))
     started_at = to_datetime(row.get("call_start_at"))
     if call_id is None or started_at is None:
         return None
@@ -134,12 +135,12 @@ def parse_call(scope: CallScope, row: Any) -> CallRecord | None:
         id=call_id,
         scope=scope,
         group=to_text(_first(row, *_GROUP_NAME_KEYS[scope])),
-        user_number=to_text(row.get("user_number")),
+        user_number=to_key(row.get("user_number")),
         user_name=user_name,
         inbound=inbound,
-        caller=to_text(_first(row, "caller_id", "callerid", "from_number")),
+        caller=to_key(_first(row, "caller_id", "callerid", "from_number")),
         caller_name=to_text(row.get("caller_name")),
-        callee=to_text(_first(row, "dest_number", "to_number", "inbound_number")),
+        callee=to_key(_first(row, "dest_number", "to_number", "inbound_number")),
         started_at=started_at,
         answered_at=answered_at,
         finished_at=finished_at,
@@ -391,10 +392,8 @@ class VoipcloudClient(PbxClient):
                 else:
                     raise PbxResponseError(f"VoIPcloud: {_LISTS[scope]} is no list")
             caught_up = False
-            for row in page:
-                call = parse_call(scope, row)
-                if call is None:
-                    continue
+            calls = readable(page, partial(parse_call, scope), f"VoIPcloud {scope}")
+            for call in calls:
                 if call.started_at < since:
                     # Newest first: everything from here on is older still.
                     caught_up = True
