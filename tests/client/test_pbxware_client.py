@@ -15,6 +15,7 @@ from custom_components.pbx_hub.client import (
     PbxConnectionError,
     PbxError,
     PbxInvalidInputError,
+    PbxPermissionError,
     PbxRateLimitError,
     PbxResponseError,
     create_client,
@@ -260,3 +261,89 @@ async def test_tenant_list_refused_means_single_tenant(
             await client.async_identify()
     finally:
         await server.close()
+
+
+async def test_a_key_without_the_permission_is_no_auth_error(
+    pbxware_sim: PbxwareSimulator, session: aiohttp.ClientSession
+) -> None:
+    """The key is good but may not do this: the refused action is named, and
+    no auth error asks for a new key that would not help.
+    """
+    client = _client(pbxware_sim, session)
+    pbxware_sim.inject(Fault.FORBIDDEN)
+    with pytest.raises(PbxPermissionError) as identify:
+        await client.async_identify()
+    assert identify.value.permission == "pbxware.license.info"
+    with pytest.raises(PbxPermissionError) as dids:
+        await client.async_get_dids()
+    assert dids.value.permission == "pbxware.did.list"
+    assert pbxware_sim.api_key not in str(dids.value)
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        ("Invalid API key.", PbxAuthError),
+        ("API key does not have permission for this action.", PbxPermissionError),
+        ("Access denied: invalid API key", PbxAuthError),
+        ("Access denied.", PbxPermissionError),
+        ("Action not allowed for this key", PbxPermissionError),
+        ("Feature is not licensed", PbxPermissionError),
+        ("Server not found", PbxResponseError),
+    ],
+)
+async def test_read_errors(
+    scripted: tuple[str, list[web.Response]],
+    session: aiohttp.ClientSession,
+    error: str,
+    expected: type[PbxError],
+) -> None:
+    url, answers = scripted
+    client = create_client("pbxware", session, {"url": url, "api_key": "k" * 12})
+    answers.append(web.json_response({"error": error}))
+    with pytest.raises(PbxError) as raised:
+        await client.async_get_dids()
+    assert type(raised.value) is expected
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        ("Invalid API key.", PbxAuthError),
+        ("API key does not have permission for this action.", PbxPermissionError),
+        # A write's "not allowed" is about what it asks for.
+        ("Not allowed to forward to this number", PbxInvalidInputError),
+    ],
+)
+async def test_write_errors(
+    scripted: tuple[str, list[web.Response]],
+    session: aiohttp.ClientSession,
+    error: str,
+    expected: type[PbxError],
+) -> None:
+    url, answers = scripted
+    client = create_client("pbxware", session, {"url": url, "api_key": "k" * 12})
+    answers.append(web.json_response({"error": error}))
+    with pytest.raises(PbxError) as raised:
+        await client.async_set_dnd("12", True)
+    assert type(raised.value) is expected
+    if expected is PbxPermissionError:
+        assert isinstance(raised.value, PbxPermissionError)
+        assert raised.value.permission == "pbxware.ext.es.dnd.set"
+
+
+async def test_tenant_list_refused_for_a_permission_is_no_single_tenant(
+    scripted: tuple[str, list[web.Response]],
+    session: aiohttp.ClientSession,
+) -> None:
+    """ "No tenants" would hide the refusal: the key must be allowed tenant.list."""
+    url, answers = scripted
+    client = create_client("pbxware", session, {"url": url, "api_key": "k" * 12})
+    answers.append(
+        web.json_response(
+            {"error": "API key does not have permission for this action."}
+        )
+    )
+    with pytest.raises(PbxPermissionError) as raised:
+        await client.async_get_tenants()
+    assert raised.value.permission == "pbxware.tenant.list"
