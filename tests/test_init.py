@@ -68,6 +68,36 @@ async def test_setup_auth_failure_starts_reauth(
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
 
 
+async def test_setup_refused_for_a_permission_retries_without_reauth(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """A key that lacks a right: new credentials would not help, so no reauth.
+    A repair issue names the right; setup retries and loads once it is granted.
+    """
+    pbxware_sim.inject(Fault.FORBIDDEN)
+    await setup_entry(hass, pbxware_entry)
+    assert pbxware_entry.state is ConfigEntryState.SETUP_RETRY
+    assert pbxware_entry.error_reason_translation_key == "missing_permission"
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    issue_id = f"missing_permission_setup_{pbxware_entry.entry_id}"
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "missing_permission"
+    assert issue.translation_placeholders == {
+        "title": pbxware_entry.title,
+        "permission": "pbxware.license.info",
+    }
+
+    pbxware_sim.clear_faults()
+    assert await hass.config_entries.async_reload(pbxware_entry.entry_id)
+    await hass.async_block_till_done()
+    assert pbxware_entry.state is ConfigEntryState.LOADED
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
 @pytest.mark.parametrize(
     "fault",
     [

@@ -38,7 +38,7 @@ from syrupy.filters import props
 from custom_components.pbx_hub import async_remove_config_entry_device
 from custom_components.pbx_hub.const import DOMAIN
 from custom_components.pbx_hub.diagnostics import async_get_config_entry_diagnostics
-from simulator import PbxwareSimulator, VoipcloudSimulator
+from simulator import Fault, PbxwareSimulator, VoipcloudSimulator
 
 from .conftest import pbxware_settings, setup_entry
 
@@ -105,6 +105,14 @@ async def test_config_flow(
     assert result["errors"] == {"base": "ip_not_whitelisted"}
 
     voipcloud_sim.whitelist = None
+    # A key the API accepts but refuses this request (its 403 envelope).
+    voipcloud_sim.inject(Fault.FORBIDDEN, count=1)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"url": voipcloud_sim.url, "token": voipcloud_sim.token}
+    )
+    assert result["errors"] == {"base": "missing_permission"}
+    assert result["description_placeholders"] == {"permission": "get-system-status"}
+
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"url": voipcloud_sim.url, "token": voipcloud_sim.token}
     )
