@@ -167,6 +167,37 @@ async def test_auth_revoked_while_polling_starts_reauth(
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
 
 
+async def test_permission_revoked_while_polling_is_a_repair_not_a_reauth(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """The status sensors of a refused topic go unavailable (not unknown)."""
+    await setup_entry(hass, pbxware_entry)
+    watched = (
+        "sensor.pbxware_127_0_0_1_cpu_usage",
+        "binary_sensor.pbxware_127_0_0_1_services",
+    )
+    assert all(hass.states.get(e).state != STATE_UNAVAILABLE for e in watched)
+    pbxware_sim.inject(Fault.FORBIDDEN)
+    freezer.tick(FAST)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert all(hass.states.get(e).state == STATE_UNAVAILABLE for e in watched)
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    issue_id = f"missing_permission_fast_{pbxware_entry.entry_id}"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+
+    pbxware_sim.clear_faults()
+    freezer.tick(FAST)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert all(hass.states.get(e).state != STATE_UNAVAILABLE for e in watched)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
 async def test_extension_devices_follow_the_pbx(
     hass: HomeAssistant,
     pbxware_sim: PbxwareSimulator,

@@ -420,6 +420,46 @@ async def test_not_whitelisted_while_polling_raises_a_repair_and_recovers(
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
 
+async def test_a_403_while_polling_is_a_missing_permission_not_a_reauth(
+    hass: HomeAssistant,
+    voipcloud_sim: VoipcloudSimulator,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """The key is accepted but refused these requests: new credentials would
+    not help. The refused topics' entities are unavailable (not unknown), a
+    repair issue names the endpoints, and both recover once it is granted.
+    """
+    voipcloud_sim.add_queue_call("Sales", start=ago(hours=1))
+    entry = voipcloud_entry(voipcloud_sim)
+    await setup_entry(hass, entry)
+    status = "sensor.voipcloud_127_0_0_1_system_status"
+    assert state(hass, status).state != STATE_UNAVAILABLE
+    issue_id = f"missing_permission_fast_{entry.entry_id}"
+    voipcloud_sim.inject(Fault.FORBIDDEN)
+    await poll(hass, freezer)
+    assert state(hass, status).state == STATE_UNAVAILABLE
+    assert state(hass, "sensor.sales_calls_today").state == STATE_UNAVAILABLE
+    assert hass.config_entries.flow.async_progress() == []
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    refused = issue.translation_placeholders["permission"].split(", ")
+    assert "get-system-status" in refused
+    assert set(refused) <= {
+        "get-system-status",
+        "get-user-calls",
+        "get-queue-calls",
+        "get-ringgroup-calls",
+    }
+
+    voipcloud_sim.clear_faults()
+    await poll(hass, freezer)
+    assert state(hass, status).state != STATE_UNAVAILABLE
+    assert state(hass, "sensor.sales_calls_today").state == "1"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
 async def test_not_whitelisted_at_setup_is_retried(
     hass: HomeAssistant, voipcloud_sim: VoipcloudSimulator
 ) -> None:

@@ -134,7 +134,9 @@ def _raise_setup_issue(
     translation_key: str,
     **placeholders: str,
 ) -> None:
-    """A warning that says why setup failed and will be retried."""
+    """A warning about the entry raised at setup (why it fails and is retried,
+    or what makes it unsafe), until setup clears it.
+    """
     ir.async_create_issue(
         hass,
         DOMAIN,
@@ -157,15 +159,7 @@ def _sync_tls_issue(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
     spec = VENDORS.get(str(entry.data.get(CONF_VENDOR)))
     in_clear = spec is not None and spec.client_class.sends_in_clear(entry.data)
     if entry.data.get(CONF_VERIFY_SSL, True) is False and not in_clear:
-        ir.async_create_issue(
-            hass,
-            DOMAIN,
-            issue_id(TLS_UNVERIFIED, entry),
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=TLS_UNVERIFIED,
-            translation_placeholders={"title": entry.title},
-        )
+        _raise_setup_issue(hass, entry, TLS_UNVERIFIED, TLS_UNVERIFIED)
     else:
         ir.async_delete_issue(hass, DOMAIN, issue_id(TLS_UNVERIFIED, entry))
 

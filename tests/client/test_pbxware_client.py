@@ -281,55 +281,42 @@ async def test_a_key_without_the_permission_is_no_auth_error(
 
 
 @pytest.mark.parametrize(
-    ("error", "expected"),
+    ("write", "error", "expected"),
     [
-        ("Invalid API key.", PbxAuthError),
-        ("API key does not have permission for this action.", PbxPermissionError),
-        ("Access denied: invalid API key", PbxAuthError),
-        ("Access denied.", PbxPermissionError),
-        ("Action not allowed for this key", PbxPermissionError),
-        ("Feature is not licensed", PbxPermissionError),
-        ("Server not found", PbxResponseError),
-    ],
-)
-async def test_read_errors(
-    scripted: tuple[str, list[web.Response]],
-    session: aiohttp.ClientSession,
-    error: str,
-    expected: type[PbxError],
-) -> None:
-    url, answers = scripted
-    client = create_client("pbxware", session, {"url": url, "api_key": "k" * 12})
-    answers.append(web.json_response({"error": error}))
-    with pytest.raises(PbxError) as raised:
-        await client.async_get_dids()
-    assert type(raised.value) is expected
-
-
-@pytest.mark.parametrize(
-    ("error", "expected"),
-    [
-        ("Invalid API key.", PbxAuthError),
-        ("API key does not have permission for this action.", PbxPermissionError),
+        (False, "Invalid API key.", PbxAuthError),
+        (
+            False,
+            "API key does not have permission for this action.",
+            PbxPermissionError,
+        ),
+        (False, "Access denied: invalid API key", PbxAuthError),
+        (False, "Access denied.", PbxPermissionError),
+        (False, "Action not allowed for this key", PbxPermissionError),
+        (False, "Feature is not licensed", PbxPermissionError),
+        (False, "Server not found", PbxResponseError),
+        (True, "Invalid API key.", PbxAuthError),
+        (True, "API key does not have permission for this action.", PbxPermissionError),
         # A write's "not allowed" is about what it asks for.
-        ("Not allowed to forward to this number", PbxInvalidInputError),
+        (True, "Not allowed to forward to this number", PbxInvalidInputError),
     ],
 )
-async def test_write_errors(
+async def test_error_texts(
     scripted: tuple[str, list[web.Response]],
     session: aiohttp.ClientSession,
+    write: bool,
     error: str,
     expected: type[PbxError],
 ) -> None:
     url, answers = scripted
     client = create_client("pbxware", session, {"url": url, "api_key": "k" * 12})
     answers.append(web.json_response({"error": error}))
+    call = client.async_set_dnd("12", True) if write else client.async_get_dids()
     with pytest.raises(PbxError) as raised:
-        await client.async_set_dnd("12", True)
+        await call
     assert type(raised.value) is expected
-    if expected is PbxPermissionError:
-        assert isinstance(raised.value, PbxPermissionError)
-        assert raised.value.permission == "pbxware.ext.es.dnd.set"
+    if isinstance(raised.value, PbxPermissionError):
+        action = "ext.es.dnd.set" if write else "did.list"
+        assert raised.value.permission == f"pbxware.{action}"
 
 
 async def test_tenant_list_refused_for_a_permission_is_no_single_tenant(
