@@ -81,6 +81,7 @@ async def test_multi_tenant_picks_tenant(
     ("fault", "error"),
     [
         (Fault.AUTH_REVOKED, "invalid_auth"),
+        (Fault.FORBIDDEN, "missing_permission"),
         (Fault.SERVER_ERROR, "cannot_connect"),
         (Fault.RATE_LIMIT, "rate_limited"),
         (Fault.MALFORMED, "invalid_response"),
@@ -121,6 +122,47 @@ async def test_wrong_key_and_unreachable(
         flow_id, _form_input(pbxware_sim, url="http://127.0.0.1:9")
     )
     assert result["errors"] == {"base": "cannot_connect"}
+
+
+async def test_a_key_without_a_permission_is_told_so(
+    hass: HomeAssistant, pbxware_sim: PbxwareSimulator
+) -> None:
+    """Not "invalid auth": the key is right, and the form names what it may
+    not do (the first action asked, tenant.list).
+    """
+    flow_id = await _start_pbxware_form(hass)
+    pbxware_sim.inject(Fault.FORBIDDEN)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, _form_input(pbxware_sim)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "missing_permission"}
+    assert result["description_placeholders"] == {"permission": "pbxware.tenant.list"}
+
+
+async def test_reauth_with_a_key_without_a_permission(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+) -> None:
+    pbxware_entry.add_to_hass(hass)
+    result = await pbxware_entry.start_reauth_flow(hass)
+    pbxware_sim.api_key = "rotated-key-0987654321"
+    pbxware_sim.inject(Fault.FORBIDDEN)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"api_key": "rotated-key-0987654321"}
+    )
+    assert result["step_id"] == "reauth_confirm"
+    assert result["errors"] == {"base": "missing_permission"}
+    placeholders = result["description_placeholders"]
+    assert placeholders["title"] == pbxware_entry.title
+    assert placeholders["permission"] == "pbxware.license.info"
+    assert pbxware_entry.data["api_key"] != "rotated-key-0987654321"
+    pbxware_sim.clear_faults()
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"api_key": "rotated-key-0987654321"}
+    )
+    assert result["reason"] == "reauth_successful"
 
 
 async def test_unexpected_error_is_logged(

@@ -554,12 +554,13 @@ def _standard(
 TOLERATED = Expect(poll=Poll.TOLERATED, action=None)
 
 EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
-    # Errors come in a 200 body; a key without a permission reads as a bad key.
-    # Backoff after a bare 429 starts at 60 s.
+    # Errors come in a 200 body; a key without a permission is a missing
+    # right (the refused action named), not a bad key: no reauth. Backoff
+    # after a bare 429 starts at 60 s.
     "pbxware": {
         **_standard("pbxware", pause=60, pause_with_headers=120),
         MatrixFault.FORBIDDEN: Expect(
-            poll=Poll.REAUTH, action="auth_failed", cadences=BOTH
+            poll=Poll.PERMISSION, action="missing_permission", cadences=BOTH
         ),
         # Loose types read as the same values.
         MatrixFault.WRONG_TYPES: TOLERATED,
@@ -574,12 +575,14 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
         # Missing values are unknown; the extension ids are the list's keys.
         MatrixFault.MISSING_KEYS: TOLERATED,
     },
-    # A 401 names the cause (bad key or whitelist); a 403 is not documented
-    # and is read as an answer not understood. A bare 429 pauses the whole
-    # 15-minute window.
+    # A 401 names the cause (bad key or whitelist); a 403, not documented, is
+    # a key accepted but refused this request: a missing right naming the
+    # endpoint. A bare 429 pauses the whole 15-minute window.
     "voipcloud": {
         **_standard("voipcloud", pause=900, pause_with_headers=120),
-        MatrixFault.FORBIDDEN: _unavailable("voipcloud", "invalid_response"),
+        MatrixFault.FORBIDDEN: Expect(
+            poll=Poll.PERMISSION, action="missing_permission", cadences=FAST
+        ),
         MatrixFault.WRONG_TYPES: TOLERATED,
         # No call row can be read: the lists are refused (not read as "no
         # calls"). Click-to-call reads only the envelope, whose status, a
@@ -591,8 +594,9 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
         MatrixFault.MISSING_KEYS: _unavailable("voipcloud", None),
     },
     # Errors come in a 200 envelope (head 15: password, head 16: API user not
-    # allowed); after a refusal no request is sent until reauth, so that
-    # retries cannot lock the account.
+    # allowed, a refusal of the API user as a whole, not of one right); after
+    # a refusal no request is sent until reauth, so that retries cannot lock
+    # the account.
     "voipcenter": {
         **_standard("voipcenter", pause=60, pause_with_headers=120),
         MatrixFault.UNAUTHORIZED: Expect(
@@ -603,11 +607,12 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
         ),
         MatrixFault.WRONG_TYPES: TOLERATED,
         # SIP accounts that cannot be read fail the fast poll; the slow
-        # lists read what they can. Click-to-call reads only the envelope.
+        # lists read what they can. Click-to-call reads only the envelope,
+        # whose body must be an object saying status "1".
         MatrixFault.SWAPPED_TYPES: Expect(
             poll=Poll.UNAVAILABLE, action=None, cadences=FAST
         ),
-        MatrixFault.WRONG_SHAPES: _unavailable("voipcenter", None),
+        MatrixFault.WRONG_SHAPES: _unavailable("voipcenter", "invalid_response"),
         MatrixFault.MISSING_KEYS: Expect(
             poll=Poll.UNAVAILABLE, action="invalid_response", cadences=FAST
         ),
@@ -1104,9 +1109,11 @@ def render_matrix() -> str:
         "  window at once, 15 minutes at most). An action meanwhile fails at once",
         "  with `rate_limited` and the seconds left to wait; then polling resumes",
         "  and recovers.",
-        "- **repair: missing permission**: the account lacks a right or licence;",
-        "  that topic's entities go unavailable, a repair issue names what is",
-        "  missing, other topics go on, and both clear once it is granted.",
+        "- **repair: missing permission**: the account lacks a right or licence",
+        "  (a 403, or the vendor's own words for it); new credentials would not",
+        "  help, so no reauthentication starts. That topic's entities go",
+        "  unavailable, a repair issue names what is missing, other topics go on,",
+        "  and both clear once it is granted.",
         "- **tolerated**: the answer is still read; entities stay available and",
         "  show what they show once the fault is gone (with swapped types, values",
         "  that cannot be read show as unknown): never a wrong value.",

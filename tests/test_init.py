@@ -68,6 +68,36 @@ async def test_setup_auth_failure_starts_reauth(
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
 
 
+async def test_setup_refused_for_a_permission_retries_without_reauth(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """A key that lacks a right: new credentials would not help, so no reauth.
+    A repair issue names the right; setup retries and loads once it is granted.
+    """
+    pbxware_sim.inject(Fault.FORBIDDEN)
+    await setup_entry(hass, pbxware_entry)
+    assert pbxware_entry.state is ConfigEntryState.SETUP_RETRY
+    assert pbxware_entry.error_reason_translation_key == "missing_permission"
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    issue_id = f"missing_permission_setup_{pbxware_entry.entry_id}"
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "missing_permission"
+    assert issue.translation_placeholders == {
+        "title": pbxware_entry.title,
+        "permission": "pbxware.license.info",
+    }
+
+    pbxware_sim.clear_faults()
+    assert await hass.config_entries.async_reload(pbxware_entry.entry_id)
+    await hass.async_block_till_done()
+    assert pbxware_entry.state is ConfigEntryState.LOADED
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
 @pytest.mark.parametrize(
     "fault",
     [
@@ -135,6 +165,37 @@ async def test_auth_revoked_while_polling_starts_reauth(
     await hass.async_block_till_done(wait_background_tasks=True)
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_permission_revoked_while_polling_is_a_repair_not_a_reauth(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """The status sensors of a refused topic go unavailable (not unknown)."""
+    await setup_entry(hass, pbxware_entry)
+    watched = (
+        "sensor.pbxware_127_0_0_1_cpu_usage",
+        "binary_sensor.pbxware_127_0_0_1_services",
+    )
+    assert all(hass.states.get(e).state != STATE_UNAVAILABLE for e in watched)
+    pbxware_sim.inject(Fault.FORBIDDEN)
+    freezer.tick(FAST)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert all(hass.states.get(e).state == STATE_UNAVAILABLE for e in watched)
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    issue_id = f"missing_permission_fast_{pbxware_entry.entry_id}"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+
+    pbxware_sim.clear_faults()
+    freezer.tick(FAST)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert all(hass.states.get(e).state != STATE_UNAVAILABLE for e in watched)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
 
 async def test_extension_devices_follow_the_pbx(

@@ -38,7 +38,7 @@ from syrupy.filters import props
 from custom_components.pbx_hub import async_remove_config_entry_device
 from custom_components.pbx_hub.const import DOMAIN
 from custom_components.pbx_hub.diagnostics import async_get_config_entry_diagnostics
-from simulator import PbxwareSimulator, VoipcloudSimulator
+from simulator import Fault, PbxwareSimulator, VoipcloudSimulator
 
 from .conftest import pbxware_settings, setup_entry
 
@@ -105,6 +105,14 @@ async def test_config_flow(
     assert result["errors"] == {"base": "ip_not_whitelisted"}
 
     voipcloud_sim.whitelist = None
+    # A key the API accepts but refuses this request (its 403 envelope).
+    voipcloud_sim.inject(Fault.FORBIDDEN, count=1)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"url": voipcloud_sim.url, "token": voipcloud_sim.token}
+    )
+    assert result["errors"] == {"base": "missing_permission"}
+    assert result["description_placeholders"] == {"permission": "get-system-status"}
+
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"url": voipcloud_sim.url, "token": voipcloud_sim.token}
     )
@@ -408,6 +416,46 @@ async def test_not_whitelisted_while_polling_raises_a_repair_and_recovers(
 
     voipcloud_sim.whitelist = None
     await poll(hass, freezer)
+    assert state(hass, "sensor.sales_calls_today").state == "1"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_a_403_while_polling_is_a_missing_permission_not_a_reauth(
+    hass: HomeAssistant,
+    voipcloud_sim: VoipcloudSimulator,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """The key is accepted but refused these requests: new credentials would
+    not help. The refused topics' entities are unavailable (not unknown), a
+    repair issue names the endpoints, and both recover once it is granted.
+    """
+    voipcloud_sim.add_queue_call("Sales", start=ago(hours=1))
+    entry = voipcloud_entry(voipcloud_sim)
+    await setup_entry(hass, entry)
+    status = "sensor.voipcloud_127_0_0_1_system_status"
+    assert state(hass, status).state != STATE_UNAVAILABLE
+    issue_id = f"missing_permission_fast_{entry.entry_id}"
+    voipcloud_sim.inject(Fault.FORBIDDEN)
+    await poll(hass, freezer)
+    assert state(hass, status).state == STATE_UNAVAILABLE
+    assert state(hass, "sensor.sales_calls_today").state == STATE_UNAVAILABLE
+    assert hass.config_entries.flow.async_progress() == []
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    refused = issue.translation_placeholders["permission"].split(", ")
+    assert "get-system-status" in refused
+    assert set(refused) <= {
+        "get-system-status",
+        "get-user-calls",
+        "get-queue-calls",
+        "get-ringgroup-calls",
+    }
+
+    voipcloud_sim.clear_faults()
+    await poll(hass, freezer)
+    assert state(hass, status).state != STATE_UNAVAILABLE
     assert state(hass, "sensor.sales_calls_today").state == "1"
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 

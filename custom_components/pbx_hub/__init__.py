@@ -26,12 +26,15 @@ from .client import (
     PbxClockSkewError,
     PbxError,
     PbxInvalidInputError,
+    PbxPermissionError,
     PbxUnsupportedError,
 )
 from .const import CONF_EXCLUDED_EXTENSIONS, CONF_VENDOR, CONF_VERIFY_SSL, DOMAIN
 from .coordinator import (
     CLOCK_SKEW,
+    MISSING_PERMISSION,
     REPAIR_ISSUES,
+    SETUP_REFUSED,
     TLS_UNVERIFIED,
     FastData,
     PbxConfigEntry,
@@ -76,14 +79,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
             error_class = ConfigEntryAuthFailed
         elif isinstance(err, PbxClockSkewError):
             # Often at boot, before the clock is synchronised: say so, and retry.
-            ir.async_create_issue(
-                hass,
-                DOMAIN,
-                issue_id(CLOCK_SKEW, entry),
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key=CLOCK_SKEW,
-                translation_placeholders={"title": entry.title},
+            _raise_setup_issue(hass, entry, CLOCK_SKEW, CLOCK_SKEW)
+        elif isinstance(err, PbxPermissionError):
+            # Good credentials without a right or licence: no reauth (new
+            # credentials would not help). Say what to grant, and retry: the
+            # entry loads by itself once it is granted.
+            _raise_setup_issue(
+                hass, entry, SETUP_REFUSED, MISSING_PERMISSION, **placeholders
             )
         elif isinstance(err, PbxInvalidInputError | PbxUnsupportedError):
             # A tenant that no longer exists will not come back by retrying.
@@ -93,6 +95,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
             translation_key=key,
             translation_placeholders=placeholders,
         ) from err
+    ir.async_delete_issue(hass, DOMAIN, issue_id(SETUP_REFUSED, entry))
 
     if entry.unique_id:
         # Entities and devices are named after the entry's identity, which stays
@@ -124,6 +127,28 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
 
 
 @callback
+def _raise_setup_issue(
+    hass: HomeAssistant,
+    entry: PbxConfigEntry,
+    kind: str,
+    translation_key: str,
+    **placeholders: str,
+) -> None:
+    """A warning about the entry raised at setup (why it fails and is retried,
+    or what makes it unsafe), until setup clears it.
+    """
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id(kind, entry),
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=translation_key,
+        translation_placeholders={"title": entry.title, **placeholders},
+    )
+
+
+@callback
 def _sync_tls_issue(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
     """A warning for as long as the entry accepts any certificate from an
     ``https://`` address: anyone on the path to the PBX could then pose as
@@ -134,15 +159,7 @@ def _sync_tls_issue(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
     spec = VENDORS.get(str(entry.data.get(CONF_VENDOR)))
     in_clear = spec is not None and spec.client_class.sends_in_clear(entry.data)
     if entry.data.get(CONF_VERIFY_SSL, True) is False and not in_clear:
-        ir.async_create_issue(
-            hass,
-            DOMAIN,
-            issue_id(TLS_UNVERIFIED, entry),
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=TLS_UNVERIFIED,
-            translation_placeholders={"title": entry.title},
-        )
+        _raise_setup_issue(hass, entry, TLS_UNVERIFIED, TLS_UNVERIFIED)
     else:
         ir.async_delete_issue(hass, DOMAIN, issue_id(TLS_UNVERIFIED, entry))
 

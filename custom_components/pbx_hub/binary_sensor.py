@@ -37,6 +37,11 @@ class ServicesProblemSensor(PbxEntity[PbxFastCoordinator], BinarySensorEntity):
         return data.status is not None and data.status.services is not None
 
     @property
+    def available(self) -> bool:
+        """Unavailable when the poll failed or did not read the status."""
+        return super().available and self.coordinator.data.status is not None
+
+    @property
     def _not_running(self) -> list[str] | None:
         status = self.coordinator.data.status
         return None if status is None else status.services_not_running

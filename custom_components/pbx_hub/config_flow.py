@@ -106,14 +106,21 @@ def _fields_schema(
     return vol.Schema(schema)
 
 
-async def _try[T](call: Awaitable[T], errors: dict[str, str]) -> T | None:
-    """Await a client call; on failure record the form error and return ``None``."""
+async def _try[T](
+    call: Awaitable[T], errors: dict[str, str], placeholders: dict[str, str]
+) -> T | None:
+    """Await a client call; on failure record the form error (and what its
+    text names in ``placeholders``) and return ``None``.
+    """
     try:
         return await call
     except PbxNotWhitelistedError:
         errors["base"] = "ip_not_whitelisted"
-    except PbxPermissionError:
+    except PbxPermissionError as err:
+        # Good credentials that lack a right: "invalid auth" would send the
+        # user looking for another key.
         errors["base"] = "missing_permission"
+        placeholders["permission"] = err.permission or str(err)
     except PbxClockSkewError:
         errors["base"] = "clock_skew"
     except PbxAuthError:
@@ -165,22 +172,26 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask the vendor's settings, then the tenant or finish."""
         self._vendor = vendor
         errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
         if user_input is not None:
             self._settings = dict(user_input)
-            tenants = await _try(self._async_tenants(), errors)
+            tenants = await _try(self._async_tenants(), errors, placeholders)
             if tenants is not None:
                 if len(tenants) > 1:
                     self._tenants = tenants
                     return await self.async_step_tenant()
                 if tenants and self._spec.tenant_field:
                     self._settings[self._spec.tenant_field] = next(iter(tenants))
-                info = await _try(self._async_identify(self._settings), errors)
+                info = await _try(
+                    self._async_identify(self._settings), errors, placeholders
+                )
                 if info is not None:
                     return await self._async_create(info)
         return self.async_show_form(
             step_id=vendor,
             data_schema=_fields_schema(self._spec.fields, user_input or {}),
             errors=errors,
+            description_placeholders=placeholders,
         )
 
     async def _async_tenants(self) -> dict[str, Tenant]:
@@ -200,10 +211,11 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Let the user pick one tenant of a multi-tenant PBX."""
         errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
         field = self._spec.tenant_field or "tenant"
         if user_input is not None:
             settings = {**self._settings, field: user_input[field]}
-            info = await _try(self._async_identify(settings), errors)
+            info = await _try(self._async_identify(settings), errors, placeholders)
             if info is not None:
                 self._settings = settings
                 return await self._async_create(info)
@@ -221,6 +233,7 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
                 }
             ),
             errors=errors,
+            description_placeholders=placeholders,
         )
 
     async def _async_create(self, info: PbxInfo) -> ConfigFlowResult:
@@ -232,10 +245,16 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     async def _async_update_entry(
-        self, entry: ConfigEntry, changes: dict[str, Any], errors: dict[str, str]
+        self,
+        entry: ConfigEntry,
+        changes: dict[str, Any],
+        errors: dict[str, str],
+        placeholders: dict[str, str],
     ) -> ConfigFlowResult | None:
         """Validate the entry with ``changes``; it must still be the same PBX."""
-        info = await _try(self._async_identify({**entry.data, **changes}), errors)
+        info = await _try(
+            self._async_identify({**entry.data, **changes}), errors, placeholders
+        )
         if info is None:
             return None
         if self._spec.stable_identity:
@@ -261,14 +280,17 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reauth_entry()
         secrets = tuple(field for field in self._spec.fields if field.secret)
         errors: dict[str, str] = {}
+        placeholders = {"title": entry.title}
         if user_input is not None and (
-            result := await self._async_update_entry(entry, user_input, errors)
+            result := await self._async_update_entry(
+                entry, user_input, errors, placeholders
+            )
         ):
             return result
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=_fields_schema(secrets, {}),
-            description_placeholders={"title": entry.title},
+            description_placeholders=placeholders,
             errors=errors,
         )
 
@@ -280,14 +302,18 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
         self._vendor = str(entry.data[CONF_VENDOR])
         plain = tuple(field for field in self._spec.fields if not field.secret)
         errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
         if user_input is not None and (
-            result := await self._async_update_entry(entry, user_input, errors)
+            result := await self._async_update_entry(
+                entry, user_input, errors, placeholders
+            )
         ):
             return result
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=_fields_schema(plain, user_input or entry.data),
             errors=errors,
+            description_placeholders=placeholders,
         )
 
 

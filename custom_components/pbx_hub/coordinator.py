@@ -166,6 +166,10 @@ MISSING_PERMISSION = "missing_permission"
 """Raised per cadence while a topic is refused for a missing licence or right;
 the cadence's other topics go on.
 """
+SETUP_REFUSED = f"{MISSING_PERMISSION}_setup"
+"""Raised while setup is refused for a missing licence or right (setup
+retries); gone once the entry loads.
+"""
 API_URL_MOVED = "api_url_moved"
 """Raised while the vendor names another API address; fixable."""
 TLS_UNVERIFIED = "tls_unverified"
@@ -175,6 +179,7 @@ REPAIR_ISSUES = (
     TLS_UNVERIFIED,
     f"{MISSING_PERMISSION}_fast",
     f"{MISSING_PERMISSION}_slow",
+    SETUP_REFUSED,
     API_URL_MOVED,
 )
 

@@ -61,6 +61,14 @@ class PbxSensorEntityDescription(SensorEntityDescription):
 
     value_fn: Callable[[FastData], StateType]
     exists_fn: Callable[[FastData], bool]
+    read_fn: Callable[[FastData], bool] = lambda data: True
+    """Whether this poll read the topic the value comes from: not when the
+    account lacks the right to it (unavailable, not unknown).
+    """
+
+
+def _status_read(data: FastData) -> bool:
+    return data.status is not None
 
 
 def _status_value[T](read: Callable[..., T | None]) -> Callable[[FastData], T | None]:
@@ -92,6 +100,7 @@ def _percent(key: str, read: Callable[..., float | None]) -> PbxSensorEntityDesc
         suggested_display_precision=0,
         value_fn=_status_value(read),
         exists_fn=_status_has(read),
+        read_fn=_status_read,
     )
 
 
@@ -102,6 +111,7 @@ def _count(key: str, read: Callable[..., int | None]) -> PbxSensorEntityDescript
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=_status_value(read),
         exists_fn=_status_has(read),
+        read_fn=_status_read,
     )
 
 
@@ -111,6 +121,7 @@ PBX_SENSORS: tuple[PbxSensorEntityDescription, ...] = (
         translation_key="system_status",
         value_fn=_status_value(lambda s: s.state),
         exists_fn=_status_has(lambda s: s.state),
+        read_fn=_status_read,
     ),
     _percent("cpu", lambda s: s.cpu_percent),
     _percent("memory", lambda s: s.memory_percent),
@@ -137,6 +148,7 @@ PBX_SENSORS: tuple[PbxSensorEntityDescription, ...] = (
         state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=_status_value(lambda s: s.calls_today),
         exists_fn=_status_has(lambda s: s.calls_today),
+        read_fn=_status_read,
     ),
     _count("sip_registrations_failed", lambda s: s.sip_registrations_failed),
     *(
@@ -152,6 +164,7 @@ PBX_SENSORS: tuple[PbxSensorEntityDescription, ...] = (
                 else None
             ),
             exists_fn=_status_has(lambda s, kind=kind: s.licenses.get(kind)),
+            read_fn=_status_read,
         )
         for kind in ("ext", "ivr", "queue", "conference")
     ),
@@ -536,6 +549,13 @@ class PbxSensor(PbxEntity[PbxFastCoordinator], SensorEntity):
     """A sensor of the PBX device."""
 
     entity_description: PbxSensorEntityDescription
+
+    @property
+    def available(self) -> bool:
+        """Unavailable when the poll failed or did not read this topic."""
+        return super().available and self.entity_description.read_fn(
+            self.coordinator.data
+        )
 
     @property
     def native_value(self) -> StateType:

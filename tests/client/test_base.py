@@ -17,6 +17,7 @@ from custom_components.pbx_hub.client import (
     BudgetSpec,
     PbxAuthError,
     PbxConnectionError,
+    PbxPermissionError,
     PbxRateLimitError,
     PbxResponseError,
     PbxUnsupportedError,
@@ -152,7 +153,9 @@ async def status_server() -> AsyncIterator[TestServer]:
     ("status", "error"),
     [
         (401, PbxAuthError),
-        (403, PbxAuthError),
+        # Forbidden: the credentials are known, a right is missing; new ones
+        # would not help, so no auth error (which starts reauthentication).
+        (403, PbxPermissionError),
         (404, PbxResponseError),
         (503, PbxConnectionError),
     ],
@@ -174,6 +177,7 @@ async def test_status_mapping(
                 params={"status": str(status), "key": "s3cret-value"},
             )
     assert "s3cret-value" not in str(raised.value)
+    assert type(raised.value) is error
     assert helper.redact("key=s3cret-value") == "key=**REDACTED**"
 
 

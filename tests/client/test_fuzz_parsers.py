@@ -396,7 +396,7 @@ def test_error_envelopes(write: bool) -> None:
     @given(JSON | st.fixed_dictionaries({"error": JSON}))
     def check(body: Any) -> None:
         with contextlib.suppress(PbxError):
-            client._raise_for_error(body, write=write)
+            client._raise_for_error(body, "ext.list", write=write)
         with contextlib.suppress(PbxError):
             voipcenter.check_envelope(body, write=write)
 

@@ -15,6 +15,7 @@ from custom_components.pbx_hub.client import (
     PbxConnectionError,
     PbxError,
     PbxInvalidInputError,
+    PbxPermissionError,
     PbxRateLimitError,
     PbxResponseError,
     create_client,
@@ -260,3 +261,76 @@ async def test_tenant_list_refused_means_single_tenant(
             await client.async_identify()
     finally:
         await server.close()
+
+
+async def test_a_key_without_the_permission_is_no_auth_error(
+    pbxware_sim: PbxwareSimulator, session: aiohttp.ClientSession
+) -> None:
+    """The key is good but may not do this: the refused action is named, and
+    no auth error asks for a new key that would not help.
+    """
+    client = _client(pbxware_sim, session)
+    pbxware_sim.inject(Fault.FORBIDDEN)
+    with pytest.raises(PbxPermissionError) as identify:
+        await client.async_identify()
+    assert identify.value.permission == "pbxware.license.info"
+    with pytest.raises(PbxPermissionError) as dids:
+        await client.async_get_dids()
+    assert dids.value.permission == "pbxware.did.list"
+    assert pbxware_sim.api_key not in str(dids.value)
+
+
+@pytest.mark.parametrize(
+    ("write", "error", "expected"),
+    [
+        (False, "Invalid API key.", PbxAuthError),
+        (
+            False,
+            "API key does not have permission for this action.",
+            PbxPermissionError,
+        ),
+        (False, "Access denied: invalid API key", PbxAuthError),
+        (False, "Access denied.", PbxPermissionError),
+        (False, "Action not allowed for this key", PbxPermissionError),
+        (False, "Feature is not licensed", PbxPermissionError),
+        (False, "Server not found", PbxResponseError),
+        (True, "Invalid API key.", PbxAuthError),
+        (True, "API key does not have permission for this action.", PbxPermissionError),
+        # A write's "not allowed" is about what it asks for.
+        (True, "Not allowed to forward to this number", PbxInvalidInputError),
+    ],
+)
+async def test_error_texts(
+    scripted: tuple[str, list[web.Response]],
+    session: aiohttp.ClientSession,
+    write: bool,
+    error: str,
+    expected: type[PbxError],
+) -> None:
+    url, answers = scripted
+    client = create_client("pbxware", session, {"url": url, "api_key": "k" * 12})
+    answers.append(web.json_response({"error": error}))
+    call = client.async_set_dnd("12", True) if write else client.async_get_dids()
+    with pytest.raises(PbxError) as raised:
+        await call
+    assert type(raised.value) is expected
+    if isinstance(raised.value, PbxPermissionError):
+        action = "ext.es.dnd.set" if write else "did.list"
+        assert raised.value.permission == f"pbxware.{action}"
+
+
+async def test_tenant_list_refused_for_a_permission_is_no_single_tenant(
+    scripted: tuple[str, list[web.Response]],
+    session: aiohttp.ClientSession,
+) -> None:
+    """ "No tenants" would hide the refusal: the key must be allowed tenant.list."""
+    url, answers = scripted
+    client = create_client("pbxware", session, {"url": url, "api_key": "k" * 12})
+    answers.append(
+        web.json_response(
+            {"error": "API key does not have permission for this action."}
+        )
+    )
+    with pytest.raises(PbxPermissionError) as raised:
+        await client.async_get_tenants()
+    assert raised.value.permission == "pbxware.tenant.list"

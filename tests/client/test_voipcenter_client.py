@@ -381,6 +381,83 @@ async def test_a_change_without_a_confirmed_status_is_an_error(
         await client.async_set_indicator("100", True)
 
 
+_HEAD_OK = {"status": "1", "error_number": "", "error_message": ""}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"head": _HEAD_OK},  # no body at all
+        {"head": _HEAD_OK, "body": None},
+        {"head": _HEAD_OK, "body": []},  # PHP's empty array
+        {"head": _HEAD_OK, "body": ["1"]},
+        {"head": _HEAD_OK, "body": "1"},
+        {"head": _HEAD_OK, "body": {}},
+        {"head": _HEAD_OK, "body": {"error_number": "", "error_message": ""}},
+        {"head": _HEAD_OK, "body": {"status": ""}},
+        {"head": _HEAD_OK, "body": {"status": None}},
+    ],
+    ids=lambda body: repr(body.get("body", "missing")),
+)
+def test_a_write_is_confirmed_only_by_a_body_whose_status_is_1(body: Any) -> None:
+    """A successful head is not enough: the document's write answers carry
+    the outcome in ``body.status``; without it nothing says the change was made.
+    """
+    with pytest.raises(PbxResponseError, match="without a status"):
+        voipcenter.check_envelope(body, write=True)
+    # A read is not asked to confirm anything.
+    assert voipcenter.check_envelope(body) is body
+
+
+@pytest.mark.parametrize("status", ["1", 1, " 1 "])
+def test_a_write_whose_body_says_1_is_confirmed(status: Any) -> None:
+    body = {"head": _HEAD_OK, "body": {**_HEAD_OK, "status": status}}
+    assert voipcenter.check_envelope(body, write=True) is body
+
+
+def test_a_refused_write_keeps_its_error() -> None:
+    """A body error outranks the missing confirmation: it says why."""
+    refused = {"status": "0", "error_number": "21", "error_message": "Call Leg failed"}
+    with pytest.raises(PbxCallFailedError):
+        voipcenter.check_envelope({"head": _HEAD_OK, "body": refused}, write=True)
+    with pytest.raises(PbxResponseError, match="not confirmed"):
+        voipcenter.check_envelope(
+            {"head": _HEAD_OK, "body": {"status": "0"}}, write=True
+        )
+
+
+async def test_a_call_answered_without_a_body_status_is_an_error(
+    sim: VoipcenterSimulator,
+    session: aiohttp.ClientSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client = _client(sim, session)
+    monkeypatch.setattr(
+        client.http, "decode_json", lambda text: {"head": _HEAD_OK, "body": []}
+    )
+    with pytest.raises(PbxResponseError):
+        await client.async_click_to_call(
+            next(iter(sim.sip_accounts.values())).username, "093456789"
+        )
+
+
+async def test_head_16_is_a_refused_api_user(
+    sim: VoipcenterSimulator, session: aiohttp.ClientSession
+) -> None:
+    """ "API user not allowed" refuses the API user as a whole (unknown, or not
+    linked to the customer number): new credentials fix it, and no further
+    request is sent, as it counts towards the lock-out.
+    """
+    client = _client(sim, session)
+    sim.inject(Fault.FORBIDDEN)
+    with pytest.raises(PbxAuthError, match="error 16"):
+        await client.async_get_extensions()
+    sent = sim.request_count
+    with pytest.raises(PbxAuthError):
+        await client.async_get_indicators()
+    assert sim.request_count == sent
+
+
 async def test_the_measured_cost_is_what_a_slow_poll_sends(
     sim: VoipcenterSimulator, session: aiohttp.ClientSession
 ) -> None:

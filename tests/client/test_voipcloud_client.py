@@ -17,6 +17,7 @@ from custom_components.pbx_hub.client import (
     PbxAuthError,
     PbxInvalidInputError,
     PbxNotWhitelistedError,
+    PbxPermissionError,
     PbxRateLimitError,
     PbxResponseError,
     create_client,
@@ -420,13 +421,57 @@ async def test_a_token_echoed_in_an_error_is_redacted(
     assert token not in str(raised.value)
 
 
-async def test_a_proxys_403_is_an_auth_error(
+async def test_a_proxys_403_is_a_missing_permission(
     scripted: tuple[str, list[web.Response]],
     session: aiohttp.ClientSession,
 ) -> None:
+    """A bare 403 (a proxy's, no envelope) refuses this request, not the key:
+    no auth error, which would ask for a key that cannot help.
+    """
     url, answers = scripted
     client = create_client("voipcloud", session, {"url": url, "token": "t" * 20})
     answers.append(web.Response(status=403, text="<html>Forbidden</html>"))
-    with pytest.raises(PbxAuthError) as raised:
+    with pytest.raises(PbxPermissionError) as raised:
         await client.async_get_status()
-    assert not isinstance(raised.value, PbxNotWhitelistedError)
+    assert raised.value.permission == "get-system-status"
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "expected"),
+    [
+        (403, "This action is unauthorized.", PbxPermissionError),
+        # The 403 only in the envelope's code, sent with HTTP 200.
+        (200, "This action is unauthorized.", PbxPermissionError),
+        # Fixed in the portal's whitelist, as the documented 401 is.
+        (403, "IP address not whitelisted", PbxNotWhitelistedError),
+    ],
+)
+async def test_a_403_envelope(
+    scripted: tuple[str, list[web.Response]],
+    session: aiohttp.ClientSession,
+    status: int,
+    message: str,
+    expected: type[Exception],
+) -> None:
+    """A missing right names the endpoint it refused."""
+    url, answers = scripted
+    client = create_client("voipcloud", session, {"url": url, "token": "t" * 20})
+    answers.append(
+        web.json_response(
+            {"status": "error", "code": 403, "message": message}, status=status
+        )
+    )
+    with pytest.raises(expected) as raised:
+        await client.async_click_to_call("1001", "+61 2 9999 0000")
+    assert message in str(raised.value)
+    if isinstance(raised.value, PbxPermissionError):
+        assert raised.value.permission == "call-to-number"
+
+
+async def test_the_simulators_403_is_a_missing_permission(
+    sim: VoipcloudSimulator, session: aiohttp.ClientSession
+) -> None:
+    sim.inject(Fault.FORBIDDEN)
+    with pytest.raises(PbxPermissionError) as raised:
+        await _client(sim, session).async_get_status()
+    assert raised.value.permission == "get-system-status"

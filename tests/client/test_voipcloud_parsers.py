@@ -13,6 +13,7 @@ from custom_components.pbx_hub.client import (
     PbxAuthError,
     PbxInvalidInputError,
     PbxNotWhitelistedError,
+    PbxPermissionError,
     PbxRateLimitError,
     PbxResponseError,
 )
@@ -191,6 +192,7 @@ def test_status_that_is_a_number() -> None:
         ),
         ({"status": "error", "code": 429, "message": "Slow down"}, PbxRateLimitError),
         ({"status": "error", "code": 400, "message": "Bad"}, PbxInvalidInputError),
+        ({"status": "error", "code": 403, "message": "No"}, PbxPermissionError),
         ({"status": "error", "code": 0, "message": "Unknown"}, PbxResponseError),
         ({"status": "success", "code": 404, "data": None}, PbxInvalidInputError),
         ([1, 2], PbxResponseError),

@@ -17,7 +17,10 @@ class PbxConnectionError(PbxError):
 
 
 class PbxAuthError(PbxError):
-    """Credentials were refused: wrong, expired, not whitelisted or not licensed."""
+    """Credentials were refused: wrong, expired or not whitelisted. New
+    credentials are the fix (reauthentication); a missing right or licence is
+    ``PbxPermissionError`` instead.
+    """
 
 
 class PbxNotWhitelistedError(PbxAuthError):
@@ -28,7 +31,9 @@ class PbxNotWhitelistedError(PbxAuthError):
 
 class PbxPermissionError(PbxError):
     """The credentials are good, but the account lacks a licence or a right for
-    this call; ``permission`` names it where the vendor tells.
+    this call (an HTTP 403, or the vendor's own words for it); ``permission``
+    names it where the vendor tells. Granting it on the PBX is the fix, not
+    new credentials.
     """
 
     def __init__(self, message: str, *, permission: str | None = None) -> None:

@@ -27,6 +27,7 @@ from .exceptions import (
     PbxConnectionError,
     PbxError,
     PbxInvalidInputError,
+    PbxPermissionError,
     PbxRateLimitError,
     PbxResponseError,
 )
@@ -330,8 +331,17 @@ class HttpHelper:
                 retry_after=retry_after,
                 from_pbx=True,
             )
-        elif status in (401, 403):
-            error = PbxAuthError(f"{host} refused the credentials (HTTP {status})")
+        elif status == 401:
+            error = PbxAuthError(f"{host} refused the credentials (HTTP 401)")
+        elif status == 403:
+            # Forbidden: the server knows who asks and refuses this request
+            # (RFC 9110, 15.5.4); new credentials would not change that, so no
+            # reauthentication. A vendor whose 403 does mean a bad credential
+            # says so in its client's ``explain_error``.
+            error = PbxPermissionError(
+                f"{host} refused the request: the account lacks a right or "
+                "licence for it (HTTP 403)"
+            )
         elif status >= 500:
             error = PbxConnectionError(f"{host} answered HTTP {status}")
         elif status >= 400:

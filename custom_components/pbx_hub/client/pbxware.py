@@ -6,7 +6,14 @@ documents say). Shapes follow Bicom's official Postman collection and our resear
 notes. What they leave open, assumed here and parsed tolerantly:
 
 - Errors arrive as HTTP 200 with an ``error`` key, e.g. ``{"error": "Invalid API
-  key."}``; an error about the key or permissions is an auth error.
+  key."}`` (the one error text Bicom documents): an error about the key is an
+  auth error. API keys other than the Master Key carry permissions (Bicom's
+  API page), but no document says how a refusal reads: an error that speaks of
+  a permission or licence (or, for a read, of being "not allowed" or
+  "denied"), such as ``"API key does not have permission for this action."``,
+  is ``PbxPermissionError`` naming the refused action, even when it names the
+  key too; one that calls the key invalid (wrong, unknown ...) stays an auth
+  error. A write's "not allowed" is about its input.
 - An empty object arrives as ``[]``; lists with items are objects keyed by id (a JSON
   list of rows is accepted too).
 - Numbers may arrive as strings; CPU, memory and disk are strings like ``"37"``,
@@ -40,6 +47,7 @@ from .convert import is_id, to_bool, to_float, to_int, to_key, to_text, unique
 from .exceptions import (
     PbxAuthError,
     PbxInvalidInputError,
+    PbxPermissionError,
     PbxResponseError,
 )
 from .http import decode_json, server_url, url_host
@@ -61,10 +69,18 @@ CONF_VERIFY_SSL = "verify_ssl"
 CONF_TENANT = "tenant"
 
 _DESTINATION = re.compile(r"[0-9]{1,32}")
-_AUTH_WORDS = re.compile(r"api ?key|permission|not allowed|denied|licen", re.I)
-# A refused write ("not allowed to forward to ...") is about its input; only a
-# complaint about the key itself means the credentials went bad.
-_WRITE_AUTH_WORDS = re.compile(r"api ?key", re.I)
+_KEY_WORDS = re.compile(r"api ?key", re.I)
+"""An error about the key: the credentials went bad, unless it speaks of a
+permission (below) and not of a bad key (``_BAD_KEY_WORDS``).
+"""
+_BAD_KEY_WORDS = re.compile(
+    r"\b(invalid|incorrect|wrong|unknown|expired|revoked)\b", re.I
+)
+_PERMISSION_WORDS = re.compile(r"permission|not allowed|denied|licen", re.I)
+"""A key that is good but may not do this: granting it is the fix."""
+# A refused write ("not allowed to forward to ...") is about its input; only
+# one that names a permission or licence is about the key's rights.
+_WRITE_PERMISSION_WORDS = re.compile(r"permission|licen", re.I)
 _NO_LIVE_CALLS = "Live Calls: 0"
 
 # did.edit's dest_type codes (Bicom collection, did.edit parameter description).
@@ -331,15 +347,21 @@ class PbxwareClient(PbxClient):
         body = self.http.decode_json(
             await self._call_text(action, write=write, **params)
         )
-        self._raise_for_error(body, write=write)
+        self._raise_for_error(body, action, write=write)
         return body
 
-    def _raise_for_error(self, body: Any, *, write: bool) -> None:
+    def _raise_for_error(self, body: Any, action: str, *, write: bool) -> None:
         if not (isinstance(body, dict) and "error" in body):
             return
-        message = self.http.redact(f"PBXware: {body['error']}")
-        auth_words = _WRITE_AUTH_WORDS if write else _AUTH_WORDS
-        if auth_words.search(str(body["error"])):
+        error = str(body["error"])
+        message = self.http.redact(f"PBXware: {error}")
+        about_key = _KEY_WORDS.search(error) is not None
+        permission_words = _WRITE_PERMISSION_WORDS if write else _PERMISSION_WORDS
+        if about_key and _BAD_KEY_WORDS.search(error):
+            raise PbxAuthError(message)  # "Access denied: invalid API key"
+        if permission_words.search(error):
+            raise PbxPermissionError(message, permission=f"pbxware.{action}")
+        if about_key:
             raise PbxAuthError(message)
         if write:
             raise PbxInvalidInputError(message)
@@ -371,16 +393,18 @@ class PbxwareClient(PbxClient):
 
     async def async_get_tenants(self) -> dict[str, Tenant]:
         """Tenants from ``tenant.list``; none on single-tenant systems, which
-        answer ``[]`` or, we assume, an error that is not about the key.
+        answer ``[]`` or, we assume, an error that is not about the key or its
+        permissions.
         """
         body = self.http.decode_json(await self._call_text("tenant.list"))
         if (
             isinstance(body, dict)
             and "error" in body
-            and not _AUTH_WORDS.search(str(body["error"]))
+            and not _KEY_WORDS.search(error := str(body["error"]))
+            and not _PERMISSION_WORDS.search(error)
         ):
             return {}
-        self._raise_for_error(body, write=False)
+        self._raise_for_error(body, "tenant.list", write=False)
         return parse_tenants(body)
 
     async def async_get_status(self) -> SystemStatus:
@@ -409,7 +433,9 @@ class PbxwareClient(PbxClient):
         """Calls in progress from ``monitor.live_calls``."""
         text = await self._call_text("monitor.live_calls")
         if _NO_LIVE_CALLS not in text:
-            self._raise_for_error(self.http.decode_json(text), write=False)
+            self._raise_for_error(
+                self.http.decode_json(text), "monitor.live_calls", write=False
+            )
         return parse_live_calls(text)
 
     async def async_get_dids(self) -> dict[str, Did]:

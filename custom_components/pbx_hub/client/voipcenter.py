@@ -102,6 +102,13 @@ _FILTER_LETTERS: dict[TimeFilter, str] = {
     TimeFilter.OFFICE_HOURS: "k",
 }
 _AUTH_CODES = {14, 15, 16}
+"""Incorrect hash, user password incorrect, API user not allowed. 16 is a
+refusal of the API user as a whole, checked with the credentials before any
+menu (it names no right, and no menu has one to grant): the API id is unknown,
+disabled or not linked to this customer number, which new credentials fix.
+Like 14 and 15 it may count towards the lock-out (13), so it stops all
+requests until reauthentication rather than being retried as a permission.
+"""
 _INPUT_CODES = {10, 12, 17}
 
 
@@ -154,7 +161,9 @@ def check_envelope(
     body: Any, redact: Callable[[str], str] = str, *, write: bool = False
 ) -> Any:
     """Raise what an error envelope means; return the body otherwise. A write
-    (update, call) succeeded only if the body's status says ``1``.
+    (update, call) succeeded only if the envelope's ``body`` is an object whose
+    ``status`` says ``1`` (as the call.php fixture and the update.php check of
+    both public clients have it): anything else is no confirmation.
     """
     if isinstance(body, Mapping) and ("head" in body or "body" in body):
         for part in ("head", "body"):
@@ -163,12 +172,13 @@ def check_envelope(
                 error := _error(section, part, redact)
             ):
                 raise error
+        if not write:
+            return body
         outcome = body.get("body")
-        if (
-            write
-            and isinstance(outcome, Mapping)
-            and to_key(outcome.get("status")) != "1"
-        ):
+        status = to_key(outcome.get("status")) if isinstance(outcome, Mapping) else None
+        if status is None:
+            raise PbxResponseError("VoipCenter: a change was answered without a status")
+        if status != "1":
             raise PbxResponseError("VoipCenter: the change was not confirmed")
     elif write:
         raise PbxResponseError("VoipCenter: a change was answered without a result")

@@ -20,6 +20,10 @@ Assumptions (no public sample exists for these):
   a list of components is read for the first one that is not operational.
 - A refused token and a non-whitelisted IP both answer 401; a message that
   mentions the IP or the whitelist means the latter.
+- A 403 (in the envelope, in a 200 envelope's ``code``, or a proxy's bare
+  403) is not in the document's codes: the key was accepted but may not make
+  this request, so it is ``PbxPermissionError`` naming the refused endpoint
+  (the API names no right), not a refused key.
 - ``code`` may be a number or a string; an envelope whose ``status`` is not
   ``success`` is an error even with HTTP 200.
 - The ``from_date`` filter is the PBX's own day. The client asks from the day
@@ -55,6 +59,7 @@ from .exceptions import (
     PbxError,
     PbxInvalidInputError,
     PbxNotWhitelistedError,
+    PbxPermissionError,
     PbxRateLimitError,
     PbxResponseError,
 )
@@ -195,7 +200,9 @@ def is_envelope(body: Any) -> bool:
     return isinstance(body, Mapping) and ("data" in body or "status" in body)
 
 
-def unwrap(body: Any, redact: Callable[[str], str] = str) -> Any:
+def unwrap(
+    body: Any, redact: Callable[[str], str] = str, endpoint: str | None = None
+) -> Any:
     """``data`` of a successful envelope; an error envelope raises, its message
     passed through ``redact``.
     """
@@ -205,20 +212,25 @@ def unwrap(body: Any, redact: Callable[[str], str] = str) -> Any:
     code = to_int(body.get("code"))
     if status not in {"success", "ok"} or (code is not None and code >= 400):
         message = redact(to_text(body.get("message")) or status)
-        raise _envelope_error(code or 0, message)
+        raise _envelope_error(code or 0, message, endpoint)
     return body.get("data")
 
 
-def _envelope_error(code: int, message: str) -> PbxError:
+def _envelope_error(code: int, message: str, endpoint: str | None = None) -> PbxError:
+    """The error an envelope's code means; ``endpoint`` names what a 403 refused."""
     text = f"VoIPcloud: {message}"
     lowered = f" {message.lower()} "
+    # The document answers a missing whitelist entry with 401; a 403 that
+    # names it is read the same way (fixed in the portal, not with a new key).
+    if code in (401, 403) and any(word in lowered for word in _WHITELIST_WORDS):
+        return PbxNotWhitelistedError(
+            f"{text} (add Home Assistant's public IP address to the API "
+            "whitelist in the VoIPcloud portal)"
+        )
     if code == 401:
-        if any(word in lowered for word in _WHITELIST_WORDS):
-            return PbxNotWhitelistedError(
-                f"{text} (add Home Assistant's public IP address to the API "
-                "whitelist in the VoIPcloud portal)"
-            )
         return PbxAuthError(f"{text} (check the API key)")
+    if code == 403:
+        return PbxPermissionError(text, permission=endpoint)
     if code == 429:
         return PbxRateLimitError(text, from_pbx=True)
     if code in (400, 404):
@@ -283,20 +295,23 @@ class VoipcloudClient(PbxClient):
     def _base(self) -> URL:
         return server_url(str(self.settings.get(CONF_URL) or DEFAULT_URL).rstrip("/"))
 
-    def _explain(self, status: int, text: str) -> PbxError | None:
-        """Read the codes the API documents; leave other 4xx answers (a proxy's
-        403, a 405) to the status code.
+    def _explain(
+        self, status: int, text: str, endpoint: str | None = None
+    ) -> PbxError | None:
+        """Read the codes the API documents, and a 403 (a proxy's bare one too:
+        it names the endpoint refused); leave other 4xx answers (a 405) to the
+        status code.
         """
         try:
             body = self.http.decode_json(text)
         except PbxResponseError:
             body = None
-        if status not in (400, 401, 404) and not is_envelope(body):
+        if status not in (400, 401, 403, 404) and not is_envelope(body):
             return None
         message = (
             to_text(body.get("message")) if isinstance(body, Mapping) else None
         ) or f"HTTP {status}"
-        return _envelope_error(status, self.http.redact(message))
+        return _envelope_error(status, self.http.redact(message), endpoint)
 
     async def _request(
         self,
@@ -312,10 +327,12 @@ class VoipcloudClient(PbxClient):
             params=params,
             data=data,
             headers={"token": str(self.settings.get(CONF_TOKEN) or "")},
-            explain_error=self._explain,
+            explain_error=partial(self._explain, endpoint=endpoint),
         )
         try:
-            return unwrap(self.http.decode_json(response.text), self.http.redact)
+            return unwrap(
+                self.http.decode_json(response.text), self.http.redact, endpoint
+            )
         except PbxRateLimitError as err:
             # A 429 inside a 200 answer pauses like a real one.
             paused = self.http.budget.pause(None)
