@@ -22,6 +22,7 @@ import custom_components.pbx_hub  # noqa: F401
 from custom_components.pbx_hub import diagnostics
 from simulator import (
     PbxwareSimulator,
+    SimulatorBase,
     TariscopeSimulator,
     Tim4bizSimulator,
     VoipcenterSimulator,
@@ -177,6 +178,16 @@ async def voipcloud_sim() -> AsyncIterator[VoipcloudSimulator]:
     await sim.start()
     yield sim
     await sim.stop()
+
+
+@pytest.fixture
+def vendor_sim(request: pytest.FixtureRequest, vendor: str) -> SimulatorBase:
+    """The simulator fixture of the test's ``vendor`` parameter, started
+    before the test runs (an async fixture cannot be asked for from inside
+    an async test).
+    """
+    sim: SimulatorBase = request.getfixturevalue(f"{vendor}_sim")
+    return sim
 
 
 @pytest.fixture

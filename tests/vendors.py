@@ -4,6 +4,7 @@ them: one copy for every test (the simulator fixtures are in conftest.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import time
 from typing import Any
 
@@ -153,3 +154,22 @@ class SkewableClock:
 
     def __call__(self) -> float:
         return time.time() + self.offset
+
+
+SETTINGS: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "pbxware": pbxware_settings,
+    "voipcloud": voipcloud_settings,
+    "voipcenter": voipcenter_settings,
+    "tariscope": tariscope_settings,
+    "tim4biz": tim4biz_settings,
+}
+"""Each vendor's settings, for tests that run every vendor."""
+
+ENTRIES: dict[str, Callable[..., MockConfigEntry]] = {
+    "pbxware": pbxware_entry,
+    "voipcloud": voipcloud_entry,
+    "voipcenter": voipcenter_entry,
+    "tariscope": tariscope_entry,
+    "tim4biz": tim4biz_entry,
+}
+"""Each vendor's entry builder, for tests that run every vendor."""
