@@ -15,10 +15,18 @@ from custom_components.pbx_hub.client.tim4biz import _local_text
 from custom_components.pbx_hub.client.voipcenter import password_hash
 from custom_components.pbx_hub.const import CONF_DEPARTMENTS
 
+DEPARTMENT_SIZE = 100
+"""Tariscope subscribers per department."""
+MIN_DEPARTMENTS = 3
+
 type NaiveItems = Callable[[Any, Any, tuple[Any, ...]], list[Awaitable[Any]]]
 """Given the client, what the real getter returned and the getter's arguments:
 one request per item, as the naive baseline sends them.
 """
+
+
+def _no_options(_extensions: int) -> dict[str, Any]:
+    return {}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,13 +34,30 @@ class VendorBench:
     """How to run one vendor at one size."""
 
     name: str
-    sim_args: Callable[[int], list[str]]
-    entry_data: Callable[[str], dict[str, Any]]
-    options: Callable[[int], dict[str, Any]]
+    scaled: tuple[tuple[str, int, int], ...] = ()
+    """Simulator options that grow with the extensions: (option, extensions
+    per item, at least)."""
+    fixed_args: tuple[str, ...] = ()
+    """Simulator arguments at every size."""
+    api_path: str = ""
+    """Appended to the simulator's address for the entry's URL."""
+    credentials: dict[str, Any]
+    options: Callable[[int], dict[str, Any]] = _no_options
     naive_getter: str
     """The client getter the naive baseline adds per-item requests to."""
     naive_items: NaiveItems
     naive_note: str
+
+    def sim_args(self, extensions: int) -> list[str]:
+        """The simulator's command line at this size."""
+        args = ["--extensions", str(extensions)]
+        for option, per_item, least in self.scaled:
+            args += [option, str(max(least, extensions // per_item))]
+        return [*args, *self.fixed_args]
+
+    def entry_data(self, url: str) -> dict[str, Any]:
+        """Config entry data that reaches the simulator at ``url``."""
+        return {"vendor": self.name, "url": f"{url}{self.api_path}", **self.credentials}
 
 
 def _pbxware_items(
@@ -79,82 +104,51 @@ VENDOR_BENCHES: dict[str, VendorBench] = {
     for bench in (
         VendorBench(
             name="pbxware",
-            sim_args=lambda n: ["--extensions", str(n), "--dids", str(max(5, n // 10))],
-            entry_data=lambda url: {
-                "vendor": "pbxware",
-                "url": url,
-                "api_key": "sim-pbxware-0123456789",
-                "verify_ssl": True,
-            },
-            options=lambda n: {},
+            scaled=(("--dids", 10, 5),),
+            credentials={"api_key": "sim-pbxware-0123456789", "verify_ssl": True},
             naive_getter="async_get_extensions",
             naive_items=_pbxware_items,
             naive_note="ext.es.dnd.get per extension",
         ),
         VendorBench(
             name="voipcloud",
-            sim_args=lambda n: [
-                "--extensions",
-                str(n),
-                "--queues",
-                str(max(2, n // 50)),
-                "--ring-groups",
-                str(max(1, n // 100)),
-                "--calls-per-hour",
-                str(max(30, n // 4)),
-                "--rate-limit",
-                str(10**9),
-                "--frozen-clock",
-            ],
-            entry_data=lambda url: {
-                "vendor": "voipcloud",
-                "url": url,
-                "token": "sim-voipcloud-token-0123456789",
-            },
-            options=lambda n: {},
+            scaled=(
+                ("--queues", 50, 2),
+                ("--ring-groups", 100, 1),
+                ("--calls-per-hour", 4, 30),
+            ),
+            fixed_args=("--rate-limit", str(10**9), "--frozen-clock"),
+            credentials={"token": "sim-voipcloud-token-0123456789"},
             naive_getter="async_get_calls",
             naive_items=_voipcloud_items,
             naive_note="get-user-calls per user",
         ),
         VendorBench(
             name="voipcenter",
-            sim_args=lambda n: [
-                "--extensions",
-                str(n),
-                "--dids",
-                str(max(3, n // 10)),
-                "--indicators",
-                str(max(3, n // 100)),
-                "--hot-desks",
-                str(max(2, n // 50)),
-            ],
-            entry_data=lambda url: {
-                "vendor": "voipcenter",
-                "url": f"{url}/api/",
+            scaled=(
+                ("--dids", 10, 3),
+                ("--indicators", 100, 3),
+                ("--hot-desks", 50, 2),
+            ),
+            api_path="/api/",
+            credentials={
                 "api_id": "pi990000sim",
                 "api_key": "sim-voipcenter-0123456789abcdef",
                 "customer_number": "123456",
                 "password_hash": password_hash("sim-voipcenter-password"),
             },
-            options=lambda n: {},
             naive_getter="async_get_extensions",
             naive_items=_voipcenter_items,
             naive_note="get.php sipacc per SIP account",
         ),
         VendorBench(
             name="tariscope",
-            sim_args=lambda n: [
-                "--extensions",
-                str(n),
-                "--departments",
-                str(departments(n)),
-                "--nodes",
-                str(max(2, n // 500)),
-                "--frozen-clock",
-            ],
-            entry_data=lambda url: {
-                "vendor": "tariscope",
-                "url": url,
+            scaled=(
+                ("--departments", DEPARTMENT_SIZE, MIN_DEPARTMENTS),
+                ("--nodes", 500, 2),
+            ),
+            fixed_args=("--frozen-clock",),
+            credentials={
                 "username": "api",
                 "password": "sim-tariscope-password",
                 "verify_ssl": True,
@@ -169,20 +163,12 @@ VENDOR_BENCHES: dict[str, VendorBench] = {
         ),
         VendorBench(
             name="tim4biz",
-            sim_args=lambda n: [
-                "--extensions",
-                str(n),
-                "--rate-limit",
-                str(10**8),
-                "--frozen-clock",
-            ],
-            entry_data=lambda url: {
-                "vendor": "tim4biz",
-                "url": f"{url}/api/",
+            fixed_args=("--rate-limit", str(10**8), "--frozen-clock"),
+            api_path="/api/",
+            credentials={
                 "username": "api.user@example.com",
                 "password": "sim-tim4biz-0123456789",
             },
-            options=lambda n: {},
             naive_getter="async_get_extension_usage",
             naive_items=_tim4biz_items,
             naive_note="ExtensionTotal per extension",
@@ -193,4 +179,4 @@ VENDOR_BENCHES: dict[str, VendorBench] = {
 
 def departments(extensions: int) -> int:
     """Tariscope departments for a size: about a hundred subscribers each."""
-    return max(3, extensions // 100)
+    return max(MIN_DEPARTMENTS, extensions // DEPARTMENT_SIZE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Generator, Iterator
+from datetime import timedelta
 import json
 import logging
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 from unittest.mock import PropertyMock, patch
 
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
@@ -18,12 +20,22 @@ from syrupy.assertion import SnapshotAssertion
 # where pytest-homeassistant-custom-component keeps a `custom_components` of its own.
 import custom_components.pbx_hub  # noqa: F401
 from custom_components.pbx_hub import diagnostics
-from custom_components.pbx_hub.const import CONF_VENDOR, DOMAIN
-from simulator import PbxwareSimulator, TariscopeSimulator
+from simulator import (
+    PbxwareSimulator,
+    SimulatorBase,
+    TariscopeSimulator,
+    Tim4bizSimulator,
+    VoipcenterSimulator,
+    VoipcloudSimulator,
+)
 
+from . import vendors
 from .secret_guard import SecretGuard
+from .vendors import SkewableClock
 
 FIXTURES = Path(__file__).parent / "fixtures"
+pbxware_settings = vendors.pbxware_settings
+"""Some test modules import it from here."""
 
 
 def load_fixture_json(name: str) -> Any:
@@ -144,17 +156,6 @@ async def pbxware_sim(
     await sim.stop()
 
 
-def pbxware_settings(sim: PbxwareSimulator, **overrides: Any) -> dict[str, Any]:
-    """Config entry data that reaches ``sim``."""
-    return {
-        CONF_VENDOR: "pbxware",
-        "url": sim.url,
-        "api_key": sim.api_key,
-        "verify_ssl": True,
-        **overrides,
-    }
-
-
 async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Add ``entry`` and set it up, waiting for its platforms."""
     entry.add_to_hass(hass)
@@ -165,10 +166,64 @@ async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
 @pytest.fixture
 def pbxware_entry(pbxware_sim: PbxwareSimulator) -> MockConfigEntry:
     """A single-tenant PBXware entry pointing at the simulator."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="PBXware 127.0.0.1",
-        unique_id="127.0.0.1",
-        data=pbxware_settings(pbxware_sim),
-        entry_id="01JPBXHUBTESTENTRY0000000",
+    return vendors.pbxware_entry(pbxware_sim, entry_id="01JPBXHUBTESTENTRY0000000")
+
+
+@pytest.fixture
+async def voipcloud_sim() -> AsyncIterator[VoipcloudSimulator]:
+    """A quiet VoIPcloud (calls only where a test adds them) on Home
+    Assistant's clock, which a test may freeze.
+    """
+    sim = VoipcloudSimulator(clock=dt_util.utcnow, generate=False, seed=5)
+    await sim.start()
+    yield sim
+    await sim.stop()
+
+
+@pytest.fixture
+def vendor_sim(request: pytest.FixtureRequest, vendor: str) -> SimulatorBase:
+    """The simulator fixture of the test's ``vendor`` parameter, started
+    before the test runs (an async fixture cannot be asked for from inside
+    an async test).
+    """
+    sim: SimulatorBase = request.getfixturevalue(f"{vendor}_sim")
+    return sim
+
+
+@pytest.fixture
+def voipcenter_clock() -> SkewableClock:
+    """The VoipCenter simulator's clock, which a test may set off."""
+    return SkewableClock()
+
+
+@pytest.fixture
+async def voipcenter_sim(
+    voipcenter_clock: SkewableClock,
+) -> AsyncIterator[VoipcenterSimulator]:
+    """A VoipCenter simulator on the real clock, plus ``voipcenter_clock``'s offset."""
+    sim = VoipcenterSimulator(clock=voipcenter_clock, seed=9)
+    await sim.start()
+    yield sim
+    await sim.stop()
+
+
+@pytest.fixture
+async def tariscope_sim() -> AsyncIterator[TariscopeSimulator]:
+    """A Tariscope simulator of six subscribers on Home Assistant's clock,
+    its tokens living an hour.
+    """
+    sim = TariscopeSimulator(
+        subscribers=6, clock=dt_util.utcnow, token_lifetime=timedelta(hours=1), seed=8
     )
+    await sim.start()
+    yield sim
+    await sim.stop()
+
+
+@pytest.fixture
+async def tim4biz_sim() -> AsyncIterator[Tim4bizSimulator]:
+    """A TIM4biz simulator of three extensions on Home Assistant's clock."""
+    sim = Tim4bizSimulator(extensions=3, clock=dt_util.utcnow, seed=6)
+    await sim.start()
+    yield sim
+    await sim.stop()

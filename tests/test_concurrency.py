@@ -5,7 +5,6 @@ it, none lost, and a poll running at the same time does not undo them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 import time
 
@@ -20,7 +19,6 @@ from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_O
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
-from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -37,7 +35,7 @@ from simulator import (
 )
 
 from .conftest import setup_entry
-from .test_voipcenter import voipcenter_entry
+from .vendors import voipcenter_entry, voipcloud_entry
 
 pytestmark = pytest.mark.freeze_time("2026-11-25T12:00:00-08:00")
 BURST = 50
@@ -133,14 +131,6 @@ async def test_a_poll_that_read_before_a_dnd_write_does_not_undo_it(
     assert hass.states.get(switch).state == "on"
 
 
-@pytest.fixture
-async def voipcenter_sim() -> AsyncIterator[VoipcenterSimulator]:
-    sim = VoipcenterSimulator(seed=9)
-    await sim.start()
-    yield sim
-    await sim.stop()
-
-
 async def test_voipcenter_actions_and_polls_at_once_go_one_at_a_time(
     hass: HomeAssistant,
     voipcenter_sim: VoipcenterSimulator,
@@ -234,14 +224,6 @@ async def test_voipcenter_actions_and_polls_at_once_go_one_at_a_time(
         )
 
 
-@pytest.fixture
-async def voipcloud_sim() -> AsyncIterator[VoipcloudSimulator]:
-    sim = VoipcloudSimulator(clock=dt_util.utcnow, generate=False, seed=5)
-    await sim.start()
-    yield sim
-    await sim.stop()
-
-
 async def test_a_click_to_call_burst_stays_within_the_voipcloud_budget(
     hass: HomeAssistant, voipcloud_sim: VoipcloudSimulator
 ) -> None:
@@ -250,12 +232,7 @@ async def test_a_click_to_call_burst_stays_within_the_voipcloud_budget(
     before VoIPcloud would answer 429; every call sent is placed.
     """
     sim = voipcloud_sim
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="VoIPcloud 127.0.0.1",
-        unique_id="127.0.0.1_testaccount",
-        data={"vendor": "voipcloud", "url": sim.url, "token": sim.token},
-    )
+    entry = voipcloud_entry(sim)
     await setup_entry(hass, entry)
     client = entry.runtime_data.client
     # Polling has used 70 of this window's 100 requests.

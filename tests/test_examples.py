@@ -36,10 +36,10 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.pbx_hub.const import DOMAIN
 from simulator import PbxwareSimulator, VoipcloudSimulator
 
-from .conftest import pbxware_settings, setup_entry
+from .conftest import setup_entry
+from .vendors import pbxware_entry, voipcloud_entry
 
 ROOT = Path(__file__).parent.parent
 EXAMPLES = ROOT / "examples" / "automations"
@@ -108,35 +108,6 @@ def test_every_example_has_its_own_id() -> None:
     assert len(set(ids)) == len(ids)
 
 
-@pytest.fixture
-async def voipcloud_sim() -> AsyncIterator[VoipcloudSimulator]:
-    """A quiet VoIPcloud on Home Assistant's clock."""
-    sim = VoipcloudSimulator(clock=dt_util.utcnow, generate=False, seed=5)
-    await sim.start()
-    yield sim
-    await sim.stop()
-
-
-def _voipcloud_entry(sim: VoipcloudSimulator) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="VoIPcloud 127.0.0.1",
-        unique_id="127.0.0.1_testaccount",
-        data={"vendor": "voipcloud", "url": sim.url, "token": sim.token},
-        entry_id=EXAMPLE_ENTRY_ID,
-    )
-
-
-def _pbxware_entry(sim: PbxwareSimulator) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="PBXware 127.0.0.1",
-        unique_id="127.0.0.1",
-        data=pbxware_settings(sim),
-        entry_id=EXAMPLE_ENTRY_ID,
-    )
-
-
 class _WorkCalendar(CalendarEntity):
     """A calendar with the events a test gives it."""
 
@@ -182,7 +153,7 @@ async def test_dnd_during_meetings(
     end; an all-day event neither turns it on nor keeps it on.
     """
     anna = pbxware_sim.add_extension(name="Anna Jansen", ext="530", registered=True)
-    await setup_entry(hass, _pbxware_entry(pbxware_sim))
+    await setup_entry(hass, pbxware_entry(pbxware_sim, entry_id=EXAMPLE_ENTRY_ID))
     switch = "switch.anna_jansen_530_do_not_disturb"
     assert _state(hass, switch) == STATE_OFF
 
@@ -246,7 +217,7 @@ async def test_abandoned_call_notification(
     sim = voipcloud_sim
     now = dt_util.utcnow()
     sim.add_queue_call("Sales", start=now - timedelta(hours=1))
-    await setup_entry(hass, _voipcloud_entry(sim))
+    await setup_entry(hass, voipcloud_entry(sim, entry_id=EXAMPLE_ENTRY_ID))
     assert await async_setup_component(hass, "notify", {})
     await _load_automations(hass, "abandoned_call_notification.yaml")
     assert persistent_notification._async_get_or_create_notifications(hass) == {}
@@ -276,7 +247,7 @@ async def test_alarm_calls_security(
     hass: HomeAssistant, voipcloud_sim: VoipcloudSimulator
 ) -> None:
     sim = voipcloud_sim
-    await setup_entry(hass, _voipcloud_entry(sim))
+    await setup_entry(hass, voipcloud_entry(sim, entry_id=EXAMPLE_ENTRY_ID))
     assert await async_setup_component(
         hass,
         "alarm_control_panel",
@@ -317,7 +288,7 @@ async def test_voice_dnd_for_reception(
     hass: HomeAssistant, pbxware_sim: PbxwareSimulator
 ) -> None:
     reception = pbxware_sim.add_extension(name="Reception", ext="200", registered=True)
-    await setup_entry(hass, _pbxware_entry(pbxware_sim))
+    await setup_entry(hass, pbxware_entry(pbxware_sim, entry_id=EXAMPLE_ENTRY_ID))
     assert await async_setup_component(hass, "homeassistant", {})
     assert await async_setup_component(hass, "conversation", {})
     await _load_automations(hass, "voice_dnd_reception.yaml")
@@ -372,7 +343,7 @@ async def test_voice_dnd_with_an_llm_agent(
     commands locally" off; conversation.process with the agent's id does not.
     """
     reception = pbxware_sim.add_extension(name="Reception", ext="200", registered=True)
-    await setup_entry(hass, _pbxware_entry(pbxware_sim))
+    await setup_entry(hass, pbxware_entry(pbxware_sim, entry_id=EXAMPLE_ENTRY_ID))
     assert await async_setup_component(hass, "homeassistant", {})
     assert await async_setup_component(hass, "assist_pipeline", {})
     await _load_automations(hass, "voice_dnd_reception.yaml")
@@ -445,7 +416,7 @@ async def test_main_number_to_voicemail(
     sim.add_extension(name="Reception", ext="200")
     evening = dt_util.now().replace(hour=17, minute=59, second=50, microsecond=0)
     freezer.move_to(evening)
-    await setup_entry(hass, _pbxware_entry(sim))
+    await setup_entry(hass, pbxware_entry(sim, entry_id=EXAMPLE_ENTRY_ID))
     await _load_automations(hass, "main_number_to_voicemail.yaml")
     main = next(d for d in sim.tenant().dids.values() if d.number == "31201234500")
     assert (main.dest_type, main.destination) == (0, "100")
@@ -463,7 +434,7 @@ async def test_main_number_to_voicemail(
 async def test_pbx_service_down(
     hass: HomeAssistant, pbxware_sim: PbxwareSimulator, freezer: FrozenDateTimeFactory
 ) -> None:
-    await setup_entry(hass, _pbxware_entry(pbxware_sim))
+    await setup_entry(hass, pbxware_entry(pbxware_sim, entry_id=EXAMPLE_ENTRY_ID))
     assert await async_setup_component(hass, "notify", {})
     await _load_automations(hass, "pbx_service_down.yaml")
     assert persistent_notification._async_get_or_create_notifications(hass) == {}

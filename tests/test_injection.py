@@ -6,26 +6,25 @@ one literal value.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.pbx_hub.const import DOMAIN
 from simulator import (
-    PbxwareSimulator,
     SimulatorBase,
-    TariscopeSimulator,
     Tim4bizSimulator,
     VoipcenterSimulator,
     VoipcloudSimulator,
 )
 
 from .conftest import setup_entry
+from .vendors import ENTRIES, tim4biz_entry, voipcenter_entry
 
 # The client tests' values, with control characters inside the value: Home
 # Assistant's schemas strip the whitespace around one.
@@ -70,80 +69,138 @@ async def refused(
     assert sim.request_count == 0
 
 
-def _entry(vendor: str, **data: Any) -> MockConfigEntry:
-    return MockConfigEntry(domain=DOMAIN, title=vendor, data={"vendor": vendor, **data})
+@dataclass(frozen=True)
+class Field:
+    """An action field that gets the hostile value, the rest of the action's
+    data around it (``sim`` to pick what exists), and the translation key of
+    the refusal.
+    """
+
+    service: str
+    data: Callable[[Any, str], dict[str, Any]]
+    key: str
 
 
-# ------------------------------------------------------------------ PBXware
+FIELDS: dict[str, tuple[Field, ...]] = {
+    "pbxware": (
+        Field(
+            "set_did_route",
+            lambda sim, value: {
+                "did": next(iter(sim.tenant().dids.values())).number,
+                "destination_type": "external",
+                "destination": value,
+            },
+            "invalid_input",
+        ),
+        Field(
+            "set_did_route",
+            lambda sim, value: {
+                "did": value,
+                "destination_type": "external",
+                "destination": "100",
+            },
+            "did_not_found",
+        ),
+    ),
+    "voipcloud": (
+        Field(
+            "click_to_call",
+            lambda sim, value: {"user_number": "1001", "number": value},
+            "invalid_number",
+        ),
+        Field(
+            "click_to_call",
+            lambda sim, value: {"user_number": value, "number": "0298765432"},
+            "invalid_input",
+        ),
+    ),
+    # Route plans and hot desks are chosen by name or id from the last poll.
+    "voipcenter": (
+        Field(
+            "click_to_call",
+            lambda sim, value: {"user_number": "sipaccount1", "number": value},
+            "invalid_number",
+        ),
+        Field(
+            "set_did_route",
+            lambda sim, value: {"did": _did(sim), "route": value},
+            "unknown_name",
+        ),
+        Field(
+            "set_did_route",
+            lambda sim, value: {"did": _did(sim), "backup_route": value},
+            "unknown_name",
+        ),
+        Field(
+            "set_hot_desk",
+            lambda sim, value: {"hot_desk": _desk(sim), "template": value},
+            "unknown_name",
+        ),
+        Field(
+            "set_hot_desk",
+            lambda sim, value: {"hot_desk": _desk(sim), "sip_account": value},
+            "unknown_name",
+        ),
+        Field(
+            "set_hot_desk",
+            lambda sim, value: {"hot_desk": value, "template": "x"},
+            "unknown_name",
+        ),
+    ),
+    "tariscope": (
+        Field(
+            "get_charges",
+            lambda sim, value: {
+                "subscriber": value,
+                "start": "2026-01-01",
+                "end": "2026-01-31",
+            },
+            "invalid_input",
+        ),
+    ),
+    "tim4biz": (
+        Field(
+            "send_sms",
+            lambda sim, value: {"recipient": value, "message": "Hello"},
+            "invalid_sms_recipient",
+        ),
+    ),
+}
+"""Per vendor, the action fields that refuse every hostile value."""
+
+DONE: dict[str, Callable[[Any], list[Any]]] = {
+    "voipcloud": lambda sim: sim.calls_to_number,
+    "tim4biz": lambda sim: sim.sent_sms,
+}
+"""What a vendor's simulator did for an action that got through."""
 
 
+def _did(sim: VoipcenterSimulator) -> str:
+    return next(iter(sim.dids.values())).number
+
+
+def _desk(sim: VoipcenterSimulator) -> str:
+    return next(iter(sim.hot_desks.values())).naam
+
+
+@pytest.mark.parametrize("vendor", sorted(FIELDS))
 @pytest.mark.parametrize("case", CASES)
-async def test_pbxware_did_route(
-    hass: HomeAssistant,
-    pbxware_sim: PbxwareSimulator,
-    pbxware_entry: MockConfigEntry,
-    case: str,
+async def test_a_hostile_value_is_refused_before_any_request(
+    hass: HomeAssistant, vendor_sim: SimulatorBase, vendor: str, case: str
 ) -> None:
-    await setup_entry(hass, pbxware_entry)
-    did = next(iter(pbxware_sim.tenant().dids.values()))
-    call = {
-        "config_entry_id": pbxware_entry.entry_id,
-        "destination_type": "external",
-    }
-    value = HOSTILE[case]
-    await refused(
-        hass,
-        pbxware_sim,
-        "set_did_route",
-        {**call, "did": did.number, "destination": value},
-        "invalid_input",
-    )
-    await refused(
-        hass,
-        pbxware_sim,
-        "set_did_route",
-        {**call, "did": value, "destination": "100"},
-        "did_not_found",
-    )
-
-
-# ---------------------------------------------------------------- VoIPcloud
-
-
-@pytest.fixture
-async def voipcloud() -> AsyncIterator[VoipcloudSimulator]:
-    async with VoipcloudSimulator(generate=False, seed=1) as sim:
-        yield sim
-
-
-@pytest.mark.parametrize("case", CASES)
-async def test_voipcloud_click_to_call(
-    hass: HomeAssistant, voipcloud: VoipcloudSimulator, case: str
-) -> None:
-    entry = _entry("voipcloud", url=voipcloud.url, token=voipcloud.token)
+    sim = vendor_sim
+    entry = ENTRIES[vendor](sim)
     await setup_entry(hass, entry)
-    value = HOSTILE[case]
-    call = {"config_entry_id": entry.entry_id}
-    await refused(
-        hass,
-        voipcloud,
-        "click_to_call",
-        {**call, "user_number": "1001", "number": value},
-        "invalid_number",
-    )
-    await refused(
-        hass,
-        voipcloud,
-        "click_to_call",
-        {**call, "user_number": value, "number": "0298765432"},
-        "invalid_input",
-    )
-    assert voipcloud.calls_to_number == []
+    for field in FIELDS[vendor]:
+        data = {"config_entry_id": entry.entry_id, **field.data(sim, HOSTILE[case])}
+        await refused(hass, sim, field.service, data, field.key)
+    if vendor in DONE:
+        assert DONE[vendor](sim) == []
 
 
 @pytest.mark.parametrize("token", ["tok\r\nX-Injected: 1", "tok\x00en"])
 async def test_a_token_that_would_break_its_header(
-    hass: HomeAssistant, voipcloud: VoipcloudSimulator, token: str
+    hass: HomeAssistant, voipcloud_sim: VoipcloudSimulator, token: str
 ) -> None:
     """The config flow says the credentials are invalid; nothing is sent."""
     result = await hass.config_entries.flow.async_init(
@@ -153,145 +210,56 @@ async def test_a_token_that_would_break_its_header(
         result["flow_id"], {"next_step_id": "voipcloud"}
     )
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"url": voipcloud.url, "token": token}
+        result["flow_id"], {"url": voipcloud_sim.url, "token": token}
     )
     assert result["errors"] == {"base": "invalid_auth"}
-    assert voipcloud.request_count == 0
-
-
-# --------------------------------------------------------------- VoipCenter
-
-
-@pytest.fixture
-async def voipcenter() -> AsyncIterator[VoipcenterSimulator]:
-    async with VoipcenterSimulator(seed=1) as sim:
-        yield sim
+    assert voipcloud_sim.request_count == 0
 
 
 @pytest.mark.parametrize("case", CASES)
-async def test_voipcenter_click_to_call(
-    hass: HomeAssistant, voipcenter: VoipcenterSimulator, case: str
+async def test_voipcenter_sip_account(
+    hass: HomeAssistant, voipcenter_sim: VoipcenterSimulator, case: str
 ) -> None:
-    """The number is refused; a SIP account name that is printable text is
-    sent, as one value, and the PBX knows no such account.
+    """A SIP account name that is printable text is sent, as one value, and
+    the PBX knows no such account; any other is refused.
     """
-    entry = _entry(
-        "voipcenter",
-        url=f"{voipcenter.url}/api/",
-        api_id=voipcenter.api_id,
-        api_key=voipcenter.api_key,
-        customer_number=voipcenter.customer_number,
-        password=voipcenter.password,
-    )
+    sim = voipcenter_sim
+    entry = voipcenter_entry(sim)
     await setup_entry(hass, entry)
     value = HOSTILE[case]
-    call = {"config_entry_id": entry.entry_id}
-    await refused(
-        hass,
-        voipcenter,
-        "click_to_call",
-        {**call, "user_number": "sipaccount1", "number": value},
-        "invalid_number",
-    )
-    data = {**call, "user_number": value, "number": "021234567"}
+    data = {
+        "config_entry_id": entry.entry_id,
+        "user_number": value,
+        "number": "021234567",
+    }
     if case in {"ampersand", "percent-encoded", "fragment", "question mark"}:
-        voipcenter.reset_counters()
+        sim.reset_counters()
         with pytest.raises(HomeAssistantError) as raised:
             await hass.services.async_call(DOMAIN, "click_to_call", data, blocking=True)
         assert raised.value.translation_key == "call_failed"
-        assert voipcenter.last_request is not None
-        assert dict(voipcenter.last_request.params)["sipacc"] == value
-        assert voipcenter.calls_placed == []
+        assert sim.last_request is not None
+        assert dict(sim.last_request.params)["sipacc"] == value
+        assert sim.calls_placed == []
     else:
-        await refused(hass, voipcenter, "click_to_call", data, "invalid_input")
-
-    # Route plans and hot desks are chosen by name or id from the last poll.
-    did = next(iter(voipcenter.dids.values()))
-    desk = next(iter(voipcenter.hot_desks.values()))
-    for service, fields in (
-        ("set_did_route", {"did": did.number, "route": value}),
-        ("set_did_route", {"did": did.number, "backup_route": value}),
-        ("set_hot_desk", {"hot_desk": desk.naam, "template": value}),
-        ("set_hot_desk", {"hot_desk": desk.naam, "sip_account": value}),
-        ("set_hot_desk", {"hot_desk": value, "template": "x"}),
-    ):
-        await refused(hass, voipcenter, service, {**call, **fields}, "unknown_name")
+        await refused(hass, sim, "click_to_call", data, "invalid_input")
 
 
-# ---------------------------------------------------------------- Tariscope
-
-
-@pytest.mark.parametrize("case", CASES)
-async def test_tariscope_get_charges(hass: HomeAssistant, case: str) -> None:
-    async with TariscopeSimulator(subscribers=2, seed=1) as sim:
-        entry = _entry(
-            "tariscope", url=sim.url, username=sim.username, password=sim.password
-        )
-        await setup_entry(hass, entry)
-        await refused(
-            hass,
-            sim,
-            "get_charges",
-            {
-                "config_entry_id": entry.entry_id,
-                "subscriber": HOSTILE[case],
-                "start": "2026-01-01",
-                "end": "2026-01-31",
-            },
-            "invalid_input",
-        )
-        await hass.config_entries.async_unload(entry.entry_id)
-
-
-# ------------------------------------------------------------------ TIM4biz
-
-
-@pytest.mark.parametrize("case", CASES)
-async def test_tim4biz_send_sms(hass: HomeAssistant, case: str) -> None:
-    async with Tim4bizSimulator(extensions=2, seed=1) as sim:
-        entry = _entry(
-            "tim4biz",
-            url=f"{sim.url}/api/",
-            username=sim.username,
-            password=sim.password,
-        )
-        await setup_entry(hass, entry)
-        await refused(
-            hass,
-            sim,
-            "send_sms",
-            {
-                "config_entry_id": entry.entry_id,
-                "recipient": HOSTILE[case],
-                "message": "Hello",
-            },
-            "invalid_sms_recipient",
-        )
-        assert sim.sent_sms == []
-        await hass.config_entries.async_unload(entry.entry_id)
-
-
-async def test_tim4biz_sms_too_long(hass: HomeAssistant) -> None:
-    async with Tim4bizSimulator(extensions=2, seed=1) as sim:
-        entry = _entry(
-            "tim4biz",
-            url=f"{sim.url}/api/",
-            username=sim.username,
-            password=sim.password,
-        )
-        await setup_entry(hass, entry)
-        await refused(
-            hass,
-            sim,
-            "send_sms",
-            {
-                "config_entry_id": entry.entry_id,
-                "recipient": "+32470123456",
-                "message": "x" * 10_000,
-            },
-            "invalid_sms_length",
-        )
-        await hass.config_entries.async_unload(entry.entry_id)
+async def test_tim4biz_sms_too_long(
+    hass: HomeAssistant, tim4biz_sim: Tim4bizSimulator
+) -> None:
+    entry = tim4biz_entry(tim4biz_sim)
+    await setup_entry(hass, entry)
+    await refused(
+        hass,
+        tim4biz_sim,
+        "send_sms",
+        {
+            "config_entry_id": entry.entry_id,
+            "recipient": "+32470123456",
+            "message": "x" * 10_000,
+        },
+        "invalid_sms_length",
+    )
 
 
 @pytest.mark.parametrize("url", ["http://[", "https://pbx.example:99999/"])

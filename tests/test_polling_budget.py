@@ -16,7 +16,7 @@ from custom_components.pbx_hub.coordinator import FAST_TOPICS, SLOW_TOPICS, poll
 from simulator import VoipcenterSimulator
 
 from .conftest import setup_entry
-from .test_voipcenter import voipcenter_entry
+from .vendors import voipcenter_entry
 
 
 @pytest.fixture

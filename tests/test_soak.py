@@ -45,12 +45,10 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
     async_fire_time_changed,
 )
 
 from custom_components.pbx_hub.client import POLLING_SHARE, VENDORS
-from custom_components.pbx_hub.client.voipcenter import password_hash
 from custom_components.pbx_hub.const import DOMAIN
 from custom_components.pbx_hub.coordinator import PbxCoordinator
 from simulator import (
@@ -65,6 +63,7 @@ from simulator import (
 
 from .conftest import setup_entry
 from .secret_guard import SecretGuard
+from .vendors import ENTRIES
 
 MONDAY = "2026-11-23T00:00:30-08:00"
 pytestmark = pytest.mark.freeze_time(MONDAY)
@@ -93,8 +92,6 @@ class Soak:
 
     vendor: str
     simulator: Callable[[], SimulatorBase]
-    entry_data: Callable[[Any], dict[str, Any]]
-    unique_id: Callable[[Any], str]
     faults: tuple[str, ...]
     change: Change
     """Changes the simulator's state during a fault window."""
@@ -260,12 +257,6 @@ SOAKS = {
     "pbxware": Soak(
         vendor="pbxware",
         simulator=lambda: PbxwareSimulator(extensions=4, seed=21),
-        entry_data=lambda sim: {
-            "vendor": "pbxware",
-            "url": sim.url,
-            "api_key": sim.api_key,
-        },
-        unique_id=lambda sim: "127.0.0.1",
         faults=(*COMMON, Fault.PHP_WARNING_ONLY),
         change=pbxware_change,
         expected=pbxware_expected,
@@ -275,12 +266,6 @@ SOAKS = {
         simulator=lambda: VoipcloudSimulator(
             clock=dt_util.utcnow, generate=False, users=3, seed=22
         ),
-        entry_data=lambda sim: {
-            "vendor": "voipcloud",
-            "url": sim.url,
-            "token": sim.token,
-        },
-        unique_id=lambda sim: "127.0.0.1_testaccount",
         faults=COMMON,
         change=voipcloud_change,
         expected=voipcloud_expected,
@@ -288,15 +273,6 @@ SOAKS = {
     "voipcenter": Soak(
         vendor="voipcenter",
         simulator=lambda: VoipcenterSimulator(seed=23),
-        entry_data=lambda sim: {
-            "vendor": "voipcenter",
-            "url": f"{sim.url}/api/",
-            "api_id": sim.api_id,
-            "api_key": sim.api_key,
-            "customer_number": sim.customer_number,
-            "password_hash": password_hash(sim.password),
-        },
-        unique_id=lambda sim: f"voipcenter_{sim.customer_number}",
         faults=(*COMMON, "backend_down"),
         change=voipcenter_change,
         expected=voipcenter_expected,
@@ -309,13 +285,6 @@ SOAKS = {
             token_lifetime=timedelta(hours=1),
             seed=24,
         ),
-        entry_data=lambda sim: {
-            "vendor": "tariscope",
-            "url": sim.url,
-            "username": sim.username,
-            "password": sim.password,
-        },
-        unique_id=lambda sim: sim.serial,
         options=lambda sim: {"subscribers": ",".join(map(str, followed(sim)))},
         faults=(*COMMON, "tokens_revoked"),
         change=tariscope_change,
@@ -327,13 +296,6 @@ SOAKS = {
         simulator=lambda: Tim4bizSimulator(
             extensions=3, clock=dt_util.utcnow, seeded_calls=False, seed=25
         ),
-        entry_data=lambda sim: {
-            "vendor": "tim4biz",
-            "url": f"{sim.url}/api/",
-            "username": sim.username,
-            "password": sim.password,
-        },
-        unique_id=lambda sim: f"tim4biz_{sim.username.lower()}",
         faults=COMMON,
         change=tim4biz_change,
         expected=tim4biz_expected,
@@ -511,13 +473,7 @@ async def run_day(
         await hass.config.async_set_time_zone(soak.time_zone)
     assert sim.url is not None
     port = int(sim.url.rsplit(":", 1)[1].split("/", 1)[0])
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=f"{soak.vendor} soak",
-        unique_id=soak.unique_id(sim),
-        data=soak.entry_data(sim),
-        options=soak.options(sim),
-    )
+    entry = ENTRIES[soak.vendor](sim, **soak.options(sim))
     await setup_entry(hass, entry)
     runtime = entry.runtime_data
     uid = runtime.info.unique_id

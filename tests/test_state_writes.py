@@ -8,9 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import EVENT_STATE_CHANGED, STATE_OFF, STATE_ON
+from homeassistant.const import (
+    EVENT_STATE_CHANGED,
+    STATE_OFF,
+    STATE_ON,
+    STATE_UNAVAILABLE,
+)
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity import Entity
@@ -143,3 +149,48 @@ async def test_an_unavailable_poll_writes_and_recovers(
     assert state is not None
     assert state.state == good
     assert switch in written
+
+
+async def test_unavailable_and_back_with_the_same_data_writes_each_entity_once(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    written: list[str],
+) -> None:
+    """Each entity writes once going unavailable and once coming back, with
+    what it showed before; the poll after that writes nothing.
+    """
+    await setup_entry(hass, pbxware_entry)
+    entity_ids = {
+        entity.entity_id
+        for entity in er.async_entries_for_config_entry(
+            er.async_get(hass), pbxware_entry.entry_id
+        )
+        if not entity.disabled
+    }
+    shown = {entity_id: _shown(hass, entity_id) for entity_id in entity_ids}
+
+    pbxware_sim.inject(Fault.SERVER_ERROR, count=50)
+    written.clear()
+    await _poll(hass, freezer)
+    assert sorted(written) == sorted(entity_ids)
+    assert {_shown(hass, entity_id)[0] for entity_id in entity_ids} == {
+        STATE_UNAVAILABLE
+    }
+
+    pbxware_sim.clear_faults()
+    written.clear()
+    await _poll(hass, freezer)
+    assert sorted(written) == sorted(entity_ids)
+    assert {entity_id: _shown(hass, entity_id) for entity_id in entity_ids} == shown
+
+    written.clear()
+    await _poll(hass, freezer)
+    assert written == []
+
+
+def _shown(hass: HomeAssistant, entity_id: str) -> tuple[str, dict[str, Any]]:
+    state = hass.states.get(entity_id)
+    assert state is not None
+    return state.state, dict(state.attributes)

@@ -4,7 +4,6 @@ tokens, the method-rights repair and ``get_charges``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 import json
 from typing import Any
@@ -19,7 +18,6 @@ from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
     async_fire_time_changed,
 )
 from syrupy.assertion import SnapshotAssertion
@@ -34,38 +32,13 @@ from simulator import TariscopeSimulator
 from simulator.tariscope import METHODS
 
 from .conftest import setup_entry
+from .vendors import tariscope_entry
 
 pytestmark = pytest.mark.freeze_time("2026-11-25T12:00:00-08:00")
 
 
-@pytest.fixture
-async def tariscope_sim() -> AsyncIterator[TariscopeSimulator]:
-    sim = TariscopeSimulator(
-        subscribers=6, clock=dt_util.utcnow, token_lifetime=timedelta(hours=1), seed=8
-    )
-    await sim.start()
-    yield sim
-    await sim.stop()
-
-
 def ids(sim: TariscopeSimulator) -> list[str]:
     return [str(subscriber_id) for subscriber_id in sim.subscribers]
-
-
-def tariscope_entry(sim: TariscopeSimulator, **options: Any) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Tariscope",
-        unique_id=sim.serial,
-        data={
-            "vendor": "tariscope",
-            "url": sim.url,
-            "username": sim.username,
-            "password": sim.password,
-            "verify_ssl": True,
-        },
-        options=options,
-    )
 
 
 def state(hass: HomeAssistant, entity_id: str) -> Any:

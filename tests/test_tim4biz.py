@@ -7,7 +7,6 @@ simulator reads the same clock.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 import json
 from typing import Any
@@ -34,7 +33,6 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
     async_fire_time_changed,
     snapshot_platform,
 )
@@ -47,32 +45,10 @@ from custom_components.pbx_hub.diagnostics import async_get_config_entry_diagnos
 from simulator import Tim4bizSimulator
 
 from .conftest import setup_entry
+from .vendors import tim4biz_entry
 
 pytestmark = pytest.mark.freeze_time("2026-11-25T12:00:00-08:00")
 SLOW = timedelta(minutes=15, seconds=1)
-
-
-@pytest.fixture
-async def tim4biz_sim() -> AsyncIterator[Tim4bizSimulator]:
-    sim = Tim4bizSimulator(extensions=3, clock=dt_util.utcnow, seed=6)
-    await sim.start()
-    yield sim
-    await sim.stop()
-
-
-def tim4biz_entry(sim: Tim4bizSimulator, **options: Any) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="TIM4biz",
-        unique_id=f"tim4biz_{sim.username.lower()}",
-        data={
-            "vendor": "tim4biz",
-            "url": f"{sim.url}/api/",
-            "username": sim.username,
-            "password": sim.password,
-        },
-        options=options,
-    )
 
 
 async def poll(

@@ -24,7 +24,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -38,6 +37,7 @@ from custom_components.pbx_hub.coordinator import (
 from simulator import PbxwareSimulator, SimulatorBase, TariscopeSimulator
 
 from .conftest import setup_entry
+from .vendors import pbxware_settings, tariscope_settings
 
 ON_PREMISES = sorted(
     key
@@ -95,12 +95,8 @@ def self_signed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ssl.SSLCon
 
 
 def _settings(vendor: str, sim: Any, verify_ssl: bool) -> dict[str, Any]:
-    secrets = (
-        {"api_key": sim.api_key}
-        if vendor == "pbxware"
-        else {"username": sim.username, "password": sim.password}
-    )
-    return {"vendor": vendor, "url": sim.url, **secrets, "verify_ssl": verify_ssl}
+    settings = pbxware_settings(sim) if vendor == "pbxware" else tariscope_settings(sim)
+    return {**settings, "verify_ssl": verify_ssl}
 
 
 @pytest.fixture(params=ON_PREMISES)
@@ -229,14 +225,6 @@ async def test_turning_verification_off_raises_a_repair_until_it_is_on(
 
 
 UNREACHABLE_HTTPS = "https://127.0.0.1:9"
-
-
-@pytest.fixture
-async def tariscope_sim() -> AsyncIterator[TariscopeSimulator]:
-    sim = TariscopeSimulator(subscribers=2, clock=dt_util.utcnow, seed=3)
-    await sim.start()
-    yield sim
-    await sim.stop()
 
 
 async def test_reconfiguring_verification_on_clears_the_repair(

@@ -5,9 +5,7 @@ clock-skew repair, against the simulator.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 import json
-import time
 from typing import Any
 from unittest.mock import patch
 
@@ -36,7 +34,6 @@ from homeassistant.helpers import (
 )
 import pytest
 from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
     snapshot_platform,
 )
 from syrupy.assertion import SnapshotAssertion
@@ -47,45 +44,7 @@ from custom_components.pbx_hub.diagnostics import async_get_config_entry_diagnos
 from simulator import VoipcenterSimulator
 
 from .conftest import setup_entry
-
-
-class SkewableClock:
-    """The simulator's clock: the real one, plus an offset a test can set."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
-
-
-@pytest.fixture
-def clock() -> SkewableClock:
-    return SkewableClock()
-
-
-@pytest.fixture
-async def voipcenter_sim(clock: SkewableClock) -> AsyncIterator[VoipcenterSimulator]:
-    sim = VoipcenterSimulator(clock=clock, seed=9)
-    await sim.start()
-    yield sim
-    await sim.stop()
-
-
-def voipcenter_entry(sim: VoipcenterSimulator) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="VoipCenter 123456",
-        unique_id=f"voipcenter_{sim.customer_number}",
-        data={
-            "vendor": "voipcenter",
-            "url": f"{sim.url}/api/",
-            "api_id": sim.api_id,
-            "api_key": sim.api_key,
-            "customer_number": sim.customer_number,
-            "password_hash": password_hash(sim.password),
-        },
-    )
+from .vendors import SkewableClock, voipcenter_entry
 
 
 def state(hass: HomeAssistant, entity_id: str) -> Any:
@@ -352,13 +311,13 @@ async def test_click_to_call_from_a_sip_account(
 async def test_a_clock_ten_seconds_off_is_a_repair_not_an_auth_error(
     hass: HomeAssistant,
     voipcenter_sim: VoipcenterSimulator,
-    clock: SkewableClock,
+    voipcenter_clock: SkewableClock,
     issue_registry: ir.IssueRegistry,
 ) -> None:
     entry = voipcenter_entry(voipcenter_sim)
     await setup_entry(hass, entry)
     fast = entry.runtime_data.fast
-    clock.offset = 10
+    voipcenter_clock.offset = 10
     await fast.async_refresh()
     await hass.async_block_till_done()
     assert not fast.last_update_success
@@ -374,7 +333,7 @@ async def test_a_clock_ten_seconds_off_is_a_repair_not_an_auth_error(
     registered = entity_for(hass, "binary_sensor", "_registered")
     assert state(hass, registered).state == STATE_UNAVAILABLE
 
-    clock.offset = 0
+    voipcenter_clock.offset = 0
     await fast.async_refresh()
     await hass.async_block_till_done()
     assert fast.last_update_success
@@ -435,11 +394,11 @@ async def test_a_call_the_pbx_cannot_set_up(
 async def test_a_clock_off_at_startup_or_in_the_flow(
     hass: HomeAssistant,
     voipcenter_sim: VoipcenterSimulator,
-    clock: SkewableClock,
+    voipcenter_clock: SkewableClock,
     issue_registry: ir.IssueRegistry,
 ) -> None:
     """Often at boot, before the clock is synchronised: a repair, and retries."""
-    clock.offset = 10
+    voipcenter_clock.offset = 10
     entry = voipcenter_entry(voipcenter_sim)
     await setup_entry(hass, entry)
     assert entry.state is ConfigEntryState.SETUP_RETRY

@@ -7,7 +7,6 @@ Time is frozen at 12:00 in Home Assistant's test time zone (US/Pacific), so
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 import json
 from typing import Any
@@ -40,28 +39,11 @@ from custom_components.pbx_hub.const import DOMAIN
 from custom_components.pbx_hub.diagnostics import async_get_config_entry_diagnostics
 from simulator import Fault, PbxwareSimulator, VoipcloudSimulator
 
-from .conftest import pbxware_settings, setup_entry
+from .conftest import setup_entry
+from .vendors import pbxware_entry, voipcloud_entry
 
 NOON = "2026-11-25T12:00:00-08:00"
 pytestmark = pytest.mark.freeze_time(NOON)
-
-
-@pytest.fixture
-async def voipcloud_sim() -> AsyncIterator[VoipcloudSimulator]:
-    """A quiet VoIPcloud on Home Assistant's (frozen) clock."""
-    sim = VoipcloudSimulator(clock=dt_util.utcnow, generate=False, seed=5)
-    await sim.start()
-    yield sim
-    await sim.stop()
-
-
-def voipcloud_entry(sim: VoipcloudSimulator) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="VoIPcloud 127.0.0.1",
-        unique_id="127.0.0.1_testaccount",
-        data={"vendor": "voipcloud", "url": sim.url, "token": sim.token},
-    )
 
 
 def ago(**delta: float) -> datetime:
@@ -353,9 +335,7 @@ async def test_click_to_call_targets_only_extensions(
 async def test_click_to_call_is_not_offered_by_pbxware(
     hass: HomeAssistant, pbxware_sim: PbxwareSimulator
 ) -> None:
-    entry = MockConfigEntry(
-        domain=DOMAIN, unique_id="127.0.0.1", data=pbxware_settings(pbxware_sim)
-    )
+    entry = pbxware_entry(pbxware_sim)
     await setup_entry(hass, entry)
     with pytest.raises(ServiceValidationError) as raised:
         await hass.services.async_call(

@@ -91,23 +91,34 @@ class PbxEntity[CoordinatorT: PbxCoordinator[Any]](CoordinatorEntity[Coordinator
             self.extra_state_attributes,
         )
 
-    @callback
-    def _async_write_ha_state(self) -> None:
-        """Remember what is written, by whichever path."""
+    async def async_added_to_hass(self) -> None:
+        """The platform writes the state right after this: remember what it
+        shows, so that the first poll writes only what changed since.
+        """
+        await super().async_added_to_hass()
         self._written = self._shown()
         self._written_source = self._source()
-        super()._async_write_ha_state()
+
+    @callback
+    def _write_state(self, shown: tuple[Any, ...] | None = None) -> None:
+        """Write the state, and remember what it shows (``shown``, if the
+        caller built it already).
+        """
+        self._written = self._shown() if shown is None else shown
+        self._written_source = self._source()
+        self.async_write_ha_state()
 
     @callback
     def _handle_coordinator_update(self) -> None:
         """Write the state only when this entity shows something new: a poll
-        that changed one extension leaves the other entities alone.
+        that changed one extension leaves the other entities alone. Going
+        unavailable (a failed poll) and back is new too.
         """
         source = self._source()
         if source is not None and source == self._written_source:
             return
-        if self._shown() != self._written:
-            super()._handle_coordinator_update()
+        if (shown := self._shown()) != self._written:
+            self._write_state(shown)
 
 
 class PbxExtensionEntity(PbxEntity[PbxFastCoordinator]):

@@ -91,7 +91,7 @@ class _CallEventMixin(PbxEntity[PbxFastCoordinator], EventEntity):
                 # One state per call: two missed calls in one poll run an
                 # automation twice.
                 self._trigger_event(self.entity_description.key, _attributes(call))
-                self.async_write_ha_state()
+                self._write_state()
 
     async def async_added_to_hass(self) -> None:
         """A user or queue first seen through a missed or abandoned call gets

@@ -1,0 +1,175 @@
+"""Per vendor, the settings that reach its simulator and a config entry with
+them: one copy for every test (the simulator fixtures are in conftest.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import time
+from typing import Any
+
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.pbx_hub.client.voipcenter import password_hash
+from custom_components.pbx_hub.const import CONF_VENDOR, DOMAIN
+from simulator import (
+    PbxwareSimulator,
+    TariscopeSimulator,
+    Tim4bizSimulator,
+    VoipcenterSimulator,
+    VoipcloudSimulator,
+)
+
+
+def pbxware_settings(sim: PbxwareSimulator, **overrides: Any) -> dict[str, Any]:
+    """Config entry data that reaches ``sim``."""
+    return {
+        CONF_VENDOR: "pbxware",
+        "url": sim.url,
+        "api_key": sim.api_key,
+        "verify_ssl": True,
+        **overrides,
+    }
+
+
+def voipcloud_settings(sim: VoipcloudSimulator) -> dict[str, Any]:
+    """Config entry data that reaches ``sim``."""
+    return {CONF_VENDOR: "voipcloud", "url": sim.url, "token": sim.token}
+
+
+def voipcenter_settings(sim: VoipcenterSimulator) -> dict[str, Any]:
+    """Config entry data that reaches ``sim``: the password's hash, as the
+    config flow keeps it.
+    """
+    return {
+        CONF_VENDOR: "voipcenter",
+        "url": f"{sim.url}/api/",
+        "api_id": sim.api_id,
+        "api_key": sim.api_key,
+        "customer_number": sim.customer_number,
+        "password_hash": password_hash(sim.password),
+    }
+
+
+def tariscope_settings(sim: TariscopeSimulator) -> dict[str, Any]:
+    """Config entry data that reaches ``sim``."""
+    return {
+        CONF_VENDOR: "tariscope",
+        "url": sim.url,
+        "username": sim.username,
+        "password": sim.password,
+        "verify_ssl": True,
+    }
+
+
+def tim4biz_settings(sim: Tim4bizSimulator) -> dict[str, Any]:
+    """Config entry data that reaches ``sim``."""
+    return {
+        CONF_VENDOR: "tim4biz",
+        "url": f"{sim.url}/api/",
+        "username": sim.username,
+        "password": sim.password,
+    }
+
+
+def _entry(
+    title: str,
+    unique_id: str,
+    data: dict[str, Any],
+    entry_id: str | None,
+    options: dict[str, Any],
+) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=title,
+        unique_id=unique_id,
+        data=data,
+        options=options,
+        entry_id=entry_id,
+    )
+
+
+def pbxware_entry(
+    sim: PbxwareSimulator, *, entry_id: str | None = None, **options: Any
+) -> MockConfigEntry:
+    """A single-tenant PBXware entry on ``sim``, with ``options``."""
+    return _entry(
+        "PBXware 127.0.0.1", "127.0.0.1", pbxware_settings(sim), entry_id, options
+    )
+
+
+def voipcloud_entry(
+    sim: VoipcloudSimulator, *, entry_id: str | None = None, **options: Any
+) -> MockConfigEntry:
+    """A VoIPcloud entry on ``sim``, with ``options``."""
+    return _entry(
+        "VoIPcloud 127.0.0.1",
+        "127.0.0.1_testaccount",
+        voipcloud_settings(sim),
+        entry_id,
+        options,
+    )
+
+
+def voipcenter_entry(
+    sim: VoipcenterSimulator, *, entry_id: str | None = None, **options: Any
+) -> MockConfigEntry:
+    """A VoipCenter entry on ``sim``, with ``options``."""
+    return _entry(
+        "VoipCenter 123456",
+        f"voipcenter_{sim.customer_number}",
+        voipcenter_settings(sim),
+        entry_id,
+        options,
+    )
+
+
+def tariscope_entry(
+    sim: TariscopeSimulator, *, entry_id: str | None = None, **options: Any
+) -> MockConfigEntry:
+    """A Tariscope entry on ``sim``, with ``options``."""
+    return _entry("Tariscope", sim.serial, tariscope_settings(sim), entry_id, options)
+
+
+def tim4biz_entry(
+    sim: Tim4bizSimulator, *, entry_id: str | None = None, **options: Any
+) -> MockConfigEntry:
+    """A TIM4biz entry on ``sim``, with ``options``."""
+    return _entry(
+        "TIM4biz",
+        f"tim4biz_{sim.username.lower()}",
+        tim4biz_settings(sim),
+        entry_id,
+        options,
+    )
+
+
+class SkewableClock:
+    """VoipCenter's simulator clock: the real one, plus an offset a test can
+    set (the simulator signs with time stamps and refuses skewed ones).
+    """
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
+SETTINGS: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "pbxware": pbxware_settings,
+    "voipcloud": voipcloud_settings,
+    "voipcenter": voipcenter_settings,
+    "tariscope": tariscope_settings,
+    "tim4biz": tim4biz_settings,
+}
+"""Each vendor's settings, for tests that run every vendor."""
+
+ENTRIES: dict[str, Callable[..., MockConfigEntry]] = {
+    "pbxware": pbxware_entry,
+    "voipcloud": voipcloud_entry,
+    "voipcenter": voipcenter_entry,
+    "tariscope": tariscope_entry,
+    "tim4biz": tim4biz_entry,
+}
+"""Each vendor's entry builder, for tests that run every vendor."""
