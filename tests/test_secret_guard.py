@@ -268,8 +268,10 @@ def test_a_leaking_test_fails(
     """
     here = Path(__file__).parent
     package = pytester.mkpydir("tests")
-    for name in ("conftest.py", "secret_guard.py"):
-        shutil.copy(here / name, package / name)
+    # conftest.py and the helper modules it imports (not the test modules).
+    for helper in here.glob("*.py"):
+        if not helper.name.startswith("test_"):
+            shutil.copy(helper, package / helper.name)
     (package / "test_leaks.py").write_text(textwrap.dedent(LEAKING_TESTS))
     shutil.copy(here.parent / "pyproject.toml", pytester.path / "pyproject.toml")
     monkeypatch.setenv("PYTHONPATH", str(here.parent))
