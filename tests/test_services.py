@@ -137,3 +137,47 @@ async def test_set_did_route_pbx_down(
         )
     assert raised.value.translation_key == "cannot_connect"
     assert pbxware_sim.tenant().dids[did_id].destination == before
+
+
+async def test_a_did_without_its_destination_type_shows_unknown(
+    hass: HomeAssistant, pbxware_sim: PbxwareSimulator, pbxware_entry: MockConfigEntry
+) -> None:
+    """``did.list`` rows without their ``type`` (the ``missing keys`` fault
+    drops it): the route sensor is unknown, not "other", and routing the
+    number still checks what it is given, then shows what it was routed to.
+    """
+    pbxware_sim.inject(Fault.MISSING_KEYS, actions=["pbxware.did.list"])
+    await setup_entry(hass, pbxware_entry)
+    did_id, did = next(iter(pbxware_sim.tenant().dids.items()))
+
+    def route_sensor() -> Any:
+        return next(
+            s
+            for s in hass.states.async_all("sensor")
+            if s.attributes.get("destination") == did.destination
+            and s.attributes.get("number") == did_id
+        )
+
+    assert route_sensor().state == "unknown"
+    with pytest.raises(ServiceValidationError) as raised:
+        await _route(
+            hass,
+            config_entry_id=pbxware_entry.entry_id,
+            did=did_id,
+            destination_type="other",
+            destination="531",
+        )
+    assert raised.value.translation_key == "invalid_destination_type"
+    assert pbxware_sim.tenant().dids[did_id].destination != "531"
+
+    response = await _route(
+        hass,
+        config_entry_id=pbxware_entry.entry_id,
+        did=did_id,
+        destination_type="voicemail",
+        destination="531",
+    )
+    assert response["destination_type"] == "voicemail"
+    assert pbxware_sim.tenant().dids[did_id].destination == "531"
+    did = pbxware_sim.tenant().dids[did_id]
+    assert route_sensor().state == "voicemail"
