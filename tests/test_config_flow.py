@@ -13,6 +13,8 @@ from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.pbx_hub.client import PbxPermissionError
+from custom_components.pbx_hub.client.pbxware import PbxwareClient
 from custom_components.pbx_hub.const import (
     CONF_FAST_INTERVAL,
     CONF_SLOW_INTERVAL,
@@ -141,29 +143,75 @@ async def test_a_key_without_a_permission_is_told_so(
     assert result["description_placeholders"] == {"permission": "pbxware.tenant.list"}
 
 
+@pytest.mark.parametrize("multi_tenant", [True])
 async def test_reauth_with_a_key_without_a_permission(
-    hass: HomeAssistant,
-    pbxware_sim: PbxwareSimulator,
-    pbxware_entry: MockConfigEntry,
+    hass: HomeAssistant, pbxware_sim: PbxwareSimulator
 ) -> None:
-    pbxware_entry.add_to_hass(hass)
-    result = await pbxware_entry.start_reauth_flow(hass)
+    """A tenant's entry checks its tenant with tenant.list: a new key
+    refused that is told so, and not stored.
+    """
+    tenant_id = next(iter(pbxware_sim.tenants))
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Tenant",
+        unique_id=f"127.0.0.1_{tenant_id}",
+        data=pbxware_settings(pbxware_sim, tenant=tenant_id),
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
     pbxware_sim.api_key = "rotated-key-0987654321"
-    pbxware_sim.inject(Fault.FORBIDDEN)
+    pbxware_sim.inject(Fault.FORBIDDEN, actions=["pbxware.tenant.list"])
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"api_key": "rotated-key-0987654321"}
     )
     assert result["step_id"] == "reauth_confirm"
     assert result["errors"] == {"base": "missing_permission"}
     placeholders = result["description_placeholders"]
-    assert placeholders["title"] == pbxware_entry.title
-    assert placeholders["permission"] == "pbxware.license.info"
-    assert pbxware_entry.data["api_key"] != "rotated-key-0987654321"
+    assert placeholders["title"] == entry.title
+    assert placeholders["permission"] == "pbxware.tenant.list"
+    assert entry.data["api_key"] != "rotated-key-0987654321"
     pbxware_sim.clear_faults()
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"api_key": "rotated-key-0987654321"}
     )
     assert result["reason"] == "reauth_successful"
+
+
+async def test_a_key_refused_only_the_licence_info_is_accepted(
+    hass: HomeAssistant, pbxware_sim: PbxwareSimulator
+) -> None:
+    """``license.info`` tells only the edition and version: a key that may
+    not read it but may read the rest adds the PBX.
+    """
+    flow_id = await _start_pbxware_form(hass)
+    pbxware_sim.inject(Fault.FORBIDDEN, actions=["pbxware.license.info"])
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, _form_input(pbxware_sim)
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == "127.0.0.1"
+    await hass.async_block_till_done()
+    assert result["result"].state is config_entries.ConfigEntryState.LOADED
+    assert pbxware_sim.requests_by_action["pbxware.license.info"] >= 1
+
+
+async def test_a_refusal_that_names_no_right_is_told_so(
+    hass: HomeAssistant, pbxware_sim: PbxwareSimulator
+) -> None:
+    """A bare 403 names no right: the form says the PBX refused this
+    request, not its raw message as if it were a right's name.
+    """
+    flow_id = await _start_pbxware_form(hass)
+    with patch.object(
+        PbxwareClient,
+        "async_get_tenants",
+        side_effect=PbxPermissionError("127.0.0.1 refused the request (HTTP 403)"),
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            flow_id, _form_input(pbxware_sim)
+        )
+    assert result["errors"] == {"base": "missing_permission_unnamed"}
+    assert "permission" not in result["description_placeholders"]
 
 
 async def test_unexpected_error_is_logged(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
@@ -16,10 +17,12 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.pbx_hub import STALE_AFTER_POLLS
+from custom_components.pbx_hub.client import PbxPermissionError
+from custom_components.pbx_hub.client.pbxware import PbxwareClient
 from custom_components.pbx_hub.const import DOMAIN
 from simulator import Fault, PbxwareSimulator
 
-from .conftest import setup_entry
+from .conftest import pbxware_settings, setup_entry
 
 FAST = timedelta(seconds=61)
 
@@ -68,34 +71,164 @@ async def test_setup_auth_failure_starts_reauth(
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
 
 
+@pytest.mark.parametrize("multi_tenant", [True])
 async def test_setup_refused_for_a_permission_retries_without_reauth(
     hass: HomeAssistant,
     pbxware_sim: PbxwareSimulator,
-    pbxware_entry: MockConfigEntry,
     issue_registry: ir.IssueRegistry,
 ) -> None:
-    """A key that lacks a right: new credentials would not help, so no reauth.
-    A repair issue names the right; setup retries and loads once it is granted.
+    """A key that lacks a right identification needs (a tenant's entry
+    checks the tenant with tenant.list): new credentials would not help, so
+    no reauth. A repair issue names the right; setup retries and loads once
+    it is granted.
     """
-    pbxware_sim.inject(Fault.FORBIDDEN)
-    await setup_entry(hass, pbxware_entry)
-    assert pbxware_entry.state is ConfigEntryState.SETUP_RETRY
-    assert pbxware_entry.error_reason_translation_key == "missing_permission"
+    tenant_id = next(iter(pbxware_sim.tenants))
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Tenant",
+        unique_id=f"127.0.0.1_{tenant_id}",
+        data=pbxware_settings(pbxware_sim, tenant=tenant_id),
+    )
+    pbxware_sim.inject(Fault.FORBIDDEN, actions=["pbxware.tenant.list"])
+    await setup_entry(hass, entry)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert entry.error_reason_translation_key == "missing_permission"
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    issue_id = f"missing_permission_setup_{pbxware_entry.entry_id}"
+    issue_id = f"missing_permission_setup_{entry.entry_id}"
     issue = issue_registry.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
     assert issue.translation_key == "missing_permission"
     assert issue.translation_placeholders == {
-        "title": pbxware_entry.title,
-        "permission": "pbxware.license.info",
+        "title": entry.title,
+        "permission": "pbxware.tenant.list",
     }
 
     pbxware_sim.clear_faults()
-    assert await hass.config_entries.async_reload(pbxware_entry.entry_id)
+    assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
-    assert pbxware_entry.state is ConfigEntryState.LOADED
+    assert entry.state is ConfigEntryState.LOADED
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_setup_goes_on_without_the_licence_info(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """A key that may do all but ``license.info`` loads the entry: the PBX's
+    device has no model or version, everything else is there.
+    """
+    pbxware_sim.inject(Fault.FORBIDDEN, actions=["pbxware.license.info"])
+    await setup_entry(hass, pbxware_entry)
+    assert pbxware_entry.state is ConfigEntryState.LOADED
+    assert hass.states.get("sensor.pbxware_127_0_0_1_cpu_usage").state == str(
+        float(pbxware_sim.cpu)
+    )
+    assert _registered_entity(hass, next(iter(pbxware_sim.tenant().extensions)))
+    device = device_registry.async_get_device(identifiers={(DOMAIN, "127.0.0.1")})
+    assert device is not None
+    assert (device.model, device.sw_version) == (None, None)
+    assert not [
+        issue
+        for (domain, issue) in issue_registry.issues
+        if domain == DOMAIN and "permission" in issue
+    ]
+
+
+DASHBOARD = [
+    f"pbxware.dashboard.{name}"
+    for name in (
+        "cpu",
+        "memory",
+        "disk_usage",
+        "ext_online",
+        "calls",
+        "sip_registrations",
+        "licensing",
+        "services",
+    )
+]
+"""The actions PBXware's status is read with."""
+STATUS_ENTITIES = (
+    "sensor.pbxware_127_0_0_1_cpu_usage",
+    "sensor.pbxware_127_0_0_1_calls_today",
+    "binary_sensor.pbxware_127_0_0_1_services",
+)
+
+
+async def test_a_topic_granted_after_setup_gets_its_entities(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """The status was refused at setup, so none of its entities could be
+    made; once the right is granted, the next poll adds them, without a
+    reload, showing the PBX's values, and the repair goes.
+    """
+    pbxware_sim.inject(Fault.FORBIDDEN, actions=DASHBOARD)
+    await setup_entry(hass, pbxware_entry)
+    assert pbxware_entry.state is ConfigEntryState.LOADED
+    assert all(hass.states.get(e) is None for e in STATUS_ENTITIES)
+    issue_id = f"missing_permission_fast_{pbxware_entry.entry_id}"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+
+    pbxware_sim.clear_faults()
+    pbxware_sim.services["ntpd"] = "stopped"
+    freezer.tick(FAST)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    cpu, calls_today, services = (hass.states.get(e) for e in STATUS_ENTITIES)
+    assert cpu.state == str(float(pbxware_sim.cpu))
+    assert calls_today.state == str(pbxware_sim.tenant().calls_today)
+    assert services.state == "on"
+    assert services.attributes["not_running"] == ["ntpd"]
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+    # Added once: the polls after do not add them again.
+    entities = len(hass.states.async_all())
+    freezer.tick(FAST)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(hass.states.async_all()) == entities
+
+
+async def test_a_refusal_that_names_no_right_reads_well(
+    hass: HomeAssistant,
+    pbxware_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """A bare 403 (a proxy's) names no right: its message must not stand in
+    for one. Setup says the PBX refused this request; a poll names the topic.
+    """
+    refused = PbxPermissionError(
+        "127.0.0.1 refused the request: the account lacks a right or licence "
+        "for it (HTTP 403)"
+    )
+    with patch.object(PbxwareClient, "async_identify", side_effect=refused):
+        await setup_entry(hass, pbxware_entry)
+    assert pbxware_entry.state is ConfigEntryState.SETUP_RETRY
+    assert pbxware_entry.error_reason_translation_key == "missing_permission_unnamed"
+    issue_id = f"missing_permission_setup_{pbxware_entry.entry_id}"
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "missing_permission_unnamed"
+    assert issue.translation_placeholders == {"title": pbxware_entry.title}
+
+    with patch.object(PbxwareClient, "async_get_status", side_effect=refused):
+        assert await hass.config_entries.async_reload(pbxware_entry.entry_id)
+        await hass.async_block_till_done()
+        assert pbxware_entry.state is ConfigEntryState.LOADED
+    issue = issue_registry.async_get_issue(
+        DOMAIN, f"missing_permission_fast_{pbxware_entry.entry_id}"
+    )
+    assert issue is not None
+    assert issue.translation_key == "missing_permission"
+    assert issue.translation_placeholders["permission"] == "status"
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,6 @@ from .client import (
 from .const import CONF_EXCLUDED_EXTENSIONS, CONF_VENDOR, CONF_VERIFY_SSL, DOMAIN
 from .coordinator import (
     CLOCK_SKEW,
-    MISSING_PERMISSION,
     REPAIR_ISSUES,
     SETUP_REFUSED,
     TLS_UNVERIFIED,
@@ -84,9 +83,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
             # Good credentials without a right or licence: no reauth (new
             # credentials would not help). Say what to grant, and retry: the
             # entry loads by itself once it is granted.
-            _raise_setup_issue(
-                hass, entry, SETUP_REFUSED, MISSING_PERMISSION, **placeholders
-            )
+            _raise_setup_issue(hass, entry, SETUP_REFUSED, key, **placeholders)
         elif isinstance(err, PbxInvalidInputError | PbxUnsupportedError):
             # A tenant that no longer exists will not come back by retrying.
             error_class = ConfigEntryError

@@ -16,7 +16,12 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .client import Extension
 from .coordinator import FastData, PbxConfigEntry, PbxFastCoordinator
-from .entity import PbxEntity, PbxExtensionEntity, add_extension_entities_dynamically
+from .entity import (
+    PbxEntity,
+    PbxExtensionEntity,
+    add_extension_entities_dynamically,
+    add_pbx_entities_dynamically,
+)
 
 PARALLEL_UPDATES = 0
 
@@ -87,15 +92,15 @@ async def async_setup_entry(
 ) -> None:
     """Add the services sensor and, as extensions appear, their sensors."""
     fast = entry.runtime_data.fast
-    if ServicesProblemSensor.exists(fast.data):
-        async_add_entities(
-            [
-                ServicesProblemSensor(
-                    coordinator=fast,
-                    description=ServicesProblemSensor.entity_description,
-                )
-            ]
-        )
+    add_pbx_entities_dynamically(
+        entry,
+        async_add_entities,
+        [ServicesProblemSensor.entity_description],
+        lambda _, data: ServicesProblemSensor.exists(data),
+        lambda description: ServicesProblemSensor(
+            coordinator=fast, description=description
+        ),
+    )
     add_extension_entities_dynamically(
         entry,
         async_add_entities,

@@ -119,8 +119,11 @@ async def _try[T](
     except PbxPermissionError as err:
         # Good credentials that lack a right: "invalid auth" would send the
         # user looking for another key.
-        errors["base"] = "missing_permission"
-        placeholders["permission"] = err.permission or str(err)
+        if err.permission is None:  # a bare 403: no name to show
+            errors["base"] = "missing_permission_unnamed"
+        else:
+            errors["base"] = "missing_permission"
+            placeholders["permission"] = err.permission
     except PbxClockSkewError:
         errors["base"] = "clock_skew"
     except PbxAuthError:

@@ -166,6 +166,10 @@ MISSING_PERMISSION = "missing_permission"
 """Raised per cadence while a topic is refused for a missing licence or right;
 the cadence's other topics go on.
 """
+MISSING_PERMISSION_UNNAMED = f"{MISSING_PERMISSION}_unnamed"
+"""The text for a refusal that names no licence or right (a bare 403, from
+a proxy say): its error message would read as a right's name.
+"""
 SETUP_REFUSED = f"{MISSING_PERMISSION}_setup"
 """Raised while setup is refused for a missing licence or right (setup
 retries); gone once the entry loads.
@@ -292,7 +296,9 @@ def error_translation(err: PbxError) -> tuple[str, dict[str, str]]:
     if isinstance(err, PbxAuthError):
         return "auth_failed", {}
     if isinstance(err, PbxPermissionError):
-        return MISSING_PERMISSION, {"permission": err.permission or str(err)}
+        if err.permission is None:
+            return MISSING_PERMISSION_UNNAMED, {}
+        return MISSING_PERMISSION, {"permission": err.permission}
     if isinstance(err, PbxRateLimitError):
         return "rate_limited", {"retry_after": f"{err.retry_after or 0:.0f}"}
     if isinstance(err, PbxConnectionError):
@@ -474,7 +480,8 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
         try:
             result = await getter()
         except PbxPermissionError as err:
-            self._refused[capability] = err.permission or str(err)
+            # Unnamed (a bare 403): the topic at least tells what to grant.
+            self._refused[capability] = err.permission or capability.value
             return None
         if self.client.refused_rights:  # partly refused: the rest still counts
             self._refused[capability] = ", ".join(sorted(self.client.refused_rights))

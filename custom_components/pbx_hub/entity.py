@@ -24,6 +24,7 @@ from .client import (
 )
 from .const import CONF_EXCLUDED_EXTENSIONS, DOMAIN
 from .coordinator import (
+    FastData,
     PbxConfigEntry,
     PbxCoordinator,
     PbxFastCoordinator,
@@ -198,6 +199,39 @@ def add_extension_entities_dynamically(
             entities.extend(made)
         if entities:
             async_add_entities(entities)
+
+    add_new()
+    entry.async_on_unload(coordinator.async_add_listener(add_new))
+
+
+def add_pbx_entities_dynamically[DescriptionT: EntityDescription](
+    entry: PbxConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    descriptions: Iterable[DescriptionT],
+    exists: Callable[[DescriptionT, FastData], bool],
+    make_entity: Callable[[DescriptionT], Entity],
+) -> None:
+    """Add each entity of the PBX's device once the fast data shows it
+    exists: at setup, or at the first poll that reads its topic. Which ones
+    exist depends on what the PBX reports, so a topic refused at setup (a
+    right granted since) would otherwise get its entities only at a reload.
+    """
+    coordinator = entry.runtime_data.fast
+    waiting = list(descriptions)
+
+    @callback
+    def add_new() -> None:
+        if not coordinator.last_update_success:
+            return
+        ready = [
+            description
+            for description in waiting
+            if exists(description, coordinator.data)
+        ]
+        for description in ready:
+            waiting.remove(description)
+        if ready:
+            async_add_entities(make_entity(description) for description in ready)
 
     add_new()
     entry.async_on_unload(coordinator.async_add_listener(add_new))

@@ -40,6 +40,7 @@ async def run_action[T](entry: PbxConfigEntry, call: Awaitable[T]) -> T:
     except PbxError as err:
         if needs_reauth(err):
             entry.async_start_reauth(hass)
+        key, placeholders = error_translation(err)
         if isinstance(err, PbxPermissionError):
             ir.async_create_issue(
                 hass,
@@ -47,13 +48,9 @@ async def run_action[T](entry: PbxConfigEntry, call: Awaitable[T]) -> T:
                 refused,
                 is_fixable=False,
                 severity=ir.IssueSeverity.WARNING,
-                translation_key=MISSING_PERMISSION,
-                translation_placeholders={
-                    "title": entry.title,
-                    "permission": err.permission or str(err),
-                },
+                translation_key=key,
+                translation_placeholders={"title": entry.title, **placeholders},
             )
-        key, placeholders = error_translation(err)
         error_class = (
             ServiceValidationError
             if isinstance(err, PbxInvalidInputError | PbxUnsupportedError)

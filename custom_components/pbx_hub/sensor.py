@@ -48,6 +48,7 @@ from .entity import (
     PbxUsageEntity,
     add_call_entities_dynamically,
     add_extension_entities_dynamically,
+    add_pbx_entities_dynamically,
     add_slow_entities_dynamically,
     usage_by_extension,
 )
@@ -427,10 +428,14 @@ async def async_setup_entry(
 ) -> None:
     """Add the PBX sensors, extension sensors as extensions appear, DID routes."""
     runtime = entry.runtime_data
-    async_add_entities(
-        PbxSensor(coordinator=runtime.fast, description=description)
-        for description in PBX_SENSORS
-        if description.exists_fn(runtime.fast.data)
+    add_pbx_entities_dynamically(
+        entry,
+        async_add_entities,
+        PBX_SENSORS,
+        lambda description, data: description.exists_fn(data),
+        lambda description: PbxSensor(
+            coordinator=runtime.fast, description=description
+        ),
     )
     add_extension_entities_dynamically(
         entry,
@@ -610,7 +615,9 @@ class DidRouteSensor(PbxEntity[PbxSlowCoordinator], SensorEntity):
     def native_value(self) -> str | None:
         """The kind of destination."""
         did = self._did
-        return None if did is None else did.destination_type.value
+        if did is None or did.destination_type is None:
+            return None
+        return did.destination_type.value
 
     @property
     def extra_state_attributes(self) -> dict[str, str | bool | None]:

@@ -336,7 +336,7 @@ async def _async_set_did_route(call: ServiceCall) -> ServiceResponse:
         )
     return {
         "did": routed.number,
-        "destination_type": routed.destination_type.value,
+        "destination_type": destination_type.value,
         "destination": routed.destination,
     }
 

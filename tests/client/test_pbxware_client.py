@@ -267,17 +267,57 @@ async def test_a_key_without_the_permission_is_no_auth_error(
     pbxware_sim: PbxwareSimulator, session: aiohttp.ClientSession
 ) -> None:
     """The key is good but may not do this: the refused action is named, and
-    no auth error asks for a new key that would not help.
+    no auth error asks for a new key that would not help. Identification
+    goes on: the refusal proves the key.
     """
     client = _client(pbxware_sim, session)
     pbxware_sim.inject(Fault.FORBIDDEN)
-    with pytest.raises(PbxPermissionError) as identify:
-        await client.async_identify()
-    assert identify.value.permission == "pbxware.license.info"
+    assert (await client.async_identify()).unique_id == "127.0.0.1"
     with pytest.raises(PbxPermissionError) as dids:
         await client.async_get_dids()
     assert dids.value.permission == "pbxware.did.list"
     assert pbxware_sim.api_key not in str(dids.value)
+
+
+@pytest.mark.parametrize("multi_tenant", [False, True])
+async def test_identify_goes_on_without_the_licence(
+    pbxware_sim: PbxwareSimulator, session: aiohttp.ClientSession, multi_tenant: bool
+) -> None:
+    """A key that may do everything but ``license.info`` is a good key: the
+    PBX is identified without its edition and version, and the rest reads.
+    """
+    tenant_id = next(iter(pbxware_sim.tenants)) if multi_tenant else None
+    settings = {"tenant": tenant_id} if tenant_id else {}
+    client = _client(pbxware_sim, session, **settings)
+    pbxware_sim.inject(Fault.FORBIDDEN, actions=["pbxware.license.info"])
+    info = await client.async_identify()
+    assert pbxware_sim.requests_by_action["pbxware.license.info"] == 1
+    assert (info.model, info.sw_version) == (None, None)
+    if tenant_id:
+        assert info.unique_id == f"127.0.0.1_{tenant_id}"
+        assert info.name == pbxware_sim.tenants[tenant_id].name
+    else:
+        assert (info.unique_id, info.name) == ("127.0.0.1", "PBXware 127.0.0.1")
+    assert set(await client.async_get_dids()) == set(pbxware_sim.tenant(tenant_id).dids)
+    # Only a refusal for a permission: a key refused as invalid is not good.
+    pbxware_sim.inject(Fault.AUTH_REVOKED, actions=["pbxware.license.info"])
+    with pytest.raises(PbxAuthError):
+        await client.async_identify()
+
+
+async def test_a_bare_403_names_the_refused_action(
+    scripted: tuple[str, list[web.Response]],
+    session: aiohttp.ClientSession,
+) -> None:
+    """A proxy's 403 says nothing of PBXware's rights; the action it refused
+    is still the one to allow, and names the repair's right.
+    """
+    url, answers = scripted
+    client = create_client("pbxware", session, {"url": url, "api_key": "k" * 12})
+    answers.append(web.Response(status=403, text="<h1>403 Forbidden</h1>"))
+    with pytest.raises(PbxPermissionError) as raised:
+        await client.async_get_dids()
+    assert raised.value.permission == "pbxware.did.list"
 
 
 @pytest.mark.parametrize(

@@ -140,6 +140,23 @@ def test_dids_and_destination_types() -> None:
     assert dids["9"].destination_type is DestinationType.OTHER
 
 
+def test_a_did_without_its_type_has_an_unknown_destination_type() -> None:
+    """Unknown, not "other": the PBX did not say (the ``missing keys`` fault);
+    a type named but not mapped is "other".
+    """
+    dids = parse_dids(
+        {
+            "7": {"number": "3225550100", "ext": "530", "status": "1"},
+            "8": {"number": "3225550101", "type": "  ", "ext": "531"},
+            "9": {"number": "3225550102", "type": "Fax to e-mail", "ext": "532"},
+        }
+    )
+    assert dids["7"].destination_type is None
+    assert dids["7"].destination == "530"
+    assert dids["8"].destination_type is None
+    assert dids["9"].destination_type is DestinationType.OTHER
+
+
 def test_tenants_with_numbers_or_strings() -> None:
     tenants = parse_tenants(load_fixture_json("pbxware/tenant_list.json"))
     assert [(t.id, t.name, t.code) for t in tenants.values()] == [

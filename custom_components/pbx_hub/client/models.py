@@ -150,7 +150,8 @@ class Did:
 
     id: str
     number: str
-    destination_type: DestinationType
+    destination_type: DestinationType | None
+    """``None`` where the PBX did not say (unknown, not "other")."""
     destination: str
     enabled: bool | None = None
     trunk: str | None = None

@@ -13,7 +13,9 @@ notes. What they leave open, assumed here and parsed tolerantly:
   "denied"), such as ``"API key does not have permission for this action."``,
   is ``PbxPermissionError`` naming the refused action, even when it names the
   key too; one that calls the key invalid (wrong, unknown ...) stays an auth
-  error. A write's "not allowed" is about its input.
+  error. A write's "not allowed" is about its input. ``license.info``, asked
+  at identification, refused for a permission still proves the key: the
+  PBX's edition and version are then unknown, and the rest goes on.
 - An empty object arrives as ``[]``; lists with items are objects keyed by id (a JSON
   list of rows is accepted too).
 - Numbers may arrive as strings; CPU, memory and disk are strings like ``"37"``,
@@ -35,6 +37,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Iterable, Mapping
+import contextlib
 from datetime import UTC, datetime
 import re
 from typing import Any, ClassVar
@@ -249,15 +252,22 @@ def parse_dids(body: Any) -> dict[str, Did]:
         did_id: Did(
             id=did_id,
             number=to_key(row.get("number")) or did_id,
-            destination_type=_DEST_TYPE_NAMES.get(
-                (to_text(row.get("type")) or "").lower(), DestinationType.OTHER
-            ),
+            destination_type=_destination_type(row.get("type")),
             destination=to_key(row.get("ext")) or "",
             enabled=to_bool(row.get("status")),
             trunk=to_key(row.get("trunk")),
         )
         for did_id, row in listed.items()
     }
+
+
+def _destination_type(name: Any) -> DestinationType | None:
+    """A DID's kind of destination from ``did.list``'s ``type`` name; unknown
+    when the row has no such name, ``OTHER`` for a name we do not map.
+    """
+    if (text := to_text(name)) is None:
+        return None
+    return _DEST_TYPE_NAMES.get(text.lower(), DestinationType.OTHER)
 
 
 def parse_tenants(body: Any) -> dict[str, Tenant]:
@@ -336,10 +346,17 @@ class PbxwareClient(PbxClient):
             query["server"] = self._tenant
         query.update(params)
         url = str(self._endpoint)
-        if write:
-            response = await self.http.request("POST", url, data=query)
-        else:
-            response = await self.http.request("GET", url, params=query)
+        try:
+            if write:
+                response = await self.http.request("POST", url, data=query)
+            else:
+                response = await self.http.request("GET", url, params=query)
+        except PbxPermissionError as err:
+            # A bare 403 (a proxy's, say) names nothing; the action refused
+            # is the right the key lacks.
+            if err.permission is None:
+                err.permission = f"pbxware.{action}"
+            raise
         return response.text
 
     async def _call(self, action: str, *, write: bool = False, **params: str) -> Any:
@@ -368,8 +385,14 @@ class PbxwareClient(PbxClient):
         raise PbxResponseError(message)
 
     async def async_identify(self) -> PbxInfo:
-        """Check the key with ``license.info`` and, with a tenant, that it exists."""
-        licence = _obj(await self._call("license.info"))
+        """Check the key with ``license.info`` and, with a tenant, that it
+        exists. A key refused ``license.info`` for a permission is a good key
+        (a bad one is refused as invalid): it may still read everything else,
+        and only the edition and version it would tell stay unknown.
+        """
+        licence: dict[str, Any] | None = None
+        with contextlib.suppress(PbxPermissionError):
+            licence = _obj(await self._call("license.info"))
         endpoint = self._endpoint
         # The identity is the host (plus tenant): a port or scheme change via
         # reconfigure is the same PBX.
@@ -386,8 +409,10 @@ class PbxwareClient(PbxClient):
             unique_id=unique_id,
             name=name,
             manufacturer="Bicom Systems",
-            model=f"PBXware {to_text(licence.get('Edition')) or ''}".strip(),
-            sw_version=to_text(licence.get("Version")),
+            model=None
+            if licence is None
+            else f"PBXware {to_text(licence.get('Edition')) or ''}".strip(),
+            sw_version=None if licence is None else to_text(licence.get("Version")),
             configuration_url=str(endpoint.with_path("/").with_query(None)),
         )
 
