@@ -23,6 +23,7 @@ from .base import (
 from .budget import POLLING_SHARE, BudgetSpec, RequestBudget
 from .callstats import CallSummary, GroupStats, UserStats, group_key, summarize
 from .exceptions import (
+    PbxAnswerLostError,
     PbxAuthError,
     PbxCallFailedError,
     PbxClockSkewError,
@@ -88,6 +89,7 @@ __all__ = [
     "HotDesking",
     "LicenseUsage",
     "LiveCall",
+    "PbxAnswerLostError",
     "PbxAuthError",
     "PbxCallFailedError",
     "PbxClient",

@@ -23,6 +23,7 @@ from yarl import URL
 
 from .budget import RequestBudget
 from .exceptions import (
+    PbxAnswerLostError,
     PbxAuthError,
     PbxConnectionError,
     PbxError,
@@ -49,6 +50,23 @@ extension list: 0.3 MB for 1000 extensions, so this leaves room for about
 whole would take memory without bound. Beyond it: ``PbxResponseError``.
 """
 _READ_CHUNK = 64 * 1024
+CONNECT_SHARE = 0.5
+"""Share of the request timeout that connecting may take. Kept below the
+whole, so that when the whole timeout ends, the connection stood and the
+request had gone out: a connect that takes longer fails on its own, as a
+connect timeout (nothing sent). aiohttp rounds a connect timeout of 5 s or
+more up to the next second: half of the default 10 s still ends first.
+"""
+_NOT_SENT: tuple[type[aiohttp.ClientError], ...] = (
+    aiohttp.ClientConnectorError,  # refused, DNS, TLS, proxy
+    aiohttp.ConnectionTimeoutError,
+    aiohttp.ServerFingerprintMismatch,
+    aiohttp.InvalidURL,
+)
+"""aiohttp's errors that end a request before it is sent. Any other, once
+connected (the server hung up, a read timed out, a broken or unparsable
+answer), comes after the request went out: ``PbxAnswerLostError``.
+"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -265,19 +283,32 @@ class HttpHelper:
                     headers=headers,
                     # A redirect could carry the key in its query to another host.
                     allow_redirects=False,
+                    # Only the connect is bounded here (the whole is above):
+                    # it tells a PBX never reached from an answer lost.
+                    timeout=aiohttp.ClientTimeout(
+                        total=None, connect=self._timeout * CONNECT_SHARE
+                    ),
                 ) as response:
                     text = await _read_text(response, host)
                     status = response.status
                     # Case-insensitive, as HTTP header names are.
                     response_headers = CIMultiDict(response.headers)
         # "from None": aiohttp's errors quote the URL, and with it the query's keys.
-        except TimeoutError:
-            raise PbxConnectionError(
-                f"Timeout after {self._timeout:g} s talking to {host}"
-            ) from None
-        except aiohttp.ClientError as err:
+        except _NOT_SENT as err:
             raise PbxConnectionError(
                 self.redact(f"Cannot reach {host}: {type(err).__name__}")
+            ) from None
+        except TimeoutError:
+            raise PbxAnswerLostError(
+                f"No answer from {host} within {self._timeout:g} s of sending "
+                "the request"
+            ) from None
+        except aiohttp.ClientError as err:
+            raise PbxAnswerLostError(
+                self.redact(
+                    f"The answer from {host} broke off after the request was "
+                    f"sent: {type(err).__name__}"
+                )
             ) from None
         if on_headers is not None:
             on_headers(response_headers)
