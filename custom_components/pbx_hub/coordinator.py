@@ -51,6 +51,7 @@ from .client import (
     PbxNotWhitelistedError,
     PbxPermissionError,
     PbxRateLimitError,
+    PbxRefusedError,
     PbxResponseError,
     PbxUnsupportedError,
     RateLimitStatus,
@@ -290,6 +291,8 @@ def may_have_been_done(err: PbxError) -> bool:
     """Whether a write that failed with ``err`` may have been carried out all
     the same: it was sent, and only its answer was lost or could not be read.
     """
+    if isinstance(err, PbxRefusedError):
+        return False  # the PBX said no
     return isinstance(err, PbxAnswerLostError | PbxResponseError)
 
 

@@ -22,6 +22,7 @@ from custom_components.pbx_hub.client import (
     PbxConnectionError,
     PbxPermissionError,
     PbxRateLimitError,
+    PbxRefusedError,
     PbxResponseError,
     PbxUnsupportedError,
     RequestBudget,
@@ -160,7 +161,8 @@ async def status_server() -> AsyncIterator[TestServer]:
         # Forbidden: the credentials are known, a right is missing; new ones
         # would not help, so no auth error (which starts reauthentication).
         (403, PbxPermissionError),
-        (404, PbxResponseError),
+        # Readable and saying no: nothing to doubt, unlike a garbled body.
+        (404, PbxRefusedError),
         (503, PbxConnectionError),
     ],
 )

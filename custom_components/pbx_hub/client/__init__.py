@@ -34,6 +34,7 @@ from .exceptions import (
     PbxNotWhitelistedError,
     PbxPermissionError,
     PbxRateLimitError,
+    PbxRefusedError,
     PbxResponseError,
     PbxUnsupportedError,
 )
@@ -102,6 +103,7 @@ __all__ = [
     "PbxNotWhitelistedError",
     "PbxPermissionError",
     "PbxRateLimitError",
+    "PbxRefusedError",
     "PbxResponseError",
     "PbxUnsupportedError",
     "RateLimitStatus",

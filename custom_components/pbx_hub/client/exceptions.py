@@ -69,6 +69,13 @@ class PbxResponseError(PbxError):
     """The PBX answered with a body the client cannot understand."""
 
 
+class PbxRefusedError(PbxResponseError):
+    """The PBX answered, readably, that the request failed, for a reason the
+    client has no better error for (an unknown error code, an HTTP 4xx).
+    Unlike an unreadable answer, it leaves no doubt that a write was not done.
+    """
+
+
 class PbxInvalidInputError(PbxError):
     """The PBX rejected a parameter of a write (unknown id, bad destination ...)."""
 

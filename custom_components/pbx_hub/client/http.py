@@ -31,6 +31,7 @@ from .exceptions import (
     PbxInvalidInputError,
     PbxPermissionError,
     PbxRateLimitError,
+    PbxRefusedError,
     PbxResponseError,
 )
 
@@ -406,6 +407,6 @@ class HttpHelper:
         elif status >= 500:
             error = PbxConnectionError(f"{host} answered HTTP {status}")
         elif status >= 400:
-            error = PbxResponseError(f"{host} answered HTTP {status}")
+            error = PbxRefusedError(f"{host} answered HTTP {status}")
         if error is not None:
             raise error
