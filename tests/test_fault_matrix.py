@@ -516,13 +516,18 @@ def _unavailable(vendor: str, action: str | None) -> Expect:
 
 
 def _standard(
-    vendor: str, pause: int, pause_with_headers: int
+    vendor: str, pause: int, pause_with_headers: int, *, write: bool
 ) -> dict[MatrixFault, Expect]:
-    """What every vendor shares: transport failures and broken bodies."""
-    broken = _unavailable(vendor, "invalid_response")
+    """What every vendor shares: transport failures and broken bodies. A
+    ``write`` action whose request went out but whose answer was lost or
+    unreadable may have been carried out: it says so (``write_unconfirmed``),
+    rather than invite a retry that would call or switch twice.
+    """
+    broken = _unavailable(vendor, "write_unconfirmed" if write else "invalid_response")
     down = _unavailable(vendor, "cannot_connect")
+    lost = _unavailable(vendor, "write_unconfirmed") if write else down
     return {
-        MatrixFault.TIMEOUT: down,
+        MatrixFault.TIMEOUT: lost,
         MatrixFault.REFUSED: down,
         MatrixFault.SERVER_ERROR: down,
         MatrixFault.BAD_GATEWAY: down,
@@ -546,7 +551,7 @@ def _standard(
         MatrixFault.TRUNCATED: broken,
         MatrixFault.EMPTY: broken,
         MatrixFault.HUGE: broken,
-        MatrixFault.SLOW_DRIP: down,
+        MatrixFault.SLOW_DRIP: lost,
         MatrixFault.SLOW_DRIP_WITHIN: Expect(poll=Poll.TOLERATED, action=None),
     }
 
@@ -558,7 +563,7 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
     # right (the refused action named), not a bad key: no reauth. Backoff
     # after a bare 429 starts at 60 s.
     "pbxware": {
-        **_standard("pbxware", pause=60, pause_with_headers=120),
+        **_standard("pbxware", pause=60, pause_with_headers=120, write=True),
         MatrixFault.FORBIDDEN: Expect(
             poll=Poll.PERMISSION, action="missing_permission", cadences=BOTH
         ),
@@ -571,7 +576,7 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
         # The monitor list and the DID list must hold an object per row:
         # with none readable both polls fail (not read as "none"); DND's
         # answer is no object.
-        MatrixFault.WRONG_SHAPES: _unavailable("pbxware", "invalid_response"),
+        MatrixFault.WRONG_SHAPES: _unavailable("pbxware", "write_unconfirmed"),
         # Missing values are unknown; the extension ids are the list's keys.
         MatrixFault.MISSING_KEYS: TOLERATED,
     },
@@ -579,7 +584,7 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
     # a key accepted but refused this request: a missing right naming the
     # endpoint. A bare 429 pauses the whole 15-minute window.
     "voipcloud": {
-        **_standard("voipcloud", pause=900, pause_with_headers=120),
+        **_standard("voipcloud", pause=900, pause_with_headers=120, write=True),
         MatrixFault.FORBIDDEN: Expect(
             poll=Poll.PERMISSION, action="missing_permission", cadences=FAST
         ),
@@ -598,7 +603,7 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
     # a refusal no request is sent until reauth, so that retries cannot lock
     # the account.
     "voipcenter": {
-        **_standard("voipcenter", pause=60, pause_with_headers=120),
+        **_standard("voipcenter", pause=60, pause_with_headers=120, write=True),
         MatrixFault.UNAUTHORIZED: Expect(
             poll=Poll.REAUTH, action="auth_failed", cadences=BOTH, sent=0
         ),
@@ -612,15 +617,15 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
         MatrixFault.SWAPPED_TYPES: Expect(
             poll=Poll.UNAVAILABLE, action=None, cadences=FAST
         ),
-        MatrixFault.WRONG_SHAPES: _unavailable("voipcenter", "invalid_response"),
+        MatrixFault.WRONG_SHAPES: _unavailable("voipcenter", "write_unconfirmed"),
         MatrixFault.MISSING_KEYS: Expect(
-            poll=Poll.UNAVAILABLE, action="invalid_response", cadences=FAST
+            poll=Poll.UNAVAILABLE, action="write_unconfirmed", cadences=FAST
         ),
     },
     # A 401 is answered by signing in once more; refused again, reauth. A 403
     # names the method the user has no right to.
     "tariscope": {
-        **_standard("tariscope", pause=60, pause_with_headers=120),
+        **_standard("tariscope", pause=60, pause_with_headers=120, write=False),
         # The call, then one sign-in more; refused again: reauth.
         MatrixFault.UNAUTHORIZED: Expect(
             poll=Poll.REAUTH, action="auth_failed", cadences=SLOW, sent=2
@@ -646,7 +651,7 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
     # A 403 names the licence. TIM4biz sends no Retry-After: its headers say
     # how many calls are left, and none left pauses until its hour has passed.
     "tim4biz": {
-        **_standard("tim4biz", pause=60, pause_with_headers=3600),
+        **_standard("tim4biz", pause=60, pause_with_headers=3600, write=True),
         MatrixFault.FORBIDDEN: Expect(
             poll=Poll.PERMISSION, action="missing_permission", cadences=SLOW
         ),
@@ -764,6 +769,11 @@ async def _check_action(
         assert error.translation_domain == DOMAIN
         assert error.translation_key == key
         assert key in STRINGS["exceptions"]
+    if effect is None:
+        assert key != "write_unconfirmed"  # a read has nothing to confirm
+    elif key is not None and carried_out:
+        # Done behind a broken answer: never told as if nothing happened.
+        assert key == "write_unconfirmed"
     if effect is None or (key is not None and not carried_out):
         assert vendor.done(sim) == done
         return False, error
@@ -1124,10 +1134,16 @@ def render_matrix() -> str:
         "  the account; Tariscope signs in once more, then gives up).",
         "- **action**: the translation key of the error the action raises",
         "  (`cannot_connect`, `auth_failed`, `rate_limited`, `invalid_response`,",
-        "  `missing_permission`), or ok when it succeeds. An auth error also",
-        "  starts reauthentication. An action that succeeds took effect in the",
-        "  simulator (DND on, the call placed with its numbers, the SMS sent with",
-        "  its text, the subscriber's charges as the simulator holds them); one",
+        "  `missing_permission`, `write_unconfirmed`), or ok when it succeeds.",
+        "  `write_unconfirmed`: a write (not a read such as get_charges) was",
+        "  sent, but its answer timed out, broke off or could not be read, so",
+        "  the PBX may have carried it out: the user is told to check before",
+        "  trying again, and the entity keeps showing what the PBX last said",
+        "  until a poll reads it back; `cannot_connect` is left for requests",
+        "  that never went out. An auth error also starts reauthentication. An",
+        "  action that succeeds took effect in the simulator (DND on, the call",
+        "  placed with its numbers, the SMS sent with its text, the subscriber's",
+        "  charges as the simulator holds them); one",
         "  that fails took none, except where the simulator carried the request",
         "  out and only its answer was broken or late (broken bodies, 10 MB body,",
         "  slow drip): the PBX acted, and the next poll shows it.",

@@ -5,16 +5,26 @@ from __future__ import annotations
 from typing import Any
 from unittest.mock import patch
 
+from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
+from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_ON, STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.pbx_hub.client import PbxPermissionError
+from custom_components.pbx_hub.client import (
+    PbxAnswerLostError,
+    PbxConnectionError,
+    PbxError,
+    PbxPermissionError,
+    PbxRefusedError,
+    PbxResponseError,
+)
 from custom_components.pbx_hub.client.pbxware import PbxwareClient
 from custom_components.pbx_hub.const import DOMAIN
+from custom_components.pbx_hub.coordinator import error_translation
 from simulator import Fault, PbxwareSimulator
 
 from .conftest import setup_entry
@@ -218,3 +228,122 @@ async def test_an_action_refused_without_naming_a_right(
     ]
     assert [issue.translation_key for issue in issues] == ["missing_permission_unnamed"]
     assert issues[0].translation_placeholders == {"title": loaded_entry.title}
+
+
+def _did_state(hass: HomeAssistant, number: str) -> str:
+    """What the DID's sensor shows as its destination type."""
+    return next(
+        s
+        for s in hass.states.async_all("sensor")
+        if s.attributes.get("number") == number
+    ).state
+
+
+@pytest.mark.parametrize(
+    ("fault", "carried_out"),
+    [
+        # The PBX changed the route; only the answer is cut in half.
+        (Fault.TRUNCATED, True),
+        # A maintenance page: nothing changed, which PBX Hub cannot tell.
+        (Fault.MALFORMED, False),
+    ],
+)
+async def test_set_did_route_with_an_unreadable_answer(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    loaded_entry: MockConfigEntry,
+    fault: Fault,
+    carried_out: bool,
+) -> None:
+    """An unreadable answer to a write may hide a change made: the user is
+    told to check (not "unexpected answer", which invites a retry), the
+    sensor shows no change the PBX did not confirm, and a poll is asked for
+    that shows what the PBX holds.
+    """
+    did_id, did = next(iter(pbxware_sim.tenant().dids.items()))
+    before = _did_state(hass, did.number)
+    assert before != "voicemail"
+    pbxware_sim.inject(fault, count=1, actions=["pbxware.did.edit"])
+    with pytest.raises(HomeAssistantError) as raised:
+        await _route(
+            hass,
+            config_entry_id=loaded_entry.entry_id,
+            did=did.number,
+            destination_type="voicemail",
+            destination="531",
+        )
+    assert raised.value.translation_key == "write_unconfirmed"
+    assert "could not be read" in str(raised.value)
+    assert (pbxware_sim.tenant().dids[did_id].destination == "531") is carried_out
+    # Nothing claimed, but what the requested poll read (the slow cadence
+    # would not poll again for minutes).
+    await hass.async_block_till_done()
+    assert _did_state(hass, did.number) == ("voicemail" if carried_out else before)
+
+
+@pytest.mark.parametrize(
+    ("fault", "key", "carried_out"),
+    [
+        # Sent, and the answer trickles in past the timeout: the PBX did it.
+        (Fault.SLOW_DRIP, "write_unconfirmed", True),
+        # Sent, and held past the timeout: it may yet be done.
+        (Fault.TIMEOUT, "write_unconfirmed", False),
+        # Nothing listening: nothing sent, nothing done.
+        (None, "cannot_connect", False),
+    ],
+)
+async def test_dnd_whose_answer_is_lost(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    loaded_entry: MockConfigEntry,
+    fault: Fault | None,
+    key: str,
+    carried_out: bool,
+) -> None:
+    """A DND switch whose write went out but got no answer in time says it may
+    have switched, shows no state of its own guess, and asks for a poll; a
+    refused connection is still "cannot connect".
+    """
+    extension = next(e for e in pbxware_sim.tenant().extensions.values() if not e.dnd)
+    entity_id = next(
+        entry.entity_id
+        for entry in er.async_entries_for_config_entry(
+            er.async_get(hass), loaded_entry.entry_id
+        )
+        if entry.unique_id.endswith(f"_{extension.id}_dnd")
+    )
+    assert hass.states.get(entity_id).state == STATE_OFF
+    loaded_entry.runtime_data.client.http._timeout = 0.3
+    if fault is None:
+        await pbxware_sim.refuse_connections()
+    else:
+        pbxware_sim.inject(
+            fault, count=1, latency=0.1, actions=["pbxware.ext.es.dnd.set"]
+        )
+    with pytest.raises(HomeAssistantError) as raised:
+        await hass.services.async_call(
+            SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: entity_id}, blocking=True
+        )
+    assert raised.value.translation_key == key
+    assert extension.dnd is carried_out
+    await hass.async_block_till_done()
+    # Refused: no poll asked for, the switch shows what it showed. Otherwise
+    # the poll asked for shows what the PBX holds.
+    assert hass.states.get(entity_id).state == (STATE_ON if carried_out else STATE_OFF)
+
+
+@pytest.mark.parametrize(
+    ("error", "read", "write"),
+    [
+        (PbxAnswerLostError("late"), "cannot_connect", "write_unconfirmed"),
+        (PbxResponseError("garbled"), "invalid_response", "write_unconfirmed"),
+        # Sent nothing, or answered "no" in words it could read: no doubt.
+        (PbxConnectionError("refused"), "cannot_connect", "cannot_connect"),
+        (PbxRefusedError("HTTP 404"), "invalid_response", "invalid_response"),
+    ],
+)
+def test_only_a_write_whose_answer_was_lost_is_unconfirmed(
+    error: PbxError, read: str, write: str
+) -> None:
+    assert error_translation(error) == (read, {"error": str(error)})
+    assert error_translation(error, write=True) == (write, {"error": str(error)})

@@ -39,6 +39,7 @@ from .client import (
     FunctionIndicator,
     HotDesking,
     LiveCall,
+    PbxAnswerLostError,
     PbxAuthError,
     PbxCallFailedError,
     PbxClient,
@@ -50,6 +51,8 @@ from .client import (
     PbxNotWhitelistedError,
     PbxPermissionError,
     PbxRateLimitError,
+    PbxRefusedError,
+    PbxResponseError,
     PbxUnsupportedError,
     RateLimitStatus,
     RequestBudget,
@@ -285,8 +288,27 @@ def fast_interval(entry: ConfigEntry, client: PbxClient) -> timedelta:
     )
 
 
-def error_translation(err: PbxError) -> tuple[str, dict[str, str]]:
-    """The translation key and placeholders that explain a client error."""
+WRITE_UNCONFIRMED = "write_unconfirmed"
+
+
+def may_have_been_done(err: PbxError) -> bool:
+    """Whether a write that failed with ``err`` may have been carried out all
+    the same: it was sent, and only its answer was lost or could not be read.
+    """
+    if isinstance(err, PbxRefusedError):
+        return False  # the PBX said no
+    return isinstance(err, PbxAnswerLostError | PbxResponseError)
+
+
+def error_translation(
+    err: PbxError, *, write: bool = False
+) -> tuple[str, dict[str, str]]:
+    """The translation key and placeholders that explain a client error. For
+    a ``write`` whose answer was lost, the user is told it may have happened:
+    "cannot connect" would invite a retry that calls or switches twice.
+    """
+    if write and may_have_been_done(err):
+        return WRITE_UNCONFIRMED, {"error": str(err)}
     if isinstance(err, PbxNotWhitelistedError):
         return "not_whitelisted", {}
     if isinstance(err, PbxClockSkewError):

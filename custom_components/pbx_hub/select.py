@@ -18,7 +18,7 @@ from .client import Capability, DidRouting, HotDesking, RoutedDid
 from .const import DOMAIN
 from .coordinator import PbxConfigEntry, PbxSlowCoordinator, SlowData
 from .entity import PbxEntity, add_slow_entities_dynamically
-from .helpers import run_action
+from .helpers import run_write
 
 PARALLEL_UPDATES = 1
 
@@ -158,7 +158,7 @@ class DidRouteSelect(PbxEntity[PbxSlowCoordinator], SelectEntity):
             write = client.async_set_did_routing(self.did_id, backup_route=chosen)
         else:
             write = client.async_set_did_routing(self.did_id, route=chosen)
-        await run_action(entry, write)
+        await run_write(entry, write, shown_by=self.coordinator)
         routing, did = self._routing, self._did
         if routing is None or did is None:
             return
@@ -241,11 +241,12 @@ class HotDeskSelect(PbxEntity[PbxSlowCoordinator], SelectEntity):
                 raise _invalid_option(option)
             account = usernames[option]
         entry = self.coordinator.config_entry
-        await run_action(
+        await run_write(
             entry,
             entry.runtime_data.client.async_set_hot_desk(
                 self.desk_id, sip_account=account
             ),
+            shown_by=self.coordinator,
         )
         desks = self._desks
         if desks is None or self.desk_id not in desks.desks:

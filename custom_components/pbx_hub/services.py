@@ -28,7 +28,7 @@ from .client import Capability, DestinationType, Did, PbxInvalidInputError, Time
 from .const import DOMAIN
 from .coordinator import PbxConfigEntry
 from .entity import extension_device_identifier
-from .helpers import run_action
+from .helpers import run_read, run_write
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 ATTR_DID = "did"
@@ -270,11 +270,12 @@ async def _async_set_did_routing(
         if (value := chosen(kind.value, routing.time_filters.get(kind, {}), True))
         is not None
     }
-    await run_action(
+    await run_write(
         entry,
         entry.runtime_data.client.async_set_did_routing(
             did.id, route=route, backup_route=backup_route, time_filters=filters
         ),
+        shown_by=slow,
     )
 
     def kept(new: str | None, old: str | None) -> str | None:
@@ -323,9 +324,10 @@ async def _async_set_did_route(call: ServiceCall) -> ServiceResponse:
     did = _find_did(entry, call.data[ATTR_DID])
     destination_type = DestinationType(call.data[ATTR_DESTINATION_TYPE])
     destination = call.data[ATTR_DESTINATION]
-    await run_action(
+    await run_write(
         entry,
         runtime.client.async_set_did_route(did.id, destination_type, destination),
+        shown_by=runtime.slow,
     )
     routed = replace(did, destination_type=destination_type, destination=destination)
     # The PBX confirmed the change: show it now; the next poll reads it back.
@@ -382,7 +384,7 @@ async def _async_click_to_call(call: ServiceCall) -> None:
             translation_key="invalid_number",
             translation_placeholders={"number": call.data[ATTR_NUMBER]},
         ) from None
-    await run_action(entry, client.async_click_to_call(extension, number))
+    await run_write(entry, client.async_click_to_call(extension, number))
 
 
 async def async_send_sms(entry: PbxConfigEntry, recipient: str, message: str) -> None:
@@ -404,7 +406,7 @@ async def async_send_sms(entry: PbxConfigEntry, recipient: str, message: str) ->
             translation_key=key,
             translation_placeholders=placeholders,
         ) from None
-    await run_action(entry, client.async_send_sms(number, text))
+    await run_write(entry, client.async_send_sms(number, text))
 
 
 async def _async_send_sms(call: ServiceCall) -> None:
@@ -423,12 +425,10 @@ async def _async_get_charges(call: ServiceCall) -> ServiceResponse:
             translation_key="invalid_period",
             translation_placeholders={"start": str(start), "end": str(end)},
         )
-    subscriber = await run_action(
+    subscriber = await run_read(
         entry, client.async_get_subscriber(call.data[ATTR_SUBSCRIBER])
     )
-    charges = await run_action(
-        entry, client.async_get_charges(subscriber.id, start, end)
-    )
+    charges = await run_read(entry, client.async_get_charges(subscriber.id, start, end))
     return {
         "subscriber": {"id": subscriber.id, "name": subscriber.name},
         "start": start.isoformat(),
@@ -481,11 +481,12 @@ async def _async_set_hot_desk(call: ServiceCall) -> ServiceResponse:
     template = call.data.get("template")
     if template is not None:
         template = _pick(desks.templates, template, "template")
-    await run_action(
+    await run_write(
         entry,
         runtime.client.async_set_hot_desk(
             desk_id, sip_account=account, template=template
         ),
+        shown_by=slow,
     )
     desk = desks.desks[desk_id]
     updated = replace(

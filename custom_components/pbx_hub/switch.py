@@ -17,7 +17,7 @@ from .entity import (
     add_extension_entities_dynamically,
     add_slow_entities_dynamically,
 )
-from .helpers import run_action
+from .helpers import run_write
 
 PARALLEL_UPDATES = 1
 
@@ -76,8 +76,10 @@ class DndSwitch(PbxExtensionEntity, SwitchEntity):
         reads it back, so a click costs one request, not a full poll.
         """
         entry = self.coordinator.config_entry
-        confirmed = await run_action(
-            entry, entry.runtime_data.client.async_set_dnd(self.extension_id, enabled)
+        confirmed = await run_write(
+            entry,
+            entry.runtime_data.client.async_set_dnd(self.extension_id, enabled),
+            shown_by=self.coordinator,
         )
         data = self.coordinator.data
         extension = data.extensions.get(self.extension_id)
@@ -137,9 +139,10 @@ class IndicatorSwitch(PbxEntity[PbxSlowCoordinator], SwitchEntity):
     async def _async_set(self, active: bool) -> None:
         """Write it, then show it at once; the next poll reads it back."""
         entry = self.coordinator.config_entry
-        await run_action(
+        await run_write(
             entry,
             entry.runtime_data.client.async_set_indicator(self.indicator_id, active),
+            shown_by=self.coordinator,
         )
         data: SlowData | None = self.coordinator.data
         if data is None or data.indicators is None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 import contextlib
 import json
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -15,10 +17,12 @@ from yarl import URL
 from custom_components.pbx_hub.client import (
     VENDORS,
     BudgetSpec,
+    PbxAnswerLostError,
     PbxAuthError,
     PbxConnectionError,
     PbxPermissionError,
     PbxRateLimitError,
+    PbxRefusedError,
     PbxResponseError,
     PbxUnsupportedError,
     RequestBudget,
@@ -26,6 +30,7 @@ from custom_components.pbx_hub.client import (
 )
 from custom_components.pbx_hub.client.budget import MAX_BACKOFF
 from custom_components.pbx_hub.client.http import (
+    CONNECT_SHARE,
     MAX_BODY_BYTES,
     HttpHelper,
     parse_retry_after,
@@ -156,7 +161,8 @@ async def status_server() -> AsyncIterator[TestServer]:
         # Forbidden: the credentials are known, a right is missing; new ones
         # would not help, so no auth error (which starts reauthentication).
         (403, PbxPermissionError),
-        (404, PbxResponseError),
+        # Readable and saying no: nothing to doubt, unlike a garbled body.
+        (404, PbxRefusedError),
         (503, PbxConnectionError),
     ],
 )
@@ -297,3 +303,120 @@ async def test_a_body_echoing_the_key_shows_none_of_it(
     assert "REDACTED" in message
     assert [piece for piece in _pieces(key) if piece in message] == []
     assert [piece for piece in _pieces(repr(key)) if piece in message] == []
+
+
+@contextlib.asynccontextmanager
+async def _raw_server(
+    answer: Callable[[asyncio.StreamWriter], Awaitable[None]],
+) -> AsyncIterator[tuple[str, list[bytes]]]:
+    """A loopback TCP server that reads a request's head, keeps it, then lets
+    ``answer`` reply (or not) as no HTTP server would: the URL and the heads.
+    """
+    received: list[bytes] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        received.append(await reader.readuntil(b"\r\n\r\n"))
+        try:
+            await answer(writer)
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/", received
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def _hold(writer: asyncio.StreamWriter) -> None:
+    await asyncio.sleep(5)
+
+
+async def _hang_up(writer: asyncio.StreamWriter) -> None:
+    """Close without a word."""
+
+
+async def _cut_off(writer: asyncio.StreamWriter) -> None:
+    """Promise 100 bytes, send 10."""
+    writer.write(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"ok": tru')
+    await writer.drain()
+
+
+async def _garbage(writer: asyncio.StreamWriter) -> None:
+    """No HTTP at all."""
+    writer.write(b"\x00\x01 not a status line\r\n\r\n")
+    await writer.drain()
+
+
+def _helper(session: aiohttp.ClientSession, timeout: float) -> HttpHelper:
+    return HttpHelper(
+        session,
+        budget=RequestBudget(BudgetSpec(limit=10, window=60)),
+        request_timeout=timeout,
+        secrets=lambda: ["s3cret-value"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        pytest.param(_hold, "No answer from 127.0.0.1 within 0.3 s", id="timeout"),
+        pytest.param(_hang_up, "ServerDisconnectedError", id="hung-up"),
+        pytest.param(_cut_off, "ClientPayloadError", id="cut-off"),
+        pytest.param(_garbage, "broke off", id="not-http"),
+    ],
+)
+async def test_an_answer_lost_after_sending_is_told_apart(
+    session: aiohttp.ClientSession,
+    answer: Callable[[asyncio.StreamWriter], Awaitable[None]],
+    words: str,
+) -> None:
+    """The request reached the server, which may have acted on it: a
+    ``PbxAnswerLostError`` (still a ``PbxConnectionError``), naming the host,
+    never the key.
+    """
+    async with _raw_server(answer) as (url, received):
+        with pytest.raises(PbxAnswerLostError, match=words) as raised:
+            await _helper(session, 0.3).request(
+                "POST", url, params={"key": "s3cret-value"}, data={"dnd": "1"}
+            )
+    assert len(received) == 1
+    assert received[0].startswith(b"POST /?key=")
+    assert isinstance(raised.value, PbxConnectionError)
+    assert "s3cret-value" not in str(raised.value)
+
+
+async def test_a_refused_connection_sent_nothing(
+    session: aiohttp.ClientSession,
+) -> None:
+    """Nothing listens: a plain ``PbxConnectionError``, nothing can have been done."""
+    async with _raw_server(_hang_up) as (url, _):
+        pass  # closed: its port now refuses
+    with pytest.raises(PbxConnectionError, match="Cannot reach") as raised:
+        await _helper(session, 2).request("POST", url)
+    assert type(raised.value) is PbxConnectionError
+
+
+class _NeverConnects(aiohttp.TCPConnector):
+    """A network where connecting hangs (a host that drops the SYN)."""
+
+    async def _create_connection(self, *args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(60)
+
+
+async def test_a_connect_timeout_sent_nothing() -> None:
+    """Connecting takes at most ``CONNECT_SHARE`` of the timeout, so a PBX
+    never reached is told apart from one that got the request and did not
+    answer in time: not ``PbxAnswerLostError``.
+    """
+    async with aiohttp.ClientSession(connector=_NeverConnects()) as session:
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(
+            PbxConnectionError, match="ConnectionTimeoutError"
+        ) as raised:
+            await _helper(session, 0.4).request("POST", "http://192.0.2.1/")
+        took = asyncio.get_running_loop().time() - started
+    assert type(raised.value) is PbxConnectionError
+    assert took == pytest.approx(0.4 * CONNECT_SHARE, abs=0.15)

@@ -10,6 +10,7 @@ import pytest
 from custom_components.pbx_hub.client import (
     Capability,
     DestinationType,
+    PbxAnswerLostError,
     PbxAuthError,
     PbxClient,
     PbxConnectionError,
@@ -122,6 +123,42 @@ async def test_set_dnd_is_stateful(
     assert (await client.async_get_extensions())[ext.id].dnd is False
     with pytest.raises(PbxInvalidInputError):
         await client.async_set_dnd("99999", True)
+
+
+@pytest.mark.parametrize(
+    ("fault", "latency"), [(Fault.TIMEOUT, 0.5), (Fault.SLOW_DRIP, 0.2)]
+)
+async def test_a_dnd_whose_answer_is_late_may_be_done(
+    pbxware_sim: PbxwareSimulator,
+    session: aiohttp.ClientSession,
+    fault: Fault,
+    latency: float,
+) -> None:
+    """A write that went out and got no answer in time is told apart from one
+    that never reached the PBX: behind a slow drip the PBX did switch DND.
+    """
+    client = _client(pbxware_sim, session)
+    ext = next(e for e in pbxware_sim.tenant().extensions.values() if not e.dnd)
+    pbxware_sim.inject(fault, latency=latency, actions=["pbxware.ext.es.dnd.set"])
+    with pytest.raises(PbxAnswerLostError, match="No answer from 127.0.0.1"):
+        await client.async_set_dnd(ext.id, True)
+    assert ext.dnd is (fault is Fault.SLOW_DRIP)
+
+
+async def test_a_dnd_on_a_pbx_gone_down_was_not_sent(
+    pbxware_sim: PbxwareSimulator, session: aiohttp.ClientSession
+) -> None:
+    """Kept-alive connections closed and the port refusing: nothing reached
+    the PBX, a plain ``PbxConnectionError``.
+    """
+    client = _client(pbxware_sim, session)
+    ext = next(e for e in pbxware_sim.tenant().extensions.values() if not e.dnd)
+    await client.async_get_extensions()  # a kept-alive connection
+    await pbxware_sim.refuse_connections()
+    with pytest.raises(PbxConnectionError, match="Cannot reach") as raised:
+        await client.async_set_dnd(ext.id, True)
+    assert type(raised.value) is PbxConnectionError
+    assert not ext.dnd
 
 
 async def test_set_did_route_is_stateful(

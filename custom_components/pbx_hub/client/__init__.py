@@ -23,6 +23,7 @@ from .base import (
 from .budget import POLLING_SHARE, BudgetSpec, RequestBudget
 from .callstats import CallSummary, GroupStats, UserStats, group_key, summarize
 from .exceptions import (
+    PbxAnswerLostError,
     PbxAuthError,
     PbxCallFailedError,
     PbxClockSkewError,
@@ -33,6 +34,7 @@ from .exceptions import (
     PbxNotWhitelistedError,
     PbxPermissionError,
     PbxRateLimitError,
+    PbxRefusedError,
     PbxResponseError,
     PbxUnsupportedError,
 )
@@ -88,6 +90,7 @@ __all__ = [
     "HotDesking",
     "LicenseUsage",
     "LiveCall",
+    "PbxAnswerLostError",
     "PbxAuthError",
     "PbxCallFailedError",
     "PbxClient",
@@ -100,6 +103,7 @@ __all__ = [
     "PbxNotWhitelistedError",
     "PbxPermissionError",
     "PbxRateLimitError",
+    "PbxRefusedError",
     "PbxResponseError",
     "PbxUnsupportedError",
     "RateLimitStatus",

@@ -16,6 +16,15 @@ class PbxConnectionError(PbxError):
     """The PBX could not be reached: network error, timeout or a 5xx answer."""
 
 
+class PbxAnswerLostError(PbxConnectionError):
+    """The request went out, but its answer did not come in time or broke off.
+
+    Unlike a refused or failed connection, the PBX may have carried the request
+    out: a caller must not take a write as undone (nor retry it blindly). A
+    ``PbxConnectionError`` still, so code that only retries later needs nothing new.
+    """
+
+
 class PbxAuthError(PbxError):
     """Credentials were refused: wrong, expired or not whitelisted. New
     credentials are the fix (reauthentication); a missing right or licence is
@@ -58,6 +67,13 @@ class PbxRateLimitError(PbxError):
 
 class PbxResponseError(PbxError):
     """The PBX answered with a body the client cannot understand."""
+
+
+class PbxRefusedError(PbxResponseError):
+    """The PBX answered, readably, that the request failed, for a reason the
+    client has no better error for (an unknown error code, an HTTP 4xx).
+    Unlike an unreadable answer, it leaves no doubt that a write was not done.
+    """
 
 
 class PbxInvalidInputError(PbxError):

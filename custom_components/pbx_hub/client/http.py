@@ -11,6 +11,7 @@ import asyncio
 import codecs
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+import errno
 import json
 import math
 import re
@@ -23,12 +24,14 @@ from yarl import URL
 
 from .budget import RequestBudget
 from .exceptions import (
+    PbxAnswerLostError,
     PbxAuthError,
     PbxConnectionError,
     PbxError,
     PbxInvalidInputError,
     PbxPermissionError,
     PbxRateLimitError,
+    PbxRefusedError,
     PbxResponseError,
 )
 
@@ -49,6 +52,41 @@ extension list: 0.3 MB for 1000 extensions, so this leaves room for about
 whole would take memory without bound. Beyond it: ``PbxResponseError``.
 """
 _READ_CHUNK = 64 * 1024
+CONNECT_SHARE = 0.5
+"""Share of the request timeout that connecting may take. Kept below the
+whole, so that when the whole timeout ends, the connection stood and the
+request had gone out: a connect that takes longer fails on its own, as a
+connect timeout (nothing sent). aiohttp rounds a connect timeout of 5 s or
+more up to the next second: half of the default 10 s still ends first.
+"""
+_NOT_SENT: tuple[type[aiohttp.ClientError], ...] = (
+    aiohttp.ClientConnectorError,  # refused, DNS, TLS, proxy
+    aiohttp.ConnectionTimeoutError,
+    aiohttp.ServerFingerprintMismatch,
+    aiohttp.InvalidURL,
+)
+"""aiohttp's errors that end a request before it is sent. Any other, once
+connected (the server hung up, a read timed out, a broken or unparsable
+answer), comes after the request went out: ``PbxAnswerLostError``, but for
+a reset before the answer began (see ``_never_read``).
+"""
+
+
+def _never_read(err: TimeoutError | aiohttp.ClientError, answer_began: bool) -> bool:
+    """Whether ``err`` shows that the PBX never read the request: it was
+    never sent (``_NOT_SENT``), or its connection was reset (a reset or
+    broken pipe) before any answer came. A server that closed a kept-alive
+    connection, being stopped or idle, resets what arrives on it afterwards;
+    one that read the request and then went away closes the connection,
+    which aiohttp tells as ``ServerDisconnectedError``.
+    """
+    if isinstance(err, _NOT_SENT):
+        return True
+    return (
+        isinstance(err, aiohttp.ClientOSError)
+        and not answer_began
+        and err.errno in (errno.ECONNRESET, errno.EPIPE)
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -254,6 +292,7 @@ class HttpHelper:
         host = server_url(url).host or "the PBX"
         self._check_before_sending(url, params, headers)
         self.budget.acquire()
+        answer_began = False
         try:
             async with asyncio.timeout(self._timeout):
                 async with self._session.request(
@@ -265,20 +304,20 @@ class HttpHelper:
                     headers=headers,
                     # A redirect could carry the key in its query to another host.
                     allow_redirects=False,
+                    # Only the connect is bounded here (the whole is above):
+                    # it tells a PBX never reached from an answer lost.
+                    timeout=aiohttp.ClientTimeout(
+                        total=None, connect=self._timeout * CONNECT_SHARE
+                    ),
                 ) as response:
+                    answer_began = True
                     text = await _read_text(response, host)
                     status = response.status
                     # Case-insensitive, as HTTP header names are.
                     response_headers = CIMultiDict(response.headers)
         # "from None": aiohttp's errors quote the URL, and with it the query's keys.
-        except TimeoutError:
-            raise PbxConnectionError(
-                f"Timeout after {self._timeout:g} s talking to {host}"
-            ) from None
-        except aiohttp.ClientError as err:
-            raise PbxConnectionError(
-                self.redact(f"Cannot reach {host}: {type(err).__name__}")
-            ) from None
+        except (TimeoutError, aiohttp.ClientError) as err:
+            raise self._transport_error(err, host, answer_began=answer_began) from None
         if on_headers is not None:
             on_headers(response_headers)
         explained = (
@@ -291,6 +330,29 @@ class HttpHelper:
             raise explained
         self._raise_for_status(status, response_headers, host)
         return HttpResponse(status=status, headers=response_headers, text=text)
+
+    def _transport_error(
+        self, err: TimeoutError | aiohttp.ClientError, host: str, *, answer_began: bool
+    ) -> PbxConnectionError:
+        """What a failure of the connection means: the PBX never got the
+        request (``PbxConnectionError``), or it may have and the answer was
+        lost (``PbxAnswerLostError``).
+        """
+        if _never_read(err, answer_began):
+            return PbxConnectionError(
+                self.redact(f"Cannot reach {host}: {type(err).__name__}")
+            )
+        if isinstance(err, TimeoutError):
+            return PbxAnswerLostError(
+                f"No answer from {host} within {self._timeout:g} s of sending "
+                "the request"
+            )
+        return PbxAnswerLostError(
+            self.redact(
+                f"The answer from {host} broke off after the request was sent: "
+                f"{type(err).__name__}"
+            )
+        )
 
     @staticmethod
     def _check_before_sending(
@@ -345,6 +407,6 @@ class HttpHelper:
         elif status >= 500:
             error = PbxConnectionError(f"{host} answered HTTP {status}")
         elif status >= 400:
-            error = PbxResponseError(f"{host} answered HTTP {status}")
+            error = PbxRefusedError(f"{host} answered HTTP {status}")
         if error is not None:
             raise error

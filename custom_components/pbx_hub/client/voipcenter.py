@@ -59,6 +59,7 @@ from .exceptions import (
     PbxError,
     PbxInvalidInputError,
     PbxRateLimitError,
+    PbxRefusedError,
     PbxResponseError,
 )
 from .http import server_url
@@ -154,7 +155,7 @@ def _error(
             return PbxInvalidInputError(message)
         if code in (20, 21):
             return PbxCallFailedError(message)
-    return PbxResponseError(message)
+    return PbxRefusedError(message)
 
 
 def check_envelope(

@@ -61,6 +61,7 @@ from .exceptions import (
     PbxNotWhitelistedError,
     PbxPermissionError,
     PbxRateLimitError,
+    PbxRefusedError,
     PbxResponseError,
 )
 from .http import server_url
@@ -235,7 +236,7 @@ def _envelope_error(code: int, message: str, endpoint: str | None = None) -> Pbx
         return PbxRateLimitError(text, from_pbx=True)
     if code in (400, 404):
         return PbxInvalidInputError(text)
-    return PbxResponseError(text)
+    return PbxRefusedError(text)
 
 
 MAX_CALL_LENGTH = timedelta(hours=6)
