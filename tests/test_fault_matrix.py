@@ -82,7 +82,7 @@ class MatrixFault(StrEnum):
     MALFORMED_JSON = "malformed JSON"
     TRUNCATED = "truncated"
     EMPTY = "empty body"
-    WRONG_TYPES = "wrong types"
+    LOOSE_TYPES = "loose types"
     SWAPPED_TYPES = "swapped types"
     WRONG_SHAPES = "wrong shapes"
     MISSING_KEYS = "missing keys"
@@ -133,7 +133,7 @@ INJECTIONS: dict[MatrixFault, Injection] = {
     MatrixFault.MALFORMED_JSON: Injection(fault=Fault.MALFORMED_JSON),
     MatrixFault.TRUNCATED: Injection(fault=Fault.TRUNCATED),
     MatrixFault.EMPTY: Injection(fault=Fault.EMPTY),
-    MatrixFault.WRONG_TYPES: Injection(fault=Fault.WRONG_TYPES),
+    MatrixFault.LOOSE_TYPES: Injection(fault=Fault.LOOSE_TYPES),
     MatrixFault.SWAPPED_TYPES: Injection(fault=Fault.SWAPPED_TYPES),
     MatrixFault.WRONG_SHAPES: Injection(fault=Fault.WRONG_SHAPES),
     MatrixFault.MISSING_KEYS: Injection(fault=Fault.MISSING_KEYS),
@@ -301,7 +301,7 @@ def _charges_answered(sim: Any, response: ServiceResponse) -> None:
     )
     assert charges  # else the comparison shows nothing
     assert response is not None
-    # Ids and amounts, not texts: a "wrong types" answer sends those as numbers.
+    # Ids and amounts, not texts: a "loose types" answer sends those as numbers.
     subscriber_answered = response["subscriber"]
     assert isinstance(subscriber_answered, dict)
     assert subscriber_answered["id"] == str(subscriber.id)
@@ -563,7 +563,7 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
             poll=Poll.PERMISSION, action="missing_permission", cadences=BOTH
         ),
         # Loose types read as the same values.
-        MatrixFault.WRONG_TYPES: TOLERATED,
+        MatrixFault.LOOSE_TYPES: TOLERATED,
         # Service states that are no text, extension and DID numbers read
         # twice: both polls fail (a CPU sent as a number cannot be told from
         # a real one). DND's answer is not read.
@@ -583,7 +583,7 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
         MatrixFault.FORBIDDEN: Expect(
             poll=Poll.PERMISSION, action="missing_permission", cadences=FAST
         ),
-        MatrixFault.WRONG_TYPES: TOLERATED,
+        MatrixFault.LOOSE_TYPES: TOLERATED,
         # No call row can be read: the lists are refused (not read as "no
         # calls"). Click-to-call reads only the envelope, whose status, a
         # number, is no error.
@@ -605,7 +605,7 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
         MatrixFault.FORBIDDEN: Expect(
             poll=Poll.REAUTH, action="auth_failed", cadences=BOTH, sent=0
         ),
-        MatrixFault.WRONG_TYPES: TOLERATED,
+        MatrixFault.LOOSE_TYPES: TOLERATED,
         # SIP accounts that cannot be read fail the fast poll; the slow
         # lists read what they can. Click-to-call reads only the envelope,
         # whose body must be an object saying status "1".
@@ -628,7 +628,7 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
         MatrixFault.FORBIDDEN: Expect(
             poll=Poll.PERMISSION, action="missing_permission", cadences=SLOW
         ),
-        MatrixFault.WRONG_TYPES: TOLERATED,
+        MatrixFault.LOOSE_TYPES: TOLERATED,
         # The figures sent as text read right; the subscriber the action
         # looks up answers with another id (its length): refused.
         MatrixFault.SWAPPED_TYPES: Expect(
@@ -650,7 +650,7 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
         MatrixFault.FORBIDDEN: Expect(
             poll=Poll.PERMISSION, action="missing_permission", cadences=SLOW
         ),
-        MatrixFault.WRONG_TYPES: TOLERATED,
+        MatrixFault.LOOSE_TYPES: TOLERATED,
         # Extensions sent as their length read twice: the usage is refused
         # (not read as duplicates, zeros and a stray device). SetSMS's answer
         # is not read.
@@ -1138,9 +1138,7 @@ def render_matrix() -> str:
         "the count of requests left that TIM4biz reports (also, after its hour's",
         "pause, the usage of calls that ended meanwhile); no device or entity is",
         "lost, and none is added but the VoIPcloud user whose call the",
-        "click-to-call placed (the API lists users only through their calls) and",
-        "one known fault: TIM4biz's *wrong types* adds an extension read from the",
-        "garbled answer.",
+        "click-to-call placed (the API lists users only through their calls).",
         "",
         "Faults: *timeout* and *slow drip* (ten pieces 0.1 s apart) against a",
         f"{SHORT_TIMEOUT:g} s client timeout; *slow drip (within timeout)* ten pieces",
@@ -1148,10 +1146,12 @@ def render_matrix() -> str:
         "*429*: no header on when to retry; *429 + headers*: `Retry-After: 120`",
         "(TIM4biz: its `TIM4biz-Rate-Limit-*` headers with none left);",
         "*HTML instead of JSON*: a maintenance page with status 200;",
-        "*wrong types*: loose but valid types, as PHP APIs send them: every",
-        "number as numeric text and every id-like text (digits) as a number;",
-        "*swapped types*: every number sent as text and every text as a number",
-        "(its length);",
+        "*loose types*: loose but valid types, as PHP APIs send them: every",
+        "number as numeric text and every id-like text (digits) as a number (the",
+        "same values, to be read as such);",
+        "*swapped types*: wrong types, every number sent as text and every text",
+        "as a number (its length plus one, never the number the text spells), to",
+        "be refused or shown as unknown;",
         "*wrong shapes*: objects below the top sent as lists and lists as objects;",
         "*missing keys*: every second key of every object below the top dropped",
         "(both from the top itself when the answer is a flat object);",
