@@ -28,11 +28,11 @@ from simulator import (
 from simulator.core import (
     DRIP_CHUNKS,
     HUGE_BODY_BYTES,
+    loose_types,
     malformed_json,
     missing_keys,
     swapped_types,
     wrong_shapes,
-    loose_types,
 )
 
 from .test_voipcenter import client_params
