@@ -179,19 +179,18 @@ INJECTIONS: dict[MatrixFault, Injection] = {
 
 @dataclass(frozen=True, kw_only=True)
 class Vendor:
-    """A row of the matrix: how to start the vendor's simulator, configure an
-    entry for it and run one action against it.
+    """A row of the matrix: how to start the vendor's simulator and run one
+    action against it (the entry's settings are ``SETTINGS[key]``, what the
+    simulator keeps of actions ``DONE[key]``, from ``vendor_sims``).
     """
 
     key: str
     name: str
     simulator: Callable[[], SimulatorBase]
-    """Settings: ``vendor_sims.SETTINGS``; what the simulator keeps of the
-    actions it carried out: ``vendor_sims.DONE``."""
     action_name: str
     action: Callable[[HomeAssistant, MockConfigEntry, Any], Awaitable[ServiceResponse]]
     effect: Callable[[HomeAssistant, MockConfigEntry, Any], tuple[str, ...] | None]
-    """What one action adds to ``done`` when the PBX carries it out, written
+    """What one action adds to ``DONE[key]`` when the PBX carries it out, written
     down before it runs; ``None`` for an action that only reads.
     """
     answered: Callable[[Any, ServiceResponse], None] = field(
@@ -961,8 +960,10 @@ async def test_fault_matrix(
     clock = freeze_time(CLOCK_START, tick=injection.real_clock)
     started = clock.start()
     request.addfinalizer(clock.stop)
-    freezer = None if injection.real_clock else started
-    assert freezer is None or isinstance(freezer, FrozenDateTimeFactory)
+    freezer: FrozenDateTimeFactory | None = None
+    if not injection.real_clock:
+        assert isinstance(started, FrozenDateTimeFactory)
+        freezer = started
     sim = vendor.simulator()
     await sim.start()
     try:
