@@ -10,7 +10,7 @@ middleware, so vendor code never sees a faulted request it should not answer.
 The control surface under ``/_sim/`` (state, fault, clear, reset_counters) is not
 counted and never faulted.
 
-Faults that rewrite the normal answer (``wrong_types``, ``wrong_shapes``,
+Faults that rewrite the normal answer (``loose_types``, ``wrong_shapes``,
 ``missing_keys``, ``malformed_json``) apply to JSON bodies; a body that is not JSON
 (VoipCenter's XML format, say) is sent as it is. A refused connection is no
 per-request fault: :meth:`SimulatorBase.refuse_connections` stops listening on the
@@ -84,14 +84,15 @@ class Fault(StrEnum):
     """HTTP 200 with the normal JSON body made invalid (a comma before its end)."""
     EMPTY = "empty"
     """HTTP 200 with an empty body."""
-    WRONG_TYPES = "wrong_types"
+    LOOSE_TYPES = "loose_types"
     """The normal JSON body with loose but valid types, as PHP APIs send them:
     every number as numeric text and every id-like text (digits, no leading
     zero) as a number, at every depth. A correct client reads the same values."""
     SWAPPED_TYPES = "swapped_types"
     """The normal JSON body with every number turned into a string and every
-    string into a number (its length), at every depth: garbage a client must
-    refuse or show as unknown, never as a value."""
+    string into a number (its length plus one, never the number it spells), at
+    every depth: garbage a client must refuse or show as unknown, never as a
+    value."""
     WRONG_SHAPES = "wrong_shapes"
     """The normal JSON body with every object below the top turned into a list
     of its values and every list into an object keyed ``"0"``, ``"1"`` ...
@@ -228,14 +229,14 @@ _ID_TEXT = re.compile(r"0|[1-9][0-9]{0,14}")
 leading zero, which a number would lose, and exact as a float."""
 
 
-def wrong_types(value: object) -> object:
+def loose_types(value: object) -> object:
     """Numbers become numeric text and id-like texts numbers, at every depth;
     keys, booleans, nulls and other texts stay. The values are the same.
     """
     if isinstance(value, dict):
-        return {key: wrong_types(item) for key, item in value.items()}
+        return {key: loose_types(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [wrong_types(item) for item in value]
+        return [loose_types(item) for item in value]
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int | float):
@@ -246,8 +247,10 @@ def wrong_types(value: object) -> object:
 
 
 def swapped_types(value: object) -> object:
-    """Numbers become strings and strings numbers (their length), at every
-    depth; keys, booleans and nulls stay.
+    """Numbers become strings and strings numbers, at every depth; keys,
+    booleans and nulls stay. A text's number is its length plus one, one more
+    where that is the number it spells: a status ``"0"`` and ``"1"`` both
+    become 2, so no garbled text can pass for its true value.
     """
     if isinstance(value, dict):
         return {key: swapped_types(item) for key, item in value.items()}
@@ -258,7 +261,8 @@ def swapped_types(value: object) -> object:
     if isinstance(value, int | float):
         return str(value)
     if isinstance(value, str):
-        return len(value)
+        number = len(value) + 1
+        return number + 1 if value == str(number) else number
     return value
 
 
@@ -324,7 +328,7 @@ def malformed_json(text: str) -> str:
 
 
 JSON_REWRITERS: dict[Fault, Callable[[object], object]] = {
-    Fault.WRONG_TYPES: wrong_types,
+    Fault.LOOSE_TYPES: loose_types,
     Fault.SWAPPED_TYPES: swapped_types,
     Fault.WRONG_SHAPES: wrong_shapes,
     Fault.MISSING_KEYS: missing_keys,

@@ -29,12 +29,12 @@ from simulator import (
     VoipcloudSimulator,
 )
 
-from . import vendors
+from . import vendor_sims, vendors
 from .secret_guard import SecretGuard
 from .vendors import SkewableClock
 
 FIXTURES = Path(__file__).parent / "fixtures"
-pbxware_settings = vendors.pbxware_settings
+pbxware_settings = vendor_sims.pbxware_settings
 """Some test modules import it from here."""
 
 

@@ -24,7 +24,7 @@ from custom_components.pbx_hub.const import (
 from simulator import Fault, PbxwareSimulator
 
 from .conftest import setup_entry
-from .vendors import pbxware_settings
+from .vendor_sims import pbxware_settings
 
 
 def _form_input(sim: PbxwareSimulator, **overrides: object) -> dict[str, object]:

@@ -37,7 +37,7 @@ from custom_components.pbx_hub.coordinator import (
 from simulator import PbxwareSimulator, SimulatorBase, TariscopeSimulator
 
 from .conftest import setup_entry
-from .vendors import pbxware_settings, tariscope_settings
+from .vendor_sims import pbxware_settings, tariscope_settings
 
 ON_PREMISES = sorted(
     key

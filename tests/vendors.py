@@ -1,5 +1,6 @@
-"""Per vendor, the settings that reach its simulator and a config entry with
-them: one copy for every test (the simulator fixtures are in conftest.py).
+"""Per vendor, a config entry with the settings that reach its simulator: one
+copy for every test (the settings are in vendor_sims.py, without Home
+Assistant, for the client tests too; the simulator fixtures are in conftest.py).
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ from typing import Any
 
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.pbx_hub.client.voipcenter import password_hash
-from custom_components.pbx_hub.const import CONF_VENDOR, DOMAIN
+from custom_components.pbx_hub.const import DOMAIN
 from simulator import (
     PbxwareSimulator,
     TariscopeSimulator,
@@ -20,56 +20,13 @@ from simulator import (
     VoipcloudSimulator,
 )
 
-
-def pbxware_settings(sim: PbxwareSimulator, **overrides: Any) -> dict[str, Any]:
-    """Config entry data that reaches ``sim``."""
-    return {
-        CONF_VENDOR: "pbxware",
-        "url": sim.url,
-        "api_key": sim.api_key,
-        "verify_ssl": True,
-        **overrides,
-    }
-
-
-def voipcloud_settings(sim: VoipcloudSimulator) -> dict[str, Any]:
-    """Config entry data that reaches ``sim``."""
-    return {CONF_VENDOR: "voipcloud", "url": sim.url, "token": sim.token}
-
-
-def voipcenter_settings(sim: VoipcenterSimulator) -> dict[str, Any]:
-    """Config entry data that reaches ``sim``: the password's hash, as the
-    config flow keeps it.
-    """
-    return {
-        CONF_VENDOR: "voipcenter",
-        "url": f"{sim.url}/api/",
-        "api_id": sim.api_id,
-        "api_key": sim.api_key,
-        "customer_number": sim.customer_number,
-        "password_hash": password_hash(sim.password),
-    }
-
-
-def tariscope_settings(sim: TariscopeSimulator) -> dict[str, Any]:
-    """Config entry data that reaches ``sim``."""
-    return {
-        CONF_VENDOR: "tariscope",
-        "url": sim.url,
-        "username": sim.username,
-        "password": sim.password,
-        "verify_ssl": True,
-    }
-
-
-def tim4biz_settings(sim: Tim4bizSimulator) -> dict[str, Any]:
-    """Config entry data that reaches ``sim``."""
-    return {
-        CONF_VENDOR: "tim4biz",
-        "url": f"{sim.url}/api/",
-        "username": sim.username,
-        "password": sim.password,
-    }
+from .vendor_sims import (
+    pbxware_settings,
+    tariscope_settings,
+    tim4biz_settings,
+    voipcenter_settings,
+    voipcloud_settings,
+)
 
 
 def _entry(
@@ -155,15 +112,6 @@ class SkewableClock:
     def __call__(self) -> float:
         return time.time() + self.offset
 
-
-SETTINGS: dict[str, Callable[[Any], dict[str, Any]]] = {
-    "pbxware": pbxware_settings,
-    "voipcloud": voipcloud_settings,
-    "voipcenter": voipcenter_settings,
-    "tariscope": tariscope_settings,
-    "tim4biz": tim4biz_settings,
-}
-"""Each vendor's settings, for tests that run every vendor."""
 
 ENTRIES: dict[str, Callable[..., MockConfigEntry]] = {
     "pbxware": pbxware_entry,

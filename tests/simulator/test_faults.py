@@ -28,11 +28,11 @@ from simulator import (
 from simulator.core import (
     DRIP_CHUNKS,
     HUGE_BODY_BYTES,
+    loose_types,
     malformed_json,
     missing_keys,
     swapped_types,
     wrong_shapes,
-    wrong_types,
 )
 
 from .test_voipcenter import client_params
@@ -65,7 +65,12 @@ async def _tariscope_read(
 
 
 def _voipcenter_read(sim: VoipcenterSimulator, fmt: str = "json") -> Read:
-    params = client_params(sim, "get.php", [("m", "sipacc"), ("id", "0")], fmt=fmt)
+    """Today's calls (the fast poll): ids and durations that loose types send
+    as numbers, where the SIP accounts hold no number or id-like text to change.
+    """
+    params = client_params(
+        sim, "get.php", [("m", "calls"), ("id", "0")], fmt=fmt, filter_=sim.today()
+    )
     return Read("GET", "/api/get.php", {"params": params})
 
 
@@ -75,7 +80,7 @@ NOON = datetime(2026, 11, 25, 20, tzinfo=UTC)
 SIMULATORS: dict[str, Callable[[], SimulatorBase]] = {
     "pbxware": lambda: PbxwareSimulator(extensions=3, seed=1),
     "voipcloud": lambda: VoipcloudSimulator(clock=lambda: NOON, generate=False, seed=5),
-    "voipcenter": lambda: VoipcenterSimulator(seed=9),
+    "voipcenter": lambda: VoipcenterSimulator(clock=NOON.timestamp, seed=9),
     "tariscope": lambda: TariscopeSimulator(subscribers=2, seed=8),
     "tim4biz": lambda: Tim4bizSimulator(extensions=2, seed=6),
 }
@@ -135,7 +140,7 @@ async def test_json_rewriting_faults(
     assert status == 200
     decoded = json.loads(normal)
     for fault, rewrite in (
-        (Fault.WRONG_TYPES, wrong_types),
+        (Fault.LOOSE_TYPES, loose_types),
         (Fault.SWAPPED_TYPES, swapped_types),
         (Fault.WRONG_SHAPES, wrong_shapes),
         (Fault.MISSING_KEYS, missing_keys),
@@ -144,10 +149,9 @@ async def test_json_rewriting_faults(
         status, _, body = await _send(session, vendor_sim, read)
         assert status == 200
         assert json.loads(body) == rewrite(decoded)
-        # Loose types leave a body without numbers or ids (VoipCenter's SIP
-        # accounts) as it is; the other rewrites change every body.
-        if fault is not Fault.WRONG_TYPES:
-            assert json.loads(body) != decoded
+        # Every rewrite changes the read, loose types included: a vendor
+        # whose answer it left alone would make a matrix cell test nothing.
+        assert json.loads(body) != decoded, fault
 
     vendor_sim.inject(Fault.MALFORMED_JSON, count=1)
     _, _, body = await _send(session, vendor_sim, read)
@@ -310,20 +314,22 @@ async def test_refused_connections_keep_the_state(
 def test_rewriters() -> None:
     body = {"data": [{"id": 7, "name": "Ann", "on": True, "x": None}], "n": 1.5}
     assert swapped_types(body) == {
-        "data": [{"id": "7", "name": 3, "on": True, "x": None}],
+        "data": [{"id": "7", "name": 4, "on": True, "x": None}],
         "n": "1.5",
     }
+    # No text becomes the number it spells: a refused "0" cannot read as "1".
+    assert swapped_types(["0", "1", "2", "10"]) == [2, 2, 3, 3]
     # Loose types: the same values as PHP sends them; leading zeros and
     # other texts stay text.
     ids = {"id": "101", "ext": 102, "pin": "0042", "name": "7 Ann", "n": 1.5}
-    assert wrong_types(ids) == {
+    assert loose_types(ids) == {
         "id": 101,
         "ext": "102",
         "pin": "0042",
         "name": "7 Ann",
         "n": "1.5",
     }
-    assert wrong_types({"zero": "0", "huge": "1" * 16}) == {"zero": 0, "huge": "1" * 16}
+    assert loose_types({"zero": "0", "huge": "1" * 16}) == {"zero": 0, "huge": "1" * 16}
     assert wrong_shapes(body) == {"data": {"0": [7, "Ann", True, None]}, "n": 1.5}
     assert wrong_shapes([{"a": 1}]) == [[1]]
     assert missing_keys(body) == {"data": [{"name": "Ann", "x": None}], "n": 1.5}
