@@ -449,10 +449,10 @@ async def test_extensions_replaced_across_a_reload_leave_no_stale_device(
     pbxware_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """Every extension replaced, partly while the entry was unloaded: the
-    first list after setup is the reference (not every device registered,
-    which no list will name again), so the old devices go once as many lists
-    lacked them, as they do in a running entry.
+    """Every extension replaced, and replaced again while the entry was
+    unloaded: the counts outlive the reload, so the outcome is that of a
+    running entry (the old devices go), and not sooner. Not every device
+    registered is the reference: no list would name the old ones again.
     """
     await setup_entry(hass, pbxware_entry)
     old = set(_extension_devices(hass, pbxware_entry))
@@ -464,8 +464,28 @@ async def test_extensions_replaced_across_a_reload_leave_no_stale_device(
     second = _replace_every_extension(pbxware_sim, "Second Newcomer")
     assert await hass.config_entries.async_setup(pbxware_entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
-    # Setup counted one list: as many again, less that one, keep them.
-    await _poll_fast(hass, freezer, STALE_AFTER_POLLS - 2)
+    # Setup read the last list of the guard's wait: the reference from now.
+    await _poll_fast(hass, freezer, STALE_AFTER_POLLS - 1)
     assert set(_extension_devices(hass, pbxware_entry)) == old | {first, second}
     await _poll_fast(hass, freezer)
     assert set(_extension_devices(hass, pbxware_entry)) == {second}
+
+
+async def test_a_reload_does_not_restart_the_count(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Lists lacking an extension before a reload (new options, reauth)
+    still count after it: reloading neither keeps nor removes a device.
+    """
+    await setup_entry(hass, pbxware_entry)
+    ext_id = next(iter(pbxware_sim.tenant().extensions))
+    pbxware_sim.remove_extension(ext_id)
+    await _poll_fast(hass, freezer, STALE_AFTER_POLLS - 2)
+    assert await hass.config_entries.async_reload(pbxware_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert _extension_device(hass, pbxware_entry, ext_id) is not None
+    await _poll_fast(hass, freezer)
+    assert _extension_device(hass, pbxware_entry, ext_id) is None

@@ -18,6 +18,7 @@ from homeassistant.helpers import (
     issue_registry as ir,
 )
 from homeassistant.helpers.typing import ConfigType
+from homeassistant.util.hass_dict import HassKey
 
 from .calls import CallTracker
 from .client import (
@@ -112,7 +113,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
     # A failing DID list must not keep the PBX from loading: its entities wait.
     await slow.async_refresh()
 
-    stale = StaleDevices(hass, entry)
+    stale = hass.data.setdefault(STALE_DEVICES, {}).setdefault(
+        entry.entry_id, StaleDevices(hass, entry)
+    )
     stale.count(fast.data)
     entry.async_on_unload(fast.async_add_poll_listener(stale.count))
     options_at_setup = dict(entry.options)
@@ -158,6 +161,12 @@ usual intervals: a removed extension still goes soon.
 """
 
 
+STALE_DEVICES: HassKey[dict[str, StaleDevices]] = HassKey(f"{DOMAIN}_stale_devices")
+"""Each entry's stale-device counts, kept across reloads: a reload (new
+options, reauth) must not restart or change the counting.
+"""
+
+
 class StaleDevices:
     """Drops the devices of extensions the PBX no longer lists or the user
     excluded.
@@ -177,13 +186,11 @@ class StaleDevices:
     and the lists after it count as usual. So old devices go after twice
     ``STALE_AFTER_POLLS`` polls, and none stays forever.
 
-    The reference is not the registered devices: they mix the extensions of
-    every list seen, counted or not, so a reload would count a list the
-    running entry refused and remove, at once, the devices it kept. Each
-    setup (a reload, a restart) starts afresh instead: the first list that
-    is not empty is the reference, and counts. A reload forgets the lists
-    counted before it, so a device still goes only once that many lists in
-    a row lacked it; after a replacement it trusts the new list at once.
+    The counts outlive a reload (see ``STALE_DEVICES``), so reloading
+    changes nothing. After a restart the first list that is not empty is
+    the reference, and counts. Not the registered devices: they mix the
+    extensions of every list seen, counted or not, so the first list would
+    count though the running entry had refused it, and remove what it kept.
     """
 
     def __init__(self, hass: HomeAssistant, entry: PbxConfigEntry) -> None:
@@ -291,9 +298,12 @@ async def async_unload_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
-    """Take the entry's repair issues and stored call history with it."""
+    """Take the entry's repair issues, stale-device counts and stored call
+    history with it.
+    """
     for kind in REPAIR_ISSUES:
         ir.async_delete_issue(hass, DOMAIN, issue_id(kind, entry))
+    hass.data.get(STALE_DEVICES, {}).pop(entry.entry_id, None)
     suffix = f"_{entry.entry_id}"
     for domain, issue in list(ir.async_get(hass).issues):
         if domain == DOMAIN and issue.endswith(suffix):
