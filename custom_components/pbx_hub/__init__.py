@@ -90,7 +90,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
                 entry,
                 SETUP_REFUSED,
                 translation_key=key,
-                **placeholders,
+                placeholders=placeholders,
             )
         elif isinstance(err, PbxInvalidInputError | PbxUnsupportedError):
             # A tenant that no longer exists will not come back by retrying.

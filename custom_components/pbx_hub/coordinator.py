@@ -203,12 +203,13 @@ def create_entry_issue(
     *,
     is_fixable: bool = False,
     translation_key: str | None = None,
-    **placeholders: str,
+    placeholders: Mapping[str, str] | None = None,
 ) -> None:
     """Create (or update) the entry's repair issue of ``kind``: a warning
     that stays until whoever created it deletes it (setup or a poll).
     ``data`` names the entry so that a fix flow can find it.
     """
+    placeholders = placeholders or {}
     ir.async_create_issue(
         hass,
         DOMAIN,
@@ -490,7 +491,9 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
                 self.config_entry,
                 kind,
                 translation_key=MISSING_PERMISSION,
-                permission=", ".join(sorted(set(self._refused.values()))),
+                placeholders={
+                    "permission": ", ".join(sorted(set(self._refused.values())))
+                },
             )
         else:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id(kind, self.config_entry))
@@ -695,7 +698,11 @@ class PbxSlowCoordinator(PbxCoordinator[SlowData]):
             )
         if (url := self.client.notices.get("api_url")) is not None:
             create_entry_issue(
-                self.hass, self.config_entry, API_URL_MOVED, is_fixable=True, url=url
+                self.hass,
+                self.config_entry,
+                API_URL_MOVED,
+                is_fixable=True,
+                placeholders={"url": url},
             )
         else:
             ir.async_delete_issue(
