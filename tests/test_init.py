@@ -524,17 +524,23 @@ async def test_a_failing_poll_listener_does_not_fail_the_poll(
 async def test_setup_and_poll_issues_name_their_entry_alike(
     hass: HomeAssistant,
     pbxware_sim: PbxwareSimulator,
-    pbxware_entry: MockConfigEntry,
     issue_registry: ir.IssueRegistry,
 ) -> None:
     """One helper creates both: the setup's issue carries the same data."""
-    pbxware_sim.inject(Fault.FORBIDDEN)
-    await setup_entry(hass, pbxware_entry)
+    tenant_id = next(iter(pbxware_sim.tenants))
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Tenant",
+        unique_id=f"127.0.0.1_{tenant_id}",
+        data=pbxware_settings(pbxware_sim, tenant=tenant_id),
+    )
+    pbxware_sim.inject(Fault.FORBIDDEN, actions=["pbxware.tenant.list"])
+    await setup_entry(hass, entry)
     issue = issue_registry.async_get_issue(
-        DOMAIN, f"missing_permission_setup_{pbxware_entry.entry_id}"
+        DOMAIN, f"missing_permission_setup_{entry.entry_id}"
     )
     assert issue is not None
     assert issue.data == {
-        "entry_id": pbxware_entry.entry_id,
-        "permission": "pbxware.license.info",
+        "entry_id": entry.entry_id,
+        "permission": "pbxware.tenant.list",
     }
