@@ -475,3 +475,72 @@ async def test_repeated_pbx_429s_raise_and_clear_a_repair_issue(
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
     await hass.config_entries.async_remove(pbxware_entry.entry_id)
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_poll_listeners_hear_the_data_the_entities_show(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A listener runs once the poll is the coordinator's data, not before."""
+    await setup_entry(hass, pbxware_entry)
+    fast = pbxware_entry.runtime_data.fast
+    heard: list[bool] = []
+    fast.async_add_poll_listener(lambda data: heard.append(data is fast.data))
+    ext = next(iter(pbxware_sim.tenant().extensions.values()))
+    ext.dnd = not ext.dnd
+    freezer.tick(FAST)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert heard == [True]
+
+
+async def test_a_failing_poll_listener_does_not_fail_the_poll(
+    hass: HomeAssistant,
+    pbxware_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Its error is logged; the entities stay available."""
+    await setup_entry(hass, pbxware_entry)
+    fast = pbxware_entry.runtime_data.fast
+
+    def broken(data: object) -> None:
+        raise RuntimeError("listener bug")
+
+    fast.async_add_poll_listener(broken)
+    freezer.tick(FAST)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert fast.last_update_success
+    assert hass.states.get("sensor.pbxware_127_0_0_1_cpu_usage").state != (
+        STATE_UNAVAILABLE
+    )
+    assert "Error in a poll listener" in caplog.text
+    assert "listener bug" in caplog.text
+
+
+async def test_setup_and_poll_issues_name_their_entry_alike(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """One helper creates both: the setup's issue carries the same data."""
+    tenant_id = next(iter(pbxware_sim.tenants))
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Tenant",
+        unique_id=f"127.0.0.1_{tenant_id}",
+        data=pbxware_settings(pbxware_sim, tenant=tenant_id),
+    )
+    pbxware_sim.inject(Fault.FORBIDDEN, actions=["pbxware.tenant.list"])
+    await setup_entry(hass, entry)
+    issue = issue_registry.async_get_issue(
+        DOMAIN, f"missing_permission_setup_{entry.entry_id}"
+    )
+    assert issue is not None
+    assert issue.data == {
+        "entry_id": entry.entry_id,
+        "permission": "pbxware.tenant.list",
+    }

@@ -130,6 +130,11 @@ async def test_extension_missing_from_fewer_polls_keeps_its_device(
     # Nothing added twice: a second entity with the same unique ID is an error.
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
+    # Back once, the count starts again: missing as often again keeps it.
+    del pbxware_sim.tenant().extensions[ext_id]
+    await _poll_fast(hass, freezer, STALE_AFTER_POLLS - 1)
+    assert _extension_device(hass, pbxware_entry, ext_id) == device
+
 
 async def test_an_empty_list_removes_no_device(
     hass: HomeAssistant,
@@ -373,7 +378,7 @@ async def test_a_list_naming_no_known_extension_removes_no_device(
     for ext_id in list(tenant.extensions):
         pbxware_sim.remove_extension(ext_id)
     pbxware_sim.add_extension(name="Only Newcomer")
-    await _poll_fast(hass, freezer, STALE_AFTER_POLLS + 1)
+    await _poll_fast(hass, freezer, STALE_AFTER_POLLS - 1)
     after = device_names()
     assert before < after  # the newcomer's device came, none went
     assert any("Only Newcomer" in name for name in after)
@@ -388,3 +393,99 @@ async def test_a_list_naming_no_known_extension_removes_no_device(
     assert any(kept.name in name for name in names)
     assert any("Only Newcomer" in name for name in names)
     assert len(names) == len(after) - len(before) + 2  # PBX + kept + newcomer
+
+
+def _extension_devices(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> dict[str, dr.DeviceEntry]:
+    """The entry's extension devices by extension id."""
+    prefix = f"{entry.unique_id}_ext_"
+    return {
+        identifier.removeprefix(prefix): device
+        for device in dr.async_entries_for_config_entry(
+            dr.async_get(hass), entry.entry_id
+        )
+        for _, identifier in device.identifiers
+        if identifier.startswith(prefix)
+    }
+
+
+def _replace_every_extension(sim: PbxwareSimulator, name: str) -> str:
+    """Remove every extension and add one: the newcomer's id."""
+    for ext_id in list(sim.tenant().extensions):
+        sim.remove_extension(ext_id)
+    return sim.add_extension(name=name).id
+
+
+async def test_extensions_replaced_twice_leave_no_stale_device(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Every extension replaced, and that one replaced again: each list
+    shares nothing with the last. After as many such lists as the guard
+    waits for, the new list is the reference, and the old devices go once
+    as many lists again lacked them: none stays until a reload.
+    """
+    await setup_entry(hass, pbxware_entry)
+    old = set(_extension_devices(hass, pbxware_entry))
+    first = _replace_every_extension(pbxware_sim, "First Newcomer")
+    await _poll_fast(hass, freezer, 2 * STALE_AFTER_POLLS - 1)
+    assert set(_extension_devices(hass, pbxware_entry)) == old | {first}
+    await _poll_fast(hass, freezer)
+    assert set(_extension_devices(hass, pbxware_entry)) == {first}
+
+    second = _replace_every_extension(pbxware_sim, "Second Newcomer")
+    await _poll_fast(hass, freezer, 2 * STALE_AFTER_POLLS - 1)
+    assert set(_extension_devices(hass, pbxware_entry)) == {first, second}
+    await _poll_fast(hass, freezer)
+    assert set(_extension_devices(hass, pbxware_entry)) == {second}
+
+
+async def test_extensions_replaced_across_a_reload_leave_no_stale_device(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Every extension replaced, and replaced again while the entry was
+    unloaded: the counts outlive the reload, so the outcome is that of a
+    running entry (the old devices go), and not sooner. Not every device
+    registered is the reference: no list would name the old ones again.
+    """
+    await setup_entry(hass, pbxware_entry)
+    old = set(_extension_devices(hass, pbxware_entry))
+    first = _replace_every_extension(pbxware_sim, "First Newcomer")
+    await _poll_fast(hass, freezer, STALE_AFTER_POLLS - 1)
+    assert set(_extension_devices(hass, pbxware_entry)) == old | {first}
+
+    assert await hass.config_entries.async_unload(pbxware_entry.entry_id)
+    second = _replace_every_extension(pbxware_sim, "Second Newcomer")
+    assert await hass.config_entries.async_setup(pbxware_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    # Setup read the last list of the guard's wait: the reference from now.
+    await _poll_fast(hass, freezer, STALE_AFTER_POLLS - 1)
+    assert set(_extension_devices(hass, pbxware_entry)) == old | {first, second}
+    await _poll_fast(hass, freezer)
+    assert set(_extension_devices(hass, pbxware_entry)) == {second}
+
+
+async def test_a_reload_does_not_restart_the_count(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Lists lacking an extension before a reload (new options, reauth)
+    still count after it: reloading neither keeps nor removes a device.
+    """
+    await setup_entry(hass, pbxware_entry)
+    ext_id = next(iter(pbxware_sim.tenant().extensions))
+    pbxware_sim.remove_extension(ext_id)
+    await _poll_fast(hass, freezer, STALE_AFTER_POLLS - 2)
+    assert await hass.config_entries.async_reload(pbxware_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert _extension_device(hass, pbxware_entry, ext_id) is not None
+    await _poll_fast(hass, freezer)
+    assert _extension_device(hass, pbxware_entry, ext_id) is None

@@ -19,13 +19,16 @@ from homeassistant.const import (
 )
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity import Entity, EntityDescription
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    MockEntityPlatform,
     async_fire_time_changed,
 )
 
+from custom_components.pbx_hub.coordinator import PbxFastCoordinator
+from custom_components.pbx_hub.entity import PbxEntity
 from simulator import Fault, PbxwareSimulator
 
 from .conftest import setup_entry
@@ -194,3 +197,46 @@ def _shown(hass: HomeAssistant, entity_id: str) -> tuple[str, dict[str, Any]]:
     state = hass.states.get(entity_id)
     assert state is not None
     return state.state, dict(state.attributes)
+
+
+class _RestoringEntity(PbxEntity[PbxFastCoordinator]):
+    """Shows a restored value from being added until the first poll: its
+    state changes after ``super().async_added_to_hass()``.
+    """
+
+    _attr_name = "Restoring"
+    restored: str | None = None
+
+    @property
+    def state(self) -> str:
+        return self.restored or "polled"
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self.restored = "restored"
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        self.restored = None
+        super()._handle_coordinator_update()
+
+
+async def test_a_state_changed_after_being_added_is_written_when_it_changes(
+    hass: HomeAssistant, pbxware_entry: MockConfigEntry
+) -> None:
+    """What the platform's first write showed is what counts, not what the
+    entity showed inside its ``async_added_to_hass``.
+    """
+    await setup_entry(hass, pbxware_entry)
+    fast = pbxware_entry.runtime_data.fast
+    entity = _RestoringEntity(
+        coordinator=fast,
+        description=EntityDescription(key="restoring"),
+    )
+    await MockEntityPlatform(hass).async_add_entities([entity])
+    assert entity.entity_id is not None
+    assert hass.states.get(entity.entity_id).state == "restored"
+
+    fast.async_update_listeners()
+    await hass.async_block_till_done()
+    assert hass.states.get(entity.entity_id).state == "polled"

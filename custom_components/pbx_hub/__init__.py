@@ -18,6 +18,7 @@ from homeassistant.helpers import (
     issue_registry as ir,
 )
 from homeassistant.helpers.typing import ConfigType
+from homeassistant.util.hass_dict import HassKey
 
 from .calls import CallTracker
 from .client import (
@@ -41,6 +42,7 @@ from .coordinator import (
     PbxRuntimeData,
     PbxSlowCoordinator,
     client_for_entry,
+    create_entry_issue,
     error_translation,
     issue_id,
     needs_reauth,
@@ -78,12 +80,18 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
             error_class = ConfigEntryAuthFailed
         elif isinstance(err, PbxClockSkewError):
             # Often at boot, before the clock is synchronised: say so, and retry.
-            _raise_setup_issue(hass, entry, CLOCK_SKEW, CLOCK_SKEW)
+            create_entry_issue(hass, entry, CLOCK_SKEW)
         elif isinstance(err, PbxPermissionError):
             # Good credentials without a right or licence: no reauth (new
             # credentials would not help). Say what to grant, and retry: the
             # entry loads by itself once it is granted.
-            _raise_setup_issue(hass, entry, SETUP_REFUSED, key, **placeholders)
+            create_entry_issue(
+                hass,
+                entry,
+                SETUP_REFUSED,
+                translation_key=key,
+                placeholders=placeholders,
+            )
         elif isinstance(err, PbxInvalidInputError | PbxUnsupportedError):
             # A tenant that no longer exists will not come back by retrying.
             error_class = ConfigEntryError
@@ -105,7 +113,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
     # A failing DID list must not keep the PBX from loading: its entities wait.
     await slow.async_refresh()
 
-    stale = StaleDevices(hass, entry)
+    stale = hass.data.setdefault(STALE_DEVICES, {}).setdefault(
+        entry.entry_id, StaleDevices(hass, entry)
+    )
     stale.count(fast.data)
     entry.async_on_unload(fast.async_add_poll_listener(stale.count))
     options_at_setup = dict(entry.options)
@@ -124,28 +134,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
 
 
 @callback
-def _raise_setup_issue(
-    hass: HomeAssistant,
-    entry: PbxConfigEntry,
-    kind: str,
-    translation_key: str,
-    **placeholders: str,
-) -> None:
-    """A warning about the entry raised at setup (why it fails and is retried,
-    or what makes it unsafe), until setup clears it.
-    """
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        issue_id(kind, entry),
-        is_fixable=False,
-        severity=ir.IssueSeverity.WARNING,
-        translation_key=translation_key,
-        translation_placeholders={"title": entry.title, **placeholders},
-    )
-
-
-@callback
 def _sync_tls_issue(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
     """A warning for as long as the entry accepts any certificate from an
     ``https://`` address: anyone on the path to the PBX could then pose as
@@ -156,7 +144,7 @@ def _sync_tls_issue(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
     spec = VENDORS.get(str(entry.data.get(CONF_VENDOR)))
     in_clear = spec is not None and spec.client_class.sends_in_clear(entry.data)
     if entry.data.get(CONF_VERIFY_SSL, True) is False and not in_clear:
-        _raise_setup_issue(hass, entry, TLS_UNVERIFIED, TLS_UNVERIFIED)
+        create_entry_issue(hass, entry, TLS_UNVERIFIED)
     else:
         ir.async_delete_issue(hass, DOMAIN, issue_id(TLS_UNVERIFIED, entry))
 
@@ -173,6 +161,12 @@ usual intervals: a removed extension still goes soon.
 """
 
 
+STALE_DEVICES: HassKey[dict[str, StaleDevices]] = HassKey(f"{DOMAIN}_stale_devices")
+"""Each entry's stale-device counts, kept across reloads: a reload (new
+options, reauth) must not restart or change the counting.
+"""
+
+
 class StaleDevices:
     """Drops the devices of extensions the PBX no longer lists or the user
     excluded.
@@ -180,23 +174,35 @@ class StaleDevices:
     Only where the PBX lists its extensions: users known only through their
     calls stay, as do queues and ring groups. Excluded extensions go at once:
     that is the user's decision, not the PBX's answer. Others go once
-    ``STALE_AFTER_POLLS`` lists in a row lack them. A list counts only when
-    it is evidence: a failed poll, an empty list, and a list naming none of
-    the extensions known (those of the last list that counted, or at setup
-    the devices of earlier runs) count for nothing. A PBX does not replace
-    every extension at once; a garbled answer, or ids that changed their
-    form, does, and the counter alone would remove every device after a few
-    polls. Such devices are the user's to delete (see
-    ``async_remove_config_entry_device``).
+    ``STALE_AFTER_POLLS`` lists in a row that count lack them.
+
+    A failed poll or an empty list counts for nothing. Nor does a list that
+    names none of the reference extensions (those of the last list that
+    counted): a PBX does not replace every extension at once, a garbled
+    answer or ids that changed their form do, and the counter alone would
+    remove every device after a few polls. But if ``STALE_AFTER_POLLS``
+    such lists come in a row, the change is real (every extension was
+    replaced): the latest becomes the reference, removing nothing that time,
+    and the lists after it count as usual. So old devices go after twice
+    ``STALE_AFTER_POLLS`` polls, and none stays forever.
+
+    The counts outlive a reload (see ``STALE_DEVICES``), so reloading
+    changes nothing. After a restart the first list that is not empty is
+    the reference, and counts. Not the registered devices: they mix the
+    extensions of every list seen, counted or not, so the first list would
+    count though the running entry had refused it, and remove what it kept.
     """
 
     def __init__(self, hass: HomeAssistant, entry: PbxConfigEntry) -> None:
-        """Know the extensions whose devices earlier runs left."""
+        """Start without a reference: the first list sets it."""
         self._hass = hass
         self._entry = entry
-        self._known = set(self._extension_devices())
+        self._known: set[str] = set()
+        """The extensions of the last list that counted."""
         self._missing: dict[str, int] = {}
         """Lists in a row, of those that counted, lacking each extension."""
+        self._unrelated = 0
+        """Lists in a row naming none of ``_known``."""
 
     @callback
     def count(self, data: FastData) -> None:
@@ -210,8 +216,16 @@ class StaleDevices:
         if Capability.EXTENSIONS not in self._entry.runtime_data.client.capabilities:
             return
         listed = set(data.extensions)
-        if not listed or (self._known and not listed & self._known):
+        if not listed:
             return
+        if self._known and not listed & self._known:
+            self._unrelated += 1
+            if self._unrelated >= STALE_AFTER_POLLS:
+                self._known = listed
+                self._missing = {}
+                self._unrelated = 0
+            return
+        self._unrelated = 0
         self._known = listed
         self._missing = {
             extension_id: self._missing.get(extension_id, 0) + 1
@@ -284,9 +298,12 @@ async def async_unload_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
-    """Take the entry's repair issues and stored call history with it."""
+    """Take the entry's repair issues, stale-device counts and stored call
+    history with it.
+    """
     for kind in REPAIR_ISSUES:
         ir.async_delete_issue(hass, DOMAIN, issue_id(kind, entry))
+    hass.data.get(STALE_DEVICES, {}).pop(entry.entry_id, None)
     suffix = f"_{entry.entry_id}"
     for domain, issue in list(ir.async_get(hass).issues):
         if domain == DOMAIN and issue.endswith(suffix):

@@ -17,7 +17,7 @@ import re
 from typing import Any, ClassVar
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -194,6 +194,32 @@ REPAIR_ISSUES = (
 def issue_id(kind: str, entry: ConfigEntry) -> str:
     """The repair issue of ``kind`` for one entry."""
     return f"{kind}_{entry.entry_id}"
+
+
+def create_entry_issue(
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    kind: str,
+    *,
+    is_fixable: bool = False,
+    translation_key: str | None = None,
+    placeholders: Mapping[str, str] | None = None,
+) -> None:
+    """Create (or update) the entry's repair issue of ``kind``: a warning
+    that stays until whoever created it deletes it (setup or a poll).
+    ``data`` names the entry so that a fix flow can find it.
+    """
+    placeholders = placeholders or {}
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id(kind, entry),
+        is_fixable=is_fixable,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=translation_key or kind,
+        translation_placeholders={"title": entry.title, **placeholders},
+        data={"entry_id": entry.entry_id, **placeholders},
+    )
 
 
 _LIST_SEPARATOR = re.compile(r"[,\n]")
@@ -374,9 +400,10 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
     def async_add_poll_listener(
         self, listener: Callable[[DataT], None]
     ) -> CALLBACK_TYPE:
-        """Hand ``listener`` what each successful poll read, also when it
-        equals the last read: the usual listeners do not hear of those
-        (``always_update`` is off), but whoever counts polls must.
+        """Hand ``listener`` the data after each successful poll (what the
+        entities then show), also when it equals the last: the usual
+        listeners do not hear of those (``always_update`` is off), but
+        whoever counts polls must.
         """
         self._poll_listeners.append(listener)
         return lambda: self._poll_listeners.remove(listener)
@@ -394,11 +421,24 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
         """
         writes = self._writes
         data = await self._async_poll()
-        for listener in list(self._poll_listeners):
-            listener(data)
         if self._writes != writes and self.data is not None:
             return self.data
         return data
+
+    @callback
+    def _async_refresh_finished(self) -> None:
+        """Hand the poll listeners what the entities now show, once the poll
+        has become ``data`` (not what a write made it drop). A listener's
+        error is logged: it must not turn a good poll into a failed one.
+        """
+        super()._async_refresh_finished()
+        if not self.last_update_success:
+            return
+        for listener in list(self._poll_listeners):
+            try:
+                listener(self.data)
+            except Exception:
+                LOGGER.exception("Error in a poll listener of %s", self.name)
 
     async def _guard[T](self, call: Awaitable[T]) -> T:
         """Await a poll and turn client errors into what a coordinator raises:
@@ -417,14 +457,14 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
             if isinstance(err, PbxRateLimitError) and err.from_pbx:
                 self._polls_refused += 1
             if self._polls_refused >= RATE_LIMIT_ISSUE_AFTER:
-                self._raise_issue(RATE_LIMITED)
+                create_entry_issue(self.hass, self.config_entry, RATE_LIMITED)
             if isinstance(err, PbxNotWhitelistedError):
-                self._raise_issue(NOT_WHITELISTED)
+                create_entry_issue(self.hass, self.config_entry, NOT_WHITELISTED)
             if isinstance(err, PbxClockSkewError):
                 # Twice in a row: one slow answer can push a time stamp out.
                 self._skewed_polls += 1
                 if self._skewed_polls >= 2:
-                    self._raise_issue(CLOCK_SKEW)
+                    create_entry_issue(self.hass, self.config_entry, CLOCK_SKEW)
             key, placeholders = error_translation(err)
             error_class = ConfigEntryAuthFailed if needs_reauth(err) else UpdateFailed
             raise error_class(
@@ -446,32 +486,17 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
         """
         kind = f"{MISSING_PERMISSION}_{self.cadence}"
         if self._refused:
-            self._raise_issue(
+            create_entry_issue(
+                self.hass,
+                self.config_entry,
                 kind,
                 translation_key=MISSING_PERMISSION,
-                permission=", ".join(sorted(set(self._refused.values()))),
+                placeholders={
+                    "permission": ", ".join(sorted(set(self._refused.values())))
+                },
             )
         else:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id(kind, self.config_entry))
-
-    def _raise_issue(
-        self,
-        kind: str,
-        *,
-        is_fixable: bool = False,
-        translation_key: str | None = None,
-        **placeholders: str,
-    ) -> None:
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            issue_id(kind, self.config_entry),
-            is_fixable=is_fixable,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=translation_key or kind,
-            translation_placeholders={"title": self.config_entry.title, **placeholders},
-            data={"entry_id": self.config_entry.entry_id, **placeholders},
-        )
 
     def _slow_down_to_the_vendors_count(self) -> None:
         """Poll less often as the vendor reports fewer requests left (whoever
@@ -672,7 +697,13 @@ class PbxSlowCoordinator(PbxCoordinator[SlowData]):
                 scheme,
             )
         if (url := self.client.notices.get("api_url")) is not None:
-            self._raise_issue(API_URL_MOVED, is_fixable=True, url=url)
+            create_entry_issue(
+                self.hass,
+                self.config_entry,
+                API_URL_MOVED,
+                is_fixable=True,
+                placeholders={"url": url},
+            )
         else:
             ir.async_delete_issue(
                 self.hass, DOMAIN, issue_id(API_URL_MOVED, self.config_entry)

@@ -92,13 +92,13 @@ class PbxEntity[CoordinatorT: PbxCoordinator[Any]](CoordinatorEntity[Coordinator
             self.extra_state_attributes,
         )
 
-    async def async_added_to_hass(self) -> None:
-        """The platform writes the state right after this: remember what it
-        shows, so that the first poll writes only what changed since.
+    @callback
+    def async_write_ha_state(self) -> None:
+        """Remember what every write shows, the platform's first one too: it
+        comes after every ``async_added_to_hass`` hook, so a subclass that
+        changes its state there (restoring it, say) is remembered as shown.
         """
-        await super().async_added_to_hass()
-        self._written = self._shown()
-        self._written_source = self._source()
+        self._write_state()
 
     @callback
     def _write_state(self, shown: tuple[Any, ...] | None = None) -> None:
@@ -107,7 +107,7 @@ class PbxEntity[CoordinatorT: PbxCoordinator[Any]](CoordinatorEntity[Coordinator
         """
         self._written = self._shown() if shown is None else shown
         self._written_source = self._source()
-        self.async_write_ha_state()
+        super().async_write_ha_state()
 
     @callback
     def _handle_coordinator_update(self) -> None:

@@ -54,6 +54,12 @@ def test_numbers_only_from_numbers_or_text_that_is_one(
         ("101", "101"),
         (101, "101"),
         (" 0042 ", "0042"),
+        # Text is taken as it is: ids and numbers are free text on some PBXs.
+        ("v2", "v2"),
+        ("+31 20 123 4567", "+31 20 123 4567"),
+        ("Jan.Jansen@example.com", "Jan.Jansen@example.com"),
+        ("   ", None),
+        ("", None),
         (True, None),
         (1.5, None),
         (None, None),

@@ -367,8 +367,11 @@ async def test_a_bare_403_names_the_refused_action(
             PbxPermissionError,
         ),
         (False, "Access denied: invalid API key", PbxAuthError),
-        (False, "Access denied.", PbxPermissionError),
-        (False, "Action not allowed for this key", PbxPermissionError),
+        # Refused without naming a permission or licence: the key (reauth).
+        (False, "Access denied.", PbxAuthError),
+        (False, "Action not allowed for this key", PbxAuthError),
+        (False, "Access denied: no permission for did.list", PbxPermissionError),
+        (False, "Not allowed: the licence lacks this feature", PbxPermissionError),
         (False, "Feature is not licensed", PbxPermissionError),
         (False, "Server not found", PbxResponseError),
         (True, "Invalid API key.", PbxAuthError),
@@ -411,3 +414,15 @@ async def test_tenant_list_refused_for_a_permission_is_no_single_tenant(
     with pytest.raises(PbxPermissionError) as raised:
         await client.async_get_tenants()
     assert raised.value.permission == "pbxware.tenant.list"
+
+
+async def test_tenant_list_refused_bare_is_no_single_tenant_either(
+    scripted: tuple[str, list[web.Response]],
+    session: aiohttp.ClientSession,
+) -> None:
+    """A bare "Access denied." refuses the key: reauth, not "no tenants"."""
+    url, answers = scripted
+    client = create_client("pbxware", session, {"url": url, "api_key": "k" * 12})
+    answers.append(web.json_response({"error": "Access denied."}))
+    with pytest.raises(PbxAuthError):
+        await client.async_get_tenants()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 import json
 import time
+from typing import Any
 
 import aiohttp
 import pytest
@@ -127,6 +128,51 @@ async def test_accounts_by_id_email_department_and_node(
         if s.department_id == 1 or s.node_id == 2
     }
     assert set(by_group) == members
+
+
+async def test_an_id_written_with_leading_zeros_is_that_subscriber(
+    sim: TariscopeSimulator, session: aiohttp.ClientSession
+) -> None:
+    """``007`` asks for subscriber 7, whose id Tariscope writes ``7``: the
+    same subscriber, looked up once, not "another" failing every poll.
+    """
+    wanted = _ids(sim)[0]
+    client = _client(sim, session)
+    today = sim.now().date()
+    selection = AccountSelection(ids=(f"00{wanted}",))
+    assert set(await client.async_get_accounts(selection, today)) == {wanted}
+    assert (await client.async_get_subscriber(f"00{wanted}")).id == wanted
+    sim.reset_counters()
+    assert set(await client.async_get_accounts(selection, today)) == {wanted}
+    assert "subscriber.get" not in sim.requests_by_action
+
+
+async def test_another_subscriber_answered_fails_only_that_one(
+    sim: TariscopeSimulator,
+    session: aiohttp.ClientSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A server answering subscriber ``b`` for ``a``: ``a``'s figures are
+    left out (never shown as ``b``'s), the others still count.
+    """
+    asked, other, kept = _ids(sim)[:3]
+    client = _client(sim, session)
+    get = client._get
+
+    async def answering_another(
+        method: str, params: Mapping[str, str] | None = None
+    ) -> Any:
+        if method == "subscriber.get" and params == {"id": asked}:
+            params = {"id": other}
+        return await get(method, params)
+
+    monkeypatch.setattr(client, "_get", answering_another)
+    with pytest.raises(PbxResponseError, match="another"):
+        await client.async_get_subscriber(asked)
+    accounts = await client.async_get_accounts(
+        AccountSelection(ids=(asked, kept)), sim.now().date()
+    )
+    assert set(accounts) == {kept}
 
 
 async def test_unknown_subscriber(

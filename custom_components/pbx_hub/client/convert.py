@@ -88,7 +88,11 @@ def to_text(value: Any) -> str | None:
 
 def to_key(value: Any) -> str | None:
     """An id or a number such as an extension's, as text: PHP APIs send them
-    as ``"101"`` or ``101``. Booleans, fractions and anything else are refused.
+    as ``"101"`` or ``101``. Integers and any text that is not blank are
+    taken (stripped, not checked: ids are e-mails, SIP user names, phone
+    numbers written with spaces, version texts); booleans, fractions, other
+    types and blank text give ``None``. Callers that need a numeric id check
+    it with ``is_id``.
     """
     if isinstance(value, bool):
         return None

@@ -79,11 +79,14 @@ permission (below) and not of a bad key (``_BAD_KEY_WORDS``).
 _BAD_KEY_WORDS = re.compile(
     r"\b(invalid|incorrect|wrong|unknown|expired|revoked)\b", re.I
 )
-_PERMISSION_WORDS = re.compile(r"permission|not allowed|denied|licen", re.I)
+_PERMISSION_WORDS = re.compile(r"permission|licen", re.I)
 """A key that is good but may not do this: granting it is the fix."""
-# A refused write ("not allowed to forward to ...") is about its input; only
-# one that names a permission or licence is about the key's rights.
-_WRITE_PERMISSION_WORDS = re.compile(r"permission|licen", re.I)
+_REFUSED_WORDS = re.compile(r"not allowed|denied", re.I)
+"""A read refused without naming a permission or licence ("Access denied."):
+the key, as such answers were read before permissions were told apart;
+only "Invalid API key." is documented. A refused write ("not allowed to
+forward to ...") is about its input.
+"""
 _NO_LIVE_CALLS = "Live Calls: 0"
 
 # did.edit's dest_type codes (Bicom collection, did.edit parameter description).
@@ -373,12 +376,11 @@ class PbxwareClient(PbxClient):
         error = str(body["error"])
         message = self.http.redact(f"PBXware: {error}")
         about_key = _KEY_WORDS.search(error) is not None
-        permission_words = _WRITE_PERMISSION_WORDS if write else _PERMISSION_WORDS
         if about_key and _BAD_KEY_WORDS.search(error):
             raise PbxAuthError(message)  # "Access denied: invalid API key"
-        if permission_words.search(error):
+        if _PERMISSION_WORDS.search(error):
             raise PbxPermissionError(message, permission=f"pbxware.{action}")
-        if about_key:
+        if about_key or (not write and _REFUSED_WORDS.search(error)):
             raise PbxAuthError(message)
         if write:
             raise PbxInvalidInputError(message)
@@ -427,6 +429,7 @@ class PbxwareClient(PbxClient):
             and "error" in body
             and not _KEY_WORDS.search(error := str(body["error"]))
             and not _PERMISSION_WORDS.search(error)
+            and not _REFUSED_WORDS.search(error)
         ):
             return {}
         self._raise_for_error(body, "tenant.list", write=False)

@@ -215,6 +215,20 @@ def parse_charges(body: Any) -> list[Charge]:
     ]
 
 
+class PbxOtherSubscriberError(PbxResponseError):
+    """``subscriber.get`` answered a subscriber other than the one asked for."""
+
+
+def _same_subscriber(subscriber: Subscriber, wanted: str) -> bool:
+    """Whether ``subscriber`` is the one asked for as ``wanted``: ids as
+    numbers (``007`` is ``7``), e-mail addresses without regard to case (as
+    Tariscope matches them).
+    """
+    if "@" in wanted:
+        return (subscriber.email or "").casefold() == wanted.casefold()
+    return is_id(subscriber.id) and int(subscriber.id) == int(wanted)
+
+
 class TariscopeClient(PbxClient):
     """One Tariscope installation, through one API user."""
 
@@ -431,7 +445,14 @@ class TariscopeClient(PbxClient):
             subscriber = found.get(wanted) or self._names.get(wanted)
             if subscriber is None:
                 self._looked_up += 1
-                subscriber = await self.async_get_subscriber(wanted)
+                try:
+                    subscriber = await self.async_get_subscriber(wanted)
+                except PbxOtherSubscriberError:
+                    # That subscriber's figures only: the others still count.
+                    continue
+                # Under what the user wrote too (``007`` for ``7``): no
+                # second look-up at the next poll.
+                self._names[wanted] = subscriber
             found[subscriber.id] = subscriber
         self._names.update(found)
         self._names.update({s.email: s for s in found.values() if s.email})
@@ -451,15 +472,18 @@ class TariscopeClient(PbxClient):
             raise PbxInvalidInputError(
                 f"{wanted[:40]!r} is neither an id nor an e-mail address"
             )
-        rows = _items(await self._get("subscriber.get", {key: wanted}))
+        # An id as Tariscope writes it: ``007`` is subscriber ``7``.
+        asked = wanted if key == "email" else str(int(wanted))
+        rows = _items(await self._get("subscriber.get", {key: asked}))
         if not rows:
             raise PbxNotFoundError(f"Tariscope has no subscriber {wanted}")
         subscriber = parse_subscriber(rows[0])
         if subscriber is None:  # a row, but garbled: not the user's mistake
             raise PbxResponseError("Tariscope: subscriber.get answered no id")
-        answered = subscriber.id if key == "id" else (subscriber.email or "")
-        if answered.casefold() != wanted.casefold():
-            raise PbxResponseError("Tariscope: subscriber.get answered another")
+        if not _same_subscriber(subscriber, wanted):
+            raise PbxOtherSubscriberError(
+                "Tariscope: subscriber.get answered another subscriber"
+            )
         return subscriber
 
     async def async_get_charges(
