@@ -473,6 +473,11 @@ class Expect:
     """Seconds no request is sent (``PAUSED``)."""
     sent: int | None = None
     """Requests a poll sends while the fault lasts, where that is the point."""
+    garbled_refusal: bool = False
+    """The garbled answer reads as the PBX refusing (an error code), though
+    the simulator carried the action out: no client can tell the two apart,
+    so the user is told ``invalid_response`` rather than ``write_unconfirmed``.
+    """
 
 
 FAST, SLOW, BOTH = ("fast",), ("slow",), ("fast", "slow")
@@ -589,11 +594,14 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
         MatrixFault.LOOSE_TYPES: TOLERATED,
         # SIP accounts that cannot be read fail the fast poll; the slow
         # lists read what they can. Click-to-call's answer must say status
-        # "1": a garbled status (a number, not 1) is no confirmation, so a
-        # refusal cannot pass for a call placed; the call is placed all the
-        # same, so the user hears that it may have been.
+        # "1"; swapped, the head's empty error fields become a number, which
+        # reads as an error code the document does not know: a refusal. The
+        # simulator placed the call all the same.
         MatrixFault.SWAPPED_TYPES: Expect(
-            poll=Poll.UNAVAILABLE, action="write_unconfirmed", cadences=FAST
+            poll=Poll.UNAVAILABLE,
+            action="invalid_response",
+            cadences=FAST,
+            garbled_refusal=True,
         ),
         MatrixFault.WRONG_SHAPES: _unavailable("voipcenter", "write_unconfirmed"),
         MatrixFault.MISSING_KEYS: Expect(
@@ -728,6 +736,7 @@ async def _check_action(
     *,
     carried_out: bool = False,
     may_land_late: bool = False,
+    garbled_refusal: bool = False,
 ) -> tuple[bool, HomeAssistantError | None]:
     """The action works (``key`` None), its response matches the simulator
     and the simulator carried it out; or it raises a ``HomeAssistantError``
@@ -753,8 +762,9 @@ async def _check_action(
     if effect is None:
         assert key != "write_unconfirmed"  # a read has nothing to confirm
     elif key is not None and carried_out:
-        # Done behind a broken answer: never told as if nothing happened.
-        assert key == "write_unconfirmed"
+        # Done behind a broken answer: never told as if nothing happened,
+        # unless the garbled answer itself reads as a refusal.
+        assert key == ("invalid_response" if garbled_refusal else "write_unconfirmed")
     if effect is None or (key is not None and not carried_out):
         assert DONE[vendor.key](sim) == done
         return False, error
@@ -1010,6 +1020,7 @@ async def test_fault_matrix(
             expect.action,
             carried_out=injection.carried_out,
             may_land_late=injection.real_clock,
+            garbled_refusal=expect.garbled_refusal,
         )
 
         # Two polls: what they make of it, logged once.
@@ -1081,6 +1092,8 @@ def _cell(expect: Expect, polled: tuple[str, ...]) -> str:
     if expect.sent is not None and expect.poll is not Poll.PAUSED:
         poll += f", {expect.sent} requests per poll"
     action = f"`{expect.action}`" if expect.action else "ok"
+    if expect.garbled_refusal:
+        action += " (the garbled answer reads as a refusal; the PBX did it)"
     return f"{poll}; action: {action}"
 
 
