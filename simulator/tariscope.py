@@ -821,6 +821,12 @@ class TariscopeSimulator(SimulatorBase):
         self.subscribers[subscriber_id] = subscriber
         return subscriber
 
+    def remove_subscriber(self, subscriber_id: int) -> None:
+        """Delete a subscriber, its account with it (KeyError when unknown):
+        every method naming it answers 404 from now on.
+        """
+        del self.subscribers[subscriber_id]
+
     def add_charge(
         self,
         subscriber_id: int,

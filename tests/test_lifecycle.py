@@ -25,7 +25,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.pbx_hub import STALE_AFTER_POLLS
+from custom_components.pbx_hub import STALE_AFTER_POLLS, STALE_DEVICES
 from custom_components.pbx_hub.const import CONF_EXCLUDED_EXTENSIONS, DOMAIN
 from simulator import Fault, PbxwareSimulator
 
@@ -489,3 +489,21 @@ async def test_a_reload_does_not_restart_the_count(
     assert _extension_device(hass, pbxware_entry, ext_id) is not None
     await _poll_fast(hass, freezer)
     assert _extension_device(hass, pbxware_entry, ext_id) is None
+
+
+async def test_removing_the_entry_drops_its_stale_device_counts(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The counts outlive reloads, not the entry: kept after it, they would
+    pile up with every entry added and removed.
+    """
+    await setup_entry(hass, pbxware_entry)
+    pbxware_sim.remove_extension(next(iter(pbxware_sim.tenant().extensions)))
+    await _poll_fast(hass, freezer)
+    assert pbxware_entry.entry_id in hass.data[STALE_DEVICES]
+    assert await hass.config_entries.async_remove(pbxware_entry.entry_id)
+    await hass.async_block_till_done()
+    assert pbxware_entry.entry_id not in hass.data.get(STALE_DEVICES, {})

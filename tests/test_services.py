@@ -264,6 +264,7 @@ async def test_set_did_route_with_an_unreadable_answer(
     before = _did_state(hass, did.number)
     assert before != "voicemail"
     pbxware_sim.inject(fault, count=1, actions=["pbxware.did.edit"])
+    pbxware_sim.reset_counters()
     with pytest.raises(HomeAssistantError) as raised:
         await _route(
             hass,
@@ -278,6 +279,8 @@ async def test_set_did_route_with_an_unreadable_answer(
     # Nothing claimed, but what the requested poll read (the slow cadence
     # would not poll again for minutes).
     await hass.async_block_till_done()
+    # The slow cadence's poll, asked for once: the write may have been done.
+    assert pbxware_sim.requests_by_action["pbxware.did.list"] == 1
     assert _did_state(hass, did.number) == ("voicemail" if carried_out else before)
 
 
@@ -320,6 +323,7 @@ async def test_dnd_whose_answer_is_lost(
         pbxware_sim.inject(
             fault, count=1, latency=0.1, actions=["pbxware.ext.es.dnd.set"]
         )
+    pbxware_sim.reset_counters()
     with pytest.raises(HomeAssistantError) as raised:
         await hass.services.async_call(
             SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: entity_id}, blocking=True
@@ -327,6 +331,12 @@ async def test_dnd_whose_answer_is_lost(
     assert raised.value.translation_key == key
     assert extension.dnd is carried_out
     await hass.async_block_till_done()
+    # A poll (its extension list) asked for exactly when the write may have
+    # been done. Refused, one asked for could not be seen here, but it would
+    # have failed too and made the switch unavailable.
+    unconfirmed = key == "write_unconfirmed"
+    assert pbxware_sim.requests_by_action["pbxware.ext.list"] == int(unconfirmed)
+    assert loaded_entry.runtime_data.fast.last_update_success
     # Refused: no poll asked for, the switch shows what it showed. Otherwise
     # the poll asked for shows what the PBX holds.
     assert hass.states.get(entity_id).state == (STATE_ON if carried_out else STATE_OFF)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+import logging
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -20,6 +21,8 @@ from homeassistant.const import (
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_component import EntityComponent
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -240,3 +243,56 @@ async def test_a_state_changed_after_being_added_is_written_when_it_changes(
     fast.async_update_listeners()
     await hass.async_block_till_done()
     assert hass.states.get(entity.entity_id).state == "polled"
+
+
+class _SettableEntity(PbxEntity[PbxFastCoordinator]):
+    """Shows whatever the test sets, so it can change between polls."""
+
+    _attr_name = "Settable"
+    value = "first"
+
+    @property
+    def state(self) -> str:
+        return self.value
+
+    async def async_update(self) -> None:
+        """No refresh: one would write through the coordinator's listeners,
+        and the service's own write is what is tested.
+        """
+
+
+async def test_a_write_by_the_update_entity_service_is_remembered(
+    hass: HomeAssistant, pbxware_entry: MockConfigEntry
+) -> None:
+    """``homeassistant.update_entity`` writes without ``async_write_ha_state``:
+    what it showed must still count, or a poll that brings the old value back
+    is taken for no change and the state machine keeps the service's value.
+    """
+    await async_setup_component(hass, "homeassistant", {})
+    await setup_entry(hass, pbxware_entry)
+    fast = pbxware_entry.runtime_data.fast
+    entity = _SettableEntity(
+        coordinator=fast, description=EntityDescription(key="settable")
+    )
+    component: EntityComponent[Entity] = EntityComponent(
+        logging.getLogger(__name__), "test_domain", hass
+    )
+    await component.async_add_entities([entity])
+    assert entity.entity_id is not None
+    assert hass.states.get(entity.entity_id).state == "first"
+
+    entity.value = "second"
+    await hass.services.async_call(
+        "homeassistant",
+        "update_entity",
+        {"entity_id": entity.entity_id},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get(entity.entity_id).state == "second"
+
+    # The poll brings back what the write before the service's showed.
+    entity.value = "first"
+    fast.async_update_listeners()
+    await hass.async_block_till_done()
+    assert hass.states.get(entity.entity_id).state == "first"

@@ -325,6 +325,45 @@ async def test_a_refused_list_leaves_the_other_subscribers(
     assert issue.translation_placeholders["permission"] == "subscriber.list.node"
 
 
+async def test_a_deleted_subscriber_leaves_the_others_and_is_logged_once(
+    hass: HomeAssistant,
+    tariscope_sim: TariscopeSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A followed subscriber deleted in Tariscope: only its entities go
+    unavailable, a warning names it once, and they come back with it.
+    """
+    sim = tariscope_sim
+    deleted, kept = ids(sim)[:2]
+    entry = tariscope_entry(sim, subscribers=f"{deleted},{kept}")
+    await setup_entry(hass, entry)
+    slow = entry.runtime_data.slow
+    gone = f"sensor.{slug(sim.subscriber(int(deleted)).fullname)}_balance"
+    other = f"sensor.{slug(sim.subscriber(int(kept)).fullname)}_balance"
+    assert state(hass, gone).state != STATE_UNAVAILABLE
+    subscriber = sim.subscriber(int(deleted))
+
+    sim.remove_subscriber(int(deleted))
+    for _ in range(2):
+        await slow.async_refresh()
+        await hass.async_block_till_done()
+        assert slow.last_update_success
+        assert state(hass, gone).state == STATE_UNAVAILABLE
+        assert state(hass, other).state != STATE_UNAVAILABLE
+    warnings = [
+        record
+        for record in caplog.records
+        if record.levelname == "WARNING" and "no longer exists" in record.getMessage()
+    ]
+    assert len(warnings) == 1
+    assert f"subscriber {deleted}," in warnings[0].getMessage()
+
+    sim.subscribers[subscriber.id] = subscriber
+    await slow.async_refresh()
+    await hass.async_block_till_done()
+    assert state(hass, gone).state != STATE_UNAVAILABLE
+
+
 async def test_a_followed_subscriber_cannot_be_deleted(
     hass: HomeAssistant,
     tariscope_sim: TariscopeSimulator,

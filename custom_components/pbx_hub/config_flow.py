@@ -460,6 +460,11 @@ class PbxHubOptionsFlow(OptionsFlow):
             errors[CONF_SUBSCRIBERS] = "subscriber_not_found"
         except PbxError:
             errors["base"] = "cannot_connect"
+        else:
+            # A poll leaves a deleted subscriber out; the options must not
+            # choose one.
+            if client.missing_subscribers:
+                errors[CONF_SUBSCRIBERS] = "subscriber_not_found"
 
     def _known_extensions(self) -> list[SelectOptionDict]:
         """The extensions of the last poll; none while the entry is not loaded."""

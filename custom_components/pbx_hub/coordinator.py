@@ -605,6 +605,8 @@ class PbxSlowCoordinator(PbxCoordinator[SlowData]):
     topics = SLOW_TOPICS
     _warned_scheme = False
     _accounts_since: datetime | None = None
+    _warned_missing: frozenset[str] = frozenset()
+    """The deleted subscribers already logged (see ``_accounts``)."""
 
     @staticmethod
     def interval(entry: ConfigEntry, client: PbxClient) -> timedelta:
@@ -658,7 +660,24 @@ class PbxSlowCoordinator(PbxCoordinator[SlowData]):
         now = dt_util.now()
         # The month asked for, taken once: its start is the sensors' last_reset.
         self._accounts_since = dt_util.start_of_local_day(now.replace(day=1))
-        return await self.client.async_get_accounts(selection, now.date())
+        accounts = await self.client.async_get_accounts(selection, now.date())
+        self._warn_missing(frozenset(self.client.missing_subscribers))
+        return accounts
+
+    def _warn_missing(self, missing: frozenset[str]) -> None:
+        """Log each subscriber the PBX no longer knows once, while it stays
+        gone: its entities are unavailable, and no repair can bring it back
+        (the options can stop following it).
+        """
+        for subscriber in sorted(missing - self._warned_missing):
+            LOGGER.warning(
+                "%s: subscriber %s, followed in the options, no longer exists;"
+                " its figures are left out until it is back or removed from"
+                " the options",
+                self.config_entry.title,
+                subscriber,
+            )
+        self._warned_missing = missing
 
     async def _usage(
         self,

@@ -73,6 +73,8 @@ class PbxEntity[CoordinatorT: PbxCoordinator[Any]](CoordinatorEntity[Coordinator
         """What the last state write showed."""
         self._written_source: object = None
         """What the state was made of at the last write (see ``_source``)."""
+        self._shown_next: tuple[Any, ...] | None = None
+        """What the write under way shows, when its caller built that."""
 
     def _source(self) -> object:
         """The data this entity's state is made of, where comparing it is
@@ -93,21 +95,29 @@ class PbxEntity[CoordinatorT: PbxCoordinator[Any]](CoordinatorEntity[Coordinator
         )
 
     @callback
-    def async_write_ha_state(self) -> None:
-        """Remember what every write shows, the platform's first one too: it
-        comes after every ``async_added_to_hass`` hook, so a subclass that
-        changes its state there (restoring it, say) is remembered as shown.
+    def _async_write_ha_state(self) -> None:
+        """Remember what every write shows, whichever way it came: the
+        platform's first one (after every ``async_added_to_hass`` hook, so a
+        subclass that changes its state there is remembered as shown), and
+        ``async_update_ha_state`` (the ``homeassistant.update_entity``
+        service), which skips ``async_write_ha_state``. A write left out
+        would leave the record stale, and a later real change unwritten.
         """
-        self._write_state()
+        shown, self._shown_next = self._shown_next, None
+        self._written = self._shown() if shown is None else shown
+        self._written_source = self._source()
+        super()._async_write_ha_state()
 
     @callback
     def _write_state(self, shown: tuple[Any, ...] | None = None) -> None:
-        """Write the state, and remember what it shows (``shown``, if the
-        caller built it already).
+        """Write the state, which shows ``shown`` (if the caller built it
+        already).
         """
-        self._written = self._shown() if shown is None else shown
-        self._written_source = self._source()
-        super().async_write_ha_state()
+        self._shown_next = shown
+        try:
+            self.async_write_ha_state()
+        finally:
+            self._shown_next = None
 
     @callback
     def _handle_coordinator_update(self) -> None:

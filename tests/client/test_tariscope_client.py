@@ -185,6 +185,46 @@ async def test_unknown_subscriber(
         await client.async_get_subscriber("drop table")
 
 
+async def test_a_deleted_subscriber_fails_only_that_one(
+    sim: TariscopeSimulator, session: aiohttp.ClientSession
+) -> None:
+    """A subscriber never found, or looked up at one poll and deleted before
+    the next: its figures are left out and named, the others still count.
+    """
+    never, deleted, kept = _ids(sim)[:3]
+    client = _client(sim, session)
+    today = sim.now().date()
+    selection = AccountSelection(ids=(never, deleted, kept))
+    sim.remove_subscriber(int(never))
+    assert set(await client.async_get_accounts(selection, today)) == {deleted, kept}
+    assert client.missing_subscribers == {never}
+
+    sim.remove_subscriber(int(deleted))
+    assert set(await client.async_get_accounts(selection, today)) == {kept}
+    assert client.missing_subscribers == {never, deleted}
+
+
+async def test_a_deleted_subscriber_is_looked_up_again(
+    sim: TariscopeSimulator, session: aiohttp.ClientSession
+) -> None:
+    """The name looked up is dropped with the subscriber's figures: the next
+    poll asks Tariscope again rather than the summary of a gone id.
+    """
+    wanted = _ids(sim)[0]
+    client = _client(sim, session)
+    today = sim.now().date()
+    selection = AccountSelection(ids=(f"00{wanted}",))
+    await client.async_get_accounts(selection, today)
+    sim.remove_subscriber(int(wanted))
+    assert await client.async_get_accounts(selection, today) == {}
+    assert client.missing_subscribers == {f"00{wanted}"}
+    sim.reset_counters()
+    assert await client.async_get_accounts(selection, today) == {}
+    assert sim.requests_by_action.get("subscriber.get") == 1
+    assert "accounts.summary" not in sim.requests_by_action
+    assert client.missing_subscribers == {f"00{wanted}"}
+
+
 async def test_charges_are_exactly_the_simulators(
     sim: TariscopeSimulator, session: aiohttp.ClientSession
 ) -> None:

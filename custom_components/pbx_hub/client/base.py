@@ -103,6 +103,11 @@ class PbxClient(ABC):
         """Rights the last read was refused for while it still returned what
         it could (a topic refused whole raises ``PbxPermissionError``).
         """
+        self.missing_subscribers: set[str] = set()
+        """Subscribers the last accounts read was asked for that the PBX no
+        longer knows (deleted), by id or as the options name them: left out,
+        the others still count.
+        """
         secret_keys = tuple(secret_keys)
         self.http = HttpHelper(
             session,

@@ -403,20 +403,50 @@ class TariscopeClient(PbxClient):
         ) + len(subscribers)
         summaries = await asyncio.gather(
             *(
-                self._get(
-                    "accounts.summary",
-                    {
-                        "id": subscriber.id,
-                        "year": str(month.year),
-                        "month": str(month.month),
-                    },
-                )
+                self._account_summary(subscriber, month)
                 for subscriber in subscribers.values()
             )
         )
-        return {
-            subscriber.id: parse_summary(subscriber, body)
-            for subscriber, body in zip(subscribers.values(), summaries, strict=True)
+        accounts: dict[str, AccountSummary] = {}
+        for subscriber, body in zip(subscribers.values(), summaries, strict=True):
+            if body is None:
+                self._gone(subscriber, selection)
+            else:
+                accounts[subscriber.id] = parse_summary(subscriber, body)
+        return accounts
+
+    async def _account_summary(self, subscriber: Subscriber, month: date) -> Any:
+        """``accounts.summary`` of one subscriber; ``None`` when Tariscope no
+        longer knows it (deleted since it was listed or looked up).
+        """
+        try:
+            return await self._get(
+                "accounts.summary",
+                {
+                    "id": subscriber.id,
+                    "year": str(month.year),
+                    "month": str(month.month),
+                },
+            )
+        except PbxNotFoundError:
+            return None
+
+    def _gone(self, subscriber: Subscriber, selection: AccountSelection) -> None:
+        """A subscriber deleted since it was listed or looked up: named as
+        the options name it (as the next poll's look-up will), and its
+        looked-up names dropped, so the next poll asks again and notices it
+        deleted, or back.
+        """
+        named = {
+            wanted
+            for wanted in selection.ids
+            if (known := self._names.get(wanted)) and known.id == subscriber.id
+        }
+        self.missing_subscribers |= named or {subscriber.id}
+        self._names = {
+            name: known
+            for name, known in self._names.items()
+            if known.id != subscriber.id
         }
 
     async def _subscribers(self, selection: AccountSelection) -> dict[str, Subscriber]:
@@ -424,6 +454,7 @@ class TariscopeClient(PbxClient):
         and named in ``refused_rights``: the others still count.
         """
         self.refused_rights = set()
+        self.missing_subscribers = set()
         lists = await asyncio.gather(
             *(
                 self._list(kind, group)
@@ -449,6 +480,10 @@ class TariscopeClient(PbxClient):
                     subscriber = await self.async_get_subscriber(wanted)
                 except PbxOtherSubscriberError:
                     # That subscriber's figures only: the others still count.
+                    continue
+                except PbxNotFoundError:
+                    # Deleted: its figures only, and the user is told.
+                    self.missing_subscribers.add(wanted)
                     continue
                 # Under what the user wrote too (``007`` for ``7``): no
                 # second look-up at the next poll.
