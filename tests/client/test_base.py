@@ -499,6 +499,27 @@ async def test_a_reset_of_a_reused_connection_sent_nothing(
     assert len(received) == 2
 
 
+async def _ok(writer: asyncio.StreamWriter) -> None:
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+    await writer.drain()
+
+
+async def test_a_write_keeps_the_shared_session_as_it_was() -> None:
+    """A write's own session sends the shared session's headers (Home
+    Assistant's User-Agent) and, once closed, leaves the shared one usable.
+    """
+    async with (
+        aiohttp.ClientSession(headers={"User-Agent": "HomeAssistant/test"}) as shared,
+        _raw_server(_ok) as (url, received),
+    ):
+        helper = _helper(shared, 1)
+        await helper.request("GET", url, write=True)
+        assert not shared.closed
+        await helper.request("GET", url)
+    assert len(received) == 2
+    assert all(b"User-Agent: HomeAssistant/test" in head for head in received)
+
+
 def test_a_reset_while_still_sending_sent_nothing() -> None:
     assert _never_read(
         aiohttp.ClientConnectionResetError("Connection lost"),
