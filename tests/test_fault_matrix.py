@@ -501,8 +501,10 @@ def _standard(
 ) -> dict[MatrixFault, Expect]:
     """What every vendor shares: transport failures and broken bodies. A
     ``write`` action whose request went out but whose answer was lost or
-    unreadable may have been carried out: it says so (``write_unconfirmed``),
-    rather than invite a retry that would call or switch twice.
+    unreadable, or answered with a server error (500, 502: a PHP error after
+    the change, a proxy after forwarding it), may have been carried out: it
+    says so (``write_unconfirmed``), rather than invite a retry that would
+    call or switch twice.
     """
     broken = _unavailable(vendor, "write_unconfirmed" if write else "invalid_response")
     down = _unavailable(vendor, "cannot_connect")
@@ -510,8 +512,8 @@ def _standard(
     return {
         MatrixFault.TIMEOUT: lost,
         MatrixFault.REFUSED: down,
-        MatrixFault.SERVER_ERROR: down,
-        MatrixFault.BAD_GATEWAY: down,
+        MatrixFault.SERVER_ERROR: lost,
+        MatrixFault.BAD_GATEWAY: lost,
         MatrixFault.UNAUTHORIZED: Expect(
             poll=Poll.REAUTH, action="auth_failed", cadences=POLLED[vendor]
         ),
@@ -1138,11 +1140,13 @@ def render_matrix() -> str:
         "  (`cannot_connect`, `auth_failed`, `rate_limited`, `invalid_response`,",
         "  `missing_permission`, `write_unconfirmed`), or ok when it succeeds.",
         "  `write_unconfirmed`: a write (not a read such as get_charges) was",
-        "  sent, but its answer timed out, broke off or could not be read, so",
-        "  the PBX may have carried it out: the user is told to check before",
-        "  trying again, and the entity keeps showing what the PBX last said",
-        "  until a poll reads it back; `cannot_connect` is left for requests",
-        "  that never went out. An auth error also starts reauthentication. An",
+        "  sent, but its answer timed out, broke off, could not be read or was",
+        "  a server error (500, 502, 504: it reached the server), so the PBX",
+        "  may have carried it out: the user is told to check before trying",
+        "  again, and the entity keeps showing what the PBX last said until a",
+        "  poll reads it back; `cannot_connect` is left for requests that never",
+        "  went out (or were refused as unavailable, 503) and for reads. An",
+        "  auth error also starts reauthentication. An",
         "  action that succeeds took effect in the simulator (DND on, the call",
         "  placed with its numbers, the SMS sent with its text, the subscriber's",
         "  charges as the simulator holds them); one",

@@ -135,9 +135,13 @@ async def test_set_did_route_unloaded_entry(
     assert raised.value.translation_key == "entry_not_loaded"
 
 
-async def test_set_did_route_pbx_down(
+async def test_set_did_route_answered_500_is_unconfirmed(
     hass: HomeAssistant, pbxware_sim: PbxwareSimulator, loaded_entry: MockConfigEntry
 ) -> None:
+    """A 500 answer to the route write: it reached the PBX, which may have
+    routed the number (a PHP error after the change), so the user is told to
+    check rather than "cannot connect"; the simulator did not route it.
+    """
     did_id, did = next(iter(pbxware_sim.tenant().dids.items()))
     before = pbxware_sim.tenant().dids[did_id].destination
     pbxware_sim.inject(Fault.SERVER_ERROR, count=1)
@@ -149,7 +153,7 @@ async def test_set_did_route_pbx_down(
             destination_type="ivr",
             destination="7",
         )
-    assert raised.value.translation_key == "cannot_connect"
+    assert raised.value.translation_key == "write_unconfirmed"
     assert pbxware_sim.tenant().dids[did_id].destination == before
 
 
@@ -316,12 +320,12 @@ async def test_dnd_whose_answer_is_lost(
         if entry.unique_id.endswith(f"_{extension.id}_dnd")
     )
     assert hass.states.get(entity_id).state == STATE_OFF
-    loaded_entry.runtime_data.client.http._timeout = 0.3
+    loaded_entry.runtime_data.client.http._timeout = 1
     if fault is None:
         await pbxware_sim.refuse_connections()
     else:
         pbxware_sim.inject(
-            fault, count=1, latency=0.1, actions=["pbxware.ext.es.dnd.set"]
+            fault, count=1, latency=0.3, actions=["pbxware.ext.es.dnd.set"]
         )
     pbxware_sim.reset_counters()
     with pytest.raises(HomeAssistantError) as raised:

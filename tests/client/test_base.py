@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 import contextlib
 import json
+import socket
+import struct
 from typing import Any
 
 import aiohttp
@@ -33,6 +35,7 @@ from custom_components.pbx_hub.client.http import (
     CONNECT_SHARE,
     MAX_BODY_BYTES,
     HttpHelper,
+    _never_read,
     parse_retry_after,
 )
 
@@ -164,6 +167,12 @@ async def status_server() -> AsyncIterator[TestServer]:
         # Readable and saying no: nothing to doubt, unlike a garbled body.
         (404, PbxRefusedError),
         (503, PbxConnectionError),
+        # A read's server error: nothing was changed, try again later.
+        (500, PbxConnectionError),
+        (502, PbxConnectionError),
+        # Redirects are not followed: the URL needs fixing, nothing was read.
+        (301, PbxRefusedError),
+        (302, PbxRefusedError),
     ],
 )
 async def test_status_mapping(
@@ -185,6 +194,51 @@ async def test_status_mapping(
     assert "s3cret-value" not in str(raised.value)
     assert type(raised.value) is error
     assert helper.redact("key=s3cret-value") == "key=**REDACTED**"
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        # The write reached the server (a PHP error after the change, a
+        # proxy that forwarded it): it may have been done.
+        (500, PbxAnswerLostError),
+        (502, PbxAnswerLostError),
+        (504, PbxAnswerLostError),
+        # Unavailable: the server did not take it.
+        (503, PbxConnectionError),
+        (404, PbxRefusedError),
+    ],
+)
+async def test_status_mapping_of_a_write(
+    session: aiohttp.ClientSession,
+    status_server: TestServer,
+    status: int,
+    error: type[Exception],
+) -> None:
+    with pytest.raises(error) as raised:
+        await _helper(session, 2).request(
+            "GET",
+            str(status_server.make_url("/")),
+            params={"status": str(status), "key": "s3cret-value"},
+            write=True,
+        )
+    assert type(raised.value) is error
+    assert "s3cret-value" not in str(raised.value)
+
+
+async def test_a_redirect_names_the_host_only(
+    session: aiohttp.ClientSession, status_server: TestServer
+) -> None:
+    with pytest.raises(PbxRefusedError, match="redirect") as raised:
+        await _helper(session, 2).request(
+            "GET",
+            str(status_server.make_url("/")),
+            params={"status": "307", "key": "s3cret-value"},
+            write=True,
+        )
+    assert str(raised.value) == (
+        "127.0.0.1 answered HTTP 307 (redirect): check the URL"
+    )
 
 
 async def test_decode_error_preview_is_redacted() -> None:
@@ -338,6 +392,12 @@ async def _hang_up(writer: asyncio.StreamWriter) -> None:
     """Close without a word."""
 
 
+async def _reset(writer: asyncio.StreamWriter) -> None:
+    """Read the request, then reset the connection (a process that crashed)."""
+    sock = writer.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
 async def _cut_off(writer: asyncio.StreamWriter) -> None:
     """Promise 100 bytes, send 10."""
     writer.write(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"ok": tru')
@@ -362,30 +422,110 @@ def _helper(session: aiohttp.ClientSession, timeout: float) -> HttpHelper:
 @pytest.mark.parametrize(
     ("answer", "words"),
     [
-        pytest.param(_hold, "No answer from 127.0.0.1 within 0.3 s", id="timeout"),
+        pytest.param(_hold, "No answer from 127.0.0.1 within 1 s", id="timeout"),
         pytest.param(_hang_up, "ServerDisconnectedError", id="hung-up"),
+        pytest.param(_reset, "broke off", id="reset"),
         pytest.param(_cut_off, "ClientPayloadError", id="cut-off"),
         pytest.param(_garbage, "broke off", id="not-http"),
     ],
 )
+@pytest.mark.parametrize("method", ["GET", "POST"])
 async def test_an_answer_lost_after_sending_is_told_apart(
     session: aiohttp.ClientSession,
     answer: Callable[[asyncio.StreamWriter], Awaitable[None]],
     words: str,
+    method: str,
 ) -> None:
-    """The request reached the server, which may have acted on it: a
+    """The write reached the server, which may have acted on it: a
     ``PbxAnswerLostError`` (still a ``PbxConnectionError``), naming the host,
-    never the key.
+    never the key; and it reached it once, even as a GET (VoipCenter's
+    writes), which aiohttp would otherwise send again.
     """
     async with _raw_server(answer) as (url, received):
         with pytest.raises(PbxAnswerLostError, match=words) as raised:
-            await _helper(session, 0.3).request(
-                "POST", url, params={"key": "s3cret-value"}, data={"dnd": "1"}
+            await _helper(session, 1).request(
+                method,
+                url,
+                params={"key": "s3cret-value"},
+                data={"dnd": "1"} if method == "POST" else None,
+                write=True,
             )
     assert len(received) == 1
-    assert received[0].startswith(b"POST /?key=")
+    assert received[0].startswith(f"{method} /?key=".encode())
     assert isinstance(raised.value, PbxConnectionError)
     assert "s3cret-value" not in str(raised.value)
+
+
+async def test_aiohttp_still_sends_a_dropped_get_twice(
+    session: aiohttp.ClientSession,
+) -> None:
+    """What the write path turns off: aiohttp sends a GET again when the
+    server drops it. If aiohttp stops doing so (or renames the switch),
+    this fails and ``_sending_once`` can be revisited.
+    """
+    async with _raw_server(_hang_up) as (url, received):
+        with pytest.raises(PbxConnectionError):
+            await _helper(session, 1).request("GET", url)
+    assert len(received) == 2
+
+
+async def test_a_reset_of_a_reused_connection_sent_nothing(
+    session: aiohttp.ClientSession,
+) -> None:
+    """A kept-alive connection the server drops with a reset when the next
+    request comes: the write was never read, so "cannot connect".
+    """
+    received: list[bytes] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        received.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+        await writer.drain()
+        received.append(await reader.readuntil(b"\r\n\r\n"))
+        await _reset(writer)
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+    try:
+        helper = _helper(session, 1)
+        await helper.request("GET", url)
+        with pytest.raises(PbxConnectionError, match="Cannot reach") as raised:
+            await helper.request("GET", url, write=True)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert type(raised.value) is PbxConnectionError
+    assert len(received) == 2
+
+
+async def _ok(writer: asyncio.StreamWriter) -> None:
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+    await writer.drain()
+
+
+async def test_a_write_keeps_the_shared_session_as_it_was() -> None:
+    """A write's own session sends the shared session's headers (Home
+    Assistant's User-Agent) and, once closed, leaves the shared one usable.
+    """
+    async with (
+        aiohttp.ClientSession(headers={"User-Agent": "HomeAssistant/test"}) as shared,
+        _raw_server(_ok) as (url, received),
+    ):
+        helper = _helper(shared, 1)
+        await helper.request("GET", url, write=True)
+        assert not shared.closed
+        await helper.request("GET", url)
+    assert len(received) == 2
+    assert all(b"User-Agent: HomeAssistant/test" in head for head in received)
+
+
+def test_a_reset_while_still_sending_sent_nothing() -> None:
+    assert _never_read(
+        aiohttp.ClientConnectionResetError("Connection lost"),
+        answer_began=False,
+        reused=False,
+    )
 
 
 async def test_a_refused_connection_sent_nothing(

@@ -17,7 +17,8 @@ class PbxConnectionError(PbxError):
 
 
 class PbxAnswerLostError(PbxConnectionError):
-    """The request went out, but its answer did not come in time or broke off.
+    """The request went out, but its answer did not come in time or broke off,
+    or (for a write) the server answered 500, 502 or 504 after it got it.
 
     Unlike a refused or failed connection, the PBX may have carried the request
     out: a caller must not take a write as undone (nor retry it blindly). A

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import codecs
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+import contextlib
 from dataclasses import dataclass
 import errno
 import json
@@ -52,39 +53,57 @@ extension list: 0.3 MB for 1000 extensions, so this leaves room for about
 whole would take memory without bound. Beyond it: ``PbxResponseError``.
 """
 _READ_CHUNK = 64 * 1024
-CONNECT_SHARE = 0.5
+CONNECT_SHARE = 0.8
 """Share of the request timeout that connecting may take. Kept below the
-whole, so that when the whole timeout ends, the connection stood and the
-request had gone out: a connect that takes longer fails on its own, as a
-connect timeout (nothing sent). aiohttp rounds a connect timeout of 5 s or
-more up to the next second: half of the default 10 s still ends first.
+whole, so that a connect that takes too long fails on its own, as a connect
+timeout (nothing sent), rather than as the whole timeout (the request may
+have gone out, or be going out). Most of the whole, so that a slow resolver
+(mDNS ``.local`` names take up to 5 s in Home Assistant, slow DNS, a VPN)
+still connects. aiohttp rounds a connect timeout of 5 s or more up to the
+next second: 8 s of the default 10 s still ends first.
 """
 _NOT_SENT: tuple[type[aiohttp.ClientError], ...] = (
     aiohttp.ClientConnectorError,  # refused, DNS, TLS, proxy
     aiohttp.ConnectionTimeoutError,
     aiohttp.ServerFingerprintMismatch,
     aiohttp.InvalidURL,
+    # The transport closed while the request was still being written: the
+    # server cannot act on half a request.
+    aiohttp.ClientConnectionResetError,
 )
 """aiohttp's errors that end a request before it is sent. Any other, once
 connected (the server hung up, a read timed out, a broken or unparsable
 answer), comes after the request went out: ``PbxAnswerLostError``, but for
-a reset before the answer began (see ``_never_read``).
+a reset of a reused connection before the answer began (see ``_never_read``).
+"""
+_REDIRECT = range(300, 400)
+MAY_HAVE_ACTED = frozenset({500, 502, 504})
+"""Statuses that show a write reached the server, which may have carried it
+out: a PHP error after the change was made, a proxy's timeout or broken
+answer after it forwarded the request. 503 (unavailable) is left out: the
+server says it did not take the request.
 """
 
 
-def _never_read(err: TimeoutError | aiohttp.ClientError, answer_began: bool) -> bool:
+def _never_read(
+    err: TimeoutError | aiohttp.ClientError, *, answer_began: bool, reused: bool | None
+) -> bool:
     """Whether ``err`` shows that the PBX never read the request: it was
-    never sent (``_NOT_SENT``), or its connection was reset (a reset or
-    broken pipe) before any answer came. A server that closed a kept-alive
-    connection, being stopped or idle, resets what arrives on it afterwards;
-    one that read the request and then went away closes the connection,
-    which aiohttp tells as ``ServerDisconnectedError``.
+    never sent (``_NOT_SENT``), or it went on a kept-alive connection that
+    was reset (a reset or broken pipe) before any answer came. A server that
+    closed a kept-alive connection, being stopped or idle, resets what
+    arrives on it afterwards. On a new connection, a reset can come from a
+    server that read the request, acted and then failed: so only a
+    connection known to be ``reused`` counts. ``None`` (not known, reads on
+    the caller's session) keeps the rule: whether a read was done does not
+    matter.
     """
     if isinstance(err, _NOT_SENT):
         return True
     return (
         isinstance(err, aiohttp.ClientOSError)
         and not answer_began
+        and reused is not False
         and err.errno in (errno.ECONNRESET, errno.EPIPE)
     )
 
@@ -217,6 +236,65 @@ async def _read_text(response: aiohttp.ClientResponse, host: str) -> str:
     return body.decode(encoding, errors="replace")
 
 
+class _ConnectionReuse:
+    """Records whether a request's connection was a kept-alive one."""
+
+    def __init__(self) -> None:
+        self.reused: bool | None = None
+
+    def trace_config(self) -> aiohttp.TraceConfig:
+        """A trace that sets ``reused`` when aiohttp picks a connection."""
+        config = aiohttp.TraceConfig()
+        config.on_connection_reuseconn.append(self._on_reused)
+        config.on_connection_create_end.append(self._on_created)
+        return config
+
+    async def _on_reused(self, *_: object) -> None:
+        self.reused = True
+
+    async def _on_created(self, *_: object) -> None:
+        self.reused = False
+
+
+@contextlib.asynccontextmanager
+async def _sending_once(
+    session: aiohttp.ClientSession, reuse: _ConnectionReuse
+) -> AsyncIterator[aiohttp.ClientSession]:
+    """A session for one write that aiohttp sends at most once.
+
+    aiohttp sends a GET, PUT or DELETE a second time when the connection fails
+    before the answer (``ClientOSError``, ``ServerDisconnectedError``), on any
+    attempt. VoipCenter sends its writes (a call, a setting) as GET: a PBX that
+    acted and then dropped the connection would get the write twice, and ring
+    twice. The shared session (Home Assistant's) must keep that retry for
+    everyone else, so each write gets a short-lived session on the same
+    connector (pool, TLS settings), not owning it, with the retry off; closing
+    it leaves the connector open. ``_retry_connection`` is aiohttp's private
+    switch (its own test client turns it off the same way): a test sends a GET
+    write to a server that drops it and checks that it arrives once.
+    """
+    # A closed session (or a stand-in that is not aiohttp's) is used as it
+    # is: it says so itself, and has no retry to turn off.
+    connector = (
+        session.connector if isinstance(session, aiohttp.ClientSession) else None
+    )
+    if connector is None:
+        yield session
+        return
+    async with aiohttp.ClientSession(
+        connector=connector,
+        connector_owner=False,
+        headers=session.headers,
+        skip_auto_headers=session.skip_auto_headers,
+        cookie_jar=session.cookie_jar,
+        json_serialize=session.json_serialize,
+        trust_env=session.trust_env,
+        trace_configs=[*session.trace_configs, reuse.trace_config()],
+    ) as once:
+        once._retry_connection = False
+        yield once
+
+
 class HttpHelper:
     """Sends requests for one client: budget, timeout, status mapping, redaction."""
 
@@ -279,6 +357,7 @@ class HttpHelper:
         headers: Mapping[str, str] | None = None,
         explain_error: ErrorExplainer | None = None,
         on_headers: Callable[[Mapping[str, str]], None] | None = None,
+        write: bool = False,
     ) -> HttpResponse:
         """Send one request and map failures to the client's errors.
 
@@ -287,15 +366,27 @@ class HttpHelper:
         status code decides. Error messages name the host, never the URL: query
         strings carry keys. ``on_headers`` sees the headers of every answer,
         errors included, before any error is raised: rate-limit headers come
-        with 4xx answers too.
+        with 4xx answers too. A ``write`` (a request that changes something on
+        the PBX) is sent at most once (see ``_sending_once``), and an answer
+        that shows it reached the PBX (``MAY_HAVE_ACTED``) or a reset on a new
+        connection raises ``PbxAnswerLostError``: it may have been done.
         """
         host = server_url(url).host or "the PBX"
         self._check_before_sending(url, params, headers)
         self.budget.acquire()
         answer_began = False
+        reuse = _ConnectionReuse()
         try:
-            async with asyncio.timeout(self._timeout):
-                async with self._session.request(
+            async with (
+                asyncio.timeout(self._timeout),
+                contextlib.AsyncExitStack() as stack,
+            ):
+                session = (
+                    await stack.enter_async_context(_sending_once(self._session, reuse))
+                    if write
+                    else self._session
+                )
+                async with session.request(
                     method,
                     url,
                     params=params,
@@ -317,7 +408,9 @@ class HttpHelper:
                     response_headers = CIMultiDict(response.headers)
         # "from None": aiohttp's errors quote the URL, and with it the query's keys.
         except (TimeoutError, aiohttp.ClientError) as err:
-            raise self._transport_error(err, host, answer_began=answer_began) from None
+            raise self._transport_error(
+                err, host, answer_began=answer_began, reused=reuse.reused
+            ) from None
         if on_headers is not None:
             on_headers(response_headers)
         explained = (
@@ -328,24 +421,28 @@ class HttpHelper:
         if explained is not None:
             self.budget.succeeded()
             raise explained
-        self._raise_for_status(status, response_headers, host)
+        self._raise_for_status(status, response_headers, host, write=write)
         return HttpResponse(status=status, headers=response_headers, text=text)
 
     def _transport_error(
-        self, err: TimeoutError | aiohttp.ClientError, host: str, *, answer_began: bool
+        self,
+        err: TimeoutError | aiohttp.ClientError,
+        host: str,
+        *,
+        answer_began: bool,
+        reused: bool | None,
     ) -> PbxConnectionError:
         """What a failure of the connection means: the PBX never got the
         request (``PbxConnectionError``), or it may have and the answer was
         lost (``PbxAnswerLostError``).
         """
-        if _never_read(err, answer_began):
+        if _never_read(err, answer_began=answer_began, reused=reused):
             return PbxConnectionError(
                 self.redact(f"Cannot reach {host}: {type(err).__name__}")
             )
         if isinstance(err, TimeoutError):
             return PbxAnswerLostError(
-                f"No answer from {host} within {self._timeout:g} s of sending "
-                "the request"
+                f"No answer from {host} within {self._timeout:g} s"
             )
         return PbxAnswerLostError(
             self.redact(
@@ -379,7 +476,7 @@ class HttpHelper:
             )
 
     def _raise_for_status(
-        self, status: int, headers: Mapping[str, str], host: str
+        self, status: int, headers: Mapping[str, str], host: str, *, write: bool
     ) -> None:
         error: PbxError | None = None
         if status != 429:
@@ -404,9 +501,19 @@ class HttpHelper:
                 f"{host} refused the request: the account lacks a right or "
                 "licence for it (HTTP 403)"
             )
+        elif write and status in MAY_HAVE_ACTED:
+            error = PbxAnswerLostError(
+                f"{host} answered HTTP {status} after the request reached it"
+            )
         elif status >= 500:
             error = PbxConnectionError(f"{host} answered HTTP {status}")
         elif status >= 400:
             error = PbxRefusedError(f"{host} answered HTTP {status}")
+        elif status in _REDIRECT:
+            # Redirects are not followed (a key in the query could go to
+            # another host): a redirect's body is no answer to read.
+            error = PbxRefusedError(
+                f"{host} answered HTTP {status} (redirect): check the URL"
+            )
         if error is not None:
             raise error

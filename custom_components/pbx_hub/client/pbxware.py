@@ -351,7 +351,7 @@ class PbxwareClient(PbxClient):
         url = str(self._endpoint)
         try:
             if write:
-                response = await self.http.request("POST", url, data=query)
+                response = await self.http.request("POST", url, data=query, write=True)
             else:
                 response = await self.http.request("GET", url, params=query)
         except PbxPermissionError as err:

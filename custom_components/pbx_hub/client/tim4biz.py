@@ -321,6 +321,7 @@ class Tim4bizClient(PbxClient):
             headers={"Authorization": authorization},
             explain_error=self._explainer(method),
             on_headers=self._read_headers,
+            write=http_method != "GET",
         )
         if not response.text.strip():
             # ASP.NET answers 204 for nothing; an empty 200 is a broken answer

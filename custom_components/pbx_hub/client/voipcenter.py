@@ -326,12 +326,13 @@ class VoipcenterClient(PbxClient):
                 signature(signed, str(self.settings.get(CONF_API_KEY) or ""), endpoint),
             )
         )
-        response = await self.http.request("GET", self._base + endpoint, params=signed)
+        write = endpoint != "get.php"
+        response = await self.http.request(
+            "GET", self._base + endpoint, params=signed, write=write
+        )
         try:
             return check_envelope(
-                self.http.decode_json(response.text),
-                self.http.redact,
-                write=endpoint != "get.php",
+                self.http.decode_json(response.text), self.http.redact, write=write
             )
         except PbxRateLimitError:
             # Head 13, too many attempts: wait before trying again. Only here:

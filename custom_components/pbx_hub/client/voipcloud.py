@@ -329,6 +329,7 @@ class VoipcloudClient(PbxClient):
             data=data,
             headers={"token": str(self.settings.get(CONF_TOKEN) or "")},
             explain_error=partial(self._explain, endpoint=endpoint),
+            write=method != "GET",
         )
         try:
             return unwrap(
