@@ -25,6 +25,7 @@ from simulator import Fault, PbxwareSimulator
 
 from .conftest import setup_entry
 from .vendor_sims import pbxware_settings
+from .vendors import pbxware_tenant_entry
 
 
 def _form_input(sim: PbxwareSimulator, **overrides: object) -> dict[str, object]:
@@ -150,13 +151,7 @@ async def test_reauth_with_a_key_without_a_permission(
     """A tenant's entry checks its tenant with tenant.list: a new key
     refused that is told so, and not stored.
     """
-    tenant_id = next(iter(pbxware_sim.tenants))
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Tenant",
-        unique_id=f"127.0.0.1_{tenant_id}",
-        data=pbxware_settings(pbxware_sim, tenant=tenant_id),
-    )
+    entry = pbxware_tenant_entry(pbxware_sim)
     entry.add_to_hass(hass)
     result = await entry.start_reauth_flow(hass)
     pbxware_sim.api_key = "rotated-key-0987654321"

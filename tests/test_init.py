@@ -22,7 +22,8 @@ from custom_components.pbx_hub.client.pbxware import PbxwareClient
 from custom_components.pbx_hub.const import DOMAIN
 from simulator import Fault, PbxwareSimulator
 
-from .conftest import pbxware_settings, setup_entry
+from .conftest import setup_entry
+from .vendors import pbxware_tenant_entry
 
 FAST = timedelta(seconds=61)
 
@@ -82,13 +83,7 @@ async def test_setup_refused_for_a_permission_retries_without_reauth(
     no reauth. A repair issue names the right; setup retries and loads once
     it is granted.
     """
-    tenant_id = next(iter(pbxware_sim.tenants))
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Tenant",
-        unique_id=f"127.0.0.1_{tenant_id}",
-        data=pbxware_settings(pbxware_sim, tenant=tenant_id),
-    )
+    entry = pbxware_tenant_entry(pbxware_sim)
     pbxware_sim.inject(Fault.FORBIDDEN, actions=["pbxware.tenant.list"])
     await setup_entry(hass, entry)
     assert entry.state is ConfigEntryState.SETUP_RETRY
@@ -527,13 +522,7 @@ async def test_setup_and_poll_issues_name_their_entry_alike(
     issue_registry: ir.IssueRegistry,
 ) -> None:
     """One helper creates both: the setup's issue carries the same data."""
-    tenant_id = next(iter(pbxware_sim.tenants))
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Tenant",
-        unique_id=f"127.0.0.1_{tenant_id}",
-        data=pbxware_settings(pbxware_sim, tenant=tenant_id),
-    )
+    entry = pbxware_tenant_entry(pbxware_sim)
     pbxware_sim.inject(Fault.FORBIDDEN, actions=["pbxware.tenant.list"])
     await setup_entry(hass, entry)
     issue = issue_registry.async_get_issue(

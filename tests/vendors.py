@@ -55,6 +55,20 @@ def pbxware_entry(
     )
 
 
+def pbxware_tenant_entry(sim: PbxwareSimulator) -> MockConfigEntry:
+    """An entry for the first tenant of a multi-tenant PBXware on ``sim``
+    (its identification checks the tenant with ``tenant.list``).
+    """
+    tenant_id = next(iter(sim.tenants))
+    return _entry(
+        "Tenant",
+        f"127.0.0.1_{tenant_id}",
+        pbxware_settings(sim, tenant=tenant_id),
+        None,
+        {},
+    )
+
+
 def voipcloud_entry(
     sim: VoipcloudSimulator, *, entry_id: str | None = None, **options: Any
 ) -> MockConfigEntry:
