@@ -1,0 +1,120 @@
+# Sourced by every script in scripts/: finds a Python >= 3.14.2, or provides one.
+#
+# Home Assistant 2026.3 and later need Python >= 3.14.2. A `python3.14` on PATH that
+# is new enough is used as it is (a developer's laptop). Otherwise, where the script
+# runs as root with apt-get (CI, these machines), a Debian forky root with
+# python3.14 is built once with debootstrap outside the work tree and reused; the
+# script then re-runs itself inside it (chroot), the project bound at the same path.
+#
+# The binds live in a private mount namespace (unshare -m) that ends with the
+# command, so no bind into the host outlives a script; even so, nothing here
+# removes the root while anything is mounted inside it (see remove_python_root).
+
+PBX_HUB_PYTHON_MIN="3.14.2"
+PBX_HUB_ROOT="${PBX_HUB_ROOT:-/var/cache/pbx-hub/forky}"
+PBX_HUB_DEBIAN_MIRROR="${PBX_HUB_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+# Debian packages inside the root: the interpreter, headers and a compiler for the few
+# Home Assistant dependencies without cp314 wheels, and Chromium for tests_browser/.
+PBX_HUB_ROOT_PACKAGES="python3.14,python3.14-venv,python3.14-dev,ca-certificates,g++"
+
+# Prints the path of a python3.14 on PATH that is at least PBX_HUB_PYTHON_MIN.
+host_python() {
+  local candidate
+  candidate="$(command -v python3.14 2>/dev/null)" || return 1
+  "$candidate" -c "import sys; sys.exit(sys.version_info < (3, 14, 2))" 2>/dev/null || return 1
+  echo "$candidate"
+}
+
+# True when nothing is mounted at or below the root (its own /proc, /dev, project).
+root_is_unmounted() {
+  local root="$1"
+  ! awk -v root="$root" '$2 == root || index($2, root "/") == 1 {found=1} END {exit !found}' /proc/self/mounts
+}
+
+# Removes a (half-built) root, refusing while anything is mounted inside it: an
+# `rm -rf` through a live bind of /dev or the project would delete the host's files.
+remove_python_root() {
+  local root="$1"
+  [ -e "$root" ] || return 0
+  if ! root_is_unmounted "$root" || mountpoint -q "$root/dev" || mountpoint -q "$root/proc"; then
+    echo "scripts: $root still has mounts inside it; run 'umount -R $root/...' first. Not removing it." >&2
+    return 1
+  fi
+  rm -rf --one-file-system "$root"
+}
+
+# Builds the forky root once (about a minute); a root is ready when it has the stamp.
+ensure_python_root() {
+  local root="$PBX_HUB_ROOT"
+  [ -f "$root/.pbx-hub-ready" ] && return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "scripts: Python >= $PBX_HUB_PYTHON_MIN is needed (Home Assistant 2026.3 and later)." >&2
+    echo "Install python3.14 (>= $PBX_HUB_PYTHON_MIN) on PATH, or run as root on Debian/Ubuntu" >&2
+    echo "so that scripts/setup can build a Debian forky root with it." >&2
+    return 1
+  fi
+  command -v debootstrap >/dev/null 2>&1 || {
+    echo "scripts: installing debootstrap" >&2
+    { apt-get install -y -qq debootstrap || { apt-get update -qq && apt-get install -y -qq debootstrap; }; } >/dev/null
+  }
+  local building="$root.building"
+  remove_python_root "$building"
+  mkdir -p "$(dirname "$root")"
+  echo "scripts: building a Debian forky root with Python 3.14 in $root (once, about a minute)" >&2
+  # forky's own script is not in bookworm's debootstrap; sid's fits it.
+  debootstrap --variant=minbase --include="$PBX_HUB_ROOT_PACKAGES" \
+    forky "$building" "$PBX_HUB_DEBIAN_MIRROR" /usr/share/debootstrap/scripts/sid >"$building.log" 2>&1 || {
+    echo "scripts: debootstrap failed; see $building.log" >&2
+    return 1
+  }
+  # forky's Release file can be past its Valid-Until date.
+  echo 'Acquire::Check-Valid-Until "false";' >"$building/etc/apt/apt.conf.d/99pbx-hub"
+  # A stamp names no host: the root can be copied to another machine of the same kind.
+  remove_python_root "$root"
+  mv "$building" "$root"
+  touch "$root/.pbx-hub-ready"
+}
+
+# Runs a command inside the root, from the current directory, with the project's
+# parent bound at the same path (the shared docs live beside the project).
+in_python_root() {
+  local root="$PBX_HUB_ROOT" here parent
+  here="$(pwd -P)"
+  parent="$(dirname "$here")"
+  # What the host knows of names and certificates (a proxy's CA, say) holds inside too.
+  cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+  cp /etc/hosts "$root/etc/hosts" 2>/dev/null || true
+  cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt" 2>/dev/null || true
+  mkdir -p "$root$parent"
+  PBX_HUB_IN_ROOT=1 exec unshare --mount --propagation private -- /bin/sh -c '
+    set -e
+    root="$1"; parent="$2"; here="$3"; shift 3
+    mount --rbind /dev "$root/dev"
+    mount -t proc proc "$root/proc"
+    mount --rbind /sys "$root/sys" 2>/dev/null || true
+    mount --bind "$parent" "$root$parent"
+    exec chroot "$root" /usr/bin/env -u PIP_FIND_LINKS -C "$here" \
+      PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root "$@"
+  ' pbx-hub-root "$root" "$parent" "$here" "$@"
+}
+
+# Makes the calling script run with Python >= 3.14.2: sets PBX_HUB_PYTHON when the
+# host has one, or re-runs the script inside the forky root. Call it first thing:
+#   use_python314 "$0" "$@"
+use_python314() {
+  local script="$1"; shift
+  if [ -n "${PBX_HUB_IN_ROOT:-}" ]; then
+    PBX_HUB_PYTHON="$(host_python)" || {
+      echo "scripts: no Python >= $PBX_HUB_PYTHON_MIN inside $PBX_HUB_ROOT" >&2
+      return 1
+    }
+    export PBX_HUB_PYTHON
+    return 0
+  fi
+  if PBX_HUB_PYTHON="$(host_python)"; then
+    export PBX_HUB_PYTHON
+    return 0
+  fi
+  ensure_python_root || exit 1
+  in_python_root bash "$script" "$@"
+}
