@@ -47,7 +47,7 @@ from .coordinator import (
     issue_id,
     needs_reauth,
 )
-from .entity import extension_device_identifier
+from .entity import extension_device_identifier, pbx_device_info
 from .services import async_setup_services
 
 PLATFORMS = [
@@ -108,7 +108,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
         info = replace(info, unique_id=entry.unique_id)
     fast = PbxFastCoordinator(hass, entry, client)
     slow = PbxSlowCoordinator(hass, entry, client)
-    entry.runtime_data = PbxRuntimeData(client=client, info=info, fast=fast, slow=slow)
+    # Registered before any entity, so extension devices can name it by its id.
+    pbx_device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, **pbx_device_info(info)
+    )
+    entry.runtime_data = PbxRuntimeData(
+        client=client, info=info, pbx_device_id=pbx_device.id, fast=fast, slow=slow
+    )
     await fast.async_config_entry_first_refresh()
     # A failing DID list must not keep the PBX from loading: its entities wait.
     await slow.async_refresh()
@@ -250,9 +256,7 @@ class StaleDevices:
         }
 
     def _remove_device(self, device: dr.DeviceEntry) -> None:
-        dr.async_get(self._hass).async_update_device(
-            device.id, remove_config_entry_id=self._entry.entry_id
-        )
+        dr.async_get(self._hass).async_remove_device(device.id)
 
 
 async def async_remove_config_entry_device(

@@ -31,7 +31,7 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 from homeassistant.util import dt as dt_util
-import voluptuous as vol
+import probatio as vol
 
 from .client import (
     VENDORS,
@@ -80,12 +80,12 @@ from .coordinator import (
 )
 
 _SELECTORS: dict[FieldKind, Callable[[], Any]] = {
-    FieldKind.TEXT: lambda: TextSelector(),
+    FieldKind.TEXT: TextSelector,
     FieldKind.URL: lambda: TextSelector(TextSelectorConfig(type=TextSelectorType.URL)),
     FieldKind.PASSWORD: lambda: TextSelector(
         TextSelectorConfig(type=TextSelectorType.PASSWORD)
     ),
-    FieldKind.BOOLEAN: lambda: BooleanSelector(),
+    FieldKind.BOOLEAN: BooleanSelector,
 }
 
 

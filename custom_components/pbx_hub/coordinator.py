@@ -128,6 +128,8 @@ class PbxRuntimeData:
 
     client: PbxClient
     info: PbxInfo
+    pbx_device_id: str
+    """The PBX's device, which every other device of the entry is linked under."""
     fast: PbxFastCoordinator
     slow: PbxSlowCoordinator
 

@@ -28,6 +28,7 @@ from .coordinator import (
     PbxConfigEntry,
     PbxCoordinator,
     PbxFastCoordinator,
+    PbxRuntimeData,
     PbxSlowCoordinator,
     SlowData,
 )
@@ -133,7 +134,7 @@ class PbxEntity[CoordinatorT: PbxCoordinator[Any]](CoordinatorEntity[Coordinator
 
 
 class PbxExtensionEntity(PbxEntity[PbxFastCoordinator]):
-    """An entity of one extension's device, linked to the PBX with ``via_device``."""
+    """An entity of one extension's device, linked to the PBX with ``via_device_id``."""
 
     def __init__(
         self,
@@ -149,9 +150,11 @@ class PbxExtensionEntity(PbxEntity[PbxFastCoordinator]):
             object_id=f"ext_{extension.id}",
         )
         self.extension_id = extension.id
-        info = coordinator.config_entry.runtime_data.info
         self._attr_device_info = extension_device_info(
-            info, extension.id, extension.number, extension.name
+            coordinator.config_entry.runtime_data,
+            extension.id,
+            extension.number,
+            extension.name,
         )
 
     @property
@@ -255,19 +258,20 @@ def call_group_device_identifier(
 
 
 def extension_device_info(
-    info: PbxInfo, extension_id: str, number: str, name: str | None
+    runtime: PbxRuntimeData, extension_id: str, number: str, name: str | None
 ) -> DeviceInfo:
     """The device of one extension (or user), under the PBX's device.
 
     Every vendor's extension entities share it, so actions can target it. The
     phone's own make shows in the user agent sensor, not here.
     """
+    info = runtime.info
     return DeviceInfo(
         identifiers={extension_device_identifier(info, extension_id)},
         name=f"{name} ({number})" if name and name != number else number,
         manufacturer=info.manufacturer,
         model="Extension",
-        via_device=(DOMAIN, info.unique_id),
+        via_device_id=runtime.pbx_device_id,
     )
 
 
@@ -296,7 +300,7 @@ class PbxCallGroupEntity(PbxEntity[PbxFastCoordinator]):
             name=name,
             manufacturer=info.manufacturer,
             model=GROUP_MODELS[scope],
-            via_device=(DOMAIN, info.unique_id),
+            via_device_id=coordinator.config_entry.runtime_data.pbx_device_id,
         )
 
     @property
@@ -333,8 +337,9 @@ class PbxCallUserEntity(PbxEntity[PbxFastCoordinator]):
             coordinator=coordinator, description=description, object_id=f"ext_{number}"
         )
         self.number = number
-        info = coordinator.config_entry.runtime_data.info
-        self._attr_device_info = extension_device_info(info, number, number, name)
+        self._attr_device_info = extension_device_info(
+            coordinator.config_entry.runtime_data, number, number, name
+        )
 
     @property
     def stats(self) -> UserStats:
@@ -413,8 +418,9 @@ class PbxUsageEntity(PbxEntity[PbxSlowCoordinator]):
             object_id=f"ext_{extension}",
         )
         self.extension_id = extension
-        info = coordinator.config_entry.runtime_data.info
-        self._attr_device_info = extension_device_info(info, extension, extension, name)
+        self._attr_device_info = extension_device_info(
+            coordinator.config_entry.runtime_data, extension, extension, name
+        )
 
     @property
     def available(self) -> bool:
@@ -497,7 +503,7 @@ class PbxSubscriberEntity(PbxEntity[PbxSlowCoordinator]):
             name=subscriber.name,
             manufacturer=info.manufacturer,
             model="Subscriber",
-            via_device=(DOMAIN, info.unique_id),
+            via_device_id=coordinator.config_entry.runtime_data.pbx_device_id,
         )
 
     @property

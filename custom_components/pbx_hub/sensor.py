@@ -160,9 +160,9 @@ PBX_SENSORS: tuple[PbxSensorEntityDescription, ...] = (
             state_class=SensorStateClass.MEASUREMENT,
             entity_category=EntityCategory.DIAGNOSTIC,
             value_fn=_status_value(
-                lambda s, kind=kind: _license_percent(s.licenses[kind])
-                if kind in s.licenses
-                else None
+                lambda s, kind=kind: (
+                    _license_percent(s.licenses[kind]) if kind in s.licenses else None
+                )
             ),
             exists_fn=_status_has(lambda s, kind=kind: s.licenses.get(kind)),
             read_fn=_status_read,

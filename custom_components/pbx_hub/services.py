@@ -22,7 +22,7 @@ from homeassistant.core import (
 )
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
-import voluptuous as vol
+import probatio as vol
 
 from .client import Capability, DestinationType, Did, PbxInvalidInputError, TimeFilter
 from .const import DOMAIN
@@ -355,13 +355,12 @@ def _extension_target(call: ServiceCall) -> tuple[PbxConfigEntry, str]:
             )
         return entry, extension
     device = dr.async_get(call.hass).async_get(device_id)
-    for entry_id in device.config_entries if device is not None else ():
-        candidate = call.hass.config_entries.async_get_entry(entry_id)
-        if candidate is None or candidate.domain != DOMAIN:
-            continue
-        entry = _loaded_entry(call.hass, entry_id)
+    entry_id = device.config_entry_id if device is not None else None
+    candidate = call.hass.config_entries.async_get_entry(entry_id) if entry_id else None
+    if device is not None and candidate is not None and candidate.domain == DOMAIN:
+        entry = _loaded_entry(call.hass, candidate.entry_id)
         prefix = extension_device_identifier(entry.runtime_data.info, "")[1]
-        for domain, identifier in device.identifiers if device is not None else ():
+        for domain, identifier in device.identifiers:
             if domain == DOMAIN and identifier.startswith(prefix):
                 return entry, identifier.removeprefix(prefix)
     raise ServiceValidationError(

@@ -129,7 +129,7 @@ BODY_JSON = JSON | st.fixed_dictionaries(
     },
 )
 TEXT = st.one_of(
-    BODY_JSON.map(lambda body: json.dumps(body)),
+    BODY_JSON.map(json.dumps),
     BODY_JSON.map(lambda body: json.dumps(body)[:-1]),
     st.text(max_size=40),
     st.just("Live Calls: 0"),

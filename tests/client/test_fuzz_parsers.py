@@ -113,8 +113,9 @@ SCALARS = (
 )
 JSON = st.recursive(
     SCALARS,
-    lambda children: st.lists(children, max_size=5)
-    | st.dictionaries(KEYS, children, max_size=6),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(KEYS, children, max_size=6)
+    ),
     max_leaves=25,
 )
 SUBSCRIBER = Subscriber(id="1", name="Ann")
@@ -129,15 +130,18 @@ type IsModel = Callable[[object], bool]
 
 def dict_of(model: type | tuple[type, ...]) -> IsModel:
     """A ``dict`` of ``model`` by text key, the container most parsers give."""
-    return lambda result: isinstance(result, dict) and all(
-        isinstance(key, str) and isinstance(value, model)
-        for key, value in result.items()
+    return lambda result: (
+        isinstance(result, dict)
+        and all(
+            isinstance(key, str) and isinstance(value, model)
+            for key, value in result.items()
+        )
     )
 
 
 def list_of(model: type | tuple[type, ...]) -> IsModel:
-    return lambda result: isinstance(result, list) and all(
-        isinstance(item, model) for item in result
+    return lambda result: (
+        isinstance(result, list) and all(isinstance(item, model) for item in result)
     )
 
 

@@ -140,7 +140,7 @@ async def test_a_dnd_whose_answer_is_late_may_be_done(
     client = _client(pbxware_sim, session)
     ext = next(e for e in pbxware_sim.tenant().extensions.values() if not e.dnd)
     pbxware_sim.inject(fault, latency=latency, actions=["pbxware.ext.es.dnd.set"])
-    with pytest.raises(PbxAnswerLostError, match="No answer from 127.0.0.1"):
+    with pytest.raises(PbxAnswerLostError, match=r"No answer from 127\.0\.0\.1"):
         await client.async_set_dnd(ext.id, True)
     assert ext.dnd is (fault is Fault.SLOW_DRIP)
 
@@ -260,7 +260,7 @@ async def test_unreachable(session: aiohttp.ClientSession) -> None:
     client = create_client(
         "pbxware", session, {"url": "http://127.0.0.1:9", "api_key": "k" * 12}
     )
-    with pytest.raises(PbxConnectionError, match="Cannot reach 127.0.0.1"):
+    with pytest.raises(PbxConnectionError, match=r"Cannot reach 127\.0\.0\.1"):
         await client.async_identify()
 
 

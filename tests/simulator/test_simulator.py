@@ -719,7 +719,7 @@ async def test_base_class_defaults(session: aiohttp.ClientSession) -> None:
             assert resp.status == 404
         assert base.requests_by_action == {"GET /anything": 3}
         port = int(base.url.rsplit(":", 1)[1])
-        with pytest.raises(OSError, match="(?i)in use"):
+        with pytest.raises(OSError, match=r"(?i)in use"):
             await SimulatorBase().start(port=port)
     assert url_of(base) is None
 

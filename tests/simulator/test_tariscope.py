@@ -860,7 +860,7 @@ async def test_body_and_latency_faults(
     status, body, _ = await call(session, sim, "/api/tariscope/summary", token)
     assert status == 200
     assert isinstance(body, str)
-    with pytest.raises(ValueError, match="Expecting|Unterminated"):
+    with pytest.raises(ValueError, match=r"Expecting|Unterminated"):
         json.loads(body)
     sim.inject(Fault.LATENCY, count=1, latency=0.1)
     started = time.monotonic()

@@ -65,7 +65,7 @@ async def call(
     method: str,
     *,
     verb: str = "GET",
-    auth: aiohttp.BasicAuth | None | bool = True,
+    auth: aiohttp.BasicAuth | bool | None = True,
     headers: dict[str, str] | None = None,
     **kwargs: Any,
 ) -> tuple[int, dict[str, str], Any]:

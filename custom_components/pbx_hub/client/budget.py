@@ -75,7 +75,7 @@ class RequestBudget:
         """Start with an empty window; ``clock`` is injectable for tests."""
         self.spec = spec
         # Looked up on every call, so that a test's frozen time applies.
-        self._clock = clock or (lambda: time.monotonic())
+        self._clock = clock or (lambda: time.monotonic())  # noqa: PLW0108
         self._sent: deque[float] = deque()
         self._paused_until = 0.0
         self._unexplained_429s = 0

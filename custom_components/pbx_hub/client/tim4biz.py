@@ -38,13 +38,13 @@ Assumptions (TIM4biz publishes little beyond the above):
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Coroutine, Mapping, Sequence
 import contextlib
 from datetime import datetime, timedelta
 import re
 from typing import Any, ClassVar
 
-from aiohttp import BasicAuth
 from yarl import URL
 
 from .base import FieldKind, PbxClient, SettingField, VendorSpec, register_vendor
@@ -86,6 +86,16 @@ supplied", which splitting cannot fix.
 """
 MIN_SPLIT = timedelta(days=1)
 _CLOCK = re.compile(r"(?:(\d+)\.)?(?:(\d+):)?(\d{1,2}):(\d{2})(?:\.\d+)?")
+
+
+def _basic_authorization(username: str, password: str) -> str:
+    """RFC 7617 Basic credentials, in UTF-8 (aiohttp's ``BasicAuth`` is
+    deprecated). A ":" in the user name cannot be sent: ``ValueError``.
+    """
+    if ":" in username:
+        raise ValueError("A ':' cannot be sent in a Basic user name")
+    credentials = f"{username}:{password}".encode()
+    return "Basic " + base64.b64encode(credentials).decode("ascii")
 
 
 class _PeriodTooLongError(PbxInvalidInputError):
@@ -300,11 +310,10 @@ class Tim4bizClient(PbxClient):
         try:
             # UTF-8 (RFC 7617): a password with "€" or Cyrillic cannot be
             # sent in Latin-1, aiohttp's default.
-            authorization = BasicAuth(
+            authorization = _basic_authorization(
                 str(self.settings.get(CONF_USERNAME) or ""),
                 str(self.settings.get(CONF_PASSWORD) or ""),
-                encoding="utf-8",
-            ).encode()
+            )
         except UnicodeEncodeError:
             # A lone surrogate, which no encoding can send.
             raise PbxAuthError(
