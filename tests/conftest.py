@@ -11,6 +11,7 @@ from typing import Any
 from unittest.mock import PropertyMock, patch
 
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -154,6 +155,35 @@ async def pbxware_sim(
     await sim.start()
     yield sim
     await sim.stop()
+
+
+def find_device(
+    registry: dr.DeviceRegistry, identifier: tuple[str, str]
+) -> dr.DeviceEntry | None:
+    """The device with ``identifier``, whichever entry owns it (Home Assistant's
+    ``async_get_device`` is deprecated: identifiers are unique per entry only).
+    """
+    return next(
+        (
+            device
+            for device in registry.devices
+            if identifier in device.identifiers
+        ),
+        None,
+    )
+
+
+def shown_tracebacks(records: list[logging.LogRecord]) -> list[logging.LogRecord]:
+    """Records a user would see with a traceback: INFO and above. Home
+    Assistant's coordinator adds the traceback of every failed poll at DEBUG
+    ("Full error:"), which is its design, not an unexpected error.
+    """
+    return [
+        record
+        for record in records
+        if record.levelno >= logging.INFO
+        and (record.exc_info is not None or "Traceback" in record.getMessage())
+    ]
 
 
 async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:

@@ -34,6 +34,8 @@ from custom_components.pbx_hub.client import (
 )
 from custom_components.pbx_hub.const import CONF_VENDOR, DOMAIN
 
+from .conftest import find_device
+
 
 class MinimalClient(PbxClient):
     """Status without services or live calls, extensions without DND."""
@@ -123,10 +125,8 @@ async def test_manual_device_removal_only_for_stale(
     minimal_entry: MockConfigEntry,
     device_registry: dr.DeviceRegistry,
 ) -> None:
-    pbx = device_registry.async_get_device(identifiers={(DOMAIN, "minimal-1")})
-    current = device_registry.async_get_device(
-        identifiers={(DOMAIN, "minimal-1_ext_7")}
-    )
+    pbx = find_device(device_registry, (DOMAIN, "minimal-1"))
+    current = find_device(device_registry, (DOMAIN, "minimal-1_ext_7"))
     stale = device_registry.async_get_or_create(
         config_entry_id=minimal_entry.entry_id,
         identifiers={(DOMAIN, "minimal-1_ext_99")},

@@ -34,7 +34,7 @@ from simulator import (
     VoipcloudSimulator,
 )
 
-from .conftest import setup_entry
+from .conftest import find_device, setup_entry
 from .vendors import voipcenter_entry, voipcloud_entry
 
 pytestmark = pytest.mark.freeze_time("2026-11-25T12:00:00-08:00")
@@ -152,9 +152,7 @@ async def test_voipcenter_actions_and_polls_at_once_go_one_at_a_time(
     }
     online = [a for a in sim.sip_accounts.values() if a.online]
     devices = [
-        device_registry.async_get_device(
-            identifiers={(DOMAIN, f"{uid}_ext_{account.username}")}
-        )
+        find_device(device_registry, (DOMAIN, f"{uid}_ext_{account.username}"))
         for account in online
     ]
     runtime = entry.runtime_data

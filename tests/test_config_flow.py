@@ -23,9 +23,11 @@ from custom_components.pbx_hub.const import (
 )
 from simulator import Fault, PbxwareSimulator
 
-from .conftest import setup_entry
+from .conftest import find_device, setup_entry
 from .vendor_sims import pbxware_settings
 from .vendors import pbxware_tenant_entry
+
+pytestmark = pytest.mark.minimum_ha
 
 
 def _form_input(sim: PbxwareSimulator, **overrides: object) -> dict[str, object]:
@@ -296,6 +298,7 @@ async def test_reconfigure(
     assert pbxware_entry.data["verify_ssl"] is False
 
 
+@pytest.mark.usefixtures("disable_mock_zeroconf_resolver")
 async def test_reconfigure_to_other_pbx_aborts(
     hass: HomeAssistant,
     pbxware_sim: PbxwareSimulator,
@@ -351,7 +354,7 @@ async def test_options_exclude_extensions(
     ext = next(iter(pbxware_sim.tenant().extensions.values()))
     identifier = (DOMAIN, f"127.0.0.1_ext_{ext.id}")
     registry = dr.async_get(hass)
-    assert registry.async_get_device(identifiers={identifier}) is not None
+    assert find_device(registry, identifier) is not None
 
     result = await hass.config_entries.options.async_init(pbxware_entry.entry_id)
     options = result["data_schema"].schema["excluded_extensions"].config["options"]
@@ -368,11 +371,11 @@ async def test_options_exclude_extensions(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert registry.async_get_device(identifiers={identifier}) is None
+    assert find_device(registry, identifier) is None
     assert not [e for e in hass.states.async_entity_ids() if f"_{ext.ext}_" in e]
 
     hass.config_entries.async_update_entry(
         pbxware_entry, options={**pbxware_entry.options, "excluded_extensions": []}
     )
     await hass.async_block_till_done()
-    assert registry.async_get_device(identifiers={identifier}) is not None
+    assert find_device(registry, identifier) is not None

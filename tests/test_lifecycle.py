@@ -29,7 +29,7 @@ from custom_components.pbx_hub import STALE_AFTER_POLLS, STALE_DEVICES
 from custom_components.pbx_hub.const import CONF_EXCLUDED_EXTENSIONS, DOMAIN
 from simulator import Fault, PbxwareSimulator
 
-from .conftest import pbxware_settings, setup_entry
+from .conftest import find_device, pbxware_settings, setup_entry
 
 
 async def _poll_fast(
@@ -82,9 +82,7 @@ async def test_extension_that_returns_gets_its_entities_back(
 def _extension_device(
     hass: HomeAssistant, entry: MockConfigEntry, ext_id: str
 ) -> dr.DeviceEntry | None:
-    return dr.async_get(hass).async_get_device(
-        identifiers={(DOMAIN, f"{entry.unique_id}_ext_{ext_id}")}
-    )
+    return find_device(dr.async_get(hass), (DOMAIN, f"{entry.unique_id}_ext_{ext_id}"))
 
 
 async def _user_names_first_extension(

@@ -25,6 +25,7 @@ from simulator import Fault, PbxwareSimulator
 from .conftest import setup_entry
 
 
+@pytest.mark.minimum_ha
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @pytest.mark.parametrize(
     "platform", [Platform.SENSOR, Platform.BINARY_SENSOR, Platform.SWITCH]

@@ -7,18 +7,24 @@ from __future__ import annotations
 from datetime import date, timedelta
 import json
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant import config_entries
-from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.const import STATE_UNAVAILABLE, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
+    snapshot_platform,
 )
 from syrupy.assertion import SnapshotAssertion
 
@@ -31,7 +37,7 @@ from custom_components.pbx_hub.diagnostics import async_get_config_entry_diagnos
 from simulator import TariscopeSimulator
 from simulator.tariscope import METHODS
 
-from .conftest import setup_entry
+from .conftest import find_device, setup_entry
 from .vendors import tariscope_entry
 
 pytestmark = pytest.mark.freeze_time("2026-11-25T12:00:00-08:00")
@@ -51,6 +57,7 @@ def slug(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
 
 
+@pytest.mark.minimum_ha
 async def test_config_flow(
     hass: HomeAssistant, tariscope_sim: TariscopeSimulator
 ) -> None:
@@ -372,8 +379,8 @@ async def test_a_followed_subscriber_cannot_be_deleted(
     chosen = ids(tariscope_sim)[0]
     entry = tariscope_entry(tariscope_sim, subscribers=chosen)
     await setup_entry(hass, entry)
-    device = device_registry.async_get_device(
-        identifiers={(DOMAIN, f"{entry.unique_id}_subscriber_{chosen}")}
+    device = find_device(
+        device_registry, (DOMAIN, f"{entry.unique_id}_subscriber_{chosen}")
     )
     assert device is not None
     assert not await async_remove_config_entry_device(hass, entry, device)
@@ -442,3 +449,17 @@ async def test_departments_saved_space_separated_still_load(
     members = {str(s.id) for s in sim.subscribers.values() if s.department_id in (1, 2)}
     assert members
     assert set(accounts) == members
+
+
+@pytest.mark.minimum_ha
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_platform_snapshot(
+    hass: HomeAssistant,
+    tariscope_sim: TariscopeSimulator,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    entry = tariscope_entry(tariscope_sim)
+    with patch("custom_components.pbx_hub.PLATFORMS", [Platform.SENSOR]):
+        await setup_entry(hass, entry)
+    await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)

@@ -44,7 +44,7 @@ from custom_components.pbx_hub.const import DOMAIN
 from custom_components.pbx_hub.diagnostics import async_get_config_entry_diagnostics
 from simulator import Tim4bizSimulator
 
-from .conftest import setup_entry
+from .conftest import find_device, setup_entry
 from .vendors import tim4biz_entry
 
 pytestmark = pytest.mark.freeze_time("2026-11-25T12:00:00-08:00")
@@ -71,6 +71,7 @@ def local(text: str) -> datetime:
     return parsed
 
 
+@pytest.mark.minimum_ha
 async def test_config_flow(hass: HomeAssistant, tim4biz_sim: Tim4bizSimulator) -> None:
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": config_entries.SOURCE_USER}
@@ -449,6 +450,7 @@ async def test_diagnostics_hold_no_password(
     assert diagnostics["slow"]["data"]["rate_limit"]["hourly_limit"] == 1000
 
 
+@pytest.mark.minimum_ha
 @pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.NOTIFY])
 async def test_platform_snapshot(
     hass: HomeAssistant,
@@ -490,8 +492,8 @@ async def test_an_extension_with_usage_cannot_be_deleted(
     entry = tim4biz_entry(tim4biz_sim)
     await setup_entry(hass, entry)
     extension = next(iter(tim4biz_sim.extensions.values()))
-    device = device_registry.async_get_device(
-        identifiers={(DOMAIN, f"{entry.unique_id}_ext_{extension.number}")}
+    device = find_device(
+        device_registry, (DOMAIN, f"{entry.unique_id}_ext_{extension.number}")
     )
     assert device is not None
     assert not await async_remove_config_entry_device(hass, entry, device)

@@ -43,7 +43,7 @@ from custom_components.pbx_hub.const import DOMAIN
 from custom_components.pbx_hub.diagnostics import async_get_config_entry_diagnostics
 from simulator import VoipcenterSimulator
 
-from .conftest import setup_entry
+from .conftest import find_device, setup_entry
 from .vendors import SkewableClock, voipcenter_entry
 
 
@@ -60,6 +60,7 @@ def entity_for(hass: HomeAssistant, domain: str, ending: str) -> str:
     raise AssertionError(f"no {domain} entity ending in {ending}")
 
 
+@pytest.mark.minimum_ha
 async def test_config_flow_keeps_only_the_hash(
     hass: HomeAssistant, voipcenter_sim: VoipcenterSimulator
 ) -> None:
@@ -99,8 +100,8 @@ async def test_sip_accounts_are_extensions(
     entry = voipcenter_entry(voipcenter_sim)
     await setup_entry(hass, entry)
     for account in voipcenter_sim.sip_accounts.values():
-        device = device_registry.async_get_device(
-            identifiers={(DOMAIN, f"voipcenter_123456_ext_{account.username}")}
+        device = find_device(
+            device_registry, (DOMAIN, f"voipcenter_123456_ext_{account.username}")
         )
         assert device is not None
     offline = next(a for a in voipcenter_sim.sip_accounts.values() if not a.online)
@@ -285,8 +286,8 @@ async def test_click_to_call_from_a_sip_account(
     sim = voipcenter_sim
     await setup_entry(hass, voipcenter_entry(sim))
     account = next(a for a in sim.sip_accounts.values() if a.online)
-    device = device_registry.async_get_device(
-        identifiers={(DOMAIN, f"voipcenter_123456_ext_{account.username}")}
+    device = find_device(
+        device_registry, (DOMAIN, f"voipcenter_123456_ext_{account.username}")
     )
     assert device is not None
     await hass.services.async_call(
@@ -355,6 +356,7 @@ async def test_diagnostics_hold_no_password_hash_or_key(
     assert voipcenter_sim.password not in dumped
 
 
+@pytest.mark.minimum_ha
 @pytest.mark.parametrize("platform", [Platform.SELECT, Platform.SWITCH])
 async def test_platform_snapshot(
     hass: HomeAssistant,

@@ -39,7 +39,7 @@ from custom_components.pbx_hub.const import DOMAIN
 from custom_components.pbx_hub.diagnostics import async_get_config_entry_diagnostics
 from simulator import Fault, PbxwareSimulator, VoipcloudSimulator
 
-from .conftest import setup_entry
+from .conftest import find_device, setup_entry
 from .vendors import pbxware_entry, voipcloud_entry
 
 NOON = "2026-11-25T12:00:00-08:00"
@@ -62,6 +62,7 @@ def state(hass: HomeAssistant, entity_id: str) -> Any:
     return current
 
 
+@pytest.mark.minimum_ha
 async def test_config_flow(
     hass: HomeAssistant, voipcloud_sim: VoipcloudSimulator
 ) -> None:
@@ -135,15 +136,11 @@ async def test_statistics_entities(
     assert state(hass, f"{prefix}_outbound_calls_today").state == "1"
     assert float(state(hass, f"{prefix}_talk_time_today").state) == 5  # minutes
 
-    sales = device_registry.async_get_device(
-        identifiers={(DOMAIN, "127.0.0.1_testaccount_queue_Sales")}
-    )
+    sales = find_device(device_registry, (DOMAIN, "127.0.0.1_testaccount_queue_Sales"))
     assert sales is not None
     assert sales.model == "Queue"
     assert (
-        device_registry.async_get_device(
-            identifiers={(DOMAIN, "127.0.0.1_testaccount_queue_Support")}
-        )
+        find_device(device_registry, (DOMAIN, "127.0.0.1_testaccount_queue_Support"))
         is None
     )
 
@@ -256,9 +253,7 @@ async def test_click_to_call(
     sim.add_user_call("1005", start=ago(hours=1))
     entry = voipcloud_entry(sim)
     await setup_entry(hass, entry)
-    device = device_registry.async_get_device(
-        identifiers={(DOMAIN, "127.0.0.1_testaccount_ext_1005")}
-    )
+    device = find_device(device_registry, (DOMAIN, "127.0.0.1_testaccount_ext_1005"))
     assert device is not None
 
     await hass.services.async_call(
@@ -318,9 +313,7 @@ async def test_click_to_call_targets_only_extensions(
 ) -> None:
     entry = voipcloud_entry(voipcloud_sim)
     await setup_entry(hass, entry)
-    pbx = device_registry.async_get_device(
-        identifiers={(DOMAIN, "127.0.0.1_testaccount")}
-    )
+    pbx = find_device(device_registry, (DOMAIN, "127.0.0.1_testaccount"))
     assert pbx is not None
     with pytest.raises(ServiceValidationError) as raised:
         await hass.services.async_call(
@@ -464,6 +457,7 @@ async def _entry_with_a_morning_of_calls(
     return entry
 
 
+@pytest.mark.minimum_ha
 @pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.EVENT])
 async def test_platform_snapshot(
     hass: HomeAssistant,
@@ -583,9 +577,7 @@ async def test_click_to_call_takes_a_device_or_a_number_not_both(
     voipcloud_sim.add_user_call("1005", start=ago(hours=1))
     entry = voipcloud_entry(voipcloud_sim)
     await setup_entry(hass, entry)
-    device = device_registry.async_get_device(
-        identifiers={(DOMAIN, "127.0.0.1_testaccount_ext_1005")}
-    )
+    device = find_device(device_registry, (DOMAIN, "127.0.0.1_testaccount_ext_1005"))
     assert device is not None
     with pytest.raises(ServiceValidationError) as raised:
         await hass.services.async_call(
@@ -610,7 +602,7 @@ async def test_a_deleted_queue_device_comes_back_with_its_next_call(
     entry = voipcloud_entry(sim)
     await setup_entry(hass, entry)
     identifier = (DOMAIN, "127.0.0.1_testaccount_queue_Sales")
-    device = device_registry.async_get_device(identifiers={identifier})
+    device = find_device(device_registry, identifier)
     assert device is not None
 
     # Deleting it is allowed (the API lists no queues to check against) ...
@@ -622,5 +614,5 @@ async def test_a_deleted_queue_device_comes_back_with_its_next_call(
     # ... and the queue's next call brings it back.
     sim.add_queue_call("Sales", start=ago(seconds=30))
     await poll(hass, freezer)
-    assert device_registry.async_get_device(identifiers={identifier}) is not None
+    assert find_device(device_registry, identifier) is not None
     assert state(hass, "sensor.sales_calls_today").state == "2"
