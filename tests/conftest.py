@@ -164,11 +164,7 @@ def find_device(
     ``async_get_device`` is deprecated: identifiers are unique per entry only).
     """
     return next(
-        (
-            device
-            for device in registry.devices
-            if identifier in device.identifiers
-        ),
+        (device for device in registry.devices if identifier in device.identifiers),
         None,
     )
 

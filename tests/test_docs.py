@@ -10,8 +10,8 @@ import re
 from typing import Any
 
 from homeassistant.util.yaml import load_yaml_dict, parse_yaml
+import probatio as vol
 import pytest
-import voluptuous as vol
 
 from custom_components.pbx_hub import services
 from custom_components.pbx_hub.const import DOMAIN

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import conversation, persistent_notification
 from homeassistant.components.calendar import CalendarEntity, CalendarEvent
+from homeassistant.components.calendar.const import DATA_COMPONENT as CALENDAR_COMPONENT
 from homeassistant.components.conversation.models import AbstractConversationAgent
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
@@ -207,6 +208,8 @@ async def test_dnd_during_meetings(
     await _tick(hass, freezer, call.end + timedelta(seconds=1))
     assert anna.dnd is False
     assert _state(hass, "calendar.work") == STATE_ON, "the all-day event is on"
+    # The calendar keeps an alarm for the all-day event's end until it goes.
+    await hass.data[CALENDAR_COMPONENT].async_remove_entity("calendar.work")
 
 
 async def test_abandoned_call_notification(

@@ -10,8 +10,8 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.icon import async_get_icons
+import probatio as vol
 import pytest
-import voluptuous as vol
 
 from custom_components.pbx_hub.const import DOMAIN
 
