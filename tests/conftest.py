@@ -107,6 +107,38 @@ def secret_guard(
         pytest.fail("handles_secrets needs a reason")
 
 
+class _Records(logging.Handler):
+    """Keeps every record it is given."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def no_deprecated_usage() -> Iterator[None]:
+    """Fail the test in which PBX Hub uses an API Home Assistant reports as
+    deprecated (``helpers.frame.report_usage``: "Detected that custom
+    integration 'pbx_hub' ..."). Home Assistant reports each use once per run.
+    """
+    handler = _Records()
+    reporter = logging.getLogger("homeassistant.helpers.frame")
+    reporter.addHandler(handler)
+    try:
+        yield
+    finally:
+        reporter.removeHandler(handler)
+    if reported := [
+        record.getMessage()
+        for record in handler.records
+        if "integration 'pbx_hub'" in record.getMessage()
+    ]:
+        pytest.fail("Deprecated Home Assistant API used:\n" + "\n".join(reported))
+
+
 @pytest.fixture(autouse=True)
 def loopback_sockets(socket_enabled: None) -> None:
     """Allow sockets: the harness still lets them connect to 127.0.0.1 only."""

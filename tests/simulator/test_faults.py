@@ -112,12 +112,12 @@ async def _read_of(session: aiohttp.ClientSession, sim: SimulatorBase) -> Read:
     if isinstance(sim, TariscopeSimulator):
         return await _tariscope_read(session, sim)
     assert isinstance(sim, Tim4bizSimulator)
-    auth = aiohttp.BasicAuth(sim.username, sim.password)
+    authorization = aiohttp.encode_basic_auth(sim.username, sim.password)
     return Read(
         "GET",
         "/api/ExtensionTotal",
         {
-            "auth": auth,
+            "headers": {"Authorization": authorization},
             "params": {"from": "2025-02-01T00:00:00", "to": "2025-02-02T00:00:00"},
         },
     )

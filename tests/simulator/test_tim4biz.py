@@ -59,25 +59,30 @@ async def sim(clock: Clock) -> AsyncIterator[Tim4bizSimulator]:
         yield simulator
 
 
+def basic(username: str, password: str) -> str:
+    """An Authorization header's value with Basic credentials."""
+    return aiohttp.encode_basic_auth(username, password)
+
+
 async def call(
     session: aiohttp.ClientSession,
     sim: Tim4bizSimulator,
     method: str,
     *,
     verb: str = "GET",
-    auth: aiohttp.BasicAuth | bool | None = True,
+    auth: tuple[str, str] | bool = True,
     headers: dict[str, str] | None = None,
     **kwargs: Any,
 ) -> tuple[int, dict[str, str], Any]:
-    """Status, headers and decoded body (JSON when possible) of one request."""
+    """Status, headers and decoded body (JSON when possible) of one request,
+    with Basic credentials ``auth`` (the simulator's own when ``True``).
+    """
     if auth is True:
-        auth = aiohttp.BasicAuth(sim.username, sim.password)
+        auth = (sim.username, sim.password)
+    if auth:
+        headers = {**(headers or {}), "Authorization": basic(*auth)}
     async with session.request(
-        verb,
-        f"{sim.url}/api/{method}",
-        auth=auth or None,
-        headers=headers,
-        **kwargs,
+        verb, f"{sim.url}/api/{method}", headers=headers, **kwargs
     ) as resp:
         text = await resp.text()
         try:
@@ -103,8 +108,8 @@ FEB = period(datetime(2025, 2, 1, tzinfo=UTC), datetime(2025, 3, 1, tzinfo=UTC))
 async def test_auth(session: aiohttp.ClientSession, sim: Tim4bizSimulator) -> None:
     for auth in (
         False,
-        aiohttp.BasicAuth(sim.username, "wrong"),
-        aiohttp.BasicAuth("someone", sim.password),
+        (sim.username, "wrong"),
+        ("someone", sim.password),
     ):
         status, headers, body = await call(
             session, sim, "ExtensionTotal", auth=auth, params=FEB
@@ -127,13 +132,15 @@ async def test_auth(session: aiohttp.ClientSession, sim: Tim4bizSimulator) -> No
     status, _, _ = await call(session, sim, "ExtensionTotal", params=FEB)
     assert status == 200
     sim.set_credentials(password="rotated")
-    old = aiohttp.BasicAuth(sim.username, DEFAULT_PASSWORD)
+    old = (sim.username, DEFAULT_PASSWORD)
     assert (await call(session, sim, "ExtensionTotal", auth=old, params=FEB))[0] == 401
     assert (await call(session, sim, "ExtensionTotal", params=FEB))[0] == 200
     sim.set_credentials(username="renamed@example.com")
     assert (await call(session, sim, "ExtensionTotal", params=FEB))[0] == 200
-    auth = aiohttp.BasicAuth(sim.username, sim.password)
-    async with session.get(f"{sim.url}/other/ExtensionTotal", auth=auth) as resp:
+    authorization = {"Authorization": basic(sim.username, sim.password)}
+    async with session.get(
+        f"{sim.url}/other/ExtensionTotal", headers=authorization
+    ) as resp:
         assert resp.status == 404
         assert resp.headers[HEADER_AUTHENTICATION] == "BASIC"
     sim.api_access_enabled = False
