@@ -122,8 +122,8 @@ ensure_root_packages() {
     # The lock above is ours; dpkg's own covers an apt-get run by hand in the root.
     { apt-get -o DPkg::Lock::Timeout=600 update -qq &&
       apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "$@"; } \
-      >"$stamp_dir/apt.log" 2>&1 || {
-      echo "scripts: apt-get install $* failed in the root; see $PBX_HUB_ROOT$stamp_dir/apt.log" >&2
+      >"$stamp.log" 2>&1 || {
+      echo "scripts: apt-get install $* failed in the root; see $PBX_HUB_ROOT$stamp.log" >&2
       exit 1
     }
     touch "$stamp"
