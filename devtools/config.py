@@ -11,14 +11,7 @@ from datetime import UTC, datetime
 import json
 from pathlib import Path
 import sys
-
-from homeassistant.components.http.config import (
-    HTTP_STORAGE_SCHEMA,
-    STORAGE_KEY,
-    STORAGE_MINOR_VERSION,
-    STORAGE_VERSION,
-)
-from homeassistant.helpers.storage import STORAGE_DIR
+import warnings
 
 ROOT = Path(__file__).resolve().parent.parent
 LINKED = {
@@ -50,6 +43,19 @@ def store_http_config(config_dir: Path, host: str, port: int) -> None:
     and the YAML migration marked done. The slot goes through Home Assistant's
     own schema, so it holds every key with its default, as the store does.
     """
+    # Imported here: Home Assistant's http package brings its web server along,
+    # and aiohttp warns (DeprecationWarning) about its Application subclass, which
+    # is Home Assistant's business; `python -m devtools.config` needs none of it.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from homeassistant.components.http.config import (
+            HTTP_STORAGE_SCHEMA,
+            STORAGE_KEY,
+            STORAGE_MINOR_VERSION,
+            STORAGE_VERSION,
+        )
+        from homeassistant.helpers.storage import STORAGE_DIR
+
     stable = HTTP_STORAGE_SCHEMA({"server_host": [host], "server_port": port})
     stable |= {
         "created_at": datetime.now(UTC).isoformat(),
