@@ -1,6 +1,6 @@
 """Make a running Home Assistant ready to use: onboarding with the dev user,
 one PBX Hub entry per simulator through PBX Hub's own config flow, and the
-Overview dashboard.
+PBX Hub dashboard (the default one).
 
 ``python -m devtools.bootstrap --ha URL --vendor pbxware --vendor ...``; run by
 scripts/develop once Home Assistant and the simulators are started. Running it
@@ -30,6 +30,15 @@ from .vendors import (
 )
 
 DOMAIN = "pbx_hub"
+DASHBOARD_URL_PATH = "pbx-hub"
+"""The dev dashboard's own panel, http://127.0.0.1:8123/pbx-hub."""
+DASHBOARD = {
+    "url_path": DASHBOARD_URL_PATH,
+    "title": "PBX Hub",
+    "icon": "mdi:phone-voip",
+    "show_in_sidebar": True,
+    "require_admin": False,
+}
 STARTUP_SECONDS = 300
 """How long Home Assistant may take to answer (a first start installs packages)."""
 
@@ -70,8 +79,32 @@ async def wait_for_entries_loaded(api: HomeAssistantApi) -> None:
         await asyncio.sleep(0.5)
 
 
-async def save_dashboard(api: HomeAssistantApi, url_path: str | None = None) -> Json:
-    """Build the dashboard from the registries and save it (Overview by default)."""
+async def ensure_dashboard(api: HomeAssistantApi) -> None:
+    """Create the PBX Hub dashboard once, and make it everyone's default panel,
+    as a user does under Settings > Dashboards.
+
+    In Home Assistant 2026.10 the default panel is the generated "home"
+    overview, and the legacy default dashboard (``url_path`` None) is not
+    shown until a restart migrates it into a dashboard of its own.
+    """
+    dashboards = await api.ws("lovelace/dashboards/list")
+    if not any(item["url_path"] == DASHBOARD_URL_PATH for item in dashboards):
+        await api.ws("lovelace/dashboards/create", **DASHBOARD)
+    core = (await api.ws("frontend/get_system_data", key="core"))["value"] or {}
+    if core.get("default_panel") != DASHBOARD_URL_PATH:
+        await api.ws(
+            "frontend/set_system_data",
+            key="core",
+            value={**core, "default_panel": DASHBOARD_URL_PATH},
+        )
+
+
+async def save_dashboard(
+    api: HomeAssistantApi, url_path: str = DASHBOARD_URL_PATH
+) -> Json:
+    """Build the dashboard from the registries and save it (the PBX Hub
+    dashboard, created first when missing, by default).
+    """
     infos = []
     for entry in await api.entries(DOMAIN):
         if entry["state"] != "loaded":
@@ -96,10 +129,9 @@ async def save_dashboard(api: HomeAssistantApi, url_path: str | None = None) -> 
         entities=await api.ws("config/entity_registry/list"),
         states={state["entity_id"]: state for state in await api.get("/api/states")},
     )
-    fields: Json = {"config": config}
-    if url_path is not None:
-        fields["url_path"] = url_path
-    await api.ws("lovelace/config/save", **fields)
+    if url_path == DASHBOARD_URL_PATH:
+        await ensure_dashboard(api)
+    await api.ws("lovelace/config/save", config=config, url_path=url_path)
     return config
 
 
@@ -136,7 +168,7 @@ async def bootstrap(
         async with asyncio.timeout(60):
             await wait_for_entries_loaded(api)
         await save_dashboard(api)
-        print("devtools: Overview dashboard saved", flush=True)
+        print(f"devtools: dashboard saved: {base_url}/{DASHBOARD_URL_PATH}", flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

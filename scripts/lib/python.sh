@@ -14,8 +14,12 @@ PBX_HUB_PYTHON_MIN="3.14.2"
 PBX_HUB_ROOT="${PBX_HUB_ROOT:-/var/cache/pbx-hub/forky}"
 PBX_HUB_DEBIAN_MIRROR="${PBX_HUB_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 # Debian packages inside the root: the interpreter, headers and a compiler for the few
-# Home Assistant dependencies without cp314 wheels, and Chromium for tests_browser/.
+# Home Assistant dependencies without cp314 wheels. Chromium for tests_browser/ comes
+# later, only where the browser tests run (ensure_chromium).
 PBX_HUB_ROOT_PACKAGES="python3.14,python3.14-venv,python3.14-dev,ca-certificates,g++"
+# What tests_browser/ drives inside the root: Debian's Chromium, and one font so that
+# pages and screenshots have legible text (no recommends: no desktop in a chroot).
+PBX_HUB_CHROMIUM_PACKAGES="chromium fonts-liberation"
 
 # Prints the path of a python3.14 on PATH that is at least PBX_HUB_PYTHON_MIN.
 host_python() {
@@ -96,6 +100,48 @@ in_python_root() {
     exec chroot "$root" /usr/bin/env -u PIP_FIND_LINKS -C "$here" \
       PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root "$@"
   ' pbx-hub-root "$root" "$parent" "$here" "$@"
+}
+
+# Installs Debian packages into the root once: a stamp per package list in the root's
+# /var/lib/pbx-hub. Runs inside the root (PBX_HUB_IN_ROOT), as root. apt-get runs under
+# a lock in the root, so that two scripts (two work trees) never run apt in it at once;
+# the second waits, then finds the stamp. Returns non-zero when they cannot be installed.
+ensure_root_packages() {
+  local stamp_dir=/var/lib/pbx-hub stamp
+  [ -n "${PBX_HUB_IN_ROOT:-}" ] || { echo "scripts: ensure_root_packages runs inside the root" >&2; return 1; }
+  stamp="$stamp_dir/packages-$(printf '%s\n' "$@" | sort | tr '\n' '_' | tr -c 'A-Za-z0-9_.+-' '_')"
+  [ -f "$stamp" ] && return 0
+  mkdir -p "$stamp_dir"
+  (
+    flock -w 1800 9 || { echo "scripts: another apt-get in the root held its lock for 30 minutes" >&2; exit 1; }
+    [ -f "$stamp" ] && exit 0
+    echo "scripts: installing $* into $PBX_HUB_ROOT (once)" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    # No daemon starts from a package's scripts inside the chroot.
+    [ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d; }
+    # The lock above is ours; dpkg's own covers an apt-get run by hand in the root.
+    { apt-get -o DPkg::Lock::Timeout=600 update -qq &&
+      apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "$@"; } \
+      >"$stamp.log" 2>&1 || {
+      echo "scripts: apt-get install $* failed in the root; see $PBX_HUB_ROOT$stamp.log" >&2
+      exit 1
+    }
+    touch "$stamp"
+  ) 9>"$stamp_dir/apt.lock"
+}
+
+# Makes Debian's Chromium available where the browser tests run: inside the root it
+# is installed into the root (once); with the host's own Python it is the host's
+# /usr/bin/chromium, left as it is (.ci/run installs it on a CI host). Returns non-zero,
+# with a message, when there is none; tests_browser/ then skips, saying so.
+ensure_chromium() {
+  if [ -n "${PBX_HUB_IN_ROOT:-}" ]; then
+    ensure_root_packages $PBX_HUB_CHROMIUM_PACKAGES || return 1
+  fi
+  [ -x "${PBX_HUB_CHROMIUM:-/usr/bin/chromium}" ] || {
+    echo "scripts: no Chromium at ${PBX_HUB_CHROMIUM:-/usr/bin/chromium} (Debian: apt-get install chromium)" >&2
+    return 1
+  }
 }
 
 # Makes the calling script run with Python >= 3.14.2: sets PBX_HUB_PYTHON when the
