@@ -48,13 +48,13 @@ def store_http_config(config_dir: Path, host: str, port: int) -> None:
     # is Home Assistant's business; `python -m devtools.config` needs none of it.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        from homeassistant.components.http.config import (
+        from homeassistant.components.http.config import (  # noqa: PLC0415
             HTTP_STORAGE_SCHEMA,
             STORAGE_KEY,
             STORAGE_MINOR_VERSION,
             STORAGE_VERSION,
         )
-        from homeassistant.helpers.storage import STORAGE_DIR
+        from homeassistant.helpers.storage import STORAGE_DIR  # noqa: PLC0415
 
     stable = HTTP_STORAGE_SCHEMA({"server_host": [host], "server_port": port})
     stable |= {

@@ -77,7 +77,7 @@ class HomeAssistantApi:
             await self.login(username, password)
         else:
             code = (
-                await self._post(
+                await self.post(
                     "/api/onboarding/users",
                     {
                         "client_id": self.client_id,
@@ -97,12 +97,12 @@ class HomeAssistantApi:
             body: Json = {}
             if step == "integration":
                 body = {"client_id": self.client_id, "redirect_uri": self.client_id}
-            await self._post(f"/api/onboarding/{step}", body)
+            await self.post(f"/api/onboarding/{step}", body)
         return not steps.get("user")
 
     async def login(self, username: str, password: str) -> None:
         """Log in through the login flow the frontend's login page uses."""
-        flow = await self._post(
+        flow = await self.post(
             "/auth/login_flow",
             {
                 "client_id": self.client_id,
@@ -111,7 +111,7 @@ class HomeAssistantApi:
             },
             auth=False,
         )
-        result = await self._post(
+        result = await self.post(
             f"/auth/login_flow/{flow['flow_id']}",
             {"client_id": self.client_id, "username": username, "password": password},
             auth=False,
@@ -136,7 +136,8 @@ class HomeAssistantApi:
 
     # ---------------------------------------------------------------- REST
 
-    async def _post(self, path: str, body: Json, *, auth: bool = True) -> Json:
+    async def post(self, path: str, body: Json, *, auth: bool = True) -> Json:
+        """POST ``body`` to a REST path; its JSON answer."""
         headers = {"Authorization": f"Bearer {self.access_token}"} if auth else {}
         async with self._session.post(
             f"{self.base_url}{path}", json=body, headers=headers
@@ -146,6 +147,30 @@ class HomeAssistantApi:
                 raise BootstrapError(msg)
             result: Json = await resp.json()
             return result
+
+    async def delete(self, path: str) -> None:
+        """DELETE a REST path as the logged-in user."""
+        async with self._session.delete(
+            f"{self.base_url}{path}",
+            headers={"Authorization": f"Bearer {self.access_token}"},
+        ) as resp:
+            if resp.status >= 400:
+                msg = f"DELETE {path}: HTTP {resp.status} {await resp.text()}"
+                raise BootstrapError(msg)
+
+    async def call_service(
+        self, domain: str, service: str, data: Json, *, response: bool = False
+    ) -> tuple[int, str]:
+        """Call an action as the UI does; its HTTP status and body, whatever
+        they are (a refused call is an answer here, not an error).
+        """
+        query = "?return_response" if response else ""
+        async with self._session.post(
+            f"{self.base_url}/api/services/{domain}/{service}{query}",
+            json=data,
+            headers={"Authorization": f"Bearer {self.access_token}"},
+        ) as resp:
+            return resp.status, await resp.text()
 
     async def get(self, path: str) -> Any:
         """GET a REST path as the logged-in user."""
@@ -163,15 +188,15 @@ class HomeAssistantApi:
         ``menu_option`` in its menu, submit ``form``. Returns the last result
         (``create_entry``, or ``abort`` with reason ``already_configured``).
         """
-        result = await self._post(
+        result = await self.post(
             "/api/config/config_entries/flow",
             {"handler": handler, "show_advanced_options": False},
         )
         flow_path = f"/api/config/config_entries/flow/{result['flow_id']}"
         if result["type"] == "menu":
-            result = await self._post(flow_path, {"next_step_id": menu_option})
+            result = await self.post(flow_path, {"next_step_id": menu_option})
         if result["type"] == "form":
-            result = await self._post(flow_path, form)
+            result = await self.post(flow_path, form)
         if result["type"] == "form":
             msg = f"{handler} {menu_option}: the form came back with {result.get('errors')}"
             raise BootstrapError(msg)
@@ -179,11 +204,11 @@ class HomeAssistantApi:
 
     async def set_options(self, entry_id: str, answers: Json) -> Json:
         """Run the entry's options flow, as its Configure button does."""
-        result = await self._post(
+        result = await self.post(
             "/api/config/config_entries/options/flow", {"handler": entry_id}
         )
         flow_path = f"/api/config/config_entries/options/flow/{result['flow_id']}"
-        result = await self._post(flow_path, answers)
+        result = await self.post(flow_path, answers)
         if result["type"] != "create_entry":
             msg = f"options of {entry_id}: {result.get('errors') or result}"
             raise BootstrapError(msg)
