@@ -3,6 +3,16 @@
 It owns what all vendors share: the request budget, the timeout, mapping transport
 failures and status codes to the client's errors, tolerant JSON decoding, a cap on
 the size of a body, and keeping secrets out of every error message.
+
+One rule decides what a failed write tells (``docs/write-outcomes.md``): it was
+refused, so nothing was done, only when an answer that could be read says so for
+a reason on the caller's side (the request was never sent, a 4xx, 503
+unavailable, a redirect elsewhere, the vendor's own refusal). Once the request
+went out, anything else may follow a change and is ``PbxAnswerLostError``: no
+answer, a broken or reset connection, an answer that cannot be read, a server's
+own failure however it is told (HTTP 500, 502, 504, the same in a 200 body), and
+a redirect to a result (302, 303). ``failure_for_status`` applies it to a
+status, whether HTTP's or one a vendor puts in its body.
 """
 
 from __future__ import annotations
@@ -12,12 +22,12 @@ import codecs
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 import contextlib
 from dataclasses import dataclass
-import errno
 import json
 import math
 import re
 from typing import Any
 from urllib.parse import quote
+import zlib
 
 import aiohttp
 from multidict import CIMultiDict
@@ -40,6 +50,8 @@ type ErrorExplainer = Callable[[int, str], PbxError | None]
 """Reads a 4xx body; returns the error it means, or ``None`` for the default."""
 
 _JSON_START = re.compile(r"[\[{]")
+_PREAMBLE_TRIES = 64
+"""Starts of JSON tried after PHP's warnings: far more than a page of them holds."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_URL_LENGTH = 8000
 """Longer request lines are refused by common servers (8 KB limits): such a
@@ -72,9 +84,12 @@ _NOT_SENT: tuple[type[aiohttp.ClientError], ...] = (
     aiohttp.ClientConnectionResetError,
 )
 """aiohttp's errors that end a request before it is sent. Any other, once
-connected (the server hung up, a read timed out, a broken or unparsable
-answer), comes after the request went out: ``PbxAnswerLostError``, but for
-a reset of a reused connection before the answer began (see ``_never_read``).
+connected (the server hung up or reset the connection, a read timed out, a
+broken or unparsable answer), comes after the request went out:
+``PbxAnswerLostError``. A reset is one too, on a kept-alive connection as on a
+new one: a PBX may read a request, act on it and then reset the connection
+(VoipCenter's ``call.php`` placed a call and did), and no client can tell that
+from a server that had closed the connection unread just before.
 """
 _REDIRECT = range(300, 400)
 MAY_HAVE_ACTED = frozenset({500, 502, 504})
@@ -83,29 +98,31 @@ out: a PHP error after the change was made, a proxy's timeout or broken
 answer after it forwarded the request. 503 (unavailable) is left out: the
 server says it did not take the request.
 """
+REDIRECT_TO_RESULT = frozenset({302, 303})
+"""Redirects that a server sends after it handled a form: 303 See Other points
+at the result of a request it processed, and 302 is what PHP's ``Location``
+header and older servers send in its place. To a write they may follow a
+change; 301, 307 and 308 say the request belongs elsewhere and was not handled.
+"""
 
 
-def _never_read(
-    err: TimeoutError | aiohttp.ClientError, *, answer_began: bool, reused: bool | None
-) -> bool:
-    """Whether ``err`` shows that the PBX never read the request: it was
-    never sent (``_NOT_SENT``), or it went on a kept-alive connection that
-    was reset (a reset or broken pipe) before any answer came. A server that
-    closed a kept-alive connection, being stopped or idle, resets what
-    arrives on it afterwards. On a new connection, a reset can come from a
-    server that read the request, acted and then failed: so only a
-    connection known to be ``reused`` counts. ``None`` (not known, reads on
-    the caller's session) keeps the rule: whether a read was done does not
-    matter.
+def failure_for_status(status: int, answered: str, *, write: bool) -> PbxError | None:
+    """What a redirect or server error means, by the one rule for writes (see
+    the module's docstring): ``status`` from HTTP or from a vendor's body,
+    ``answered`` says who answered it how (``pbx.example answered HTTP 500``);
+    ``None`` for another status.
     """
-    if isinstance(err, _NOT_SENT):
-        return True
-    return (
-        isinstance(err, aiohttp.ClientOSError)
-        and not answer_began
-        and reused is not False
-        and err.errno in (errno.ECONNRESET, errno.EPIPE)
-    )
+    if write and (status in MAY_HAVE_ACTED or status in REDIRECT_TO_RESULT):
+        return PbxAnswerLostError(
+            f"{answered} after the request reached it: it may have been done"
+        )
+    if status >= 500:
+        return PbxConnectionError(answered)
+    if status in _REDIRECT:
+        # Redirects are not followed (a key in the query could go to
+        # another host): a redirect's body is no answer to read.
+        return PbxRefusedError(f"{answered} (redirect): check the URL")
+    return None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -125,24 +142,45 @@ def decode_json(text: str, redact: Callable[[str], str] = _unchanged) -> Any:
     """Decode a JSON body whatever its content type, tolerating a byte-order
     mark and PHP warning or notice text printed before the JSON.
 
-    Raise ``PbxResponseError`` when no JSON can be found. Its preview of the
-    body is ``redact``-ed before it is shortened and escaped: shortening
-    first would leave the start of a secret, escaping first would hide one
-    holding a backslash from ``redact``.
+    Raise ``PbxResponseError`` when no JSON can be found, or when it is nested
+    deeper than Python can parse (``RecursionError``). Its preview of the body
+    is ``redact``-ed before it is shortened and escaped: shortening first
+    would leave the start of a secret, escaping first would hide one holding
+    a backslash from ``redact``.
     """
     body = text.lstrip("\ufeff").strip()
     try:
         return json.loads(body)
+    except RecursionError:
+        raise _too_deep() from None
     except ValueError:
         pass
     # PHP prints warnings ("<br />\n<b>Warning</b>: ...") before the JSON it was
-    # about to send: try from each later JSON-looking start.
-    for match in _JSON_START.finditer(body, 1):
+    # about to send: try from later JSON-looking starts, read in place. A few
+    # warnings hold a few starts; a hostile body holds millions, and each try
+    # may read far: the tries end after _PREAMBLE_TRIES, or once they have read
+    # as much again as the body holds.
+    decoder = json.JSONDecoder()
+    read = 0
+    for tries, match in enumerate(_JSON_START.finditer(body, 1)):
+        if tries >= _PREAMBLE_TRIES or read > len(body):
+            break
+        start = match.start()
         try:
-            return json.loads(body[match.start() :])
-        except ValueError:
+            value, end = decoder.raw_decode(body, start)
+        except RecursionError:
+            raise _too_deep() from None
+        except ValueError as err:  # a JSONDecodeError, or too long a number
+            read += getattr(err, "pos", start) - start
             continue
+        if end == len(body):
+            return value
+        read += end - start
     raise PbxResponseError(f"Answer is not JSON: {_preview(redact(body))!r}")
+
+
+def _too_deep() -> PbxResponseError:
+    return PbxResponseError("Answer is JSON nested too deeply to read")
 
 
 def server_url(text: str) -> URL:
@@ -218,47 +256,143 @@ def _too_large(host: str) -> PbxResponseError:
     )
 
 
-async def _read_text(response: aiohttp.ClientResponse, host: str) -> str:
-    """The body as text, read at most ``MAX_BODY_BYTES`` far: a larger one
-    raises ``PbxResponseError`` (a declared length, before any is read).
+TEXT_CHARSETS = frozenset(
+    codecs.lookup(name).name
+    for name in (
+        "utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "ascii",
+        "latin-1", "cp866", "iso-8859-2", "iso-8859-3", "iso-8859-4",
+        "iso-8859-5", "iso-8859-6", "iso-8859-7", "iso-8859-8", "iso-8859-10",
+        "iso-8859-13", "iso-8859-14", "iso-8859-15", "iso-8859-16", "koi8-r",
+        "koi8-u", "mac-roman", "mac-cyrillic", "cp874", "cp1250", "cp1251",
+        "cp1252", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257", "cp1258",
+        "gbk", "gb18030", "big5", "euc-jp", "iso-2022-jp", "shift-jis", "euc-kr",
+    )
+)  # fmt: skip
+"""Charsets a body is read in when its ``Content-Type`` names one: those of
+the WHATWG Encoding Standard (what browsers honour), plus Latin-1, ASCII and
+UTF-16 with a byte-order mark. Python decodes them in C, in linear time. Any
+other is read as UTF-8: an unknown name, a codec that is no text encoding
+(``base64``, ``hex``, ``rot13``, ``zlib``: ``LookupError``), one that fails
+on ordinary bytes (``idna``: ``UnicodeError``) or one that takes quadratic
+time (``punycode``: minutes for 4 MiB).
+"""
+
+
+def _decoded(body: bytes | bytearray, charset: str | None) -> str:
+    """``body`` as text in ``charset`` where it is one of ``TEXT_CHARSETS``,
+    else in UTF-8; bytes that do not decode become U+FFFD.
     """
-    if (response.content_length or 0) > MAX_BODY_BYTES:
-        raise _too_large(host)
-    body = bytearray()
-    async for chunk in response.content.iter_chunked(_READ_CHUNK):
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise _too_large(host)
     try:
-        encoding = codecs.lookup(response.charset or "utf-8").name
-    except LookupError:
+        encoding = codecs.lookup(charset or "utf-8").name
+    except LookupError, ValueError:  # unknown, or a NUL in the name
+        encoding = "utf-8"
+    if encoding not in TEXT_CHARSETS:
         encoding = "utf-8"
     return body.decode(encoding, errors="replace")
 
 
-class _ConnectionReuse:
-    """Records whether a request's connection was a kept-alive one."""
+ACCEPT_IDENTITY = {"Accept-Encoding": "identity"}
+"""Sent with every request: answers are small, and a compressed one is a
+body whose size is known only once it is inflated.
+"""
 
-    def __init__(self) -> None:
-        self.reused: bool | None = None
 
-    def trace_config(self) -> aiohttp.TraceConfig:
-        """A trace that sets ``reused`` when aiohttp picks a connection."""
-        config = aiohttp.TraceConfig()
-        config.on_connection_reuseconn.append(self._on_reused)
-        config.on_connection_create_end.append(self._on_created)
-        return config
+class _Inflater:
+    """Inflates a gzip or deflate body as it streams in, never past the room
+    left under ``MAX_BODY_BYTES``: a small compressed body can inflate a
+    thousandfold (1 MB of gzip to 1 GiB), and must not be inflated whole.
+    """
 
-    async def _on_reused(self, *_: object) -> None:
-        self.reused = True
+    def __init__(self, encoding: str, host: str) -> None:
+        """Inflate ``encoding`` (``gzip`` or ``deflate``) from ``host``."""
+        self._gzip = encoding in ("gzip", "x-gzip")
+        self._host = host
+        self._stream: Any = None
 
-    async def _on_created(self, *_: object) -> None:
-        self.reused = False
+    def inflate(self, chunk: bytes, room: int) -> bytes:
+        """What ``chunk`` inflates to; ``PbxResponseError`` when that is more
+        than ``room`` bytes, or when it is no valid compressed data.
+        """
+        inflated = bytearray()
+        while chunk:
+            if self._stream is None:
+                self._stream = zlib.decompressobj(self._window_bits(chunk))
+            try:
+                inflated += self._stream.decompress(chunk, room - len(inflated) + 1)
+            except zlib.error:
+                raise self._unreadable() from None
+            if len(inflated) > room:
+                raise _too_large(self._host)
+            # Gzip allows members one after another; a deflate stream's end
+            # ends the body.
+            chunk = self._stream.unused_data if self._gzip else b""
+            if self._stream.eof:
+                self._stream = None
+        return bytes(inflated)
+
+    def finish(self) -> None:
+        """At the body's end: a stream cut off before its end is no answer."""
+        if self._stream is not None and not self._stream.eof:
+            raise self._unreadable()
+
+    def _window_bits(self, first: bytes) -> int:
+        """Gzip's header; for deflate, zlib's header where the first byte
+        names the deflate method (RFC 1950), else raw deflate, which some
+        servers send under that name.
+        """
+        if self._gzip:
+            return 16 + zlib.MAX_WBITS
+        return zlib.MAX_WBITS if first[0] & 0x0F == 8 else -zlib.MAX_WBITS
+
+    def _unreadable(self) -> PbxResponseError:
+        return PbxResponseError(f"{self._host} sent a compressed body that is broken")
+
+
+def _inflater(headers: Mapping[str, str], host: str) -> _Inflater | None:
+    """What inflates a body sent with ``headers``: ``None`` when it is not
+    compressed. The client asks for no compression (``ACCEPT_IDENTITY``) and
+    reads gzip and deflate all the same; any other encoding, or more than
+    one, is refused: the body cannot be read.
+    """
+    encoding = headers.get("Content-Encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        return None
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        return _Inflater(encoding, host)
+    raise PbxResponseError(
+        f"{host} sent a body compressed as {encoding[:40]!r}, which cannot be read"
+    )
+
+
+async def _read_text(response: aiohttp.ClientResponse, host: str) -> str:
+    """The body as text, read at most ``MAX_BODY_BYTES`` far, as sent and as
+    inflated: a larger one raises ``PbxResponseError`` (a declared length,
+    before any is read).
+    """
+    if (response.content_length or 0) > MAX_BODY_BYTES:
+        raise _too_large(host)
+    inflater = _inflater(response.headers, host)
+    body = bytearray()
+    sent = 0
+    async for chunk in response.content.iter_chunked(_READ_CHUNK):
+        sent += len(chunk)
+        if sent > MAX_BODY_BYTES:
+            raise _too_large(host)
+        body += (
+            chunk
+            if inflater is None
+            else inflater.inflate(chunk, MAX_BODY_BYTES - len(body))
+        )
+        if len(body) > MAX_BODY_BYTES:
+            raise _too_large(host)
+    if inflater is not None:
+        inflater.finish()
+    return _decoded(body, response.charset)
 
 
 @contextlib.asynccontextmanager
 async def _sending_once(
-    session: aiohttp.ClientSession, reuse: _ConnectionReuse
+    session: aiohttp.ClientSession,
 ) -> AsyncIterator[aiohttp.ClientSession]:
     """A session for one write that aiohttp sends at most once.
 
@@ -289,7 +423,7 @@ async def _sending_once(
         cookie_jar=session.cookie_jar,
         json_serialize=session.json_serialize,
         trust_env=session.trust_env,
-        trace_configs=[*session.trace_configs, reuse.trace_config()],
+        trace_configs=session.trace_configs,
     ) as once:
         once._retry_connection = False
         yield once
@@ -367,22 +501,20 @@ class HttpHelper:
         strings carry keys. ``on_headers`` sees the headers of every answer,
         errors included, before any error is raised: rate-limit headers come
         with 4xx answers too. A ``write`` (a request that changes something on
-        the PBX) is sent at most once (see ``_sending_once``), and an answer
-        that shows it reached the PBX (``MAY_HAVE_ACTED``) or a reset on a new
-        connection raises ``PbxAnswerLostError``: it may have been done.
+        the PBX) is sent at most once (see ``_sending_once``), and what may
+        follow a change (see ``failure_for_status``, ``_NOT_SENT``) raises
+        ``PbxAnswerLostError``: it may have been done.
         """
         host = server_url(url).host or "the PBX"
         self._check_before_sending(url, params, headers)
         self.budget.acquire()
-        answer_began = False
-        reuse = _ConnectionReuse()
         try:
             async with (
                 asyncio.timeout(self._timeout),
                 contextlib.AsyncExitStack() as stack,
             ):
                 session = (
-                    await stack.enter_async_context(_sending_once(self._session, reuse))
+                    await stack.enter_async_context(_sending_once(self._session))
                     if write
                     else self._session
                 )
@@ -392,7 +524,9 @@ class HttpHelper:
                     params=params,
                     data=data,
                     json=json_body,
-                    headers=headers,
+                    headers={**ACCEPT_IDENTITY, **(headers or {})},
+                    # Inflated by _read_text, within the cap.
+                    auto_decompress=False,
                     # A redirect could carry the key in its query to another host.
                     allow_redirects=False,
                     # Only the connect is bounded here (the whole is above):
@@ -401,16 +535,13 @@ class HttpHelper:
                         total=None, connect=self._timeout * CONNECT_SHARE
                     ),
                 ) as response:
-                    answer_began = True
                     text = await _read_text(response, host)
                     status = response.status
                     # Case-insensitive, as HTTP header names are.
                     response_headers = CIMultiDict(response.headers)
         # "from None": aiohttp's errors quote the URL, and with it the query's keys.
         except (TimeoutError, aiohttp.ClientError) as err:
-            raise self._transport_error(
-                err, host, answer_began=answer_began, reused=reuse.reused
-            ) from None
+            raise self._transport_error(err, host) from None
         if on_headers is not None:
             on_headers(response_headers)
         explained = (
@@ -425,18 +556,13 @@ class HttpHelper:
         return HttpResponse(status=status, headers=response_headers, text=text)
 
     def _transport_error(
-        self,
-        err: TimeoutError | aiohttp.ClientError,
-        host: str,
-        *,
-        answer_began: bool,
-        reused: bool | None,
+        self, err: TimeoutError | aiohttp.ClientError, host: str
     ) -> PbxConnectionError:
         """What a failure of the connection means: the PBX never got the
         request (``PbxConnectionError``), or it may have and the answer was
         lost (``PbxAnswerLostError``).
         """
-        if _never_read(err, answer_began=answer_began, reused=reused):
+        if isinstance(err, _NOT_SENT):
             return PbxConnectionError(
                 self.redact(f"Cannot reach {host}: {type(err).__name__}")
             )
@@ -501,19 +627,11 @@ class HttpHelper:
                 f"{host} refused the request: the account lacks a right or "
                 "licence for it (HTTP 403)"
             )
-        elif write and status in MAY_HAVE_ACTED:
-            error = PbxAnswerLostError(
-                f"{host} answered HTTP {status} after the request reached it"
-            )
-        elif status >= 500:
-            error = PbxConnectionError(f"{host} answered HTTP {status}")
-        elif status >= 400:
+        elif 400 <= status < 500:
             error = PbxRefusedError(f"{host} answered HTTP {status}")
-        elif status in _REDIRECT:
-            # Redirects are not followed (a key in the query could go to
-            # another host): a redirect's body is no answer to read.
-            error = PbxRefusedError(
-                f"{host} answered HTTP {status} (redirect): check the URL"
+        else:
+            error = failure_for_status(
+                status, f"{host} answered HTTP {status}", write=write
             )
         if error is not None:
             raise error
