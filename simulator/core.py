@@ -48,6 +48,9 @@ DRIP_CHUNKS = 10
 DEFAULT_RETRY_AFTER = 60
 """Seconds ``rate_limit_headers`` asks the client to wait when not told."""
 _STREAM_CHUNK = 64 * 1024
+CLOSE_TURNS = 4
+"""Event loop turns a closed connection takes to reach a client on the same
+loop: the close, the FIN read, the client's transport closing."""
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -796,6 +799,13 @@ class SimulatorBase:
         server = self._runner.server if self._runner is not None else None
         for connection in server.connections if server is not None else ():
             connection.force_close()
+        # A PBX that is down closed its connections before the next request
+        # comes: let the closes happen, and clients on this event loop (a
+        # test's) see them. A request sent into a connection as it closes is
+        # reset unread, which no client can tell from a request the PBX read
+        # and acted on before it reset the connection.
+        for _ in range(CLOSE_TURNS):
+            await asyncio.sleep(0)
 
     async def accept_connections(self) -> None:
         """Listen again on the port :meth:`refuse_connections` closed."""

@@ -378,6 +378,10 @@ async def test_a_bare_403_names_the_refused_action(
         (True, "API key does not have permission for this action.", PbxPermissionError),
         # A write's "not allowed" is about what it asks for.
         (True, "Not allowed to forward to this number", PbxInvalidInputError),
+        # The server's own failure, as HTTP 500: a read is tried again later,
+        # a write may have been done (issue 18, item 9).
+        (False, "Internal server error", PbxConnectionError),
+        (True, "Internal server error", PbxAnswerLostError),
     ],
 )
 async def test_error_texts(

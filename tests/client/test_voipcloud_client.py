@@ -15,6 +15,7 @@ from custom_components.pbx_hub.client import (
     CallRecord,
     CallScope,
     PbxAuthError,
+    PbxConnectionError,
     PbxInvalidInputError,
     PbxNotWhitelistedError,
     PbxPermissionError,
@@ -475,3 +476,24 @@ async def test_the_simulators_403_is_a_missing_permission(
     with pytest.raises(PbxPermissionError) as raised:
         await _client(sim, session).async_get_status()
     assert raised.value.permission == "get-system-status"
+
+
+@pytest.mark.parametrize("code", [500, 503, 504])
+async def test_a_server_error_in_a_200_envelope_is_one(
+    scripted: tuple[str, list[web.Response]],
+    session: aiohttp.ClientSession,
+    code: int,
+) -> None:
+    """An envelope's 5xx reads as that HTTP status would: a read is tried
+    again later (a write's side is in ``test_write_outcomes``). It was a
+    refusal, told as an answer not understood.
+    """
+    url, answers = scripted
+    client = create_client("voipcloud", session, {"url": url, "token": "t" * 20})
+    answers.append(
+        web.json_response({"status": "error", "code": code, "message": "Oops"})
+    )
+    with pytest.raises(PbxConnectionError) as raised:
+        await client.async_get_status()
+    assert type(raised.value) is PbxConnectionError
+    assert f"code {code}" in str(raised.value)

@@ -138,3 +138,17 @@ def to_datetime(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def from_unix(value: Any) -> datetime | None:
+    """An aware datetime from Unix seconds; ``None`` for what is no number
+    and for a moment no ``datetime`` can hold (a time in milliseconds read as
+    seconds falls some 50 000 years ahead; ``1e308``).
+    """
+    seconds = to_float(value)
+    if seconds is None:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except OverflowError, ValueError, OSError:
+        return None

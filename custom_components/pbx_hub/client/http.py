@@ -112,17 +112,36 @@ def failure_for_status(status: int, answered: str, *, write: bool) -> PbxError |
     ``answered`` says who answered it how (``pbx.example answered HTTP 500``);
     ``None`` for another status.
     """
-    if write and (status in MAY_HAVE_ACTED or status in REDIRECT_TO_RESULT):
-        return PbxAnswerLostError(
-            f"{answered} after the request reached it: it may have been done"
-        )
     if status >= 500:
-        return PbxConnectionError(answered)
+        return server_error(status, answered, write=write)
     if status in _REDIRECT:
+        if write and status in REDIRECT_TO_RESULT:
+            return may_have_acted(answered, write=write)
         # Redirects are not followed (a key in the query could go to
         # another host): a redirect's body is no answer to read.
         return PbxRefusedError(f"{answered} (redirect): check the URL")
     return None
+
+
+def server_error(status: int, answered: str, *, write: bool) -> PbxConnectionError:
+    """A server error (``status`` 500 or more): one that shows the request
+    reached the server (``MAY_HAVE_ACTED``) may have followed a change.
+    """
+    if status in MAY_HAVE_ACTED:
+        return may_have_acted(answered, write=write)
+    return PbxConnectionError(answered)
+
+
+def may_have_acted(answered: str, *, write: bool) -> PbxConnectionError:
+    """An answer that may follow a change, such as a server's own failure:
+    to a write ``PbxAnswerLostError``; to a read, which changed nothing, a
+    ``PbxConnectionError``, to try again later.
+    """
+    if write:
+        return PbxAnswerLostError(
+            f"{answered} after the request reached it: it may have been done"
+        )
+    return PbxConnectionError(answered)
 
 
 @dataclass(frozen=True, kw_only=True)

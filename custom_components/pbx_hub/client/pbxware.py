@@ -15,7 +15,10 @@ notes. What they leave open, assumed here and parsed tolerantly:
   key too; one that calls the key invalid (wrong, unknown ...) stays an auth
   error. A write's "not allowed" is about its input. ``license.info``, asked
   at identification, refused for a permission still proves the key: the
-  PBX's edition and version are then unknown, and the rest goes on.
+  PBX's edition and version are then unknown, and the rest goes on. An error
+  that speaks of the server's own failure (``"Internal server error"``, a
+  database error, a time-out) is read as HTTP 500 is: to a write it may have
+  come after the change; any other error to a write is about its input.
 - An empty object arrives as ``[]``; lists with items are objects keyed by id (a JSON
   list of rows is accepted too).
 - Numbers may arrive as strings; CPU, memory and disk are strings like ``"37"``,
@@ -38,7 +41,6 @@ import asyncio
 from collections import Counter
 from collections.abc import Iterable, Mapping
 import contextlib
-from datetime import UTC, datetime
 import re
 from typing import Any, ClassVar
 
@@ -46,14 +48,23 @@ from yarl import URL
 
 from .base import FieldKind, PbxClient, SettingField, VendorSpec, register_vendor
 from .budget import BudgetSpec
-from .convert import is_id, to_bool, to_float, to_int, to_key, to_text, unique
+from .convert import (
+    from_unix,
+    is_id,
+    to_bool,
+    to_float,
+    to_int,
+    to_key,
+    to_text,
+    unique,
+)
 from .exceptions import (
     PbxAuthError,
     PbxInvalidInputError,
     PbxPermissionError,
     PbxResponseError,
 )
-from .http import decode_json, server_url, url_host
+from .http import decode_json, may_have_acted, server_url, url_host
 from .models import (
     Capability,
     DestinationType,
@@ -86,6 +97,12 @@ _REFUSED_WORDS = re.compile(r"not allowed|denied", re.I)
 the key, as such answers were read before permissions were told apart;
 only "Invalid API key." is documented. A refused write ("not allowed to
 forward to ...") is about its input.
+"""
+_SERVER_FAILURE_WORDS = re.compile(
+    r"internal (server )?error|server error|database error|timed? ?out", re.I
+)
+"""An error the server had (a PHP exception, a lost database), not one about
+the request: to a write, like HTTP 500, it may have come after the change.
 """
 _NO_LIVE_CALLS = "Live Calls: 0"
 
@@ -235,14 +252,11 @@ def parse_live_calls(text: str) -> dict[str, LiveCall]:
         return {}
     calls: dict[str, LiveCall] = {}
     for call_id, row in rows(decode_json(text)).items():
-        timestamp = to_float(row.get("timestamp"))
         calls[call_id] = LiveCall(
             id=call_id,
             caller=to_key(row.get("from")) or "",
             callee=to_key(row.get("to")) or "",
-            started_at=None
-            if timestamp is None
-            else datetime.fromtimestamp(timestamp, UTC),
+            started_at=from_unix(row.get("timestamp")),
         )
     return calls
 
@@ -382,6 +396,8 @@ class PbxwareClient(PbxClient):
             raise PbxPermissionError(message, permission=f"pbxware.{action}")
         if about_key or (not write and _REFUSED_WORDS.search(error)):
             raise PbxAuthError(message)
+        if _SERVER_FAILURE_WORDS.search(error):
+            raise may_have_acted(message, write=write)
         if write:
             raise PbxInvalidInputError(message)
         raise PbxResponseError(message)

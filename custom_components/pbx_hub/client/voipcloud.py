@@ -25,7 +25,9 @@ Assumptions (no public sample exists for these):
   this request, so it is ``PbxPermissionError`` naming the refused endpoint
   (the API names no right), not a refused key.
 - ``code`` may be a number or a string; an envelope whose ``status`` is not
-  ``success`` is an error even with HTTP 200.
+  ``success`` is an error even with HTTP 200. A ``code`` of 500 or more is
+  read as that HTTP status would be: 500, 502 or 504 to a write (a call
+  placed) may have followed the change.
 - The ``from_date`` filter is the PBX's own day. The client asks from the day
   before the caller's ``since`` and keeps only calls that started at or after it,
   so no time zone difference loses a call.
@@ -64,7 +66,7 @@ from .exceptions import (
     PbxRefusedError,
     PbxResponseError,
 )
-from .http import server_url
+from .http import server_error, server_url
 from .models import (
     CallOutcome,
     CallRecord,
@@ -202,7 +204,11 @@ def is_envelope(body: Any) -> bool:
 
 
 def unwrap(
-    body: Any, redact: Callable[[str], str] = str, endpoint: str | None = None
+    body: Any,
+    redact: Callable[[str], str] = str,
+    endpoint: str | None = None,
+    *,
+    write: bool = False,
 ) -> Any:
     """``data`` of a successful envelope; an error envelope raises, its message
     passed through ``redact``.
@@ -213,13 +219,20 @@ def unwrap(
     code = to_int(body.get("code"))
     if status not in {"success", "ok"} or (code is not None and code >= 400):
         message = redact(to_text(body.get("message")) or status)
-        raise _envelope_error(code or 0, message, endpoint)
+        raise _envelope_error(code or 0, message, endpoint, write=write)
     return body.get("data")
 
 
-def _envelope_error(code: int, message: str, endpoint: str | None = None) -> PbxError:
-    """The error an envelope's code means; ``endpoint`` names what a 403 refused."""
+def _envelope_error(
+    code: int, message: str, endpoint: str | None = None, *, write: bool = False
+) -> PbxError:
+    """The error an envelope's code means; ``endpoint`` names what a 403
+    refused. A server's error reads as its HTTP status would
+    (``server_error``): to a ``write``, 500, 502 and 504 may follow the change.
+    """
     text = f"VoIPcloud: {message}"
+    if code >= 500:
+        return server_error(code, f"{text} (code {code})", write=write)
     lowered = f" {message.lower()} "
     # The document answers a missing whitelist entry with 401; a 403 that
     # names it is read the same way (fixed in the portal, not with a new key).
@@ -333,7 +346,10 @@ class VoipcloudClient(PbxClient):
         )
         try:
             return unwrap(
-                self.http.decode_json(response.text), self.http.redact, endpoint
+                self.http.decode_json(response.text),
+                self.http.redact,
+                endpoint,
+                write=method != "GET",
             )
         except PbxRateLimitError as err:
             # A 429 inside a 200 answer pauses like a real one.
