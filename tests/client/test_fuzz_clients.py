@@ -45,7 +45,7 @@ from custom_components.pbx_hub.client.tim4biz import (
     HEADER_REMAINING_DAY,
 )
 
-from .test_fuzz_parsers import JSON
+from .test_fuzz_parsers import DEEP, JSON, SCALARS, UNIX_TIMES
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ class Answer:
     status: int
     headers: dict[str, str]
     text: str
+    charset: str | None = "utf-8"
 
 
 class FakeBody:
@@ -72,7 +73,7 @@ class FakeResponse:
         self.headers = CIMultiDict(answer.headers)
         raw = answer.text.encode("utf-8", errors="surrogatepass")
         self.content_length: int | None = len(raw)
-        self.charset: str | None = "utf-8"
+        self.charset = answer.charset
         self.content = FakeBody(raw)
 
 
@@ -106,11 +107,27 @@ HEADERS = st.dictionaries(
         [
             HEADER_LIMIT, HEADER_REMAINING, HEADER_LIMIT_DAY, HEADER_REMAINING_DAY,
             HEADER_API_URL, HEADER_AUTHENTICATION, "Retry-After", "Content-Type",
+            "Content-Encoding",
         ]
     ),
-    HEADER_TEXT,
+    HEADER_TEXT | st.sampled_from(["gzip", "deflate", "br", "identity", "gzip, br"]),
     max_size=4,
 )  # fmt: skip
+CHARSETS = st.sampled_from(
+    ["utf-8", "utf-16", "latin-1", "shift_jis", "base64", "rot13", "hex", "zlib",
+     "idna", "punycode", "utf-7", "no-such-charset", "utf\x00", ""]
+) | st.none()  # fmt: skip
+"""Charsets a ``Content-Type`` may name: text encodings, codecs that are
+none (``LookupError``), and ``idna``, which fails on ordinary bytes."""
+LIVE_CALLS = st.dictionaries(
+    st.text(max_size=6),
+    st.fixed_dictionaries(
+        {}, optional={"from": SCALARS, "to": SCALARS, "timestamp": UNIX_TIMES}
+    ),
+    max_size=3,
+)
+"""PBXware's live calls, with start times in seconds, milliseconds, and
+beyond what a ``datetime`` holds."""
 MESSAGE = JSON | st.sampled_from(
     ["The period is too long", "Invalid API key.", "not allowed", "whitelist ip"]
 )
@@ -133,12 +150,17 @@ TEXT = st.one_of(
     BODY_JSON.map(lambda body: json.dumps(body)[:-1]),
     st.text(max_size=40),
     st.just("Live Calls: 0"),
+    DEEP,
+    LIVE_CALLS.map(json.dumps),
 )
 ANSWER = st.builds(
     Answer,
-    status=st.sampled_from([200, 200, 200, 204, 301, 400, 401, 403, 404, 429, 500]),
+    status=st.sampled_from(
+        [200, 200, 200, 204, 301, 303, 400, 401, 403, 404, 429, 500, 504]
+    ),
     headers=HEADERS,
     text=TEXT,
+    charset=CHARSETS,
 )
 TYPICAL: dict[str, list[Answer]] = {
     "pbxware": [

@@ -90,6 +90,9 @@ KEYS = st.sampled_from(
         "dest_type",
         "destination",
         "e164",
+        "timestamp",
+        "from",
+        "to",
     ]
 ) | st.text(max_size=12)
 SCALARS = (
@@ -111,6 +114,24 @@ SCALARS = (
         ]
     )
 )
+UNIX_TIMES = st.sampled_from(
+    [
+        1764590400,
+        1764590400000,
+        1e308,
+        -1e308,
+        2**63,
+        -(2**63),
+        253402300800,
+        -62135596801,
+    ]
+) | st.floats(allow_nan=True, allow_infinity=True)
+"""Unix times in seconds and milliseconds, and what no ``datetime`` holds."""
+DEPTHS = st.integers(1, 200_000)
+DEEP = DEPTHS.map(lambda depth: "[" * depth + "]" * depth) | DEPTHS.map(
+    lambda depth: '{"data":' * depth + "1" + "}" * depth
+)
+"""JSON nested up to 200 000 deep: Python refuses some 50 000 deep."""
 JSON = st.recursive(
     SCALARS,
     lambda children: (
@@ -483,11 +504,13 @@ def test_conversions(value: Any) -> None:
     assert convert.to_text(value) is None or isinstance(convert.to_text(value), str)
     moment = convert.to_datetime(value)
     assert moment is None or moment.tzinfo is not None
+    moment = convert.from_unix(value)
+    assert moment is None or moment.tzinfo is not None
     assert pbxware.is_registered(value) in (None, True, False)
 
 
 @settings(max_examples=200, deadline=None, derandomize=True)
-@given(JSON.map(json.dumps) | st.text(max_size=80))
+@given(JSON.map(json.dumps) | st.text(max_size=80) | DEEP)
 def test_json_bodies(text: str) -> None:
     """Decoding (with PHP warnings before the JSON) and PBXware's live calls
     from any text.
@@ -509,3 +532,25 @@ def test_tim4biz_usage_adds_up(first: Any, second: Any) -> None:
     """Two halves of a split period, whatever they hold, add up."""
     with contextlib.suppress(PbxError):
         tim4biz.merge_usage(tim4biz.parse_usage(first), tim4biz.parse_usage(second))
+
+
+LIVE_CALL = st.fixed_dictionaries(
+    {}, optional={"from": SCALARS, "to": SCALARS, "timestamp": UNIX_TIMES | SCALARS}
+)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.dictionaries(st.text(max_size=8), LIVE_CALL | JSON, max_size=4))
+def test_pbxware_live_calls(calls: dict[str, Any]) -> None:
+    """Found by the hostile-server review (issue 18, item 3): a timestamp in
+    milliseconds, or ``1e308``, raised ``ValueError`` or ``OverflowError``.
+    Any start time a call row holds is a moment or unknown.
+    """
+    try:
+        parsed = pbxware.parse_live_calls(json.dumps(calls))
+    except PbxResponseError:
+        return
+    assert all(
+        call.started_at is None or call.started_at.tzinfo is not None
+        for call in parsed.values()
+    )

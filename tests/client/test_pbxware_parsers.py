@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+import json
 
 import pytest
 
@@ -125,6 +126,29 @@ def test_live_calls() -> None:
     assert first.started_at == datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)
     assert calls["1700000100.5"].started_at is not None  # timestamp as a string
     assert parse_live_calls(_text("live_calls_none.txt")) == {}
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    [
+        1700000000000,  # milliseconds: the year 55 840
+        "1700000000000",
+        1e308,
+        -1e308,
+        2**80,
+        253402300800,  # 10000-01-01
+    ],
+)
+def test_a_live_call_start_no_datetime_holds_is_unknown(timestamp: object) -> None:
+    """Issue 18, item 3: ``datetime.fromtimestamp`` raised ``ValueError`` or
+    ``OverflowError``, which escaped the client. The call is kept, its start
+    unknown: a time in milliseconds is not guessed.
+    """
+    calls = parse_live_calls(
+        json.dumps({"1.1": {"from": "101", "to": "102", "timestamp": timestamp}})
+    )
+    assert calls["1.1"].caller == "101"
+    assert calls["1.1"].started_at is None
 
 
 def test_dids_and_destination_types() -> None:
