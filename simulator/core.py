@@ -27,6 +27,7 @@ import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+import gzip
 import json
 import random
 import re
@@ -42,7 +43,14 @@ HTML_CONTENT_TYPE = "text/html; charset=UTF-8"
 RECORDED_REQUESTS = 100
 """How many of the last requests the simulator keeps for tests to inspect."""
 HUGE_BODY_BYTES = 10 * 1024 * 1024
-"""Size of the ``huge`` fault's body: 10 MiB."""
+"""Size of the ``huge`` fault's body, and of ``huge_gzip``'s once inflated: 10 MiB."""
+NESTING_DEPTH = 100_000
+"""Lists ``deep_nesting`` wraps the answer in: past what Python's JSON
+parser reads (it stops some 50 000 deep)."""
+HOSTILE_CHARSETS = ("base64", "rot13", "hex", "idna", "punycode")
+"""What ``hostile_charset`` names, in turn: codecs that are no text encoding
+(``LookupError``), one that fails on ordinary bytes (``idna``) and one that
+decodes in quadratic time (``punycode``)."""
 DRIP_CHUNKS = 10
 """Pieces the ``slow_drip`` fault cuts a body into."""
 DEFAULT_RETRY_AFTER = 60
@@ -106,6 +114,14 @@ class Fault(StrEnum):
     HUGE = "huge"
     """HTTP 200, 10 MiB: the normal body padded with whitespace (still valid
     JSON), sent chunked, without a Content-Length."""
+    HUGE_GZIP = "huge_gzip"
+    """The ``huge`` body compressed with gzip (``Content-Encoding: gzip``), some
+    10 KB that inflate to 10 MiB, sent whatever the request asked for."""
+    DEEP_NESTING = "deep_nesting"
+    """The normal JSON body inside lists nested ``NESTING_DEPTH`` deep."""
+    HOSTILE_CHARSET = "hostile_charset"
+    """The normal body, its ``Content-Type`` naming a charset that is no text
+    encoding: each of ``HOSTILE_CHARSETS`` in turn."""
     SLOW_DRIP = "slow_drip"
     """The normal body in ten pieces with ``latency`` seconds between them."""
     LATE_ANSWER = "late_answer"
@@ -342,6 +358,9 @@ BODY_FAULTS = frozenset(
         Fault.PHP_WARNING,
         Fault.MALFORMED_JSON,
         Fault.EMPTY,
+        Fault.HUGE_GZIP,
+        Fault.DEEP_NESTING,
+        Fault.HOSTILE_CHARSET,
         *JSON_REWRITERS,
     }
 )
@@ -395,6 +414,8 @@ class SimulatorBase:
         """Most vendor requests answered at one moment since the counters were
         reset: 1 for a client that sends one request at a time."""
         self._faults: list[ActiveFault] = []
+        self._charsets_named = 0
+        """Answers ``hostile_charset`` changed: which charset is next."""
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
         self._address: tuple[str, int] = ("127.0.0.1", 0)
@@ -592,6 +613,7 @@ class SimulatorBase:
         body = self._body_of(response)
         if body is None:
             return response
+        headers = self._headers_of(response)
         if kind is Fault.TRUNCATED:
             body = body[: len(body) // 2]
         elif kind is Fault.PHP_WARNING:
@@ -600,15 +622,23 @@ class SimulatorBase:
             body = b""
         elif kind is Fault.MALFORMED_JSON:
             body = malformed_json(body.decode(errors="replace")).encode()
+        elif kind is Fault.HUGE_GZIP:
+            body = gzip.compress(body + b" " * max(HUGE_BODY_BYTES - len(body), 0))
+            headers["Content-Encoding"] = "gzip"
+        elif kind is Fault.DEEP_NESTING:
+            body = b"[" * NESTING_DEPTH + body + b"]" * NESTING_DEPTH
+        elif kind is Fault.HOSTILE_CHARSET:
+            charset = HOSTILE_CHARSETS[self._charsets_named % len(HOSTILE_CHARSETS)]
+            self._charsets_named += 1
+            media_type = response.content_type or "application/json"
+            headers["Content-Type"] = f"{media_type}; charset={charset}"
         else:
             try:
                 decoded = json.loads(body)
             except ValueError:
                 return response
             body = json.dumps(JSON_REWRITERS[kind](decoded)).encode()
-        return web.Response(
-            body=body, status=response.status, headers=self._headers_of(response)
-        )
+        return web.Response(body=body, status=response.status, headers=headers)
 
     async def _stream(
         self, fault: ActiveFault, request: web.Request, response: web.StreamResponse

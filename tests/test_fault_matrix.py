@@ -55,7 +55,12 @@ from simulator import (
     VoipcenterSimulator,
     VoipcloudSimulator,
 )
-from simulator.core import BODY_FAULTS, STREAM_FAULTS
+from simulator.core import (
+    BODY_FAULTS,
+    HOSTILE_CHARSETS,
+    NESTING_DEPTH,
+    STREAM_FAULTS,
+)
 
 from .conftest import setup_entry
 from .vendor_sims import DONE, SETTINGS
@@ -110,6 +115,9 @@ class MatrixFault(StrEnum):
     WRONG_SHAPES = "wrong shapes"
     MISSING_KEYS = "missing keys"
     HUGE = "10 MB body"
+    HUGE_GZIP = "10 MB body, gzip"
+    DEEP_NESTING = "deep nesting"
+    HOSTILE_CHARSET = "hostile charset"
     SLOW_DRIP = "slow drip"
     SLOW_DRIP_WITHIN = "slow drip (within timeout)"
 
@@ -161,6 +169,9 @@ INJECTIONS: dict[MatrixFault, Injection] = {
     MatrixFault.WRONG_SHAPES: Injection(fault=Fault.WRONG_SHAPES),
     MatrixFault.MISSING_KEYS: Injection(fault=Fault.MISSING_KEYS),
     MatrixFault.HUGE: Injection(fault=Fault.HUGE, real_clock=True),
+    MatrixFault.HUGE_GZIP: Injection(fault=Fault.HUGE_GZIP),
+    MatrixFault.DEEP_NESTING: Injection(fault=Fault.DEEP_NESTING),
+    MatrixFault.HOSTILE_CHARSET: Injection(fault=Fault.HOSTILE_CHARSET),
     MatrixFault.SLOW_DRIP: Injection(
         fault=Fault.SLOW_DRIP,
         latency=DRIP_PAUSE,
@@ -534,6 +545,10 @@ def _standard(
         MatrixFault.TRUNCATED: broken,
         MatrixFault.EMPTY: broken,
         MatrixFault.HUGE: broken,
+        MatrixFault.HUGE_GZIP: broken,
+        MatrixFault.DEEP_NESTING: broken,
+        # Read as UTF-8, as an unknown charset is: the answer as usual.
+        MatrixFault.HOSTILE_CHARSET: Expect(poll=Poll.TOLERATED, action=None),
         MatrixFault.SLOW_DRIP: lost,
         MatrixFault.SLOW_DRIP_WITHIN: Expect(poll=Poll.TOLERATED, action=None),
     }
@@ -1140,9 +1155,11 @@ def render_matrix() -> str:
         "  (`cannot_connect`, `auth_failed`, `rate_limited`, `invalid_response`,",
         "  `missing_permission`, `write_unconfirmed`), or ok when it succeeds.",
         "  `write_unconfirmed`: a write (not a read such as get_charges) was",
-        "  sent, but its answer timed out, broke off, could not be read or was",
-        "  a server error (500, 502, 504: it reached the server), so the PBX",
-        "  may have carried it out: the user is told to check before trying",
+        "  sent, but its answer timed out, broke off (a reset included), could",
+        "  not be read, was a server error (500, 502, 504: it reached the",
+        "  server, said in HTTP or in the body) or a redirect to a result (302,",
+        "  303), so the PBX may have carried it out (the one rule:",
+        "  [write-outcomes.md](write-outcomes.md)): the user is told to check before trying",
         "  again, and the entity keeps showing what the PBX last said until a",
         "  poll reads it back; `cannot_connect` is left for requests that never",
         "  went out (or were refused as unavailable, 503) and for reads. An",
@@ -1151,8 +1168,9 @@ def render_matrix() -> str:
         "  placed with its numbers, the SMS sent with its text, the subscriber's",
         "  charges as the simulator holds them); one",
         "  that fails took none, except where the simulator carried the request",
-        "  out and only its answer was broken or late (broken bodies, 10 MB body,",
-        "  slow drip): the PBX acted, and the next poll shows it.",
+        "  out and only its answer was broken or late (broken bodies, 10 MB",
+        "  bodies, deep nesting, slow drip): the PBX acted, and the next poll",
+        "  shows it.",
         "",
         "In every cell: no traceback; once recovered, every entity shows the state",
         "and attributes it showed before the fault, except what the action's",
@@ -1179,7 +1197,15 @@ def render_matrix() -> str:
         "*missing keys*: every second key of every object below the top dropped",
         "(both from the top itself when the answer is a flat object);",
         "*10 MB body*: the normal answer padded to 10 MiB, chunked (the client",
-        "reads at most 4 MiB).",
+        "reads at most 4 MiB);",
+        "*10 MB body, gzip*: the same compressed with gzip to some 10 KB, sent",
+        "whatever the client asked for (it asks for no compression, and inflates",
+        "at most 4 MiB as the body streams in);",
+        f"*deep nesting*: the normal answer inside lists nested {NESTING_DEPTH:,}",
+        "deep, past what a JSON parser reads;",
+        "*hostile charset*: the normal answer, its `Content-Type` naming a",
+        f"charset that is no text encoding ({', '.join(HOSTILE_CHARSETS)}, in",
+        "turn), which the client reads as UTF-8, as it reads an unknown one.",
         "",
         "Actions: "
         + "; ".join(f"{v.name}: {v.action_name}" for v in VENDORS.values())

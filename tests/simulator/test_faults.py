@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+import gzip
 import json
 import time
 from typing import Any
@@ -27,7 +28,9 @@ from simulator import (
 )
 from simulator.core import (
     DRIP_CHUNKS,
+    HOSTILE_CHARSETS,
     HUGE_BODY_BYTES,
+    NESTING_DEPTH,
     loose_types,
     malformed_json,
     missing_keys,
@@ -187,6 +190,42 @@ async def test_stream_faults(
     status, _, body = await _send(session, vendor_sim, read)
     assert time.monotonic() - started >= 0.02 * (DRIP_CHUNKS - 1)
     assert (status, body) == (200, normal)
+
+
+async def test_hostile_body_faults(
+    session: aiohttp.ClientSession, vendor_sim: SimulatorBase
+) -> None:
+    """The normal answer, compressed into a bomb, nested past what a JSON
+    parser reads, or named in a charset that is no text encoding.
+    """
+    read = await _read_of(session, vendor_sim)
+    _, normal_headers, normal = await _send(session, vendor_sim, read)
+
+    vendor_sim.inject(Fault.HUGE_GZIP, count=1)
+    async with session.request(
+        read.method,
+        f"{vendor_sim.url}{read.path}",
+        auto_decompress=False,
+        **read.kwargs,
+    ) as answer:
+        assert (answer.status, answer.headers["Content-Encoding"]) == (200, "gzip")
+        packed = await answer.read()
+    assert len(packed) < HUGE_BODY_BYTES / 500
+    inflated = gzip.decompress(packed)
+    assert len(inflated) == HUGE_BODY_BYTES
+    assert inflated.rstrip(b" ") == normal
+
+    vendor_sim.inject(Fault.DEEP_NESTING, count=1)
+    _, _, body = await _send(session, vendor_sim, read)
+    depth = NESTING_DEPTH
+    assert body == b"[" * depth + normal + b"]" * depth
+
+    vendor_sim.inject(Fault.HOSTILE_CHARSET, count=len(HOSTILE_CHARSETS))
+    media_type = normal_headers["Content-Type"].split(";")[0]
+    for charset in HOSTILE_CHARSETS:
+        _, headers, body = await _send(session, vendor_sim, read)
+        assert headers["Content-Type"] == f"{media_type}; charset={charset}"
+        assert body == normal
 
 
 async def test_a_client_that_hangs_up_ends_the_stream(
