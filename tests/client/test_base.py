@@ -36,6 +36,7 @@ from custom_components.pbx_hub.client import (
 from custom_components.pbx_hub.client.budget import MAX_BACKOFF
 from custom_components.pbx_hub.client.http import (
     CONNECT_SHARE,
+    MAX_BODIES_HELD,
     MAX_BODY_BYTES,
     HttpHelper,
     decode_json,
@@ -443,6 +444,47 @@ async def test_a_compressed_answer_that_cannot_be_read(
     with pytest.raises(PbxResponseError, match=words) as raised:
         await _helper(session, 10).request("GET", url)
     assert type(raised.value) is PbxResponseError
+
+
+async def test_a_polls_bodies_together_are_capped(
+    session: aiohttp.ClientSession,
+    compressing_server: tuple[str, dict[str, Any]],
+) -> None:
+    """Eleven requests sent together (a PBXware poll), each answered with a
+    body just under the cap: read whole, they held some 90 MB at once. The
+    bodies one client holds together are capped: some are refused, and the
+    memory the poll takes stays near the cap.
+    """
+    url, answer = compressing_server
+    answer["headers"] = {"Content-Type": "application/json"}
+    answer["body"] = b'"' + b"x" * (MAX_BODY_BYTES - 2 * 65536) + b'"'
+    helper = HttpHelper(
+        session,
+        budget=RequestBudget(BudgetSpec(limit=20, window=60)),
+        request_timeout=10,
+        secrets=list,
+    )
+    tracemalloc.start()
+    try:
+        results = await asyncio.gather(
+            *(helper.request("GET", url) for _ in range(11)), return_exceptions=True
+        )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    refused = [error for error in results if isinstance(error, BaseException)]
+    assert refused
+    assert all(
+        isinstance(error, PbxResponseError) and "together" in str(error)
+        for error in refused
+    )
+    assert peak < MAX_BODIES_HELD + 3 * MAX_BODY_BYTES
+    # Alone, or two of them (PBXware's two largest lists), they are read.
+    for together in (1, 2):
+        read = await asyncio.gather(
+            *(helper.request("GET", url) for _ in range(together))
+        )
+        assert [len(one.text) for one in read] == [len(answer["body"])] * together
 
 
 PUNYCODE_STALL = b"-" + b"ba" * (1 << 20)

@@ -1,0 +1,320 @@
+"""Polls against hostile servers: the memory and event-loop time they cost.
+
+``scripts/bench`` runs ``python -m benchmarks.bench_hostile``, which writes
+``docs/hostile.md`` (and prints it). Each server of ``benchmarks.hostile`` runs
+in a process of its own; this process holds only the client, as Home Assistant
+would, polling it ``POLLS_PER_SERVER`` times as a coordinator does. Measured:
+
+- **peak memory above the baseline**: the baseline is the resident memory
+  after polls of the vendor's simulator at 1000 extensions (imports loaded,
+  connections open); the peak is the kernel's high-water mark of resident
+  memory (``VmHWM``, reset before each server), so that no short peak between
+  two samples is missed.
+- **longest stall**: a ticker task asks to wake every 5 ms; how much later
+  than asked it woke is how long something held the event loop. Home
+  Assistant's every entity, timer and automation waits that long.
+
+Targets (issue 18): within 50 MB of the baseline, no stall over 100 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+import contextlib
+from dataclasses import asdict, dataclass
+import gc
+import json
+from pathlib import Path
+import re
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.hostile import BY_NAME, SERVERS
+from custom_components.pbx_hub.client import PbxClient, PbxError, create_client
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "docs/hostile.md"
+POLLS_PER_SERVER = 5
+TICK = 0.005
+PEAK_TARGET_MB = 50.0
+STALL_TARGET_MS = 100.0
+REFERENCE_EXTENSIONS = 1000
+REFERENCE = f"PBXware simulator, {REFERENCE_EXTENSIONS} extensions"
+"""The row that polls the simulator itself: what polling costs at all."""
+SIMULATOR_KEY = "sim-pbxware-0123456789"
+"""The PBXware simulator's default API key; the hostile servers take any."""
+
+POLLS: dict[str, Callable[[PbxClient], Sequence[Awaitable[object]]]] = {
+    "pbxware": lambda client: (
+        client.async_get_status(),
+        client.async_get_extensions(),
+        client.async_get_live_calls(),
+    ),
+}
+"""One poll of a vendor's fast topics, as its coordinator sends them together:
+PBXware's eight dashboard calls, the two lists and the live calls."""
+SETTINGS: dict[str, Callable[[str], dict[str, str]]] = {
+    "pbxware": lambda url: {"url": url, "api_key": SIMULATOR_KEY},
+}
+_URL = re.compile(r"https?://127\.0\.0\.1:\d+")
+
+
+class ServerProcess:
+    """A server started as ``python <args>`` that prints its URL first."""
+
+    def __init__(self, *args: str) -> None:
+        self.args = args
+        self.url = ""
+        self._process: asyncio.subprocess.Process | None = None
+
+    async def __aenter__(self) -> ServerProcess:
+        self._process = await asyncio.create_subprocess_exec(
+            sys.executable, *self.args, cwd=ROOT, stdout=asyncio.subprocess.PIPE
+        )
+        assert self._process.stdout is not None
+        while not self.url:
+            line = (await self._process.stdout.readline()).decode()
+            if not line:
+                msg = f"{' '.join(self.args)} exited"
+                raise RuntimeError(msg)
+            if match := _URL.search(line):
+                self.url = match.group(0)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            await self._process.wait()
+
+
+def resident_mb() -> float:
+    """This process's resident memory now."""
+    return _status_mb("VmRSS")
+
+
+def _reset_peak() -> None:
+    """Set ``VmHWM`` to the resident memory now (Linux 4.0 and later)."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def _status_mb(field: str) -> float:
+    status = Path("/proc/self/status").read_text()
+    match = re.search(rf"^{field}:\s+(\d+) kB", status, re.MULTILINE)
+    assert match is not None
+    return int(match.group(1)) / 1024
+
+
+class Watch:
+    """The longest event-loop stall and the peak resident memory while on."""
+
+    def __init__(self) -> None:
+        self.longest_stall = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Watch:
+        gc.collect()
+        _reset_peak()
+        self._task = asyncio.create_task(self._tick())
+        await asyncio.sleep(0)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    @property
+    def peak_mb(self) -> float:
+        """The highest resident memory since it was switched on."""
+        return _status_mb("VmHWM")
+
+    async def _tick(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            asked = loop.time()
+            await asyncio.sleep(TICK)
+            self.longest_stall = max(self.longest_stall, loop.time() - asked - TICK)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Row:
+    """One server's figures."""
+
+    server: str
+    finding: str
+    requests_per_poll: float
+    outcome: str
+    poll_ms: float
+    baseline_mb: float
+    peak_above_mb: float
+    stall_ms: float
+
+    @property
+    def within(self) -> bool:
+        """Whether both targets are met and only ``PbxError``s were raised."""
+        return (
+            self.peak_above_mb <= PEAK_TARGET_MB
+            and self.stall_ms <= STALL_TARGET_MS
+            and "escaped" not in self.outcome
+        )
+
+
+async def _polls(
+    vendor: str, url: str, polls: int
+) -> tuple[Counter[str], list[float], int]:
+    """``polls`` polls of ``vendor`` at ``url``, one after the other: what
+    each call returned or raised, each poll's wall time, the requests sent.
+    """
+    sent = 0
+
+    async def count(*_: Any) -> None:
+        nonlocal sent
+        sent += 1
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(count)
+    outcomes: Counter[str] = Counter()
+    times: list[float] = []
+    async with aiohttp.ClientSession(trace_configs=[trace]) as session:
+        client = create_client(vendor, session, SETTINGS[vendor](url))
+        for _ in range(polls):
+            started = time.perf_counter()
+            outcomes.update(
+                map(
+                    _outcome,
+                    await asyncio.gather(
+                        *POLLS[vendor](client), return_exceptions=True
+                    ),
+                )
+            )
+            times.append((time.perf_counter() - started) * 1000)
+    return outcomes, times, sent
+
+
+def _outcome(result: object) -> str:
+    """What a call returned or raised, by name: the result itself is let go
+    at once, as a coordinator lets go of all but its last error.
+    """
+    if not isinstance(result, BaseException):
+        return "read"
+    if isinstance(result, PbxError):
+        return type(result).__name__
+    return f"escaped: {type(result).__name__}"
+
+
+async def _measure(name: str, finding: str, vendor: str, url: str) -> Row:
+    """Polls of ``url``: what they cost above what polls of the simulator
+    left this process holding.
+    """
+    async with ServerProcess(
+        "-m", "simulator", "pbxware", "--port", "0",
+        "--extensions", str(REFERENCE_EXTENSIONS),
+    ) as simulator:  # fmt: skip
+        await _polls("pbxware", simulator.url, 2)
+        gc.collect()
+        baseline = resident_mb()
+        async with Watch() as watch:
+            outcomes, times, sent = await _polls(
+                vendor, url or simulator.url, POLLS_PER_SERVER
+            )
+            peak = watch.peak_mb
+    return Row(
+        server=name,
+        finding=finding,
+        requests_per_poll=sent / POLLS_PER_SERVER,
+        outcome=", ".join(f"{kind} x{n}" for kind, n in sorted(outcomes.items())),
+        poll_ms=statistics.median(times),
+        baseline_mb=baseline,
+        peak_above_mb=max(peak - baseline, 0.0),
+        stall_ms=watch.longest_stall * 1000,
+    )
+
+
+async def measure(name: str) -> Row:
+    """One row, measured in this process: ``REFERENCE`` or a server's name."""
+    if name == REFERENCE:
+        return await _measure(name, "reference", "pbxware", "")
+    server = BY_NAME[name]
+    async with ServerProcess("-m", "benchmarks.hostile", server.name) as process:
+        return await _measure(server.name, server.finding, server.vendor, process.url)
+
+
+def rows() -> list[Row]:
+    """Every row, each measured in a process of its own: memory one server
+    left behind (a heap grown, a stack touched) must not count against the
+    next.
+    """
+    measured = []
+    for name in (REFERENCE, *(server.name for server in SERVERS)):
+        output = subprocess.run(
+            [sys.executable, "-m", "benchmarks.bench_hostile", "--one", name],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        measured.append(Row(**json.loads(output.strip().splitlines()[-1])))
+    return measured
+
+
+def render(rows: list[Row]) -> str:
+    """``docs/hostile.md``."""
+    lines = [
+        "# Benchmarks: polling hostile servers",
+        "",
+        "Produced by `scripts/bench` (`benchmarks/bench_hostile.py`, the servers",
+        "in `benchmarks/hostile.py`); do not edit by hand.",
+        "",
+        "Each hostile server runs in a process of its own; the benchmark's",
+        "process holds only the client, polling it"
+        f" {POLLS_PER_SERVER} times as a coordinator does (PBXware: eight dashboard",
+        "calls, the extension and monitor lists and the live calls at once).",
+        "Each row is measured in a client process of its own. *Peak above",
+        "baseline*: the kernel's high-water mark of resident memory (`VmHWM`)",
+        "less the *baseline*, the resident memory after two polls of the PBXware",
+        f"simulator at {REFERENCE_EXTENSIONS} extensions. *Longest stall*: how much",
+        f"later than asked a ticker task that sleeps {TICK * 1000:g} ms at a time woke:",
+        "how long the event loop, and with it all of Home Assistant, stood",
+        f"still. Targets: at most {PEAK_TARGET_MB:g} MB above the baseline, no stall",
+        f"over {STALL_TARGET_MS:g} ms, and nothing raised but the client's errors.",
+        "",
+        "| server | finding | requests per poll | what the calls returned or raised "
+        "| poll ms (median) | baseline, MB | peak above baseline, MB "
+        "| longest stall, ms | within targets |",
+        "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    lines += [
+        f"| {row.server} | {row.finding} | {row.requests_per_poll:g} "
+        f"| {row.outcome} | {row.poll_ms:,.0f} | {row.baseline_mb:.0f} "
+        f"| {row.peak_above_mb:.1f} "
+        f"| {row.stall_ms:.1f} | {'yes' if row.within else '**no**'} |"
+        for row in rows
+    ]
+    lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Measure, print and write ``docs/hostile.md``; with ``--one NAME``,
+    measure that row alone and print it as JSON.
+    """
+    if sys.argv[1:2] == ["--one"]:
+        print(json.dumps(asdict(asyncio.run(measure(sys.argv[2])))))
+        return
+    text = render(rows())
+    OUTPUT.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
