@@ -1,10 +1,15 @@
-"""Fixtures of the client tests: an HTTP session, and a server that answers
-whatever a test queues (for answers no simulator gives).
+"""Fixtures of the client tests: an HTTP session, a server that answers
+whatever a test queues (for answers no simulator gives), and raw TCP servers
+that answer as no HTTP server would.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+import contextlib
+import socket
+import struct
 
 import aiohttp
 from aiohttp import web
@@ -32,3 +37,26 @@ async def scripted() -> AsyncIterator[tuple[str, list[web.Response]]]:
     await server.start_server()
     yield str(server.make_url("/api/")), answers
     await server.close()
+
+
+type Serve = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+@contextlib.asynccontextmanager
+async def loopback_port(serve: Serve) -> AsyncIterator[int]:
+    """``serve`` for each connection to a loopback TCP port: the port."""
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+def reset_when_closed(writer: asyncio.StreamWriter) -> None:
+    """Make the connection's close a reset (a process that crashed, or a
+    PBX that resets after it acted), not an orderly end.
+    """
+    writer.get_extra_info("socket").setsockopt(
+        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+    )

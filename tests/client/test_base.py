@@ -6,8 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 import contextlib
 import json
-import socket
-import struct
 import time
 import tracemalloc
 from typing import Any
@@ -42,6 +40,8 @@ from custom_components.pbx_hub.client.http import (
     decode_json,
     parse_retry_after,
 )
+
+from .conftest import loopback_port, reset_when_closed
 
 
 class FakeClock:
@@ -634,13 +634,8 @@ async def _raw_server(
         finally:
             writer.close()
 
-    server = await asyncio.start_server(serve, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
+    async with loopback_port(serve) as port:
         yield f"http://127.0.0.1:{port}/", received
-    finally:
-        server.close()
-        await server.wait_closed()
 
 
 async def _hold(writer: asyncio.StreamWriter) -> None:
@@ -653,8 +648,7 @@ async def _hang_up(writer: asyncio.StreamWriter) -> None:
 
 async def _reset(writer: asyncio.StreamWriter) -> None:
     """Read the request, then reset the connection (a process that crashed)."""
-    sock = writer.get_extra_info("socket")
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    reset_when_closed(writer)
 
 
 async def _cut_off(writer: asyncio.StreamWriter) -> None:
@@ -743,19 +737,15 @@ async def test_a_write_reset_on_a_reused_connection_may_have_been_done(
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
         await writer.drain()
         received.append(await reader.readuntil(b"\r\n\r\n"))
-        await _reset(writer)
+        reset_when_closed(writer)
         writer.close()
 
-    server = await asyncio.start_server(serve, "127.0.0.1", 0)
-    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
-    try:
+    async with loopback_port(serve) as port:
+        url = f"http://127.0.0.1:{port}/"
         helper = _helper(session, 1)
         await helper.request("GET", url)
         with pytest.raises(PbxAnswerLostError, match="broke off") as raised:
             await helper.request("GET", url, write=True)
-    finally:
-        server.close()
-        await server.wait_closed()
     assert "s3cret-value" not in str(raised.value)
     assert len(received) == 2
 

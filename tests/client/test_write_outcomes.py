@@ -15,8 +15,6 @@ import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import json
-import socket
-import struct
 from typing import Any
 
 import aiohttp
@@ -32,6 +30,8 @@ from custom_components.pbx_hub.client import (
     PbxRefusedError,
     create_client,
 )
+
+from .conftest import loopback_port, reset_when_closed
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -242,22 +242,15 @@ async def _resetting_after_the_write(
                     )
                     await writer.drain()
                     continue
-                writer.get_extra_info("socket").setsockopt(
-                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
-                )
+                reset_when_closed(writer)
                 return
         except asyncio.IncompleteReadError:
             return
         finally:
             writer.close()
 
-    server = await asyncio.start_server(serve, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
+    async with loopback_port(serve) as port:
         yield f"http://127.0.0.1:{port}/api/", connections
-    finally:
-        server.close()
-        await server.wait_closed()
 
 
 @pytest.mark.parametrize("vendor", list(VENDORS))
