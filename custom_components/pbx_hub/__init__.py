@@ -124,17 +124,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
     )
     stale.count(fast.data)
     entry.async_on_unload(fast.async_add_poll_listener(stale.count))
-    options_at_setup = dict(entry.options)
-
-    async def _async_reload_on_options(
-        hass: HomeAssistant, entry: PbxConfigEntry
-    ) -> None:
-        # Reauth and reconfigure reload the entry themselves; only new options
-        # need a reload here.
-        if entry.options != options_at_setup:
-            await hass.config_entries.async_reload(entry.entry_id)
-
-    entry.async_on_unload(entry.add_update_listener(_async_reload_on_options))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

@@ -15,7 +15,7 @@ from homeassistant.config_entries import (
     ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
-    OptionsFlow,
+    OptionsFlowWithReload,
 )
 from homeassistant.core import callback
 from homeassistant.helpers.selector import (
@@ -385,7 +385,7 @@ def _check_currency(user_input: dict[str, Any], errors: dict[str, str]) -> None:
         user_input[CONF_CURRENCY] = currency
 
 
-class PbxHubOptionsFlow(OptionsFlow):
+class PbxHubOptionsFlow(OptionsFlowWithReload):
     """Scan intervals (steady polling must stay within 80 % of the budget) and
     the extensions to leave out.
     """
