@@ -24,7 +24,7 @@ from custom_components.pbx_hub.client import (
 )
 from custom_components.pbx_hub.client.pbxware import PbxwareClient
 from custom_components.pbx_hub.const import DOMAIN
-from custom_components.pbx_hub.coordinator import error_translation
+from custom_components.pbx_hub.helpers import error_translation
 from simulator import Fault, PbxwareSimulator
 
 from .conftest import setup_entry
