@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import abstractmethod
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -115,6 +115,25 @@ class PbxRuntimeData:
 type PbxConfigEntry = ConfigEntry[PbxRuntimeData]
 
 
+def _patched(
+    holder: Any, path: list[str], item_id: str, changes: dict[str, Any]
+) -> Any:
+    """``holder`` with ``changes`` made to the item at ``path``; ``None`` where
+    the item, or anything on the way to it, is missing.
+    """
+    if holder is None:
+        return None
+    name, *rest = path
+    value = getattr(holder, name)
+    if rest:
+        value = _patched(value, rest, item_id, changes)
+    elif value is not None and (item := value.get(item_id)) is not None:
+        value = {**value, item_id: replace(item, **changes)}
+    else:
+        value = None
+    return None if value is None else replace(holder, **{name: value})
+
+
 class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
     """A coordinator bound to one entry's client."""
 
@@ -134,7 +153,7 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
         self._refused: dict[Capability, str] = {}
         """Topics refused for a missing licence or right, and what is missing."""
         self._writes = 0
-        """Actions' results shown so far (see ``async_set_updated_data``)."""
+        """Actions' results shown so far (see ``async_patch``)."""
         self._poll_listeners: list[Callable[[DataT], None]] = []
         super().__init__(
             hass,
@@ -167,10 +186,17 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
         self._poll_listeners.append(listener)
         return lambda: self._poll_listeners.remove(listener)
 
-    def async_set_updated_data(self, data: DataT) -> None:
-        """Show an action's result (the PBX confirmed it) at once."""
+    @callback
+    def async_patch(self, path: str, item_id: str, **changes: Any) -> None:
+        """Show a write the PBX confirmed at once, until a poll reads it back:
+        make ``changes`` to the item ``item_id`` of the mapping at ``path``
+        (dotted attribute names) in the data; nothing where a poll during the
+        write removed it.
+        """
+        if (data := _patched(self.data, path.split("."), item_id, changes)) is None:
+            return
         self._writes += 1
-        super().async_set_updated_data(data)
+        self.async_set_updated_data(data)
 
     async def _async_update_data(self) -> DataT:
         """Poll; but when an action's result was shown while the poll was

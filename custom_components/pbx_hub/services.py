@@ -290,11 +290,12 @@ async def _async_set_did_routing(
             for kind in TimeFilter
         },
     )
-    slow.async_set_updated_data(
-        replace(
-            slow.data,
-            did_routing=replace(routing, dids={**routing.dids, did.id: updated}),
-        )
+    slow.async_patch(
+        "did_routing.dids",
+        did.id,
+        route=updated.route,
+        backup_route=updated.backup_route,
+        time_filters=updated.time_filters,
     )
     return {
         "did": updated.number,
@@ -329,17 +330,13 @@ async def _async_set_did_route(call: ServiceCall) -> ServiceResponse:
         runtime.client.async_set_did_route(did.id, destination_type, destination),
         shown_by=runtime.slow,
     )
-    routed = replace(did, destination_type=destination_type, destination=destination)
-    # The PBX confirmed the change: show it now; the next poll reads it back.
-    slow = runtime.slow
-    if slow.data is not None:
-        slow.async_set_updated_data(
-            replace(slow.data, dids={**slow.data.dids, did.id: routed})
-        )
+    runtime.slow.async_patch(
+        "dids", did.id, destination_type=destination_type, destination=destination
+    )
     return {
-        "did": routed.number,
+        "did": did.number,
         "destination_type": destination_type.value,
-        "destination": routed.destination,
+        "destination": destination,
     }
 
 
@@ -495,10 +492,11 @@ async def _async_set_hot_desk(call: ServiceCall) -> ServiceResponse:
         else (None if account == "0" else account),
         template=template or desk.template,
     )
-    slow.async_set_updated_data(
-        replace(
-            slow.data, hot_desks=replace(desks, desks={**desks.desks, desk_id: updated})
-        )
+    slow.async_patch(
+        "hot_desks.desks",
+        desk_id,
+        sip_account=updated.sip_account,
+        template=updated.template,
     )
     return {
         "hot_desk": updated.name,
