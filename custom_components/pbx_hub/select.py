@@ -39,7 +39,7 @@ async def async_setup_entry(
     """Add the selects of routed numbers and hot desks as they appear."""
     capabilities = entry.runtime_data.client.capabilities
     slow = entry.runtime_data.slow
-    if Capability.SET_DID_ROUTING in capabilities:
+    if Capability.SET_DID_ROUTE_PLAN in capabilities:
         add_slow_entities_dynamically(
             entry,
             async_add_entities,
