@@ -178,32 +178,20 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
     def async_add_poll_listener(
         self, listener: Callable[[DataT], None]
     ) -> CALLBACK_TYPE:
-        """Hand ``listener`` the data after each successful poll (what the
-        entities then show), also when it equals the last: the usual
-        listeners do not hear of those (``always_update`` is off), but
-        whoever counts polls must.
-        """
+        """Hand ``listener`` the data after every successful poll, unchanged or not."""
         self._poll_listeners.append(listener)
         return lambda: self._poll_listeners.remove(listener)
 
     @callback
     def async_patch(self, path: str, item_id: str, **changes: Any) -> None:
-        """Show a write the PBX confirmed at once, until a poll reads it back:
-        make ``changes`` to the item ``item_id`` of the mapping at ``path``
-        (dotted attribute names) in the data; nothing where a poll during the
-        write removed it.
-        """
+        """Show a confirmed write at once: ``changes`` to one item at a dotted ``path``."""
         if (data := _patched(self.data, path.split("."), item_id, changes)) is None:
             return
         self._writes += 1
         self.async_set_updated_data(data)
 
     async def _async_update_data(self) -> DataT:
-        """Poll; but when an action's result was shown while the poll was
-        reading, keep that: the poll may have read the PBX before the write,
-        and showing it would flip the entity back until the next poll, which
-        reads both.
-        """
+        """Poll, keeping the data instead where a write was shown meanwhile."""
         writes = self._writes
         data = await self._async_poll()
         if self._writes != writes and self.data is not None:
@@ -212,10 +200,7 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
 
     @callback
     def _async_refresh_finished(self) -> None:
-        """Hand the poll listeners what the entities now show, once the poll
-        has become ``data`` (not what a write made it drop). A listener's
-        error is logged: it must not turn a good poll into a failed one.
-        """
+        """Hand the poll listeners the data, logging (not raising) their errors."""
         super()._async_refresh_finished()
         if not self.last_update_success:
             return
@@ -226,14 +211,8 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
                 LOGGER.exception("Error in a poll listener of %s", self.name)
 
     async def _guard[T](self, call: Awaitable[T]) -> T:
-        """Await a poll and turn client errors into what a coordinator raises:
-        refused credentials start reauth, everything else makes entities
-        unavailable until a poll succeeds.
-
-        Two failures only the user can fix get a repair issue, which the next
-        successful poll removes: a PBX that answers 429 to several polls in a
-        row (poll less often), and one that does not whitelist Home Assistant's
-        IP address (polling goes on, so fixing the whitelist is enough).
+        """Await a poll; map client errors to reauth or ``UpdateFailed``, and sync
+        the poll's repair issues (rate limited, not whitelisted, clock skew).
         """
         try:
             result = await call
@@ -284,10 +263,7 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
             delete_entry_issue(self.hass, self.config_entry, kind)
 
     def _slow_down_to_the_vendors_count(self) -> None:
-        """Poll less often as the vendor reports fewer requests left (whoever
-        spends them), down to none until its window passes; never more often
-        than the user chose.
-        """
+        """Poll less often as the vendor reports fewer requests left."""
         cost = poll_cost(self.client, self.topics)
         if not cost:
             return

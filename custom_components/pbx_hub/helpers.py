@@ -233,11 +233,8 @@ async def _run[T](
     write: bool,
     shown_by: DataUpdateCoordinator[Any] | None = None,
 ) -> T:
-    """Await ``call``; on failure raise a translated error.
-
-    Input the PBX refuses is the user's to fix (``ServiceValidationError``); an auth
-    error also starts reauthentication, and a missing licence or right raises a
-    repair issue naming it, so the user sees why.
+    """Await ``call``; on failure raise a translated error, start reauth or
+    raise a repair issue where that is the fix.
     """
     hass = entry.runtime_data.fast.hass
     # One repair issue per action refused for a missing licence or right; the
