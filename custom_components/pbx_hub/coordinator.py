@@ -33,12 +33,9 @@ from .client import (
     HotDesking,
     LiveCall,
     PbxClient,
-    PbxClockSkewError,
     PbxError,
     PbxInfo,
-    PbxNotWhitelistedError,
     PbxPermissionError,
-    PbxRateLimitError,
     RateLimitStatus,
     SystemStatus,
 )
@@ -54,19 +51,7 @@ from .helpers import (
     poll_cost,
     slow_interval,
 )
-from .repairs import (
-    API_URL_MOVED,
-    CLOCK_SKEW,
-    MISSING_PERMISSION,
-    NOT_WHITELISTED,
-    POLL_ISSUES,
-    RATE_LIMITED,
-    create_entry_issue,
-    delete_entry_issue,
-)
-
-RATE_LIMIT_ISSUE_AFTER = 3
-"""Polls in a row refused with 429 before the user is told to poll less often."""
+from .repairs import PollIssues, sync_api_url_issue
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -146,10 +131,7 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
     ) -> None:
         """Poll at the interval the entry's options give this cadence."""
         self.client = client
-        self._polls_refused = 0
-        """Polls in a row that the PBX answered with 429."""
-        self._skewed_polls = 0
-        """Polls in a row refused for the time stamp (clock skew)."""
+        self._issues = PollIssues(hass, entry, self.cadence)
         self._refused: dict[Capability, str] = {}
         """Topics refused for a missing licence or right, and what is missing."""
         self._writes = 0
@@ -218,17 +200,7 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
             result = await call
         except PbxError as err:
             self._slow_down_to_the_vendors_count()
-            if isinstance(err, PbxRateLimitError) and err.from_pbx:
-                self._polls_refused += 1
-            if self._polls_refused >= RATE_LIMIT_ISSUE_AFTER:
-                create_entry_issue(self.hass, self.config_entry, RATE_LIMITED)
-            if isinstance(err, PbxNotWhitelistedError):
-                create_entry_issue(self.hass, self.config_entry, NOT_WHITELISTED)
-            if isinstance(err, PbxClockSkewError):
-                # Twice in a row: one slow answer can push a time stamp out.
-                self._skewed_polls += 1
-                if self._skewed_polls >= 2:
-                    create_entry_issue(self.hass, self.config_entry, CLOCK_SKEW)
+            self._issues.failed(err)
             key, placeholders = error_translation(err)
             error_class = ConfigEntryAuthFailed if needs_reauth(err) else UpdateFailed
             raise error_class(
@@ -237,30 +209,8 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
                 translation_placeholders=placeholders,
             ) from err
         self._slow_down_to_the_vendors_count()
-        self._polls_refused = 0
-        self._skewed_polls = 0
-        for kind in POLL_ISSUES:
-            delete_entry_issue(self.hass, self.config_entry, kind)
-        self._sync_permission_issue()
+        self._issues.succeeded(self._refused.values())
         return result
-
-    def _sync_permission_issue(self) -> None:
-        """One repair issue per cadence naming every licence or right that a
-        topic of it was refused for; none once all are granted.
-        """
-        kind = f"{MISSING_PERMISSION}_{self.cadence}"
-        if self._refused:
-            create_entry_issue(
-                self.hass,
-                self.config_entry,
-                kind,
-                translation_key=MISSING_PERMISSION,
-                placeholders={
-                    "permission": ", ".join(sorted(set(self._refused.values())))
-                },
-            )
-        else:
-            delete_entry_issue(self.hass, self.config_entry, kind)
 
     def _slow_down_to_the_vendors_count(self) -> None:
         """Poll less often as the vendor reports fewer requests left."""
@@ -475,13 +425,6 @@ class PbxSlowCoordinator(PbxCoordinator[SlowData]):
                 self.config_entry.title,
                 scheme,
             )
-        if (url := self.client.notices.get("api_url")) is not None:
-            create_entry_issue(
-                self.hass,
-                self.config_entry,
-                API_URL_MOVED,
-                is_fixable=True,
-                placeholders={"url": url},
-            )
-        else:
-            delete_entry_issue(self.hass, self.config_entry, API_URL_MOVED)
+        sync_api_url_issue(
+            self.hass, self.config_entry, self.client.notices.get("api_url")
+        )

@@ -5,7 +5,7 @@ and the one fix flow (a vendor that names a new API address, such as TIM4biz's
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from homeassistant.components.repairs import (
@@ -17,7 +17,14 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
-from .client import VENDORS, FieldKind
+from .client import (
+    VENDORS,
+    FieldKind,
+    PbxClockSkewError,
+    PbxError,
+    PbxNotWhitelistedError,
+    PbxRateLimitError,
+)
 from .const import CONF_VENDOR, DOMAIN
 
 RATE_LIMITED = "rate_limited"
@@ -41,6 +48,8 @@ API_URL_MOVED = "api_url_moved"
 """Raised while the vendor names another API address; fixable."""
 TLS_UNVERIFIED = "tls_unverified"
 """Raised while an entry does not verify the PBX's TLS certificate."""
+RATE_LIMIT_ISSUE_AFTER = 3
+"""Polls in a row refused with 429 before the user is told to poll less often."""
 REPAIR_ISSUES = (
     *POLL_ISSUES,
     TLS_UNVERIFIED,
@@ -95,6 +104,67 @@ def delete_entry_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
     for domain, issue in list(ir.async_get(hass).issues):
         if domain == DOMAIN and issue.endswith(suffix):
             ir.async_delete_issue(hass, DOMAIN, issue)
+
+
+def sync_api_url_issue(
+    hass: HomeAssistant, entry: ConfigEntry, url: str | None
+) -> None:
+    """A fixable issue while the vendor names another API address ``url``."""
+    if url is not None:
+        create_entry_issue(
+            hass, entry, API_URL_MOVED, is_fixable=True, placeholders={"url": url}
+        )
+    else:
+        delete_entry_issue(hass, entry, API_URL_MOVED)
+
+
+class PollIssues:
+    """The repair issues of one cadence's polls: each stays until a poll
+    succeeds, except the missing permissions, which stay while refused.
+    """
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, cadence: str) -> None:
+        """No poll has failed yet."""
+        self._hass = hass
+        self._entry = entry
+        self._permission_kind = f"{MISSING_PERMISSION}_{cadence}"
+        self._rate_limited = 0
+        """Polls in a row that the PBX answered with 429."""
+        self._skewed = 0
+        """Polls in a row refused for the time stamp (clock skew)."""
+
+    def failed(self, err: PbxError) -> None:
+        """Count a failed poll, and raise the issue it calls for, if any."""
+        if isinstance(err, PbxRateLimitError) and err.from_pbx:
+            self._rate_limited += 1
+        if self._rate_limited >= RATE_LIMIT_ISSUE_AFTER:
+            create_entry_issue(self._hass, self._entry, RATE_LIMITED)
+        if isinstance(err, PbxNotWhitelistedError):
+            create_entry_issue(self._hass, self._entry, NOT_WHITELISTED)
+        if isinstance(err, PbxClockSkewError):
+            # Twice in a row: one slow answer can push a time stamp out.
+            self._skewed += 1
+            if self._skewed >= 2:
+                create_entry_issue(self._hass, self._entry, CLOCK_SKEW)
+
+    def succeeded(self, refused: Iterable[str]) -> None:
+        """Clear the poll issues; one issue names every licence or right that
+        a topic was ``refused`` for, none once all are granted.
+        """
+        self._rate_limited = 0
+        self._skewed = 0
+        for kind in POLL_ISSUES:
+            delete_entry_issue(self._hass, self._entry, kind)
+        if missing := sorted(set(refused)):
+            create_entry_issue(
+                self._hass,
+                self._entry,
+                self._permission_kind,
+                translation_key=MISSING_PERMISSION,
+                placeholders={"permission": ", ".join(missing)},
+            )
+        else:
+            delete_entry_issue(self._hass, self._entry, self._permission_kind)
 
 
 class ApiUrlRepairFlow(RepairsFlow):
