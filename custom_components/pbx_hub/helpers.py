@@ -17,6 +17,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from .client import (
     VENDORS,
     AccountSelection,
+    BudgetSpec,
     Capability,
     PbxAnswerLostError,
     PbxAuthError,
@@ -164,22 +165,24 @@ def poll_cost(client: PbxClient, topics: tuple[Capability, ...]) -> int:
     )
 
 
-def min_fast_interval(client: PbxClient, slow_interval: timedelta) -> float:
-    """Shortest fast interval, in seconds, that keeps polling within the budget."""
-    return min_fast_poll_interval(
+def _budget_and_costs(client: PbxClient) -> tuple[BudgetSpec, int, int]:
+    """The vendor's budget, and what a fast and a slow poll cost."""
+    return (
         VENDORS[client.vendor].budget,
         poll_cost(client, FAST_TOPICS),
         poll_cost(client, SLOW_TOPICS),
-        slow_interval,
     )
+
+
+def min_fast_interval(client: PbxClient, slow_interval: timedelta) -> float:
+    """Shortest fast interval, in seconds, that keeps polling within the budget."""
+    return min_fast_poll_interval(*_budget_and_costs(client), slow_interval)
 
 
 def default_fast_interval(client: PbxClient, slow_interval: timedelta) -> timedelta:
     """The default fast interval, lengthened where the vendor's budget needs it."""
     return default_fast_poll_interval(
-        VENDORS[client.vendor].budget,
-        poll_cost(client, FAST_TOPICS),
-        poll_cost(client, SLOW_TOPICS),
+        *_budget_and_costs(client),
         slow_interval,
         default=DEFAULT_FAST_INTERVAL,
         longest=MAX_INTERVAL,

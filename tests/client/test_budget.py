@@ -18,6 +18,8 @@ from custom_components.pbx_hub.client.budget import (
     slow_poll_interval,
 )
 
+from .test_base import FakeClock
+
 SPEC = BudgetSpec(limit=90, window=900)
 """Polling may use 80 %: 0.08 requests a second; the slow topics half of it."""
 LONGEST = timedelta(hours=6)
@@ -86,14 +88,6 @@ def test_default_fast_interval(
         )
         == expected
     )
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_reported_interval_follows_what_the_vendor_reports_left() -> None:
