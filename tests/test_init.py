@@ -20,10 +20,10 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.pbx_hub import STALE_AFTER_POLLS
 from custom_components.pbx_hub.client import PbxPermissionError
 from custom_components.pbx_hub.client.pbxware import PbxwareClient
 from custom_components.pbx_hub.const import DOMAIN
+from custom_components.pbx_hub.devices import STALE_AFTER_POLLS
 from simulator import Fault, PbxwareSimulator, SimulatorBase
 
 from .conftest import find_device, save_options, setup_entry, shown_tracebacks

@@ -25,8 +25,8 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.pbx_hub import STALE_AFTER_POLLS, STALE_DEVICES
 from custom_components.pbx_hub.const import CONF_EXCLUDED_EXTENSIONS, DOMAIN
+from custom_components.pbx_hub.devices import STALE_AFTER_POLLS, STALE_DEVICES
 from simulator import Fault, PbxwareSimulator
 
 from .conftest import find_device, pbxware_settings, save_options, setup_entry

@@ -52,6 +52,7 @@ from .client import (
     Tenant,
     VendorSpec,
 )
+from .clients import client_for_entry
 from .const import (
     CONF_CURRENCY,
     CONF_DEPARTMENTS,
@@ -68,11 +69,10 @@ from .const import (
     MAX_INTERVAL,
     MIN_INTERVAL,
 )
-from .coordinator import (
+from .helpers import (
     FAST_TOPICS,
     SLOW_TOPICS,
     account_selection,
-    client_for_entry,
     fast_interval,
     interval_option,
     min_fast_interval,
