@@ -12,7 +12,6 @@ from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_ON, STATE_OFF, STAT
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
-import probatio as vol
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
@@ -126,16 +125,23 @@ async def test_set_did_route_invalid(
 async def test_set_did_route_takes_no_route_plan_fields(
     hass: HomeAssistant, pbxware_sim: PbxwareSimulator, loaded_entry: MockConfigEntry
 ) -> None:
-    """The route plan has its own action: its fields are no part of this one,
-    and PBXware, which routes to destinations, does not offer that action.
+    """The route plan has its own action: a call in this action's old form is
+    told where its fields went, and PBXware, which routes to destinations, does
+    not offer that action.
     """
     did = next(iter(pbxware_sim.tenant().dids.values()))
     call = {"config_entry_id": loaded_entry.entry_id, "did": did.number}
     pbxware_sim.reset_counters()
-    with pytest.raises(vol.Invalid):
-        await _route(
-            hass, **call, destination_type="voicemail", destination="531", route="1"
-        )
+    for old_form in ({"route": "1"}, {"backup_route": "none"}):
+        with pytest.raises(ServiceValidationError) as moved:
+            await _route(
+                hass,
+                **call,
+                destination_type="voicemail",
+                destination="531",
+                **old_form,
+            )
+        assert moved.value.translation_key == "route_plan_moved"
     with pytest.raises(ServiceValidationError) as raised:
         await hass.services.async_call(
             DOMAIN,

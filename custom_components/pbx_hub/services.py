@@ -72,6 +72,8 @@ SET_DID_ROUTE_SCHEMA = vol.Schema(
         # Required, but checked by the handler, whose error is translated.
         vol.Optional(ATTR_DESTINATION_TYPE): cv.string,
         vol.Optional(ATTR_DESTINATION): _NAME,
+        # The old form of this action: accepted only to say where it went.
+        **{vol.Optional(field): _NAME for field in ROUTE_PLAN_FIELDS},
     }
 )
 SET_DID_ROUTE_PLAN_SCHEMA = vol.Schema(
@@ -323,6 +325,8 @@ async def _async_set_did_route(call: ServiceCall) -> ServiceResponse:
     """Route a number to a destination: an extension, a queue, voicemail, ..."""
     entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
     runtime = entry.runtime_data
+    if any(field in call.data for field in ROUTE_PLAN_FIELDS):
+        raise _invalid("route_plan_moved")
     _require(entry, Capability.SET_DID_ROUTE)
     if ATTR_DESTINATION_TYPE not in call.data or ATTR_DESTINATION not in call.data:
         raise _invalid("destination_required")
