@@ -13,6 +13,7 @@ from .client import (
     PbxInvalidInputError,
     PbxPermissionError,
     PbxUnsupportedError,
+    for_action,
 )
 from .const import DOMAIN
 from .coordinator import (
@@ -61,7 +62,8 @@ async def _run[T](
 
     Input the PBX refuses is the user's to fix (``ServiceValidationError``); an auth
     error also starts reauthentication, and a missing licence or right raises a
-    repair issue naming it, so the user sees why.
+    repair issue naming it, so the user sees why. The requests it sends are
+    an action's (``for_action``): the budget keeps polls' share from them.
     """
     hass = entry.runtime_data.fast.hass
     # One repair issue per action refused for a missing licence or right; the
@@ -69,12 +71,16 @@ async def _run[T](
     action = str(getattr(call, "__qualname__", "action")).rsplit(".", 1)[-1]
     refused = issue_id(f"{MISSING_PERMISSION}_{action}", entry)
     try:
-        result = await call
+        with for_action():
+            result = await call
     except PbxError as err:
-        if needs_reauth(err):
+        # Nothing more for an entry removed while the PBX answered: its
+        # removal took its issues, and a reauth flow for it would fail.
+        present = hass.config_entries.async_get_entry(entry.entry_id) is entry
+        if present and needs_reauth(err):
             entry.async_start_reauth(hass)
         key, placeholders = error_translation(err, write=write)
-        if isinstance(err, PbxPermissionError):
+        if present and isinstance(err, PbxPermissionError):
             ir.async_create_issue(
                 hass,
                 DOMAIN,
@@ -84,9 +90,10 @@ async def _run[T](
                 translation_key=key,
                 translation_placeholders={"title": entry.title, **placeholders},
             )
-        if write and shown_by is not None and may_have_been_done(err):
-            # In the background: the user hears of the doubt without waiting
-            # for a poll, which may be as slow as the answer was.
+        if present and write and shown_by is not None and may_have_been_done(err):
+            # In the background (a poll: outside ``for_action``), so the user
+            # hears of the doubt without waiting for a poll, which may be as
+            # slow as the answer was.
             entry.async_create_task(
                 hass, shown_by.async_request_refresh(), "refresh after write"
             )

@@ -1,0 +1,117 @@
+"""Polls and actions share a vendor's request budget: a script's actions
+cannot take polling's share, and new credentials spend from the account's
+budget rather than a fresh one.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.pbx_hub.const import DOMAIN
+from simulator import Tim4bizSimulator, VoipcloudSimulator
+
+from .conftest import setup_entry
+from .vendors import tim4biz_entry, voipcloud_entry
+
+pytestmark = pytest.mark.freeze_time("2026-11-25T12:00:00-08:00")
+LOOP_LIMIT = 150
+"""More click-to-calls than VoIPcloud's whole window of 100 requests."""
+
+
+async def test_a_click_to_call_loop_leaves_polling_its_share(
+    hass: HomeAssistant,
+    voipcloud_sim: VoipcloudSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A script calling click-to-call in a tight loop: the calls stop at
+    what polling leaves (20 of 100), each refused one fails at once with a
+    rate limit error naming the wait and sends nothing, and polling goes on.
+    """
+    sim = voipcloud_sim
+    entry = voipcloud_entry(sim)
+    await setup_entry(hass, entry)
+    fast = entry.runtime_data.fast
+    refused: HomeAssistantError | None = None
+    for index in range(LOOP_LIMIT):
+        sent = sim.request_count
+        try:
+            await hass.services.async_call(
+                DOMAIN,
+                "click_to_call",
+                {
+                    "config_entry_id": entry.entry_id,
+                    "user_number": "1001",
+                    "number": f"0298765{index:03d}",
+                },
+                blocking=True,
+            )
+        except HomeAssistantError as err:
+            refused = err
+            break
+    assert refused is not None
+    assert refused.translation_key == "rate_limited"
+    assert refused.translation_placeholders is not None
+    assert int(refused.translation_placeholders["retry_after"]) > 0
+    assert sim.request_count == sent  # refused before sending
+    assert len(sim.calls_to_number) == 20
+    for _ in range(3):
+        freezer.tick(fast.update_interval or timedelta(minutes=1))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert fast.last_update_success
+    assert sim.requests_in_window() < sim.rate_limit
+
+
+def _new_voipcloud_key(sim: Any) -> dict[str, str]:
+    sim.token = "a-brand-new-token-987654"
+    return {"token": sim.token}
+
+
+def _new_tim4biz_password(sim: Any) -> dict[str, str]:
+    sim.set_credentials(password="a brand new password")
+    return {"password": sim.password}
+
+
+@pytest.mark.parametrize(
+    ("vendor", "entry_of", "new_secret"),
+    [
+        ("voipcloud", voipcloud_entry, _new_voipcloud_key),
+        ("tim4biz", tim4biz_entry, _new_tim4biz_password),
+    ],
+)
+async def test_new_credentials_spend_from_the_accounts_budget(
+    hass: HomeAssistant,
+    vendor_sim: VoipcloudSimulator | Tim4bizSimulator,
+    vendor: str,
+    entry_of: Any,
+    new_secret: Any,
+) -> None:
+    """A reauth with a new key or password is the same account: the vendor
+    goes on counting its requests, and so does the budget, reauth's own
+    request included.
+    """
+    entry: MockConfigEntry = entry_of(vendor_sim)
+    await setup_entry(hass, entry)
+    budget = entry.runtime_data.client.http.budget
+    used = budget.used
+    result = await entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], new_secret(vendor_sim)
+    )
+    await hass.async_block_till_done()
+    assert result["reason"] == "reauth_successful"
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.client.http.budget is budget
+    # The flow's identify, then setup's identify and polls.
+    assert budget.used > used + 1
