@@ -21,6 +21,7 @@ from .coordinator import (
     PbxConfigEntry,
     PbxCoordinator,
     error_translation,
+    is_removed,
     issue_id,
     may_have_been_done,
     needs_reauth,
@@ -74,9 +75,7 @@ async def _run[T](
         with for_action():
             result = await call
     except PbxError as err:
-        # Nothing more for an entry removed while the PBX answered: its
-        # removal took its issues, and a reauth flow for it would fail.
-        present = hass.config_entries.async_get_entry(entry.entry_id) is entry
+        present = not is_removed(hass, entry)  # while the PBX answered
         if present and needs_reauth(err):
             entry.async_start_reauth(hass)
         key, placeholders = error_translation(err, write=write)
