@@ -19,6 +19,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.pbx_hub.const import DOMAIN
+from custom_components.pbx_hub.coordinator import BUDGETS
 from simulator import Tim4bizSimulator, VoipcloudSimulator
 
 from .conftest import setup_entry
@@ -97,21 +98,25 @@ async def test_new_credentials_spend_from_the_accounts_budget(
     entry_of: Any,
     new_secret: Any,
 ) -> None:
-    """A reauth with a new key or password is the same account: the vendor
-    goes on counting its requests, and so does the budget, reauth's own
-    request included.
+    """The key or password was replaced at the PBX: setup is refused, and
+    reauthentication with the new one is the same account. The vendor goes
+    on counting its requests, and so does the one budget: the refused setup,
+    the flow's check and the new setup's requests.
     """
     entry: MockConfigEntry = entry_of(vendor_sim)
-    await setup_entry(hass, entry)
-    budget = entry.runtime_data.client.http.budget
-    used = budget.used
-    result = await entry.start_reauth_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], new_secret(vendor_sim)
-    )
+    answer = new_secret(vendor_sim)
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    [budget] = hass.data[BUDGETS].values()
+    assert budget.used == 1  # the refused identify
+    [flow] = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"], answer)
     await hass.async_block_till_done()
     assert result["reason"] == "reauth_successful"
     assert entry.state is ConfigEntryState.LOADED
+    assert list(hass.data[BUDGETS].values()) == [budget]
     assert entry.runtime_data.client.http.budget is budget
-    # The flow's identify, then setup's identify and polls.
-    assert budget.used > used + 1
+    # The flow's identify, then setup's identify and first polls.
+    assert budget.used > 3
