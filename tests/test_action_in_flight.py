@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable
 import gc
 import logging
-import time
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -20,19 +19,11 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.pbx_hub.const import DOMAIN
 from simulator import Fault, Tim4bizSimulator
 
-from .conftest import setup_entry
+from .conftest import setup_entry, wait_until_held
 from .vendors import tim4biz_entry
 
 ANSWER_DELAY = 1.0
 """Seconds the simulator holds the SMS: the entry is removed meanwhile."""
-
-
-async def _wait_until_held(hass: HomeAssistant, sim: Tim4bizSimulator) -> None:
-    for _ in range(500):
-        if sim.in_flight:
-            return
-        await hass.async_add_executor_job(time.sleep, 0.002)
-    raise AssertionError("the SMS never reached the simulator")
 
 
 def _refuse_licences(sim: Tim4bizSimulator) -> None:
@@ -96,7 +87,7 @@ async def test_an_entry_removed_while_its_action_waits_leaves_nothing(
             blocking=True,
         )
     )
-    await _wait_until_held(hass, sim)
+    await wait_until_held(hass, sim)
     refuse(sim)  # checked by the simulator once the delay is over
     assert await hass.config_entries.async_remove(entry.entry_id)
     assert sim.in_flight  # removed before the answer came
@@ -129,7 +120,7 @@ async def test_an_entry_removed_while_its_poll_waits_leaves_nothing(
     slow = entry.runtime_data.slow
     sim.inject(Fault.LATENCY, count=2, latency=ANSWER_DELAY)  # today, the month
     poll = hass.async_create_task(slow.async_refresh())
-    await _wait_until_held(hass, sim)
+    await wait_until_held(hass, sim)
     refuse(sim)
     assert await hass.config_entries.async_remove(entry.entry_id)
     assert sim.in_flight

@@ -22,7 +22,7 @@ from custom_components.pbx_hub.const import DOMAIN
 from custom_components.pbx_hub.coordinator import BUDGETS
 from simulator import Tim4bizSimulator, VoipcloudSimulator
 
-from .conftest import setup_entry
+from .conftest import click_to_call, setup_entry
 from .vendors import tim4biz_entry, voipcloud_entry
 
 pytestmark = pytest.mark.freeze_time("2026-11-25T12:00:00-08:00")
@@ -46,19 +46,7 @@ async def test_a_click_to_call_loop_leaves_polling_its_share(
     refused: HomeAssistantError | None = None
     for index in range(LOOP_LIMIT):
         sent = sim.request_count
-        try:
-            await hass.services.async_call(
-                DOMAIN,
-                "click_to_call",
-                {
-                    "config_entry_id": entry.entry_id,
-                    "user_number": "1001",
-                    "number": f"0298765{index:03d}",
-                },
-                blocking=True,
-            )
-        except HomeAssistantError as err:
-            refused = err
+        if refused := await click_to_call(hass, entry, "1001", f"0298765{index:03d}"):
             break
     assert refused is not None
     assert refused.translation_key == "rate_limited"

@@ -18,13 +18,7 @@ from custom_components.pbx_hub.client import (
 from custom_components.pbx_hub.client.actions import ActionsFirstLock, sent_for_action
 from custom_components.pbx_hub.client.budget import action_allowance
 
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from .test_base import FakeClock
 
 
 @pytest.mark.parametrize(
