@@ -114,7 +114,9 @@ class RequestBudget:
         """Count one request, or raise ``PbxRateLimitError`` if none is allowed now.
 
         An ``action``'s request is also refused once actions have sent their
-        ``action_allowance`` within the window: the rest is polling's.
+        ``action_allowance`` within the window: the rest is polling's. (What
+        the vendor reports left counts other callers too, and is not shared
+        out: polling slows down to it, see ``min_interval``.)
         """
         now = self._clock()
         if now < self._paused_until:
