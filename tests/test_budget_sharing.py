@@ -18,8 +18,8 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.pbx_hub.const import DOMAIN
 from custom_components.pbx_hub.clients import BUDGETS
+from custom_components.pbx_hub.const import DOMAIN
 from simulator import Tim4bizSimulator, VoipcloudSimulator
 
 from .conftest import click_to_call, setup_entry
