@@ -48,6 +48,7 @@ from .coordinator import (
     needs_reauth,
 )
 from .entity import extension_device_identifier, pbx_device_info
+from .repairs import sync_plain_http_issue
 from .services import async_setup_services
 
 PLATFORMS = [
@@ -70,6 +71,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
     """Identify the PBX, poll it once, then set up the platforms."""
     _sync_tls_issue(hass, entry)
+    sync_plain_http_issue(hass, entry)
     try:
         client = client_for_entry(hass, dict(entry.data))
         info = await client.async_identify()

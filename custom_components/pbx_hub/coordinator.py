@@ -74,6 +74,7 @@ from .const import (
     LOGGER,
     MAX_INTERVAL,
 )
+from .text import title_placeholders
 
 FAST_TOPICS = (
     Capability.STATUS,
@@ -209,7 +210,9 @@ def create_entry_issue(
 ) -> None:
     """Create (or update) the entry's repair issue of ``kind``: a warning
     that stays until whoever created it deletes it (setup or a poll).
-    ``data`` names the entry so that a fix flow can find it.
+    ``data`` names the entry so that a fix flow can find it. The entry's
+    title, which the PBX chose, is ``{title}`` escaped for the markdown of a
+    description and ``{title_plain}`` for an issue's title (plain text).
     """
     placeholders = placeholders or {}
     ir.async_create_issue(
@@ -219,7 +222,7 @@ def create_entry_issue(
         is_fixable=is_fixable,
         severity=ir.IssueSeverity.WARNING,
         translation_key=translation_key or kind,
-        translation_placeholders={"title": entry.title, **placeholders},
+        translation_placeholders={**title_placeholders(entry.title), **placeholders},
         data={"entry_id": entry.entry_id, **placeholders},
     )
 

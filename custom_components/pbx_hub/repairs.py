@@ -2,6 +2,7 @@
 
 Only one is fixable here: a vendor that names a new API address (TIM4biz's
 ``TIM4biz-API-URL``). Confirming moves the entry to that address and reloads it.
+The plain-http warning, which the user fixes by reconfiguring, is kept here too.
 """
 
 from __future__ import annotations
@@ -13,10 +14,34 @@ from homeassistant.components.repairs import (
     RepairsFlow,
     RepairsFlowResult,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
 
 from .client import VENDORS, FieldKind
-from .const import CONF_VENDOR
+from .const import CONF_VENDOR, DOMAIN
+from .coordinator import create_entry_issue, issue_id
+from .text import entry_title, markdown_escape
+
+PLAIN_HTTP = "plain_http"
+"""Raised while an entry sends its credentials unencrypted to another
+machine (a plain ``http://`` address that is not this machine's loopback).
+"""
+
+
+@callback
+def sync_plain_http_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """A warning for as long as the entry's address is plain http to another
+    machine: the API key, password or token can be read on the way. Kept
+    possible for an on-premises PBX that serves no https; reconfiguring with
+    an https address (which reloads the entry) or removing the entry clears
+    it.
+    """
+    spec = VENDORS.get(str(entry.data.get(CONF_VENDOR)))
+    if spec is not None and spec.client_class.sends_credentials_in_clear(entry.data):
+        create_entry_issue(hass, entry, PLAIN_HTTP)
+    else:
+        ir.async_delete_issue(hass, DOMAIN, issue_id(PLAIN_HTTP, entry))
 
 
 class ApiUrlRepairFlow(RepairsFlow):
@@ -53,7 +78,11 @@ class ApiUrlRepairFlow(RepairsFlow):
             return self.async_create_entry(data={})
         return self.async_show_form(
             step_id="confirm",
-            description_placeholders={"title": entry.title, "url": self._url},
+            # A markdown description: the PBX's name and address as text.
+            description_placeholders={
+                "title": markdown_escape(entry_title(entry.title)),
+                "url": markdown_escape(self._url),
+            },
         )
 
 

@@ -11,6 +11,7 @@ from . import (  # noqa: F401  (each module registers its vendor)
     voipcenter as _voipcenter,
     voipcloud as _voipcloud,
 )
+from .address import URL_REASONS
 from .base import (
     DEFAULT_REQUEST_TIMEOUT,
     VENDORS,
@@ -68,6 +69,7 @@ from .models import (
 __all__ = [
     "DEFAULT_REQUEST_TIMEOUT",
     "POLLING_SHARE",
+    "URL_REASONS",
     "VENDORS",
     "AccountSelection",
     "AccountSummary",
