@@ -26,9 +26,9 @@ PASSWORD = "addr-s3cret-pass"
 class Saved(StrEnum):
     """What an entry saved with the address does at setup."""
 
-    REFUSED = "refused, nothing sent"
-    DROPPED = "loads; the part is dropped, requests go to the address's path"
-    HTTP = "loads, as http://"
+    REFUSED = "refused"
+    DROPPED = "dropped"
+    HTTP = "http"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,15 +105,19 @@ def render_addresses() -> list[str]:
     lines = [
         "## Server addresses",
         "",
-        "What the config flow says of an odd server address (the form error on",
-        "the address field, before anything is sent), and what an entry saved",
-        "with one by an earlier version does at setup. A refused entry fails",
-        "setup with a translated error and sends nothing: a user name and",
-        "password never reach the PBX as Basic auth nor a device's",
-        "configuration URL. A plain `http://` address to another machine than",
-        "Home Assistant's is accepted after a warning step, and a repair issue",
-        "stays up for as long as the entry uses it (loopback addresses cross",
-        "no network and are exempt).",
+        "What the config flow says of an odd server address (the translation",
+        "key of the error on the address field, shown before anything is",
+        "sent), then what an entry saved with one by an earlier version does",
+        "at setup: *refused*: setup fails with a translated error and nothing",
+        "is sent, so a user name and password never reach the PBX as Basic",
+        "auth nor a device's configuration URL; *dropped*: the entry loads,",
+        "the query or fragment is dropped and requests go to the address's",
+        "own path; *http*: the entry loads, the address read as `http://`.",
+        "",
+        "A plain `http://` address to another machine than Home Assistant's",
+        "is accepted after a warning step, and a repair issue stays up for as",
+        "long as the entry uses it (loopback addresses cross no network and",
+        "are exempt).",
         "",
         "| address | " + " | ".join(VENDOR_NAMES.values()) + " |",
         "| --- |" + " --- |" * len(VENDOR_NAMES),
@@ -122,7 +126,7 @@ def render_addresses() -> list[str]:
         cells = []
         for vendor in VENDOR_NAMES:
             error, saved = address.outcome(vendor)
-            cells.append(f"`{error}`; saved: {saved.value}")
+            cells.append(f"`{error}`, {saved.value}")
         lines.append(f"| {address.label} | " + " | ".join(cells) + " |")
     lines.append("")
     return lines

@@ -71,6 +71,8 @@ def test_a_secret_in_a_log_record(secret_guard: SecretGuard) -> None:
 
 
 KEY_WITH_SEPARATORS = "k3y/with+plus=eq&amp\\back€"
+DENSE_KEY = "a&b'c/d&e'f/g&h'i/j&k'l/m&n"
+"""Escaped for HTML or PHP, no 12 characters of it are left in a row."""
 
 
 @pytest.mark.parametrize(
@@ -84,10 +86,12 @@ KEY_WITH_SEPARATORS = "k3y/with+plus=eq&amp\\back€"
         pytest.param(lambda: json.dumps({"k": KEY_WITH_SEPARATORS}), id="json"),
         pytest.param(lambda: repr({"k": KEY_WITH_SEPARATORS}), id="repr"),
         pytest.param(lambda: f"body {KEY_WITH_SEPARATORS[3:15]}...", id="truncated"),
-        pytest.param(lambda: html.escape(KEY_WITH_SEPARATORS), id="html"),
+        pytest.param(lambda: html.escape(DENSE_KEY), id="html"),
         pytest.param(
-            lambda: json.dumps(KEY_WITH_SEPARATORS)[1:-1].replace("/", "\\/"),
-            id="php-json",
+            lambda: html.escape(DENSE_KEY).replace("&#x27;", "&#39;"), id="html-39"
+        ),
+        pytest.param(
+            lambda: json.dumps(DENSE_KEY)[1:-1].replace("/", "\\/"), id="php-json"
         ),
         pytest.param(
             lambda: quote(KEY_WITH_SEPARATORS, safe="").lower(), id="percent-lower"
@@ -103,7 +107,7 @@ def test_an_encoded_or_truncated_secret_in_a_log_record(
     ``=`` and ``&``), form-, JSON-, PHP-, HTML- or repr-escaped, in another
     case (``%2f``), or cut to 12 characters.
     """
-    secret_guard.register(KEY_WITH_SEPARATORS, SECRET)
+    secret_guard.register(KEY_WITH_SEPARATORS, DENSE_KEY, SECRET)
     LOGGER.debug("sent %s", leak())
     assert len(secret_guard.findings()) == 1
     secret_guard.forget_findings()
