@@ -166,36 +166,33 @@ def pbx_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("pbx_elsewhere")
+@pytest.mark.parametrize(
+    ("url", "warned"),
+    [
+        (ELSEWHERE, True),
+        ("https://pbx.example.com", False),
+        ("http://localhost:8080", False),
+    ],
+)
 async def test_plain_http_to_another_machine_is_confirmed_first(
-    hass: HomeAssistant,
+    hass: HomeAssistant, url: str, warned: bool
 ) -> None:
-    flow_id = await _vendor_step(hass, "pbxware")
-    with patch("custom_components.pbx_hub.async_setup_entry", return_value=True):
-        result = await hass.config_entries.flow.async_configure(
-            flow_id, {"url": ELSEWHERE, "api_key": "k" * 12, "verify_ssl": True}
-        )
-        assert result["type"] is FlowResultType.FORM
-        assert result["step_id"] == "plain_http"
-        assert result["description_placeholders"] == {
-            "url": r"http\:\/\/pbx\.example\.com"
-        }
-        assert not hass.config_entries.async_entries(DOMAIN)
-        result = await hass.config_entries.flow.async_configure(flow_id, {})
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["data"]["url"] == ELSEWHERE
-
-
-@pytest.mark.usefixtures("pbx_elsewhere")
-@pytest.mark.parametrize("url", ["https://pbx.example.com", "http://localhost:8080"])
-async def test_https_or_this_machine_needs_no_confirmation(
-    hass: HomeAssistant, url: str
-) -> None:
+    """https, or this machine's loopback, need no confirmation."""
     flow_id = await _vendor_step(hass, "pbxware")
     with patch("custom_components.pbx_hub.async_setup_entry", return_value=True):
         result = await hass.config_entries.flow.async_configure(
             flow_id, {"url": url, "api_key": "k" * 12, "verify_ssl": True}
         )
+        if warned:
+            assert result["type"] is FlowResultType.FORM
+            assert result["step_id"] == "plain_http"
+            assert result["description_placeholders"] == {
+                "url": r"http\:\/\/pbx\.example\.com"
+            }
+            assert not hass.config_entries.async_entries(DOMAIN)
+            result = await hass.config_entries.flow.async_configure(flow_id, {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["url"] == url
 
 
 @pytest.mark.usefixtures("pbx_elsewhere")
