@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+import re
 from typing import Any
 
 from homeassistant import config_entries
@@ -22,7 +23,7 @@ from custom_components.pbx_hub.coordinator import (
     issue_id,
 )
 from custom_components.pbx_hub.repairs import ApiUrlRepairFlow
-from custom_components.pbx_hub.text import (
+from custom_components.pbx_hub.titles import (
     MAX_TITLE_LENGTH,
     entry_title,
     markdown_escape,
@@ -134,3 +135,21 @@ def test_issue_titles_are_plain_and_descriptions_escaped() -> None:
     for key, issue in STRINGS["issues"].items():
         assert "{title}" not in issue["title"], key
         assert "{title_plain}" not in issue.get("description", ""), key
+
+
+def test_every_repair_issue_gets_both_title_placeholders() -> None:
+    """Issue titles name ``{title_plain}``: an issue created without it would
+    show the placeholder's name. Every place that creates one passes both.
+    """
+    component = Path(__file__).parent.parent / "custom_components" / "pbx_hub"
+    calls = [
+        # The call's arguments: up to its closing bracket at the call's indent.
+        re.search(r"\(\n(.*?)\n\s*\)\n", source[match.start() :], re.DOTALL)
+        for path in component.glob("*.py")
+        for source in [path.read_text()]
+        for match in re.finditer(r"ir\.async_create_issue\(", source)
+    ]
+    assert calls
+    for call in calls:
+        assert call is not None
+        assert "title_placeholders(" in call[1], call[1]

@@ -155,6 +155,7 @@ async def test_a_revoked_method_right_raises_a_repair_naming_it(
     assert issue is not None
     assert issue.translation_placeholders == {
         "title": "Tariscope",
+        "title_plain": "Tariscope",
         "permission": "accounts.summary",
     }
     assert state(hass, f"sensor.{name}_balance").state == STATE_UNAVAILABLE

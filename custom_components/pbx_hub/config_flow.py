@@ -80,7 +80,7 @@ from .coordinator import (
     min_fast_interval,
     poll_cost,
 )
-from .text import entry_title, markdown_escape
+from .titles import entry_title, markdown_escape
 
 _SELECTORS: dict[FieldKind, Callable[[], Any]] = {
     FieldKind.TEXT: TextSelector,

@@ -74,7 +74,7 @@ from .const import (
     LOGGER,
     MAX_INTERVAL,
 )
-from .text import title_placeholders
+from .titles import title_placeholders
 
 FAST_TOPICS = (
     Capability.STATUS,

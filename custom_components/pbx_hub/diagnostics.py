@@ -81,10 +81,11 @@ def _without_echoes(data: Any, redact: Callable[[str], str]) -> Any:
     cut short or in another case, where redaction by key cannot see it.
     """
     if isinstance(data, str):
-        return redact(data)
+        # Unchanged text stays the object it was (an enum member, say).
+        return data if (redacted := redact(data)) == data else redacted
     if isinstance(data, Mapping):
         return {
-            redact(key) if isinstance(key, str) else key: _without_echoes(value, redact)
+            _without_echoes(key, redact): _without_echoes(value, redact)
             for key, value in data.items()
         }
     if isinstance(data, tuple):

@@ -24,6 +24,7 @@ from .coordinator import (
     may_have_been_done,
     needs_reauth,
 )
+from .titles import title_placeholders
 
 
 async def run_write[T](
@@ -82,7 +83,10 @@ async def _run[T](
                 is_fixable=False,
                 severity=ir.IssueSeverity.WARNING,
                 translation_key=key,
-                translation_placeholders={"title": entry.title, **placeholders},
+                translation_placeholders={
+                    **title_placeholders(entry.title),
+                    **placeholders,
+                },
             )
         if write and shown_by is not None and may_have_been_done(err):
             # In the background: the user hears of the doubt without waiting

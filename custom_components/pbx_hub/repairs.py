@@ -21,7 +21,7 @@ from homeassistant.helpers import issue_registry as ir
 from .client import VENDORS, FieldKind
 from .const import CONF_VENDOR, DOMAIN
 from .coordinator import create_entry_issue, issue_id
-from .text import entry_title, markdown_escape
+from .titles import entry_title, markdown_escape
 
 PLAIN_HTTP = "plain_http"
 """Raised while an entry sends its credentials unencrypted to another
