@@ -53,8 +53,8 @@ from benchmarks.vendors import VENDOR_BENCHES, VendorBench
 # its own) on sys.path.
 import custom_components.pbx_hub  # noqa: F401
 from custom_components.pbx_hub.client import VENDORS, BudgetSpec, RequestBudget
+from custom_components.pbx_hub.clients import BUDGETS
 from custom_components.pbx_hub.const import CONF_VENDOR, DOMAIN
-from custom_components.pbx_hub.coordinator import BUDGETS
 from custom_components.pbx_hub.entity import PbxEntity
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,6 +11,7 @@ from typing import Any
 from unittest.mock import PropertyMock, patch
 
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 import pytest
@@ -212,6 +213,27 @@ def shown_tracebacks(records: list[logging.LogRecord]) -> list[logging.LogRecord
         if record.levelno >= logging.INFO
         and (record.exc_info is not None or "Traceback" in record.getMessage())
     ]
+
+
+async def save_options(
+    hass: HomeAssistant, entry: MockConfigEntry, **changes: Any
+) -> None:
+    """Save ``changes`` over the entry's options through its options flow, as
+    the Configure button does; the flow reloads the entry when they differ.
+    """
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM, result
+    fields = {str(key) for key in result["data_schema"].schema}
+    answers = {
+        key: value
+        for key, value in {**entry.options, **changes}.items()
+        if key in fields
+    }
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], answers
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result
+    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:

@@ -17,12 +17,12 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.pbx_hub.const import DOMAIN
-from custom_components.pbx_hub.coordinator import (
+from custom_components.pbx_hub.repairs import (
     RATE_LIMITED,
+    ApiUrlRepairFlow,
     create_entry_issue,
     issue_id,
 )
-from custom_components.pbx_hub.repairs import ApiUrlRepairFlow
 from custom_components.pbx_hub.titles import (
     MAX_TITLE_LENGTH,
     entry_title,

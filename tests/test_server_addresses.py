@@ -25,8 +25,7 @@ from custom_components.pbx_hub.client import (
 )
 from custom_components.pbx_hub.client.pbxware import PbxwareClient
 from custom_components.pbx_hub.const import CONF_VENDOR, DOMAIN
-from custom_components.pbx_hub.coordinator import issue_id
-from custom_components.pbx_hub.repairs import PLAIN_HTTP
+from custom_components.pbx_hub.repairs import PLAIN_HTTP, issue_id
 from simulator import PbxwareSimulator, SimulatorBase
 
 from .addresses import ODD_ADDRESSES, PASSWORD, VENDOR_NAMES, OddAddress, Saved

@@ -16,7 +16,7 @@ from homeassistant.config_entries import (
     ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
-    OptionsFlow,
+    OptionsFlowWithReload,
 )
 from homeassistant.core import callback
 from homeassistant.helpers.selector import (
@@ -54,6 +54,7 @@ from .client import (
     Tenant,
     VendorSpec,
 )
+from .clients import client_for_entry
 from .const import (
     CONF_CURRENCY,
     CONF_DEPARTMENTS,
@@ -70,11 +71,10 @@ from .const import (
     MAX_INTERVAL,
     MIN_INTERVAL,
 )
-from .coordinator import (
+from .helpers import (
     FAST_TOPICS,
     SLOW_TOPICS,
     account_selection,
-    client_for_entry,
     fast_interval,
     interval_option,
     min_fast_interval,
@@ -474,7 +474,7 @@ def _check_currency(user_input: dict[str, Any], errors: dict[str, str]) -> None:
         user_input[CONF_CURRENCY] = currency
 
 
-class PbxHubOptionsFlow(OptionsFlow):
+class PbxHubOptionsFlow(OptionsFlowWithReload):
     """Scan intervals (steady polling must stay within 80 % of the budget) and
     the extensions to leave out.
     """

@@ -257,7 +257,7 @@ class PbxClient(ABC):
         time_filters: Mapping[TimeFilter, str] | None = None,
     ) -> None:
         """Change what is given (ids; ``"0"`` clears a backup route or filter)."""
-        raise self._unsupported(Capability.SET_DID_ROUTING)
+        raise self._unsupported(Capability.SET_DID_ROUTE_PLAN)
 
     async def async_get_hot_desks(self) -> HotDesking:
         """Hot desks and their templates."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 import math
 import time
 
@@ -175,3 +176,56 @@ class RequestBudget:
             else:
                 longest = max(longest, window * cost_per_poll / (POLLING_SHARE * left))
         return longest
+
+
+SLOW_SHARE = 0.5
+"""Share of polling that the slow topics may take (see docs/design-budgets.md)."""
+
+
+def slow_poll_interval(
+    spec: BudgetSpec, cost: int, chosen: timedelta, longest: timedelta
+) -> timedelta:
+    """``chosen``, lengthened where slow polls of ``cost`` requests would take
+    more than ``SLOW_SHARE`` of polling; never lengthened beyond ``longest``.
+    """
+    share = SLOW_SHARE * POLLING_SHARE * spec.limit / spec.window
+    needed = min(cost / share, longest.total_seconds())
+    return max(chosen, timedelta(seconds=math.ceil(needed)))
+
+
+def min_fast_poll_interval(
+    spec: BudgetSpec, fast_cost: int, slow_cost: int, slow_interval: timedelta
+) -> float:
+    """Shortest fast interval, in seconds, that keeps polling within the budget;
+    infinite where the slow polls alone fill it.
+    """
+    slow_rate = slow_cost / slow_interval.total_seconds()
+    return spec.min_poll_interval(fast_cost, slow_rate)
+
+
+def default_fast_poll_interval(
+    spec: BudgetSpec,
+    fast_cost: int,
+    slow_cost: int,
+    slow_interval: timedelta,
+    *,
+    default: timedelta,
+    longest: timedelta,
+) -> timedelta:
+    """``default``, lengthened where the budget needs it; ``longest`` where
+    the slow polls alone fill the budget.
+    """
+    minimum = min_fast_poll_interval(spec, fast_cost, slow_cost, slow_interval)
+    if not math.isfinite(minimum):
+        return longest
+    return max(default, timedelta(seconds=math.ceil(minimum)))
+
+
+def reported_poll_interval(
+    budget: RequestBudget, cost: int, chosen: timedelta, longest: timedelta
+) -> timedelta:
+    """``chosen``, lengthened as the vendor reports fewer requests left for
+    polls of ``cost`` requests (``RequestBudget.min_interval``), up to ``longest``.
+    """
+    needed = min(budget.min_interval(cost), longest.total_seconds())
+    return max(chosen, timedelta(seconds=math.ceil(needed)))

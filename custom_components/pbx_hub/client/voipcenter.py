@@ -269,7 +269,7 @@ class VoipcenterClient(PbxClient):
             Capability.INDICATORS,
             Capability.SET_INDICATOR,
             Capability.DID_ROUTING,
-            Capability.SET_DID_ROUTING,
+            Capability.SET_DID_ROUTE_PLAN,
             Capability.HOT_DESKS,
             Capability.SET_HOT_DESK,
         }
