@@ -254,16 +254,15 @@ async def loaded_entry(
 ) -> AsyncIterator[MockConfigEntry]:
     data = bench.entry_data(sim.url)
     settings = {key: value for key, value in data.items() if key != CONF_VENDOR}
-    scope = VENDORS[bench.name].client_class.budget_scope(settings)
+    unique_id = f"bench_{bench.name}_{size}"
+    key = VENDORS[bench.name].budget_key(settings, unique_id)
     # Polls follow each other at once here: the per-day figure is worked out
     # from the requests per poll and the coordinators' intervals instead.
-    hass.data.setdefault(BUDGETS, {})[f"{bench.name}:{scope}"] = RequestBudget(
-        UNLIMITED
-    )
+    hass.data.setdefault(BUDGETS, {})[key] = RequestBudget(UNLIMITED)
     entry = MockConfigEntry(
         domain=DOMAIN,
         title=f"{bench.name} {size}",
-        unique_id=f"bench_{bench.name}_{size}",
+        unique_id=unique_id,
         data=data,
         options=bench.options(size),
     )

@@ -68,7 +68,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
     _sync_tls_issue(hass, entry)
     sync_plain_http_issue(hass, entry)
     try:
-        client = client_for_entry(hass, dict(entry.data))
+        client = client_for_entry(hass, dict(entry.data), identity=entry.unique_id)
         info = await client.async_identify()
     except PbxError as err:
         key, placeholders = error_translation(err)

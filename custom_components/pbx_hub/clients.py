@@ -20,8 +20,13 @@ tenants, config flows) and kept across reloads, so no reload resets the count.
 """
 
 
-def client_for_entry(hass: HomeAssistant, data: Mapping[str, Any]) -> PbxClient:
-    """Build a client from config entry data, on Home Assistant's shared session."""
+def client_for_entry(
+    hass: HomeAssistant, data: Mapping[str, Any], *, identity: str | None = None
+) -> PbxClient:
+    """Build a client from config entry data, on Home Assistant's shared
+    session; ``identity`` is the entry's unique id, where there is an entry:
+    the budget stays the account's whatever its credentials.
+    """
     vendor = str(data[CONF_VENDOR])
     settings = {key: value for key, value in data.items() if key != CONF_VENDOR}
     session = async_get_clientsession(
@@ -29,7 +34,8 @@ def client_for_entry(hass: HomeAssistant, data: Mapping[str, Any]) -> PbxClient:
     )
     budget: RequestBudget | None = None
     if (spec := VENDORS.get(vendor)) is not None:
-        key = f"{vendor}:{spec.client_class.budget_scope(settings)}"
         budgets = hass.data.setdefault(BUDGETS, {})
-        budget = budgets.setdefault(key, RequestBudget(spec.budget))
+        budget = budgets.setdefault(
+            spec.budget_key(settings, identity), RequestBudget(spec.budget)
+        )
     return create_client(vendor, session, settings, budget=budget)

@@ -251,8 +251,12 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
             return {}
         return await client.async_get_tenants()
 
-    async def _async_identify(self, settings: Mapping[str, Any]) -> PbxInfo:
-        client = client_for_entry(self.hass, {CONF_VENDOR: self._vendor, **settings})
+    async def _async_identify(
+        self, settings: Mapping[str, Any], identity: str | None = None
+    ) -> PbxInfo:
+        client = client_for_entry(
+            self.hass, {CONF_VENDOR: self._vendor, **settings}, identity=identity
+        )
         return await client.async_identify()
 
     async def async_step_tenant(
@@ -341,7 +345,9 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
         settings = {**entry.data, **changes}
         if not _check_address(self._spec, settings, errors, as_entered=new_address):
             return None
-        info = await _try(self._async_identify(settings), errors, placeholders)
+        info = await _try(
+            self._async_identify(settings, entry.unique_id), errors, placeholders
+        )
         if info is None:
             return None
         if self._spec.stable_identity:
@@ -577,7 +583,11 @@ class PbxHubOptionsFlow(OptionsFlowWithReload):
         client = (
             self.config_entry.runtime_data.client
             if self.config_entry.state is ConfigEntryState.LOADED
-            else client_for_entry(self.hass, dict(self.config_entry.data))
+            else client_for_entry(
+                self.hass,
+                dict(self.config_entry.data),
+                identity=self.config_entry.unique_id,
+            )
         )
         if user_input is not None:
             await self._async_validate(client, user_input, errors, placeholders)

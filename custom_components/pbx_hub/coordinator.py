@@ -51,7 +51,7 @@ from .helpers import (
     poll_cost,
     slow_interval,
 )
-from .repairs import PollIssues, sync_api_url_issue
+from .repairs import PollIssues, is_removed, sync_api_url_issue
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -202,7 +202,8 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
             self._slow_down_to_the_vendors_count()
             self._issues.failed(err)
             key, placeholders = error_translation(err)
-            error_class = ConfigEntryAuthFailed if needs_reauth(err) else UpdateFailed
+            reauth = needs_reauth(err) and not is_removed(self.hass, self.config_entry)
+            error_class = ConfigEntryAuthFailed if reauth else UpdateFailed
             raise error_class(
                 translation_domain=DOMAIN,
                 translation_key=key,

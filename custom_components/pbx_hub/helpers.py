@@ -33,6 +33,7 @@ from .client import (
     PbxRefusedError,
     PbxResponseError,
     PbxUnsupportedError,
+    for_action,
 )
 from .client.budget import (
     default_fast_poll_interval,
@@ -55,6 +56,7 @@ from .repairs import (
     CLOCK_SKEW,
     MISSING_PERMISSION,
     MISSING_PERMISSION_UNNAMED,
+    is_removed,
     issue_id,
 )
 from .titles import title_placeholders
@@ -238,7 +240,8 @@ async def _run[T](
     shown_by: DataUpdateCoordinator[Any] | None = None,
 ) -> T:
     """Await ``call``; on failure raise a translated error, start reauth or
-    raise a repair issue where that is the fix.
+    raise a repair issue where that is the fix. The requests it sends are an
+    action's (``for_action``): the budget keeps polls' share from them.
     """
     hass = entry.runtime_data.fast.hass
     # One repair issue per action refused for a missing licence or right; the
@@ -246,12 +249,14 @@ async def _run[T](
     action = str(getattr(call, "__qualname__", "action")).rsplit(".", 1)[-1]
     refused = issue_id(f"{MISSING_PERMISSION}_{action}", entry)
     try:
-        result = await call
+        with for_action():
+            result = await call
     except PbxError as err:
-        if needs_reauth(err):
+        present = not is_removed(hass, entry)  # while the PBX answered
+        if present and needs_reauth(err):
             entry.async_start_reauth(hass)
         key, placeholders = error_translation(err, write=write)
-        if isinstance(err, PbxPermissionError):
+        if present and isinstance(err, PbxPermissionError):
             ir.async_create_issue(
                 hass,
                 DOMAIN,
@@ -264,9 +269,10 @@ async def _run[T](
                     **placeholders,
                 },
             )
-        if write and shown_by is not None and may_have_been_done(err):
-            # In the background: the user hears of the doubt without waiting
-            # for a poll, which may be as slow as the answer was.
+        if present and write and shown_by is not None and may_have_been_done(err):
+            # In the background (a poll: outside ``for_action``), so the user
+            # hears of the doubt without waiting for a poll, which may be as
+            # slow as the answer was.
             entry.async_create_task(
                 hass, shown_by.async_request_refresh(), "refresh after write"
             )

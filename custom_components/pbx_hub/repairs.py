@@ -74,6 +74,14 @@ def issue_id(kind: str, entry: ConfigEntry) -> str:
     return f"{kind}_{entry.entry_id}"
 
 
+def is_removed(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    """Whether ``entry`` was removed, as it may be while a request is out:
+    nothing more is raised or started for it (its removal took its repair
+    issues, and a reauth flow for it would fail in the background).
+    """
+    return hass.config_entries.async_get_entry(entry.entry_id) is not entry
+
+
 def create_entry_issue(
     hass: HomeAssistant,
     entry: ConfigEntry,
@@ -85,8 +93,11 @@ def create_entry_issue(
 ) -> None:
     """Create (or update) the entry's repair issue of ``kind``: a warning
     that stays until whoever created it deletes it (setup or a poll).
-    ``data`` names the entry so that a fix flow can find it.
+    ``data`` names the entry so that a fix flow can find it. None for an
+    entry removed meanwhile.
     """
+    if is_removed(hass, entry):
+        return
     placeholders = placeholders or {}
     ir.async_create_issue(
         hass,

@@ -2,8 +2,10 @@
 
 Every request goes through ``RequestBudget.acquire``. Steady polling is sized to use
 at most ``POLLING_SHARE`` of the budget (``min_poll_interval``), so the rest stays
-free for user actions. A 429 or an exhausted window pauses every request until the
-window has room again, so no caller can retry in a tight loop.
+free for user actions; and actions may use no more than that rest
+(``action_allowance``), so polling goes on whatever a script asks. A 429 or an
+exhausted window pauses every request until the window has room again, so no
+caller can retry in a tight loop.
 """
 
 from __future__ import annotations
@@ -19,6 +21,16 @@ from .exceptions import PbxRateLimitError
 
 POLLING_SHARE = 0.8
 """Share of the budget that steady polling may use; the rest is for actions."""
+
+
+def action_allowance(limit: int) -> int:
+    """Requests of a window of ``limit`` that actions may take: what steady
+    polling's share leaves (20 of VoIPcloud's 100). Rounded so that a float's
+    last digit does not take one away.
+    """
+    return limit - math.ceil(round(limit * POLLING_SHARE, 6))
+
+
 MAX_BACKOFF = 15 * 60.0
 """Longest pause, in seconds, after a 429 that does not say how long to wait.
 
@@ -78,13 +90,15 @@ class RequestBudget:
         # Looked up on every call, so that a test's frozen time applies.
         self._clock = clock or (lambda: time.monotonic())  # noqa: PLW0108
         self._sent: deque[float] = deque()
+        self._sent_for_actions: deque[float] = deque()
         self._paused_until = 0.0
         self._unexplained_429s = 0
         self._reported: dict[float, _Reported] = {}
 
     def _forget_old(self, now: float) -> None:
-        while self._sent and self._sent[0] <= now - self.spec.window:
-            self._sent.popleft()
+        for sent in (self._sent, self._sent_for_actions):
+            while sent and sent[0] <= now - self.spec.window:
+                sent.popleft()
 
     @property
     def used(self) -> int:
@@ -97,8 +111,14 @@ class RequestBudget:
         """Requests still allowed within the current window."""
         return max(self.spec.limit - self.used, 0)
 
-    def acquire(self) -> None:
-        """Count one request, or raise ``PbxRateLimitError`` if none is allowed now."""
+    def acquire(self, *, action: bool = False) -> None:
+        """Count one request, or raise ``PbxRateLimitError`` if none is allowed now.
+
+        An ``action``'s request is also refused once actions have sent their
+        ``action_allowance`` within the window: the rest is polling's. (What
+        the vendor reports left counts other callers too, and is not shared
+        out: polling slows down to it, see ``min_interval``.)
+        """
         now = self._clock()
         if now < self._paused_until:
             raise PbxRateLimitError(
@@ -119,9 +139,23 @@ class RequestBudget:
                 f"{self.spec.window:.0f} s is spent",
                 retry_after=retry_after,
             )
+        if action:
+            self._check_action_allowance(now)
+            self._sent_for_actions.append(now)
         self._sent.append(now)
         for report in self._reported.values():
             report.sent_since += 1
+
+    def _check_action_allowance(self, now: float) -> None:
+        allowance = action_allowance(self.spec.limit)
+        if len(self._sent_for_actions) >= allowance:
+            oldest = self._sent_for_actions[0] if allowance else now
+            raise PbxRateLimitError(
+                f"Actions have used their {allowance} of {self.spec.limit} "
+                f"requests per {self.spec.window:.0f} s; the rest is kept for "
+                "polling",
+                retry_after=oldest + self.spec.window - now,
+            )
 
     def pause(self, retry_after: float | None) -> float:
         """Stop all requests for ``retry_after`` seconds; when the PBX did not

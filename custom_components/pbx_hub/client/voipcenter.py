@@ -51,6 +51,7 @@ from zoneinfo import ZoneInfo
 from yarl import URL
 
 from .address import join_path
+from .actions import ActionsFirstLock, sent_for_action
 from .base import FieldKind, PbxClient, SettingField, VendorSpec, register_vendor
 from .budget import BudgetSpec
 from .convert import is_id, readable, to_bool, to_int, to_key, to_text, unique
@@ -290,7 +291,7 @@ class VoipcenterClient(PbxClient):
             self.settings[CONF_PASSWORD_HASH] = password_hash(str(password))
         self._sip_ids: dict[str, str] = {}
         """Numeric id of each SIP account, by username, from the last list."""
-        self._one_at_a_time = asyncio.Lock()
+        self._one_at_a_time = ActionsFirstLock()
         self._refused: PbxAuthError | None = None
         """Set once the credentials are refused: this client sends no more
         (reauthentication makes a new one).
@@ -303,9 +304,12 @@ class VoipcenterClient(PbxClient):
     async def _call(self, endpoint: str, params: Sequence[tuple[str, str]]) -> Any:
         """One signed request at a time: VoipCenter locks an account after a
         few refused attempts, and a poll's burst with a revoked key must stop
-        at the first refusal rather than spend them all.
+        at the first refusal rather than spend them all. An action (a change,
+        a call) goes before the poll reads still waiting: a click-to-call
+        waits for the one read in flight, not for a whole slow poll.
         """
-        async with self._one_at_a_time:
+        action = sent_for_action(write=endpoint != "get.php")
+        async with self._one_at_a_time.hold(action=action):
             if self._refused is not None:
                 raise PbxAuthError(str(self._refused))
             try:
@@ -360,7 +364,9 @@ class VoipcenterClient(PbxClient):
         )
 
     @classmethod
-    def budget_scope(cls, settings: Mapping[str, Any]) -> str:
+    def budget_scope(
+        cls, settings: Mapping[str, Any], identity: str | None = None
+    ) -> str:
         """One budget per API user and customer, whatever the password form."""
         return f"{settings.get(CONF_API_ID)}_{settings.get(CONF_CUSTOMER_NUMBER)}"
 
