@@ -22,8 +22,8 @@ import aiohttp
 from multidict import CIMultiDict
 from yarl import URL
 
-from .address import check_target, server_url
 from .actions import sent_for_action
+from .address import check_target, server_url
 from .budget import RequestBudget
 from .exceptions import (
     PbxAnswerLostError,

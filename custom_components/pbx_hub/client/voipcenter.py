@@ -50,8 +50,8 @@ from zoneinfo import ZoneInfo
 
 from yarl import URL
 
-from .address import join_path
 from .actions import ActionsFirstLock, sent_for_action
+from .address import join_path
 from .base import FieldKind, PbxClient, SettingField, VendorSpec, register_vendor
 from .budget import BudgetSpec
 from .convert import is_id, readable, to_bool, to_int, to_key, to_text, unique
