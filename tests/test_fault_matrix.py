@@ -57,6 +57,7 @@ from simulator import (
 )
 from simulator.core import BODY_FAULTS, STREAM_FAULTS
 
+from .addresses import render_addresses
 from .conftest import setup_entry
 from .vendor_sims import DONE, SETTINGS
 
@@ -1194,6 +1195,7 @@ def render_matrix() -> str:
             for column in columns
         ]
         lines.append("")
+    lines += render_addresses()
     return "\n".join(lines)
 
 

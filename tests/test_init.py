@@ -118,6 +118,7 @@ async def test_setup_refused_for_a_permission_retries_without_reauth(
     assert issue.translation_key == "missing_permission"
     assert issue.translation_placeholders == {
         "title": entry.title,
+        "title_plain": entry.title,
         "permission": "pbxware.tenant.list",
     }
 
@@ -235,7 +236,11 @@ async def test_a_refusal_that_names_no_right_reads_well(
     issue = issue_registry.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
     assert issue.translation_key == "missing_permission_unnamed"
-    assert issue.translation_placeholders == {"title": pbxware_entry.title}
+    # Escaped for the markdown description, plain for the issue's title.
+    assert issue.translation_placeholders == {
+        "title": r"PBXware 127\.0\.0\.1",
+        "title_plain": "PBXware 127.0.0.1",
+    }
 
     with patch.object(PbxwareClient, "async_get_status", side_effect=refused):
         assert await hass.config_entries.async_reload(pbxware_entry.entry_id)

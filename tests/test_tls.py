@@ -198,7 +198,10 @@ async def test_turning_verification_off_raises_a_repair_until_it_is_on(
     assert issue is not None
     assert issue.severity is ir.IssueSeverity.WARNING
     assert issue.translation_key == TLS_UNVERIFIED
-    assert issue.translation_placeholders == {"title": entry.title}
+    assert issue.translation_placeholders == {
+        "title": entry.title,
+        "title_plain": entry.title,
+    }
     assert not issue.is_fixable
 
     # A reload keeps it while the setting is off.
