@@ -62,6 +62,7 @@ from simulator.core import (
     STREAM_FAULTS,
 )
 
+from .addresses import render_addresses
 from .conftest import setup_entry
 from .vendor_sims import DONE, SETTINGS
 
@@ -1220,6 +1221,7 @@ def render_matrix() -> str:
             for column in columns
         ]
         lines.append("")
+    lines += render_addresses()
     return "\n".join(lines)
 
 

@@ -28,12 +28,9 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.pbx_hub.client import VENDORS, PbxConnectionError
+from custom_components.pbx_hub.clients import client_for_entry
 from custom_components.pbx_hub.const import CONF_VERIFY_SSL, DOMAIN
-from custom_components.pbx_hub.coordinator import (
-    TLS_UNVERIFIED,
-    client_for_entry,
-    issue_id,
-)
+from custom_components.pbx_hub.repairs import TLS_UNVERIFIED, issue_id
 from simulator import PbxwareSimulator, SimulatorBase, TariscopeSimulator
 
 from .conftest import setup_entry
@@ -201,7 +198,10 @@ async def test_turning_verification_off_raises_a_repair_until_it_is_on(
     assert issue is not None
     assert issue.severity is ir.IssueSeverity.WARNING
     assert issue.translation_key == TLS_UNVERIFIED
-    assert issue.translation_placeholders == {"title": entry.title}
+    assert issue.translation_placeholders == {
+        "title": entry.title,
+        "title_plain": entry.title,
+    }
     assert not issue.is_fixable
 
     # A reload keeps it while the setting is off.

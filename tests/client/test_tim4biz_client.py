@@ -246,6 +246,28 @@ async def test_a_new_api_address_is_noticed(
     assert client.notices == {"api_url": "https://api2.tim4biz.com/api/"}
 
 
+@pytest.mark.parametrize(
+    "api_url",
+    [
+        "https://someone:pa55word@api2.tim4biz.com/api/",
+        "https://api2.tim4biz.com/api/?key=1",
+        "https://api2.tim4biz.com/api/#x",
+        "http://api2.tim4biz.com/api/",
+        "https://api2.tim4biz.com.evil.example/api/",
+    ],
+)
+async def test_an_api_address_that_could_leak_is_not_noticed(
+    sim: Tim4bizSimulator, session: aiohttp.ClientSession, api_url: str
+) -> None:
+    """Only a plain https address on TIM4biz's domain is offered as a repair:
+    a user name and password in it would reach whoever answers there.
+    """
+    client = _client(sim, session)
+    sim.api_url = api_url
+    await client.async_identify()
+    assert client.notices == {}
+
+
 async def test_faults_on_reads(
     sim: Tim4bizSimulator, session: aiohttp.ClientSession
 ) -> None:

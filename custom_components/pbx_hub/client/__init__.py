@@ -11,6 +11,8 @@ from . import (  # noqa: F401  (each module registers its vendor)
     voipcenter as _voipcenter,
     voipcloud as _voipcloud,
 )
+from .actions import for_action
+from .address import URL_REASONS
 from .base import (
     DEFAULT_REQUEST_TIMEOUT,
     VENDORS,
@@ -68,6 +70,7 @@ from .models import (
 __all__ = [
     "DEFAULT_REQUEST_TIMEOUT",
     "POLLING_SHARE",
+    "URL_REASONS",
     "VENDORS",
     "AccountSelection",
     "AccountSummary",
@@ -117,6 +120,7 @@ __all__ = [
     "UserStats",
     "VendorSpec",
     "create_client",
+    "for_action",
     "group_key",
     "summarize",
 ]

@@ -17,10 +17,12 @@ import re
 from typing import Any, ClassVar
 
 import aiohttp
+from yarl import URL
 
+from .address import base_url, is_loopback
 from .budget import BudgetSpec, RequestBudget
 from .exceptions import PbxInvalidInputError, PbxUnsupportedError
-from .http import HttpHelper, url_scheme
+from .http import HttpHelper
 from .models import (
     AccountSelection,
     AccountSummary,
@@ -44,8 +46,23 @@ from .models import (
 )
 
 DEFAULT_REQUEST_TIMEOUT = 10.0
+URL_KEY = "url"
+"""The setting that holds the server address, in every vendor's settings."""
 _NUMBER_SEPARATORS = re.compile(r"[ .\-()/]")
 _DIALLABLE = re.compile(r"\+?[0-9*#]{2,20}")
+
+
+def _userinfo(address: Any) -> tuple[str, ...]:
+    """The password and ``user:password`` of an address that holds them
+    (refused before sending, but redacted should they show all the same).
+    """
+    try:
+        url = URL(str(address or ""))
+    except ValueError:
+        return ()
+    if not url.password:
+        return ()
+    return (url.password, f"{url.user or ''}:{url.password}")
 
 
 class FieldKind(StrEnum):
@@ -83,6 +100,8 @@ class PbxClient(ABC):
     capabilities: frozenset[Capability] = frozenset()
     poll_cost: ClassVar[Mapping[Capability, int]] = {}
     """Requests one call of each getter sends, for sizing polling to the budget."""
+    default_url: ClassVar[str | None] = None
+    """The server address when the settings give none (a cloud vendor's)."""
 
     def __init__(
         self,
@@ -113,23 +132,59 @@ class PbxClient(ABC):
             session,
             budget=budget,
             request_timeout=request_timeout,
-            secrets=lambda: (str(self.settings.get(key) or "") for key in secret_keys),
+            secrets=lambda: (
+                *(str(self.settings.get(key) or "") for key in secret_keys),
+                *_userinfo(self.settings.get(URL_KEY)),
+            ),
         )
 
     @classmethod
-    def budget_scope(cls, settings: Mapping[str, Any]) -> str:
-        """What one request budget covers: by default the account the settings
-        name; a vendor whose limit is per server overrides this.
+    def budget_scope(
+        cls, settings: Mapping[str, Any], identity: str | None = None
+    ) -> str:
+        """What one request budget covers: the account the vendor counts
+        requests for, whatever its credentials, so that new ones (a reauth, a
+        new key) go on spending from the same budget. ``identity`` is the
+        unique id the account was first identified by, where the caller has
+        one (a config entry's). By default that, else the settings as a whole;
+        a vendor whose settings name the account, or whose limit is per
+        server, overrides this.
         """
+        if identity:
+            return identity
         account = repr(sorted((key, str(value)) for key, value in settings.items()))
         return hashlib.sha256(account.encode()).hexdigest()[:16]
+
+    @classmethod
+    def server_address(
+        cls, settings: Mapping[str, Any], *, as_entered: bool = False
+    ) -> URL:
+        """The server the settings name, as requests are built on it, or
+        ``PbxInvalidInputError`` with one of ``address.URL_REASONS``. With
+        ``as_entered`` (a form's answer) the address must be as it is meant,
+        not only usable: a query or fragment is refused, not dropped.
+        """
+        text = str(settings.get(URL_KEY) or cls.default_url or "")
+        return base_url(text, as_entered=as_entered)
 
     @classmethod
     def sends_in_clear(cls, settings: Mapping[str, Any]) -> bool:
         """Whether the settings' server address is plain ``http://``: no
         certificate is involved, and credentials travel unencrypted.
         """
-        return url_scheme(str(settings.get("url") or "")) == "http"
+        try:
+            return cls.server_address(settings).scheme == "http"
+        except PbxInvalidInputError:
+            return False
+
+    @classmethod
+    def sends_credentials_in_clear(cls, settings: Mapping[str, Any]) -> bool:
+        """Whether the credentials cross a network unencrypted: plain
+        ``http://`` to another machine (not to this one's loopback address).
+        """
+        return cls.sends_in_clear(settings) and not is_loopback(
+            cls.server_address(settings)
+        )
 
     def _unsupported(self, capability: Capability) -> PbxUnsupportedError:
         return PbxUnsupportedError(f"{self.vendor} does not support {capability}")
@@ -211,7 +266,7 @@ class PbxClient(ABC):
         time_filters: Mapping[TimeFilter, str] | None = None,
     ) -> None:
         """Change what is given (ids; ``"0"`` clears a backup route or filter)."""
-        raise self._unsupported(Capability.SET_DID_ROUTING)
+        raise self._unsupported(Capability.SET_DID_ROUTE_PLAN)
 
     async def async_get_hot_desks(self) -> HotDesking:
         """Hot desks and their templates."""
@@ -309,6 +364,14 @@ class VendorSpec:
     def secret_keys(self) -> tuple[str, ...]:
         """Settings that must never be shown."""
         return (*(f.key for f in self.fields if f.secret), *self.stored_secrets)
+
+    def budget_key(
+        self, settings: Mapping[str, Any], identity: str | None = None
+    ) -> str:
+        """The key under which clients of one account share a budget (see
+        ``PbxClient.budget_scope``).
+        """
+        return f"{self.key}:{self.client_class.budget_scope(settings, identity)}"
 
     def stored(self, settings: Mapping[str, Any]) -> dict[str, Any]:
         """What a config entry keeps of ``settings``."""

@@ -34,13 +34,14 @@ import math
 import re
 import sys
 from typing import Any
-from urllib.parse import quote
 import zlib
 
 import aiohttp
 from multidict import CIMultiDict
 from yarl import URL
 
+from .actions import sent_for_action
+from .address import check_target, server_url
 from .budget import RequestBudget
 from .exceptions import (
     PbxAnswerLostError,
@@ -53,6 +54,7 @@ from .exceptions import (
     PbxRefusedError,
     PbxResponseError,
 )
+from .redaction import Redactor
 
 type ErrorExplainer = Callable[[int, str], PbxError | None]
 """Reads a 4xx body; returns the error it means, or ``None`` for the default."""
@@ -65,7 +67,6 @@ MAX_URL_LENGTH = 8000
 """Longer request lines are refused by common servers (8 KB limits): such a
 request is refused before it is sent rather than failing on the PBX.
 """
-_REDACTED = "**REDACTED**"
 MAX_BODY_BYTES = 4 * 1024 * 1024
 """Largest body read, 4 MiB. The largest answer a client asks for is PBXware's
 extension list: 0.3 MB for 1000 extensions, so this leaves room for about
@@ -232,46 +233,12 @@ def _too_deep() -> PbxResponseError:
     return PbxResponseError("Answer is JSON nested too deeply to read")
 
 
-def server_url(text: str) -> URL:
-    """``text`` as a URL, or ``PbxInvalidInputError``: yarl raises
-    ``ValueError`` for an address such as ``http://[`` or a port over 65535.
-    """
-    try:
-        return URL(text)
-    except ValueError:
-        raise PbxInvalidInputError(
-            "The server address is not a valid URL", reason="url"
-        ) from None
-
-
 def url_host(text: str) -> str:
     """The lower-cased host of ``text``; empty when it is no valid URL."""
     try:
         return (URL(text).host or "").lower()
     except ValueError:
         return ""
-
-
-def url_scheme(text: str) -> str:
-    """The lower-cased scheme of ``text``; empty when it is no valid URL."""
-    try:
-        return URL(text.strip()).scheme.lower()
-    except ValueError:
-        return ""
-
-
-def _written_forms(secret: str) -> list[str]:
-    """``secret`` as written, JSON-escaped and URL-encoded; longest first, so
-    that no form is left half replaced by a shorter one.
-    """
-    forms = {
-        secret,
-        json.dumps(secret)[1:-1],
-        json.dumps(secret, ensure_ascii=False)[1:-1],
-        quote(secret, safe=""),
-        URL.build(query={"k": secret}).raw_query_string.removeprefix("k="),
-    }
-    return sorted(forms, key=len, reverse=True)
 
 
 def _preview(text: str, limit: int = 60) -> str:
@@ -556,16 +523,17 @@ class HttpHelper:
         self.session_secrets: set[str] = set()
         """Secrets a session adds (a login's token): redacted as settings are."""
         self._bodies = _BodiesHeld()
+        self._redactor = Redactor(())
+        self._redacted: frozenset[str] = frozenset()
 
     def redact(self, message: str) -> str:
-        """Replace every known secret in ``message``, as written and as a
-        JSON body or a URL would carry it.
+        """Replace every known secret in ``message``, in any form a PBX may
+        echo it (see ``redaction``).
         """
-        for secret in (*self._secrets(), *self.session_secrets):
-            if secret:
-                for form in _written_forms(secret):
-                    message = message.replace(form, _REDACTED)
-        return message
+        secrets = frozenset((*self._secrets(), *self.session_secrets))
+        if secrets != self._redacted:
+            self._redactor, self._redacted = Redactor(secrets), secrets
+        return self._redactor(message)
 
     def decode_json(self, text: str) -> Any:
         """``decode_json`` whose error preview cannot show a secret the PBX
@@ -612,11 +580,17 @@ class HttpHelper:
         with 4xx answers too. A ``write`` (a request that changes something on
         the PBX) is sent at most once (see ``_sending_once``), and what may
         follow a change (see ``failure_for_status``, ``_NOT_SENT``) raises
-        ``PbxAnswerLostError``: it may have been done.
+        ``PbxAnswerLostError``: it may have been done. A write, or a request
+        sent in ``for_action``, is an action's: the budget keeps polling's
+        share from it. An address that is no web server's or holds a user name
+        or password (see ``address.check_target``) is refused before anything
+        is sent.
         """
-        host = server_url(url).host or "the PBX"
+        target = server_url(url)
+        check_target(target)
+        host = target.host or "the PBX"
         self._check_before_sending(url, params, headers)
-        self.budget.acquire()
+        self.budget.acquire(action=sent_for_action(write=write))
         with self._bodies.holding(host) as take:
             status, response_headers, text = await self._exchange(
                 method,

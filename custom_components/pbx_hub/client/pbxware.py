@@ -46,6 +46,7 @@ from typing import Any, ClassVar
 
 from yarl import URL
 
+from .address import join_path
 from .base import FieldKind, PbxClient, SettingField, VendorSpec, register_vendor
 from .budget import BudgetSpec
 from .convert import (
@@ -64,7 +65,7 @@ from .exceptions import (
     PbxPermissionError,
     PbxResponseError,
 )
-from .http import decode_json, may_have_acted, server_url, url_host
+from .http import decode_json, may_have_acted, url_host
 from .models import (
     Capability,
     DestinationType,
@@ -340,10 +341,13 @@ class PbxwareClient(PbxClient):
 
     @property
     def _endpoint(self) -> URL:
-        return server_url(str(self.settings[CONF_URL]).rstrip("/") + "/index.php")
+        """``index.php`` under the address, whatever query it was saved with."""
+        return join_path(self.server_address(self.settings), "index.php")
 
     @classmethod
-    def budget_scope(cls, settings: Mapping[str, Any]) -> str:
+    def budget_scope(
+        cls, settings: Mapping[str, Any], identity: str | None = None
+    ) -> str:
         """One budget per PBX server, shared by all of its tenants."""
         return url_host(str(settings.get(CONF_URL, "")))
 

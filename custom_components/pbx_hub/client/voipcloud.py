@@ -66,7 +66,7 @@ from .exceptions import (
     PbxRefusedError,
     PbxResponseError,
 )
-from .http import server_error, server_url
+from .http import server_error, url_host
 from .models import (
     CallOutcome,
     CallRecord,
@@ -288,10 +288,20 @@ class _ListCursor:
     """Calls read so far, by id."""
 
 
+def _account(settings: Mapping[str, Any]) -> str:
+    """The identity of the account the settings' key opens: the host and a
+    hash of the key, as the API names no account.
+    """
+    host = url_host(str(settings.get(CONF_URL) or DEFAULT_URL))
+    token = str(settings.get(CONF_TOKEN) or "")
+    return f"{host}_{hashlib.sha256(token.encode()).hexdigest()[:12]}"
+
+
 class VoipcloudClient(PbxClient):
     """One VoIPcloud account, identified by its API key."""
 
     vendor = "voipcloud"
+    default_url = DEFAULT_URL
     capabilities = frozenset(
         {Capability.STATUS, Capability.CALL_HISTORY, Capability.CLICK_TO_CALL}
     )
@@ -307,7 +317,7 @@ class VoipcloudClient(PbxClient):
 
     @property
     def _base(self) -> URL:
-        return server_url(str(self.settings.get(CONF_URL) or DEFAULT_URL).rstrip("/"))
+        return self.server_address(self.settings)
 
     def _explain(
         self, status: int, text: str, endpoint: str | None = None
@@ -366,15 +376,25 @@ class VoipcloudClient(PbxClient):
         """
         await self._request("GET", "get-system-status")
         host = (self._base.host or "").lower()
-        token = str(self.settings.get(CONF_TOKEN) or "")
-        digest = hashlib.sha256(token.encode()).hexdigest()[:12]
         return PbxInfo(
-            unique_id=f"{host}_{digest}",
+            unique_id=_account(self.settings),
             name=f"VoIPcloud {host}",
             manufacturer="VoIPcloud",
             model="Cloud PBX",
             configuration_url=str(self._base.with_path("/")),
         )
+
+    @classmethod
+    def budget_scope(
+        cls, settings: Mapping[str, Any], identity: str | None = None
+    ) -> str:
+        """The account: its 100 requests per 15 minutes are the account's,
+        whatever key spends them. The API names no account and a new key
+        opens the same one, so it is the ``identity`` the account was first
+        identified by; before there is one (a new entry), the identity this
+        key gives.
+        """
+        return identity or _account(settings)
 
     async def async_get_status(self) -> SystemStatus:
         """The system status the VoIPcloud NOC reports."""
