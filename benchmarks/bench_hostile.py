@@ -24,9 +24,12 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 import contextlib
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 import gc
 import json
+import os
 from pathlib import Path
+import platform
 import re
 import statistics
 import subprocess
@@ -273,7 +276,10 @@ def render(rows: list[Row]) -> str:
         "# Benchmarks: polling hostile servers",
         "",
         "Produced by `scripts/bench` (`benchmarks/bench_hostile.py`, the servers",
-        "in `benchmarks/hostile.py`); do not edit by hand.",
+        "in `benchmarks/hostile.py`); do not edit by hand. Measured"
+        f" {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Python {platform.python_version()},"
+        f" aiohttp {aiohttp.__version__}, {os.cpu_count()} cores, load average"
+        f" {os.getloadavg()[0]:.1f} (shared with other work: stalls are noisy).",
         "",
         "Each hostile server runs in a process of its own; the benchmark's",
         "process holds only the client, polling it"
