@@ -417,6 +417,16 @@ async def test_a_compressed_answer_within_the_cap_is_read(
     assert read.text.strip() == text
 
 
+async def test_what_follows_a_deflate_streams_end_is_not_read(
+    session: aiohttp.ClientSession,
+    compressing_server: tuple[str, dict[str, Any]],
+) -> None:
+    url, answer = compressing_server
+    answer["body"] = compressed(b'{"a": 1}', encoding="deflate") + b"\x00junk" * 9
+    answer["headers"] = {"Content-Encoding": "deflate"}
+    assert (await _helper(session, 10).request("GET", url)).text == '{"a": 1}'
+
+
 @pytest.mark.parametrize(
     ("encoding", "body", "words"),
     [

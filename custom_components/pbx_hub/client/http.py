@@ -325,12 +325,14 @@ class _Inflater:
         self._gzip = encoding in ("gzip", "x-gzip")
         self._host = host
         self._stream: Any = None
+        self._ended = False
+        """A deflate stream came to its end: what follows is not read."""
 
     def pieces(self, chunk: bytes) -> Iterator[bytes]:
         """What ``chunk`` inflates to, piece by piece; ``PbxResponseError``
         when it is no valid compressed data.
         """
-        while chunk:
+        while chunk and not self._ended:
             if self._stream is None:
                 self._stream = zlib.decompressobj(self._window_bits(chunk))
             try:
@@ -341,7 +343,8 @@ class _Inflater:
             if self._stream.eof:
                 # Gzip allows members one after another; the end of a
                 # deflate stream ends the body.
-                chunk = self._stream.unused_data if self._gzip else b""
+                chunk = self._stream.unused_data
+                self._ended = not self._gzip
                 self._stream = None
             if piece:
                 yield piece
