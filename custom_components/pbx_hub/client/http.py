@@ -307,6 +307,8 @@ def _decoded(body: bytes, charset: str | None) -> str:
     return body.decode(encoding, errors="replace")
 
 
+_UNREAD_ENCODINGS = frozenset({"br", "zstd", "compress", "x-compress"})
+"""Compressions a PBX may send although not asked to, which are not read."""
 ACCEPT_IDENTITY = {"Accept-Encoding": "identity"}
 """Sent with every request: answers are small, and a compressed one is a
 body whose size is known only once it is inflated.
@@ -378,9 +380,9 @@ def _inflater(headers: Mapping[str, str], host: str) -> _Inflater | None:
         return None
     if encoding in ("gzip", "x-gzip", "deflate"):
         return _Inflater(encoding, host)
-    raise PbxResponseError(
-        f"{host} sent a body compressed as {encoding[:40]!r}, which cannot be read"
-    )
+    # Named only where it is a known one: the PBX writes this header.
+    named = repr(encoding) if encoding in _UNREAD_ENCODINGS else "an unknown encoding"
+    raise PbxResponseError(f"{host} sent a body compressed as {named}, not read")
 
 
 class _BodiesHeld:
