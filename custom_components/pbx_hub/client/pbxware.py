@@ -100,7 +100,7 @@ only "Invalid API key." is documented. A refused write ("not allowed to
 forward to ...") is about its input.
 """
 _SERVER_FAILURE_WORDS = re.compile(
-    r"internal (server )?error|server error|database error|timed? ?out", re.I
+    r"internal (server )?error|server error|database error|timed out", re.I
 )
 """An error the server had (a PHP exception, a lost database), not one about
 the request: to a write, like HTTP 500, it may have come after the change.
