@@ -37,7 +37,7 @@ from simulator import (
 from .conftest import find_device, setup_entry
 from .vendors import voipcenter_entry, voipcloud_entry
 
-pytestmark = pytest.mark.freeze_time("2026-11-25T12:00:00-08:00")
+pytestmark = [pytest.mark.slow, pytest.mark.freeze_time("2026-11-25T12:00:00-08:00")]
 BURST = 50
 
 

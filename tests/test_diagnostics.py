@@ -19,6 +19,8 @@ from simulator import Fault, PbxwareSimulator
 
 from .conftest import setup_entry, shown_tracebacks
 
+pytestmark = pytest.mark.slow
+
 
 async def test_diagnostics(
     hass: HomeAssistant,
