@@ -32,8 +32,10 @@ from . import models
 NOW = models.RECORDED_AT.isoformat()
 """For ``pytest.mark.freeze_time``: the instant the fixtures were recorded at."""
 OPTIONS: Mapping[str, Mapping[str, Any]] = {
-    # The subscribers whose accounts were recorded.
-    "tariscope": {CONF_SUBSCRIBERS: "2921\n2922", CONF_CURRENCY: "UAH"},
+    "tariscope": {
+        CONF_SUBSCRIBERS: "\n".join(models.FOLLOWED_SUBSCRIBERS),
+        CONF_CURRENCY: "UAH",
+    },
     "tim4biz": {CONF_CURRENCY: "EUR"},
 }
 """The options of each vendor's entry, where it has some."""

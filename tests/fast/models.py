@@ -28,9 +28,13 @@ RECORDED_AT = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
 """Noon in the tests' time zone (US/Pacific): the fixtures' "now", at which the
 fast tier freezes time.
 """
+FOLLOWED_SUBSCRIBERS = ("2921", "2922")
+"""The Tariscope subscribers whose accounts were recorded, which the fast
+tier's entry follows.
+"""
 
 
-def _answering(
+def answering(
     client_class: type[PbxClient], name: str
 ) -> tuple[str, Callable[..., Any]]:
     """The attribute a fixture named ``name`` sets, and the function whose
@@ -45,7 +49,7 @@ def _answering(
 
 def model_type(client_class: type[PbxClient], name: str) -> Any:
     """The type ``client_class`` annotates for the fixture ``name``."""
-    return get_type_hints(_answering(client_class, name)[1])["return"]
+    return get_type_hints(answering(client_class, name)[1])["return"]
 
 
 @functools.cache
@@ -88,7 +92,7 @@ def mock_client(vendor: str) -> MagicMock:
     client.http = create_autospec(HttpHelper, instance=True)
     client.http.budget = RequestBudget(spec.budget)
     for name, value in load_models(vendor).items():
-        attribute, _ = _answering(client_class, name)
+        attribute, _ = answering(client_class, name)
         if attribute == name:
             setattr(client, attribute, value)
         else:

@@ -16,7 +16,7 @@ changes; the fast tier's snapshots follow.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import json
@@ -45,15 +45,17 @@ from simulator import (
 )
 from tests.vendor_sims import SETTINGS
 
-from .models import FIXTURES, RECORDED_AT, model_type
+from .models import (
+    FIXTURES,
+    FOLLOWED_SUBSCRIBERS,
+    RECORDED_AT,
+    answering,
+    model_type,
+)
 
 TIME_ZONE = ZoneInfo("US/Pacific")
 """Home Assistant's time zone in tests: "today" starts at its midnight."""
 SERVER = "pbx.example.com"
-FOLLOWED_SUBSCRIBERS = ("2921", "2922")
-"""The Tariscope subscribers the fast tier's entry follows in its options."""
-
-type Read = Callable[[PbxClient], Awaitable[Any]]
 
 
 def _at(hours: float) -> datetime:
@@ -63,8 +65,13 @@ def _at(hours: float) -> datetime:
 _MIDNIGHT = datetime.combine(
     RECORDED_AT.astimezone(TIME_ZONE).date(), datetime.min.time(), TIME_ZONE
 )
-_CALLS_SINCE = _MIDNIGHT - timedelta(hours=6)
-"""As the integration asks: its ``EVENT_LOOKBACK`` before midnight."""
+ARGUMENTS: dict[str, tuple[Any, ...]] = {
+    # Since its EVENT_LOOKBACK before midnight, as the integration asks.
+    "get_calls": (_MIDNIGHT - timedelta(hours=6),),
+    "get_extension_usage": (_MIDNIGHT, RECORDED_AT),
+    "get_accounts": (AccountSelection(ids=FOLLOWED_SUBSCRIBERS), _MIDNIGHT.date()),
+}
+"""What the getters that take arguments are asked: today, as of ``RECORDED_AT``."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,8 +79,10 @@ class Recording:
     """A vendor's simulator and what its client is asked."""
 
     simulator: Callable[[], SimulatorBase]
-    reads: dict[str, Read]
-    """Method name to the call that reads it."""
+    reads: tuple[str, ...]
+    """Fixture names, in the order they are read (a property after the
+    requests whose answers set it).
+    """
 
 
 def _voipcloud() -> VoipcloudSimulator:
@@ -99,64 +108,51 @@ def _pbxware() -> PbxwareSimulator:
 RECORDINGS: dict[str, Recording] = {
     "pbxware": Recording(
         simulator=_pbxware,
-        reads={
-            "identify": lambda client: client.async_identify(),
-            "get_tenants": lambda client: client.async_get_tenants(),
-            "get_status": lambda client: client.async_get_status(),
-            "get_extensions": lambda client: client.async_get_extensions(),
-            "get_live_calls": lambda client: client.async_get_live_calls(),
-            "get_dids": lambda client: client.async_get_dids(),
-        },
+        reads=(
+            "identify",
+            "get_tenants",
+            "get_status",
+            "get_extensions",
+            "get_live_calls",
+            "get_dids",
+        ),
     ),
     "voipcloud": Recording(
-        simulator=_voipcloud,
-        reads={
-            "identify": lambda client: client.async_identify(),
-            "get_status": lambda client: client.async_get_status(),
-            "get_calls": lambda client: client.async_get_calls(_CALLS_SINCE),
-        },
+        simulator=_voipcloud, reads=("identify", "get_status", "get_calls")
     ),
     "voipcenter": Recording(
         # Its clock signs requests: the real one.
         simulator=lambda: VoipcenterSimulator(seed=9),
-        reads={
-            "identify": lambda client: client.async_identify(),
-            "get_status": lambda client: client.async_get_status(),
-            "get_extensions": lambda client: client.async_get_extensions(),
-            "get_indicators": lambda client: client.async_get_indicators(),
-            "get_did_routing": lambda client: client.async_get_did_routing(),
-            "get_hot_desks": lambda client: client.async_get_hot_desks(),
-        },
+        reads=(
+            "identify",
+            "get_status",
+            "get_extensions",
+            "get_indicators",
+            "get_did_routing",
+            "get_hot_desks",
+        ),
     ),
     "tariscope": Recording(
         simulator=lambda: TariscopeSimulator(
             subscribers=6, clock=lambda: RECORDED_AT, seed=8
         ),
-        reads={
-            "identify": lambda client: client.async_identify(),
-            "get_accounts": lambda client: client.async_get_accounts(
-                AccountSelection(ids=FOLLOWED_SUBSCRIBERS), _MIDNIGHT.date()
-            ),
-        },
+        reads=("identify", "get_accounts"),
     ),
     "tim4biz": Recording(
         simulator=lambda: Tim4bizSimulator(
             extensions=3, clock=lambda: RECORDED_AT, seed=6
         ),
-        reads={
-            "identify": lambda client: client.async_identify(),
-            "get_extension_usage": lambda client: client.async_get_extension_usage(
-                _MIDNIGHT, RECORDED_AT
-            ),
-            # Its answers' headers: read after the requests above.
-            "rate_limit_status": lambda client: _value(client.rate_limit_status),
-        },
+        reads=("identify", "get_extension_usage", "rate_limit_status"),
     ),
 }
 
 
-async def _value(value: Any) -> Any:
-    return value
+async def _read(client: PbxClient, name: str) -> Any:
+    """What the client answers for the fixture ``name``."""
+    attribute, _ = answering(type(client), name)
+    if attribute == name:  # a property
+        return getattr(client, name)
+    return await getattr(client, attribute)(*ARGUMENTS.get(name, ()))
 
 
 def _form(vendor: str, sim: SimulatorBase) -> dict[str, Any]:
@@ -189,8 +185,10 @@ async def record(vendor: str) -> None:
         _write(FIXTURES / vendor / "form.json", form, sim)
         async with aiohttp.ClientSession() as session:
             client = create_client(vendor, session, VENDORS[vendor].stored(form))
-            for name, read in recording.reads.items():
-                value = encode(await read(client), model_type(type(client), name))
+            for name in recording.reads:
+                value = encode(
+                    await _read(client, name), model_type(type(client), name)
+                )
                 _write(folder / f"{name}.json", value, sim)
     finally:
         await sim.stop()

@@ -30,17 +30,12 @@ from custom_components.pbx_hub.client import (
 )
 from custom_components.pbx_hub.const import DOMAIN, MAX_INTERVAL
 from custom_components.pbx_hub.repairs import CLOCK_SKEW, SETUP_REFUSED, issue_id
+from tests.conftest import setup_entry
 
 from .conftest import NOW
 from .models import load_models
 
 pytestmark = pytest.mark.freeze_time(NOW)
-
-
-async def _set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
 
 
 def _reauth_flows(hass: HomeAssistant, entry: MockConfigEntry) -> list[object]:
@@ -66,7 +61,7 @@ async def _poll_everything(hass: HomeAssistant, freezer: FrozenDateTimeFactory) 
 async def test_load_and_unload(
     hass: HomeAssistant, mock_client: MagicMock, mock_config_entry: MockConfigEntry
 ) -> None:
-    await _set_up(hass, mock_config_entry)
+    await setup_entry(hass, mock_config_entry)
     assert mock_config_entry.state is ConfigEntryState.LOADED
     assert mock_config_entry.runtime_data.client is mock_client
     mock_client.async_identify.assert_awaited_once_with()
@@ -133,7 +128,7 @@ async def test_setup_error(
     issue: str | None,
 ) -> None:
     mock_client.async_identify.side_effect = error
-    await _set_up(hass, mock_config_entry)
+    await setup_entry(hass, mock_config_entry)
     assert mock_config_entry.state is state
     assert bool(_reauth_flows(hass, mock_config_entry)) is reauth
     issues = {
@@ -149,7 +144,7 @@ async def test_auth_error_while_polling_starts_reauth(
     mock_config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    await _set_up(hass, mock_config_entry)
+    await setup_entry(hass, mock_config_entry)
     assert not _reauth_flows(hass, mock_config_entry)
     for getter in _getters(mock_client, vendor):
         getter.side_effect = PbxAuthError("Token expired")
@@ -168,7 +163,7 @@ async def test_entities_unavailable_while_polls_fail_then_recover(
     """What the polls read goes unavailable while they fail (the entry stays
     loaded); what the PBX told at setup, such as its serial number, stays.
     """
-    await _set_up(hass, mock_config_entry)
+    await setup_entry(hass, mock_config_entry)
     shown = [
         entry.entity_id
         for entry in er.async_entries_for_config_entry(

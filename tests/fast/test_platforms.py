@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from unittest.mock import MagicMock, patch
+from unittest.mock import patch
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
@@ -15,6 +16,7 @@ from pytest_homeassistant_custom_component.common import (
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.pbx_hub import PLATFORMS
+from tests.conftest import setup_entry
 
 from .conftest import NOW
 
@@ -38,10 +40,9 @@ ENTITY_PLATFORMS: dict[str, tuple[Platform, ...]] = {
 async def _set_up(
     hass: HomeAssistant, entry: MockConfigEntry, platform: Platform
 ) -> None:
-    entry.add_to_hass(hass)
     with patch("custom_components.pbx_hub.PLATFORMS", [platform]):
-        assert await hass.config_entries.async_setup(entry.entry_id)
-        await hass.async_block_till_done()
+        await setup_entry(hass, entry)
+    assert entry.state is ConfigEntryState.LOADED
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default", "mock_client")
@@ -64,7 +65,7 @@ async def test_platform(
     await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
 
 
-@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+@pytest.mark.usefixtures("entity_registry_enabled_by_default", "mock_client")
 @pytest.mark.parametrize(
     ("vendor", "platform"),
     [
@@ -76,7 +77,6 @@ async def test_platform(
 )
 async def test_platform_without_entities(
     hass: HomeAssistant,
-    mock_client: MagicMock,
     mock_config_entry: MockConfigEntry,
     entity_registry: er.EntityRegistry,
     platform: Platform,
