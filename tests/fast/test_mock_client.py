@@ -17,7 +17,7 @@ from .models import FIXTURES, load_models, model_type
 
 async def test_the_mock_has_only_what_the_class_has(mock_client: MagicMock) -> None:
     with pytest.raises(AttributeError):
-        mock_client.async_get_queues  # noqa: B018  (no vendor has queues)
+        mock_client.async_get_extension  # noqa: B018  (a typo of async_get_extensions)
     with pytest.raises(TypeError):
         await mock_client.async_identify("unexpected argument")
 
