@@ -21,6 +21,8 @@ from simulator import Fault, PbxwareSimulator
 from .conftest import setup_entry, shown_tracebacks
 from .vendors import pbxware_entry
 
+pytestmark = pytest.mark.slow
+
 
 async def test_diagnostics(
     hass: HomeAssistant,

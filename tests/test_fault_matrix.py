@@ -66,6 +66,8 @@ from .addresses import render_addresses
 from .conftest import setup_entry
 from .vendor_sims import DONE, SETTINGS
 
+pytestmark = pytest.mark.slow
+
 SHORT_TIMEOUT = 1.0
 """Client timeout, in seconds, for the faults that are about time: long
 enough that a loaded machine still sends the request in time (the simulator

@@ -29,6 +29,8 @@ from simulator import Fault, PbxwareSimulator, SimulatorBase
 from .conftest import find_device, save_options, setup_entry, shown_tracebacks
 from .vendors import ENTRIES, pbxware_tenant_entry
 
+pytestmark = pytest.mark.slow
+
 FAST = timedelta(seconds=61)
 
 

@@ -27,6 +27,8 @@ from .conftest import setup_entry
 from .vendor_sims import DONE
 from .vendors import ENTRIES, tim4biz_entry, voipcenter_entry
 
+pytestmark = pytest.mark.slow
+
 # The client tests' values, with control characters inside the value: Home
 # Assistant's schemas strip the whitespace around one.
 HOSTILE: dict[str, str] = {

@@ -180,6 +180,7 @@ def test_a_secret_in_an_error_raised_to_home_assistant(
     assert secret_guard.findings() == []
 
 
+@pytest.mark.slow
 async def test_secrets_of_entries_and_clients_register_themselves(
     hass: HomeAssistant,
     secret_guard: SecretGuard,

@@ -32,6 +32,8 @@ from simulator import Fault, PbxwareSimulator, SimulatorBase
 from .conftest import setup_entry
 from .vendors import ENTRIES
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 async def loaded_entry(

@@ -40,7 +40,7 @@ from simulator.tariscope import METHODS
 from .conftest import find_device, setup_entry
 from .vendors import tariscope_entry
 
-pytestmark = pytest.mark.freeze_time("2026-11-25T12:00:00-08:00")
+pytestmark = [pytest.mark.slow, pytest.mark.freeze_time("2026-11-25T12:00:00-08:00")]
 
 
 def ids(sim: TariscopeSimulator) -> list[str]:

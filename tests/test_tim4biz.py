@@ -47,7 +47,7 @@ from simulator import Tim4bizSimulator
 from .conftest import find_device, setup_entry
 from .vendors import tim4biz_entry
 
-pytestmark = pytest.mark.freeze_time("2026-11-25T12:00:00-08:00")
+pytestmark = [pytest.mark.slow, pytest.mark.freeze_time("2026-11-25T12:00:00-08:00")]
 SLOW = timedelta(minutes=15, seconds=1)
 
 

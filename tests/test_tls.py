@@ -36,6 +36,8 @@ from simulator import PbxwareSimulator, SimulatorBase, TariscopeSimulator
 from .conftest import setup_entry
 from .vendor_sims import pbxware_settings, tariscope_settings
 
+pytestmark = pytest.mark.slow
+
 ON_PREMISES = sorted(
     key
     for key, spec in VENDORS.items()

@@ -43,6 +43,8 @@ from custom_components.pbx_hub.client.http import (
 
 from .conftest import loopback_port, reset_when_closed
 
+pytestmark = pytest.mark.slow
+
 
 class FakeClock:
     def __init__(self) -> None:

@@ -33,6 +33,8 @@ from custom_components.pbx_hub.client.tariscope import (
 from simulator import Fault, TariscopeSimulator
 from simulator.tariscope import METHODS
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 async def sim() -> AsyncIterator[TariscopeSimulator]:

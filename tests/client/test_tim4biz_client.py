@@ -29,6 +29,8 @@ from custom_components.pbx_hub.client.tim4biz import (
 )
 from simulator import Fault, Tim4bizSimulator
 
+pytestmark = pytest.mark.slow
+
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 
 

@@ -33,6 +33,8 @@ from custom_components.pbx_hub.client import (
 
 from .conftest import loopback_port, reset_when_closed
 
+pytestmark = pytest.mark.slow
+
 
 @dataclass(frozen=True, kw_only=True)
 class Vendor:
