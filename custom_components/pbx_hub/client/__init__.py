@@ -35,7 +35,9 @@ from .exceptions import (
     PbxPermissionError,
     PbxRateLimitError,
     PbxRefusedError,
+    PbxRequestCapError,
     PbxResponseError,
+    PbxTooManyItemsError,
     PbxUnsupportedError,
 )
 from .models import (
@@ -104,7 +106,9 @@ __all__ = [
     "PbxPermissionError",
     "PbxRateLimitError",
     "PbxRefusedError",
+    "PbxRequestCapError",
     "PbxResponseError",
+    "PbxTooManyItemsError",
     "PbxUnsupportedError",
     "RateLimitStatus",
     "RequestBudget",

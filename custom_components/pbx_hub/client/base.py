@@ -8,18 +8,23 @@ from that declaration and ``create_client`` builds the client from the answers.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+import functools
 import hashlib
 import re
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Concatenate
 
 import aiohttp
 
 from .budget import BudgetSpec, RequestBudget
-from .exceptions import PbxInvalidInputError, PbxUnsupportedError
+from .exceptions import (
+    PbxInvalidInputError,
+    PbxTooManyItemsError,
+    PbxUnsupportedError,
+)
 from .http import HttpHelper, url_scheme
 from .models import (
     AccountSelection,
@@ -83,6 +88,11 @@ class PbxClient(ABC):
     capabilities: frozenset[Capability] = frozenset()
     poll_cost: ClassVar[Mapping[Capability, int]] = {}
     """Requests one call of each getter sends, for sizing polling to the budget."""
+    max_items: ClassVar[Mapping[Capability, int]] = {}
+    """The most items each topic the vendor reads takes (the README lists
+    them): a PBX that lists more is refused whole (``PbxTooManyItemsError``),
+    before they take memory, time and thousands of entities.
+    """
 
     def __init__(
         self,
@@ -130,6 +140,22 @@ class PbxClient(ABC):
         certificate is involved, and credentials travel unencrypted.
         """
         return url_scheme(str(settings.get("url") or "")) == "http"
+
+    def _at_most[T](self, capability: Capability, items: T) -> T:
+        """``items`` (rows as the PBX sent them: a list or an object of rows,
+        or what was read of them) if they are no more than ``capability``'s
+        ``max_items``; else ``PbxTooManyItemsError``. Anything without a
+        length passes, for the parser to judge.
+        """
+        maximum = self.max_items[capability]
+        if isinstance(items, list | dict | set | tuple) and len(items) > maximum:
+            raise PbxTooManyItemsError(
+                f"{self.vendor} listed {len(items)} {capability}: more than "
+                f"the {maximum} the client takes",
+                topic=capability.value,
+                maximum=maximum,
+            )
+        return items
 
     def _unsupported(self, capability: Capability) -> PbxUnsupportedError:
         return PbxUnsupportedError(f"{self.vendor} does not support {capability}")
@@ -280,6 +306,21 @@ class PbxClient(ABC):
     async def async_click_to_call(self, extension: str, number: str) -> None:
         """Ring ``extension`` and connect it to ``number``."""
         raise self._unsupported(Capability.CLICK_TO_CALL)
+
+
+def one_read[C: PbxClient, **P, R](
+    getter: Callable[Concatenate[C, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[C, P], Coroutine[Any, Any, R]]:
+    """Make a getter one read of its topic: all it sends counts against
+    ``RequestBudget.per_read`` (see ``READ_SHARE``).
+    """
+
+    @functools.wraps(getter)
+    async def read(client: C, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with client.http.budget.read():
+            return await getter(client, *args, **kwargs)
+
+    return read
 
 
 @dataclass(frozen=True, kw_only=True)
