@@ -52,7 +52,9 @@ from .client import (
     PbxPermissionError,
     PbxRateLimitError,
     PbxRefusedError,
+    PbxRequestCapError,
     PbxResponseError,
+    PbxTooManyItemsError,
     PbxUnsupportedError,
     RateLimitStatus,
     RequestBudget,
@@ -183,9 +185,15 @@ API_URL_MOVED = "api_url_moved"
 """Raised while the vendor names another API address; fixable."""
 TLS_UNVERIFIED = "tls_unverified"
 """Raised while an entry does not verify the PBX's TLS certificate."""
+TOO_MANY_ITEMS = "too_many_items"
+"""Raised per cadence while the PBX lists more items than a topic takes
+(its poll is refused whole); gone with the cadence's next good poll.
+"""
 REPAIR_ISSUES = (
     *POLL_ISSUES,
     TLS_UNVERIFIED,
+    f"{TOO_MANY_ITEMS}_fast",
+    f"{TOO_MANY_ITEMS}_slow",
     f"{MISSING_PERMISSION}_fast",
     f"{MISSING_PERMISSION}_slow",
     SETUP_REFUSED,
@@ -355,6 +363,10 @@ def error_translation(
         return "cannot_connect", {"error": str(err)}
     if isinstance(err, PbxInvalidInputError | PbxUnsupportedError):
         return "invalid_input", {"error": str(err)}
+    if isinstance(err, PbxTooManyItemsError):
+        return TOO_MANY_ITEMS, {"topic": err.topic, "maximum": str(err.maximum)}
+    if isinstance(err, PbxRequestCapError):
+        return "request_cap", {"maximum": str(err.maximum)}
     return "invalid_response", {"error": str(err)}
 
 
@@ -468,6 +480,14 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
                 if self._skewed_polls >= 2:
                     create_entry_issue(self.hass, self.config_entry, CLOCK_SKEW)
             key, placeholders = error_translation(err)
+            if isinstance(err, PbxTooManyItemsError):
+                create_entry_issue(
+                    self.hass,
+                    self.config_entry,
+                    f"{TOO_MANY_ITEMS}_{self.cadence}",
+                    translation_key=TOO_MANY_ITEMS,
+                    placeholders=placeholders,
+                )
             error_class = ConfigEntryAuthFailed if needs_reauth(err) else UpdateFailed
             raise error_class(
                 translation_domain=DOMAIN,
@@ -477,7 +497,7 @@ class PbxCoordinator[DataT](DataUpdateCoordinator[DataT]):
         self._slow_down_to_the_vendors_count()
         self._polls_refused = 0
         self._skewed_polls = 0
-        for kind in POLL_ISSUES:
+        for kind in (*POLL_ISSUES, f"{TOO_MANY_ITEMS}_{self.cadence}"):
             ir.async_delete_issue(self.hass, DOMAIN, issue_id(kind, self.config_entry))
         self._sync_permission_issue()
         return result
