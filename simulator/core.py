@@ -715,9 +715,11 @@ class SimulatorBase:
         a list answer (the request names a ``limit``) is then filled to
         ``limit`` rows.
         """
-        response = await handler(
-            request.clone(rel_url=request.rel_url.without_query_params("offset"))
-        )
+        if "offset" in request.query:
+            request = request.clone(
+                rel_url=request.rel_url.without_query_params("offset")
+            )
+        response = await handler(request)
         limit = request.query.get("limit", "")
         body = self._body_of(response)
         if kind is Fault.IGNORE_OFFSET or body is None or not limit.isdigit():
