@@ -47,6 +47,7 @@ from .models import (
     Tenant,
     TimeFilter,
 )
+from .stepwise import reading
 
 DEFAULT_REQUEST_TIMEOUT = 10.0
 _NUMBER_SEPARATORS = re.compile(r"[ .\-()/]")
@@ -309,18 +310,30 @@ class PbxClient(ABC):
 
 
 def one_read[C: PbxClient, **P, R](
-    getter: Callable[Concatenate[C, P], Coroutine[Any, Any, R]],
-) -> Callable[Concatenate[C, P], Coroutine[Any, Any, R]]:
-    """Make a getter one read of its topic: all it sends counts against
-    ``RequestBudget.per_read`` (see ``READ_SHARE``).
+    capability: Capability,
+) -> Callable[
+    [Callable[Concatenate[C, P], Coroutine[Any, Any, R]]],
+    Callable[Concatenate[C, P], Coroutine[Any, Any, R]],
+]:
+    """Make a getter one read of ``capability``: all it sends counts against
+    ``RequestBudget.per_read`` (see ``READ_SHARE``), and no list it decodes
+    stepwise may grow past the topic's ``max_items`` (see ``stepwise``).
     """
 
-    @functools.wraps(getter)
-    async def read(client: C, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        with client.http.budget.read():
-            return await getter(client, *args, **kwargs)
+    def decorate(
+        getter: Callable[Concatenate[C, P], Coroutine[Any, Any, R]],
+    ) -> Callable[Concatenate[C, P], Coroutine[Any, Any, R]]:
+        @functools.wraps(getter)
+        async def read(client: C, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            with (
+                client.http.budget.read(),
+                reading(capability.value, client.max_items[capability]),
+            ):
+                return await getter(client, *args, **kwargs)
 
-    return read
+        return read
+
+    return decorate
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -454,7 +454,7 @@ class PbxwareClient(PbxClient):
         self._raise_for_error(body, "tenant.list", write=False)
         return parse_tenants(self._at_most(Capability.TENANTS, body))
 
-    @one_read
+    @one_read(Capability.STATUS)
     async def async_get_status(self) -> SystemStatus:
         """Eight dashboard calls, sent together."""
         names = (
@@ -477,7 +477,7 @@ class PbxwareClient(PbxClient):
         self._at_most(Capability.STATUS, answers["services"])
         return parse_status(answers)
 
-    @one_read
+    @one_read(Capability.EXTENSIONS)
     async def async_get_extensions(self) -> dict[str, Extension]:
         """``ext.list`` merged with ``monitor.list``: two requests for all."""
         ext_list, monitor_list = await asyncio.gather(
@@ -488,7 +488,7 @@ class PbxwareClient(PbxClient):
             self._at_most(Capability.EXTENSIONS, monitor_list),
         )
 
-    @one_read
+    @one_read(Capability.LIVE_CALLS)
     async def async_get_live_calls(self) -> dict[str, LiveCall]:
         """Calls in progress from ``monitor.live_calls``."""
         text = await self._call_text("monitor.live_calls")
@@ -498,7 +498,7 @@ class PbxwareClient(PbxClient):
         self._raise_for_error(body, "monitor.live_calls", write=False)
         return live_calls(self._at_most(Capability.LIVE_CALLS, body))
 
-    @one_read
+    @one_read(Capability.DIDS)
     async def async_get_dids(self) -> dict[str, Did]:
         """Incoming numbers from ``did.list``."""
         return parse_dids(self._at_most(Capability.DIDS, await self._call("did.list")))

@@ -6,29 +6,36 @@ MB. An answer of ``STEPWISE_FROM`` characters or more is decoded here
 instead: a list or object of up to ``ROW_SLICE`` characters (a row) is
 decoded by the C scanner at once, a larger one walked member by member in
 Python, and the event loop gets its turn every ``YIELD_EVERY`` members or
-``YIELD_CHARS`` characters. No list or object may hold more than
-``MAX_MEMBERS`` members: past that, decoding stops at once, before the rest
-takes memory.
+``YIELD_CHARS`` characters. No list or object may hold more members than the
+topic being read takes (``reading``), or ``MAX_MEMBERS`` outside a read:
+past that, decoding stops at once, before the rest takes memory.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
+import contextlib
+from contextvars import ContextVar
 import json
 import re
 from typing import Any
 
 from .exceptions import PbxResponseError, PbxTooManyItemsError
 
-STEPWISE_FROM = 256 * 1024
+STEPWISE_FROM = 64 * 1024
 """Smaller answers are decoded by ``json.loads`` at once (``HttpHelper.
-read_json``): at most about 12 ms, however they are made up.
+read_json``): a few milliseconds, however they are made up.
 """
 MAX_MEMBERS = 20_000
 """Most members of one list or object in any answer: twice the largest
-number of items any topic takes (``PbxClient.max_items``), so that only a
-flood stops here, before the topic's own maximum is checked.
+number of items any topic takes (``PbxClient.max_items``).
+"""
+SLACK = 16
+"""Members a list or object may hold beyond the maximum of items of the
+topic being read (``reading``): an envelope's keys beside the rows. More is
+more rows than the topic takes, refused as the topic would refuse them,
+before their objects fill memory (and the garbage collector's work).
 """
 MAX_DEPTH = 512
 """Deepest nesting read; no answer nests more than a few levels."""
@@ -47,6 +54,24 @@ prints before it (a few hundred characters).
 """
 ROWS = "rows in one list"
 """The topic a ``PbxTooManyItemsError`` of the decoder names."""
+
+_READING: ContextVar[tuple[str, int] | None] = ContextVar(
+    "pbx_hub_reading", default=None
+)
+"""The topic being read in this task, and its maximum of items."""
+
+
+@contextlib.contextmanager
+def reading(topic: str, maximum: int) -> Iterator[None]:
+    """Decode the answers of a read of ``topic`` with its ``maximum`` of items
+    (plus ``SLACK``) as the bound on any list or object.
+    """
+    token = _READING.set((topic, maximum))
+    try:
+        yield
+    finally:
+        _READING.reset(token)
+
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _JSON_START = re.compile(r"[\[{]")
@@ -135,6 +160,9 @@ class _Walk:
         self.text = text
         self.index = _skip(text, start)
         self.stack: list[tuple[dict[str, Any] | list[Any], str | None]] = []
+        read = _READING.get()
+        self.topic, self.maximum = (ROWS, MAX_MEMBERS) if read is None else read
+        self.bound = min(self.maximum + (0 if read is None else SLACK), MAX_MEMBERS)
 
     def value(self) -> Any:
         """The value at ``index`` decoded whole (a scalar, a row), or
@@ -167,11 +195,12 @@ class _Walk:
             container.append(value)
         else:
             container[str(key)] = value
-        if len(container) > MAX_MEMBERS:
+        if len(container) > self.bound:
+            self.stack.clear()  # the error's traceback must not keep the rows
             raise PbxTooManyItemsError(
-                f"An answer holds more than {MAX_MEMBERS} {ROWS}",
-                topic=ROWS,
-                maximum=MAX_MEMBERS,
+                f"An answer holds more than {self.maximum} {self.topic}",
+                topic=self.topic,
+                maximum=self.maximum,
             )
 
     def next_member(self) -> bool:

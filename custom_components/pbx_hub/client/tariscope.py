@@ -407,7 +407,7 @@ class TariscopeClient(PbxClient):
         except PbxPermissionError:
             return None
 
-    @one_read
+    @one_read(Capability.ACCOUNTS)
     async def async_get_accounts(
         self, selection: AccountSelection, month: date
     ) -> dict[str, AccountSummary]:

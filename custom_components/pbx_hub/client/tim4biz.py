@@ -381,7 +381,7 @@ class Tim4bizClient(PbxClient):
             configuration_url="https://tim4biz.com/",
         )
 
-    @one_read
+    @one_read(Capability.EXTENSION_USAGE)
     async def async_get_extension_usage(
         self, start: datetime, end: datetime
     ) -> dict[str, ExtensionUsage]:

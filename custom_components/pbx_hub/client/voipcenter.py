@@ -398,14 +398,14 @@ class VoipcenterClient(PbxClient):
         """One budget per API user and customer, whatever the password form."""
         return f"{settings.get(CONF_API_ID)}_{settings.get(CONF_CUSTOMER_NUMBER)}"
 
-    @one_read
+    @one_read(Capability.STATUS)
     async def async_get_status(self) -> SystemStatus:
         """Today's calls (Belgium's day), counted from the call history."""
         today = datetime.now(BELGIUM).strftime("%Y%m%d")
         calls = listing(await self._list(Capability.STATUS, "calls", filter=today))
         return SystemStatus(calls_today=len(calls))
 
-    @one_read
+    @one_read(Capability.EXTENSIONS)
     async def async_get_extensions(self) -> dict[str, Extension]:
         """All SIP accounts in one list."""
         body = await self._list(Capability.EXTENSIONS, "sipacc")
@@ -416,7 +416,7 @@ class VoipcenterClient(PbxClient):
         }
         return parse_sip_accounts(body)
 
-    @one_read
+    @one_read(Capability.INDICATORS)
     async def async_get_indicators(self) -> dict[str, FunctionIndicator]:
         """The names, then each indicator's state (one request each, as many
         as this read may send; one not read yet is left out).
@@ -440,7 +440,7 @@ class VoipcenterClient(PbxClient):
         """``update.php m=indicator p=1|0``."""
         await self._update("indicator", indicator_id, "1" if active else "0")
 
-    @one_read
+    @one_read(Capability.DID_ROUTING)
     async def async_get_did_routing(self) -> DidRouting:
         """DIDs with each one's detail (as many as this read may send; a DID
         not read yet is left out), routes, backup routes, time filters.
@@ -509,7 +509,7 @@ class VoipcenterClient(PbxClient):
                 raise PbxInvalidInputError(f"{value[:40]!r} is not an id")
         await self._update("did", did_id, "|".join(parts))
 
-    @one_read
+    @one_read(Capability.HOT_DESKS)
     async def async_get_hot_desks(self) -> HotDesking:
         """Desks with each one's detail (as many as this read may send; a
         desk not read yet is left out), and the templates. A desk names its

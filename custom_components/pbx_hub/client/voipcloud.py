@@ -440,7 +440,7 @@ class VoipcloudClient(PbxClient):
             configuration_url=str(self._base.with_path("/")),
         )
 
-    @one_read
+    @one_read(Capability.STATUS)
     async def async_get_status(self) -> SystemStatus:
         """The system status the VoIPcloud NOC reports."""
         data = await self._request("GET", "get-system-status")
@@ -448,7 +448,7 @@ class VoipcloudClient(PbxClient):
             self._at_most(Capability.STATUS, data.get("components"))
         return parse_status(data)
 
-    @one_read
+    @one_read(Capability.CALL_HISTORY)
     async def async_get_calls(self, since: datetime) -> list[CallRecord]:
         """Today's calls of every user, queue and ring group: one request per
         list when nothing changed.
