@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 import logging
+from pathlib import Path
+import re
 from typing import Any
 
 from aiohttp import web
@@ -28,7 +30,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.pbx_hub.client import Capability
+from custom_components.pbx_hub.client import VENDORS, Capability
 from custom_components.pbx_hub.client.pbxware import PbxwareClient
 from custom_components.pbx_hub.const import DOMAIN
 from simulator import PbxwareSimulator
@@ -91,6 +93,27 @@ def _devices(hass: HomeAssistant, entry: MockConfigEntry) -> set[str]:
 
 
 # ---------------------------------------------------------------- item 2
+
+README = Path(__file__).parent.parent / "README.md"
+_MAXIMUM_ROW = re.compile(
+    r"\| (?P<vendor>[^|]+) \| `(?P<topic>\w+)`: [^|]+ \| (?P<at_most>[\d,]+) \|"
+)
+
+
+def test_the_readme_lists_every_maximum_of_items() -> None:
+    """The table users read is the one the client applies."""
+    text = README.read_text()
+    table = text[text.index("<!-- maximum-of-items") :].split("\n\n", 1)[0]
+    listed = {
+        (match["vendor"], match["topic"]): int(match["at_most"].replace(",", ""))
+        for match in _MAXIMUM_ROW.finditer(table)
+    }
+    declared = {
+        (spec.name.removeprefix("Bicom "), topic.value): maximum
+        for spec in VENDORS.values()
+        for topic, maximum in spec.client_class.max_items.items()
+    }
+    assert listed == declared
 
 
 async def test_more_extensions_than_the_maximum_raise_a_repair_and_change_nothing(
