@@ -53,8 +53,8 @@ from benchmarks.vendors import VENDOR_BENCHES, VendorBench
 # its own) on sys.path.
 import custom_components.pbx_hub  # noqa: F401
 from custom_components.pbx_hub.client import VENDORS, BudgetSpec, RequestBudget
+from custom_components.pbx_hub.clients import BUDGETS
 from custom_components.pbx_hub.const import CONF_VENDOR, DOMAIN
-from custom_components.pbx_hub.coordinator import BUDGETS
 from custom_components.pbx_hub.entity import PbxEntity
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -254,16 +254,15 @@ async def loaded_entry(
 ) -> AsyncIterator[MockConfigEntry]:
     data = bench.entry_data(sim.url)
     settings = {key: value for key, value in data.items() if key != CONF_VENDOR}
-    scope = VENDORS[bench.name].client_class.budget_scope(settings)
+    unique_id = f"bench_{bench.name}_{size}"
+    key = VENDORS[bench.name].budget_key(settings, unique_id)
     # Polls follow each other at once here: the per-day figure is worked out
     # from the requests per poll and the coordinators' intervals instead.
-    hass.data.setdefault(BUDGETS, {})[f"{bench.name}:{scope}"] = RequestBudget(
-        UNLIMITED
-    )
+    hass.data.setdefault(BUDGETS, {})[key] = RequestBudget(UNLIMITED)
     entry = MockConfigEntry(
         domain=DOMAIN,
         title=f"{bench.name} {size}",
-        unique_id=f"bench_{bench.name}_{size}",
+        unique_id=unique_id,
         data=data,
         options=bench.options(size),
     )

@@ -35,7 +35,7 @@ from custom_components.pbx_hub.client import (
     create_client,
 )
 from custom_components.pbx_hub.const import DEFAULT_SLOW_INTERVAL
-from custom_components.pbx_hub.coordinator import default_fast_interval
+from custom_components.pbx_hub.helpers import default_fast_interval
 from simulator import VoipcloudSimulator
 
 TIME_ZONE = ZoneInfo("Australia/Sydney")

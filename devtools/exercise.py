@@ -111,7 +111,7 @@ async def _use_actions(api: HomeAssistantApi, entry: Json) -> None:
             },
         ),
         ("set_hot_desk", {"hot_desk": "Flexplek 1", "sip_account": "sipaccount2"}),
-        ("set_did_route", {"did": "090743915", "route": "Naar onthaal"}),
+        ("set_did_route_plan", {"did": "090743915", "route": "Naar onthaal"}),
         *(
             (
                 "set_did_route",

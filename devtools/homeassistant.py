@@ -136,27 +136,29 @@ class HomeAssistantApi:
 
     # ---------------------------------------------------------------- REST
 
-    async def post(self, path: str, body: Json, *, auth: bool = True) -> Json:
-        """POST ``body`` to a REST path; its JSON answer."""
+    async def _request(
+        self, method: str, path: str, body: Json | None = None, *, auth: bool = True
+    ) -> Any:
+        """One REST request; its JSON answer (``None`` for an empty one).
+        An HTTP error status is a :class:`BootstrapError` naming the request.
+        """
         headers = {"Authorization": f"Bearer {self.access_token}"} if auth else {}
-        async with self._session.post(
-            f"{self.base_url}{path}", json=body, headers=headers
+        async with self._session.request(
+            method, f"{self.base_url}{path}", json=body, headers=headers
         ) as resp:
             if resp.status >= 400:
-                msg = f"POST {path}: HTTP {resp.status} {await resp.text()}"
+                msg = f"{method} {path}: HTTP {resp.status} {await resp.text()}"
                 raise BootstrapError(msg)
-            result: Json = await resp.json()
-            return result
+            return await resp.json() if resp.content_length != 0 else None
+
+    async def post(self, path: str, body: Json, *, auth: bool = True) -> Json:
+        """POST ``body`` to a REST path; its JSON answer."""
+        result: Json = await self._request("POST", path, body, auth=auth)
+        return result
 
     async def delete(self, path: str) -> None:
         """DELETE a REST path as the logged-in user."""
-        async with self._session.delete(
-            f"{self.base_url}{path}",
-            headers={"Authorization": f"Bearer {self.access_token}"},
-        ) as resp:
-            if resp.status >= 400:
-                msg = f"DELETE {path}: HTTP {resp.status} {await resp.text()}"
-                raise BootstrapError(msg)
+        await self._request("DELETE", path)
 
     async def call_service(
         self, domain: str, service: str, data: Json, *, response: bool = False
@@ -174,14 +176,7 @@ class HomeAssistantApi:
 
     async def get(self, path: str) -> Any:
         """GET a REST path as the logged-in user."""
-        async with self._session.get(
-            f"{self.base_url}{path}",
-            headers={"Authorization": f"Bearer {self.access_token}"},
-        ) as resp:
-            if resp.status >= 400:
-                msg = f"GET {path}: HTTP {resp.status} {await resp.text()}"
-                raise BootstrapError(msg)
-            return await resp.json()
+        return await self._request("GET", path)
 
     async def add_entry(self, handler: str, menu_option: str, form: Json) -> Json:
         """Run ``handler``'s config flow as a user would: open it, pick

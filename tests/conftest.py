@@ -7,10 +7,13 @@ from datetime import timedelta
 import json
 import logging
 from pathlib import Path
+import time
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 import pytest
@@ -21,6 +24,7 @@ from syrupy.assertion import SnapshotAssertion
 # where pytest-homeassistant-custom-component keeps a `custom_components` of its own.
 import custom_components.pbx_hub  # noqa: F401
 from custom_components.pbx_hub import diagnostics
+from custom_components.pbx_hub.const import DOMAIN
 from simulator import (
     PbxwareSimulator,
     SimulatorBase,
@@ -214,11 +218,63 @@ def shown_tracebacks(records: list[logging.LogRecord]) -> list[logging.LogRecord
     ]
 
 
+async def save_options(
+    hass: HomeAssistant, entry: MockConfigEntry, **changes: Any
+) -> None:
+    """Save ``changes`` over the entry's options through its options flow, as
+    the Configure button does; the flow reloads the entry when they differ.
+    """
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM, result
+    fields = {str(key) for key in result["data_schema"].schema}
+    answers = {
+        key: value
+        for key, value in {**entry.options, **changes}.items()
+        if key in fields
+    }
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], answers
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
 async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Add ``entry`` and set it up, waiting for its platforms."""
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+
+
+async def wait_until_held(hass: HomeAssistant, sim: SimulatorBase) -> None:
+    """Real time for loopback I/O until the simulator holds a request."""
+    for _ in range(500):
+        if sim.in_flight:
+            return
+        await hass.async_add_executor_job(time.sleep, 0.002)
+    raise AssertionError("no request reached the simulator")
+
+
+async def click_to_call(
+    hass: HomeAssistant, entry: MockConfigEntry, user_number: str, number: str
+) -> HomeAssistantError | None:
+    """Call ``number`` from ``user_number`` through the entry; the error the
+    action raised, ``None`` when it succeeded.
+    """
+    try:
+        await hass.services.async_call(
+            DOMAIN,
+            "click_to_call",
+            {
+                "config_entry_id": entry.entry_id,
+                "user_number": user_number,
+                "number": number,
+            },
+            blocking=True,
+        )
+    except HomeAssistantError as err:
+        return err
+    return None
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from custom_components.pbx_hub.const import (
 )
 from simulator import Fault, PbxwareSimulator
 
-from .conftest import find_device, setup_entry
+from .conftest import find_device, save_options, setup_entry
 from .vendor_sims import pbxware_settings
 from .vendors import pbxware_tenant_entry
 
@@ -374,8 +374,5 @@ async def test_options_exclude_extensions(
     assert find_device(registry, identifier) is None
     assert not [e for e in hass.states.async_entity_ids() if f"_{ext.ext}_" in e]
 
-    hass.config_entries.async_update_entry(
-        pbxware_entry, options={**pbxware_entry.options, "excluded_extensions": []}
-    )
-    await hass.async_block_till_done()
+    await save_options(hass, pbxware_entry, excluded_extensions=[])
     assert find_device(registry, identifier) is not None

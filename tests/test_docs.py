@@ -24,6 +24,7 @@ README = (ROOT / "README.md").read_text()
 ACTIONS = README[README.index("\n## Actions\n") : README.index("\n## Examples\n")]
 SCHEMAS: dict[str, vol.Schema | vol.All] = {
     services.SERVICE_SET_DID_ROUTE: services.SET_DID_ROUTE_SCHEMA,
+    services.SERVICE_SET_DID_ROUTE_PLAN: services.SET_DID_ROUTE_PLAN_SCHEMA,
     services.SERVICE_CLICK_TO_CALL: services.CLICK_TO_CALL_SCHEMA,
     services.SERVICE_SEND_SMS: services.SEND_SMS_SCHEMA,
     services.SERVICE_GET_CHARGES: services.GET_CHARGES_SCHEMA,

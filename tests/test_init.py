@@ -20,13 +20,13 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.pbx_hub import STALE_AFTER_POLLS
 from custom_components.pbx_hub.client import PbxPermissionError
 from custom_components.pbx_hub.client.pbxware import PbxwareClient
 from custom_components.pbx_hub.const import DOMAIN
+from custom_components.pbx_hub.devices import STALE_AFTER_POLLS
 from simulator import Fault, PbxwareSimulator, SimulatorBase
 
-from .conftest import find_device, setup_entry, shown_tracebacks
+from .conftest import find_device, save_options, setup_entry, shown_tracebacks
 from .vendors import ENTRIES, pbxware_tenant_entry
 
 FAST = timedelta(seconds=61)
@@ -423,10 +423,7 @@ async def test_options_change_reloads_with_new_interval(
 ) -> None:
     await setup_entry(hass, pbxware_entry)
     assert pbxware_entry.runtime_data.fast.update_interval == timedelta(seconds=60)
-    hass.config_entries.async_update_entry(
-        pbxware_entry, options={"fast_interval": 120, "slow_interval": 1800}
-    )
-    await hass.async_block_till_done()
+    await save_options(hass, pbxware_entry, fast_interval=120, slow_interval=1800)
     assert pbxware_entry.state is ConfigEntryState.LOADED
     assert pbxware_entry.runtime_data.fast.update_interval == timedelta(seconds=120)
     assert pbxware_entry.runtime_data.slow.update_interval == timedelta(seconds=1800)

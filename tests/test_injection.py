@@ -123,12 +123,12 @@ FIELDS: dict[str, tuple[Field, ...]] = {
             "invalid_number",
         ),
         Field(
-            "set_did_route",
+            "set_did_route_plan",
             lambda sim, value: {"did": _did(sim), "route": value},
             "unknown_name",
         ),
         Field(
-            "set_did_route",
+            "set_did_route_plan",
             lambda sim, value: {"did": _did(sim), "backup_route": value},
             "unknown_name",
         ),

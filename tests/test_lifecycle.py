@@ -25,11 +25,11 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.pbx_hub import STALE_AFTER_POLLS, STALE_DEVICES
 from custom_components.pbx_hub.const import CONF_EXCLUDED_EXTENSIONS, DOMAIN
+from custom_components.pbx_hub.devices import STALE_AFTER_POLLS, STALE_DEVICES
 from simulator import Fault, PbxwareSimulator
 
-from .conftest import find_device, pbxware_settings, setup_entry
+from .conftest import find_device, pbxware_settings, save_options, setup_entry
 
 
 async def _poll_fast(
@@ -202,11 +202,7 @@ async def test_excluding_an_extension_removes_its_device_at_once(
     await setup_entry(hass, pbxware_entry)
     ext_id = next(iter(pbxware_sim.tenant().extensions))
     assert _extension_device(hass, pbxware_entry, ext_id) is not None
-    hass.config_entries.async_update_entry(
-        pbxware_entry,
-        options={**pbxware_entry.options, CONF_EXCLUDED_EXTENSIONS: [ext_id]},
-    )
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await save_options(hass, pbxware_entry, **{CONF_EXCLUDED_EXTENSIONS: [ext_id]})
     assert pbxware_entry.state is ConfigEntryState.LOADED
     assert _extension_device(hass, pbxware_entry, ext_id) is None
     assert _entities_of(hass, pbxware_entry, f"_ext_{ext_id}_") == set()

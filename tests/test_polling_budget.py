@@ -12,7 +12,7 @@ import pytest
 
 from custom_components.pbx_hub.client import POLLING_SHARE, VENDORS, Capability
 from custom_components.pbx_hub.const import DEFAULT_FAST_INTERVAL
-from custom_components.pbx_hub.coordinator import FAST_TOPICS, SLOW_TOPICS, poll_cost
+from custom_components.pbx_hub.helpers import FAST_TOPICS, SLOW_TOPICS, poll_cost
 from simulator import VoipcenterSimulator
 
 from .conftest import setup_entry

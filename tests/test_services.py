@@ -1,4 +1,6 @@
-"""The pbx_hub.set_did_route action."""
+"""The pbx_hub.set_did_route and pbx_hub.set_did_route_plan actions, and how
+actions report a client's errors.
+"""
 
 from __future__ import annotations
 
@@ -24,10 +26,11 @@ from custom_components.pbx_hub.client import (
 )
 from custom_components.pbx_hub.client.pbxware import PbxwareClient
 from custom_components.pbx_hub.const import DOMAIN
-from custom_components.pbx_hub.coordinator import error_translation
-from simulator import Fault, PbxwareSimulator
+from custom_components.pbx_hub.helpers import error_translation
+from simulator import Fault, PbxwareSimulator, SimulatorBase
 
 from .conftest import setup_entry
+from .vendors import ENTRIES
 
 
 @pytest.fixture
@@ -76,7 +79,6 @@ async def test_set_did_route(
         ({"did": "999999999"}, "did_not_found", {"did": "999999999"}),
         ({"destination": "not-digits"}, "invalid_input", None),
         ({"config_entry_id": "missing"}, "entry_not_found", {"entry_id": "missing"}),
-        ({"route": "Night"}, "destination_fields", None),
         (
             {"destination_type": "moon"},
             "invalid_destination_type",
@@ -118,6 +120,72 @@ async def test_set_did_route_invalid(
     if placeholders is not None:
         assert raised.value.translation_placeholders == placeholders
     assert pbxware_sim.tenant().dids[did_id].destination == before
+
+
+async def test_set_did_route_takes_no_route_plan_fields(
+    hass: HomeAssistant, pbxware_sim: PbxwareSimulator, loaded_entry: MockConfigEntry
+) -> None:
+    """The route plan has its own action: a call in this action's old form is
+    told where its fields went, and PBXware, which routes to destinations, does
+    not offer that action.
+    """
+    did = next(iter(pbxware_sim.tenant().dids.values()))
+    call = {"config_entry_id": loaded_entry.entry_id, "did": did.number}
+    pbxware_sim.reset_counters()
+    for old_form in ({"route": "1"}, {"backup_route": "none"}):
+        with pytest.raises(ServiceValidationError) as moved:
+            await _route(
+                hass,
+                **call,
+                destination_type="voicemail",
+                destination="531",
+                **old_form,
+            )
+        assert moved.value.translation_key == "route_plan_moved"
+    with pytest.raises(ServiceValidationError) as raised:
+        await hass.services.async_call(
+            DOMAIN,
+            "set_did_route_plan",
+            {**call, "route": "Night"},
+            blocking=True,
+            return_response=True,
+        )
+    assert raised.value.translation_key == "action_not_supported"
+    assert pbxware_sim.request_count == 0
+
+
+@pytest.mark.parametrize("vendor", ["voipcloud", "tariscope", "tim4biz"])
+@pytest.mark.parametrize(
+    ("service", "data"),
+    [
+        ("set_did_route", {"destination_type": "voicemail", "destination": "531"}),
+        ("set_did_route_plan", {"route": "Night"}),
+    ],
+)
+async def test_did_actions_refused_where_numbers_cannot_be_routed(
+    hass: HomeAssistant,
+    vendor: str,
+    vendor_sim: SimulatorBase,
+    service: str,
+    data: dict[str, str],
+) -> None:
+    """A vendor that routes no numbers is told so, whichever fields are
+    given: not to give the other kind of routing's fields.
+    """
+    entry = ENTRIES[vendor](vendor_sim)
+    await setup_entry(hass, entry)
+    vendor_sim.reset_counters()
+    with pytest.raises(ServiceValidationError) as raised:
+        await hass.services.async_call(
+            DOMAIN,
+            service,
+            {"config_entry_id": entry.entry_id, "did": "0123456789", **data},
+            blocking=True,
+            return_response=True,
+        )
+    assert raised.value.translation_key == "action_not_supported"
+    assert raised.value.translation_placeholders == {"title": entry.title}
+    assert vendor_sim.request_count == 0
 
 
 async def test_set_did_route_unloaded_entry(

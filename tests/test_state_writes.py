@@ -7,6 +7,7 @@ Behaviour, not timing: the cost of writes is measured in ``scripts/bench``.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 import logging
 from typing import Any
@@ -32,9 +33,10 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.pbx_hub.coordinator import PbxFastCoordinator
 from custom_components.pbx_hub.entity import PbxEntity
-from simulator import Fault, PbxwareSimulator
+from simulator import Fault, PbxwareSimulator, VoipcenterSimulator
 
 from .conftest import setup_entry
+from .vendors import voipcenter_entry
 
 
 @pytest.fixture
@@ -296,3 +298,71 @@ async def test_a_write_by_the_update_entity_service_is_remembered(
     fast.async_update_listeners()
     await hass.async_block_till_done()
     assert hass.states.get(entity.entity_id).state == "first"
+
+
+async def test_async_patch_changes_one_item_and_tells_the_listeners(
+    hass: HomeAssistant, voipcenter_sim: VoipcenterSimulator
+) -> None:
+    """An action's confirmed result is shown by changing the one item it
+    wrote, however deep, and nothing else.
+    """
+    entry = voipcenter_entry(voipcenter_sim)
+    await setup_entry(hass, entry)
+    slow = entry.runtime_data.slow
+    before = slow.data
+    assert before.did_routing is not None
+    did_id, other_id = list(before.did_routing.dids)[:2]
+    heard: list[Any] = []
+    remove = slow.async_add_listener(lambda: heard.append(slow.data))
+
+    slow.async_patch("did_routing.dids", did_id, route="patched")
+
+    after = slow.data
+    assert heard == [after]
+    assert after.did_routing is not None
+    assert after.did_routing.dids[did_id] == replace(
+        before.did_routing.dids[did_id], route="patched"
+    )
+    assert after.did_routing.dids[other_id] is before.did_routing.dids[other_id]
+    assert after.did_routing.routes is before.did_routing.routes
+    assert after.dids is before.dids
+    assert after.hot_desks is before.hot_desks
+    remove()
+
+
+async def test_async_patch_of_what_a_poll_removed_shows_nothing(
+    hass: HomeAssistant, voipcenter_sim: VoipcenterSimulator
+) -> None:
+    entry = voipcenter_entry(voipcenter_sim)
+    await setup_entry(hass, entry)
+    slow, fast = entry.runtime_data.slow, entry.runtime_data.fast
+    slow_before, fast_before = slow.data, fast.data
+    heard: list[str] = []
+    remove_slow = slow.async_add_listener(lambda: heard.append("slow"))
+    remove_fast = fast.async_add_listener(lambda: heard.append("fast"))
+
+    slow.async_patch("did_routing.dids", "gone", route="1")
+    slow.async_patch("hot_desks.desks", "gone", template="1")
+    slow.async_patch("indicators", "gone", active=True)
+    fast.async_patch("extensions", "gone", dnd=True)
+
+    assert heard == []
+    assert slow.data is slow_before
+    assert fast.data is fast_before
+    remove_slow()
+    remove_fast()
+
+
+async def test_async_patch_of_a_topic_the_vendor_lacks_shows_nothing(
+    hass: HomeAssistant, pbxware_sim: PbxwareSimulator, pbxware_entry: MockConfigEntry
+) -> None:
+    """PBXware routes numbers to destinations: it has no route plans."""
+    await setup_entry(hass, pbxware_entry)
+    slow = pbxware_entry.runtime_data.slow
+    before = slow.data
+    assert before.did_routing is None
+    did_id = next(iter(before.dids))
+
+    slow.async_patch("did_routing.dids", did_id, route="1")
+
+    assert slow.data is before

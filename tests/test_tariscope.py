@@ -32,8 +32,8 @@ from custom_components.pbx_hub import async_remove_config_entry_device
 from custom_components.pbx_hub.client import AccountSelection
 from custom_components.pbx_hub.client.tariscope import TariscopeClient
 from custom_components.pbx_hub.const import DOMAIN
-from custom_components.pbx_hub.coordinator import account_selection, option_list
 from custom_components.pbx_hub.diagnostics import async_get_config_entry_diagnostics
+from custom_components.pbx_hub.helpers import account_selection, option_list
 from simulator import TariscopeSimulator
 from simulator.tariscope import METHODS
 

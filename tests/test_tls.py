@@ -28,12 +28,9 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.pbx_hub.client import VENDORS, PbxConnectionError
+from custom_components.pbx_hub.clients import client_for_entry
 from custom_components.pbx_hub.const import CONF_VERIFY_SSL, DOMAIN
-from custom_components.pbx_hub.coordinator import (
-    TLS_UNVERIFIED,
-    client_for_entry,
-    issue_id,
-)
+from custom_components.pbx_hub.repairs import TLS_UNVERIFIED, issue_id
 from simulator import PbxwareSimulator, SimulatorBase, TariscopeSimulator
 
 from .conftest import setup_entry

@@ -32,6 +32,7 @@ from homeassistant.helpers import (
     entity_registry as er,
     issue_registry as ir,
 )
+import probatio as vol
 import pytest
 from pytest_homeassistant_custom_component.common import (
     snapshot_platform,
@@ -214,7 +215,7 @@ async def test_hot_desk_select_and_action(
     assert state(hass, entity_id).state == "none"
 
 
-async def test_set_did_route_with_route_plans(
+async def test_set_did_route_plan(
     hass: HomeAssistant, voipcenter_sim: VoipcenterSimulator
 ) -> None:
     sim = voipcenter_sim
@@ -223,9 +224,12 @@ async def test_set_did_route_with_route_plans(
     did_id, did = next(iter(sim.dids.items()))
     route = next(r for r in sim.routes.values() if r.id != did.route)
     office_hours = next(iter(sim.office_hours.values()))
+    route_entity = entity_for(hass, "select", f"route_{did.number}")
+    backup_entity = entity_for(hass, "select", f"backup_route_{did.number}")
+    sim.reset_counters()
     response = await hass.services.async_call(
         DOMAIN,
-        "set_did_route",
+        "set_did_route_plan",
         {
             "config_entry_id": entry.entry_id,
             "did": did.number,
@@ -244,6 +248,10 @@ async def test_set_did_route_with_route_plans(
     assert response["route"] == route.naam
     assert response["backup_route"] is None
     assert response["office_hours"] == office_hours.naam
+    # Shown at once from the PBX's confirmation: one request, no poll.
+    assert sim.request_count == 1
+    assert state(hass, route_entity).state == route.naam
+    assert state(hass, backup_entity).state == "none"
 
 
 @pytest.mark.parametrize(
@@ -252,11 +260,10 @@ async def test_set_did_route_with_route_plans(
         ({"route": "No such plan"}, "unknown_name"),
         ({}, "nothing_to_change"),
         ({"did": "0999999999", "route": "x"}, "did_not_found"),
-        ({"destination_type": "voicemail"}, "route_plan_fields"),
         ({"route": "x" * 129}, "text_too_long"),
     ],
 )
-async def test_set_did_route_validation(
+async def test_set_did_route_plan_validation(
     hass: HomeAssistant,
     voipcenter_sim: VoipcenterSimulator,
     data: dict[str, str],
@@ -270,7 +277,7 @@ async def test_set_did_route_validation(
     with pytest.raises(ServiceValidationError) as raised:
         await hass.services.async_call(
             DOMAIN,
-            "set_did_route",
+            "set_did_route_plan",
             {"config_entry_id": entry.entry_id, "did": did.number, **data},
             blocking=True,
         )
@@ -442,22 +449,30 @@ def test_select_labels_keep_ids_apart() -> None:
     }
 
 
-async def test_set_did_route_refuses_the_other_vendors_fields(
+async def test_set_did_route_is_not_offered_by_a_route_plan_pbx(
     hass: HomeAssistant, voipcenter_sim: VoipcenterSimulator
 ) -> None:
+    """VoipCenter routes numbers by route plan only: the destination action
+    is refused as unsupported, and a destination is no route-plan field.
+    """
     entry = voipcenter_entry(voipcenter_sim)
     await setup_entry(hass, entry)
     did = next(iter(voipcenter_sim.dids.values()))
+    destination = {"destination_type": "voicemail", "destination": "530"}
+    voipcenter_sim.reset_counters()
     with pytest.raises(ServiceValidationError) as raised:
         await hass.services.async_call(
             DOMAIN,
             "set_did_route",
-            {
-                "config_entry_id": entry.entry_id,
-                "did": did.number,
-                "destination_type": "voicemail",
-                "destination": "530",
-            },
+            {"config_entry_id": entry.entry_id, "did": did.number, **destination},
             blocking=True,
         )
-    assert raised.value.translation_key == "route_plan_fields"
+    assert raised.value.translation_key == "action_not_supported"
+    with pytest.raises(vol.Invalid):
+        await hass.services.async_call(
+            DOMAIN,
+            "set_did_route_plan",
+            {"config_entry_id": entry.entry_id, "did": did.number, **destination},
+            blocking=True,
+        )
+    assert voipcenter_sim.request_count == 0

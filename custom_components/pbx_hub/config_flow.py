@@ -15,7 +15,7 @@ from homeassistant.config_entries import (
     ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
-    OptionsFlow,
+    OptionsFlowWithReload,
 )
 from homeassistant.core import callback
 from homeassistant.helpers.selector import (
@@ -52,6 +52,7 @@ from .client import (
     Tenant,
     VendorSpec,
 )
+from .clients import client_for_entry
 from .const import (
     CONF_CURRENCY,
     CONF_DEPARTMENTS,
@@ -68,11 +69,10 @@ from .const import (
     MAX_INTERVAL,
     MIN_INTERVAL,
 )
-from .coordinator import (
+from .helpers import (
     FAST_TOPICS,
     SLOW_TOPICS,
     account_selection,
-    client_for_entry,
     fast_interval,
     interval_option,
     min_fast_interval,
@@ -205,8 +205,12 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
             return {}
         return await client.async_get_tenants()
 
-    async def _async_identify(self, settings: Mapping[str, Any]) -> PbxInfo:
-        client = client_for_entry(self.hass, {CONF_VENDOR: self._vendor, **settings})
+    async def _async_identify(
+        self, settings: Mapping[str, Any], identity: str | None = None
+    ) -> PbxInfo:
+        client = client_for_entry(
+            self.hass, {CONF_VENDOR: self._vendor, **settings}, identity=identity
+        )
         return await client.async_identify()
 
     async def async_step_tenant(
@@ -256,7 +260,9 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult | None:
         """Validate the entry with ``changes``; it must still be the same PBX."""
         info = await _try(
-            self._async_identify({**entry.data, **changes}), errors, placeholders
+            self._async_identify({**entry.data, **changes}, entry.unique_id),
+            errors,
+            placeholders,
         )
         if info is None:
             return None
@@ -385,7 +391,7 @@ def _check_currency(user_input: dict[str, Any], errors: dict[str, str]) -> None:
         user_input[CONF_CURRENCY] = currency
 
 
-class PbxHubOptionsFlow(OptionsFlow):
+class PbxHubOptionsFlow(OptionsFlowWithReload):
     """Scan intervals (steady polling must stay within 80 % of the budget) and
     the extensions to leave out.
     """
@@ -488,7 +494,11 @@ class PbxHubOptionsFlow(OptionsFlow):
         client = (
             self.config_entry.runtime_data.client
             if self.config_entry.state is ConfigEntryState.LOADED
-            else client_for_entry(self.hass, dict(self.config_entry.data))
+            else client_for_entry(
+                self.hass,
+                dict(self.config_entry.data),
+                identity=self.config_entry.unique_id,
+            )
         )
         if user_input is not None:
             await self._async_validate(client, user_input, errors, placeholders)

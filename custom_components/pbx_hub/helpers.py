@@ -1,49 +1,237 @@
-"""Turn client errors raised by user actions into translated Home Assistant errors."""
+"""Shared by the coordinators, the flows and the actions: what a client error
+means to the user, what the entry's options mean, and how user actions run.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
+from datetime import timedelta
+import re
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
 from .client import (
+    VENDORS,
+    AccountSelection,
+    BudgetSpec,
+    Capability,
+    PbxAnswerLostError,
+    PbxAuthError,
+    PbxCallFailedError,
+    PbxClient,
+    PbxClockSkewError,
+    PbxConnectionError,
     PbxError,
     PbxInvalidInputError,
+    PbxNotWhitelistedError,
     PbxPermissionError,
+    PbxRateLimitError,
+    PbxRefusedError,
+    PbxRequestCapError,
+    PbxResponseError,
+    PbxTooManyItemsError,
     PbxUnsupportedError,
+    for_action,
 )
-from .const import DOMAIN
-from .coordinator import (
+from .client.budget import (
+    default_fast_poll_interval,
+    min_fast_poll_interval,
+    slow_poll_interval,
+)
+from .client.convert import is_id
+from .const import (
+    CONF_DEPARTMENTS,
+    CONF_FAST_INTERVAL,
+    CONF_NODES,
+    CONF_SLOW_INTERVAL,
+    CONF_SUBSCRIBERS,
+    DEFAULT_FAST_INTERVAL,
+    DEFAULT_SLOW_INTERVAL,
+    DOMAIN,
+    MAX_INTERVAL,
+)
+from .repairs import (
+    CLOCK_SKEW,
     MISSING_PERMISSION,
-    PbxConfigEntry,
-    PbxCoordinator,
-    error_translation,
+    MISSING_PERMISSION_UNNAMED,
+    TOO_MANY_ITEMS,
+    is_removed,
     issue_id,
-    may_have_been_done,
-    needs_reauth,
 )
+
+FAST_TOPICS = (
+    Capability.STATUS,
+    Capability.EXTENSIONS,
+    Capability.LIVE_CALLS,
+    Capability.CALL_HISTORY,
+)
+SLOW_TOPICS = (
+    Capability.DIDS,
+    Capability.EXTENSION_USAGE,
+    Capability.ACCOUNTS,
+    Capability.INDICATORS,
+    Capability.DID_ROUTING,
+    Capability.HOT_DESKS,
+)
+
+WRITE_UNCONFIRMED = "write_unconfirmed"
+
+
+def needs_reauth(err: PbxError) -> bool:
+    """Whether new credentials are the fix; an IP missing from the whitelist
+    is fixed on the PBX, and polling recovers by itself once it is.
+    """
+    return isinstance(err, PbxAuthError) and not isinstance(err, PbxNotWhitelistedError)
+
+
+def may_have_been_done(err: PbxError) -> bool:
+    """Whether a write that failed with ``err`` was sent and may have been
+    carried out (see docs/design-write-confirmation.md).
+    """
+    if isinstance(err, PbxRefusedError):
+        return False  # the PBX said no
+    return isinstance(err, PbxAnswerLostError | PbxResponseError)
+
+
+def error_translation(
+    err: PbxError, *, write: bool = False
+) -> tuple[str, dict[str, str]]:
+    """The translation key and placeholders that explain a client error; a
+    ``write`` that may have been done is ``write_unconfirmed``.
+    """
+    if write and may_have_been_done(err):
+        return WRITE_UNCONFIRMED, {"error": str(err)}
+    if isinstance(err, PbxNotWhitelistedError):
+        return "not_whitelisted", {}
+    if isinstance(err, PbxClockSkewError):
+        return CLOCK_SKEW, {}
+    if isinstance(err, PbxCallFailedError):
+        return "call_failed", {"error": str(err)}
+    if isinstance(err, PbxAuthError):
+        return "auth_failed", {}
+    if isinstance(err, PbxPermissionError):
+        if err.permission is None:
+            return MISSING_PERMISSION_UNNAMED, {}
+        return MISSING_PERMISSION, {"permission": err.permission}
+    if isinstance(err, PbxRateLimitError):
+        return "rate_limited", {"retry_after": f"{err.retry_after or 0:.0f}"}
+    if isinstance(err, PbxConnectionError):
+        return "cannot_connect", {"error": str(err)}
+    if isinstance(err, PbxInvalidInputError | PbxUnsupportedError):
+        return "invalid_input", {"error": str(err)}
+    if isinstance(err, PbxTooManyItemsError):
+        return TOO_MANY_ITEMS, {"topic": err.topic, "maximum": str(err.maximum)}
+    if isinstance(err, PbxRequestCapError):
+        return "request_cap", {"maximum": str(err.maximum)}
+    return "invalid_response", {"error": str(err)}
+
+
+_LIST_SEPARATOR = re.compile(r"[,\n]")
+
+
+def option_list(text: Any) -> tuple[str, ...]:
+    """The values of a list option, separated by commas or line breaks: a
+    department or node name may hold spaces ("Sales Team"). Options saved
+    when spaces separated values too ("1 2") still read as before: a part
+    whose every word is an id or an e-mail address is split at its spaces.
+    """
+    values: list[str] = []
+    for part in _LIST_SEPARATOR.split(str(text or "")):
+        words = part.split()
+        if all(is_id(word) or "@" in word for word in words):
+            values.extend(words)
+        else:
+            values.append(part.strip())
+    return tuple(dict.fromkeys(values))
+
+
+def account_selection(options: Mapping[str, Any]) -> AccountSelection:
+    """The subscribers the options follow: ids or e-mails, departments, nodes."""
+    return AccountSelection(
+        ids=option_list(options.get(CONF_SUBSCRIBERS)),
+        departments=option_list(options.get(CONF_DEPARTMENTS)),
+        nodes=option_list(options.get(CONF_NODES)),
+    )
+
+
+def interval_option(entry: ConfigEntry, key: str, default: timedelta) -> timedelta:
+    """A scan interval from the entry's options, in seconds."""
+    return timedelta(seconds=entry.options.get(key, default.total_seconds()))
+
+
+def poll_cost(client: PbxClient, topics: tuple[Capability, ...]) -> int:
+    """Requests one poll of ``topics`` sends with this client: as last
+    measured where that depends on the account, else as the vendor declares.
+    """
+    return sum(
+        client.measured_cost.get(topic, client.poll_cost.get(topic, 1))
+        for topic in topics
+        if topic in client.capabilities
+    )
+
+
+def _budget_and_costs(client: PbxClient) -> tuple[BudgetSpec, int, int]:
+    """The vendor's budget, and what a fast and a slow poll cost."""
+    return (
+        VENDORS[client.vendor].budget,
+        poll_cost(client, FAST_TOPICS),
+        poll_cost(client, SLOW_TOPICS),
+    )
+
+
+def min_fast_interval(client: PbxClient, slow_interval: timedelta) -> float:
+    """Shortest fast interval, in seconds, that keeps polling within the budget."""
+    return min_fast_poll_interval(*_budget_and_costs(client), slow_interval)
+
+
+def default_fast_interval(client: PbxClient, slow_interval: timedelta) -> timedelta:
+    """The default fast interval, lengthened where the vendor's budget needs it."""
+    return default_fast_poll_interval(
+        *_budget_and_costs(client),
+        slow_interval,
+        default=DEFAULT_FAST_INTERVAL,
+        longest=MAX_INTERVAL,
+    )
+
+
+def slow_interval(entry: ConfigEntry, client: PbxClient) -> timedelta:
+    """The slow scan interval the user chose, or else the default, lengthened
+    where the slow topics' requests would take more than their share.
+    """
+    return slow_poll_interval(
+        VENDORS[client.vendor].budget,
+        poll_cost(client, SLOW_TOPICS),
+        interval_option(entry, CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL),
+        MAX_INTERVAL,
+    )
+
+
+def fast_interval(entry: ConfigEntry, client: PbxClient) -> timedelta:
+    """The fast scan interval the user chose, or else the default."""
+    slow = slow_interval(entry, client)
+    return interval_option(
+        entry, CONF_FAST_INTERVAL, default_fast_interval(client, slow)
+    )
 
 
 async def run_write[T](
-    entry: PbxConfigEntry,
+    entry: ConfigEntry[Any],
     call: Awaitable[T],
     *,
-    shown_by: PbxCoordinator[Any] | None = None,
+    shown_by: DataUpdateCoordinator[Any] | None = None,
 ) -> T:
-    """Await a client call that changes something on the PBX; on failure
-    raise a translated error.
-
-    A write whose answer was lost or unreadable may have been carried out: it
-    raises ``write_unconfirmed``, and ``shown_by``, the coordinator whose data
-    would show the change, is asked to poll, so that what the entities show
-    comes from the PBX rather than from a guess.
+    """Await a client call that changes something on the PBX; on failure raise
+    a translated error, and where the write may have been done ask
+    ``shown_by`` to poll (see docs/design-write-confirmation.md).
     """
     return await _run(entry, call, write=True, shown_by=shown_by)
 
 
-async def run_read[T](entry: PbxConfigEntry, call: Awaitable[T]) -> T:
+async def run_read[T](entry: ConfigEntry[Any], call: Awaitable[T]) -> T:
     """Await a client call that only reads (an action's answer); on failure
     raise a translated error, an unreadable answer being ``invalid_response``.
     """
@@ -51,17 +239,15 @@ async def run_read[T](entry: PbxConfigEntry, call: Awaitable[T]) -> T:
 
 
 async def _run[T](
-    entry: PbxConfigEntry,
+    entry: ConfigEntry[Any],
     call: Awaitable[T],
     *,
     write: bool,
-    shown_by: PbxCoordinator[Any] | None = None,
+    shown_by: DataUpdateCoordinator[Any] | None = None,
 ) -> T:
-    """Await ``call``; on failure raise a translated error.
-
-    Input the PBX refuses is the user's to fix (``ServiceValidationError``); an auth
-    error also starts reauthentication, and a missing licence or right raises a
-    repair issue naming it, so the user sees why.
+    """Await ``call``; on failure raise a translated error, start reauth or
+    raise a repair issue where that is the fix. The requests it sends are an
+    action's (``for_action``): the budget keeps polls' share from them.
     """
     hass = entry.runtime_data.fast.hass
     # One repair issue per action refused for a missing licence or right; the
@@ -69,12 +255,14 @@ async def _run[T](
     action = str(getattr(call, "__qualname__", "action")).rsplit(".", 1)[-1]
     refused = issue_id(f"{MISSING_PERMISSION}_{action}", entry)
     try:
-        result = await call
+        with for_action():
+            result = await call
     except PbxError as err:
-        if needs_reauth(err):
+        present = not is_removed(hass, entry)  # while the PBX answered
+        if present and needs_reauth(err):
             entry.async_start_reauth(hass)
         key, placeholders = error_translation(err, write=write)
-        if isinstance(err, PbxPermissionError):
+        if present and isinstance(err, PbxPermissionError):
             ir.async_create_issue(
                 hass,
                 DOMAIN,
@@ -84,9 +272,10 @@ async def _run[T](
                 translation_key=key,
                 translation_placeholders={"title": entry.title, **placeholders},
             )
-        if write and shown_by is not None and may_have_been_done(err):
-            # In the background: the user hears of the doubt without waiting
-            # for a poll, which may be as slow as the answer was.
+        if present and write and shown_by is not None and may_have_been_done(err):
+            # In the background (a poll: outside ``for_action``), so the user
+            # hears of the doubt without waiting for a poll, which may be as
+            # slow as the answer was.
             entry.async_create_task(
                 hass, shown_by.async_request_refresh(), "refresh after write"
             )

@@ -1,11 +1,11 @@
-"""Repair flows: the fixable issues PBX Hub raises.
-
-Only one is fixable here: a vendor that names a new API address (TIM4biz's
-``TIM4biz-API-URL``). Confirming moves the entry to that address and reloads it.
+"""Repair issues: the registry of issue kinds, their create and delete helpers,
+and the one fix flow (a vendor that names a new API address, such as TIM4biz's
+``TIM4biz-API-URL``: confirming moves the entry there and reloads it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from homeassistant.components.repairs import (
@@ -13,10 +13,185 @@ from homeassistant.components.repairs import (
     RepairsFlow,
     RepairsFlowResult,
 )
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 
-from .client import VENDORS, FieldKind
-from .const import CONF_VENDOR
+from .client import (
+    VENDORS,
+    FieldKind,
+    PbxClockSkewError,
+    PbxError,
+    PbxNotWhitelistedError,
+    PbxRateLimitError,
+    PbxTooManyItemsError,
+)
+from .const import CONF_VENDOR, DOMAIN
+
+RATE_LIMITED = "rate_limited"
+NOT_WHITELISTED = "not_whitelisted"
+CLOCK_SKEW = "clock_skew"
+POLL_ISSUES = (RATE_LIMITED, NOT_WHITELISTED, CLOCK_SKEW)
+"""Repair issues a failing poll raises and the next good one clears."""
+MISSING_PERMISSION = "missing_permission"
+"""Raised per cadence while a topic is refused for a missing licence or right;
+the cadence's other topics go on.
+"""
+MISSING_PERMISSION_UNNAMED = f"{MISSING_PERMISSION}_unnamed"
+"""The text for a refusal that names no licence or right (a bare 403, from
+a proxy say): its error message would read as a right's name.
+"""
+SETUP_REFUSED = f"{MISSING_PERMISSION}_setup"
+"""Raised while setup is refused for a missing licence or right (setup
+retries); gone once the entry loads.
+"""
+API_URL_MOVED = "api_url_moved"
+"""Raised while the vendor names another API address; fixable."""
+TLS_UNVERIFIED = "tls_unverified"
+"""Raised while an entry does not verify the PBX's TLS certificate."""
+TOO_MANY_ITEMS = "too_many_items"
+"""Raised per cadence while the PBX lists more items than a topic takes
+(its poll is refused whole); gone with the cadence's next good poll.
+"""
+RATE_LIMIT_ISSUE_AFTER = 3
+"""Polls in a row refused with 429 before the user is told to poll less often."""
+REPAIR_ISSUES = (
+    *POLL_ISSUES,
+    TLS_UNVERIFIED,
+    f"{MISSING_PERMISSION}_fast",
+    f"{MISSING_PERMISSION}_slow",
+    f"{TOO_MANY_ITEMS}_fast",
+    f"{TOO_MANY_ITEMS}_slow",
+    SETUP_REFUSED,
+    API_URL_MOVED,
+)
+
+
+def issue_id(kind: str, entry: ConfigEntry) -> str:
+    """The repair issue of ``kind`` for one entry."""
+    return f"{kind}_{entry.entry_id}"
+
+
+def is_removed(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    """Whether ``entry`` was removed, as it may be while a request is out:
+    nothing more is raised or started for it (its removal took its repair
+    issues, and a reauth flow for it would fail in the background).
+    """
+    return hass.config_entries.async_get_entry(entry.entry_id) is not entry
+
+
+def create_entry_issue(
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    kind: str,
+    *,
+    is_fixable: bool = False,
+    translation_key: str | None = None,
+    placeholders: Mapping[str, str] | None = None,
+) -> None:
+    """Create (or update) the entry's repair issue of ``kind``: a warning
+    that stays until whoever created it deletes it (setup or a poll).
+    ``data`` names the entry so that a fix flow can find it. None for an
+    entry removed meanwhile.
+    """
+    if is_removed(hass, entry):
+        return
+    placeholders = placeholders or {}
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id(kind, entry),
+        is_fixable=is_fixable,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=translation_key or kind,
+        translation_placeholders={"title": entry.title, **placeholders},
+        data={"entry_id": entry.entry_id, **placeholders},
+    )
+
+
+def delete_entry_issue(hass: HomeAssistant, entry: ConfigEntry, kind: str) -> None:
+    """Delete the entry's repair issue of ``kind``, if there is one."""
+    ir.async_delete_issue(hass, DOMAIN, issue_id(kind, entry))
+
+
+def delete_entry_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Delete every repair issue of the entry, those of its actions included."""
+    for kind in REPAIR_ISSUES:
+        delete_entry_issue(hass, entry, kind)
+    suffix = f"_{entry.entry_id}"
+    for domain, issue in list(ir.async_get(hass).issues):
+        if domain == DOMAIN and issue.endswith(suffix):
+            ir.async_delete_issue(hass, DOMAIN, issue)
+
+
+def sync_api_url_issue(
+    hass: HomeAssistant, entry: ConfigEntry, url: str | None
+) -> None:
+    """A fixable issue while the vendor names another API address ``url``."""
+    if url is not None:
+        create_entry_issue(
+            hass, entry, API_URL_MOVED, is_fixable=True, placeholders={"url": url}
+        )
+    else:
+        delete_entry_issue(hass, entry, API_URL_MOVED)
+
+
+class PollIssues:
+    """The repair issues of one cadence's polls: each stays until a poll
+    succeeds, except the missing permissions, which stay while refused.
+    """
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, cadence: str) -> None:
+        """No poll has failed yet."""
+        self._hass = hass
+        self._entry = entry
+        self._permission_kind = f"{MISSING_PERMISSION}_{cadence}"
+        self._too_many_kind = f"{TOO_MANY_ITEMS}_{cadence}"
+        self._rate_limited = 0
+        """Polls in a row that the PBX answered with 429."""
+        self._skewed = 0
+        """Polls in a row refused for the time stamp (clock skew)."""
+
+    def failed(self, err: PbxError) -> None:
+        """Count a failed poll, and raise the issue it calls for, if any."""
+        if isinstance(err, PbxRateLimitError) and err.from_pbx:
+            self._rate_limited += 1
+        if self._rate_limited >= RATE_LIMIT_ISSUE_AFTER:
+            create_entry_issue(self._hass, self._entry, RATE_LIMITED)
+        if isinstance(err, PbxNotWhitelistedError):
+            create_entry_issue(self._hass, self._entry, NOT_WHITELISTED)
+        if isinstance(err, PbxClockSkewError):
+            # Twice in a row: one slow answer can push a time stamp out.
+            self._skewed += 1
+            if self._skewed >= 2:
+                create_entry_issue(self._hass, self._entry, CLOCK_SKEW)
+        if isinstance(err, PbxTooManyItemsError):
+            create_entry_issue(
+                self._hass,
+                self._entry,
+                self._too_many_kind,
+                translation_key=TOO_MANY_ITEMS,
+                placeholders={"topic": err.topic, "maximum": str(err.maximum)},
+            )
+
+    def succeeded(self, refused: Iterable[str]) -> None:
+        """Clear the poll issues; one issue names every licence or right that
+        a topic was ``refused`` for, none once all are granted.
+        """
+        self._rate_limited = 0
+        self._skewed = 0
+        for kind in (*POLL_ISSUES, self._too_many_kind):
+            delete_entry_issue(self._hass, self._entry, kind)
+        if missing := sorted(set(refused)):
+            create_entry_issue(
+                self._hass,
+                self._entry,
+                self._permission_kind,
+                translation_key=MISSING_PERMISSION,
+                placeholders={"permission": ", ".join(missing)},
+            )
+        else:
+            delete_entry_issue(self._hass, self._entry, self._permission_kind)
 
 
 class ApiUrlRepairFlow(RepairsFlow):

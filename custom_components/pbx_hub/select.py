@@ -7,7 +7,6 @@ once from the PBX's confirmation; the next slow poll reads it back.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 
 from homeassistant.components.select import SelectEntity, SelectEntityDescription
 from homeassistant.core import HomeAssistant
@@ -40,7 +39,7 @@ async def async_setup_entry(
     """Add the selects of routed numbers and hot desks as they appear."""
     capabilities = entry.runtime_data.client.capabilities
     slow = entry.runtime_data.slow
-    if Capability.SET_DID_ROUTING in capabilities:
+    if Capability.SET_DID_ROUTE_PLAN in capabilities:
         add_slow_entities_dynamically(
             entry,
             async_add_entities,
@@ -159,24 +158,9 @@ class DidRouteSelect(PbxEntity[PbxSlowCoordinator], SelectEntity):
         else:
             write = client.async_set_did_routing(self.did_id, route=chosen)
         await run_write(entry, write, shown_by=self.coordinator)
-        routing, did = self._routing, self._did
-        if routing is None or did is None:
-            return
         value = None if chosen == "0" else chosen
-        updated = (
-            replace(did, backup_route=value)
-            if self._backup
-            else replace(did, route=value)
-        )
-        data = self.coordinator.data
-        self.coordinator.async_set_updated_data(
-            replace(
-                data,
-                did_routing=replace(
-                    routing, dids={**routing.dids, self.did_id: updated}
-                ),
-            )
-        )
+        field = "backup_route" if self._backup else "route"
+        self.coordinator.async_patch("did_routing.dids", self.did_id, **{field: value})
 
 
 class HotDeskSelect(PbxEntity[PbxSlowCoordinator], SelectEntity):
@@ -248,15 +232,8 @@ class HotDeskSelect(PbxEntity[PbxSlowCoordinator], SelectEntity):
             ),
             shown_by=self.coordinator,
         )
-        desks = self._desks
-        if desks is None or self.desk_id not in desks.desks:
-            return
-        desk = replace(
-            desks.desks[self.desk_id], sip_account=None if account == "0" else account
-        )
-        self.coordinator.async_set_updated_data(
-            replace(
-                self.coordinator.data,
-                hot_desks=replace(desks, desks={**desks.desks, self.desk_id: desk}),
-            )
+        self.coordinator.async_patch(
+            "hot_desks.desks",
+            self.desk_id,
+            sip_account=None if account == "0" else account,
         )

@@ -1,5 +1,5 @@
-"""Actions: ``pbx_hub.set_did_route``, ``pbx_hub.click_to_call`` and
-``pbx_hub.send_sms``.
+"""Actions: routing numbers (``set_did_route``, ``set_did_route_plan``),
+``click_to_call``, ``send_sms``, ``get_charges`` and ``set_hot_desk``.
 
 Registered once in ``async_setup``; each call targets a loaded config entry, or
 an extension's device, which names its entry.
@@ -40,6 +40,7 @@ ATTR_USER_NUMBER = "user_number"
 ATTR_NUMBER = "number"
 
 SERVICE_SET_DID_ROUTE = "set_did_route"
+SERVICE_SET_DID_ROUTE_PLAN = "set_did_route_plan"
 SERVICE_CLICK_TO_CALL = "click_to_call"
 SERVICE_SEND_SMS = "send_sms"
 SERVICE_GET_CHARGES = "get_charges"
@@ -56,22 +57,32 @@ _NAME = vol.All(cv.string, vol.Strip)
 """The schemas check types only: limits and choices are left to
 ``check_input``, whose errors are translated (voluptuous's are not).
 """
-ROUTING_FIELDS = (
+ROUTE_PLAN_FIELDS = (
     "route",
     "backup_route",
     *(kind.value for kind in TimeFilter),
 )
-"""Fields of route-plan vendors (VoipCenter): names or ids of the PBX's
-routes, backup routes and time filters; "none" clears all but the route.
+"""Names or ids of the PBX's routes, backup routes and time filters; "none"
+clears all but the route.
 """
-_SET_DID_ROUTE_FIELDS: dict[vol.Marker, Any] = {
-    vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
-    vol.Required(ATTR_DID): _NAME,
-    vol.Optional(ATTR_DESTINATION_TYPE): cv.string,
-    vol.Optional(ATTR_DESTINATION): _NAME,
-}
-_SET_DID_ROUTE_FIELDS.update({vol.Optional(field): _NAME for field in ROUTING_FIELDS})
-SET_DID_ROUTE_SCHEMA = vol.Schema(_SET_DID_ROUTE_FIELDS)
+SET_DID_ROUTE_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required(ATTR_DID): _NAME,
+        # Required, but checked by the handler, whose error is translated.
+        vol.Optional(ATTR_DESTINATION_TYPE): cv.string,
+        vol.Optional(ATTR_DESTINATION): _NAME,
+        # The old form of this action: accepted only to say where it went.
+        **{vol.Optional(field): _NAME for field in ROUTE_PLAN_FIELDS},
+    }
+)
+SET_DID_ROUTE_PLAN_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required(ATTR_DID): _NAME,
+        **{vol.Optional(field): _NAME for field in ROUTE_PLAN_FIELDS},
+    }
+)
 SET_HOT_DESK_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
@@ -113,7 +124,7 @@ GET_CHARGES_SCHEMA = vol.Schema(
 _NAME_FIELDS = (
     ATTR_DID,
     ATTR_DESTINATION,
-    *ROUTING_FIELDS,
+    *ROUTE_PLAN_FIELDS,
     "hot_desk",
     "sip_account",
     "template",
@@ -230,10 +241,12 @@ def _pick(names: Mapping[str, str], wanted: str, field: str) -> str:
     raise _invalid("unknown_name", field=field, name=wanted)
 
 
-async def _async_set_did_routing(
-    entry: PbxConfigEntry, call: ServiceCall
-) -> ServiceResponse:
-    """Route-plan vendors: route, backup route and time filters by name or id."""
+async def _async_set_did_route_plan(call: ServiceCall) -> ServiceResponse:
+    """Route a number by the PBX's route plans: route, backup route and time
+    filters, by name or id.
+    """
+    entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    _require(entry, Capability.SET_DID_ROUTE_PLAN)
     slow = entry.runtime_data.slow
     if (
         slow.data is None
@@ -252,7 +265,7 @@ async def _async_set_did_routing(
     )
     if did is None:
         raise _invalid("did_not_found", did=wanted)
-    if not any(field in call.data for field in ROUTING_FIELDS):
+    if not any(field in call.data for field in ROUTE_PLAN_FIELDS):
         raise _invalid("nothing_to_change")
 
     def chosen(field: str, names: Mapping[str, str], clearable: bool) -> str | None:
@@ -290,11 +303,12 @@ async def _async_set_did_routing(
             for kind in TimeFilter
         },
     )
-    slow.async_set_updated_data(
-        replace(
-            slow.data,
-            did_routing=replace(routing, dids={**routing.dids, did.id: updated}),
-        )
+    slow.async_patch(
+        "did_routing.dids",
+        did.id,
+        route=updated.route,
+        backup_route=updated.backup_route,
+        time_filters=updated.time_filters,
     )
     return {
         "did": updated.number,
@@ -308,18 +322,13 @@ async def _async_set_did_routing(
 
 
 async def _async_set_did_route(call: ServiceCall) -> ServiceResponse:
-    kind = call.data.get(ATTR_DESTINATION_TYPE)
+    """Route a number to a destination: an extension, a queue, voicemail, ..."""
     entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
     runtime = entry.runtime_data
-    capabilities = runtime.client.capabilities
-    if Capability.SET_DID_ROUTING in capabilities:
-        if kind is not None or ATTR_DESTINATION in call.data:
-            raise _invalid("route_plan_fields", title=entry.title)
-        return await _async_set_did_routing(entry, call)
-    if any(field in call.data for field in ROUTING_FIELDS):
-        raise _invalid("destination_fields", title=entry.title)
+    if any(field in call.data for field in ROUTE_PLAN_FIELDS):
+        raise _invalid("route_plan_moved")
     _require(entry, Capability.SET_DID_ROUTE)
-    if kind is None or ATTR_DESTINATION not in call.data:
+    if ATTR_DESTINATION_TYPE not in call.data or ATTR_DESTINATION not in call.data:
         raise _invalid("destination_required")
     did = _find_did(entry, call.data[ATTR_DID])
     destination_type = DestinationType(call.data[ATTR_DESTINATION_TYPE])
@@ -329,17 +338,13 @@ async def _async_set_did_route(call: ServiceCall) -> ServiceResponse:
         runtime.client.async_set_did_route(did.id, destination_type, destination),
         shown_by=runtime.slow,
     )
-    routed = replace(did, destination_type=destination_type, destination=destination)
-    # The PBX confirmed the change: show it now; the next poll reads it back.
-    slow = runtime.slow
-    if slow.data is not None:
-        slow.async_set_updated_data(
-            replace(slow.data, dids={**slow.data.dids, did.id: routed})
-        )
+    runtime.slow.async_patch(
+        "dids", did.id, destination_type=destination_type, destination=destination
+    )
     return {
-        "did": routed.number,
+        "did": did.number,
         "destination_type": destination_type.value,
-        "destination": routed.destination,
+        "destination": destination,
     }
 
 
@@ -498,10 +503,11 @@ async def _async_set_hot_desk(call: ServiceCall) -> ServiceResponse:
         else (None if account == "0" else account),
         template=template or desk.template,
     )
-    slow.async_set_updated_data(
-        replace(
-            slow.data, hot_desks=replace(desks, desks={**desks.desks, desk_id: updated})
-        )
+    slow.async_patch(
+        "hot_desks.desks",
+        desk_id,
+        sip_account=updated.sip_account,
+        template=updated.template,
     )
     return {
         "hot_desk": updated.name,
@@ -529,6 +535,12 @@ def async_setup_services(hass: HomeAssistant) -> None:
             SERVICE_SET_DID_ROUTE,
             _async_set_did_route,
             SET_DID_ROUTE_SCHEMA,
+            SupportsResponse.OPTIONAL,
+        ),
+        (
+            SERVICE_SET_DID_ROUTE_PLAN,
+            _async_set_did_route_plan,
+            SET_DID_ROUTE_PLAN_SCHEMA,
             SupportsResponse.OPTIONAL,
         ),
         (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
@@ -81,15 +80,7 @@ class DndSwitch(PbxExtensionEntity, SwitchEntity):
             entry.runtime_data.client.async_set_dnd(self.extension_id, enabled),
             shown_by=self.coordinator,
         )
-        data = self.coordinator.data
-        extension = data.extensions.get(self.extension_id)
-        if extension is None:  # removed by a poll that ran during the write
-            return
-        extensions = {
-            **data.extensions,
-            self.extension_id: replace(extension, dnd=confirmed),
-        }
-        self.coordinator.async_set_updated_data(replace(data, extensions=extensions))
+        self.coordinator.async_patch("extensions", self.extension_id, dnd=confirmed)
 
 
 INDICATOR = SwitchEntityDescription(key="indicator", translation_key="indicator")
@@ -144,18 +135,4 @@ class IndicatorSwitch(PbxEntity[PbxSlowCoordinator], SwitchEntity):
             entry.runtime_data.client.async_set_indicator(self.indicator_id, active),
             shown_by=self.coordinator,
         )
-        data: SlowData | None = self.coordinator.data
-        if data is None or data.indicators is None:
-            return
-        indicator = data.indicators.get(self.indicator_id)
-        if indicator is None:
-            return
-        self.coordinator.async_set_updated_data(
-            replace(
-                data,
-                indicators={
-                    **data.indicators,
-                    self.indicator_id: replace(indicator, active=active),
-                },
-            )
-        )
+        self.coordinator.async_patch("indicators", self.indicator_id, active=active)

@@ -514,3 +514,43 @@ async def test_a_429_pauses_once_however_often_polls_are_refused(
     now[0] += 31  # 121 s after the 429
     assert await client.async_get_extensions()
     assert sim.request_count == sent + 1
+
+
+POLL_READS = 8
+READ_LATENCY = 0.5
+"""Seconds the simulator takes for every request, as a slow PBX would."""
+
+
+async def test_a_call_goes_before_the_poll_reads_still_waiting(
+    sim: VoipcenterSimulator, session: aiohttp.ClientSession
+) -> None:
+    """One request at a time, but not first come, first served: a
+    click-to-call made while a poll's 8 reads queue waits for the one read
+    in flight, not for the 7 behind it (3.5 s at 0.5 s a request).
+    """
+    client = _client(sim, session)
+    sim.inject(Fault.LATENCY, latency=READ_LATENCY)
+    loop = asyncio.get_running_loop()
+    polls = [
+        asyncio.create_task(client.async_get_extensions()) for _ in range(POLL_READS)
+    ]
+    for _ in range(400):  # until the first read is held
+        if sim.in_flight:
+            break
+        await asyncio.sleep(0.005)
+    sim.reset_counters()
+    started = loop.time()
+    await client.async_click_to_call("sipaccount1", "021234567")
+    waited = loop.time() - started
+    # The read in flight, then the call: the other 7 reads still wait.
+    assert [request.path for request in sim.recent_requests] == [
+        "/api/get.php",
+        "/api/call.php",
+    ]
+    assert waited < 2 * READ_LATENCY + 0.4
+    assert sim.max_in_flight == 1
+    for poll in polls:
+        poll.cancel()
+    await asyncio.gather(*polls, return_exceptions=True)
+    sim.clear_faults()
+    assert await client.async_get_extensions()  # the cancelled reads left it free

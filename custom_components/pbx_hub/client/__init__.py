@@ -11,6 +11,7 @@ from . import (  # noqa: F401  (each module registers its vendor)
     voipcenter as _voipcenter,
     voipcloud as _voipcloud,
 )
+from .actions import for_action
 from .base import (
     DEFAULT_REQUEST_TIMEOUT,
     VENDORS,
@@ -121,6 +122,7 @@ __all__ = [
     "UserStats",
     "VendorSpec",
     "create_client",
+    "for_action",
     "group_key",
     "summarize",
 ]

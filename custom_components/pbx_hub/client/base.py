@@ -128,10 +128,19 @@ class PbxClient(ABC):
         )
 
     @classmethod
-    def budget_scope(cls, settings: Mapping[str, Any]) -> str:
-        """What one request budget covers: by default the account the settings
-        name; a vendor whose limit is per server overrides this.
+    def budget_scope(
+        cls, settings: Mapping[str, Any], identity: str | None = None
+    ) -> str:
+        """What one request budget covers: the account the vendor counts
+        requests for, whatever its credentials, so that new ones (a reauth, a
+        new key) go on spending from the same budget. ``identity`` is the
+        unique id the account was first identified by, where the caller has
+        one (a config entry's). By default that, else the settings as a whole;
+        a vendor whose settings name the account, or whose limit is per
+        server, overrides this.
         """
+        if identity:
+            return identity
         account = repr(sorted((key, str(value)) for key, value in settings.items()))
         return hashlib.sha256(account.encode()).hexdigest()[:16]
 
@@ -238,7 +247,7 @@ class PbxClient(ABC):
         time_filters: Mapping[TimeFilter, str] | None = None,
     ) -> None:
         """Change what is given (ids; ``"0"`` clears a backup route or filter)."""
-        raise self._unsupported(Capability.SET_DID_ROUTING)
+        raise self._unsupported(Capability.SET_DID_ROUTE_PLAN)
 
     async def async_get_hot_desks(self) -> HotDesking:
         """Hot desks and their templates."""
@@ -363,6 +372,14 @@ class VendorSpec:
     def secret_keys(self) -> tuple[str, ...]:
         """Settings that must never be shown."""
         return (*(f.key for f in self.fields if f.secret), *self.stored_secrets)
+
+    def budget_key(
+        self, settings: Mapping[str, Any], identity: str | None = None
+    ) -> str:
+        """The key under which clients of one account share a budget (see
+        ``PbxClient.budget_scope``).
+        """
+        return f"{self.key}:{self.client_class.budget_scope(settings, identity)}"
 
     def stored(self, settings: Mapping[str, Any]) -> dict[str, Any]:
         """What a config entry keeps of ``settings``."""

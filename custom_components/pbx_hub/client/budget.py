@@ -2,8 +2,10 @@
 
 Every request goes through ``RequestBudget.acquire``. Steady polling is sized to use
 at most ``POLLING_SHARE`` of the budget (``min_poll_interval``), so the rest stays
-free for user actions. A 429 or an exhausted window pauses every request until the
-window has room again, so no caller can retry in a tight loop.
+free for user actions; and actions may use no more than that rest
+(``action_allowance``), so polling goes on whatever a script asks. A 429 or an
+exhausted window pauses every request until the window has room again, so no
+caller can retry in a tight loop.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Callable, Iterator
 import contextlib
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import timedelta
 import math
 import time
 
@@ -26,6 +29,16 @@ of a getter, whatever it pages through or asks item by item). A read with
 more to ask, such as details of thousands of items or pages that never end,
 asks the rest at the next read, so that one poll cannot spend the window.
 """
+
+
+def action_allowance(limit: int) -> int:
+    """Requests of a window of ``limit`` that actions may take: what steady
+    polling's share leaves (20 of VoIPcloud's 100). Rounded so that a float's
+    last digit does not take one away.
+    """
+    return limit - math.ceil(round(limit * POLLING_SHARE, 6))
+
+
 MAX_BACKOFF = 15 * 60.0
 """Longest pause, in seconds, after a 429 that does not say how long to wait.
 
@@ -103,13 +116,15 @@ class RequestBudget:
         # Looked up on every call, so that a test's frozen time applies.
         self._clock = clock or (lambda: time.monotonic())  # noqa: PLW0108
         self._sent: deque[float] = deque()
+        self._sent_for_actions: deque[float] = deque()
         self._paused_until = 0.0
         self._unexplained_429s = 0
         self._reported: dict[float, _Reported] = {}
 
     def _forget_old(self, now: float) -> None:
-        while self._sent and self._sent[0] <= now - self.spec.window:
-            self._sent.popleft()
+        for sent in (self._sent, self._sent_for_actions):
+            while sent and sent[0] <= now - self.spec.window:
+                sent.popleft()
 
     @property
     def used(self) -> int:
@@ -148,9 +163,14 @@ class RequestBudget:
         allowance = _READ.get()
         return None if allowance is None else allowance.left
 
-    def acquire(self) -> None:
+    def acquire(self, *, action: bool = False) -> None:
         """Count one request, or raise ``PbxRateLimitError`` if none is allowed
         now (``PbxRequestCapError`` when the read under way has sent its share).
+
+        An ``action``'s request is also refused once actions have sent their
+        ``action_allowance`` within the window: the rest is polling's. (What
+        the vendor reports left counts other callers too, and is not shared
+        out: polling slows down to it, see ``min_interval``.)
         """
         allowance = _READ.get()
         if allowance is not None and allowance.left <= 0:
@@ -179,11 +199,25 @@ class RequestBudget:
                 f"{self.spec.window:.0f} s is spent",
                 retry_after=retry_after,
             )
+        if action:
+            self._check_action_allowance(now)
+            self._sent_for_actions.append(now)
         self._sent.append(now)
         if allowance is not None:
             allowance.sent += 1
         for report in self._reported.values():
             report.sent_since += 1
+
+    def _check_action_allowance(self, now: float) -> None:
+        allowance = action_allowance(self.spec.limit)
+        if len(self._sent_for_actions) >= allowance:
+            oldest = self._sent_for_actions[0] if allowance else now
+            raise PbxRateLimitError(
+                f"Actions have used their {allowance} of {self.spec.limit} "
+                f"requests per {self.spec.window:.0f} s; the rest is kept for "
+                "polling",
+                retry_after=oldest + self.spec.window - now,
+            )
 
     def pause(self, retry_after: float | None) -> float:
         """Stop all requests for ``retry_after`` seconds; when the PBX did not
@@ -238,3 +272,56 @@ class RequestBudget:
             else:
                 longest = max(longest, window * cost_per_poll / (POLLING_SHARE * left))
         return longest
+
+
+SLOW_SHARE = 0.5
+"""Share of polling that the slow topics may take (see docs/design-budgets.md)."""
+
+
+def slow_poll_interval(
+    spec: BudgetSpec, cost: int, chosen: timedelta, longest: timedelta
+) -> timedelta:
+    """``chosen``, lengthened where slow polls of ``cost`` requests would take
+    more than ``SLOW_SHARE`` of polling; never lengthened beyond ``longest``.
+    """
+    share = SLOW_SHARE * POLLING_SHARE * spec.limit / spec.window
+    needed = min(cost / share, longest.total_seconds())
+    return max(chosen, timedelta(seconds=math.ceil(needed)))
+
+
+def min_fast_poll_interval(
+    spec: BudgetSpec, fast_cost: int, slow_cost: int, slow_interval: timedelta
+) -> float:
+    """Shortest fast interval, in seconds, that keeps polling within the budget;
+    infinite where the slow polls alone fill it.
+    """
+    slow_rate = slow_cost / slow_interval.total_seconds()
+    return spec.min_poll_interval(fast_cost, slow_rate)
+
+
+def default_fast_poll_interval(
+    spec: BudgetSpec,
+    fast_cost: int,
+    slow_cost: int,
+    slow_interval: timedelta,
+    *,
+    default: timedelta,
+    longest: timedelta,
+) -> timedelta:
+    """``default``, lengthened where the budget needs it; ``longest`` where
+    the slow polls alone fill the budget.
+    """
+    minimum = min_fast_poll_interval(spec, fast_cost, slow_cost, slow_interval)
+    if not math.isfinite(minimum):
+        return longest
+    return max(default, timedelta(seconds=math.ceil(minimum)))
+
+
+def reported_poll_interval(
+    budget: RequestBudget, cost: int, chosen: timedelta, longest: timedelta
+) -> timedelta:
+    """``chosen``, lengthened as the vendor reports fewer requests left for
+    polls of ``cost`` requests (``RequestBudget.min_interval``), up to ``longest``.
+    """
+    needed = min(budget.min_interval(cost), longest.total_seconds())
+    return max(chosen, timedelta(seconds=math.ceil(needed)))

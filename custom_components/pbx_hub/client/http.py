@@ -23,6 +23,7 @@ import aiohttp
 from multidict import CIMultiDict
 from yarl import URL
 
+from .actions import sent_for_action
 from .budget import RequestBudget
 from .exceptions import (
     PbxAnswerLostError,
@@ -379,11 +380,13 @@ class HttpHelper:
         with 4xx answers too. A ``write`` (a request that changes something on
         the PBX) is sent at most once (see ``_sending_once``), and an answer
         that shows it reached the PBX (``MAY_HAVE_ACTED``) or a reset on a new
-        connection raises ``PbxAnswerLostError``: it may have been done.
+        connection raises ``PbxAnswerLostError``: it may have been done. A
+        write, or a request sent in ``for_action``, is an action's: the budget
+        keeps polling's share from it.
         """
         host = server_url(url).host or "the PBX"
         self._check_before_sending(url, params, headers)
-        self.budget.acquire()
+        self.budget.acquire(action=sent_for_action(write=write))
         answer_began = False
         reuse = _ConnectionReuse()
         try:

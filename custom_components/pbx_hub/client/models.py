@@ -31,7 +31,8 @@ class Capability(StrEnum):
     SET_INDICATOR = "set_indicator"
     DID_ROUTING = "did_routing"
     """Incoming numbers routed by route plans, with time filters."""
-    SET_DID_ROUTING = "set_did_routing"
+    SET_DID_ROUTE_PLAN = "set_did_route_plan"
+    """Route incoming numbers by route plan, backup route and time filters."""
     HOT_DESKS = "hot_desks"
     SET_HOT_DESK = "set_hot_desk"
     ACCOUNTS = "accounts"
@@ -40,6 +41,7 @@ class Capability(StrEnum):
     """The itemised charges of one subscriber over a period."""
     SET_DND = "set_dnd"
     SET_DID_ROUTE = "set_did_route"
+    """Route incoming numbers to a destination (extension, queue, voicemail, ...)."""
     CLICK_TO_CALL = "click_to_call"
 
 

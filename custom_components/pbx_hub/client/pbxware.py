@@ -348,7 +348,9 @@ class PbxwareClient(PbxClient):
         return server_url(str(self.settings[CONF_URL]).rstrip("/") + "/index.php")
 
     @classmethod
-    def budget_scope(cls, settings: Mapping[str, Any]) -> str:
+    def budget_scope(
+        cls, settings: Mapping[str, Any], identity: str | None = None
+    ) -> str:
         """One budget per PBX server, shared by all of its tenants."""
         return url_host(str(settings.get(CONF_URL, "")))
 

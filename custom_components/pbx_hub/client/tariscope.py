@@ -571,7 +571,9 @@ class TariscopeClient(PbxClient):
         return parse_charges(body)
 
     @classmethod
-    def budget_scope(cls, settings: Mapping[str, Any]) -> str:
+    def budget_scope(
+        cls, settings: Mapping[str, Any], identity: str | None = None
+    ) -> str:
         """One budget per Tariscope server."""
         return url_host(str(settings.get(CONF_URL, "")))
 

@@ -357,6 +357,18 @@ class Tim4bizClient(PbxClient):
             raise PbxResponseError(f"TIM4biz: {method} answered an empty body")
         return await self.http.read_json(response.text)
 
+    @classmethod
+    def budget_scope(
+        cls, settings: Mapping[str, Any], identity: str | None = None
+    ) -> str:
+        """The API user, as the identity is: the limit is the company's and
+        the API names no company, but a user is one company's (two users of
+        one company count apart here; the rate-limit headers count both).
+        Neither its password nor the host (TIM4biz moves its API) changes
+        the account.
+        """
+        return str(settings.get(CONF_USERNAME) or "").lower()
+
     async def async_identify(self) -> PbxInfo:
         """Check the user with one ``ExtensionTotal`` of the last minute; a
         missing licence (403) still proves the credentials.

@@ -48,6 +48,7 @@ import time
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
+from .actions import ActionsFirstLock, sent_for_action
 from .base import (
     FieldKind,
     PbxClient,
@@ -274,7 +275,7 @@ class VoipcenterClient(PbxClient):
             Capability.INDICATORS,
             Capability.SET_INDICATOR,
             Capability.DID_ROUTING,
-            Capability.SET_DID_ROUTING,
+            Capability.SET_DID_ROUTE_PLAN,
             Capability.HOT_DESKS,
             Capability.SET_HOT_DESK,
         }
@@ -302,7 +303,7 @@ class VoipcenterClient(PbxClient):
             self.settings[CONF_PASSWORD_HASH] = password_hash(str(password))
         self._sip_ids: dict[str, str] = {}
         """Numeric id of each SIP account, by username, from the last list."""
-        self._one_at_a_time = asyncio.Lock()
+        self._one_at_a_time = ActionsFirstLock()
         self._refused: PbxAuthError | None = None
         """Set once the credentials are refused: this client sends no more
         (reauthentication makes a new one).
@@ -319,9 +320,12 @@ class VoipcenterClient(PbxClient):
     async def _call(self, endpoint: str, params: Sequence[tuple[str, str]]) -> Any:
         """One signed request at a time: VoipCenter locks an account after a
         few refused attempts, and a poll's burst with a revoked key must stop
-        at the first refusal rather than spend them all.
+        at the first refusal rather than spend them all. An action (a change,
+        a call) goes before the poll reads still waiting: a click-to-call
+        waits for the one read in flight, not for a whole slow poll.
         """
-        async with self._one_at_a_time:
+        action = sent_for_action(write=endpoint != "get.php")
+        async with self._one_at_a_time.hold(action=action):
             if self._refused is not None:
                 raise PbxAuthError(str(self._refused))
             try:
@@ -394,7 +398,9 @@ class VoipcenterClient(PbxClient):
         )
 
     @classmethod
-    def budget_scope(cls, settings: Mapping[str, Any]) -> str:
+    def budget_scope(
+        cls, settings: Mapping[str, Any], identity: str | None = None
+    ) -> str:
         """One budget per API user and customer, whatever the password form."""
         return f"{settings.get(CONF_API_ID)}_{settings.get(CONF_CUSTOMER_NUMBER)}"
 

@@ -72,7 +72,7 @@ from .exceptions import (
     PbxResponseError,
     PbxTooManyItemsError,
 )
-from .http import server_url
+from .http import server_url, url_host
 from .models import (
     CallOutcome,
     CallRecord,
@@ -349,6 +349,15 @@ class _ListRead:
         return True
 
 
+def _account(settings: Mapping[str, Any]) -> str:
+    """The identity of the account the settings' key opens: the host and a
+    hash of the key, as the API names no account.
+    """
+    host = url_host(str(settings.get(CONF_URL) or DEFAULT_URL))
+    token = str(settings.get(CONF_TOKEN) or "")
+    return f"{host}_{hashlib.sha256(token.encode()).hexdigest()[:12]}"
+
+
 class VoipcloudClient(PbxClient):
     """One VoIPcloud account, identified by its API key."""
 
@@ -430,15 +439,25 @@ class VoipcloudClient(PbxClient):
         """
         await self._request("GET", "get-system-status")
         host = (self._base.host or "").lower()
-        token = str(self.settings.get(CONF_TOKEN) or "")
-        digest = hashlib.sha256(token.encode()).hexdigest()[:12]
         return PbxInfo(
-            unique_id=f"{host}_{digest}",
+            unique_id=_account(self.settings),
             name=f"VoIPcloud {host}",
             manufacturer="VoIPcloud",
             model="Cloud PBX",
             configuration_url=str(self._base.with_path("/")),
         )
+
+    @classmethod
+    def budget_scope(
+        cls, settings: Mapping[str, Any], identity: str | None = None
+    ) -> str:
+        """The account: its 100 requests per 15 minutes are the account's,
+        whatever key spends them. The API names no account and a new key
+        opens the same one, so it is the ``identity`` the account was first
+        identified by; before there is one (a new entry), the identity this
+        key gives.
+        """
+        return identity or _account(settings)
 
     @one_read(Capability.STATUS)
     async def async_get_status(self) -> SystemStatus:
