@@ -14,7 +14,6 @@ import re
 from typing import Any
 
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
@@ -34,6 +33,7 @@ from custom_components.pbx_hub.client import VENDORS, Capability
 from custom_components.pbx_hub.client.pbxware import PbxwareClient
 from custom_components.pbx_hub.const import DOMAIN
 from simulator import PbxwareSimulator
+from tests.loopback import loopback_server
 
 from .conftest import setup_entry
 from .vendors import voipcloud_entry
@@ -216,13 +216,8 @@ async def voipcloud_rows() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
             {"status": "success", "message": "OK", "code": 200, "data": data}
         )
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    # No access log: its local time breaks under a frozen clock.
-    server = TestServer(app)
-    await server.start_server(access_log=None)
-    yield str(server.make_url("")).rstrip("/"), rows
-    await server.close()
+    async with loopback_server(handler) as server:
+        yield str(server.make_url("")).rstrip("/"), rows
 
 
 def _call(call_id: int, user: str, start: str) -> dict[str, Any]:

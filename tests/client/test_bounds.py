@@ -16,7 +16,6 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 import pytest
 
 from custom_components.pbx_hub.client import (
@@ -43,6 +42,7 @@ from custom_components.pbx_hub.client.convert import (
 from custom_components.pbx_hub.client.http import MAX_BODY_BYTES
 from custom_components.pbx_hub.client.stepwise import MAX_MEMBERS
 from simulator import Fault, VoipcenterSimulator, VoipcloudSimulator
+from tests.loopback import loopback_server
 from tests.vendor_sims import voipcenter_settings
 
 EXTREME_TIME = "9999-12-31T23:59:59-14:00"
@@ -70,12 +70,8 @@ async def hostile() -> AsyncIterator[tuple[str, dict[str, Answer]]]:
         body = answers.get(action, lambda _: "[]")(action)
         return web.Response(text=body, content_type="application/json")
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    server = TestServer(app)
-    await server.start_server()
-    yield str(server.make_url("")), answers
-    await server.close()
+    async with loopback_server(handler) as server:
+        yield str(server.make_url("")), answers
 
 
 def _pbxware(url: str, session: aiohttp.ClientSession) -> Any:
@@ -278,18 +274,7 @@ def test_percentages_only_of_a_whole_above_zero(
 
 def test_a_licence_in_use_1e308_is_unknown() -> None:
     """It once raised OverflowError in the licence sensor's state write."""
-    answers: dict[str, Any] = {
-        name: {}
-        for name in (
-            "cpu",
-            "memory",
-            "disk_usage",
-            "ext_online",
-            "calls",
-            "sip_registrations",
-            "services",
-        )
-    }
+    answers: dict[str, Any] = {name: {} for name in pbxware.DASHBOARD}
     answers["licensing"] = {"ext": {"inuse": 1e308, "max": 50}}
     status = pbxware.parse_status(answers)
     assert status.licenses["ext"] == LicenseUsage(in_use=None, maximum=50)

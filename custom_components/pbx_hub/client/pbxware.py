@@ -119,6 +119,17 @@ _DEST_TYPE_NAMES: dict[str, DestinationType] = {
     "conference": DestinationType.CONFERENCE,
 }
 _LICENSED = ("ext", "ivr", "queue", "conference")
+DASHBOARD = (
+    "cpu",
+    "memory",
+    "disk_usage",
+    "ext_online",
+    "calls",
+    "sip_registrations",
+    "licensing",
+    "services",
+)
+"""The ``pbxware.dashboard.*`` actions the status is read from."""
 
 
 def rows(body: Any) -> dict[str, dict[str, Any]]:
@@ -459,20 +470,12 @@ class PbxwareClient(PbxClient):
     @one_read(Capability.STATUS)
     async def async_get_status(self) -> SystemStatus:
         """Eight dashboard calls, sent together."""
-        names = (
-            "cpu",
-            "memory",
-            "disk_usage",
-            "ext_online",
-            "calls",
-            "sip_registrations",
-            "licensing",
-            "services",
-        )
         answers = dict(
             zip(
-                names,
-                await asyncio.gather(*(self._call(f"dashboard.{n}") for n in names)),
+                DASHBOARD,
+                await asyncio.gather(
+                    *(self._call(f"dashboard.{name}") for name in DASHBOARD)
+                ),
                 strict=True,
             )
         )
