@@ -28,8 +28,8 @@ STEPWISE_FROM = 64 * 1024
 read_json``): a few milliseconds, however they are made up.
 """
 MAX_MEMBERS = 20_000
-"""Most members of one list or object in any answer: twice the largest
-number of items any topic takes (``PbxClient.max_items``).
+"""Most members of one list or object in any answer: the largest number of
+items any topic takes (``PbxClient.max_items``).
 """
 SLACK = 16
 """Members a list or object may hold beyond the maximum of items of the

@@ -371,7 +371,7 @@ class VoipcloudClient(PbxClient):
     }
     max_items: ClassVar[Mapping[Capability, int]] = {
         Capability.STATUS: 1000,  # components
-        Capability.CALL_HISTORY: 10000,  # calls of the day, per list
+        Capability.CALL_HISTORY: 20000,  # calls of the day, per list
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
