@@ -284,10 +284,11 @@ def test_report() -> None:
         "twice, takes the resident memory as the baseline, then turns the server",
         f"hostile and runs {POLLS} poll cycles (fast and slow) while a ticker that",
         f"sleeps {TICK * 1000:g} ms measures how late the event loop lets it wake",
-        "(the longest stall, in wall time) and how much CPU time the thread",
-        "spent meanwhile (the stall's own work: on this shared machine a",
-        "process also waits for a core, which no code of ours can shorten; the",
-        "target is judged on it), and samples the resident set. The peak is",
+        "(the longest stall, in wall time) and the most CPU time the thread",
+        "spent between two of its turns, the sleep included (the stall's own",
+        "work: on this shared machine a process also waits for a core, which",
+        "no code of ours can shorten; the target is judged on it), and samples",
+        "the resident set. The peak is",
         "the larger of those samples and `VmHWM` (reset before the hostile",
         "polls).",
         f"Targets: at most {MEMORY_LIMIT_MB:g} MB over the baseline, no stall",
@@ -296,7 +297,7 @@ def test_report() -> None:
         "12.9 s.",
         "",
         "| hostile server | baseline MB | peak over baseline MB | longest stall ms "
-        "| of it CPU ms | requests per poll | outcome | memory | stall |",
+        "| CPU ms between ticks | requests per poll | outcome | memory | stall |",
         "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |",
     ]
     for case in CASES:
