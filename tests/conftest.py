@@ -144,9 +144,13 @@ def no_deprecated_usage() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def loopback_sockets(socket_enabled: None) -> None:
-    """Allow sockets: the harness still lets them connect to 127.0.0.1 only."""
-    return
+def loopback_sockets(request: pytest.FixtureRequest) -> None:
+    """Allow sockets to the slow tier (tests marked ``slow``), which the
+    harness still lets connect to 127.0.0.1 only. The fast tier keeps them
+    blocked: a test that reaches a server or simulator must be marked slow.
+    """
+    if request.node.get_closest_marker("slow") is not None:
+        request.getfixturevalue("socket_enabled")
 
 
 @pytest.fixture

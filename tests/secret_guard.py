@@ -15,11 +15,14 @@ them in:
   it was raised from, and every library error that escaped to a test;
 - every diagnostics dump the integration returned;
 - the test module's snapshot file;
-- entity states and attributes, and repair issues.
+- entity states and attributes, and repair issues;
+- the device registry's devices of the integration (names, configuration URLs).
 
-It finds a secret as written, URL-, form-, JSON- and ``repr``-encoded, and any
-piece of ``PIECE_LENGTH`` characters of it (a preview cut short; of a JWT, of
-its signature).
+It finds a secret as written, URL-, form-, JSON-, PHP- (``\\/``), HTML- and
+``repr``-encoded, in any case (``%2f`` for ``%2F``, a lower-cased echo), and
+any piece of ``PIECE_LENGTH`` characters of it (a preview cut short; of a JWT,
+of its signature). A password in a URL setting (``https://user:pass@host``)
+is a secret too.
 
 A test that handles a secret on purpose (say, to prove it is redacted) and
 cannot avoid leaving it in one of those places opts out with
@@ -32,6 +35,7 @@ import base64
 from collections.abc import Callable, Iterable, Iterator, Mapping
 import contextlib
 from dataclasses import dataclass, field
+import html
 import json
 import logging
 from pathlib import Path
@@ -42,7 +46,7 @@ from urllib.parse import quote, quote_plus
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from yarl import URL
 
 from custom_components.pbx_hub.client import VENDORS, PbxClient, PbxError
@@ -97,16 +101,23 @@ def _causes(err: BaseException) -> Iterator[BaseException]:
 
 
 def _forms(secret: str) -> set[str]:
-    """``secret`` as it reads once a URL, a form, JSON or ``repr`` encoded it."""
-    return {
+    """``secret`` as it reads once a URL, a form, JSON, PHP, HTML or ``repr``
+    encoded it, lower-cased: texts are looked at lower-cased too.
+    """
+    encoded = {
         secret,
         quote(secret, safe=""),
         quote_plus(secret),
         URL.build(query={"k": secret}).raw_query_string.removeprefix("k="),
         json.dumps(secret)[1:-1],
         json.dumps(secret, ensure_ascii=False)[1:-1],
+        json.dumps(secret)[1:-1].replace("/", "\\/"),
         repr(secret)[1:-1],
     }
+    for form in list(encoded):
+        escaped = html.escape(form)
+        encoded |= {escaped, escaped.replace("&#x27;", "&#39;")}
+    return {form.lower() for form in encoded}
 
 
 _JWT = re.compile(r"eyJ[\w-]*\.[\w-]+\.(?P<signature>[\w-]*)", re.ASCII)
@@ -119,6 +130,7 @@ def _pieces(secret: str) -> Iterator[str]:
     """
     if jwt := _JWT.fullmatch(secret):
         secret = jwt["signature"]
+    secret = secret.lower()
     for start in range(len(secret) - PIECE_LENGTH + 1):
         yield secret[start : start + PIECE_LENGTH]
 
@@ -128,8 +140,9 @@ def _secrets_in(
 ) -> Iterator[str]:
     """The secrets ``text`` shows whole in one of their ``forms``, or of which
     it shows a piece (every ``PIECE_LENGTH`` window of ``text`` is looked up,
-    so the cost grows with the text, not with the secrets).
+    so the cost grows with the text, not with the secrets); in any case.
     """
+    text = text.lower()
     for form, secret in forms.items():
         if form in text:
             yield secret
@@ -179,8 +192,27 @@ class SecretGuard:
         self.register(*(settings.get(key) for key in spec.secret_keys))
         user, password = settings.get("username"), settings.get("password")
         if isinstance(user, str) and isinstance(password, str) and password:
-            basic = base64.b64encode(f"{user}:{password}".encode()).decode()
-            self.register(basic, f"Basic {basic}")
+            self._register_basic(user, password)
+        for value in settings.values():
+            self._register_userinfo(value)
+
+    def _register_basic(self, user: str, password: str) -> None:
+        basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+        self.register(basic, f"Basic {basic}")
+
+    def _register_userinfo(self, value: Any) -> None:
+        """The password of a URL that holds one, with its user as Basic auth
+        and as written (``user:pass``).
+        """
+        if not isinstance(value, str) or "@" not in value:
+            return
+        try:
+            url = URL(value.strip())
+        except ValueError:
+            return
+        if url.password:
+            self.register(url.password, f"{url.user or ''}:{url.password}")
+            self._register_basic(url.user or "", url.password)
 
     def register_hass(self, hass: HomeAssistant) -> None:
         """The secrets of every config entry of the integration."""
@@ -240,6 +272,12 @@ class SecretGuard:
             where = f"state of {state.entity_id}"
             yield where, state.state
             yield where, _text(dict(state.attributes))
+        for device in dr.async_get(hass).devices:
+            if any(domain == DOMAIN for domain, _ in device.identifiers):
+                yield (
+                    f"device {device.name}",
+                    _text((device.name, device.configuration_url, device.model)),
+                )
         for (domain, issue_id), issue in ir.async_get(hass).issues.items():
             if domain == DOMAIN:
                 yield (

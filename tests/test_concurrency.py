@@ -34,7 +34,7 @@ from simulator import (
 from .conftest import click_to_call, find_device, setup_entry, wait_until_held
 from .vendors import voipcenter_entry, voipcloud_entry
 
-pytestmark = pytest.mark.freeze_time("2026-11-25T12:00:00-08:00")
+pytestmark = [pytest.mark.slow, pytest.mark.freeze_time("2026-11-25T12:00:00-08:00")]
 BURST = 50
 
 

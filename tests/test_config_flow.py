@@ -27,7 +27,7 @@ from .conftest import find_device, save_options, setup_entry
 from .vendor_sims import pbxware_settings
 from .vendors import pbxware_tenant_entry
 
-pytestmark = pytest.mark.minimum_ha
+pytestmark = [pytest.mark.slow, pytest.mark.minimum_ha]
 
 
 def _form_input(sim: PbxwareSimulator, **overrides: object) -> dict[str, object]:

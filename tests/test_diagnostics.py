@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+import html
 import json
 import logging
 
@@ -18,6 +19,9 @@ from syrupy.assertion import SnapshotAssertion
 from simulator import Fault, PbxwareSimulator
 
 from .conftest import setup_entry, shown_tracebacks
+from .vendors import pbxware_entry
+
+pytestmark = pytest.mark.slow
 
 
 async def test_diagnostics(
@@ -110,3 +114,34 @@ async def test_no_secret_in_logs(
     logged = [r for r in caplog.records if not _is_socket_reset(r)]
     assert not shown_tracebacks(logged)
     assert pbxware_sim.api_key not in caplog.text
+
+
+@pytest.mark.handles_secrets(
+    "the simulated PBX echoes its key into a phone's user agent, which the"
+    " registration sensor shows: only the diagnostics are checked here"
+)
+async def test_diagnostics_redact_a_key_the_pbx_echoes_transformed(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator
+) -> None:
+    """Redaction by key cannot see a secret inside another value: every text
+    of the dump goes through the client's redaction too, which finds it
+    lower-cased or HTML-escaped.
+    """
+    key = "Sim-PBXware-Key/With&0123456789"
+    sim = PbxwareSimulator(extensions=2, api_key=key, seed=1)
+    await sim.start()
+    try:
+        first, second = sim.tenant().extensions.values()
+        first.user_agent = f"Yealink {key.lower()}"
+        second.user_agent = f"Yealink {html.escape(key)}"
+        entry = pbxware_entry(sim)
+        await setup_entry(hass, entry)
+        dumped = json.dumps(
+            await get_diagnostics_for_config_entry(hass, hass_client, entry)
+        ).lower()
+    finally:
+        await sim.stop()
+    assert "yealink **redacted**" in dumped
+    assert key.lower() not in dumped
+    assert html.escape(key).lower() not in dumped
+    assert key.lower()[:12] not in dumped

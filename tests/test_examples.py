@@ -42,6 +42,8 @@ from simulator import PbxwareSimulator, VoipcloudSimulator
 from .conftest import setup_entry
 from .vendors import pbxware_entry, voipcloud_entry
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).parent.parent
 EXAMPLES = ROOT / "examples" / "automations"
 EXAMPLE_ENTRY_ID = "01J0000000000000000000000"

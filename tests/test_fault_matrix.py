@@ -63,8 +63,11 @@ from simulator.core import (
     STREAM_FAULTS,
 )
 
+from .addresses import render_addresses
 from .conftest import setup_entry
 from .vendor_sims import DONE, SETTINGS
+
+pytestmark = pytest.mark.slow
 
 SHORT_TIMEOUT = 1.0
 """Client timeout, in seconds, for the faults that are about time: long
@@ -1296,6 +1299,7 @@ def render_matrix() -> str:
             for column in columns
         ]
         lines.append("")
+    lines += render_addresses()
     return "\n".join(lines)
 
 

@@ -29,6 +29,8 @@ from simulator import Fault, PbxwareSimulator, SimulatorBase
 from .conftest import find_device, save_options, setup_entry, shown_tracebacks
 from .vendors import ENTRIES, pbxware_tenant_entry
 
+pytestmark = pytest.mark.slow
+
 FAST = timedelta(seconds=61)
 
 
@@ -118,6 +120,7 @@ async def test_setup_refused_for_a_permission_retries_without_reauth(
     assert issue.translation_key == "missing_permission"
     assert issue.translation_placeholders == {
         "title": entry.title,
+        "title_plain": entry.title,
         "permission": "pbxware.tenant.list",
     }
 
@@ -235,7 +238,11 @@ async def test_a_refusal_that_names_no_right_reads_well(
     issue = issue_registry.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
     assert issue.translation_key == "missing_permission_unnamed"
-    assert issue.translation_placeholders == {"title": pbxware_entry.title}
+    # Escaped for the markdown description, plain for the issue's title.
+    assert issue.translation_placeholders == {
+        "title": r"PBXware 127\.0\.0\.1",
+        "title_plain": "PBXware 127.0.0.1",
+    }
 
     with patch.object(PbxwareClient, "async_get_status", side_effect=refused):
         assert await hass.config_entries.async_reload(pbxware_entry.entry_id)

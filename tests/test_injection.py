@@ -27,6 +27,8 @@ from .conftest import setup_entry
 from .vendor_sims import DONE
 from .vendors import ENTRIES, tim4biz_entry, voipcenter_entry
 
+pytestmark = pytest.mark.slow
+
 # The client tests' values, with control characters inside the value: Home
 # Assistant's schemas strip the whitespace around one.
 HOSTILE: dict[str, str] = {
@@ -259,7 +261,9 @@ async def test_tim4biz_sms_too_long(
 
 @pytest.mark.parametrize("url", ["http://[", "https://pbx.example:99999/"])
 async def test_a_server_address_that_is_no_url(hass: HomeAssistant, url: str) -> None:
-    """The config flow says so (yarl's ValueError once made it "unknown")."""
+    """The config flow says so, on the address field, before sending
+    anything (yarl's ValueError once made it "unknown").
+    """
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": config_entries.SOURCE_USER}
     )
@@ -269,4 +273,4 @@ async def test_a_server_address_that_is_no_url(hass: HomeAssistant, url: str) ->
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"url": url, "api_key": "k" * 12, "verify_ssl": True}
     )
-    assert result["errors"] == {"base": "invalid_url"}
+    assert result["errors"] == {"url": "invalid_url"}

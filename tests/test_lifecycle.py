@@ -31,6 +31,8 @@ from simulator import Fault, PbxwareSimulator
 
 from .conftest import find_device, pbxware_settings, save_options, setup_entry
 
+pytestmark = pytest.mark.slow
+
 
 async def _poll_fast(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, polls: int = 1

@@ -33,6 +33,8 @@ from simulator import (
 
 from .secret_guard import SecretGuard
 
+pytestmark = pytest.mark.slow
+
 
 def planted(field: str) -> str:
     """A secret no other text contains, with characters that need quoting."""

@@ -24,6 +24,8 @@ from simulator import Fault, PbxwareSimulator
 
 from .conftest import setup_entry
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.minimum_ha
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")

@@ -18,6 +18,8 @@ from simulator import VoipcenterSimulator
 from .conftest import setup_entry
 from .vendors import voipcenter_entry
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 async def many_dids_sim() -> AsyncIterator[VoipcenterSimulator]:

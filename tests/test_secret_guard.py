@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+import html
 import json
 import logging
 from pathlib import Path
 import shutil
 import textwrap
-from urllib.parse import quote_plus
+from urllib.parse import quote, quote_plus
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from yarl import URL
@@ -70,6 +71,8 @@ def test_a_secret_in_a_log_record(secret_guard: SecretGuard) -> None:
 
 
 KEY_WITH_SEPARATORS = "k3y/with+plus=eq&amp\\back€"
+DENSE_KEY = "a&b'c/d&e'f/g&h'i/j&k'l/m&n"
+"""Escaped for HTML or PHP, no 12 characters of it are left in a row."""
 
 
 @pytest.mark.parametrize(
@@ -83,17 +86,30 @@ KEY_WITH_SEPARATORS = "k3y/with+plus=eq&amp\\back€"
         pytest.param(lambda: json.dumps({"k": KEY_WITH_SEPARATORS}), id="json"),
         pytest.param(lambda: repr({"k": KEY_WITH_SEPARATORS}), id="repr"),
         pytest.param(lambda: f"body {KEY_WITH_SEPARATORS[3:15]}...", id="truncated"),
+        pytest.param(lambda: html.escape(DENSE_KEY), id="html"),
+        pytest.param(
+            lambda: html.escape(DENSE_KEY).replace("&#x27;", "&#39;"), id="html-39"
+        ),
+        pytest.param(
+            lambda: json.dumps(DENSE_KEY)[1:-1].replace("/", "\\/"), id="php-json"
+        ),
+        pytest.param(
+            lambda: quote(KEY_WITH_SEPARATORS, safe="").lower(), id="percent-lower"
+        ),
+        pytest.param(KEY_WITH_SEPARATORS.upper, id="upper-cased"),
+        pytest.param(lambda: f"{SECRET.upper()[:14]}", id="upper-cased-piece"),
     ],
 )
 def test_an_encoded_or_truncated_secret_in_a_log_record(
     secret_guard: SecretGuard, leak: Callable[[], str]
 ) -> None:
     """A key logged inside a request URL (yarl keeps ``/``, encodes ``+``,
-    ``=`` and ``&``), form-, JSON- or repr-escaped, or cut to 12 characters.
+    ``=`` and ``&``), form-, JSON-, PHP-, HTML- or repr-escaped, in another
+    case (``%2f``), or cut to 12 characters.
     """
-    secret_guard.register(KEY_WITH_SEPARATORS)
+    secret_guard.register(KEY_WITH_SEPARATORS, DENSE_KEY, SECRET)
     LOGGER.debug("sent %s", leak())
-    assert secret_guard.findings() == [f"log {LOGGER.name}:DEBUG: k3y...k€"]
+    assert len(secret_guard.findings()) == 1
     secret_guard.forget_findings()
 
 
@@ -164,6 +180,7 @@ def test_a_secret_in_an_error_raised_to_home_assistant(
     assert secret_guard.findings() == []
 
 
+@pytest.mark.slow
 async def test_secrets_of_entries_and_clients_register_themselves(
     hass: HomeAssistant,
     secret_guard: SecretGuard,
@@ -221,6 +238,32 @@ def test_derived_secrets_register_themselves(secret_guard: SecretGuard) -> None:
     assert voipcenter.password_hash(SECRET) in secret_guard.secrets
     create_client("tim4biz", None, {"username": "ann", "password": SECRET})  # type: ignore[arg-type]
     assert base64.b64encode(f"ann:{SECRET}".encode()).decode() in secret_guard.secrets
+
+
+async def test_a_password_in_a_server_address_is_a_secret(
+    hass: HomeAssistant, secret_guard: SecretGuard
+) -> None:
+    """Registered with the settings, and found where the address shows: a
+    device's configuration URL.
+    """
+    url = f"https://someone:{SECRET}@pbx.example.com"
+    secret_guard.register_settings("pbxware", {"url": url, "api_key": "k" * 12})
+    assert SECRET in secret_guard.secrets
+    assert f"someone:{SECRET}" in secret_guard.secrets
+    entry = MockConfigEntry(domain=DOMAIN, data={"vendor": "pbxware"})
+    entry.add_to_hass(hass)
+    dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={(DOMAIN, "pbx")},
+        name="PBXware",
+        configuration_url=url,
+    )
+    assert set(secret_guard.findings(hass)) == {
+        "device PBXware: pla...89",
+        "device PBXware: som...89",
+    }
+    dr.async_get(hass).async_clear_config_entry(entry.entry_id)
+    assert secret_guard.findings(hass) == []
 
 
 async def test_tokens_the_tariscope_simulator_issues(

@@ -32,6 +32,8 @@ from simulator import Fault, PbxwareSimulator, SimulatorBase
 from .conftest import setup_entry
 from .vendors import ENTRIES
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 async def loaded_entry(
@@ -299,7 +301,11 @@ async def test_an_action_refused_without_naming_a_right(
         if domain == DOMAIN and issue.issue_id.startswith("missing_permission_")
     ]
     assert [issue.translation_key for issue in issues] == ["missing_permission_unnamed"]
-    assert issues[0].translation_placeholders == {"title": loaded_entry.title}
+    # Escaped for the markdown description, plain for the issue's title.
+    assert issues[0].translation_placeholders == {
+        "title": r"PBXware 127\.0\.0\.1",
+        "title_plain": loaded_entry.title,
+    }
 
 
 def _did_state(hass: HomeAssistant, number: str) -> str:

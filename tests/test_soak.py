@@ -66,7 +66,7 @@ from .secret_guard import SecretGuard
 from .vendors import ENTRIES
 
 MONDAY = "2026-11-23T00:00:30-08:00"
-pytestmark = pytest.mark.freeze_time(MONDAY)
+pytestmark = [pytest.mark.slow, pytest.mark.freeze_time(MONDAY)]
 DAY = timedelta(hours=24)
 HELD_STEP = timedelta(seconds=5)
 """How far the clock moves while the simulator holds a request (latency and

@@ -38,6 +38,8 @@ from simulator import Fault, PbxwareSimulator, VoipcenterSimulator
 from .conftest import setup_entry
 from .vendors import voipcenter_entry
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def sim_extensions() -> int:

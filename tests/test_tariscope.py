@@ -40,7 +40,7 @@ from simulator.tariscope import METHODS
 from .conftest import find_device, setup_entry
 from .vendors import tariscope_entry
 
-pytestmark = pytest.mark.freeze_time("2026-11-25T12:00:00-08:00")
+pytestmark = [pytest.mark.slow, pytest.mark.freeze_time("2026-11-25T12:00:00-08:00")]
 
 
 def ids(sim: TariscopeSimulator) -> list[str]:
@@ -155,6 +155,7 @@ async def test_a_revoked_method_right_raises_a_repair_naming_it(
     assert issue is not None
     assert issue.translation_placeholders == {
         "title": "Tariscope",
+        "title_plain": "Tariscope",
         "permission": "accounts.summary",
     }
     assert state(hass, f"sensor.{name}_balance").state == STATE_UNAVAILABLE
@@ -463,3 +464,27 @@ async def test_platform_snapshot(
     with patch("custom_components.pbx_hub.PLATFORMS", [Platform.SENSOR]):
         await setup_entry(hass, entry)
     await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
+
+
+async def test_a_token_with_a_line_break_is_a_broken_answer(
+    hass: HomeAssistant,
+    tariscope_sim: TariscopeSimulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not refused credentials: no reauthentication starts, setup retries."""
+    issue_token = TariscopeSimulator.issue_token
+
+    def broken_token(sim: TariscopeSimulator, *args: Any, **kw: Any) -> str:
+        return issue_token(sim, *args, **kw) + "\r\nX-Injected: 1"
+
+    monkeypatch.setattr(TariscopeSimulator, "issue_token", broken_token)
+    entry = tariscope_entry(tariscope_sim)
+    await setup_entry(hass, entry)
+    assert entry.state is config_entries.ConfigEntryState.SETUP_RETRY
+    assert not [
+        flow
+        for flow in hass.config_entries.flow.async_progress()
+        if flow["context"]["source"] == config_entries.SOURCE_REAUTH
+    ]
+    # Signed in, and nothing sent with the broken token.
+    assert tariscope_sim.request_count == 1

@@ -47,7 +47,7 @@ from simulator import Tim4bizSimulator
 from .conftest import find_device, setup_entry
 from .vendors import tim4biz_entry
 
-pytestmark = pytest.mark.freeze_time("2026-11-25T12:00:00-08:00")
+pytestmark = [pytest.mark.slow, pytest.mark.freeze_time("2026-11-25T12:00:00-08:00")]
 SLOW = timedelta(minutes=15, seconds=1)
 
 
@@ -241,6 +241,7 @@ async def test_a_missing_licence_raises_a_repair_naming_it(
     assert issue is not None
     assert issue.translation_placeholders == {
         "title": "TIM4biz",
+        "title_plain": "TIM4biz",
         "permission": "call accounting",
     }
     extension = next(iter(sim.extensions.values()))
@@ -383,6 +384,7 @@ async def test_send_sms_without_the_messaging_licence(
     assert issue is not None
     assert issue.translation_placeholders == {
         "title": "TIM4biz",
+        "title_plain": "TIM4biz",
         "permission": "messaging",
     }
     tim4biz_sim.grant_licence("messaging")

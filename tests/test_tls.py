@@ -36,6 +36,8 @@ from simulator import PbxwareSimulator, SimulatorBase, TariscopeSimulator
 from .conftest import setup_entry
 from .vendor_sims import pbxware_settings, tariscope_settings
 
+pytestmark = pytest.mark.slow
+
 ON_PREMISES = sorted(
     key
     for key, spec in VENDORS.items()
@@ -198,7 +200,10 @@ async def test_turning_verification_off_raises_a_repair_until_it_is_on(
     assert issue is not None
     assert issue.severity is ir.IssueSeverity.WARNING
     assert issue.translation_key == TLS_UNVERIFIED
-    assert issue.translation_placeholders == {"title": entry.title}
+    assert issue.translation_placeholders == {
+        "title": entry.title,
+        "title_plain": entry.title,
+    }
     assert not issue.is_fixable
 
     # A reload keeps it while the setting is off.

@@ -47,6 +47,8 @@ from simulator import VoipcenterSimulator
 from .conftest import find_device, setup_entry
 from .vendors import SkewableClock, voipcenter_entry
 
+pytestmark = pytest.mark.slow
+
 
 def state(hass: HomeAssistant, entity_id: str) -> Any:
     current = hass.states.get(entity_id)

@@ -43,7 +43,7 @@ from .conftest import find_device, setup_entry
 from .vendors import pbxware_entry, voipcloud_entry
 
 NOON = "2026-11-25T12:00:00-08:00"
-pytestmark = pytest.mark.freeze_time(NOON)
+pytestmark = [pytest.mark.slow, pytest.mark.freeze_time(NOON)]
 
 
 def ago(**delta: float) -> datetime:

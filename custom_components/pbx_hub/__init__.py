@@ -42,6 +42,7 @@ from .repairs import (
     create_entry_issue,
     delete_entry_issue,
     delete_entry_issues,
+    sync_plain_http_issue,
 )
 from .services import async_setup_services
 
@@ -65,6 +66,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
     """Identify the PBX, poll it once, then set up the platforms."""
     _sync_tls_issue(hass, entry)
+    sync_plain_http_issue(hass, entry)
     try:
         client = client_for_entry(hass, dict(entry.data), identity=entry.unique_id)
         info = await client.async_identify()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
+from functools import partial
 import math
 from typing import Any
 
@@ -34,6 +35,7 @@ from homeassistant.util import dt as dt_util
 import probatio as vol
 
 from .client import (
+    URL_REASONS,
     VENDORS,
     AccountSelection,
     Capability,
@@ -78,6 +80,7 @@ from .helpers import (
     min_fast_interval,
     poll_cost,
 )
+from .titles import entry_title, markdown_escape
 
 _SELECTORS: dict[FieldKind, Callable[[], Any]] = {
     FieldKind.TEXT: TextSelector,
@@ -133,13 +136,47 @@ async def _try[T](
     except PbxConnectionError:
         errors["base"] = "cannot_connect"
     except PbxInvalidInputError as err:
-        errors["base"] = "invalid_url" if err.reason == "url" else "invalid_response"
+        errors["base"] = _address_error(err.reason) or "invalid_response"
     except PbxError:
         errors["base"] = "invalid_response"
     except Exception:
         LOGGER.exception("Unexpected error while talking to the PBX")
         errors["base"] = "unknown"
     return None
+
+
+def _address_error(reason: str | None) -> str | None:
+    """The form error for a server address the client refused for
+    ``reason``; ``None`` when the refusal is not about the address.
+    """
+    if reason not in URL_REASONS:
+        return None
+    return "invalid_url" if reason == "url" else reason
+
+
+def _check_address(
+    spec: VendorSpec,
+    settings: Mapping[str, Any],
+    errors: dict[str, str],
+    *,
+    as_entered: bool,
+) -> bool:
+    """Whether the settings' server address may be used, before anything is
+    sent to it. If not, the error goes on the form's URL field where the form
+    shows one (``as_entered``), else on the form.
+    """
+    try:
+        spec.client_class.server_address(settings, as_entered=as_entered)
+    except PbxInvalidInputError as err:
+        url_field = next(
+            (field.key for field in spec.fields if field.kind is FieldKind.URL),
+            "base",
+        )
+        errors[url_field if as_entered else "base"] = (
+            _address_error(err.reason) or "invalid_url"
+        )
+        return False
+    return True
 
 
 class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -152,6 +189,8 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
         self._vendor = ""
         self._settings: dict[str, Any] = {}
         self._tenants: dict[str, Tenant] = {}
+        self._finish: Callable[[], ConfigFlowResult] | None = None
+        """What the plain-http warning leads to once confirmed."""
 
     @staticmethod
     @callback
@@ -178,24 +217,31 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
         placeholders: dict[str, str] = {}
         if user_input is not None:
             self._settings = dict(user_input)
-            tenants = await _try(self._async_tenants(), errors, placeholders)
-            if tenants is not None:
-                if len(tenants) > 1:
-                    self._tenants = tenants
-                    return await self.async_step_tenant()
-                if tenants and self._spec.tenant_field:
-                    self._settings[self._spec.tenant_field] = next(iter(tenants))
-                info = await _try(
-                    self._async_identify(self._settings), errors, placeholders
-                )
-                if info is not None:
-                    return await self._async_create(info)
+            if _check_address(self._spec, self._settings, errors, as_entered=True) and (
+                result := await self._async_validate_new(errors, placeholders)
+            ):
+                return result
         return self.async_show_form(
             step_id=vendor,
             data_schema=_fields_schema(self._spec.fields, user_input or {}),
             errors=errors,
             description_placeholders=placeholders,
         )
+
+    async def _async_validate_new(
+        self, errors: dict[str, str], placeholders: dict[str, str]
+    ) -> ConfigFlowResult | None:
+        """Ask the tenant where there are several, else identify and finish."""
+        tenants = await _try(self._async_tenants(), errors, placeholders)
+        if tenants is None:
+            return None
+        if len(tenants) > 1:
+            self._tenants = tenants
+            return await self.async_step_tenant()
+        if tenants and self._spec.tenant_field:
+            self._settings[self._spec.tenant_field] = next(iter(tenants))
+        info = await _try(self._async_identify(self._settings), errors, placeholders)
+        return None if info is None else await self._async_create(info)
 
     async def _async_tenants(self) -> dict[str, Tenant]:
         client = client_for_entry(
@@ -227,7 +273,9 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
                 self._settings = settings
                 return await self._async_create(info)
         options = [
-            SelectOptionDict(value=tenant.id, label=f"{tenant.name} ({tenant.id})")
+            SelectOptionDict(
+                value=tenant.id, label=f"{entry_title(tenant.name)} ({tenant.id})"
+            )
             for tenant in self._tenants.values()
         ]
         return self.async_show_form(
@@ -246,10 +294,40 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
     async def _async_create(self, info: PbxInfo) -> ConfigFlowResult:
         await self.async_set_unique_id(info.unique_id)
         self._abort_if_unique_id_configured()
-        return self.async_create_entry(
-            title=info.name,
-            data={CONF_VENDOR: self._vendor, **self._spec.stored(self._settings)},
+        return self._after_plain_http_warning(
+            self._settings,
+            partial(
+                self.async_create_entry,
+                # The PBX names it: one line, of a sane length.
+                title=entry_title(info.name) or self._spec.name,
+                data={CONF_VENDOR: self._vendor, **self._spec.stored(self._settings)},
+            ),
         )
+
+    def _after_plain_http_warning(
+        self, settings: Mapping[str, Any], finish: Callable[[], ConfigFlowResult]
+    ) -> ConfigFlowResult:
+        """``finish`` at once, or after the user confirmed a warning where
+        the settings send credentials unencrypted to another machine.
+        """
+        client_class = self._spec.client_class
+        if not client_class.sends_credentials_in_clear(settings):
+            return finish()
+        self._finish = finish
+        return self.async_show_form(
+            step_id="plain_http",
+            description_placeholders={
+                "url": markdown_escape(str(client_class.server_address(settings)))
+            },
+        )
+
+    async def async_step_plain_http(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The user read that the address is plain http, and goes on."""
+        if self._finish is None:  # not reached through a form: start over
+            return await self.async_step_user()
+        return self._finish()
 
     async def _async_update_entry(
         self,
@@ -257,12 +335,18 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
         changes: dict[str, Any],
         errors: dict[str, str],
         placeholders: dict[str, str],
+        *,
+        new_address: bool = False,
     ) -> ConfigFlowResult | None:
-        """Validate the entry with ``changes``; it must still be the same PBX."""
+        """Validate the entry with ``changes``; it must still be the same PBX.
+        A ``new_address`` is checked as entered, and warned about if it is
+        plain http.
+        """
+        settings = {**entry.data, **changes}
+        if not _check_address(self._spec, settings, errors, as_entered=new_address):
+            return None
         info = await _try(
-            self._async_identify({**entry.data, **changes}, entry.unique_id),
-            errors,
-            placeholders,
+            self._async_identify(settings, entry.unique_id), errors, placeholders
         )
         if info is None:
             return None
@@ -271,9 +355,14 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
             self._abort_if_unique_id_mismatch(reason="wrong_pbx")
         # Otherwise the identity follows the key: a new key is no new PBX, and
         # the entry keeps the identity it was created with.
-        return self.async_update_reload_and_abort(
-            entry, data_updates=self._spec.stored(changes)
+        finish = partial(
+            self.async_update_reload_and_abort,
+            entry,
+            data_updates=self._spec.stored(changes),
         )
+        if new_address:
+            return self._after_plain_http_warning(settings, finish)
+        return finish()
 
     async def async_step_reauth(
         self, entry_data: Mapping[str, Any]
@@ -289,7 +378,7 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reauth_entry()
         secrets = tuple(field for field in self._spec.fields if field.secret)
         errors: dict[str, str] = {}
-        placeholders = {"title": entry.title}
+        placeholders = {"title": entry_title(entry.title)}
         if user_input is not None and (
             result := await self._async_update_entry(
                 entry, user_input, errors, placeholders
@@ -314,7 +403,7 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
         placeholders: dict[str, str] = {}
         if user_input is not None and (
             result := await self._async_update_entry(
-                entry, user_input, errors, placeholders
+                entry, user_input, errors, placeholders, new_address=True
             )
         ):
             return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -43,7 +44,7 @@ async def async_get_config_entry_diagnostics(
     runtime = entry.runtime_data
     to_redact = PERSONAL_DATA | set(VENDORS[entry.data[CONF_VENDOR]].secret_keys)
     budget = runtime.client.http.budget
-    return async_redact_data(
+    redacted = async_redact_data(
         {
             "entry": {
                 "title": entry.title,
@@ -68,6 +69,30 @@ async def async_get_config_entry_diagnostics(
         },
         to_redact,
     )
+    return {
+        key: _without_echoes(value, runtime.client.http.redact)
+        for key, value in redacted.items()
+    }
+
+
+def _without_echoes(data: Any, redact: Callable[[str], str]) -> Any:
+    """``data`` with every text (values and keys) passed through the client's
+    ``redact``: a PBX can echo a secret into a name or a detail, escaped,
+    cut short or in another case, where redaction by key cannot see it.
+    """
+    if isinstance(data, str):
+        # Unchanged text stays the object it was (an enum member, say).
+        return data if (redacted := redact(data)) == data else redacted
+    if isinstance(data, Mapping):
+        return {
+            _without_echoes(key, redact): _without_echoes(value, redact)
+            for key, value in data.items()
+        }
+    if isinstance(data, tuple):
+        return tuple(_without_echoes(value, redact) for value in data)
+    if isinstance(data, list):
+        return [_without_echoes(value, redact) for value in data]
+    return data
 
 
 def _fast_data(data: FastData | None) -> dict[str, Any] | None:

@@ -62,6 +62,7 @@ from .repairs import (
     is_removed,
     issue_id,
 )
+from .titles import title_placeholders
 
 FAST_TOPICS = (
     Capability.STATUS,
@@ -270,7 +271,10 @@ async def _run[T](
                 is_fixable=False,
                 severity=ir.IssueSeverity.WARNING,
                 translation_key=key,
-                translation_placeholders={"title": entry.title, **placeholders},
+                translation_placeholders={
+                    **title_placeholders(entry.title),
+                    **placeholders,
+                },
             )
         if present and write and shown_by is not None and may_have_been_done(err):
             # In the background (a poll: outside ``for_action``), so the user

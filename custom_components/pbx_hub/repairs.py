@@ -1,6 +1,9 @@
 """Repair issues: the registry of issue kinds, their create and delete helpers,
 and the one fix flow (a vendor that names a new API address, such as TIM4biz's
 ``TIM4biz-API-URL``: confirming moves the entry there and reloads it).
+
+The entry's title, which the PBX chose, is ``{title}`` escaped for the markdown
+of a description and ``{title_plain}`` for an issue's title (plain text).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from homeassistant.components.repairs import (
     RepairsFlowResult,
 )
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
 from .client import (
@@ -27,6 +30,7 @@ from .client import (
     PbxTooManyItemsError,
 )
 from .const import CONF_VENDOR, DOMAIN
+from .titles import entry_title, markdown_escape, title_placeholders
 
 RATE_LIMITED = "rate_limited"
 NOT_WHITELISTED = "not_whitelisted"
@@ -53,11 +57,16 @@ TOO_MANY_ITEMS = "too_many_items"
 """Raised per cadence while the PBX lists more items than a topic takes
 (its poll is refused whole); gone with the cadence's next good poll.
 """
+PLAIN_HTTP = "plain_http"
+"""Raised while an entry sends its credentials unencrypted to another
+machine (a plain ``http://`` address that is not this machine's loopback).
+"""
 RATE_LIMIT_ISSUE_AFTER = 3
 """Polls in a row refused with 429 before the user is told to poll less often."""
 REPAIR_ISSUES = (
     *POLL_ISSUES,
     TLS_UNVERIFIED,
+    PLAIN_HTTP,
     f"{MISSING_PERMISSION}_fast",
     f"{MISSING_PERMISSION}_slow",
     f"{TOO_MANY_ITEMS}_fast",
@@ -104,7 +113,7 @@ def create_entry_issue(
         is_fixable=is_fixable,
         severity=ir.IssueSeverity.WARNING,
         translation_key=translation_key or kind,
-        translation_placeholders={"title": entry.title, **placeholders},
+        translation_placeholders={**title_placeholders(entry.title), **placeholders},
         data={"entry_id": entry.entry_id, **placeholders},
     )
 
@@ -122,6 +131,21 @@ def delete_entry_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
     for domain, issue in list(ir.async_get(hass).issues):
         if domain == DOMAIN and issue.endswith(suffix):
             ir.async_delete_issue(hass, DOMAIN, issue)
+
+
+@callback
+def sync_plain_http_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """A warning for as long as the entry's address is plain http to another
+    machine: the API key, password or token can be read on the way. Kept
+    possible for an on-premises PBX that serves no https; reconfiguring with
+    an https address (which reloads the entry) or removing the entry clears
+    it.
+    """
+    spec = VENDORS.get(str(entry.data.get(CONF_VENDOR)))
+    if spec is not None and spec.client_class.sends_credentials_in_clear(entry.data):
+        create_entry_issue(hass, entry, PLAIN_HTTP)
+    else:
+        delete_entry_issue(hass, entry, PLAIN_HTTP)
 
 
 def sync_api_url_issue(
@@ -228,7 +252,11 @@ class ApiUrlRepairFlow(RepairsFlow):
             return self.async_create_entry(data={})
         return self.async_show_form(
             step_id="confirm",
-            description_placeholders={"title": entry.title, "url": self._url},
+            # A markdown description: the PBX's name and address as text.
+            description_placeholders={
+                "title": markdown_escape(entry_title(entry.title)),
+                "url": markdown_escape(self._url),
+            },
         )
 
 

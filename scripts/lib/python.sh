@@ -79,6 +79,16 @@ ensure_python_root() {
   touch "$root/.pbx-hub-ready"
 }
 
+# Copies a host file into the root when it differs, atomically: other scripts may be
+# reading the old copy inside the root at that moment (a half-written CA bundle
+# fails their TLS set-up).
+sync_into_root() {
+  local source="$1" target="$2"
+  [ -r "$source" ] || return 0
+  cmp -s "$source" "$target" 2>/dev/null && return 0
+  cp "$source" "$target.pbx-hub.$$" 2>/dev/null && mv -f "$target.pbx-hub.$$" "$target" || rm -f "$target.pbx-hub.$$"
+}
+
 # Runs a command inside the root, from the current directory, with the project's
 # parent bound at the same path (the shared docs live beside the project).
 in_python_root() {
@@ -86,9 +96,10 @@ in_python_root() {
   here="$(pwd -P)"
   parent="$(dirname "$here")"
   # What the host knows of names and certificates (a proxy's CA, say) holds inside too.
-  cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
-  cp /etc/hosts "$root/etc/hosts" 2>/dev/null || true
-  cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt" 2>/dev/null || true
+  local file
+  for file in /etc/resolv.conf /etc/hosts /etc/ssl/certs/ca-certificates.crt; do
+    sync_into_root "$file" "$root$file"
+  done
   mkdir -p "$root$parent"
   PBX_HUB_IN_ROOT=1 exec unshare --mount --propagation private -- /bin/sh -c '
     set -e

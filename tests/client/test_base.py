@@ -39,6 +39,8 @@ from custom_components.pbx_hub.client.http import (
     parse_retry_after,
 )
 
+pytestmark = pytest.mark.slow
+
 
 class FakeClock:
     def __init__(self) -> None:

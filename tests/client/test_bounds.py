@@ -143,6 +143,7 @@ def test_every_topic_of_every_vendor_has_a_maximum() -> None:
         assert max(client_class.max_items.values()) <= MAX_MEMBERS, key
 
 
+@pytest.mark.slow
 async def test_more_extensions_than_the_maximum_are_refused_whole(
     hostile: tuple[str, dict[str, Answer]], session: aiohttp.ClientSession
 ) -> None:
@@ -160,6 +161,7 @@ async def test_more_extensions_than_the_maximum_are_refused_whole(
     assert len(await client.async_get_extensions()) == maximum
 
 
+@pytest.mark.slow
 async def test_a_flood_of_rows_neither_stalls_the_loop_nor_takes_memory(
     hostile: tuple[str, dict[str, Answer]], session: aiohttp.ClientSession
 ) -> None:
@@ -186,6 +188,7 @@ async def test_a_flood_of_rows_neither_stalls_the_loop_nor_takes_memory(
     assert peak < 4 * MAX_BODY_BYTES + 16 * 1024 * 1024
 
 
+@pytest.mark.slow
 async def test_a_large_valid_answer_is_read_without_holding_the_loop(
     hostile: tuple[str, dict[str, Answer]], session: aiohttp.ClientSession
 ) -> None:
@@ -341,6 +344,7 @@ def _user_calls(sim: VoipcloudSimulator, count: int) -> None:
         )
 
 
+@pytest.mark.slow
 async def test_a_server_that_ignores_offset_ends_the_paging(
     clock: Clock, session: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -361,6 +365,7 @@ async def test_a_server_that_ignores_offset_ends_the_paging(
         assert sim.requests_by_action[USER_LIST] == 1
 
 
+@pytest.mark.slow
 async def test_one_read_sends_at_most_its_share_and_the_next_goes_on(
     clock: Clock, session: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -384,6 +389,7 @@ async def test_one_read_sends_at_most_its_share_and_the_next_goes_on(
         assert sim.request_count == 3  # caught up: one page per list
 
 
+@pytest.mark.slow
 async def test_calls_read_before_a_failure_are_kept(
     clock: Clock, session: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -415,6 +421,7 @@ async def many_dids() -> AsyncIterator[VoipcenterSimulator]:
         yield sim
 
 
+@pytest.mark.slow
 async def test_thousands_of_dids_take_a_share_of_the_budget_per_read(
     many_dids: VoipcenterSimulator, session: aiohttp.ClientSession
 ) -> None:
@@ -435,6 +442,7 @@ async def test_thousands_of_dids_take_a_share_of_the_budget_per_read(
     assert many_dids.calls_placed
 
 
+@pytest.mark.slow
 async def test_each_read_asks_the_dids_not_read_yet_then_the_oldest(
     session: aiohttp.ClientSession,
 ) -> None:

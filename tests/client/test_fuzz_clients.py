@@ -47,6 +47,8 @@ from custom_components.pbx_hub.client.tim4biz import (
 
 from .test_fuzz_parsers import JSON
 
+pytestmark = pytest.mark.slow
+
 
 @dataclass(frozen=True)
 class Answer:

@@ -38,6 +38,8 @@ from custom_components.pbx_hub.client import (
     voipcloud,
 )
 
+pytestmark = pytest.mark.slow
+
 # Keys the parsers look for, so that the fuzzer reaches past the first check.
 KEYS = st.sampled_from(
     [

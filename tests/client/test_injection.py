@@ -37,6 +37,8 @@ from simulator.core import RecordedRequest
 from simulator.voipcenter import expected_signature
 from tests.vendor_sims import DONE, SETTINGS
 
+pytestmark = pytest.mark.slow
+
 HOSTILE: dict[str, str] = {
     "ampersand": "123&action=pbxware.ext.delete",
     "percent-encoded": "123%26action%3Dpbxware.ext.delete",

@@ -23,6 +23,8 @@ from custom_components.pbx_hub.client import (
 )
 from simulator import Fault, PbxwareSimulator
 
+pytestmark = pytest.mark.slow
+
 
 def _client(
     sim: PbxwareSimulator, session: aiohttp.ClientSession, **settings: str

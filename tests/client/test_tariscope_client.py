@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 import pytest
 
 from custom_components.pbx_hub.client import (
@@ -31,6 +32,8 @@ from custom_components.pbx_hub.client.tariscope import (
 )
 from simulator import Fault, TariscopeSimulator
 from simulator.tariscope import METHODS
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
@@ -400,3 +403,22 @@ async def test_a_garbled_subscriber_is_no_unknown_one(
     sim.inject(fault, actions=["subscriber.get"])
     with pytest.raises(PbxResponseError):
         await client.async_get_subscriber(str(min(sim.subscribers)))
+
+
+@pytest.mark.parametrize("token", ["eyJ.a\r\nX-Injected: 1", "eyJ a.b", "eyJ\x00.b"])
+async def test_a_token_that_cannot_be_a_header_is_a_broken_answer(
+    session: aiohttp.ClientSession,
+    scripted: tuple[str, list[web.Response]],
+    token: str,
+) -> None:
+    """A malformed answer (``invalid_response``), not refused credentials
+    (which would start reauthentication).
+    """
+    url, answers = scripted
+    answers.append(web.json_response({"token": token}))
+    client = create_client(
+        "tariscope", session, {"url": url, "username": "u", "password": "p" * 8}
+    )
+    with pytest.raises(PbxResponseError, match="malformed"):
+        await client.async_identify()
+    assert not answers

@@ -29,6 +29,8 @@ from custom_components.pbx_hub.client.tim4biz import (
 )
 from simulator import Fault, Tim4bizSimulator
 
+pytestmark = pytest.mark.slow
+
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 
 
@@ -244,6 +246,28 @@ async def test_a_new_api_address_is_noticed(
     sim.api_url = "https://api2.tim4biz.com/api/"
     await client.async_identify()
     assert client.notices == {"api_url": "https://api2.tim4biz.com/api/"}
+
+
+@pytest.mark.parametrize(
+    "api_url",
+    [
+        "https://someone:pa55word@api2.tim4biz.com/api/",
+        "https://api2.tim4biz.com/api/?key=1",
+        "https://api2.tim4biz.com/api/#x",
+        "http://api2.tim4biz.com/api/",
+        "https://api2.tim4biz.com.evil.example/api/",
+    ],
+)
+async def test_an_api_address_that_could_leak_is_not_noticed(
+    sim: Tim4bizSimulator, session: aiohttp.ClientSession, api_url: str
+) -> None:
+    """Only a plain https address on TIM4biz's domain is offered as a repair:
+    a user name and password in it would reach whoever answers there.
+    """
+    client = _client(sim, session)
+    sim.api_url = api_url
+    await client.async_identify()
+    assert client.notices == {}
 
 
 async def test_faults_on_reads(

@@ -34,6 +34,8 @@ from custom_components.pbx_hub.client.voipcenter import (
 )
 from simulator import Fault, VoipcenterSimulator
 
+pytestmark = pytest.mark.slow
+
 # The document's example values.
 API_ID, KNUMMER, KEY = "pi990000tst", "123456", "privatekey"
 

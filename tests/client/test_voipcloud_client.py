@@ -28,6 +28,8 @@ from custom_components.pbx_hub.client import (
 from custom_components.pbx_hub.client.voipcloud import VoipcloudClient
 from simulator import Fault, VoipcloudSimulator
 
+pytestmark = pytest.mark.slow
+
 START = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)  # 11:00 in Sydney
 
 

@@ -4,8 +4,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from benchmarks.voipcloud_day import simulate_day
 from custom_components.pbx_hub.client import POLLING_SHARE
+
+pytestmark = pytest.mark.slow
 
 
 async def test_a_day_of_polling_uses_at_most_80_percent_and_meets_no_429() -> None:

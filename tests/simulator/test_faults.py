@@ -37,6 +37,8 @@ from simulator.core import (
 
 from .test_voipcenter import client_params
 
+pytestmark = pytest.mark.slow
+
 
 @dataclass(frozen=True)
 class Read:

@@ -16,6 +16,8 @@ from simulator import VENDORS, Fault, PbxwareSimulator, SimulatorBase, __main__ 
 from simulator.core import ActiveFault
 from simulator.pbxware import DEST_TYPES, Extension
 
+pytestmark = pytest.mark.slow
+
 EXT_LIST_KEYS = {
     "name", "email", "protocol", "ext", "location", "ua_id", "ua_name",
     "ua_fullname", "status", "macaddress", "sn", "linenum", "user_location",

@@ -22,6 +22,8 @@ import pytest
 from simulator import Fault
 from simulator.tariscope import TariscopeSimulator
 
+pytestmark = pytest.mark.slow
+
 SECRET = b"test-secret-0123456789abcdef"
 START = datetime(2025, 3, 15, 12, 0, tzinfo=UTC)
 SUBSCRIBER_FIELDS = {

@@ -25,6 +25,8 @@ from simulator.tim4biz import (
     Tim4bizSimulator,
 )
 
+pytestmark = pytest.mark.slow
+
 NOW = datetime(2025, 3, 15, 12, 0, tzinfo=UTC)
 RATE_HEADERS = (HEADER_LIMIT, HEADER_REMAINING, HEADER_LIMIT_24H, HEADER_REMAINING_24H)
 

@@ -26,6 +26,8 @@ from simulator.voipcenter import (
     password_hash,
 )
 
+pytestmark = pytest.mark.slow
+
 NOW = 1_750_000_000.0  # 2025-06-15 15:06:40 UTC
 TODAY = "20250615"
 YESTERDAY = "20250614"

@@ -15,6 +15,8 @@ import pytest
 from simulator import Fault, __main__ as cli
 from simulator.voipcloud import DEFAULT_TOKEN, VoipcloudSimulator
 
+pytestmark = pytest.mark.slow
+
 # Monday 2024-03-04 12:00 in Sydney (AEDT, UTC+11).
 T0 = datetime(2024, 3, 4, 1, 0, tzinfo=UTC)
 

@@ -12,6 +12,7 @@ from . import (  # noqa: F401  (each module registers its vendor)
     voipcloud as _voipcloud,
 )
 from .actions import for_action
+from .address import URL_REASONS
 from .base import (
     DEFAULT_REQUEST_TIMEOUT,
     VENDORS,
@@ -71,6 +72,7 @@ from .models import (
 __all__ = [
     "DEFAULT_REQUEST_TIMEOUT",
     "POLLING_SHARE",
+    "URL_REASONS",
     "VENDORS",
     "AccountSelection",
     "AccountSummary",

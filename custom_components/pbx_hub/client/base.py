@@ -18,14 +18,16 @@ import re
 from typing import Any, ClassVar, Concatenate
 
 import aiohttp
+from yarl import URL
 
+from .address import base_url, is_loopback
 from .budget import BudgetSpec, RequestBudget
 from .exceptions import (
     PbxInvalidInputError,
     PbxTooManyItemsError,
     PbxUnsupportedError,
 )
-from .http import HttpHelper, url_scheme
+from .http import HttpHelper
 from .models import (
     AccountSelection,
     AccountSummary,
@@ -50,8 +52,23 @@ from .models import (
 from .stepwise import reading
 
 DEFAULT_REQUEST_TIMEOUT = 10.0
+URL_KEY = "url"
+"""The setting that holds the server address, in every vendor's settings."""
 _NUMBER_SEPARATORS = re.compile(r"[ .\-()/]")
 _DIALLABLE = re.compile(r"\+?[0-9*#]{2,20}")
+
+
+def _userinfo(address: Any) -> tuple[str, ...]:
+    """The password and ``user:password`` of an address that holds them
+    (refused before sending, but redacted should they show all the same).
+    """
+    try:
+        url = URL(str(address or ""))
+    except ValueError:
+        return ()
+    if not url.password:
+        return ()
+    return (url.password, f"{url.user or ''}:{url.password}")
 
 
 class FieldKind(StrEnum):
@@ -94,6 +111,8 @@ class PbxClient(ABC):
     them): a PBX that lists more is refused whole (``PbxTooManyItemsError``),
     before they take memory, time and thousands of entities.
     """
+    default_url: ClassVar[str | None] = None
+    """The server address when the settings give none (a cloud vendor's)."""
 
     def __init__(
         self,
@@ -124,7 +143,10 @@ class PbxClient(ABC):
             session,
             budget=budget,
             request_timeout=request_timeout,
-            secrets=lambda: (str(self.settings.get(key) or "") for key in secret_keys),
+            secrets=lambda: (
+                *(str(self.settings.get(key) or "") for key in secret_keys),
+                *_userinfo(self.settings.get(URL_KEY)),
+            ),
         )
 
     @classmethod
@@ -145,11 +167,35 @@ class PbxClient(ABC):
         return hashlib.sha256(account.encode()).hexdigest()[:16]
 
     @classmethod
+    def server_address(
+        cls, settings: Mapping[str, Any], *, as_entered: bool = False
+    ) -> URL:
+        """The server the settings name, as requests are built on it, or
+        ``PbxInvalidInputError`` with one of ``address.URL_REASONS``. With
+        ``as_entered`` (a form's answer) the address must be as it is meant,
+        not only usable: a query or fragment is refused, not dropped.
+        """
+        text = str(settings.get(URL_KEY) or cls.default_url or "")
+        return base_url(text, as_entered=as_entered)
+
+    @classmethod
     def sends_in_clear(cls, settings: Mapping[str, Any]) -> bool:
         """Whether the settings' server address is plain ``http://``: no
         certificate is involved, and credentials travel unencrypted.
         """
-        return url_scheme(str(settings.get("url") or "")) == "http"
+        try:
+            return cls.server_address(settings).scheme == "http"
+        except PbxInvalidInputError:
+            return False
+
+    @classmethod
+    def sends_credentials_in_clear(cls, settings: Mapping[str, Any]) -> bool:
+        """Whether the credentials cross a network unencrypted: plain
+        ``http://`` to another machine (not to this one's loopback address).
+        """
+        return cls.sends_in_clear(settings) and not is_loopback(
+            cls.server_address(settings)
+        )
 
     def _at_most[T](self, capability: Capability, items: T) -> T:
         """``items`` (rows as the PBX sent them: a list or an object of rows,

@@ -17,13 +17,13 @@ import json
 import math
 import re
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 from multidict import CIMultiDict
 from yarl import URL
 
 from .actions import sent_for_action
+from .address import check_target, server_url
 from .budget import RequestBudget
 from .exceptions import (
     PbxAnswerLostError,
@@ -36,6 +36,7 @@ from .exceptions import (
     PbxRefusedError,
     PbxResponseError,
 )
+from .redaction import Redactor
 from .stepwise import STEPWISE_FROM, decode_stepwise
 
 type ErrorExplainer = Callable[[int, str], PbxError | None]
@@ -47,7 +48,6 @@ MAX_URL_LENGTH = 8000
 """Longer request lines are refused by common servers (8 KB limits): such a
 request is refused before it is sent rather than failing on the PBX.
 """
-_REDACTED = "**REDACTED**"
 MAX_BODY_BYTES = 4 * 1024 * 1024
 """Largest body read, 4 MiB. The largest answer a client asks for is PBXware's
 extension list: 0.3 MB for 1000 extensions, so this leaves room for about
@@ -147,46 +147,12 @@ def decode_json(text: str, redact: Callable[[str], str] = _unchanged) -> Any:
     raise PbxResponseError(f"Answer is not JSON: {_preview(redact(body))!r}")
 
 
-def server_url(text: str) -> URL:
-    """``text`` as a URL, or ``PbxInvalidInputError``: yarl raises
-    ``ValueError`` for an address such as ``http://[`` or a port over 65535.
-    """
-    try:
-        return URL(text)
-    except ValueError:
-        raise PbxInvalidInputError(
-            "The server address is not a valid URL", reason="url"
-        ) from None
-
-
 def url_host(text: str) -> str:
     """The lower-cased host of ``text``; empty when it is no valid URL."""
     try:
         return (URL(text).host or "").lower()
     except ValueError:
         return ""
-
-
-def url_scheme(text: str) -> str:
-    """The lower-cased scheme of ``text``; empty when it is no valid URL."""
-    try:
-        return URL(text.strip()).scheme.lower()
-    except ValueError:
-        return ""
-
-
-def _written_forms(secret: str) -> list[str]:
-    """``secret`` as written, JSON-escaped and URL-encoded; longest first, so
-    that no form is left half replaced by a shorter one.
-    """
-    forms = {
-        secret,
-        json.dumps(secret)[1:-1],
-        json.dumps(secret, ensure_ascii=False)[1:-1],
-        quote(secret, safe=""),
-        URL.build(query={"k": secret}).raw_query_string.removeprefix("k="),
-    }
-    return sorted(forms, key=len, reverse=True)
 
 
 def _preview(text: str, limit: int = 60) -> str:
@@ -315,16 +281,17 @@ class HttpHelper:
         self._secrets = secrets
         self.session_secrets: set[str] = set()
         """Secrets a session adds (a login's token): redacted as settings are."""
+        self._redactor = Redactor(())
+        self._redacted: frozenset[str] = frozenset()
 
     def redact(self, message: str) -> str:
-        """Replace every known secret in ``message``, as written and as a
-        JSON body or a URL would carry it.
+        """Replace every known secret in ``message``, in any form a PBX may
+        echo it (see ``redaction``).
         """
-        for secret in (*self._secrets(), *self.session_secrets):
-            if secret:
-                for form in _written_forms(secret):
-                    message = message.replace(form, _REDACTED)
-        return message
+        secrets = frozenset((*self._secrets(), *self.session_secrets))
+        if secrets != self._redacted:
+            self._redactor, self._redacted = Redactor(secrets), secrets
+        return self._redactor(message)
 
     def decode_json(self, text: str) -> Any:
         """``decode_json`` whose error preview cannot show a secret the PBX
@@ -382,9 +349,13 @@ class HttpHelper:
         that shows it reached the PBX (``MAY_HAVE_ACTED``) or a reset on a new
         connection raises ``PbxAnswerLostError``: it may have been done. A
         write, or a request sent in ``for_action``, is an action's: the budget
-        keeps polling's share from it.
+        keeps polling's share from it. An address that is no web server's or
+        holds a user name or password (see ``address.check_target``) is
+        refused before anything is sent.
         """
-        host = server_url(url).host or "the PBX"
+        target = server_url(url)
+        check_target(target)
+        host = target.host or "the PBX"
         self._check_before_sending(url, params, headers)
         self.budget.acquire(action=sent_for_action(write=write))
         answer_began = False

@@ -44,6 +44,7 @@ from typing import Any, ClassVar
 
 from yarl import URL
 
+from .address import join_path
 from .base import (
     FieldKind,
     PbxClient,
@@ -60,7 +61,7 @@ from .exceptions import (
     PbxPermissionError,
     PbxResponseError,
 )
-from .http import decode_json, server_url, url_host
+from .http import decode_json, url_host
 from .models import (
     Capability,
     DestinationType,
@@ -356,7 +357,8 @@ class PbxwareClient(PbxClient):
 
     @property
     def _endpoint(self) -> URL:
-        return server_url(str(self.settings[CONF_URL]).rstrip("/") + "/index.php")
+        """``index.php`` under the address, whatever query it was saved with."""
+        return join_path(self.server_address(self.settings), "index.php")
 
     @classmethod
     def budget_scope(

@@ -25,7 +25,8 @@ Assumptions (no public source):
 - The JWT's payload carries ``exp`` (and ``iat``), Unix seconds. The lifetime
   is ``exp - iat`` (the server's clock may differ from ours); without them a
   token is taken to last 6 hours. It is renewed 5 minutes before it expires.
-- A server address without a scheme means ``http://``.
+- A server address without a scheme means ``http://`` (the guide's examples
+  are all ``http://``). The config flow asks for the scheme.
 - Money is a JSON number (or a numeric string) in the currency the Tariscope
   installation bills in, which the API does not name.
 - Errors are 401 (credentials or token), 403 (method right), 404 (unknown
@@ -46,6 +47,7 @@ from typing import Any, ClassVar
 
 from yarl import URL
 
+from .address import URL_NO_SCHEME, base_url
 from .base import (
     FieldKind,
     PbxClient,
@@ -73,7 +75,7 @@ from .exceptions import (
     PbxPermissionError,
     PbxResponseError,
 )
-from .http import server_url, url_host
+from .http import url_host
 from .models import (
     AccountSelection,
     AccountSummary,
@@ -101,6 +103,10 @@ PATHS: dict[str, str] = {
     },
 }
 DEFAULT_PORT = 8085
+_TOKEN = re.compile(r"[!-~]+")
+"""A token is sent in a header: printable ASCII without spaces (a JWT is
+base64url and dots).
+"""
 _EMAIL = re.compile(r"[^\s\x00-\x1f\x7f@]{1,64}@[^\s\x00-\x1f\x7f@]{1,189}")
 """An e-mail address as RFC 5321 bounds it (64 before the ``@``, 254 in all),
 without spaces or control characters.
@@ -266,19 +272,28 @@ class TariscopeClient(PbxClient):
         self._summary_month: date | None = None
 
     @classmethod
-    def sends_in_clear(cls, settings: Mapping[str, Any]) -> bool:
-        """An address without a scheme is ``http://`` too."""
+    def server_address(
+        cls, settings: Mapping[str, Any], *, as_entered: bool = False
+    ) -> URL:
+        """The server; without a port in the URL, Tariscope's default 8085.
+        A saved address without a scheme means ``http://``, as Tariscope's
+        guide writes its addresses; a form's answer must name its scheme, so
+        that plain http is never chosen without the user seeing it.
+        """
         text = str(settings.get(CONF_URL) or "").strip()
-        return "://" not in text or super().sends_in_clear(settings)
+        if "://" not in text:
+            if as_entered:
+                raise PbxInvalidInputError(
+                    "The server address must start with https:// or http://",
+                    reason=URL_NO_SCHEME,
+                )
+            text = f"http://{text}"
+        url = base_url(text, as_entered=as_entered)
+        return url if url.explicit_port is not None else url.with_port(DEFAULT_PORT)
 
     @property
     def _base(self) -> URL:
-        """The server; without a port in the URL, Tariscope's default 8085."""
-        text = str(self.settings.get(CONF_URL) or "").strip().rstrip("/")
-        url = server_url(text if "://" in text else f"http://{text}")
-        if not url.is_absolute() or not url.host:
-            raise PbxInvalidInputError("The server address is not a URL")
-        return url if url.explicit_port is not None else url.with_port(DEFAULT_PORT)
+        return self.server_address(self.settings)
 
     def _explainer(self, method: str, *, with_token: bool) -> Any:
         def explain(status: int, text: str) -> PbxError | None:
@@ -311,6 +326,10 @@ class TariscopeClient(PbxClient):
         token = to_text(body.get("token")) if isinstance(body, Mapping) else None
         if token is None:
             raise PbxResponseError("Tariscope api.auth: no token in the answer")
+        if not _TOKEN.fullmatch(token):
+            # A line break or space would end the Authorization header: the
+            # answer is broken, the credentials are not wrong (no reauth).
+            raise PbxResponseError("Tariscope api.auth: the token is malformed")
         now = time.time()
         lifetime = token_lifetime(token, now)
         # Five minutes early, or a tenth of a short token's life.

@@ -47,6 +47,7 @@ from typing import Any, ClassVar
 
 from yarl import URL
 
+from .address import join_path
 from .base import (
     FieldKind,
     PbxClient,
@@ -244,6 +245,7 @@ class Tim4bizClient(PbxClient):
     """One TIM4biz company account, through an API-enabled user."""
 
     vendor = "tim4biz"
+    default_url = DEFAULT_URL
     capabilities = frozenset({Capability.EXTENSION_USAGE, Capability.SEND_SMS})
     poll_cost: ClassVar[Mapping[Capability, int]] = {Capability.EXTENSION_USAGE: 2}
     """Today and the month so far."""
@@ -260,8 +262,8 @@ class Tim4bizClient(PbxClient):
         self._notices: dict[str, str] = {}
 
     @property
-    def _base(self) -> str:
-        return str(self.settings.get(CONF_URL) or DEFAULT_URL).rstrip("/") + "/"
+    def _base(self) -> URL:
+        return self.server_address(self.settings)
 
     @property
     def rate_limit_status(self) -> RateLimitStatus | None:
@@ -288,7 +290,7 @@ class Tim4bizClient(PbxClient):
             self.http.budget.report(DAY, status.daily_remaining)
         api_url = to_text(headers.get(HEADER_API_URL))
         if api_url is not None and _usable_api_url(api_url):
-            if _same_url(api_url, self._base):
+            if _same_url(api_url, str(self._base)):
                 self._notices.pop("api_url", None)
             else:
                 self._notices["api_url"] = api_url
@@ -341,7 +343,7 @@ class Tim4bizClient(PbxClient):
             raise PbxAuthError("A TIM4biz user name cannot hold ':'") from None
         response = await self.http.request(
             http_method,
-            self._base + method,
+            str(join_path(self._base, method)),
             params=params,
             json_body=json_body,
             headers={"Authorization": authorization},
@@ -470,8 +472,9 @@ class Tim4bizClient(PbxClient):
 
 
 def _usable_api_url(url: str) -> bool:
-    """Only an https address on TIM4biz's own domain may receive the
-    credentials: a header is no reason to send them anywhere else.
+    """Only an https address on TIM4biz's own domain, with no user name,
+    password, query or fragment, may receive the credentials: a header is no
+    reason to send them anywhere else.
     """
     try:
         parsed = URL(url.strip())
@@ -483,6 +486,10 @@ def _usable_api_url(url: str) -> bool:
         parsed.is_absolute()
         and parsed.scheme == "https"
         and (host == "tim4biz.com" or host.endswith(".tim4biz.com"))
+        and parsed.raw_user is None
+        and parsed.raw_password is None
+        and not parsed.raw_query_string
+        and not parsed.raw_fragment
     )
 
 

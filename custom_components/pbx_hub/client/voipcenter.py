@@ -48,7 +48,10 @@ import time
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
+from yarl import URL
+
 from .actions import ActionsFirstLock, sent_for_action
+from .address import join_path
 from .base import (
     FieldKind,
     PbxClient,
@@ -70,7 +73,6 @@ from .exceptions import (
     PbxRefusedError,
     PbxResponseError,
 )
-from .http import server_url
 from .models import (
     Capability,
     DidRouting,
@@ -267,6 +269,7 @@ class VoipcenterClient(PbxClient):
     """One VoipCenter customer (``knummer``) through one API user."""
 
     vendor = "voipcenter"
+    default_url = DEFAULT_URL
     capabilities = frozenset(
         {
             Capability.STATUS,
@@ -314,8 +317,8 @@ class VoipcenterClient(PbxClient):
         """Each item's detail, read a share of the budget at a time."""
 
     @property
-    def _base(self) -> str:
-        return str(self.settings.get(CONF_URL) or DEFAULT_URL).rstrip("/") + "/"
+    def _base(self) -> URL:
+        return self.server_address(self.settings)
 
     async def _call(self, endpoint: str, params: Sequence[tuple[str, str]]) -> Any:
         """One signed request at a time: VoipCenter locks an account after a
@@ -351,7 +354,7 @@ class VoipcenterClient(PbxClient):
         )
         write = endpoint != "get.php"
         response = await self.http.request(
-            "GET", self._base + endpoint, params=signed, write=write
+            "GET", str(join_path(self._base, endpoint)), params=signed, write=write
         )
         try:
             return check_envelope(
@@ -394,7 +397,7 @@ class VoipcenterClient(PbxClient):
             name=f"VoipCenter {customer}",
             manufacturer="VoipCenter",
             model="PBXonline",
-            configuration_url=str(server_url(self._base).with_path("/")),
+            configuration_url=str(self._base.with_path("/")),
         )
 
     @classmethod

@@ -72,7 +72,7 @@ from .exceptions import (
     PbxResponseError,
     PbxTooManyItemsError,
 )
-from .http import server_url, url_host
+from .http import url_host
 from .models import (
     CallOutcome,
     CallRecord,
@@ -362,6 +362,7 @@ class VoipcloudClient(PbxClient):
     """One VoIPcloud account, identified by its API key."""
 
     vendor = "voipcloud"
+    default_url = DEFAULT_URL
     capabilities = frozenset(
         {Capability.STATUS, Capability.CALL_HISTORY, Capability.CLICK_TO_CALL}
     )
@@ -381,7 +382,7 @@ class VoipcloudClient(PbxClient):
 
     @property
     def _base(self) -> URL:
-        return server_url(str(self.settings.get(CONF_URL) or DEFAULT_URL).rstrip("/"))
+        return self.server_address(self.settings)
 
     def _explain(
         self, status: int, text: str, endpoint: str | None = None
