@@ -22,6 +22,8 @@ from simulator import Fault, Tim4bizSimulator
 from .conftest import setup_entry, wait_until_held
 from .vendors import tim4biz_entry
 
+pytestmark = pytest.mark.slow  # servers on loopback
+
 ANSWER_DELAY = 1.0
 """Seconds the simulator holds the SMS: the entry is removed meanwhile."""
 

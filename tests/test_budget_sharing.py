@@ -25,7 +25,10 @@ from simulator import Tim4bizSimulator, VoipcloudSimulator
 from .conftest import click_to_call, setup_entry
 from .vendors import tim4biz_entry, voipcloud_entry
 
-pytestmark = pytest.mark.freeze_time("2026-11-25T12:00:00-08:00")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.freeze_time("2026-11-25T12:00:00-08:00"),
+]
 LOOP_LIMIT = 150
 """More click-to-calls than VoIPcloud's whole window of 100 requests."""
 

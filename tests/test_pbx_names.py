@@ -32,6 +32,8 @@ from simulator import PbxwareSimulator
 
 from .vendor_sims import pbxware_settings
 
+pytestmark = pytest.mark.slow  # servers on loopback
+
 HOSTILE = (
     "[Pay here](https://evil.example) ![x](https://evil.example/x.png)\n"
     "# <img src=x onerror=alert(1)> **now**\x00\u202e\u200b" + "y" * 300

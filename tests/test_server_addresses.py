@@ -32,6 +32,8 @@ from .addresses import ODD_ADDRESSES, PASSWORD, VENDOR_NAMES, OddAddress, Saved
 from .conftest import setup_entry
 from .vendor_sims import SETTINGS
 
+pytestmark = pytest.mark.slow  # servers on loopback
+
 VENDORS = sorted(VENDOR_NAMES)
 ELSEWHERE = "http://pbx.example.com"
 """A plain-http address on another machine; never connected to: the tests

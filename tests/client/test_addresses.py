@@ -20,6 +20,8 @@ from custom_components.pbx_hub.client.address import join_path
 from simulator import SimulatorBase
 from tests.vendor_sims import SETTINGS
 
+pytestmark = pytest.mark.slow  # servers on loopback
+
 ALL = sorted(VENDORS)
 
 

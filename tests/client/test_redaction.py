@@ -25,6 +25,8 @@ from custom_components.pbx_hub.client.redaction import (
     Redactor,
 )
 
+pytestmark = pytest.mark.slow  # servers on loopback
+
 KEY = "Key/With&Quote'<Tag>+0123456789AbCdEf"
 """An API key with every character the transforms change."""
 
