@@ -10,6 +10,8 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 import json
+import math
+import random
 import time
 import tracemalloc
 from typing import Any
@@ -25,10 +27,12 @@ from custom_components.pbx_hub.client import (
     DidRouting,
     LicenseUsage,
     PbxRateLimitError,
+    PbxResponseError,
     PbxTooManyItemsError,
     RequestBudget,
     create_client,
     pbxware,
+    stepwise,
     voipcloud,
 )
 from custom_components.pbx_hub.client.budget import READ_SHARE
@@ -40,7 +44,14 @@ from custom_components.pbx_hub.client.convert import (
     to_int,
 )
 from custom_components.pbx_hub.client.http import MAX_BODY_BYTES
-from custom_components.pbx_hub.client.stepwise import MAX_MEMBERS
+from custom_components.pbx_hub.client.rotation import DetailRotation
+from custom_components.pbx_hub.client.stepwise import (
+    MAX_DEPTH,
+    MAX_MEMBERS,
+    SLACK,
+    decode_stepwise,
+    reading,
+)
 from simulator import Fault, VoipcenterSimulator, VoipcloudSimulator
 from tests.loopback import loopback_server
 from tests.vendor_sims import voipcenter_settings
@@ -220,6 +231,99 @@ async def test_a_large_valid_answer_is_read_without_holding_the_loop(
     assert len(extensions) == maximum
     assert extensions["7"].number == "1007"
     assert extensions["7"].registered is True
+
+
+def _json_value(rng: random.Random, depth: int = 0) -> Any:
+    """A random JSON value: nested lists and objects of every scalar kind."""
+    kind = rng.random()
+    if depth > 4 or kind < 0.4:
+        return rng.choice(
+            [0, -2.5, 1e300, 12345678901234567890, "", 'a "quoted" \\ é', True, None]
+        )
+    if kind < 0.7:
+        return [_json_value(rng, depth + 1) for _ in range(rng.randint(0, 5))]
+    return {
+        f"k{rng.randint(0, 9)}": _json_value(rng, depth + 1)
+        for _ in range(rng.randint(0, 5))
+    }
+
+
+@pytest.mark.parametrize("row_slice", [1, 16, 4096])
+async def test_stepwise_decoding_reads_what_json_loads_reads(
+    monkeypatch: pytest.MonkeyPatch, row_slice: int
+) -> None:
+    """Walked member by member (a slice of 1 walks every list and object),
+    in C by rows, or mixed: the same values, whatever the whitespace.
+    """
+    monkeypatch.setattr(stepwise, "ROW_SLICE", row_slice)
+    rng = random.Random(row_slice)
+    for _ in range(300):
+        value = _json_value(rng)
+        for text in (json.dumps(value), json.dumps(value, indent=2)):
+            assert await decode_stepwise(text) == json.loads(text)
+
+
+async def test_stepwise_decoding_skips_php_warnings_but_refuses_no_json() -> None:
+    warning = "<br />\n<b>Warning</b>: Undefined index [x] in <b>api.php</b><br />\n"
+    assert await decode_stepwise(warning + '{"a": [1, 2]}') == {"a": [1, 2]}
+    first, nan = await decode_stepwise("\ufeff [1, NaN] ")
+    assert first == 1
+    assert math.isnan(nan)
+    broken = ("[1,]", '{"a" 1}', "[1 2]", "[1]x", "{1: 2}", '["a\nb"]', '{"\\u12": 1}')
+    for text in (*broken, "", "[" * 9):
+        with pytest.raises(PbxResponseError, match="not JSON") as refused:
+            await decode_stepwise(text, redact=lambda shown: shown.replace("1", "#"))
+        # The preview is what ``redact`` made of the answer.
+        assert "1" not in str(refused.value)
+
+
+async def test_stepwise_decoding_refuses_deep_nesting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(stepwise, "ROW_SLICE", 1)
+    deep = "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1)
+    with pytest.raises(PbxResponseError, match="nests deeper"):
+        await decode_stepwise(deep)
+    shallow = "[" * MAX_DEPTH + "]" * MAX_DEPTH
+    assert await decode_stepwise(shallow) == json.loads(shallow)
+
+
+async def test_a_list_past_the_topic_maximum_stops_decoding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Within a read of a topic, a list may hold its maximum and a little
+    (an envelope's keys): more stops the decoding, as the topic's error.
+    """
+    monkeypatch.setattr(stepwise, "ROW_SLICE", 1)
+
+    def rows(count: int) -> str:
+        return json.dumps({"status": "ok", "data": [{} for _ in range(count)]})
+
+    with reading("extensions", 10):
+        assert len((await decode_stepwise(rows(10 + SLACK)))["data"]) == 10 + SLACK
+        with pytest.raises(PbxTooManyItemsError) as refused:
+            await decode_stepwise(rows(10 + SLACK + 1))
+    assert (refused.value.topic, refused.value.maximum) == ("extensions", 10)
+    # Outside a read only the bound of any answer applies.
+    assert len((await decode_stepwise(rows(100)))["data"]) == 100
+
+
+async def test_a_rotation_keeps_the_details_read_before_one_failed() -> None:
+    rotation: DetailRotation[str] = DetailRotation()
+
+    async def ask(item: str) -> str:
+        if item == "b":
+            raise PbxResponseError("garbled")
+        return item.upper()
+
+    with pytest.raises(PbxResponseError):
+        await rotation.read(["a", "b", "c"], None, ask)
+    assert rotation.read_so_far(["a", "b", "c"]) == ["a", "c"]
+    # The next read asks the one never read first; one no longer listed is
+    # forgotten.
+    assert rotation.due(["a", "b", "c"], 1) == ["b"]
+    assert rotation.due(["a", "b"], None) == ["b", "a"]
+    assert rotation.read_so_far(["a", "b", "c"]) == ["a"]
 
 
 # ---------------------------------------------------------------- item 4
