@@ -111,6 +111,21 @@ class Fault(StrEnum):
     MISSING_KEYS = "missing_keys"
     """The normal JSON body with every second key (the first, the third ...)
     dropped from every object below the top (a flat object: from the top)."""
+    ROW_FLOOD = "row_flood"
+    """The normal JSON body with every list of rows (a list of objects, or an
+    object all of whose values are objects) grown to ``FLOOD_ROWS`` rows:
+    empty objects under fresh keys, tiny rows no PBX would send so many of."""
+    EXTREME_VALUES = "extreme_values"
+    """The normal JSON body with valid but extreme values: every number that
+    is not an id (see ``extreme_values``) sent as ``1e308``, every ISO 8601
+    date-time as ``9999-12-31T23:59:59-14:00``."""
+    IGNORE_OFFSET = "ignore_offset"
+    """Answer as if the request named no ``offset`` (the documented default,
+    0): a server that ignores it sends its first page for every page."""
+    ENDLESS_PAGING = "endless_paging"
+    """``ignore_offset``, and every page of a list answer (a request with a
+    ``limit``) filled to ``limit`` rows by repeating its rows: every page is
+    full and the same, so no page ever ends the list."""
     HUGE = "huge"
     """HTTP 200, 10 MiB: the normal body padded with whitespace (still valid
     JSON), sent chunked, without a Content-Length."""
@@ -336,6 +351,86 @@ def _missing_keys(value: object, depth: int, first: int) -> object:
     return value
 
 
+FLOOD_ROWS = 20_000
+"""Rows ``row_flood`` grows every list of rows to: more than any PBX Hub
+reads for one topic."""
+_NUMBERED_KEY = re.compile(r"(.*?)(\d+)")
+
+
+def row_flood(body: object) -> object:
+    """Every list of objects, and every object all of whose values are
+    objects, grows to ``FLOOD_ROWS`` members with empty objects; an object's
+    new keys follow its first key's pattern (``101`` gives numbers,
+    ``id_3`` more ``id_<n>``), so that a client reads them as rows. Empty
+    ones stay empty: there is no row to follow.
+    """
+    if isinstance(body, list):
+        items = [row_flood(item) for item in body]
+        if items and all(isinstance(item, dict) for item in items):
+            items += [{} for _ in range(FLOOD_ROWS - len(items))]
+        return items
+    if not isinstance(body, dict):
+        return body
+    flooded = {key: row_flood(value) for key, value in body.items()}
+    if flooded and all(isinstance(value, dict) for value in flooded.values()):
+        match = _NUMBERED_KEY.fullmatch(str(next(iter(flooded))))
+        prefix = match.group(1) if match else f"{next(iter(flooded))}_"
+        serial = 10**7
+        while len(flooded) < FLOOD_ROWS:
+            serial += 1
+            flooded.setdefault(f"{prefix}{serial}", {})
+    return flooded
+
+
+EXTREME_NUMBER = 1e308
+"""Valid JSON and a finite float, but no count, duration or amount."""
+EXTREME_TIME = "9999-12-31T23:59:59-14:00"
+"""A valid ISO 8601 date-time whose UTC is past year 9999."""
+_DATE_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?"
+)
+_ID_KEYS = frozenset({"ext", "extension", "number", "nummer", "did"})
+
+
+def _names_an_id(key: str) -> bool:
+    """Whether a key names an id or a number dialled: its value must stay,
+    or every row would become one row (or none).
+    """
+    lowered = key.lower()
+    return lowered.endswith("id") or lowered in _ID_KEYS
+
+
+def extreme_values(value: object, key: str = "") -> object:
+    """Numbers (but under keys that name an id, see ``_names_an_id``)
+    become ``EXTREME_NUMBER`` and date-time texts ``EXTREME_TIME``, at
+    every depth; list items go by their list's key.
+    """
+    if isinstance(value, dict):
+        return {name: extreme_values(item, str(name)) for name, item in value.items()}
+    if isinstance(value, list):
+        return [extreme_values(item, key) for item in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float) and not _names_an_id(key):
+        return EXTREME_NUMBER
+    if isinstance(value, str) and _DATE_TIME.fullmatch(value.strip()):
+        return EXTREME_TIME
+    return value
+
+
+def filled_pages(body: object, limit: int) -> object:
+    """The first list of objects at the top or one level below (an
+    envelope's ``data``) repeated to ``limit`` rows.
+    """
+    if isinstance(body, list) and body and all(isinstance(i, dict) for i in body):
+        return [body[index % len(body)] for index in range(limit)]
+    if isinstance(body, dict):
+        for key, value in body.items():
+            if isinstance(value, list) and value:
+                return {**body, key: filled_pages(value, limit)}
+    return body
+
+
 def malformed_json(text: str) -> str:
     """``text`` with a comma before its closing bracket: no longer JSON, and no
     JSON can be found inside it either (every part runs to the broken end).
@@ -351,6 +446,8 @@ JSON_REWRITERS: dict[Fault, Callable[[object], object]] = {
     Fault.SWAPPED_TYPES: swapped_types,
     Fault.WRONG_SHAPES: wrong_shapes,
     Fault.MISSING_KEYS: missing_keys,
+    Fault.ROW_FLOOD: row_flood,
+    Fault.EXTREME_VALUES: extreme_values,
 }
 BODY_FAULTS = frozenset(
     {
@@ -367,6 +464,8 @@ BODY_FAULTS = frozenset(
 """Faults that change the body of the normal answer."""
 STREAM_FAULTS = frozenset({Fault.HUGE, Fault.SLOW_DRIP})
 """Faults that send the normal answer in a stream of their own."""
+PAGING_FAULTS = frozenset({Fault.IGNORE_OFFSET, Fault.ENDLESS_PAGING})
+"""Faults that answer a request as usual, read without its ``offset``."""
 
 
 def _chunks(data: bytes, size: int) -> list[bytes]:
@@ -565,6 +664,8 @@ class SimulatorBase:
             return self._rewrite(kind, await handler(request))
         if kind in STREAM_FAULTS:
             return await self._stream(fault, request, await handler(request))
+        if kind in PAGING_FAULTS:
+            return await self._paged(kind, request, handler)
         if kind is Fault.AUTH_REVOKED:
             return self.auth_revoked_response()
         if kind is Fault.FORBIDDEN:
@@ -639,6 +740,32 @@ class SimulatorBase:
                 return response
             body = json.dumps(JSON_REWRITERS[kind](decoded)).encode()
         return web.Response(body=body, status=response.status, headers=headers)
+
+    async def _paged(
+        self, kind: Fault, request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
+        """Answer ``request`` without its ``offset``; for ``endless_paging``
+        a list answer (the request names a ``limit``) is then filled to
+        ``limit`` rows.
+        """
+        if "offset" in request.query:
+            request = request.clone(
+                rel_url=request.rel_url.without_query_params("offset")
+            )
+        response = await handler(request)
+        limit = request.query.get("limit", "")
+        body = self._body_of(response)
+        if kind is Fault.IGNORE_OFFSET or body is None or not limit.isdigit():
+            return response
+        try:
+            decoded = json.loads(body)
+        except ValueError:
+            return response
+        return web.Response(
+            body=json.dumps(filled_pages(decoded, int(limit))).encode(),
+            status=response.status,
+            headers=self._headers_of(response),
+        )
 
     async def _stream(
         self, fault: ActiveFault, request: web.Request, response: web.StreamResponse

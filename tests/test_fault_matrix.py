@@ -57,8 +57,11 @@ from simulator import (
 )
 from simulator.core import (
     BODY_FAULTS,
+    EXTREME_TIME,
+    FLOOD_ROWS,
     HOSTILE_CHARSETS,
     NESTING_DEPTH,
+    PAGING_FAULTS,
     STREAM_FAULTS,
 )
 
@@ -121,6 +124,9 @@ class MatrixFault(StrEnum):
     HUGE_GZIP = "10 MB body, gzip"
     DEEP_NESTING = "deep nesting"
     HOSTILE_CHARSET = "hostile charset"
+    ROW_FLOOD = "row flood"
+    EXTREME_VALUES = "extreme values"
+    ENDLESS_PAGING = "endless paging"
     SLOW_DRIP = "slow drip"
     SLOW_DRIP_WITHIN = "slow drip (within timeout)"
 
@@ -147,7 +153,7 @@ class Injection:
         takes effect although the client may see an error. (A timeout holds
         the request for a minute first: longer than the test runs.)
         """
-        return self.fault in BODY_FAULTS | STREAM_FAULTS
+        return self.fault in BODY_FAULTS | STREAM_FAULTS | PAGING_FAULTS
 
 
 INJECTIONS: dict[MatrixFault, Injection] = {
@@ -175,6 +181,9 @@ INJECTIONS: dict[MatrixFault, Injection] = {
     MatrixFault.HUGE_GZIP: Injection(fault=Fault.HUGE_GZIP),
     MatrixFault.DEEP_NESTING: Injection(fault=Fault.DEEP_NESTING),
     MatrixFault.HOSTILE_CHARSET: Injection(fault=Fault.HOSTILE_CHARSET),
+    MatrixFault.ROW_FLOOD: Injection(fault=Fault.ROW_FLOOD),
+    MatrixFault.EXTREME_VALUES: Injection(fault=Fault.EXTREME_VALUES),
+    MatrixFault.ENDLESS_PAGING: Injection(fault=Fault.ENDLESS_PAGING),
     MatrixFault.SLOW_DRIP: Injection(
         fault=Fault.SLOW_DRIP,
         latency=DRIP_PAUSE,
@@ -207,10 +216,12 @@ class Vendor:
     """What one action adds to ``DONE[key]`` when the PBX carries it out, written
     down before it runs; ``None`` for an action that only reads.
     """
-    answered: Callable[[Any, ServiceResponse], None] = field(
-        default=lambda sim, response: None
+    answered: Callable[[Any, ServiceResponse, bool], None] = field(
+        default=lambda sim, response, unknown: None
     )
-    """Checks a successful action's response against the simulator."""
+    """Checks a successful action's response against the simulator (with
+    ``unknown``, its figures are unknown: see ``Expect.unknown_figures``).
+    """
     changes: Callable[[HomeAssistant, MockConfigEntry, Any], dict[str, str]] = field(
         default=lambda hass, entry, sim: {}
     )
@@ -310,9 +321,10 @@ async def _get_charges(
     )
 
 
-def _charges_answered(sim: Any, response: ServiceResponse) -> None:
+def _charges_answered(sim: Any, response: ServiceResponse, unknown: bool) -> None:
     """The charges the simulator holds for the subscriber and period, each
-    once, and their total.
+    once, and their total; with ``unknown``, each amount and so the total
+    unknown.
     """
     subscriber = sim.subscriber(min(sim.subscribers))
     start, end = SUBSCRIBER_PERIOD
@@ -331,9 +343,11 @@ def _charges_answered(sim: Any, response: ServiceResponse) -> None:
     assert isinstance(answered, list)
     assert sorted(
         (str(c["id"]), c["amount"]) for c in answered if isinstance(c, dict)
-    ) == sorted((str(c.id), float(c.amount)) for c in charges)
+    ) == sorted((str(c.id), None if unknown else float(c.amount)) for c in charges)
     assert len(answered) == len(charges)
-    assert response["total"] == float(sum(c.amount for c in charges))
+    assert response["total"] == (
+        None if unknown else float(sum(c.amount for c in charges))
+    )
 
 
 async def _send_sms(
@@ -469,6 +483,10 @@ class Poll(StrEnum):
     once the right is back."""
     TOLERATED = "tolerated"
     """Entities stay available; nothing is logged as an error."""
+    TOO_MANY = "too_many"
+    """Unavailable as for ``UNAVAILABLE``, and a repair issue per failing
+    cadence says the PBX listed more than a topic takes; both go once the
+    fault is gone."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -492,6 +510,11 @@ class Expect:
     the simulator carried the action out: no client can tell the two apart,
     so the user is told ``invalid_response`` rather than ``write_unconfirmed``.
     """
+    note: str | None = None
+    """What the cell adds in words (why a fault does not apply)."""
+    unknown_figures: bool = False
+    """The action succeeds, but the figures of its answer are unknown (no
+    client can read them): compared as such."""
 
 
 FAST, SLOW, BOTH = ("fast",), ("slow",), ("fast", "slow")
@@ -558,6 +581,13 @@ def _standard(
 
 
 TOLERATED = Expect(poll=Poll.TOLERATED, action=None)
+NO_PAGING = Expect(poll=Poll.TOLERATED, action=None, note="no paging")
+"""Endless paging against a vendor whose lists come whole."""
+
+
+def _too_many(vendor: str, cadences: tuple[str, ...] | None = None) -> Expect:
+    return Expect(poll=Poll.TOO_MANY, action=None, cadences=cadences or POLLED[vendor])
+
 
 EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
     # Errors come in a 200 body; a key without a permission is a missing
@@ -580,6 +610,11 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
         MatrixFault.WRONG_SHAPES: _unavailable("pbxware", "write_unconfirmed"),
         # Missing values are unknown; the extension ids are the list's keys.
         MatrixFault.MISSING_KEYS: TOLERATED,
+        # The extension and DID lists hold more than their maximum.
+        MatrixFault.ROW_FLOOD: _too_many("pbxware"),
+        # Counts and licences unknown; CPU and memory come as text.
+        MatrixFault.EXTREME_VALUES: TOLERATED,
+        MatrixFault.ENDLESS_PAGING: NO_PAGING,
     },
     # A 401 names the cause (bad key or whitelist); a 403, not documented, is
     # a key accepted but refused this request: a missing right naming the
@@ -598,6 +633,15 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
         MatrixFault.WRONG_SHAPES: _unavailable("voipcloud", None),
         # Rows without their id or start time: none can be read.
         MatrixFault.MISSING_KEYS: _unavailable("voipcloud", None),
+        # The system status's components.
+        MatrixFault.ROW_FLOOD: _too_many("voipcloud"),
+        # The call placed starts in year 9999: its start is unknown, and a
+        # list of no row that can be read is refused. Click-to-call's
+        # envelope code, 1e308, is unknown, not an error code.
+        MatrixFault.EXTREME_VALUES: _unavailable("voipcloud", None),
+        # The call placed fills every page: the second page brings nothing
+        # new and ends the list (status, two user pages, queues, ring groups).
+        MatrixFault.ENDLESS_PAGING: Expect(poll=Poll.TOLERATED, action=None, sent=5),
     },
     # Errors come in a 200 envelope (head 15: password, head 16: API user not
     # allowed, a refusal of the API user as a whole, not of one right); after
@@ -627,6 +671,11 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
         MatrixFault.MISSING_KEYS: Expect(
             poll=Poll.UNAVAILABLE, action="write_unconfirmed", cadences=FAST
         ),
+        # The SIP accounts and today's calls; the slow lists hold names.
+        MatrixFault.ROW_FLOOD: _too_many("voipcenter", FAST),
+        # Its values come as text: only date-times change.
+        MatrixFault.EXTREME_VALUES: TOLERATED,
+        MatrixFault.ENDLESS_PAGING: NO_PAGING,
     },
     # A 401 is answered by signing in once more; refused again, reauth. A 403
     # names the method the user has no right to.
@@ -653,6 +702,14 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
         MatrixFault.MISSING_KEYS: Expect(
             poll=Poll.TOLERATED, action="invalid_response"
         ),
+        # The subscriber followed is looked up alone; the charges the
+        # action reads are a list.
+        MatrixFault.ROW_FLOOD: Expect(poll=Poll.TOLERATED, action="too_many_items"),
+        # Balances unknown, and the amounts of the charges the action reads.
+        MatrixFault.EXTREME_VALUES: Expect(
+            poll=Poll.TOLERATED, action=None, unknown_figures=True
+        ),
+        MatrixFault.ENDLESS_PAGING: NO_PAGING,
     },
     # A 403 names the licence. TIM4biz sends no Retry-After: its headers say
     # how many calls are left, and none left pauses until its hour has passed.
@@ -670,6 +727,10 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
         MatrixFault.MISSING_KEYS: _unavailable("tim4biz", None),
         # An empty 200 is no usage list; SetSMS returns nothing to read.
         MatrixFault.EMPTY: _unavailable("tim4biz", None),
+        MatrixFault.ROW_FLOOD: _too_many("tim4biz"),
+        # Calls, talk time and cost unknown.
+        MatrixFault.EXTREME_VALUES: TOLERATED,
+        MatrixFault.ENDLESS_PAGING: NO_PAGING,
     },
 }
 
@@ -732,6 +793,14 @@ def _reauth_started(hass: HomeAssistant) -> bool:
     )
 
 
+def _too_many_issues(hass: HomeAssistant) -> set[str]:
+    return {
+        issue.issue_id
+        for issue in ir.async_get(hass).issues.values()
+        if issue.domain == DOMAIN and issue.translation_key == "too_many_items"
+    }
+
+
 def _permission_issues(hass: HomeAssistant) -> set[str]:
     return {
         issue.issue_id
@@ -757,6 +826,7 @@ async def _check_action(
     carried_out: bool = False,
     may_land_late: bool = False,
     garbled_refusal: bool = False,
+    unknown_figures: bool = False,
 ) -> tuple[bool, HomeAssistantError | None]:
     """The action works (``key`` None), its response matches the simulator
     and the simulator carried it out; or it raises a ``HomeAssistantError``
@@ -771,7 +841,7 @@ async def _check_action(
     effect = vendor.effect(hass, entry, sim)
     error: HomeAssistantError | None = None
     if key is None:
-        vendor.answered(sim, await vendor.action(hass, entry, sim))
+        vendor.answered(sim, await vendor.action(hass, entry, sim), unknown_figures)
     else:
         with pytest.raises(HomeAssistantError) as raised:
             await vendor.action(hass, entry, sim)
@@ -888,9 +958,14 @@ def _check_shown(
         entity_id: (shown, true)
         for entity_id, true in _shown(hass, states).items()
         if (shown := states[entity_id]) != true
-        and not (fault is MatrixFault.SWAPPED_TYPES and shown == STATE_UNKNOWN)
+        and not (fault in UNKNOWN_ALLOWED and shown == STATE_UNKNOWN)
     }
     assert not wrong
+
+
+UNKNOWN_ALLOWED = frozenset({MatrixFault.SWAPPED_TYPES, MatrixFault.EXTREME_VALUES})
+"""Faults whose values a client cannot read, where unknown is the right thing
+to show."""
 
 
 async def _inject(sim: SimulatorBase, injection: Injection) -> None:
@@ -1041,6 +1116,7 @@ async def test_fault_matrix(
             carried_out=injection.carried_out,
             may_land_late=injection.real_clock,
             garbled_refusal=expect.garbled_refusal,
+            unknown_figures=expect.unknown_figures,
         )
 
         # Two polls: what they make of it, logged once.
@@ -1069,6 +1145,10 @@ async def test_fault_matrix(
         during = _shown(hass, steady), set(_registry(hass, entry).devices)
         assert _reauth_started(hass) is (expect.poll is Poll.REAUTH)
         assert bool(_permission_issues(hass)) is (expect.poll is Poll.PERMISSION)
+        assert _too_many_issues(hass) == {
+            f"too_many_items_{cadence}_{entry.entry_id}"
+            for cadence in (down if expect.poll is Poll.TOO_MANY else ())
+        }
         if expect.poll is Poll.PAUSED:
             assert resent == 0
         if expect.sent is not None:
@@ -1087,6 +1167,7 @@ async def test_fault_matrix(
             # The action's own repair issue goes with its next success.
             await _check_action(hass, vendor, entry, sim, None)
         assert not _permission_issues(hass)
+        assert not _too_many_issues(hass)
         assert not _tracebacks(caplog)
     finally:
         await sim.stop()
@@ -1102,11 +1183,14 @@ POLL_TEXT: dict[Poll, str] = {
     Poll.PAUSED: "paused {pause} s, recovers",
     Poll.PERMISSION: "repair: missing permission",
     Poll.TOLERATED: "tolerated",
+    Poll.TOO_MANY: "unavailable, repair: too many items, recovers",
 }
 
 
 def _cell(expect: Expect, polled: tuple[str, ...]) -> str:
     poll = POLL_TEXT[expect.poll].format(pause=expect.pause)
+    if expect.note:
+        poll += f" ({expect.note})"
     if expect.cadences and expect.cadences != polled:
         poll += f" ({', '.join(expect.cadences)} only)"
     if expect.sent is not None and expect.poll is not Poll.PAUSED:
@@ -1114,6 +1198,8 @@ def _cell(expect: Expect, polled: tuple[str, ...]) -> str:
     action = f"`{expect.action}`" if expect.action else "ok"
     if expect.garbled_refusal:
         action += " (the garbled answer reads as a refusal; the PBX did it)"
+    if expect.unknown_figures:
+        action += " (its figures unknown)"
     return f"{poll}; action: {action}"
 
 
@@ -1148,7 +1234,14 @@ def render_matrix() -> str:
         "  and both clear once it is granted.",
         "- **tolerated**: the answer is still read; entities stay available and",
         "  show what they show once the fault is gone (with swapped types, values",
-        "  that cannot be read show as unknown): never a wrong value.",
+        "  that cannot be read show as unknown; with extreme values, those no",
+        "  sensor can hold): never a wrong value.",
+        "- **repair: too many items**: the PBX listed more than a topic takes",
+        "  (see the README's maximum of items): the answer is refused whole,",
+        "  nothing of it is applied (no device or entity added), the poll's",
+        "  entities go unavailable and a repair issue says what was listed; both",
+        "  clear at the first poll within the maximum. The action's",
+        "  `too_many_items` is a read refused the same way.",
         "- **(fast only)** / **(slow only)**: only that poll fails; the other",
         "  cadence reads what it can.",
         "- **N requests per poll**: what a poll sends while the fault lasts (after",
@@ -1208,7 +1301,13 @@ def render_matrix() -> str:
         "deep, past what a JSON parser reads;",
         "*hostile charset*: the normal answer, its `Content-Type` naming a",
         f"charset that is no text encoding ({', '.join(HOSTILE_CHARSETS)}, in",
-        "turn), which the client reads as UTF-8, as it reads an unknown one.",
+        "turn), which the client reads as UTF-8, as it reads an unknown one;",
+        f"*row flood*: every list of rows grown to {FLOOD_ROWS:,} (empty rows",
+        "under fresh ids); *extreme values*: valid but extreme, every number",
+        "that is no id sent as 1e308 and every date-time as",
+        f"{EXTREME_TIME}; *endless paging*: `offset` ignored and every page",
+        "filled to its `limit` by repeating its rows, so that no page is short",
+        "(a vendor whose lists come whole does not page: no paging).",
         "",
         "Actions: "
         + "; ".join(f"{v.name}: {v.action_name}" for v in VENDORS.values())

@@ -31,7 +31,9 @@ from .client import (
     PbxPermissionError,
     PbxRateLimitError,
     PbxRefusedError,
+    PbxRequestCapError,
     PbxResponseError,
+    PbxTooManyItemsError,
     PbxUnsupportedError,
     for_action,
 )
@@ -56,6 +58,7 @@ from .repairs import (
     CLOCK_SKEW,
     MISSING_PERMISSION,
     MISSING_PERMISSION_UNNAMED,
+    TOO_MANY_ITEMS,
     is_removed,
     issue_id,
 )
@@ -121,6 +124,10 @@ def error_translation(
         return "cannot_connect", {"error": str(err)}
     if isinstance(err, PbxInvalidInputError | PbxUnsupportedError):
         return "invalid_input", {"error": str(err)}
+    if isinstance(err, PbxTooManyItemsError):
+        return TOO_MANY_ITEMS, {"topic": err.topic, "maximum": str(err.maximum)}
+    if isinstance(err, PbxRequestCapError):
+        return "request_cap", {"maximum": str(err.maximum)}
     return "invalid_response", {"error": str(err)}
 
 

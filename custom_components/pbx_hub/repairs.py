@@ -27,6 +27,7 @@ from .client import (
     PbxError,
     PbxNotWhitelistedError,
     PbxRateLimitError,
+    PbxTooManyItemsError,
 )
 from .const import CONF_VENDOR, DOMAIN
 from .titles import entry_title, markdown_escape, title_placeholders
@@ -52,6 +53,10 @@ API_URL_MOVED = "api_url_moved"
 """Raised while the vendor names another API address; fixable."""
 TLS_UNVERIFIED = "tls_unverified"
 """Raised while an entry does not verify the PBX's TLS certificate."""
+TOO_MANY_ITEMS = "too_many_items"
+"""Raised per cadence while the PBX lists more items than a topic takes
+(its poll is refused whole); gone with the cadence's next good poll.
+"""
 PLAIN_HTTP = "plain_http"
 """Raised while an entry sends its credentials unencrypted to another
 machine (a plain ``http://`` address that is not this machine's loopback).
@@ -64,6 +69,8 @@ REPAIR_ISSUES = (
     PLAIN_HTTP,
     f"{MISSING_PERMISSION}_fast",
     f"{MISSING_PERMISSION}_slow",
+    f"{TOO_MANY_ITEMS}_fast",
+    f"{TOO_MANY_ITEMS}_slow",
     SETUP_REFUSED,
     API_URL_MOVED,
 )
@@ -163,6 +170,7 @@ class PollIssues:
         self._hass = hass
         self._entry = entry
         self._permission_kind = f"{MISSING_PERMISSION}_{cadence}"
+        self._too_many_kind = f"{TOO_MANY_ITEMS}_{cadence}"
         self._rate_limited = 0
         """Polls in a row that the PBX answered with 429."""
         self._skewed = 0
@@ -181,6 +189,14 @@ class PollIssues:
             self._skewed += 1
             if self._skewed >= 2:
                 create_entry_issue(self._hass, self._entry, CLOCK_SKEW)
+        if isinstance(err, PbxTooManyItemsError):
+            create_entry_issue(
+                self._hass,
+                self._entry,
+                self._too_many_kind,
+                translation_key=TOO_MANY_ITEMS,
+                placeholders={"topic": err.topic, "maximum": str(err.maximum)},
+            )
 
     def succeeded(self, refused: Iterable[str]) -> None:
         """Clear the poll issues; one issue names every licence or right that
@@ -188,7 +204,7 @@ class PollIssues:
         """
         self._rate_limited = 0
         self._skewed = 0
-        for kind in POLL_ISSUES:
+        for kind in (*POLL_ISSUES, self._too_many_kind):
             delete_entry_issue(self._hass, self._entry, kind)
         if missing := sorted(set(refused)):
             create_entry_issue(

@@ -27,7 +27,6 @@ from .client import (
     Extension,
     ExtensionUsage,
     GroupStats,
-    LicenseUsage,
     RateLimitStatus,
     UserStats,
 )
@@ -84,12 +83,6 @@ def _active_calls(data: FastData) -> int | None:
     if data.live_calls is not None:
         return len(data.live_calls)
     return None if data.status is None else data.status.active_calls
-
-
-def _license_percent(usage: LicenseUsage) -> float | None:
-    if usage.in_use is None or not usage.maximum:
-        return None
-    return round(100 * usage.in_use / usage.maximum, 1)
 
 
 def _percent(key: str, read: Callable[..., float | None]) -> PbxSensorEntityDescription:
@@ -161,7 +154,7 @@ PBX_SENSORS: tuple[PbxSensorEntityDescription, ...] = (
             entity_category=EntityCategory.DIAGNOSTIC,
             value_fn=_status_value(
                 lambda s, kind=kind: (
-                    _license_percent(s.licenses[kind]) if kind in s.licenses else None
+                    s.licenses[kind].percent if kind in s.licenses else None
                 )
             ),
             exists_fn=_status_has(lambda s, kind=kind: s.licenses.get(kind)),

@@ -437,7 +437,10 @@ async def _async_get_charges(call: ServiceCall) -> ServiceResponse:
         "subscriber": {"id": subscriber.id, "name": subscriber.name},
         "start": start.isoformat(),
         "end": end.isoformat(),
-        "total": round(sum(charge.amount or 0 for charge in charges), 2),
+        # Unknown when any amount is: a sum of the known ones would be wrong.
+        "total": None
+        if any(charge.amount is None for charge in charges)
+        else round(sum(charge.amount or 0 for charge in charges), 2),
         "charges": [
             {
                 "id": charge.id,

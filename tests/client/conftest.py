@@ -13,8 +13,9 @@ import struct
 
 import aiohttp
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 import pytest
+
+from tests.loopback import loopback_server
 
 
 @pytest.fixture
@@ -31,12 +32,8 @@ async def scripted() -> AsyncIterator[tuple[str, list[web.Response]]]:
     async def handler(request: web.Request) -> web.Response:
         return answers.pop(0)
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    server = TestServer(app)
-    await server.start_server()
-    yield str(server.make_url("/api/")), answers
-    await server.close()
+    async with loopback_server(handler) as server:
+        yield str(server.make_url("/api/")), answers
 
 
 type Serve = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]

@@ -37,7 +37,9 @@ from .exceptions import (
     PbxPermissionError,
     PbxRateLimitError,
     PbxRefusedError,
+    PbxRequestCapError,
     PbxResponseError,
+    PbxTooManyItemsError,
     PbxUnsupportedError,
 )
 from .models import (
@@ -107,7 +109,9 @@ __all__ = [
     "PbxPermissionError",
     "PbxRateLimitError",
     "PbxRefusedError",
+    "PbxRequestCapError",
     "PbxResponseError",
+    "PbxTooManyItemsError",
     "PbxUnsupportedError",
     "RateLimitStatus",
     "RequestBudget",

@@ -8,20 +8,25 @@ from that declaration and ``create_client`` builds the client from the answers.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+import functools
 import hashlib
 import re
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Concatenate
 
 import aiohttp
 from yarl import URL
 
 from .address import base_url, is_loopback
 from .budget import BudgetSpec, RequestBudget
-from .exceptions import PbxInvalidInputError, PbxUnsupportedError
+from .exceptions import (
+    PbxInvalidInputError,
+    PbxTooManyItemsError,
+    PbxUnsupportedError,
+)
 from .http import HttpHelper
 from .models import (
     AccountSelection,
@@ -44,6 +49,7 @@ from .models import (
     Tenant,
     TimeFilter,
 )
+from .stepwise import reading
 
 DEFAULT_REQUEST_TIMEOUT = 10.0
 URL_KEY = "url"
@@ -100,6 +106,11 @@ class PbxClient(ABC):
     capabilities: frozenset[Capability] = frozenset()
     poll_cost: ClassVar[Mapping[Capability, int]] = {}
     """Requests one call of each getter sends, for sizing polling to the budget."""
+    max_items: ClassVar[Mapping[Capability, int]] = {}
+    """The most items each topic the vendor reads takes (the README lists
+    them): a PBX that lists more is refused whole (``PbxTooManyItemsError``),
+    before they take memory, time and thousands of entities.
+    """
     default_url: ClassVar[str | None] = None
     """The server address when the settings give none (a cloud vendor's)."""
 
@@ -185,6 +196,22 @@ class PbxClient(ABC):
         return cls.sends_in_clear(settings) and not is_loopback(
             cls.server_address(settings)
         )
+
+    def _at_most[T](self, capability: Capability, items: T) -> T:
+        """``items`` (rows as the PBX sent them: a list or an object of rows,
+        or what was read of them) if they are no more than ``capability``'s
+        ``max_items``; else ``PbxTooManyItemsError``. Anything without a
+        length passes, for the parser to judge.
+        """
+        maximum = self.max_items[capability]
+        if isinstance(items, list | dict | set | tuple) and len(items) > maximum:
+            raise PbxTooManyItemsError(
+                f"{self.vendor} listed {len(items)} {capability}: more than "
+                f"the {maximum} the client takes",
+                topic=capability.value,
+                maximum=maximum,
+            )
+        return items
 
     def _unsupported(self, capability: Capability) -> PbxUnsupportedError:
         return PbxUnsupportedError(f"{self.vendor} does not support {capability}")
@@ -335,6 +362,33 @@ class PbxClient(ABC):
     async def async_click_to_call(self, extension: str, number: str) -> None:
         """Ring ``extension`` and connect it to ``number``."""
         raise self._unsupported(Capability.CLICK_TO_CALL)
+
+
+def one_read[C: PbxClient, **P, R](
+    capability: Capability,
+) -> Callable[
+    [Callable[Concatenate[C, P], Coroutine[Any, Any, R]]],
+    Callable[Concatenate[C, P], Coroutine[Any, Any, R]],
+]:
+    """Make a getter one read of ``capability``: all it sends counts against
+    ``RequestBudget.per_read`` (see ``READ_SHARE``), and no list it decodes
+    stepwise may grow past the topic's ``max_items`` (see ``stepwise``).
+    """
+
+    def decorate(
+        getter: Callable[Concatenate[C, P], Coroutine[Any, Any, R]],
+    ) -> Callable[Concatenate[C, P], Coroutine[Any, Any, R]]:
+        @functools.wraps(getter)
+        async def read(client: C, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            with (
+                client.http.budget.read(),
+                reading(capability.value, client.max_items[capability]),
+            ):
+                return await getter(client, *args, **kwargs)
+
+        return read
+
+    return decorate
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -11,16 +11,24 @@ caller can retry in a tight loop.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+import contextlib
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 import math
 import time
 
-from .exceptions import PbxRateLimitError
+from .exceptions import PbxRateLimitError, PbxRequestCapError
 
 POLLING_SHARE = 0.8
 """Share of the budget that steady polling may use; the rest is for actions."""
+READ_SHARE = 0.2
+"""Share of the budget's limit that one read of a topic may send (one call
+of a getter, whatever it pages through or asks item by item). A read with
+more to ask, such as details of thousands of items or pages that never end,
+asks the rest at the next read, so that one poll cannot spend the window.
+"""
 
 
 def action_allowance(limit: int) -> int:
@@ -70,6 +78,24 @@ class BudgetSpec:
         return cost_per_poll / spare
 
 
+class ReadAllowance:
+    """The requests one read may still send."""
+
+    def __init__(self, limit: int) -> None:
+        """Nothing sent yet."""
+        self.limit = limit
+        self.sent = 0
+
+    @property
+    def left(self) -> int:
+        """Requests this read may still send."""
+        return max(self.limit - self.sent, 0)
+
+
+_READ: ContextVar[ReadAllowance | None] = ContextVar("pbx_hub_read", default=None)
+"""The read under way in this task (and the tasks it gathers)."""
+
+
 @dataclass
 class _Reported:
     """What the vendor's headers said of one of its windows, and when."""
@@ -111,14 +137,48 @@ class RequestBudget:
         """Requests still allowed within the current window."""
         return max(self.spec.limit - self.used, 0)
 
+    @property
+    def per_read(self) -> int:
+        """Requests one read may send: ``READ_SHARE`` of the limit."""
+        return max(math.floor(self.spec.limit * READ_SHARE), 1)
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[ReadAllowance]:
+        """Count the requests of one read against ``per_read``; a read
+        within a read (a getter calling another) shares the outer allowance.
+        """
+        if (current := _READ.get()) is not None:
+            yield current
+            return
+        allowance = ReadAllowance(self.per_read)
+        token = _READ.set(allowance)
+        try:
+            yield allowance
+        finally:
+            _READ.reset(token)
+
+    @staticmethod
+    def read_left() -> int | None:
+        """Requests the read under way may still send; ``None`` outside one."""
+        allowance = _READ.get()
+        return None if allowance is None else allowance.left
+
     def acquire(self, *, action: bool = False) -> None:
-        """Count one request, or raise ``PbxRateLimitError`` if none is allowed now.
+        """Count one request, or raise ``PbxRateLimitError`` if none is allowed
+        now (``PbxRequestCapError`` when the read under way has sent its share).
 
         An ``action``'s request is also refused once actions have sent their
         ``action_allowance`` within the window: the rest is polling's. (What
         the vendor reports left counts other callers too, and is not shared
         out: polling slows down to it, see ``min_interval``.)
         """
+        allowance = _READ.get()
+        if allowance is not None and allowance.left <= 0:
+            raise PbxRequestCapError(
+                f"One read may send at most {allowance.limit} requests, "
+                f"{READ_SHARE:.0%} of the budget of {self.spec.limit}",
+                maximum=allowance.limit,
+            )
         now = self._clock()
         if now < self._paused_until:
             raise PbxRateLimitError(
@@ -143,6 +203,8 @@ class RequestBudget:
             self._check_action_allowance(now)
             self._sent_for_actions.append(now)
         self._sent.append(now)
+        if allowance is not None:
+            allowance.sent += 1
         for report in self._reported.values():
             report.sent_since += 1
 

@@ -18,6 +18,19 @@ _NUMBER = re.compile(r"\s*([-+]?\d+(?:\.\d+)?)\s*%?\s*")
 """A number as text, alone or as a percentage: ``"37"``, ``"37%"``,
 ``" 61 % "``, ``"-4.5"`` (PBXware's dashboard sends the percent forms)."""
 _ID = re.compile(r"[0-9]{1,20}")
+MAX_NUMBER = 2**53
+"""Largest magnitude read as a number: beyond it a float no longer holds
+every integer, and sums or percentages of such values overflow. No count,
+duration, amount or percentage of a PBX comes near it; ``1e308`` is valid
+JSON but no figure, so it is unknown.
+"""
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+"""Date-times are read from ``EARLIEST`` up to (not including) ``LATEST``,
+in UTC. Beyond them a PBX sends a placeholder (``0000-00-00``,
+``9999-12-31``), not a moment; and near year 9999 an offset pushes the UTC
+time past what Python and Home Assistant can hold or format.
+"""
 _TRUE = frozenset({"1", "yes", "true", "on", "enabled"})
 _FALSE = frozenset({"", "0", "no", "false", "off", "disabled"})
 
@@ -39,7 +52,8 @@ def to_float(value: Any) -> float | None:
     """A number from a number or from text that is one number (see
     ``_NUMBER``): ``"3 calls"`` or ``"v2"`` is no number. ``None`` too for
     what no sensor can show (Infinity and NaN, which ``json.loads`` accepts,
-    and integers too large for a float).
+    and integers too large for a float) and for magnitudes over
+    ``MAX_NUMBER``.
     """
     if isinstance(value, bool):
         return None
@@ -55,7 +69,17 @@ def to_float(value: Any) -> float | None:
         number = float(match.group(1))
     else:
         return None
-    return number if math.isfinite(number) else None
+    return number if math.isfinite(number) and abs(number) <= MAX_NUMBER else None
+
+
+def percent(part: float | None, whole: float | None) -> float | None:
+    """``part`` as a percentage of ``whole``, to one decimal; unknown when
+    either is, or ``whole`` is not above zero, or ``part`` below it.
+    """
+    if part is None or whole is None or whole <= 0 or part < 0:
+        return None
+    share = 100 * part / whole
+    return round(share, 1) if math.isfinite(share) else None
 
 
 def to_bool(value: Any) -> bool | None:
@@ -128,7 +152,7 @@ def readable[T, R](rows: list[T], read: Callable[[T], R | None], what: str) -> l
 
 def to_datetime(value: Any) -> datetime | None:
     """An aware datetime from ISO 8601 text (``Z`` or an offset); text without
-    an offset is taken as UTC.
+    an offset is taken as UTC. Unknown outside ``EARLIEST`` to ``LATEST``.
     """
     text = to_text(value)
     if text is None:
@@ -137,18 +161,30 @@ def to_datetime(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    return in_range(parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC))
+
+
+def in_range(moment: datetime) -> datetime | None:
+    """An aware ``moment`` if it lies from ``EARLIEST`` up to ``LATEST``,
+    else ``None``; its UTC time may be past year 9999, which Python cannot
+    compute (``OverflowError``), and that is out of range too.
+    """
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:
+        return None
+    return moment if EARLIEST <= utc < LATEST else None
 
 
 def from_unix(value: Any) -> datetime | None:
-    """An aware datetime from Unix seconds; ``None`` for what is no number
-    and for a moment no ``datetime`` can hold (a time in milliseconds read as
-    seconds falls some 50 000 years ahead; ``1e308``).
+    """An aware datetime from Unix seconds, within ``in_range``; ``None`` for
+    what is no number and for a moment out of range (a time in milliseconds
+    read as seconds falls some 50 000 years ahead; ``1e308``).
     """
     seconds = to_float(value)
     if seconds is None:
         return None
     try:
-        return datetime.fromtimestamp(seconds, UTC)
+        return in_range(datetime.fromtimestamp(seconds, UTC))
     except OverflowError, ValueError, OSError:
         return None

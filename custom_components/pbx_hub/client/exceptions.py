@@ -77,6 +77,31 @@ class PbxRefusedError(PbxResponseError):
     """
 
 
+class PbxTooManyItemsError(PbxResponseError):
+    """The PBX listed more items than the client takes for one topic (or
+    more rows in one list than any answer holds): no PBX it serves has so
+    many, and reading them would take memory and time without bound. The
+    answer is refused whole, never read in part.
+    """
+
+    def __init__(self, message: str, *, topic: str, maximum: int) -> None:
+        """Keep what was listed too much of, and the most the client takes."""
+        super().__init__(message)
+        self.topic = topic
+        self.maximum = maximum
+
+
+class PbxRequestCapError(PbxError):
+    """One read of a topic would send more requests than its share of the
+    request budget (``READ_SHARE``): it stops, and the next read goes on.
+    """
+
+    def __init__(self, message: str, *, maximum: int) -> None:
+        """Keep the most requests one read may send."""
+        super().__init__(message)
+        self.maximum = maximum
+
+
 class PbxInvalidInputError(PbxError):
     """The PBX rejected a parameter of a write (unknown id, bad destination ...)."""
 

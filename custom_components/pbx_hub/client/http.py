@@ -55,6 +55,7 @@ from .exceptions import (
     PbxResponseError,
 )
 from .redaction import Redactor
+from .stepwise import STEPWISE_FROM, decode_stepwise
 
 type ErrorExplainer = Callable[[int, str], PbxError | None]
 """Reads a 4xx body; returns the error it means, or ``None`` for the default."""
@@ -545,6 +546,15 @@ class HttpHelper:
         echoed back.
         """
         return decode_json(text, self.redact)
+
+    async def read_json(self, text: str) -> Any:
+        """``decode_json``, but an answer of ``STEPWISE_FROM`` characters or
+        more is decoded a piece at a time, giving the event loop its turns,
+        and refused past ``MAX_MEMBERS`` rows in one list (see ``stepwise``).
+        """
+        if len(text) < STEPWISE_FROM:
+            return self.decode_json(text)
+        return await decode_stepwise(text, self.redact)
 
     def error_detail(self, status: int, text: str, *keys: str) -> str:
         """What an error body says under the first of ``keys`` (any case),

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from .convert import percent
+
 
 class Capability(StrEnum):
     """What a client can do; the integration only offers what is listed."""
@@ -86,6 +88,13 @@ class LicenseUsage:
 
     in_use: int | None
     maximum: int | None
+
+    @property
+    def percent(self) -> float | None:
+        """The share in use, to one decimal; unknown without a maximum above
+        zero (see ``convert.percent``).
+        """
+        return percent(self.in_use, self.maximum)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -47,7 +47,14 @@ from typing import Any, ClassVar
 from yarl import URL
 
 from .address import join_path
-from .base import FieldKind, PbxClient, SettingField, VendorSpec, register_vendor
+from .base import (
+    FieldKind,
+    PbxClient,
+    SettingField,
+    VendorSpec,
+    one_read,
+    register_vendor,
+)
 from .budget import BudgetSpec
 from .convert import (
     from_unix,
@@ -130,6 +137,17 @@ _DEST_TYPE_NAMES: dict[str, DestinationType] = {
     "conference": DestinationType.CONFERENCE,
 }
 _LICENSED = ("ext", "ivr", "queue", "conference")
+DASHBOARD = (
+    "cpu",
+    "memory",
+    "disk_usage",
+    "ext_online",
+    "calls",
+    "sip_registrations",
+    "licensing",
+    "services",
+)
+"""The ``pbxware.dashboard.*`` actions the status is read from."""
 
 
 def rows(body: Any) -> dict[str, dict[str, Any]]:
@@ -251,8 +269,13 @@ def parse_live_calls(text: str) -> dict[str, LiveCall]:
     """Calls in progress; the text ``Live Calls: 0`` means none."""
     if _NO_LIVE_CALLS in text:
         return {}
+    return live_calls(decode_json(text))
+
+
+def live_calls(body: Any) -> dict[str, LiveCall]:
+    """Calls in progress from ``monitor.live_calls``'s decoded rows."""
     calls: dict[str, LiveCall] = {}
-    for call_id, row in rows(decode_json(text)).items():
+    for call_id, row in rows(body).items():
         calls[call_id] = LiveCall(
             id=call_id,
             caller=to_key(row.get("from")) or "",
@@ -338,6 +361,13 @@ class PbxwareClient(PbxClient):
         Capability.LIVE_CALLS: 1,
         Capability.DIDS: 1,
     }
+    max_items: ClassVar[Mapping[Capability, int]] = {
+        Capability.STATUS: 1000,  # services
+        Capability.EXTENSIONS: 5000,
+        Capability.LIVE_CALLS: 2000,
+        Capability.DIDS: 5000,
+        Capability.TENANTS: 2000,
+    }
 
     @property
     def _endpoint(self) -> URL:
@@ -382,7 +412,7 @@ class PbxwareClient(PbxClient):
 
     async def _call(self, action: str, *, write: bool = False, **params: str) -> Any:
         """Send ``pbxware.<action>`` and return the decoded, error-checked body."""
-        body = self.http.decode_json(
+        body = await self.http.read_json(
             await self._call_text(action, write=write, **params)
         )
         self._raise_for_error(body, action, write=write)
@@ -443,7 +473,7 @@ class PbxwareClient(PbxClient):
         answer ``[]`` or, we assume, an error that is not about the key or its
         permissions.
         """
-        body = self.http.decode_json(await self._call_text("tenant.list"))
+        body = await self.http.read_json(await self._call_text("tenant.list"))
         if (
             isinstance(body, dict)
             and "error" in body
@@ -453,42 +483,48 @@ class PbxwareClient(PbxClient):
         ):
             return {}
         self._raise_for_error(body, "tenant.list", write=False)
-        return parse_tenants(body)
+        return parse_tenants(self._at_most(Capability.TENANTS, body))
 
+    @one_read(Capability.STATUS)
     async def async_get_status(self) -> SystemStatus:
         """Eight dashboard calls, sent together."""
-        names = (
-            "cpu",
-            "memory",
-            "disk_usage",
-            "ext_online",
-            "calls",
-            "sip_registrations",
-            "licensing",
-            "services",
+        answers = dict(
+            zip(
+                DASHBOARD,
+                await asyncio.gather(
+                    *(self._call(f"dashboard.{name}") for name in DASHBOARD)
+                ),
+                strict=True,
+            )
         )
-        answers = await asyncio.gather(*(self._call(f"dashboard.{n}") for n in names))
-        return parse_status(dict(zip(names, answers, strict=True)))
+        self._at_most(Capability.STATUS, answers["services"])
+        return parse_status(answers)
 
+    @one_read(Capability.EXTENSIONS)
     async def async_get_extensions(self) -> dict[str, Extension]:
         """``ext.list`` merged with ``monitor.list``: two requests for all."""
         ext_list, monitor_list = await asyncio.gather(
             self._call("ext.list"), self._call("monitor.list")
         )
-        return parse_extensions(ext_list, monitor_list)
+        return parse_extensions(
+            self._at_most(Capability.EXTENSIONS, ext_list),
+            self._at_most(Capability.EXTENSIONS, monitor_list),
+        )
 
+    @one_read(Capability.LIVE_CALLS)
     async def async_get_live_calls(self) -> dict[str, LiveCall]:
         """Calls in progress from ``monitor.live_calls``."""
         text = await self._call_text("monitor.live_calls")
-        if _NO_LIVE_CALLS not in text:
-            self._raise_for_error(
-                self.http.decode_json(text), "monitor.live_calls", write=False
-            )
-        return parse_live_calls(text)
+        if _NO_LIVE_CALLS in text:
+            return {}
+        body = await self.http.read_json(text)
+        self._raise_for_error(body, "monitor.live_calls", write=False)
+        return live_calls(self._at_most(Capability.LIVE_CALLS, body))
 
+    @one_read(Capability.DIDS)
     async def async_get_dids(self) -> dict[str, Did]:
         """Incoming numbers from ``did.list``."""
-        return parse_dids(await self._call("did.list"))
+        return parse_dids(self._at_most(Capability.DIDS, await self._call("did.list")))
 
     async def async_set_dnd(self, extension_id: str, enabled: bool) -> bool:
         """``ext.es.dnd.set`` with ``state=yes|no``; return the confirmed state."""

@@ -48,7 +48,14 @@ from typing import Any, ClassVar
 from yarl import URL
 
 from .address import URL_NO_SCHEME, base_url
-from .base import FieldKind, PbxClient, SettingField, VendorSpec, register_vendor
+from .base import (
+    FieldKind,
+    PbxClient,
+    SettingField,
+    VendorSpec,
+    one_read,
+    register_vendor,
+)
 from .budget import BudgetSpec
 from .convert import (
     is_id,
@@ -77,6 +84,7 @@ from .models import (
     PbxInfo,
     Subscriber,
 )
+from .rotation import DetailRotation
 
 CONF_URL = "url"
 CONF_USERNAME = "username"
@@ -242,6 +250,10 @@ class TariscopeClient(PbxClient):
     capabilities = frozenset({Capability.ACCOUNTS, Capability.CHARGES})
     poll_cost: ClassVar[Mapping[Capability, int]] = {Capability.ACCOUNTS: 3}
     """A few lists plus one summary per subscriber; sized for a handful."""
+    max_items: ClassVar[Mapping[Capability, int]] = {
+        Capability.ACCOUNTS: 5000,  # subscribers followed
+        Capability.CHARGES: 10000,  # charges one get_charges returns
+    }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Not signed in yet."""
@@ -253,6 +265,11 @@ class TariscopeClient(PbxClient):
         """How often the client signed in: once per token lifetime, ideally."""
         self._names: dict[str, Subscriber] = {}
         self._looked_up = 0
+        self._summaries: DetailRotation[Any] = DetailRotation()
+        """Each subscriber's summary of ``_summary_month`` (``None``: deleted),
+        read a share of the budget at a time.
+        """
+        self._summary_month: date | None = None
 
     @classmethod
     def server_address(
@@ -305,7 +322,7 @@ class TariscopeClient(PbxClient):
             },
             explain_error=self._explainer("api.auth", with_token=False),
         )
-        body = self.http.decode_json(response.text)
+        body = await self.http.read_json(response.text)
         token = to_text(body.get("token")) if isinstance(body, Mapping) else None
         if token is None:
             raise PbxResponseError("Tariscope api.auth: no token in the answer")
@@ -359,7 +376,7 @@ class TariscopeClient(PbxClient):
         )
         if not response.text.strip():
             return None
-        return self.http.decode_json(response.text)
+        return await self.http.read_json(response.text)
 
     async def async_identify(self) -> PbxInfo:
         """Sign in and read the system facts; the licence serial is the identity."""
@@ -409,26 +426,36 @@ class TariscopeClient(PbxClient):
         except PbxPermissionError:
             return None
 
+    @one_read(Capability.ACCOUNTS)
     async def async_get_accounts(
         self, selection: AccountSelection, month: date
     ) -> dict[str, AccountSummary]:
         """The selected subscribers (ids or e-mails, departments, nodes) and
-        their ``accounts.summary`` for ``month``, one request each.
+        their ``accounts.summary`` for ``month``, one request each, as many
+        as this read may send: the others keep the summary read last (a
+        subscriber whose summary was never read is left out).
         """
-        subscribers = await self._subscribers(selection)
+        subscribers = self._at_most(
+            Capability.ACCOUNTS, await self._subscribers(selection)
+        )
+        if month != self._summary_month:  # last month's figures are not this one's
+            self._summaries = DetailRotation()
+            self._summary_month = month
+        asked = await self._summaries.read(
+            subscribers,
+            self.http.budget.read_left(),
+            lambda subscriber_id: self._account_summary(
+                subscribers[subscriber_id], month
+            ),
+        )
         # The lists, the subscribers read by id, then one summary each.
         self.measured_cost[Capability.ACCOUNTS] = (
             len(selection.departments) + len(selection.nodes) + self._looked_up
-        ) + len(subscribers)
-        summaries = await asyncio.gather(
-            *(
-                self._account_summary(subscriber, month)
-                for subscriber in subscribers.values()
-            )
-        )
+        ) + asked
         accounts: dict[str, AccountSummary] = {}
-        for subscriber, body in zip(subscribers.values(), summaries, strict=True):
-            if body is None:
+        for subscriber_id in self._summaries.read_so_far(subscribers):
+            subscriber = subscribers[subscriber_id]
+            if (body := self._summaries.get(subscriber_id)) is None:
                 self._gone(subscriber, selection)
             else:
                 accounts[subscriber.id] = parse_summary(subscriber, body)
@@ -488,12 +515,15 @@ class TariscopeClient(PbxClient):
         for body in lists:
             # A subscriber may be in a department's list and a node's; in one
             # list twice, the list is not understood.
-            listed = readable(_items(body), parse_subscriber, "Tariscope")
+            rows = self._at_most(Capability.ACCOUNTS, _items(body))
+            listed = readable(rows, parse_subscriber, "Tariscope")
             found |= unique(((s.id, s) for s in listed), "Tariscope")
         self._looked_up = 0
         for wanted in selection.ids:
             subscriber = found.get(wanted) or self._names.get(wanted)
             if subscriber is None:
+                if self.http.budget.read_left() == 0:
+                    continue  # looked up at a later read, with room to ask
                 self._looked_up += 1
                 try:
                     subscriber = await self.async_get_subscriber(wanted)
@@ -556,6 +586,7 @@ class TariscopeClient(PbxClient):
                 "todate": end.isoformat(),
             },
         )
+        self._at_most(Capability.CHARGES, _items(body))
         return parse_charges(body)
 
     @classmethod

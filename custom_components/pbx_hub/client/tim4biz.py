@@ -48,7 +48,14 @@ from typing import Any, ClassVar
 from yarl import URL
 
 from .address import join_path
-from .base import FieldKind, PbxClient, SettingField, VendorSpec, register_vendor
+from .base import (
+    FieldKind,
+    PbxClient,
+    SettingField,
+    VendorSpec,
+    one_read,
+    register_vendor,
+)
 from .budget import BudgetSpec
 from .convert import readable, to_float, to_int, to_key, to_text, unique
 from .exceptions import (
@@ -129,11 +136,9 @@ def _money(value: Any) -> float | None:
     return to_float(value)
 
 
-def parse_usage(body: Any) -> dict[str, ExtensionUsage]:
-    """``ExtensionTotal`` rows by extension; rows without an extension are
-    skipped; ``None`` (a 204) is no rows. An answer that holds no list, or
-    whose rows none can be read, is an error: read as "no calls", it would zero
-    every counter.
+def usage_rows(body: Any) -> list[Any]:
+    """The rows of an ``ExtensionTotal`` answer: the list itself or the one
+    an object holds; ``None`` (a 204) is no rows, anything else an error.
     """
     rows = body
     if isinstance(body, Mapping):
@@ -142,7 +147,16 @@ def parse_usage(body: Any) -> dict[str, ExtensionUsage]:
         rows = []
     if not isinstance(rows, list):
         raise PbxResponseError("TIM4biz: ExtensionTotal holds no list")
-    read = readable(rows, _usage_row, "TIM4biz: ExtensionTotal")
+    return rows
+
+
+def parse_usage(body: Any) -> dict[str, ExtensionUsage]:
+    """``ExtensionTotal`` rows by extension; rows without an extension are
+    skipped; ``None`` (a 204) is no rows. An answer that holds no list, or
+    whose rows none can be read, is an error: read as "no calls", it would zero
+    every counter.
+    """
+    read = readable(usage_rows(body), _usage_row, "TIM4biz: ExtensionTotal")
     return unique(((row.extension, row) for row in read), "TIM4biz: ExtensionTotal")
 
 
@@ -235,6 +249,9 @@ class Tim4bizClient(PbxClient):
     capabilities = frozenset({Capability.EXTENSION_USAGE, Capability.SEND_SMS})
     poll_cost: ClassVar[Mapping[Capability, int]] = {Capability.EXTENSION_USAGE: 2}
     """Today and the month so far."""
+    max_items: ClassVar[Mapping[Capability, int]] = {
+        Capability.EXTENSION_USAGE: 5000,
+    }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Nothing reported yet."""
@@ -340,7 +357,7 @@ class Tim4bizClient(PbxClient):
             if response.status == 204 or method == "SetSMS":
                 return None
             raise PbxResponseError(f"TIM4biz: {method} answered an empty body")
-        return self.http.decode_json(response.text)
+        return await self.http.read_json(response.text)
 
     @classmethod
     def budget_scope(
@@ -378,6 +395,7 @@ class Tim4bizClient(PbxClient):
             configuration_url="https://tim4biz.com/",
         )
 
+    @one_read(Capability.EXTENSION_USAGE)
     async def async_get_extension_usage(
         self, start: datetime, end: datetime
     ) -> dict[str, ExtensionUsage]:
@@ -387,11 +405,14 @@ class Tim4bizClient(PbxClient):
         """
         if self._longest is not None and end - start > self._longest:
             middle = start + self._longest
-            return merge_usage(
-                *await _together(
-                    self._usage(start, middle, MAX_SPLITS),
-                    self.async_get_extension_usage(middle, end),
-                )
+            return self._at_most(
+                Capability.EXTENSION_USAGE,
+                merge_usage(
+                    *await _together(
+                        self._usage(start, middle, MAX_SPLITS),
+                        self.async_get_extension_usage(middle, end),
+                    )
+                ),
             )
         return await self._usage(start, end, MAX_SPLITS)
 
@@ -410,12 +431,16 @@ class Tim4bizClient(PbxClient):
             middle = start + (end - start) / 2
             # Remember: later reads split before asking.
             self._longest = min(self._longest or middle - start, middle - start)
-            return merge_usage(
-                *await _together(
-                    self._usage(start, middle, splits_left - 1),
-                    self._usage(middle, end, splits_left - 1),
-                )
+            return self._at_most(
+                Capability.EXTENSION_USAGE,
+                merge_usage(
+                    *await _together(
+                        self._usage(start, middle, splits_left - 1),
+                        self._usage(middle, end, splits_left - 1),
+                    )
+                ),
             )
+        self._at_most(Capability.EXTENSION_USAGE, usage_rows(body))
         return parse_usage(body)
 
     def check_sms(self, recipient: str, message: str) -> tuple[str, str]:

@@ -39,7 +39,7 @@ Assumptions (the document is silent):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 import hashlib
 import hmac
@@ -52,7 +52,14 @@ from yarl import URL
 
 from .actions import ActionsFirstLock, sent_for_action
 from .address import join_path
-from .base import FieldKind, PbxClient, SettingField, VendorSpec, register_vendor
+from .base import (
+    FieldKind,
+    PbxClient,
+    SettingField,
+    VendorSpec,
+    one_read,
+    register_vendor,
+)
 from .budget import BudgetSpec
 from .convert import is_id, readable, to_bool, to_int, to_key, to_text, unique
 from .exceptions import (
@@ -78,6 +85,7 @@ from .models import (
     SystemStatus,
     TimeFilter,
 )
+from .rotation import DetailRotation
 
 CONF_URL = "url"
 CONF_API_ID = "api_id"
@@ -283,6 +291,13 @@ class VoipcenterClient(PbxClient):
         Capability.HOT_DESKS: 4,
     }
     """The slow topics read each item's detail; sized for a small office."""
+    max_items: ClassVar[Mapping[Capability, int]] = {
+        Capability.STATUS: 10000,  # calls today
+        Capability.EXTENSIONS: 5000,
+        Capability.INDICATORS: 1000,
+        Capability.DID_ROUTING: 5000,  # DIDs, and each table of routes
+        Capability.HOT_DESKS: 1000,
+    }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """A stored hash is used as is; a plain password is hashed at once."""
@@ -296,6 +311,10 @@ class VoipcenterClient(PbxClient):
         """Set once the credentials are refused: this client sends no more
         (reauthentication makes a new one).
         """
+        self._details: dict[str, DetailRotation[Any]] = {
+            menu: DetailRotation() for menu in ("indicator", "did", "hddesk")
+        }
+        """Each item's detail, read a share of the budget at a time."""
 
     @property
     def _base(self) -> URL:
@@ -339,7 +358,9 @@ class VoipcenterClient(PbxClient):
         )
         try:
             return check_envelope(
-                self.http.decode_json(response.text), self.http.redact, write=write
+                await self.http.read_json(response.text),
+                self.http.redact,
+                write=write,
             )
         except PbxRateLimitError:
             # Head 13, too many attempts: wait before trying again. Only here:
@@ -350,6 +371,22 @@ class VoipcenterClient(PbxClient):
 
     async def _get(self, menu: str, item: str = "0", **extra: str) -> Any:
         return await self._call("get.php", [("m", menu), ("id", item), *extra.items()])
+
+    async def _list(self, capability: Capability, menu: str, **extra: str) -> Any:
+        """An ``id=0`` list of ``menu``, at most ``capability``'s maximum."""
+        body = await self._get(menu, **extra)
+        self._at_most(capability, listing(body))
+        return body
+
+    async def _read_details(self, menu: str, items: Iterable[str]) -> int:
+        """Read the details of ``items`` that are due, within what this read
+        may still send (see ``rotation``); return how many were asked.
+        """
+        return await self._details[menu].read(
+            items,
+            self.http.budget.read_left(),
+            lambda item: self._get(menu, item),
+        )
 
     async def async_identify(self) -> PbxInfo:
         """Check every credential with one SIP account list."""
@@ -370,15 +407,17 @@ class VoipcenterClient(PbxClient):
         """One budget per API user and customer, whatever the password form."""
         return f"{settings.get(CONF_API_ID)}_{settings.get(CONF_CUSTOMER_NUMBER)}"
 
+    @one_read(Capability.STATUS)
     async def async_get_status(self) -> SystemStatus:
         """Today's calls (Belgium's day), counted from the call history."""
         today = datetime.now(BELGIUM).strftime("%Y%m%d")
-        calls = listing(await self._get("calls", filter=today))
+        calls = listing(await self._list(Capability.STATUS, "calls", filter=today))
         return SystemStatus(calls_today=len(calls))
 
+    @one_read(Capability.EXTENSIONS)
     async def async_get_extensions(self) -> dict[str, Extension]:
         """All SIP accounts in one list."""
-        body = await self._get("sipacc")
+        body = await self._list(Capability.EXTENSIONS, "sipacc")
         self._sip_ids = {
             to_text(row.get("SIPusername")) or item_id: item_id
             for item_id, row in listing(body).items()
@@ -386,48 +425,55 @@ class VoipcenterClient(PbxClient):
         }
         return parse_sip_accounts(body)
 
+    @one_read(Capability.INDICATORS)
     async def async_get_indicators(self) -> dict[str, FunctionIndicator]:
-        """The names, then each indicator's state (one request each)."""
-        indicator_names = names(await self._get("indicator"))
-        self.measured_cost[Capability.INDICATORS] = 1 + len(indicator_names)
-        details = await asyncio.gather(
-            *(self._get("indicator", item) for item in indicator_names)
-        )
+        """The names, then each indicator's state (one request each, as many
+        as this read may send; one not read yet is left out).
+        """
+        indicator_names = names(await self._list(Capability.INDICATORS, "indicator"))
+        asked = await self._read_details("indicator", indicator_names)
+        self.measured_cost[Capability.INDICATORS] = 1 + asked
+        details = self._details["indicator"]
         return {
             item: FunctionIndicator(
                 id=item,
-                name=name,
+                name=indicator_names[item],
                 active=to_bool(detail.get("actief"))
-                if isinstance(detail, Mapping)
+                if isinstance(detail := details.get(item), Mapping)
                 else None,
             )
-            for (item, name), detail in zip(
-                indicator_names.items(), details, strict=True
-            )
+            for item in details.read_so_far(indicator_names)
         }
 
     async def async_set_indicator(self, indicator_id: str, active: bool) -> None:
         """``update.php m=indicator p=1|0``."""
         await self._update("indicator", indicator_id, "1" if active else "0")
 
+    @one_read(Capability.DID_ROUTING)
     async def async_get_did_routing(self) -> DidRouting:
-        """DIDs with each one's detail, routes, backup routes, time filters."""
+        """DIDs with each one's detail (as many as this read may send; a DID
+        not read yet is left out), routes, backup routes, time filters.
+        """
         numbers, routes, backup_routes, *filters = await asyncio.gather(
-            self._get("did"),
-            self._get("routes"),
-            self._get("backuproutes"),
-            *(self._get(menu) for menu in _FILTER_MENUS.values()),
+            self._list(Capability.DID_ROUTING, "did"),
+            self._list(Capability.DID_ROUTING, "routes"),
+            self._list(Capability.DID_ROUTING, "backuproutes"),
+            *(
+                self._list(Capability.DID_ROUTING, menu)
+                for menu in _FILTER_MENUS.values()
+            ),
         )
         did_numbers = {
             item: to_key(value) or item for item, value in listing(numbers).items()
         }
         # The list, routes, backup routes and three filters, then each DID.
-        self.measured_cost[Capability.DID_ROUTING] = 6 + len(did_numbers)
-        details = await asyncio.gather(
-            *(self._get("did", item) for item in did_numbers)
-        )
+        asked = await self._read_details("did", did_numbers)
+        self.measured_cost[Capability.DID_ROUTING] = 6 + asked
+        details = self._details["did"]
         dids = {}
-        for (item, number), detail in zip(did_numbers.items(), details, strict=True):
+        for item in details.read_so_far(did_numbers):
+            number = did_numbers[item]
+            detail = details.get(item)
             row = detail if isinstance(detail, Mapping) else {}
             dids[item] = RoutedDid(
                 id=item,
@@ -472,21 +518,25 @@ class VoipcenterClient(PbxClient):
                 raise PbxInvalidInputError(f"{value[:40]!r} is not an id")
         await self._update("did", did_id, "|".join(parts))
 
+    @one_read(Capability.HOT_DESKS)
     async def async_get_hot_desks(self) -> HotDesking:
-        """Desks with each one's detail, and the templates. A desk names its
+        """Desks with each one's detail (as many as this read may send; a
+        desk not read yet is left out), and the templates. A desk names its
         SIP account by numeric id; the last SIP account list gives its username.
         """
         desks, templates = await asyncio.gather(
-            self._get("hddesk"), self._get("hdtemplate")
+            self._list(Capability.HOT_DESKS, "hddesk"),
+            self._list(Capability.HOT_DESKS, "hdtemplate"),
         )
         desk_names = names(desks)
-        self.measured_cost[Capability.HOT_DESKS] = 2 + len(desk_names)
-        details = await asyncio.gather(
-            *(self._get("hddesk", item) for item in desk_names)
-        )
+        asked = await self._read_details("hddesk", desk_names)
+        self.measured_cost[Capability.HOT_DESKS] = 2 + asked
+        details = self._details["hddesk"]
         usernames = {item: username for username, item in self._sip_ids.items()}
         result: dict[str, HotDesk] = {}
-        for (item, name), detail in zip(desk_names.items(), details, strict=True):
+        for item in details.read_so_far(desk_names):
+            name = desk_names[item]
+            detail = details.get(item)
             row = detail if isinstance(detail, Mapping) else {}
             sip_account = _ref(row.get("sipaccount"))
             result[item] = HotDesk(

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 import hashlib
@@ -53,7 +53,14 @@ from typing import Any, ClassVar
 
 from yarl import URL
 
-from .base import FieldKind, PbxClient, SettingField, VendorSpec, register_vendor
+from .base import (
+    FieldKind,
+    PbxClient,
+    SettingField,
+    VendorSpec,
+    one_read,
+    register_vendor,
+)
 from .budget import BudgetSpec
 from .convert import readable, to_bool, to_datetime, to_int, to_key, to_text
 from .exceptions import (
@@ -65,6 +72,7 @@ from .exceptions import (
     PbxRateLimitError,
     PbxRefusedError,
     PbxResponseError,
+    PbxTooManyItemsError,
 )
 from .http import server_error, url_host
 from .models import (
@@ -286,6 +294,72 @@ class _ListCursor:
 
     calls: dict[str, CallRecord]
     """Calls read so far, by id."""
+    resume_at: int | None = None
+    """The offset an earlier read stopped at before the end of the list (its
+    share of requests spent, or a request failed): the next read, once caught
+    up at the top, goes on from there. Rows only move down as calls arrive,
+    so going on from it may read a row twice, never skip one.
+    """
+
+
+@dataclass
+class _ListRead:
+    """Where one read of a call list is."""
+
+    resume_at: int | None
+    """Where to go on once caught up at the top (see ``_ListCursor``)."""
+    offset: int = 0
+    resuming: bool = False
+    """Past the top: a call read before does not end this read."""
+    seen: set[str] = field(default_factory=set)
+    """Calls this read has seen, by id."""
+    taken: list[CallRecord] = field(default_factory=list)
+    """The calls of the last page that are new or changed."""
+
+    def take(
+        self,
+        page: list[CallRecord | None],
+        since: datetime,
+        before: Mapping[str, CallRecord],
+        unfinished: set[str],
+        newest: datetime,
+    ) -> tuple[bool, bool]:
+        """Note a page's calls in ``taken``, and say whether it ends the
+        list (a call before ``since``, a short page, or one with nothing this
+        read has not seen) and whether it caught up with what earlier reads
+        had (a call that had ended, once no unfinished call is left).
+        """
+        calls = [call for call in page if call is not None]
+        new = {call.id for call in calls} - self.seen
+        self.seen |= new
+        self.taken = []
+        for call in calls:
+            if call.started_at < since:
+                # Newest first: everything from here on is older still.
+                return True, False
+            previous = before.get(call.id)
+            if (
+                not self.resuming
+                and previous is not None
+                and not unfinished
+                and _settled(previous, newest)
+            ):
+                return len(page) < PAGE_SIZE, True
+            unfinished.discard(call.id)
+            self.taken.append(call)
+        self.offset += PAGE_SIZE
+        return len(page) < PAGE_SIZE or not new, False
+
+    def go_on(self) -> bool:
+        """Caught up at the top: go on where an earlier read stopped, if one
+        did (past what this read has read); else the read is done.
+        """
+        if self.resume_at is None:
+            return False
+        self.offset = max(self.resume_at, self.offset + PAGE_SIZE)
+        self.resume_at = None
+        self.resuming = True
+        return True
 
 
 def _account(settings: Mapping[str, Any]) -> str:
@@ -308,6 +382,10 @@ class VoipcloudClient(PbxClient):
     poll_cost: ClassVar[Mapping[Capability, int]] = {
         Capability.STATUS: 1,
         Capability.CALL_HISTORY: len(_LISTS),
+    }
+    max_items: ClassVar[Mapping[Capability, int]] = {
+        Capability.STATUS: 1000,  # components
+        Capability.CALL_HISTORY: 20000,  # calls of the day, per list
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -356,7 +434,7 @@ class VoipcloudClient(PbxClient):
         )
         try:
             return unwrap(
-                self.http.decode_json(response.text),
+                await self.http.read_json(response.text),
                 self.http.redact,
                 endpoint,
                 write=method != "GET",
@@ -396,10 +474,15 @@ class VoipcloudClient(PbxClient):
         """
         return identity or _account(settings)
 
+    @one_read(Capability.STATUS)
     async def async_get_status(self) -> SystemStatus:
         """The system status the VoIPcloud NOC reports."""
-        return parse_status(await self._request("GET", "get-system-status"))
+        data = await self._request("GET", "get-system-status")
+        if isinstance(data, Mapping):
+            self._at_most(Capability.STATUS, data.get("components"))
+        return parse_status(data)
 
+    @one_read(Capability.CALL_HISTORY)
     async def async_get_calls(self, since: datetime) -> list[CallRecord]:
         """Today's calls of every user, queue and ring group: one request per
         list when nothing changed.
@@ -412,7 +495,14 @@ class VoipcloudClient(PbxClient):
     async def _read_new(self, scope: CallScope, since: datetime) -> list[CallRecord]:
         """Read ``scope``'s list newest first until the first call that had
         already ended when last read, once every call that had not ended has
-        been read again.
+        been read again; then on from where an earlier read stopped short
+        (``_ListCursor.resume_at``), to the end of the list.
+
+        A read stops at the end of the list, at a page that brings no call
+        this read has not seen (a server that ignores ``offset`` sends its
+        first page again and again), and when it has sent its share of
+        requests (``one_read``): the calls read so far are kept, also when a
+        request fails, and the next read goes on from there.
         """
         cursor = self._lists[scope]
         known = {
@@ -428,52 +518,60 @@ class VoipcloudClient(PbxClient):
         unfinished = {
             call_id for call_id, call in known.items() if not _settled(call, newest)
         }
-        from_date = (since - timedelta(days=1)).date().isoformat()
-        offset = 0
-        while True:
-            page = await self._request(
-                "GET",
-                _LISTS[scope],
-                params={
-                    "from_date": from_date,
-                    "sort_by": "newest_first",
-                    "limit": str(PAGE_SIZE),
-                    "offset": str(offset),
-                },
-            )
-            if not isinstance(page, list):
-                if page in (None, {}, ""):
-                    page = []
-                else:
-                    raise PbxResponseError(f"VoIPcloud: {_LISTS[scope]} is no list")
-            caught_up = False
-            calls = readable(page, partial(parse_call, scope), f"VoIPcloud {scope}")
-            for call in calls:
-                if call.started_at < since:
-                    # Newest first: everything from here on is older still.
-                    caught_up = True
+        read = _ListRead(resume_at=cursor.resume_at)
+        try:
+            while True:
+                left = self.http.budget.read_left()
+                if read.offset and left is not None and left <= 0:
+                    cursor.resume_at = read.offset  # this read's share is spent
                     break
-                previous = before.get(call.id)
-                if (
-                    previous is not None
-                    and not unfinished
-                    and _settled(previous, newest)
-                ):
-                    caught_up = True
+                calls = await self._page(scope, since, read.offset)
+                end, caught_up = read.take(calls, since, before, unfinished, newest)
+                for call in read.taken:
+                    known[call.id] = call
+                self._at_most(Capability.CALL_HISTORY, known)
+                if end:  # a short page ends a list caught up or not
+                    # Read to the end: a call still "in progress" that the PBX
+                    # no longer lists would otherwise be looked for every poll.
+                    for call_id in unfinished:
+                        known.pop(call_id, None)
+                    cursor.resume_at = None
                     break
-                unfinished.discard(call.id)
-                known[call.id] = call
-            if caught_up and not unfinished:
-                break
-            if caught_up or len(page) < PAGE_SIZE:
-                # Read to the end: a call still "in progress" that the PBX no
-                # longer lists would otherwise be looked for on every poll.
-                for call_id in unfinished:
-                    known.pop(call_id, None)
-                break
-            offset += PAGE_SIZE
+                if caught_up and not read.go_on():
+                    break
+        except PbxTooManyItemsError:
+            raise  # refused whole: nothing of it is kept
+        except PbxError:
+            if read.offset:
+                cursor.resume_at = read.offset
+            cursor.calls = known
+            raise
         cursor.calls = known
         return list(known.values())
+
+    async def _page(
+        self, scope: CallScope, since: datetime, offset: int
+    ) -> list[CallRecord | None]:
+        """One page of ``scope``'s list from ``offset``: each row read, or
+        ``None`` where it cannot be (a page of nothing readable raises).
+        """
+        page = await self._request(
+            "GET",
+            _LISTS[scope],
+            params={
+                "from_date": (since - timedelta(days=1)).date().isoformat(),
+                "sort_by": "newest_first",
+                "limit": str(PAGE_SIZE),
+                "offset": str(offset),
+            },
+        )
+        if not isinstance(page, list):
+            if page not in (None, {}, ""):
+                raise PbxResponseError(f"VoIPcloud: {_LISTS[scope]} is no list")
+            page = []
+        calls = [parse_call(scope, row) for row in page]
+        readable(calls, lambda call: call, f"VoIPcloud {scope}")
+        return calls
 
     async def async_click_to_call(self, extension: str, number: str) -> None:
         """Ring the user ``extension`` and, once answered, call ``number``."""
