@@ -15,15 +15,11 @@ Assistant's alone since the servers run elsewhere.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-import contextlib
 from dataclasses import asdict, dataclass
 import gc
 import json
 import os
 from pathlib import Path
-import re
-import sys
 import time
 from typing import Any
 
@@ -32,6 +28,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from benchmarks.loopwatch import TICK, ServerProcess, Watch, resident_mb
 
 # Before Home Assistant puts its test config dir (with a custom_components of
 # its own) on sys.path.
@@ -45,11 +43,8 @@ RESULTS = Path(
 OUTPUT = ROOT / "docs/benchmarks-flood.md"
 POLLS = 3
 """Poll cycles (fast and slow) against the hostile server."""
-TICK = 0.005
-"""Seconds the ticker sleeps; how late it wakes is the stall."""
 MEMORY_LIMIT_MB = 50.0
 STALL_LIMIT_MS = 100.0
-URL = re.compile(r"http://127\.0\.0\.1:\d+")
 KEY = "flood-bench-api-key-0123456789abcdef"
 
 
@@ -118,41 +113,6 @@ class Result:
     outcome: str
 
 
-def _rss_kb(field: str = "VmRSS") -> int:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    msg = f"no {field} in /proc/self/status"
-    raise RuntimeError(msg)
-
-
-def _reset_peak() -> None:
-    """Let ``VmHWM`` start again from the current resident set."""
-    with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as refs:
-        refs.write("5")
-
-
-@contextlib.asynccontextmanager
-async def _server(case: Case) -> AsyncIterator[str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, *case.command, cwd=ROOT, stdout=asyncio.subprocess.PIPE
-    )
-    try:
-        assert process.stdout is not None
-        while True:
-            line = (await process.stdout.readline()).decode()
-            if not line:
-                msg = f"{case.name}: the server exited"
-                raise RuntimeError(msg)
-            if match := URL.search(line):
-                yield match.group(0)
-                break
-    finally:
-        process.terminate()
-        await process.wait()
-
-
 async def _requests(session: aiohttp.ClientSession, url: str, case: Case) -> int:
     path = "/_sim/state" if case.fault else "/_count"
     async with session.get(url + path) as response:
@@ -164,42 +124,16 @@ def _settings(url: str) -> dict[str, Any]:
     return {"vendor": "pbxware", "url": url, "api_key": KEY, "verify_ssl": True}
 
 
-class Ticker:
-    """Wakes every ``TICK`` seconds: how late it wakes is how long the event
-    loop was held (in wall time, and in the CPU time this thread spent
-    meanwhile); it samples the resident set while it is at it.
-    """
-
-    def __init__(self) -> None:
-        self.max_stall = 0.0
-        self.max_cpu_stall = 0.0
-        self.max_rss_kb = 0
-        self._task: asyncio.Task[None] | None = None
-
-    async def _run(self) -> None:
-        while True:
-            started, cpu = time.perf_counter(), time.thread_time()
-            await asyncio.sleep(TICK)
-            self.max_stall = max(self.max_stall, time.perf_counter() - started - TICK)
-            self.max_cpu_stall = max(self.max_cpu_stall, time.thread_time() - cpu)
-            self.max_rss_kb = max(self.max_rss_kb, _rss_kb())
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        assert self._task is not None
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-
-
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.hostile.rsplit("/")[-1])
 async def test_flood(hass: HomeAssistant, case: Case) -> None:
     # The harness runs the loop in debug mode, which records a stack for
     # every callback: not what a running Home Assistant does.
     asyncio.get_running_loop().set_debug(False)
-    async with _server(case) as url, aiohttp.ClientSession() as session:
+    async with (
+        ServerProcess(*case.command) as server,
+        aiohttp.ClientSession() as session,
+    ):
+        url = server.url
         entry = MockConfigEntry(
             domain=DOMAIN,
             title=case.name,
@@ -214,19 +148,16 @@ async def test_flood(hass: HomeAssistant, case: Case) -> None:
             await runtime.fast.async_refresh()
             await runtime.slow.async_refresh()
         gc.collect()
-        baseline = _rss_kb()
+        baseline = resident_mb()
         async with session.post(url + case.hostile, json=case.fault):
             pass
         sent = await _requests(session, url, case)
-        _reset_peak()
-        ticker = Ticker()
-        ticker.start()
-        for _ in range(POLLS):
-            await runtime.fast.async_refresh()
-            await runtime.slow.async_refresh()
-        await hass.async_block_till_done()
-        await ticker.stop()
-        peak = max(ticker.max_rss_kb, _rss_kb("VmHWM"))
+        async with Watch() as watch:
+            for _ in range(POLLS):
+                await runtime.fast.async_refresh()
+                await runtime.slow.async_refresh()
+            await hass.async_block_till_done()
+        peak = watch.peak_mb
         sent = await _requests(session, url, case) - sent
         issues = sorted(
             issue.translation_key or ""
@@ -245,10 +176,10 @@ async def test_flood(hass: HomeAssistant, case: Case) -> None:
         )
         result = Result(
             name=case.name,
-            baseline_mb=round(baseline / 1024, 1),
-            peak_over_baseline_mb=round((peak - baseline) / 1024, 1),
-            max_stall_ms=round(ticker.max_stall * 1000, 1),
-            max_cpu_stall_ms=round(ticker.max_cpu_stall * 1000, 1),
+            baseline_mb=round(baseline, 1),
+            peak_over_baseline_mb=round(peak - baseline, 1),
+            max_stall_ms=round(watch.longest_stall * 1000, 1),
+            max_cpu_stall_ms=round(watch.longest_cpu_stall * 1000, 1),
             requests_per_poll=round(sent / POLLS, 1),
             outcome=outcome,
         )

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-import contextlib
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 import gc
@@ -30,7 +29,6 @@ import json
 import os
 from pathlib import Path
 import platform
-import re
 import statistics
 import subprocess
 import sys
@@ -42,12 +40,12 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.hostile import BY_NAME, SERVERS
+from benchmarks.loopwatch import TICK, ServerProcess, Watch, resident_mb
 from custom_components.pbx_hub.client import PbxClient, PbxError, create_client
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs/hostile.md"
 POLLS_PER_SERVER = 5
-TICK = 0.005
 PEAK_TARGET_MB = 50.0
 STALL_TARGET_MS = 100.0
 REFERENCE_EXTENSIONS = 1000
@@ -68,85 +66,6 @@ PBXware's eight dashboard calls, the two lists and the live calls."""
 SETTINGS: dict[str, Callable[[str], dict[str, str]]] = {
     "pbxware": lambda url: {"url": url, "api_key": SIMULATOR_KEY},
 }
-_URL = re.compile(r"https?://127\.0\.0\.1:\d+")
-
-
-class ServerProcess:
-    """A server started as ``python <args>`` that prints its URL first."""
-
-    def __init__(self, *args: str) -> None:
-        self.args = args
-        self.url = ""
-        self._process: asyncio.subprocess.Process | None = None
-
-    async def __aenter__(self) -> ServerProcess:
-        self._process = await asyncio.create_subprocess_exec(
-            sys.executable, *self.args, cwd=ROOT, stdout=asyncio.subprocess.PIPE
-        )
-        assert self._process.stdout is not None
-        while not self.url:
-            line = (await self._process.stdout.readline()).decode()
-            if not line:
-                msg = f"{' '.join(self.args)} exited"
-                raise RuntimeError(msg)
-            if match := _URL.search(line):
-                self.url = match.group(0)
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            await self._process.wait()
-
-
-def resident_mb() -> float:
-    """This process's resident memory now."""
-    return _status_mb("VmRSS")
-
-
-def _reset_peak() -> None:
-    """Set ``VmHWM`` to the resident memory now (Linux 4.0 and later)."""
-    Path("/proc/self/clear_refs").write_text("5")
-
-
-def _status_mb(field: str) -> float:
-    status = Path("/proc/self/status").read_text()
-    match = re.search(rf"^{field}:\s+(\d+) kB", status, re.MULTILINE)
-    assert match is not None
-    return int(match.group(1)) / 1024
-
-
-class Watch:
-    """The longest event-loop stall and the peak resident memory while on."""
-
-    def __init__(self) -> None:
-        self.longest_stall = 0.0
-        self._task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> Watch:
-        gc.collect()
-        _reset_peak()
-        self._task = asyncio.create_task(self._tick())
-        await asyncio.sleep(0)
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        assert self._task is not None
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-
-    @property
-    def peak_mb(self) -> float:
-        """The highest resident memory since it was switched on."""
-        return _status_mb("VmHWM")
-
-    async def _tick(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            asked = loop.time()
-            await asyncio.sleep(TICK)
-            self.longest_stall = max(self.longest_stall, loop.time() - asked - TICK)
 
 
 @dataclass(frozen=True, kw_only=True)

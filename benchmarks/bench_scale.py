@@ -30,9 +30,7 @@ from dataclasses import asdict, dataclass
 import json
 import os
 from pathlib import Path
-import re
 import statistics
-import sys
 import time
 import tracemalloc
 from typing import Any
@@ -47,6 +45,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from benchmarks.loopwatch import ServerProcess
 from benchmarks.vendors import VENDOR_BENCHES, VendorBench
 
 # Before Home Assistant puts its test config dir (with a custom_components of
@@ -81,7 +80,6 @@ MEMORY_SIZES = tuple(
 """Sizes traced for memory: tracemalloc triples the time of a setup, and
 5000 too would take the bench past ten minutes on a shared two-core machine.
 """
-URL = re.compile(r"http://127\.0\.0\.1:\d+")
 PROFILE = cProfile.Profile() if os.environ.get("PBX_BENCH_PROFILE") else None
 """Set PBX_BENCH_PROFILE to a file name: the polls' profile goes there."""
 UNLIMITED = BudgetSpec(limit=10**9, window=3600)
@@ -127,45 +125,22 @@ class CaseResult:
     naive_note: str
 
 
-class SimulatorProcess:
+class SimulatorProcess(ServerProcess):
     """``python -m simulator`` in its own process, with its request counter."""
 
     def __init__(self, vendor: str, args: list[str]) -> None:
-        self.vendor = vendor
-        self.args = args
-        self.url = ""
-        self._process: asyncio.subprocess.Process | None = None
+        super().__init__("-m", "simulator", vendor, "--port", "0", *args)
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> SimulatorProcess:
-        self._process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "simulator",
-            self.vendor,
-            "--port",
-            "0",
-            *self.args,
-            cwd=ROOT,
-            stdout=asyncio.subprocess.PIPE,
-        )
-        assert self._process.stdout is not None
-        while not self.url:
-            line = (await self._process.stdout.readline()).decode()
-            if not line:
-                msg = f"{self.vendor} simulator exited"
-                raise RuntimeError(msg)
-            if match := URL.search(line):
-                self.url = match.group(0)
+        await super().__aenter__()
         self._session = aiohttp.ClientSession()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         if self._session is not None:
             await self._session.close()
-        if self._process is not None:
-            self._process.terminate()
-            await self._process.wait()
+        await super().__aexit__(*exc_info)
 
     async def requests(self) -> int:
         """Requests counted since the last reset."""
