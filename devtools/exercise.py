@@ -41,12 +41,11 @@ async def _call(
     print(f"{domain}.{service} {data} -> {status} {body[:160]}")
 
 
-async def _use_entities(api: HomeAssistantApi) -> None:
+async def _use_entities(api: HomeAssistantApi, registry: list[Json]) -> None:
     """Toggle every switch twice, choose another option of every select and go
     back, and send a message through every notify entity.
     """
     states = {state["entity_id"]: state for state in await api.get("/api/states")}
-    registry = await api.ws("config/entity_registry/list")
     for entity_id in sorted(
         entry["entity_id"]
         for entry in registry
@@ -77,15 +76,15 @@ async def _use_entities(api: HomeAssistantApi) -> None:
             )
 
 
-async def _use_actions(api: HomeAssistantApi, entry: Json) -> None:
+async def _use_actions(
+    api: HomeAssistantApi, entry: Json, devices: list[Json], entities: list[Json]
+) -> None:
     """Every PBX Hub action once against ``entry``, in both of its forms where
     it has two.
     """
     entry_id = entry["entry_id"]
     devices = [
-        device
-        for device in await api.ws("config/device_registry/list")
-        if device.get("config_entry_id") == entry_id
+        device for device in devices if device.get("config_entry_id") == entry_id
     ]
     if extension := next((d for d in devices if d.get("model") == "Extension"), None):
         await _call(
@@ -95,7 +94,7 @@ async def _use_actions(api: HomeAssistantApi, entry: Json) -> None:
         )
     routed = [
         entity["entity_id"].rpartition("_")[2]
-        for entity in await api.ws("config/entity_registry/list")
+        for entity in entities
         if entity["config_entry_id"] == entry_id
         and entity.get("translation_key") == "did_route"
     ]
@@ -152,9 +151,12 @@ async def _exercise(base_url: str, polls: float) -> None:
     ):
         await api.login(DEV_USERNAME, DEV_PASSWORD)
         entries = await api.entries(DOMAIN)
-        await _use_entities(api)
+        # The registries once: the actions and pages below add or remove nothing.
+        entities = await api.ws("config/entity_registry/list")
+        devices = await api.ws("config/device_registry/list")
+        await _use_entities(api, entities)
         for entry in entries:
-            await _use_actions(api, entry)
+            await _use_actions(api, entry, devices, entities)
         for entry in entries:
             await _use_entry_pages(api, entry)
         # Let the polls after the writes and reloads run.
