@@ -35,7 +35,7 @@ from simulator import (
 )
 
 from . import vendor_sims, vendors
-from .secret_guard import SecretGuard
+from .secret_guard import RecordKeeper, SecretGuard
 from .vendors import SkewableClock
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -111,24 +111,13 @@ def secret_guard(
         pytest.fail("handles_secrets needs a reason")
 
 
-class _Records(logging.Handler):
-    """Keeps every record it is given."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
 @pytest.fixture(autouse=True)
 def no_deprecated_usage() -> Iterator[None]:
     """Fail the test in which PBX Hub uses an API Home Assistant reports as
     deprecated (``helpers.frame.report_usage``: "Detected that custom
     integration 'pbx_hub' ..."). Home Assistant reports each use once per run.
     """
-    handler = _Records()
+    handler = RecordKeeper()
     reporter = logging.getLogger("homeassistant.helpers.frame")
     reporter.addHandler(handler)
     try:

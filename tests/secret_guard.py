@@ -152,7 +152,7 @@ def _secrets_in(
                 yield secret
 
 
-class _RecordKeeper(logging.Handler):
+class RecordKeeper(logging.Handler):
     """Keeps every record, whatever the test does to ``caplog``."""
 
     def __init__(self) -> None:
@@ -172,7 +172,7 @@ class SecretGuard:
     clients: list[PbxClient] = field(default_factory=list)
     errors: list[BaseException] = field(default_factory=list)
     diagnostics: list[Any] = field(default_factory=list)
-    log: _RecordKeeper = field(default_factory=_RecordKeeper)
+    log: RecordKeeper = field(default_factory=RecordKeeper)
     earlier_findings: list[str] = field(default_factory=list)
     """What :meth:`checkpoint` found; reported with the test's end."""
 
