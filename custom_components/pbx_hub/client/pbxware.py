@@ -37,7 +37,6 @@ notes. What they leave open, assumed here and parsed tolerantly:
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Iterable, Mapping
 import contextlib
@@ -72,6 +71,7 @@ from .exceptions import (
     PbxPermissionError,
     PbxResponseError,
 )
+from .gather import gather_reads
 from .http import decode_json, may_have_acted, url_host
 from .models import (
     Capability,
@@ -491,7 +491,7 @@ class PbxwareClient(PbxClient):
         answers = dict(
             zip(
                 DASHBOARD,
-                await asyncio.gather(
+                await gather_reads(
                     *(self._call(f"dashboard.{name}") for name in DASHBOARD)
                 ),
                 strict=True,
@@ -503,7 +503,7 @@ class PbxwareClient(PbxClient):
     @one_read(Capability.EXTENSIONS)
     async def async_get_extensions(self) -> dict[str, Extension]:
         """``ext.list`` merged with ``monitor.list``: two requests for all."""
-        ext_list, monitor_list = await asyncio.gather(
+        ext_list, monitor_list = await gather_reads(
             self._call("ext.list"), self._call("monitor.list")
         )
         return parse_extensions(

@@ -75,6 +75,7 @@ from .exceptions import (
     PbxPermissionError,
     PbxResponseError,
 )
+from .gather import gather_reads
 from .http import url_host
 from .models import (
     AccountSelection,
@@ -383,7 +384,7 @@ class TariscopeClient(PbxClient):
         serial = _value(await self._get("tariscope.serial"), "serial")
         if serial is None:
             raise PbxResponseError("Tariscope: the serial number is empty")
-        version, edition, database, build = await asyncio.gather(
+        version, edition, database, build = await gather_reads(
             *(self._fact(name) for name in ("version", "edition", "database", "build"))
         )
         details = {
@@ -501,7 +502,7 @@ class TariscopeClient(PbxClient):
         """
         self.refused_rights = set()
         self.missing_subscribers = set()
-        lists = await asyncio.gather(
+        lists = await gather_reads(
             *(
                 self._list(kind, group)
                 for kind, groups in (

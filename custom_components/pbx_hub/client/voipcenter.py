@@ -38,7 +38,6 @@ Assumptions (the document is silent):
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 import hashlib
@@ -73,6 +72,7 @@ from .exceptions import (
     PbxRefusedError,
     PbxResponseError,
 )
+from .gather import gather_reads
 from .models import (
     Capability,
     DidRouting,
@@ -454,7 +454,7 @@ class VoipcenterClient(PbxClient):
         """DIDs with each one's detail (as many as this read may send; a DID
         not read yet is left out), routes, backup routes, time filters.
         """
-        numbers, routes, backup_routes, *filters = await asyncio.gather(
+        numbers, routes, backup_routes, *filters = await gather_reads(
             self._list(Capability.DID_ROUTING, "did"),
             self._list(Capability.DID_ROUTING, "routes"),
             self._list(Capability.DID_ROUTING, "backuproutes"),
@@ -524,7 +524,7 @@ class VoipcenterClient(PbxClient):
         desk not read yet is left out), and the templates. A desk names its
         SIP account by numeric id; the last SIP account list gives its username.
         """
-        desks, templates = await asyncio.gather(
+        desks, templates = await gather_reads(
             self._list(Capability.HOT_DESKS, "hddesk"),
             self._list(Capability.HOT_DESKS, "hdtemplate"),
         )

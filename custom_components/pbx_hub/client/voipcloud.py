@@ -43,7 +43,6 @@ Assumptions (no public sample exists for these):
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -74,6 +73,7 @@ from .exceptions import (
     PbxResponseError,
     PbxTooManyItemsError,
 )
+from .gather import gather_reads
 from .http import server_error, url_host
 from .models import (
     CallOutcome,
@@ -487,7 +487,7 @@ class VoipcloudClient(PbxClient):
         """Today's calls of every user, queue and ring group: one request per
         list when nothing changed.
         """
-        results = await asyncio.gather(
+        results = await gather_reads(
             *(self._read_new(scope, since) for scope in _LISTS)
         )
         return [call for calls in results for call in calls]
