@@ -13,6 +13,8 @@ from pathlib import Path
 import re
 from typing import Any
 
+from homeassistant.core import HomeAssistant
+from homeassistant.loader import async_get_integration_descriptions
 from homeassistant.util.yaml import load_yaml_dict, parse_yaml
 import probatio as vol
 import pytest
@@ -247,3 +249,22 @@ def test_the_two_commands_and_what_ci_runs() -> None:
     assert README.index("```bash\n") < README.index("\n## ")
     ci = (ROOT / ".ci" / "run").read_text()
     assert f"\nexec {_commands(README)[1]}\n" in ci
+
+
+async def test_add_integration_finds_pbx_hub_by_its_name_only(
+    hass: HomeAssistant,
+) -> None:
+    """What the README's vendor table note says: the Add integration dialog
+    searches a custom integration's name and domain only (its description has
+    no brand ``integrations``, ``supported_by`` or ``iot_standards``, the other
+    keys the frontend searches), so a vendor's name cannot find PBX Hub.
+    """
+    descriptions = await async_get_integration_descriptions(hass)
+    described = descriptions["custom"]["integration"][DOMAIN]
+    assert described["name"] == "PBX Hub"
+    assert not {"integrations", "supported_by", "iot_standards"} & set(described)
+    assert all(
+        spec.name.lower() not in described["name"].lower() for spec in VENDORS.values()
+    )
+    assert "search for a vendor's name" in README
+    assert "does not find it" in README

@@ -122,6 +122,26 @@ def test_integration_pages_show_the_brand_images(
         assert page.request.get(src).body() == served.read_bytes(), src
 
 
+def test_add_integration_search_finds_pbx_hub_by_name_only(
+    page: Page, home_assistant: str
+) -> None:
+    """What the README says: Home Assistant searches a custom integration's
+    name and domain, so no vendor's name finds PBX Hub; "PBX" does.
+    """
+    page.goto(f"{home_assistant}/config/integrations/dashboard")
+    page.get_by_role("button", name="Add integration").click()
+    search = page.get_by_placeholder("Search for a brand name")
+    pbx_hub = page.get_by_role("button", name="PBX Hub", exact=True)
+    vendors = ("Bicom", "PBXware", "VoIPcloud", "VoipCenter", "Tariscope", "TIM4biz")
+    for vendor in vendors:
+        # From a list that shows PBX Hub, so that its going away is the
+        # vendor's search answered, not a list not drawn yet.
+        search.fill("PBX")
+        expect(pbx_hub).to_be_visible()
+        search.fill(vendor)
+        expect(pbx_hub).to_have_count(0)
+
+
 def test_click_to_call_from_the_dashboard(
     page: Page, home_assistant: str, voipcenter_sim: VoipcenterSimulator
 ) -> None:
