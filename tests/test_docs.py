@@ -154,6 +154,18 @@ def _table(text: str, marker: str) -> list[list[str]]:
 def test_readme_is_short_and_in_the_order_users_read_it() -> None:
     assert len(README.encode()) <= README_MAX_BYTES
     assert re.findall(r"^## (.+)$", README, re.M) == README_SECTIONS
+    what_it_is = README[
+        README.index("\n## What it is\n") : README.index("\n## Vendors")
+    ]
+    local_images = [
+        source
+        for pair in re.findall(r'<img src="([^"]+)"|!\[[^]]*\]\(([^)]+)\)', README)
+        for source in pair
+        if source and not source.startswith("https://")
+    ]
+    assert len(local_images) == 1, "one screenshot"
+    assert local_images[0] in what_it_is
+    assert (ROOT / local_images[0]).is_file()
 
 
 def test_readme_feature_table_is_what_each_client_offers() -> None:
