@@ -28,6 +28,9 @@ SERVICES: dict[str, Any] = load_yaml_dict(
     str(ROOT / "custom_components" / DOMAIN / "services.yaml")
 )
 README = (ROOT / "README.md").read_text()
+MANIFEST: dict[str, Any] = json.loads(
+    (ROOT / "custom_components" / DOMAIN / "manifest.json").read_text()
+)
 ACTIONS = (ROOT / "docs" / "actions.md").read_text()
 SCHEMAS: dict[str, vol.Schema | vol.All] = {
     services.SERVICE_SET_DID_ROUTE: services.SET_DID_ROUTE_SCHEMA,
@@ -196,10 +199,7 @@ def test_readme_says_which_vendors_are_cloud_services() -> None:
     for name, cell in zip(header[1:], runs[1:], strict=True):
         hosted = names[name].client_class.default_url is not None
         assert cell == ("cloud" if hosted else "on premises"), name
-    manifest = json.loads(
-        (ROOT / "custom_components" / DOMAIN / "manifest.json").read_text()
-    )
-    assert manifest["iot_class"] == "local_polling"
+    assert MANIFEST["iot_class"] == "local_polling"
 
 
 def test_readme_lists_every_action_with_its_vendors() -> None:
@@ -226,14 +226,11 @@ def test_readme_installs_from_the_manifests_repository() -> None:
     """The HACS link and URL name the repository the manifest points to, and
     the minimum version is hacs.json's.
     """
-    manifest = json.loads(
-        (ROOT / "custom_components" / DOMAIN / "manifest.json").read_text()
-    )
     hacs = json.loads((ROOT / "hacs.json").read_text())
     owner, repository = (
-        manifest["issue_tracker"].removeprefix("https://github.com/").split("/")[:2]
+        MANIFEST["issue_tracker"].removeprefix("https://github.com/").split("/")[:2]
     )
-    assert manifest["documentation"].startswith(
+    assert MANIFEST["documentation"].startswith(
         f"https://github.com/{owner}/{repository}"
     )
     assert (
