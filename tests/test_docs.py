@@ -105,7 +105,7 @@ README_SECTIONS = [
     "More",
 ]
 FEATURE_ROWS: dict[str, frozenset[Capability]] = {
-    "PBX status (health, calls today)": frozenset({Capability.STATUS}),
+    "PBX status": frozenset({Capability.STATUS}),
     "Extensions and their registration": frozenset({Capability.EXTENSIONS}),
     "Calls in progress": frozenset({Capability.LIVE_CALLS}),
     "Queue, ring-group and user call statistics, missed-call events": frozenset(
