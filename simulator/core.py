@@ -609,7 +609,13 @@ class SimulatorBase:
 
     def banner(self) -> list[str]:
         """Lines printed when the simulator starts from the command line."""
-        return [f"{self.vendor} simulator listening on {self.url}"]
+        lines = [f"{self.vendor} simulator listening on {self.url}"]
+        if self.call_book is not None:
+            lines.append(
+                f"Calls: {self.url}{CONTROL_PREFIX}calls and "
+                f"{self.url}{CONTROL_PREFIX}clock (docs/calls-sim.md)"
+            )
+        return lines
 
     def describe(self) -> dict[str, object]:
         """Vendor-specific extras for ``GET /_sim/state``."""

@@ -436,7 +436,7 @@ class PbxwareSimulator(SimulatorBase):
     @classmethod
     def from_cli(cls, options: argparse.Namespace) -> Self:
         """Build from ``python -m simulator pbxware ...`` options."""
-        return cls(
+        simulator = cls(
             extensions=options.extensions,
             multi_tenant=options.multi_tenant,
             tenants=options.tenants,
@@ -444,6 +444,9 @@ class PbxwareSimulator(SimulatorBase):
             dids=options.dids,
             seed=options.seed,
         )
+        if getattr(options, "frozen_clock", False):
+            simulator.book.clock.freeze()
+        return simulator
 
     # ------------------------------------------------------------ seeding
 

@@ -543,7 +543,7 @@ class VoipcenterSimulator(SimulatorBase):
     @classmethod
     def from_cli(cls, options: argparse.Namespace) -> Self:
         """Build from ``python -m simulator voipcenter ...`` options."""
-        return cls(
+        simulator = cls(
             sip_accounts=getattr(options, "extensions", 5),
             dids=getattr(options, "dids", 3),
             indicators=getattr(options, "indicators", 3),
@@ -552,6 +552,9 @@ class VoipcenterSimulator(SimulatorBase):
             or "sim-voipcenter-0123456789abcdef",
             seed=getattr(options, "seed", 1),
         )
+        if getattr(options, "frozen_clock", False):
+            simulator.book.clock.freeze()
+        return simulator
 
     # -------------------------------------------------------- credentials
 

@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from simulator import PbxwareSimulator
+from simulator import PbxwareSimulator, __main__ as cli
 from simulator.calls import CallBook, CallState, SimClock
 
 pytestmark = pytest.mark.slow
@@ -358,3 +358,15 @@ async def test_multi_tenant_calls_stay_in_their_tenant(
             {"from": "0611", "to": ext, "server": "99"},
             status=400,
         )
+
+
+@pytest.mark.parametrize("vendor", ["pbxware", "voipcenter"])
+def test_frozen_clock_option_freezes_the_calls_clock(vendor: str) -> None:
+    """``--frozen-clock`` stops the calls' clock (not the signing clock), and
+    the banner points at the call controls.
+    """
+    frozen = cli.create_simulator(cli.parse_args([vendor, "--frozen-clock"]))
+    running = cli.create_simulator(cli.parse_args([vendor]))
+    assert frozen.book.clock.frozen
+    assert not running.book.clock.frozen
+    assert any("/_sim/calls" in line for line in frozen.banner())
