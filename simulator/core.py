@@ -493,7 +493,7 @@ class ControlError(ValueError):
     """A control request that cannot be understood."""
 
 
-async def _json_object(
+async def read_json_object(
     request: web.Request, *, empty_ok: bool = False
 ) -> dict[str, object]:
     """A control request's JSON object body (``{}`` for none when allowed)."""
@@ -1057,7 +1057,7 @@ class SimulatorBase:
 
     async def _control_start_call(self, request: web.Request) -> web.Response:
         try:
-            payload = await _json_object(request)
+            payload = await read_json_object(request)
             call = self.place_call(
                 caller=_text_field(payload, "from", required=True) or "",
                 callee=_text_field(payload, "to"),
@@ -1080,7 +1080,7 @@ class SimulatorBase:
         book = self.book
         call_id, step = request.match_info["call_id"], request.match_info["step"]
         try:
-            payload = await _json_object(request, empty_ok=True)
+            payload = await read_json_object(request, empty_ok=True)
             if step == "answer":
                 call = book.answer(
                     call_id,
@@ -1110,7 +1110,7 @@ class SimulatorBase:
     async def _control_set_clock(self, request: web.Request) -> web.Response:
         clock = self.book.clock
         try:
-            payload = await _json_object(request)
+            payload = await read_json_object(request)
             if payload.get("freeze") is True:
                 clock.freeze()
             if (advance := _seconds_field(payload, "advance")) is not None:

@@ -109,7 +109,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from .calls import Call, CallBook, CallState, Direction, SimClock
-from .core import CONTROL_PREFIX, SimulatorBase
+from .core import CONTROL_PREFIX, SimulatorBase, read_json_object
 from .voipcenter_push import PushServer
 
 LOCAL_ZONE = ZoneInfo("Europe/Brussels")
@@ -1006,14 +1006,14 @@ class VoipcenterSimulator(SimulatorBase):
 
     async def _control_push_refuse(self, request: web.Request) -> web.Response:
         try:
-            payload = await request.json()
+            refuse = (await read_json_object(request)).get("refuse")
         except ValueError:
-            payload = None
-        if not isinstance(payload, dict) or not isinstance(payload.get("refuse"), bool):
+            refuse = None
+        if not isinstance(refuse, bool):
             return web.json_response(
                 {"error": 'body must be {"refuse": true|false}'}, status=400
             )
-        self.push.refusing = payload["refuse"]
+        self.push.refusing = refuse
         return web.json_response(self.push.as_json())
 
     async def start(

@@ -838,53 +838,45 @@ class VoipcloudSimulator(SimulatorBase):
         """Every user leg of the model's calls (future ones included)."""
         legs: list[ModelUserLeg] = []
         for index, call in enumerate(self.book):
-            seq = MODEL_SEQ_BASE + index
-            start = datetime.fromtimestamp(call.started_at, UTC)
-            if call.group is not None:
-                agent = self._known_user(call.callee_extension)
-                if agent is not None and call.answered_at is not None:
-                    ring = min(AGENT_RING_SECONDS, call.answered_at - call.started_at)
-                    legs.append(
-                        ModelUserLeg(
-                            call=call,
-                            seq=seq,
-                            user=agent,
-                            inbound=True,
-                            start=_moment(call.answered_at - ring) or start,
-                            caller_id=call.caller,
-                            caller_name=call.caller_name,
-                            dest_number=self.group_number(call.group, None),
-                        )
+            for user, inbound, start in self._legs_of(call):
+                if inbound:
+                    caller_id, caller_name = call.caller, call.caller_name
+                    dest = (
+                        self.group_number(call.group, None) if call.group else user.did
                     )
-                continue
-            caller = self._known_user(call.caller_extension)
-            if caller is not None:
+                else:
+                    caller_id, caller_name = self.company_number, self.company_name
+                    dest = call.callee
                 legs.append(
                     ModelUserLeg(
                         call=call,
-                        seq=seq,
-                        user=caller,
-                        inbound=False,
+                        seq=MODEL_SEQ_BASE + index,
+                        user=user,
+                        inbound=inbound,
                         start=start,
-                        caller_id=self.company_number,
-                        caller_name=self.company_name,
-                        dest_number=call.callee,
+                        caller_id=caller_id,
+                        caller_name=caller_name,
+                        dest_number=dest,
                     )
                 )
-            callee = self._known_user(call.callee_extension)
-            if callee is not None:
-                legs.append(
-                    ModelUserLeg(
-                        call=call,
-                        seq=seq,
-                        user=callee,
-                        inbound=True,
-                        start=start,
-                        caller_id=call.caller,
-                        caller_name=call.caller_name,
-                        dest_number=callee.did,
-                    )
-                )
+        return legs
+
+    def _legs_of(self, call: Call) -> list[tuple[User, bool, datetime]]:
+        """The users in a model call: (user, inbound, when their leg starts).
+        A group call's agent rings from ``AGENT_RING_SECONDS`` before the answer.
+        """
+        start = datetime.fromtimestamp(call.started_at, UTC)
+        if call.group is not None:
+            agent = self._known_user(call.callee_extension)
+            if agent is None or call.answered_at is None:
+                return []
+            ring = min(AGENT_RING_SECONDS, call.answered_at - call.started_at)
+            return [(agent, True, datetime.fromtimestamp(call.answered_at - ring, UTC))]
+        legs: list[tuple[User, bool, datetime]] = []
+        if (caller := self._known_user(call.caller_extension)) is not None:
+            legs.append((caller, False, start))
+        if (callee := self._known_user(call.callee_extension)) is not None:
+            legs.append((callee, True, start))
         return legs
 
     def _model_group_calls(

@@ -13,6 +13,7 @@ import pytest
 
 from simulator import PbxwareSimulator, __main__ as cli
 from simulator.calls import CallBook, CallState, SimClock
+from tests.simulator.call_controls import control
 
 pytestmark = pytest.mark.slow
 
@@ -26,33 +27,10 @@ HEADER = [
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
-
-
-@pytest.fixture
 async def sim() -> AsyncIterator[PbxwareSimulator]:
     async with PbxwareSimulator(extensions=4, seed=3, clock=lambda: NOW) as simulator:
         simulator.book.clock.freeze()
         yield simulator
-
-
-async def control(
-    session: aiohttp.ClientSession,
-    sim: PbxwareSimulator,
-    path: str,
-    payload: object = None,
-    *,
-    status: int = 200,
-) -> Any:
-    """POST (with a payload) or GET one control route; its JSON answer."""
-    url = f"{sim.url}/_sim/{path}"
-    method = "GET" if payload is None else "POST"
-    kwargs: dict[str, Any] = {} if payload is None else {"json": payload}
-    async with session.request(method, url, **kwargs) as resp:
-        assert resp.status == status, await resp.text()
-        return await resp.json()
 
 
 async def api(

@@ -16,6 +16,7 @@ import pytest
 import socketio  # type: ignore[import-untyped]
 
 from simulator.voipcenter import VoipcenterSimulator
+from tests.simulator.call_controls import control
 
 pytestmark = pytest.mark.slow
 
@@ -26,32 +27,10 @@ PUSH_WAIT = 1.0
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
-
-
-@pytest.fixture
 async def sim() -> AsyncIterator[VoipcenterSimulator]:
     async with VoipcenterSimulator(clock=lambda: NOW, seed=4) as simulator:
         simulator.book.clock.freeze()
         yield simulator
-
-
-async def control(
-    session: aiohttp.ClientSession,
-    sim: VoipcenterSimulator,
-    path: str,
-    payload: object = None,
-    *,
-    status: int = 200,
-) -> Any:
-    url = f"{sim.url}/_sim/{path}"
-    method = "GET" if payload is None else "POST"
-    kwargs: dict[str, Any] = {} if payload is None else {"json": payload}
-    async with session.request(method, url, **kwargs) as resp:
-        assert resp.status == status, await resp.text()
-        return await resp.json(content_type=None)
 
 
 async def get_php(

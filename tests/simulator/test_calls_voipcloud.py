@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 
 from simulator.voipcloud import VoipcloudSimulator
+from tests.simulator.call_controls import control
 
 pytestmark = pytest.mark.slow
 
@@ -20,32 +21,10 @@ TODAY = "2025-06-16"
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
-
-
-@pytest.fixture
 async def sim() -> AsyncIterator[VoipcloudSimulator]:
     async with VoipcloudSimulator(clock=lambda: T0, generate=False) as simulator:
         simulator.book.clock.freeze()
         yield simulator
-
-
-async def control(
-    session: aiohttp.ClientSession,
-    sim: VoipcloudSimulator,
-    path: str,
-    payload: object = None,
-    *,
-    status: int = 200,
-) -> Any:
-    url = f"{sim.url}/_sim/{path}"
-    method = "GET" if payload is None else "POST"
-    kwargs: dict[str, Any] = {} if payload is None else {"json": payload}
-    async with session.request(method, url, **kwargs) as resp:
-        assert resp.status == status, await resp.text()
-        return await resp.json()
 
 
 async def rows(
