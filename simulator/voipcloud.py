@@ -266,26 +266,57 @@ class GroupCall:
         answered_at = self.start + timedelta(seconds=self.wait)
         connected = self.status == "answered" and now >= answered_at
         finished = now >= self.end
-        agent = self.agent if connected else None
-        name_key = "queue_name" if self.kind == "queue" else "ring_group_name"
-        return {
-            "unique_call_id": self.id,
-            name_key: self.group.name,
-            "callerid": self.callerid,
-            "caller_name": self.caller_name,
-            "dest_number": self.group.did,
-            "inbound_number": self.group.did,
-            "user_name": agent.name if agent else None,
-            "user_number": agent.number if agent else None,
-            "answered_by_user_name": agent.name if agent else None,
-            "call_start_at": iso(self.start),
-            "connected_at": iso(answered_at) if connected else None,
-            "call_answered_at": iso(answered_at) if connected else None,
-            "call_finished_at": iso(self.end) if finished else None,
-            "call_duration": self.wait + self.talk if finished else 0,
-            "conversation_duration": self.talk if finished else 0,
-            "status": self.status if connected or finished else "waiting",
-        }
+        return _group_row(
+            call_id=self.id,
+            kind=self.kind,
+            group=self.group,
+            callerid=self.callerid,
+            caller_name=self.caller_name,
+            agent=self.agent if connected else None,
+            start=self.start,
+            answered_at=answered_at if connected else None,
+            finished_at=self.end if finished else None,
+            durations=(self.wait + self.talk, self.talk) if finished else (0, 0),
+            status=self.status if connected or finished else "waiting",
+        )
+
+
+def _group_row(
+    *,
+    call_id: str,
+    kind: Literal["queue", "ringgroup"],
+    group: Group,
+    callerid: str,
+    caller_name: str | None,
+    agent: User | None,
+    start: datetime,
+    answered_at: datetime | None,
+    finished_at: datetime | None,
+    durations: tuple[int, int],
+    status: str,
+) -> dict[str, object]:
+    """A get-queue-calls / get-ringgroup-calls row; ``durations`` are the call
+    and conversation seconds (0 until finished).
+    """
+    name_key = "queue_name" if kind == "queue" else "ring_group_name"
+    return {
+        "unique_call_id": call_id,
+        name_key: group.name,
+        "callerid": callerid,
+        "caller_name": caller_name,
+        "dest_number": group.did,
+        "inbound_number": group.did,
+        "user_name": agent.name if agent else None,
+        "user_number": agent.number if agent else None,
+        "answered_by_user_name": agent.name if agent else None,
+        "call_start_at": iso(start),
+        "connected_at": iso(answered_at) if answered_at else None,
+        "call_answered_at": iso(answered_at) if answered_at else None,
+        "call_finished_at": iso(finished_at) if finished_at else None,
+        "call_duration": durations[0],
+        "conversation_duration": durations[1],
+        "status": status,
+    }
 
 
 def _moment(seconds: float | None) -> datetime | None:
@@ -366,9 +397,6 @@ class ModelGroupCall:
         state = self.call.state(moment)
         connected = state in (CallState.IN_CALL, CallState.ENDED)
         finished = state in (CallState.ENDED, CallState.MISSED)
-        agent = self.agent if connected else None
-        answered_at = _moment(self.call.answered_at) if connected else None
-        finished_at = _moment(self.call.ended_at) if finished else None
         if connected:
             status = "answered"
         elif finished:
@@ -377,25 +405,23 @@ class ModelGroupCall:
             )
         else:
             status = "waiting"
-        name_key = "queue_name" if self.kind == "queue" else "ring_group_name"
-        return {
-            "unique_call_id": self.call.id,
-            name_key: self.group.name,
-            "callerid": self.call.caller,
-            "caller_name": self.call.caller_name,
-            "dest_number": self.group.did,
-            "inbound_number": self.group.did,
-            "user_name": agent.name if agent else None,
-            "user_number": agent.number if agent else None,
-            "answered_by_user_name": agent.name if agent else None,
-            "call_start_at": iso(self.start),
-            "connected_at": iso(answered_at) if answered_at else None,
-            "call_answered_at": iso(answered_at) if answered_at else None,
-            "call_finished_at": iso(finished_at) if finished_at else None,
-            "call_duration": self.call.total_seconds(moment) if finished else 0,
-            "conversation_duration": self.call.talk_seconds(moment) if finished else 0,
-            "status": status,
-        }
+        return _group_row(
+            call_id=self.call.id,
+            kind=self.kind,
+            group=self.group,
+            callerid=self.call.caller,
+            caller_name=self.call.caller_name,
+            agent=self.agent if connected else None,
+            start=self.start,
+            answered_at=_moment(self.call.answered_at) if connected else None,
+            finished_at=_moment(self.call.ended_at) if finished else None,
+            durations=(
+                (self.call.total_seconds(moment), self.call.talk_seconds(moment))
+                if finished
+                else (0, 0)
+            ),
+            status=status,
+        )
 
 
 type ListedUserCall = UserCall | ModelUserLeg
