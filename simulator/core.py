@@ -38,7 +38,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from .calls import Call, CallBook, CallError
+from .calls import DEFAULT_RING_SECONDS, Call, CallBook, CallError
 
 CONTROL_PREFIX = "/_sim/"
 TIMEOUT_SECONDS = 60.0
@@ -1009,7 +1009,7 @@ class SimulatorBase:
         caller_name: str | None = None,
         answer_after: float | None = None,
         talk: float | None = None,
-        ring_seconds: float | None = 30.0,
+        ring_seconds: float | None = DEFAULT_RING_SECONDS,
     ) -> Call:
         """Start a call from ``caller`` to ``callee`` (or to queue/ring group
         ``group``); a number that is one of the simulator's extensions makes
@@ -1019,8 +1019,8 @@ class SimulatorBase:
         scope = self.call_scope(scope)
         local = self.local_extensions(scope)
         if group is not None:
-            callee = callee or self.group_number(group, scope)
-            self.group_number(group, scope)
+            group_did = self.group_number(group, scope)  # unknown: ControlError
+            callee = callee or group_did
         if not callee:
             msg = "a call needs 'to' or 'group'"
             raise ControlError(msg)
@@ -1069,7 +1069,7 @@ class SimulatorBase:
                 ring_seconds=(
                     _seconds_field(payload, "ring_seconds")
                     if "ring_seconds" in payload
-                    else 30.0
+                    else DEFAULT_RING_SECONDS
                 ),
             )
         except (ValueError, KeyError) as err:

@@ -180,7 +180,8 @@ RECORDING_NONE = "No calls have been updated."
 FORWARD_STATES = ("yes", "no", "pin")
 COST_PER_MINUTE = 0.02
 HISTORY_CALLS = 6
-"""Finished calls seeded earlier today per tenant, so cdr.download has rows."""
+"""Finished calls seeded per tenant in the four hours before the start, so
+cdr.download has rows."""
 
 
 class ApiError(Exception):
@@ -528,7 +529,7 @@ class PbxwareSimulator(SimulatorBase):
         return call_id
 
     def _seed_history(self, tenant: Tenant) -> None:
-        """Finished calls earlier today, answered and missed, in and out."""
+        """Finished calls before the start, answered and missed, in and out."""
         rng = self._history_random
         exts = [e.ext for e in tenant.extensions.values()]
         if not exts:
@@ -752,7 +753,8 @@ class PbxwareSimulator(SimulatorBase):
                     "name": t.name,
                     "extensions": len(t.extensions),
                     "dids": len(t.dids),
-                    "live_calls": len(t.calls),
+                    "live_calls": len(t.calls)
+                    + len(self._tenant_calls(t, self.book.active())),
                 }
                 for t in self.tenants.values()
             },
