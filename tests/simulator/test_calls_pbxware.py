@@ -348,3 +348,27 @@ def test_frozen_clock_option_freezes_the_calls_clock(vendor: str) -> None:
     assert frozen.book.clock.frozen
     assert not running.book.clock.frozen
     assert any("/_sim/calls" in line for line in frozen.banner())
+
+
+async def test_dashboard_calls_counts_model_calls(
+    session: aiohttp.ClientSession, sim: PbxwareSimulator
+) -> None:
+    before = await api(session, sim, "pbxware.dashboard.calls")
+    ext = first_idle(sim)
+    answered = await control(
+        session, sim, "calls", {"from": "0611", "to": ext, "answer_after": 5}
+    )
+    await control(session, sim, "calls", {"from": "0622", "to": ext})
+    during = await api(session, sim, "pbxware.dashboard.calls")
+    assert during["now"] == before["now"] + 2
+    assert during["today"] == before["today"] + 2
+    assert during["last hour"] == before["last hour"] + 2
+    assert during["answared calls"] == before["answared calls"]  # not yet
+    await control(session, sim, "clock", {"advance": 40})
+    await control(session, sim, f"calls/{answered['id']}/end", {})
+    after = await api(session, sim, "pbxware.dashboard.calls")
+    assert after["now"] == before["now"]
+    assert after["answared calls"] == before["answared calls"] + 1
+    await control(session, sim, "clock", {"advance": 3600})
+    later = await api(session, sim, "pbxware.dashboard.calls")
+    assert later["last hour"] == before["last hour"]
