@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from simulator import PbxwareSimulator, __main__ as cli
+from simulator import Fault, PbxwareSimulator, __main__ as cli
 from simulator.calls import CallBook, CallState, SimClock
 from tests.simulator.call_controls import control
 
@@ -372,3 +372,14 @@ async def test_dashboard_calls_counts_model_calls(
     await control(session, sim, "clock", {"advance": 3600})
     later = await api(session, sim, "pbxware.dashboard.calls")
     assert later["last hour"] == before["last hour"]
+
+
+async def test_call_controls_are_neither_counted_nor_faulted(
+    session: aiohttp.ClientSession, sim: PbxwareSimulator
+) -> None:
+    sim.inject(Fault.SERVER_ERROR)
+    call = await control(session, sim, "calls", {"from": "0611", "to": first_idle(sim)})
+    await control(session, sim, "clock", {"advance": 1})
+    await control(session, sim, f"calls/{call['id']}/end", {})
+    await control(session, sim, "calls")
+    assert sim.request_count == 0
