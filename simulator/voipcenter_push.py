@@ -111,6 +111,9 @@ class PushServer:
         self.notifications: list[dict[str, object]] = []
         """Every notify payload sent (once per payload, however many sockets)."""
         self.connections_total = 0
+        self.refused_total = 0
+        """Connection attempts turned away while refusing: how hard a client
+        retries (a client that busy-loops shows here)."""
         book.listeners.append(self._heard)
 
     # ------------------------------------------------------------ events
@@ -135,6 +138,7 @@ class PushServer:
 
     async def _on_connect(self, sid: str, environ: object, auth: object = None) -> bool:
         if self.refusing:
+            self.refused_total += 1
             return False
         self.connected.add(sid)
         self.connections_total += 1
@@ -260,6 +264,7 @@ class PushServer:
             "refusing": self.refusing,
             "connected": len(self.connected),
             "connections_total": self.connections_total,
+            "refused_total": self.refused_total,
             "registered": sorted(self.registered.values()),
             "notifications": self.notifications,
         }

@@ -244,6 +244,7 @@ async def test_push_refuse_turns_connections_away(
     client = socketio.AsyncClient(reconnection=False)
     with pytest.raises(socketio.exceptions.ConnectionError):
         await client.connect(sim.push_url, wait_timeout=2)
+    assert (await control(session, sim, "push"))["refused_total"] == 1
     await control(session, sim, "push/refuse", {"refuse": False})
     await client.connect(sim.push_url, wait_timeout=5)
     assert client.connected
