@@ -6,8 +6,6 @@ vendor knowledge: no DND, no DIDs, no live calls, no service list.
 
 from __future__ import annotations
 
-from collections.abc import Generator
-
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
@@ -57,16 +55,19 @@ class MinimalClient(PbxClient):
 
 
 @pytest.fixture
-def minimal_vendor() -> Generator[None]:
-    VENDORS["minimal"] = VendorSpec(
-        key="minimal",
-        name="Minimal",
-        client_class=MinimalClient,
-        fields=(SettingField(key="token", kind=FieldKind.PASSWORD),),
-        budget=BudgetSpec(limit=100, window=900),
+def minimal_vendor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The registry lists the five vendors; this test adds a sixth for a while."""
+    monkeypatch.setitem(
+        VENDORS,  # type: ignore[arg-type]
+        "minimal",
+        VendorSpec(
+            key="minimal",
+            name="Minimal",
+            client_class=MinimalClient,
+            fields=(SettingField(key="token", kind=FieldKind.PASSWORD),),
+            budget=BudgetSpec(limit=100, window=900),
+        ),
     )
-    yield
-    del VENDORS["minimal"]
 
 
 @pytest.fixture

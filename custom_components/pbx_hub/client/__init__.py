@@ -2,25 +2,23 @@
 
 Self-contained (it never imports Home Assistant): hand it an ``aiohttp`` session
 and a vendor's settings, get typed models back and the errors of ``exceptions``.
+The vendors it knows are listed in ``VENDORS``, here and nowhere else.
 """
 
-from . import (  # noqa: F401  (each module registers its vendor)
-    pbxware as _pbxware,
-    tariscope as _tariscope,
-    tim4biz as _tim4biz,
-    voipcenter as _voipcenter,
-    voipcloud as _voipcloud,
-)
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+
+from . import pbxware, tariscope, tim4biz, voipcenter, voipcloud
 from .actions import for_action
 from .address import URL_REASONS
 from .base import (
     DEFAULT_REQUEST_TIMEOUT,
-    VENDORS,
     FieldKind,
     PbxClient,
     SettingField,
     VendorSpec,
-    create_client,
 )
 from .budget import POLLING_SHARE, BudgetSpec, RequestBudget
 from .callstats import CallSummary, GroupStats, UserStats, group_key, summarize
@@ -128,3 +126,37 @@ __all__ = [
     "group_key",
     "summarize",
 ]
+
+VENDORS: Mapping[str, VendorSpec] = {
+    spec.key: spec
+    for spec in (
+        pbxware.SPEC,
+        tariscope.SPEC,
+        tim4biz.SPEC,
+        voipcenter.SPEC,
+        voipcloud.SPEC,
+    )
+}
+"""Every vendor, by key: what the config flow offers and ``create_client`` builds."""
+
+
+def create_client(
+    vendor: str,
+    session: aiohttp.ClientSession,
+    settings: Mapping[str, Any],
+    *,
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+    budget: RequestBudget | None = None,
+) -> PbxClient:
+    """Build the client of ``vendor`` with its own or a shared request budget."""
+    try:
+        spec = VENDORS[vendor]
+    except KeyError:
+        raise PbxUnsupportedError(f"Unknown vendor {vendor!r}") from None
+    return spec.client_class(
+        session,
+        settings,
+        budget=budget or RequestBudget(spec.budget),
+        request_timeout=request_timeout,
+        secret_keys=spec.secret_keys,
+    )

@@ -1,8 +1,8 @@
-"""The base every vendor client shares, and the vendor registry.
+"""The base every vendor client shares, and what a vendor declares.
 
-A vendor module subclasses ``PbxClient``, declares its settings once as
-``SettingField``s and registers a ``VendorSpec``; the config flow builds its form
-from that declaration and ``create_client`` builds the client from the answers.
+A vendor module subclasses ``PbxClient`` and declares its settings once as
+``SettingField``s in its ``SPEC`` (a ``VendorSpec``); the config flow builds its
+form from that declaration and ``create_client`` builds the client from the answers.
 """
 
 from __future__ import annotations
@@ -430,34 +430,3 @@ class VendorSpec:
     def stored(self, settings: Mapping[str, Any]) -> dict[str, Any]:
         """What a config entry keeps of ``settings``."""
         return self.prepare(settings) if self.prepare else dict(settings)
-
-
-VENDORS: dict[str, VendorSpec] = {}
-
-
-def register_vendor(spec: VendorSpec) -> VendorSpec:
-    """Make a vendor known to ``create_client`` and the config flow."""
-    VENDORS[spec.key] = spec
-    return spec
-
-
-def create_client(
-    vendor: str,
-    session: aiohttp.ClientSession,
-    settings: Mapping[str, Any],
-    *,
-    request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
-    budget: RequestBudget | None = None,
-) -> PbxClient:
-    """Build the client of ``vendor`` with its own or a shared request budget."""
-    try:
-        spec = VENDORS[vendor]
-    except KeyError:
-        raise PbxUnsupportedError(f"Unknown vendor {vendor!r}") from None
-    return spec.client_class(
-        session,
-        settings,
-        budget=budget or RequestBudget(spec.budget),
-        request_timeout=request_timeout,
-        secret_keys=spec.secret_keys,
-    )

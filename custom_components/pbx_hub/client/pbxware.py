@@ -52,7 +52,6 @@ from .base import (
     SettingField,
     VendorSpec,
     one_read,
-    register_vendor,
 )
 from .budget import BudgetSpec
 from .convert import (
@@ -559,22 +558,20 @@ class PbxwareClient(PbxClient):
         )
 
 
-register_vendor(
-    VendorSpec(
-        key="pbxware",
-        name="Bicom PBXware",
-        client_class=PbxwareClient,
-        fields=(
-            SettingField(key=CONF_URL, kind=FieldKind.URL),
-            SettingField(key=CONF_API_KEY, kind=FieldKind.PASSWORD),
-            SettingField(
-                key=CONF_VERIFY_SSL,
-                kind=FieldKind.BOOLEAN,
-                required=False,
-                default=True,
-            ),
+SPEC = VendorSpec(
+    key="pbxware",
+    name="Bicom PBXware",
+    client_class=PbxwareClient,
+    fields=(
+        SettingField(key=CONF_URL, kind=FieldKind.URL),
+        SettingField(key=CONF_API_KEY, kind=FieldKind.PASSWORD),
+        SettingField(
+            key=CONF_VERIFY_SSL,
+            kind=FieldKind.BOOLEAN,
+            required=False,
+            default=True,
         ),
-        budget=BudgetSpec(limit=1800, window=3600, backoff_start=60),
-        tenant_field=CONF_TENANT,
-    )
+    ),
+    budget=BudgetSpec(limit=1800, window=3600, backoff_start=60),
+    tenant_field=CONF_TENANT,
 )

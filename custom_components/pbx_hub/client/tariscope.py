@@ -54,7 +54,6 @@ from .base import (
     SettingField,
     VendorSpec,
     one_read,
-    register_vendor,
 )
 from .budget import BudgetSpec
 from .convert import (
@@ -598,22 +597,20 @@ class TariscopeClient(PbxClient):
         return url_host(str(settings.get(CONF_URL, "")))
 
 
-register_vendor(
-    VendorSpec(
-        key="tariscope",
-        name="Tariscope",
-        client_class=TariscopeClient,
-        fields=(
-            SettingField(key=CONF_URL, kind=FieldKind.URL),
-            SettingField(key=CONF_USERNAME),
-            SettingField(key=CONF_PASSWORD, kind=FieldKind.PASSWORD),
-            SettingField(
-                key=CONF_VERIFY_SSL,
-                kind=FieldKind.BOOLEAN,
-                required=False,
-                default=True,
-            ),
+SPEC = VendorSpec(
+    key="tariscope",
+    name="Tariscope",
+    client_class=TariscopeClient,
+    fields=(
+        SettingField(key=CONF_URL, kind=FieldKind.URL),
+        SettingField(key=CONF_USERNAME),
+        SettingField(key=CONF_PASSWORD, kind=FieldKind.PASSWORD),
+        SettingField(
+            key=CONF_VERIFY_SSL,
+            kind=FieldKind.BOOLEAN,
+            required=False,
+            default=True,
         ),
-        budget=BudgetSpec(limit=1800, window=3600, backoff_start=60),
-    )
+    ),
+    budget=BudgetSpec(limit=1800, window=3600, backoff_start=60),
 )

@@ -54,7 +54,6 @@ from .base import (
     SettingField,
     VendorSpec,
     one_read,
-    register_vendor,
 )
 from .budget import BudgetSpec
 from .convert import readable, to_float, to_int, to_key, to_text, unique
@@ -511,16 +510,14 @@ def _same_url(first: str, second: str) -> bool:
     )
 
 
-register_vendor(
-    VendorSpec(
-        key="tim4biz",
-        name="TIM4biz",
-        client_class=Tim4bizClient,
-        fields=(
-            SettingField(key=CONF_URL, kind=FieldKind.URL, default=DEFAULT_URL),
-            SettingField(key=CONF_USERNAME),
-            SettingField(key=CONF_PASSWORD, kind=FieldKind.PASSWORD),
-        ),
-        budget=BudgetSpec(limit=60, window=HOUR, backoff_start=60),
-    )
+SPEC = VendorSpec(
+    key="tim4biz",
+    name="TIM4biz",
+    client_class=Tim4bizClient,
+    fields=(
+        SettingField(key=CONF_URL, kind=FieldKind.URL, default=DEFAULT_URL),
+        SettingField(key=CONF_USERNAME),
+        SettingField(key=CONF_PASSWORD, kind=FieldKind.PASSWORD),
+    ),
+    budget=BudgetSpec(limit=60, window=HOUR, backoff_start=60),
 )

@@ -57,7 +57,6 @@ from .base import (
     SettingField,
     VendorSpec,
     one_read,
-    register_vendor,
 )
 from .budget import BudgetSpec
 from .convert import is_id, readable, to_bool, to_int, to_key, to_text, unique
@@ -606,20 +605,18 @@ def _prepare(settings: Mapping[str, Any]) -> dict[str, Any]:
     return prepared
 
 
-register_vendor(
-    VendorSpec(
-        key="voipcenter",
-        name="VoipCenter",
-        client_class=VoipcenterClient,
-        fields=(
-            SettingField(key=CONF_URL, kind=FieldKind.URL, default=DEFAULT_URL),
-            SettingField(key=CONF_API_ID),
-            SettingField(key=CONF_API_KEY, kind=FieldKind.PASSWORD),
-            SettingField(key=CONF_CUSTOMER_NUMBER),
-            SettingField(key=CONF_PASSWORD, kind=FieldKind.PASSWORD),
-        ),
-        budget=BudgetSpec(limit=1800, window=3600, backoff_start=60),
-        prepare=_prepare,
-        stored_secrets=(CONF_PASSWORD_HASH,),
-    )
+SPEC = VendorSpec(
+    key="voipcenter",
+    name="VoipCenter",
+    client_class=VoipcenterClient,
+    fields=(
+        SettingField(key=CONF_URL, kind=FieldKind.URL, default=DEFAULT_URL),
+        SettingField(key=CONF_API_ID),
+        SettingField(key=CONF_API_KEY, kind=FieldKind.PASSWORD),
+        SettingField(key=CONF_CUSTOMER_NUMBER),
+        SettingField(key=CONF_PASSWORD, kind=FieldKind.PASSWORD),
+    ),
+    budget=BudgetSpec(limit=1800, window=3600, backoff_start=60),
+    prepare=_prepare,
+    stored_secrets=(CONF_PASSWORD_HASH,),
 )

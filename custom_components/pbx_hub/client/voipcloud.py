@@ -58,7 +58,6 @@ from .base import (
     SettingField,
     VendorSpec,
     one_read,
-    register_vendor,
 )
 from .budget import BudgetSpec
 from .convert import readable, to_bool, to_datetime, to_int, to_key, to_text
@@ -585,16 +584,14 @@ class VoipcloudClient(PbxClient):
         )
 
 
-register_vendor(
-    VendorSpec(
-        key="voipcloud",
-        name="VoIPcloud",
-        client_class=VoipcloudClient,
-        fields=(
-            SettingField(key=CONF_URL, kind=FieldKind.URL, default=DEFAULT_URL),
-            SettingField(key=CONF_TOKEN, kind=FieldKind.PASSWORD),
-        ),
-        budget=BudgetSpec(limit=100, window=15 * 60),
-        stable_identity=False,
-    )
+SPEC = VendorSpec(
+    key="voipcloud",
+    name="VoIPcloud",
+    client_class=VoipcloudClient,
+    fields=(
+        SettingField(key=CONF_URL, kind=FieldKind.URL, default=DEFAULT_URL),
+        SettingField(key=CONF_TOKEN, kind=FieldKind.PASSWORD),
+    ),
+    budget=BudgetSpec(limit=100, window=15 * 60),
+    stable_identity=False,
 )
