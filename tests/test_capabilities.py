@@ -18,14 +18,17 @@ from custom_components.pbx_hub.client import (
     VENDORS,
     BudgetSpec,
     Capability,
-    DestinationType,
+    ClicksToCall,
     Extension,
     FieldKind,
     LicenseUsage,
+    ListsTenants,
     PbxClient,
     PbxInfo,
     PbxUnsupportedError,
     RequestBudget,
+    RoutesDids,
+    SetsDnd,
     SettingField,
     SystemStatus,
     VendorSpec,
@@ -140,20 +143,14 @@ async def test_manual_device_removal_only_for_stale(
 
 
 async def test_base_client_refuses_what_it_does_not_offer() -> None:
+    """A topic it does not read is refused; an action it lacks it has not."""
     client = MinimalClient(
         None,  # type: ignore[arg-type]
         {},
         budget=RequestBudget(BudgetSpec(limit=1, window=1)),
     )
-    calls = [
-        client.async_get_tenants(),
-        client.async_get_live_calls(),
-        client.async_get_dids(),
-        client.async_set_dnd("7", True),
-        client.async_set_did_route("1", DestinationType.IVR, "1"),
-        client.async_click_to_call("207", "123"),
-    ]
-    for call in calls:
+    for call in (client.async_get_live_calls(), client.async_get_dids()):
         with pytest.raises(PbxUnsupportedError, match="minimal does not support"):
             await call
+    assert not isinstance(client, ListsTenants | SetsDnd | RoutesDids | ClicksToCall)
     assert SystemStatus().services_not_running is None

@@ -40,6 +40,7 @@ from .client import (
     AccountSelection,
     Capability,
     FieldKind,
+    ListsTenants,
     PbxAuthError,
     PbxClient,
     PbxClockSkewError,
@@ -50,6 +51,7 @@ from .client import (
     PbxNotWhitelistedError,
     PbxPermissionError,
     PbxRateLimitError,
+    SendsSms,
     SettingField,
     Tenant,
     VendorSpec,
@@ -247,7 +249,7 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
         client = client_for_entry(
             self.hass, {CONF_VENDOR: self._vendor, **self._settings}
         )
-        if Capability.TENANTS not in client.capabilities:
+        if not isinstance(client, ListsTenants):
             return {}
         return await client.async_get_tenants()
 
@@ -530,7 +532,9 @@ class PbxHubOptionsFlow(OptionsFlowWithReload):
         ):
             errors[CONF_FAST_INTERVAL] = "over_budget"
             placeholders["minimum"] = f"{minimum:.0f}"
-        if recipient := user_input.get(CONF_SMS_RECIPIENT):
+        if isinstance(client, SendsSms) and (
+            recipient := user_input.get(CONF_SMS_RECIPIENT)
+        ):
             try:
                 user_input[CONF_SMS_RECIPIENT], _ = client.check_sms(recipient, "-")
             except PbxInvalidInputError:

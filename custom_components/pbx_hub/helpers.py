@@ -219,6 +219,17 @@ def fast_interval(entry: ConfigEntry, client: PbxClient) -> timedelta:
     )
 
 
+def not_supported(entry: ConfigEntry[Any]) -> ServiceValidationError:
+    """The translated refusal of an action the entry's vendor does not have
+    (its client does not implement the ``abilities`` interface).
+    """
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="action_not_supported",
+        translation_placeholders={"title": entry.title},
+    )
+
+
 async def run_write[T](
     entry: ConfigEntry[Any],
     call: Awaitable[T],

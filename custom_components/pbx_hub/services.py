@@ -24,11 +24,24 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 import probatio as vol
 
-from .client import Capability, DestinationType, Did, PbxInvalidInputError, TimeFilter
+from .client import (
+    CLEAR,
+    Clearable,
+    ClicksToCall,
+    DestinationType,
+    Did,
+    ListsCharges,
+    PbxInvalidInputError,
+    RoutesDidPlans,
+    RoutesDids,
+    SendsSms,
+    SetsHotDesks,
+    TimeFilter,
+)
 from .const import DOMAIN
 from .coordinator import PbxConfigEntry
 from .entity import extension_device_identifier
-from .helpers import run_read, run_write
+from .helpers import not_supported, run_read, run_write
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 ATTR_DID = "did"
@@ -180,16 +193,6 @@ def _find_did(entry: PbxConfigEntry, wanted: str) -> Did:
     )
 
 
-def _require(entry: PbxConfigEntry, capability: Capability) -> None:
-    """Refuse an action the entry's vendor does not offer."""
-    if capability not in entry.runtime_data.client.capabilities:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="action_not_supported",
-            translation_placeholders={"title": entry.title},
-        )
-
-
 def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
     return ServiceValidationError(
         translation_domain=DOMAIN,
@@ -246,7 +249,8 @@ async def _async_set_did_route_plan(call: ServiceCall) -> ServiceResponse:
     filters, by name or id.
     """
     entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
-    _require(entry, Capability.SET_DID_ROUTE_PLAN)
+    if not isinstance(client := entry.runtime_data.client, RoutesDidPlans):
+        raise not_supported(entry)
     slow = entry.runtime_data.slow
     if (
         slow.data is None
@@ -268,31 +272,32 @@ async def _async_set_did_route_plan(call: ServiceCall) -> ServiceResponse:
     if not any(field in call.data for field in ROUTE_PLAN_FIELDS):
         raise _invalid("nothing_to_change")
 
-    def chosen(field: str, names: Mapping[str, str], clearable: bool) -> str | None:
+    def chosen(field: str, names: Mapping[str, str]) -> Clearable | None:
         if (value := call.data.get(field)) is None:
             return None
-        if clearable and value.casefold() == "none":
-            return "0"
+        if value.casefold() == "none":
+            return CLEAR
         return _pick(names, value, field)
 
-    route = chosen("route", routing.routes, clearable=False)
-    backup_route = chosen("backup_route", routing.backup_routes, clearable=True)
+    route = call.data.get("route")
+    if route is not None:
+        route = _pick(routing.routes, route, "route")
+    backup_route = chosen("backup_route", routing.backup_routes)
     filters = {
         kind: value
         for kind in TimeFilter
-        if (value := chosen(kind.value, routing.time_filters.get(kind, {}), True))
-        is not None
+        if (value := chosen(kind.value, routing.time_filters.get(kind, {}))) is not None
     }
     await run_write(
         entry,
-        entry.runtime_data.client.async_set_did_routing(
+        client.async_set_did_routing(
             did.id, route=route, backup_route=backup_route, time_filters=filters
         ),
         shown_by=slow,
     )
 
-    def kept(new: str | None, old: str | None) -> str | None:
-        return old if new is None else (None if new == "0" else new)
+    def kept(new: Clearable | None, old: str | None) -> str | None:
+        return old if new is None else (None if new is CLEAR else new)
 
     updated = replace(
         did,
@@ -327,7 +332,8 @@ async def _async_set_did_route(call: ServiceCall) -> ServiceResponse:
     runtime = entry.runtime_data
     if any(field in call.data for field in ROUTE_PLAN_FIELDS):
         raise _invalid("route_plan_moved")
-    _require(entry, Capability.SET_DID_ROUTE)
+    if not isinstance(client := entry.runtime_data.client, RoutesDids):
+        raise not_supported(entry)
     if ATTR_DESTINATION_TYPE not in call.data or ATTR_DESTINATION not in call.data:
         raise _invalid("destination_required")
     did = _find_did(entry, call.data[ATTR_DID])
@@ -335,7 +341,7 @@ async def _async_set_did_route(call: ServiceCall) -> ServiceResponse:
     destination = call.data[ATTR_DESTINATION]
     await run_write(
         entry,
-        runtime.client.async_set_did_route(did.id, destination_type, destination),
+        client.async_set_did_route(did.id, destination_type, destination),
         shown_by=runtime.slow,
     )
     runtime.slow.async_patch(
@@ -377,8 +383,8 @@ def _extension_target(call: ServiceCall) -> tuple[PbxConfigEntry, str]:
 
 async def _async_click_to_call(call: ServiceCall) -> None:
     entry, extension = _extension_target(call)
-    client = entry.runtime_data.client
-    _require(entry, Capability.CLICK_TO_CALL)
+    if not isinstance(client := entry.runtime_data.client, ClicksToCall):
+        raise not_supported(entry)
     # Checked before any request, so a typo costs no request of the budget.
     try:
         number = client.normalize_number(call.data[ATTR_NUMBER])
@@ -395,8 +401,8 @@ async def async_send_sms(entry: PbxConfigEntry, recipient: str, message: str) ->
     """Check, then send an SMS through the entry's PBX; shared by the action and
     the notify entity.
     """
-    client = entry.runtime_data.client
-    _require(entry, Capability.SEND_SMS)
+    if not isinstance(client := entry.runtime_data.client, SendsSms):
+        raise not_supported(entry)
     try:
         number, text = client.check_sms(recipient, message)
     except PbxInvalidInputError as err:
@@ -421,8 +427,8 @@ async def _async_send_sms(call: ServiceCall) -> None:
 async def _async_get_charges(call: ServiceCall) -> ServiceResponse:
     start, end = cv.date(call.data[ATTR_START]), cv.date(call.data[ATTR_END])
     entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
-    client = entry.runtime_data.client
-    _require(entry, Capability.CHARGES)
+    if not isinstance(client := entry.runtime_data.client, ListsCharges):
+        raise not_supported(entry)
     if end < start or end - start > MAX_CHARGES_PERIOD:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
@@ -461,7 +467,8 @@ async def _async_get_charges(call: ServiceCall) -> ServiceResponse:
 async def _async_set_hot_desk(call: ServiceCall) -> ServiceResponse:
     entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
     runtime = entry.runtime_data
-    _require(entry, Capability.SET_HOT_DESK)
+    if not isinstance(client := entry.runtime_data.client, SetsHotDesks):
+        raise not_supported(entry)
     slow = runtime.slow
     if slow.data is None or slow.data.hot_desks is None or not slow.last_update_success:
         raise HomeAssistantError(
@@ -475,14 +482,14 @@ async def _async_set_hot_desk(call: ServiceCall) -> ServiceResponse:
     )
     if "sip_account" not in call.data and "template" not in call.data:
         raise _invalid("nothing_to_change")
-    account = call.data.get("sip_account")
-    if account is not None:
+    account: Clearable | None = None
+    if (wanted := call.data.get("sip_account")) is not None:
         extensions = runtime.fast.data.extensions if runtime.fast.data else {}
         account = (
-            "0"
-            if account.casefold() == "none"
+            CLEAR
+            if wanted.casefold() == "none"
             else _pick(
-                {e.id: e.name for e in extensions.values()}, account, "sip_account"
+                {e.id: e.name for e in extensions.values()}, wanted, "sip_account"
             )
         )
     template = call.data.get("template")
@@ -490,9 +497,7 @@ async def _async_set_hot_desk(call: ServiceCall) -> ServiceResponse:
         template = _pick(desks.templates, template, "template")
     await run_write(
         entry,
-        runtime.client.async_set_hot_desk(
-            desk_id, sip_account=account, template=template
-        ),
+        client.async_set_hot_desk(desk_id, sip_account=account, template=template),
         shown_by=slow,
     )
     desk = desks.desks[desk_id]
@@ -500,7 +505,7 @@ async def _async_set_hot_desk(call: ServiceCall) -> ServiceResponse:
         desk,
         sip_account=desk.sip_account
         if account is None
-        else (None if account == "0" else account),
+        else (None if account is CLEAR else account),
         template=template or desk.template,
     )
     slow.async_patch(

@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 
 from custom_components.pbx_hub.client import (
+    CLEAR,
     VENDORS,
     Capability,
     PbxAuthError,
@@ -221,7 +222,7 @@ async def test_did_routing_round_trip(
     await client.async_set_did_routing(
         did_id,
         route=other,
-        backup_route="0",
+        backup_route=CLEAR,
         time_filters={TimeFilter.HOLIDAYS: holidays},
     )
     assert (sim.dids[did_id].route, sim.dids[did_id].backuproute) == (other, "0")
@@ -245,8 +246,9 @@ async def test_hot_desk_round_trip(
     numeric = next(k for k, a in sim.sip_accounts.items() if a.username == username)
     assert sim.hot_desk(desk_id).sipaccount == numeric
     assert (await client.async_get_hot_desks()).desks[desk_id].sip_account == username
-    await client.async_set_hot_desk(desk_id, sip_account="0")
+    await client.async_set_hot_desk(desk_id, sip_account=CLEAR)  # sent as "0"
     assert sim.hot_desk(desk_id).sipaccount == "0"
+    assert (await client.async_get_hot_desks()).desks[desk_id].sip_account is None
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,22 @@ from typing import Any
 import aiohttp
 
 from . import pbxware, tariscope, tim4biz, voipcenter, voipcloud
+from .abilities import (
+    ABILITIES,
+    CLEAR,
+    Ability,
+    Clear,
+    Clearable,
+    ClicksToCall,
+    ListsCharges,
+    ListsTenants,
+    RoutesDidPlans,
+    RoutesDids,
+    SendsSms,
+    SetsDnd,
+    SetsHotDesks,
+    SetsIndicators,
+)
 from .actions import for_action
 from .address import URL_REASONS
 from .base import (
@@ -68,10 +84,13 @@ from .models import (
 )
 
 __all__ = [
+    "ABILITIES",
+    "CLEAR",
     "DEFAULT_REQUEST_TIMEOUT",
     "POLLING_SHARE",
     "URL_REASONS",
     "VENDORS",
+    "Ability",
     "AccountSelection",
     "AccountSummary",
     "BudgetSpec",
@@ -81,6 +100,9 @@ __all__ = [
     "CallSummary",
     "Capability",
     "Charge",
+    "Clear",
+    "Clearable",
+    "ClicksToCall",
     "DestinationType",
     "Did",
     "DidRouting",
@@ -92,6 +114,8 @@ __all__ = [
     "HotDesk",
     "HotDesking",
     "LicenseUsage",
+    "ListsCharges",
+    "ListsTenants",
     "LiveCall",
     "PbxAnswerLostError",
     "PbxAuthError",
@@ -114,6 +138,12 @@ __all__ = [
     "RateLimitStatus",
     "RequestBudget",
     "RoutedDid",
+    "RoutesDidPlans",
+    "RoutesDids",
+    "SendsSms",
+    "SetsDnd",
+    "SetsHotDesks",
+    "SetsIndicators",
     "SettingField",
     "Subscriber",
     "SystemStatus",

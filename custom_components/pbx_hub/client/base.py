@@ -33,8 +33,6 @@ from .models import (
     AccountSummary,
     CallRecord,
     Capability,
-    Charge,
-    DestinationType,
     Did,
     DidRouting,
     Extension,
@@ -44,10 +42,7 @@ from .models import (
     LiveCall,
     PbxInfo,
     RateLimitStatus,
-    Subscriber,
     SystemStatus,
-    Tenant,
-    TimeFilter,
 )
 from .stepwise import reading
 
@@ -98,8 +93,9 @@ class SettingField:
 class PbxClient(ABC):
     """A PBX account: identify it, read its data, act on it.
 
-    Getters and actions a vendor does not override raise ``PbxUnsupportedError``;
-    ``capabilities`` lists the ones it does.
+    Getters a vendor does not override raise ``PbxUnsupportedError``; its
+    actions are the ``abilities`` interfaces it implements. ``capabilities``
+    lists both.
     """
 
     vendor: ClassVar[str]
@@ -220,10 +216,6 @@ class PbxClient(ABC):
     async def async_identify(self) -> PbxInfo:
         """Validate the credentials and say which PBX this is."""
 
-    async def async_get_tenants(self) -> dict[str, Tenant]:
-        """Tenants the credentials can choose from; empty when single-tenant."""
-        raise self._unsupported(Capability.TENANTS)
-
     async def async_get_status(self) -> SystemStatus:
         """Health and load of the PBX."""
         raise self._unsupported(Capability.STATUS)
@@ -276,66 +268,19 @@ class PbxClient(ABC):
         """Function indicators and their state, by id."""
         raise self._unsupported(Capability.INDICATORS)
 
-    async def async_set_indicator(self, indicator_id: str, active: bool) -> None:
-        """Switch a function indicator on or off."""
-        raise self._unsupported(Capability.SET_INDICATOR)
-
     async def async_get_did_routing(self) -> DidRouting:
         """Incoming numbers with their routes, and the routes to choose from."""
         raise self._unsupported(Capability.DID_ROUTING)
 
-    async def async_set_did_routing(
-        self,
-        did_id: str,
-        *,
-        route: str | None = None,
-        backup_route: str | None = None,
-        time_filters: Mapping[TimeFilter, str] | None = None,
-    ) -> None:
-        """Change what is given (ids; ``"0"`` clears a backup route or filter)."""
-        raise self._unsupported(Capability.SET_DID_ROUTE_PLAN)
-
     async def async_get_hot_desks(self) -> HotDesking:
         """Hot desks and their templates."""
         raise self._unsupported(Capability.HOT_DESKS)
-
-    async def async_set_hot_desk(
-        self,
-        desk_id: str,
-        *,
-        sip_account: str | None = None,
-        template: str | None = None,
-    ) -> None:
-        """Log a SIP account in at a desk (``"0"``: log out), or change its
-        template.
-        """
-        raise self._unsupported(Capability.SET_HOT_DESK)
 
     async def async_get_accounts(
         self, selection: AccountSelection, month: date
     ) -> dict[str, AccountSummary]:
         """The accounts of the selected subscribers over ``month``, by id."""
         raise self._unsupported(Capability.ACCOUNTS)
-
-    async def async_get_subscriber(self, wanted: str) -> Subscriber:
-        """A billed subscriber by id or e-mail."""
-        raise self._unsupported(Capability.ACCOUNTS)
-
-    async def async_get_charges(
-        self, subscriber_id: str, start: date, end: date
-    ) -> list[Charge]:
-        """A subscriber's charges from ``start`` to ``end``, both included."""
-        raise self._unsupported(Capability.CHARGES)
-
-    def check_sms(self, recipient: str, message: str) -> tuple[str, str]:
-        """The recipient and message as the vendor takes them, or
-        ``PbxInvalidInputError`` before any request is sent.
-        """
-        raise self._unsupported(Capability.SEND_SMS)
-
-    async def async_send_sms(self, recipient: str, message: str) -> None:
-        """Send an SMS; ``check_sms`` runs first."""
-        raise self._unsupported(Capability.SEND_SMS)
 
     @property
     def rate_limit_status(self) -> RateLimitStatus | None:
@@ -348,20 +293,6 @@ class PbxClient(ABC):
         (``api_url``); empty when it asks nothing.
         """
         return {}
-
-    async def async_set_dnd(self, extension_id: str, enabled: bool) -> bool:
-        """Switch do-not-disturb; return the state the PBX confirms."""
-        raise self._unsupported(Capability.SET_DND)
-
-    async def async_set_did_route(
-        self, did_id: str, destination_type: DestinationType, destination: str
-    ) -> None:
-        """Route an incoming number elsewhere."""
-        raise self._unsupported(Capability.SET_DID_ROUTE)
-
-    async def async_click_to_call(self, extension: str, number: str) -> None:
-        """Ring ``extension`` and connect it to ``number``."""
-        raise self._unsupported(Capability.CLICK_TO_CALL)
 
 
 def one_read[C: PbxClient, **P, R](

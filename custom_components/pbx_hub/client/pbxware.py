@@ -45,6 +45,7 @@ from typing import Any, ClassVar
 
 from yarl import URL
 
+from .abilities import ListsTenants, RoutesDids, SetsDnd
 from .address import join_path
 from .base import (
     FieldKind,
@@ -339,7 +340,7 @@ def _obj(value: Any) -> dict[str, Any]:
     raise PbxResponseError(f"Expected an object, got {type(value).__name__}")
 
 
-class PbxwareClient(PbxClient):
+class PbxwareClient(PbxClient, ListsTenants, SetsDnd, RoutesDids):
     """A PBXware system, or one tenant of a multi-tenant PBXware."""
 
     vendor = "pbxware"

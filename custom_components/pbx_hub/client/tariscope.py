@@ -47,6 +47,7 @@ from typing import Any, ClassVar
 
 from yarl import URL
 
+from .abilities import ListsCharges
 from .address import URL_NO_SCHEME, base_url
 from .base import (
     FieldKind,
@@ -243,7 +244,7 @@ def _same_subscriber(subscriber: Subscriber, wanted: str) -> bool:
     return is_id(subscriber.id) and int(subscriber.id) == int(wanted)
 
 
-class TariscopeClient(PbxClient):
+class TariscopeClient(PbxClient, ListsCharges):
     """One Tariscope installation, through one API user."""
 
     vendor = "tariscope"

@@ -47,6 +47,7 @@ from typing import Any, ClassVar
 
 from yarl import URL
 
+from .abilities import SendsSms
 from .address import join_path
 from .base import (
     FieldKind,
@@ -240,7 +241,7 @@ def _local_text(moment: datetime) -> str:
     return moment.replace(tzinfo=None, microsecond=0).isoformat()
 
 
-class Tim4bizClient(PbxClient):
+class Tim4bizClient(PbxClient, SendsSms):
     """One TIM4biz company account, through an API-enabled user."""
 
     vendor = "tim4biz"

@@ -52,6 +52,7 @@ from typing import Any, ClassVar
 
 from yarl import URL
 
+from .abilities import ClicksToCall
 from .base import (
     FieldKind,
     PbxClient,
@@ -370,7 +371,7 @@ def _account(settings: Mapping[str, Any]) -> str:
     return f"{host}_{hashlib.sha256(token.encode()).hexdigest()[:12]}"
 
 
-class VoipcloudClient(PbxClient):
+class VoipcloudClient(PbxClient, ClicksToCall):
     """One VoIPcloud account, identified by its API key."""
 
     vendor = "voipcloud"
