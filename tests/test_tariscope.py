@@ -29,11 +29,14 @@ from pytest_homeassistant_custom_component.common import (
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.pbx_hub import async_remove_config_entry_device
-from custom_components.pbx_hub.client import AccountSelection
+from custom_components.pbx_hub.client import (
+    AccountSelection,
+    account_selection,
+    option_list,
+)
 from custom_components.pbx_hub.client.tariscope import TariscopeClient
 from custom_components.pbx_hub.const import DOMAIN
 from custom_components.pbx_hub.diagnostics import async_get_config_entry_diagnostics
-from custom_components.pbx_hub.helpers import account_selection, option_list
 from simulator import TariscopeSimulator
 from simulator.tariscope import METHODS
 

@@ -82,6 +82,14 @@ from .models import (
     Tenant,
     TimeFilter,
 )
+from .options import (
+    OptionField,
+    OptionKind,
+    OptionsCheck,
+    account_selection,
+    currency_code,
+    option_list,
+)
 
 __all__ = [
     "ABILITIES",
@@ -117,6 +125,9 @@ __all__ = [
     "ListsCharges",
     "ListsTenants",
     "LiveCall",
+    "OptionField",
+    "OptionKind",
+    "OptionsCheck",
     "PbxAnswerLostError",
     "PbxAuthError",
     "PbxCallFailedError",
@@ -151,9 +162,12 @@ __all__ = [
     "TimeFilter",
     "UserStats",
     "VendorSpec",
+    "account_selection",
     "create_client",
+    "currency_code",
     "for_action",
     "group_key",
+    "option_list",
     "summarize",
 ]
 

@@ -44,6 +44,7 @@ from .models import (
     RateLimitStatus,
     SystemStatus,
 )
+from .options import OptionField, OptionsCheck
 from .stepwise import reading
 
 DEFAULT_REQUEST_TIMEOUT = 10.0
@@ -64,6 +65,24 @@ def _userinfo(address: Any) -> tuple[str, ...]:
     if not url.password:
         return ()
     return (url.password, f"{url.user or ''}:{url.password}")
+
+
+def dialled_number(number: str) -> str:
+    """A phone number as a PBX dials it, or ``PbxInvalidInputError``.
+
+    Spaces, dots, dashes, slashes and brackets are dropped (not other
+    whitespace: a newline is no separator); what is left must be an
+    optional ``+`` and 2 to 20 digits, ``*`` or ``#``.
+    """
+    # "+44 (0)20 ..." : the trunk 0 is not dialled after a country code.
+    if number.lstrip().startswith("+"):
+        number = number.replace("(0)", "")
+    compact = _NUMBER_SEPARATORS.sub("", number)
+    if not _DIALLABLE.fullmatch(compact):
+        raise PbxInvalidInputError(
+            "A phone number is 2 to 20 digits, * or #, optionally after a +"
+        )
+    return compact
 
 
 class FieldKind(StrEnum):
@@ -241,22 +260,10 @@ class PbxClient(ABC):
         raise self._unsupported(Capability.CALL_HISTORY)
 
     def normalize_number(self, number: str) -> str:
-        """A phone number as the PBX dials it, or ``PbxInvalidInputError``.
-
-        Spaces, dots, dashes, slashes and brackets are dropped (not other
-        whitespace: a newline is no separator); what is left must be an
-        optional ``+`` and 2 to 20 digits, ``*`` or ``#``. Vendors with stricter
-        rules override this.
+        """A phone number as the PBX dials it, or ``PbxInvalidInputError``
+        (see ``dialled_number``); vendors with stricter rules override this.
         """
-        # "+44 (0)20 ..." : the trunk 0 is not dialled after a country code.
-        if number.lstrip().startswith("+"):
-            number = number.replace("(0)", "")
-        compact = _NUMBER_SEPARATORS.sub("", number)
-        if not _DIALLABLE.fullmatch(compact):
-            raise PbxInvalidInputError(
-                "A phone number is 2 to 20 digits, * or #, optionally after a +"
-            )
-        return compact
+        return dialled_number(number)
 
     async def async_get_extension_usage(
         self, start: datetime, end: datetime
@@ -339,6 +346,10 @@ class VendorSpec:
     """
     stored_secrets: tuple[str, ...] = ()
     """Settings that ``prepare`` adds and that are as secret as the fields."""
+    options: tuple[OptionField, ...] = ()
+    """Options beyond the scan intervals, in the options flow's form."""
+    check_options: OptionsCheck | None = None
+    """Checks the chosen options against the PBX before they are saved."""
     stable_identity: bool = True
     """Whether ``async_identify`` names the same PBX whatever the credentials.
     Where the API names no account, the identity derives from the key, and

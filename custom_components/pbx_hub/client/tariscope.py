@@ -85,6 +85,16 @@ from .models import (
     PbxInfo,
     Subscriber,
 )
+from .options import (
+    CURRENCY,
+    DEPARTMENTS,
+    NODES,
+    SUBSCRIBERS,
+    OptionField,
+    OptionKind,
+    account_selection,
+    currency_code,
+)
 from .rotation import DetailRotation
 
 CONF_URL = "url"
@@ -598,6 +608,25 @@ class TariscopeClient(PbxClient, ListsCharges):
         return url_host(str(settings.get(CONF_URL, "")))
 
 
+async def _check_options(
+    client: PbxClient, options: Mapping[str, Any], today: date
+) -> dict[str, str]:
+    """The followed subscribers must exist and be readable."""
+    selection = account_selection(options)
+    if selection == AccountSelection() or not isinstance(client, TariscopeClient):
+        return {}
+    try:
+        await client.async_get_accounts(selection, today)
+    except PbxPermissionError:
+        return {"base": "missing_permission"}
+    except PbxInvalidInputError:
+        return {SUBSCRIBERS: "subscriber_not_found"}
+    except PbxError:
+        return {"base": "cannot_connect"}
+    # A poll leaves a deleted subscriber out; the options must not choose one.
+    return {SUBSCRIBERS: "subscriber_not_found"} if client.missing_subscribers else {}
+
+
 SPEC = VendorSpec(
     key="tariscope",
     name="Tariscope",
@@ -614,4 +643,11 @@ SPEC = VendorSpec(
         ),
     ),
     budget=BudgetSpec(limit=1800, window=3600, backoff_start=60),
+    options=(
+        OptionField(key=SUBSCRIBERS, kind=OptionKind.LIST),
+        OptionField(key=DEPARTMENTS, kind=OptionKind.LIST),
+        OptionField(key=NODES, kind=OptionKind.LIST),
+        OptionField(key=CURRENCY, check=currency_code),
+    ),
+    check_options=_check_options,
 )

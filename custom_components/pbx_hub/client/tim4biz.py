@@ -54,6 +54,7 @@ from .base import (
     PbxClient,
     SettingField,
     VendorSpec,
+    dialled_number,
     one_read,
 )
 from .budget import BudgetSpec
@@ -68,6 +69,13 @@ from .exceptions import (
     PbxResponseError,
 )
 from .models import Capability, ExtensionUsage, PbxInfo, RateLimitStatus
+from .options import (
+    CURRENCY,
+    SMS_RECIPIENT,
+    OptionField,
+    OptionKind,
+    currency_code,
+)
 
 CONF_URL = "url"
 CONF_USERNAME = "username"
@@ -239,6 +247,20 @@ def _most_telling(errors: Sequence[BaseException]) -> BaseException:
 def _local_text(moment: datetime) -> str:
     """A date-time as TIM4biz takes it: local, to the second, without offset."""
     return moment.replace(tzinfo=None, microsecond=0).isoformat()
+
+
+def sms_recipient(recipient: str) -> str:
+    """A recipient of 6 to 15 digits after an optional ``+``, as dialled."""
+    try:
+        number = dialled_number(recipient)
+    except PbxInvalidInputError as err:
+        raise PbxInvalidInputError(str(err), reason="sms_recipient") from None
+    if not _SMS_RECIPIENT.fullmatch(number):
+        raise PbxInvalidInputError(
+            "An SMS recipient is 6 to 15 digits, optionally after a +",
+            reason="sms_recipient",
+        )
+    return number
 
 
 class Tim4bizClient(PbxClient, SendsSms):
@@ -447,15 +469,7 @@ class Tim4bizClient(PbxClient, SendsSms):
         """A recipient of 6 to 15 digits after an optional ``+``, and a message
         of 1 to 918 characters.
         """
-        try:
-            number = self.normalize_number(recipient)
-        except PbxInvalidInputError as err:
-            raise PbxInvalidInputError(str(err), reason="sms_recipient") from None
-        if not _SMS_RECIPIENT.fullmatch(number):
-            raise PbxInvalidInputError(
-                "An SMS recipient is 6 to 15 digits, optionally after a +",
-                reason="sms_recipient",
-            )
+        number = sms_recipient(recipient)
         text = message.strip()
         if not text or len(text) > MAX_SMS_LENGTH:
             raise PbxInvalidInputError(
@@ -521,4 +535,8 @@ SPEC = VendorSpec(
         SettingField(key=CONF_PASSWORD, kind=FieldKind.PASSWORD),
     ),
     budget=BudgetSpec(limit=60, window=HOUR, backoff_start=60),
+    options=(
+        OptionField(key=SMS_RECIPIENT, kind=OptionKind.PHONE, check=sms_recipient),
+        OptionField(key=CURRENCY, check=currency_code),
+    ),
 )
