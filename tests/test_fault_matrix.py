@@ -1102,7 +1102,7 @@ async def test_fault_matrix(
         new_devices = vendor.new_devices(hass, entry, sim)
         client = entry.runtime_data.client
         if injection.short_timeout:
-            client.http._timeout = SHORT_TIMEOUT
+            client.http.request_timeout = SHORT_TIMEOUT
         await _inject(sim, injection)
         caplog.clear()
 
@@ -1157,7 +1157,7 @@ async def test_fault_matrix(
         # The fault goes.
         sim.clear_faults()
         await sim.accept_connections()
-        client.http._timeout = DEFAULT_REQUEST_TIMEOUT
+        client.http.request_timeout = DEFAULT_REQUEST_TIMEOUT
         await _recover(hass, vendor, entry, sim, expect, freezer, lost)
         assert _available(hass, cadence_of) == before
         _check_shown(hass, fault, expect, during, set(registered.devices))

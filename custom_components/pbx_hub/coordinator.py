@@ -38,13 +38,13 @@ from .client import (
     PbxPermissionError,
     RateLimitStatus,
     SystemStatus,
+    account_selection,
 )
 from .client.budget import reported_poll_interval
 from .const import CONF_VENDOR, DOMAIN, LOGGER, MAX_INTERVAL
 from .helpers import (
     FAST_TOPICS,
     SLOW_TOPICS,
-    account_selection,
     error_translation,
     fast_interval,
     needs_reauth,

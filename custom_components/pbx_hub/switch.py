@@ -8,7 +8,7 @@ from homeassistant.components.switch import SwitchEntity, SwitchEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .client import Capability, FunctionIndicator
+from .client import Capability, FunctionIndicator, SetsDnd, SetsIndicators
 from .coordinator import PbxConfigEntry, PbxSlowCoordinator, SlowData
 from .entity import (
     PbxEntity,
@@ -16,7 +16,7 @@ from .entity import (
     add_extension_entities_dynamically,
     add_slow_entities_dynamically,
 )
-from .helpers import run_write
+from .helpers import not_supported, run_write
 
 PARALLEL_UPDATES = 1
 
@@ -75,9 +75,11 @@ class DndSwitch(PbxExtensionEntity, SwitchEntity):
         reads it back, so a click costs one request, not a full poll.
         """
         entry = self.coordinator.config_entry
+        if not isinstance(client := entry.runtime_data.client, SetsDnd):
+            raise not_supported(entry)
         confirmed = await run_write(
             entry,
-            entry.runtime_data.client.async_set_dnd(self.extension_id, enabled),
+            client.async_set_dnd(self.extension_id, enabled),
             shown_by=self.coordinator,
         )
         self.coordinator.async_patch("extensions", self.extension_id, dnd=confirmed)
@@ -130,9 +132,11 @@ class IndicatorSwitch(PbxEntity[PbxSlowCoordinator], SwitchEntity):
     async def _async_set(self, active: bool) -> None:
         """Write it, then show it at once; the next poll reads it back."""
         entry = self.coordinator.config_entry
+        if not isinstance(client := entry.runtime_data.client, SetsIndicators):
+            raise not_supported(entry)
         await run_write(
             entry,
-            entry.runtime_data.client.async_set_indicator(self.indicator_id, active),
+            client.async_set_indicator(self.indicator_id, active),
             shown_by=self.coordinator,
         )
         self.coordinator.async_patch("indicators", self.indicator_id, active=active)
