@@ -31,6 +31,7 @@ from .http import HttpHelper
 from .models import (
     AccountSelection,
     AccountSummary,
+    CallForwarding,
     CallRecord,
     Capability,
     Charge,
@@ -38,6 +39,7 @@ from .models import (
     Did,
     DidRouting,
     Extension,
+    ExtensionCallState,
     ExtensionUsage,
     FunctionIndicator,
     HotDesking,
@@ -362,6 +364,30 @@ class PbxClient(ABC):
     async def async_click_to_call(self, extension: str, number: str) -> None:
         """Ring ``extension`` and connect it to ``number``."""
         raise self._unsupported(Capability.CLICK_TO_CALL)
+
+    async def async_get_call_states(self) -> dict[str, ExtensionCallState]:
+        """Each extension's live call state, by extension id."""
+        raise self._unsupported(Capability.CALL_STATES)
+
+    async def async_get_call_forwarding(
+        self, extension_ids: Iterable[str]
+    ) -> dict[str, CallForwarding]:
+        """Whether each of ``extension_ids`` forwards its calls, as far as
+        this read could ask (one request per extension).
+        """
+        raise self._unsupported(Capability.CALL_FORWARDING)
+
+    async def async_set_call_forwarding(self, extension_id: str, enabled: bool) -> bool:
+        """Switch call forwarding; return the state the PBX confirms."""
+        raise self._unsupported(Capability.SET_CALL_FORWARDING)
+
+    async def async_start_recording(self, extension: str) -> None:
+        """Record ``extension``'s call in progress (refused without one)."""
+        raise self._unsupported(Capability.RECORDING)
+
+    async def async_stop_recording(self, extension: str) -> None:
+        """Stop recording ``extension``'s call (refused without one)."""
+        raise self._unsupported(Capability.RECORDING)
 
 
 def one_read[C: PbxClient, **P, R](
