@@ -13,7 +13,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .client import Capability, DidRouting, HotDesking, RoutedDid
+from .client import CLEARED, Capability, DidRouting, HotDesking, RoutedDid
 from .const import DOMAIN
 from .coordinator import PbxConfigEntry, PbxSlowCoordinator, SlowData
 from .entity import PbxEntity, add_slow_entities_dynamically
@@ -138,14 +138,14 @@ class DidRouteSelect(PbxEntity[PbxSlowCoordinator], SelectEntity):
         if did is None:
             return None
         chosen = did.backup_route if self._backup else did.route
-        if chosen is None:
+        if chosen == CLEARED:
             return NONE if self._backup else None
-        return self._names().get(chosen)
+        return None if chosen is None else self._names().get(chosen)
 
     async def async_select_option(self, option: str) -> None:
         """Route the number by the chosen plan."""
         if option == NONE and self._backup:
-            chosen = "0"
+            chosen = CLEARED
         else:
             ids = {name: item for item, name in self._names().items()}
             if option not in ids:
@@ -158,9 +158,8 @@ class DidRouteSelect(PbxEntity[PbxSlowCoordinator], SelectEntity):
         else:
             write = client.async_set_did_routing(self.did_id, route=chosen)
         await run_write(entry, write, shown_by=self.coordinator)
-        value = None if chosen == "0" else chosen
         field = "backup_route" if self._backup else "route"
-        self.coordinator.async_patch("did_routing.dids", self.did_id, **{field: value})
+        self.coordinator.async_patch("did_routing.dids", self.did_id, **{field: chosen})
 
 
 class HotDeskSelect(PbxEntity[PbxSlowCoordinator], SelectEntity):

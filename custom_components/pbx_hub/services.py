@@ -24,7 +24,14 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 import probatio as vol
 
-from .client import Capability, DestinationType, Did, PbxInvalidInputError, TimeFilter
+from .client import (
+    CLEARED,
+    Capability,
+    DestinationType,
+    Did,
+    PbxInvalidInputError,
+    TimeFilter,
+)
 from .const import DOMAIN
 from .coordinator import PbxConfigEntry
 from .entity import extension_device_identifier
@@ -272,7 +279,7 @@ async def _async_set_did_route_plan(call: ServiceCall) -> ServiceResponse:
         if (value := call.data.get(field)) is None:
             return None
         if clearable and value.casefold() == "none":
-            return "0"
+            return CLEARED
         return _pick(names, value, field)
 
     route = chosen("route", routing.routes, clearable=False)
@@ -291,13 +298,15 @@ async def _async_set_did_route_plan(call: ServiceCall) -> ServiceResponse:
         shown_by=slow,
     )
 
-    def kept(new: str | None, old: str | None) -> str | None:
-        return old if new is None else (None if new == "0" else new)
+    def kept(
+        new: str | None, old: str | None, cleared: str | None = None
+    ) -> str | None:
+        return old if new is None else (cleared if new == CLEARED else new)
 
     updated = replace(
         did,
-        route=kept(route, did.route),
-        backup_route=kept(backup_route, did.backup_route),
+        route=kept(route, did.route, CLEARED),
+        backup_route=kept(backup_route, did.backup_route, CLEARED),
         time_filters={
             kind: kept(filters.get(kind), did.time_filters.get(kind))
             for kind in TimeFilter

@@ -32,6 +32,7 @@ from .exceptions import (
     PbxConnectionError,
     PbxError,
     PbxInvalidInputError,
+    PbxNoCallError,
     PbxNotFoundError,
     PbxNotWhitelistedError,
     PbxPermissionError,
@@ -42,18 +43,25 @@ from .exceptions import (
     PbxTooManyItemsError,
     PbxUnsupportedError,
 )
+from .livecalls import CallEvent, CallEventKind, call_events, states_from_records
 from .models import (
+    CLEARED,
     AccountSelection,
     AccountSummary,
+    CallDirection,
+    CallForwarding,
+    CallNotification,
     CallOutcome,
     CallRecord,
     CallScope,
+    CallState,
     Capability,
     Charge,
     DestinationType,
     Did,
     DidRouting,
     Extension,
+    ExtensionCallState,
     ExtensionUsage,
     FunctionIndicator,
     HotDesk,
@@ -61,6 +69,8 @@ from .models import (
     LicenseUsage,
     LiveCall,
     PbxInfo,
+    PushCredentials,
+    PushState,
     RateLimitStatus,
     RoutedDid,
     Subscriber,
@@ -68,6 +78,7 @@ from .models import (
     Tenant,
     TimeFilter,
 )
+from .push import Backoff, PushChannel
 
 __all__ = [
     "DEFAULT_REQUEST_TIMEOUT",
@@ -127,4 +138,21 @@ __all__ = [
     "for_action",
     "group_key",
     "summarize",
+]
+__all__ += [  # live calls and their events (issue 17)
+    "CLEARED",
+    "Backoff",
+    "CallDirection",
+    "CallEvent",
+    "CallEventKind",
+    "CallForwarding",
+    "CallNotification",
+    "CallState",
+    "ExtensionCallState",
+    "PbxNoCallError",
+    "PushChannel",
+    "PushCredentials",
+    "PushState",
+    "call_events",
+    "states_from_records",
 ]

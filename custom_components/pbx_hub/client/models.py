@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 from .convert import percent
 
@@ -328,10 +328,19 @@ class TimeFilter(StrEnum):
     OFFICE_HOURS = "office_hours"
 
 
+CLEARED: Final = "0"
+"""A route, backup route or time filter that is set to none: what the
+setters take to clear one, and what a read gives for one that is cleared
+(``None`` is unknown: the PBX's answer did not say).
+"""
+
+
 @dataclass(frozen=True, kw_only=True)
 class RoutedDid:
     """An incoming number with its route plan, backup route and time filters,
-    each an id of ``DidRouting``'s tables (``None``: not set).
+    each an id of ``DidRouting``'s tables. A route or backup route is
+    ``CLEARED`` when set to none and ``None`` when unknown; a time filter is
+    ``None`` when not set.
     """
 
     id: str
