@@ -53,36 +53,31 @@ def to_seconds(value: Any) -> int | None:
 
 
 def states_from_records(
-    records: Iterable[CallRecord], users: Iterable[str] = ()
+    in_progress: Iterable[CallRecord], users: Iterable[str] = ()
 ) -> dict[str, ExtensionCallState]:
-    """Each user's call state from its calls still in progress: ringing
-    until answered (an inbound call without an answer time or talk time),
-    in a call after. ``users`` listed without such a call are idle; so is
-    every user with a call record that has ended.
+    """Each user's call state from its calls in progress (the caller
+    decides which are): ringing until answered (an inbound call without an
+    answer time or talk time), in a call after; the newest call counts.
+    ``users`` without such a call are idle.
     """
     states = {
-        user: ExtensionCallState(extension=user, state=CallState.IDLE) for user in users
+        user: ExtensionCallState(extension=user, state=CallState.IDLE)
+        for user in users
     }
     live: dict[str, CallRecord] = {}
-    for record in records:
-        if record.scope is not CallScope.USER or not record.user_number:
-            continue
+    for record in in_progress:
         user = record.user_number
-        if record.outcome is not CallOutcome.IN_PROGRESS:
-            states.setdefault(
-                user, ExtensionCallState(extension=user, state=CallState.IDLE)
-            )
+        if record.scope is not CallScope.USER or not user:
             continue
         current = live.get(user)
         if current is None or record.started_at > current.started_at:
             live[user] = record
     for user, record in live.items():
         answered = record.answered_at is not None or record.talk_seconds > 0
-        ringing = record.inbound is True and not answered
         inbound = record.direction is CallDirection.INBOUND
         states[user] = ExtensionCallState(
             extension=user,
-            state=CallState.RINGING if ringing else CallState.IN_CALL,
+            state=CallState.RINGING if inbound and not answered else CallState.IN_CALL,
             other_number=record.caller if inbound else record.callee,
             other_name=record.caller_name if inbound else None,
             direction=record.direction,

@@ -255,7 +255,7 @@ def _ref(value: Any) -> str | None:
     return None if text in (None, "0") else text
 
 
-def _route(row: Mapping[str, Any], *keys: str) -> str | None:
+def route_ref(row: Mapping[str, Any], *keys: str) -> str | None:
     """A DID's route by either of its names (the detail's ``route``,
     ``update.php``'s ``r``): its id, ``CLEARED`` for none (``0`` or empty),
     and ``None`` (unknown) where the answer has neither key.
@@ -744,8 +744,8 @@ class VoipcenterClient(PbxClient):
             dids[item] = RoutedDid(
                 id=item,
                 number=to_key(row.get("nummer")) or number,
-                route=_route(row, "route", "r"),
-                backup_route=_route(row, "backuproute", "b"),
+                route=route_ref(row, "route", "r"),
+                backup_route=route_ref(row, "backuproute", "b"),
                 time_filters={
                     kind: _ref(row.get(menu)) for kind, menu in _FILTER_MENUS.items()
                 },

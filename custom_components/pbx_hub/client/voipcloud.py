@@ -586,7 +586,12 @@ class VoipcloudClient(PbxClient):
         """
         cursor = self._lists[CallScope.USER]
         since = cursor.since or datetime.now(UTC) - MAX_CALL_LENGTH
-        return states_from_records(await self._read_new(CallScope.USER, since))
+        calls = await self._read_new(CallScope.USER, since)
+        newest = max((call.started_at for call in calls), default=since)
+        return states_from_records(
+            (call for call in calls if not _settled(call, newest)),
+            (call.user_number for call in calls if call.user_number),
+        )
 
     async def _page(
         self, scope: CallScope, since: datetime, offset: int
