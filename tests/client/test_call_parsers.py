@@ -21,6 +21,7 @@ from custom_components.pbx_hub.client import (
     PbxNoCallError,
     PbxResponseError,
     call_events,
+    create_client,
     states_from_records,
 )
 from custom_components.pbx_hub.client.livecalls import party, to_seconds
@@ -37,6 +38,7 @@ from custom_components.pbx_hub.client.pbxware_calls import (
 from custom_components.pbx_hub.client.push import parse_notification
 from custom_components.pbx_hub.client.voipcenter import (
     BELGIUM,
+    DEFAULT_PUSH_URL,
     parse_call,
     parse_calls,
     parse_push_credentials,
@@ -388,3 +390,13 @@ def test_backoff_is_capped_jittered_and_never_zero() -> None:
     assert backoff.delay(3, lambda: 1.0) == 16.0
     assert backoff.delay(10, lambda: 1.0) == 60.0
     assert backoff.delay(10_000, lambda: 0.0) == 30.0
+
+
+def test_push_address_derives_from_the_settings() -> None:
+    def address(**settings: str) -> str:
+        client = create_client("voipcenter", None, {"api_id": "a", **settings})  # type: ignore[arg-type]
+        return client.push_url  # type: ignore[attr-defined,no-any-return]
+
+    assert address() == DEFAULT_PUSH_URL
+    assert address(url="http://127.0.0.1:8123/api/") == "http://127.0.0.1:8123"
+    assert address(push_url="http://127.0.0.1:9") == "http://127.0.0.1:9"

@@ -234,13 +234,18 @@ class PushChannel:
         """
         registered_at: float | None = None
         closed = asyncio.Event()
+        joined = asyncio.Event()
         client: _SocketIo | None = None
         try:
             credentials = await self._credentials()
             client = self._socket_factory(self._session, ssl_verify=self._ssl_verify)
 
             async def on_serveroutput(*_: Any) -> None:
+                # A server may greet before the client has joined its
+                # namespace: register once joined.
                 nonlocal registered_at
+                async with asyncio.timeout(self._connect_timeout):
+                    await joined.wait()
                 await client.emit(
                     "register",
                     {"username": credentials.username, "wskey": credentials.key},
@@ -258,6 +263,7 @@ class PushChannel:
             def on_disconnect(*_: Any) -> None:
                 closed.set()
 
+            client.on("connect", joined.set)
             client.on("serveroutput", on_serveroutput)
             client.on("notify", on_notify)
             client.on("disconnect", on_disconnect)
