@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 import contextlib
 from dataclasses import dataclass, field
+import json
 import logging
 import time
 from typing import Any
@@ -82,7 +83,7 @@ async def push_server() -> AsyncIterator[PushServer]:
     async def get_php(request: web.Request) -> web.Response:
         state.api_forms.append(dict(await request.post()))
         return web.Response(
-            text='{"username": "ws1", "wskey": "%s"}' % KEY, content_type="text/json"
+            text=json.dumps({"username": "ws1", "wskey": KEY}), content_type="text/json"
         )
 
     app.router.add_post("/api/get.php", get_php)
@@ -112,9 +113,10 @@ async def _end_server_tasks() -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def wait_for(condition: Callable[[], object], timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
+async def wait_for(condition: Callable[[], object]) -> None:
+    """Poll ``condition`` (state of another task's making) for up to 5 s."""
+    async with asyncio.timeout(5):
+        while not condition():  # noqa: ASYNC110  (nothing to wait on but the state)
             await asyncio.sleep(0.01)
 
 
