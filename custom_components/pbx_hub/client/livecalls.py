@@ -61,8 +61,7 @@ def states_from_records(
     ``users`` without such a call are idle.
     """
     states = {
-        user: ExtensionCallState(extension=user, state=CallState.IDLE)
-        for user in users
+        user: ExtensionCallState(extension=user, state=CallState.IDLE) for user in users
     }
     live: dict[str, CallRecord] = {}
     for record in in_progress:
