@@ -106,6 +106,12 @@ class PbxClient(ABC):
 
     vendor: ClassVar[str]
     capabilities: frozenset[Capability] = frozenset()
+    pending_capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    """What the client can read but Home Assistant does not take yet: the
+    existing integration would act on them at once (a PBXware call history
+    would poll before its topic is wired). The getters work; wiring a topic
+    moves it into ``capabilities`` (see docs/calls-client.md).
+    """
     poll_cost: ClassVar[Mapping[Capability, int]] = {}
     """Requests one call of each getter sends, for sizing polling to the budget."""
     max_items: ClassVar[Mapping[Capability, int]] = {}

@@ -375,12 +375,12 @@ class PbxwareClient(PbxClient):
             Capability.SET_DND,
             Capability.SET_DID_ROUTE,
             Capability.CALL_STATES,
-            Capability.CALL_HISTORY,
             Capability.CALL_FORWARDING,
             Capability.SET_CALL_FORWARDING,
             Capability.RECORDING,
         }
     )
+    pending_capabilities = frozenset({Capability.CALL_HISTORY})
     poll_cost: ClassVar[Mapping[Capability, int]] = {
         Capability.STATUS: 8,
         Capability.EXTENSIONS: 2,

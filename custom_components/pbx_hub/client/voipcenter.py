@@ -345,6 +345,17 @@ _INBOUND_WORDS = ("in", "inbound", "incoming", "inkomend", "binnenkomend")
 _OUTBOUND_WORDS = ("out", "uit", "outbound", "outgoing", "uitgaand")
 
 
+_LOCAL_TIMES = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%d/%m/%Y %H:%M:%S",
+    "%d-%m-%Y %H:%M:%S",
+    "%Y%m%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+)
+"""Date-time texts without an offset, read as Belgian local time."""
+
+
 def _pick(row: Mapping[str, Any], name: str) -> Any:
     lowered = {str(key).lower(): value for key, value in row.items()}
     for key in _CALL_KEYS[name]:
@@ -354,23 +365,19 @@ def _pick(row: Mapping[str, Any], name: str) -> Any:
 
 
 def _call_time(row: Mapping[str, Any]) -> datetime | None:
-    """Unix seconds, or Belgian local date and time (one text, or two)."""
+    """Unix seconds, or Belgian local date and time: in one field (the date
+    field may hold both), or a date and a time field.
+    """
     value = _pick(row, "time")
     if value is None and (day := to_text(_pick(row, "date"))):
-        value = f"{day} {to_text(_pick(row, 'clock')) or '00:00:00'}"
+        clock = to_text(_pick(row, "clock"))
+        value = f"{day} {clock}" if clock and " " not in day else day
     if (moment := from_unix(value)) is not None:
         return moment
     text = to_text(value)
     if text is None:
         return None
-    for form in (
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M:%S",
-        "%d/%m/%Y %H:%M:%S",
-        "%d-%m-%Y %H:%M:%S",
-        "%Y%m%d %H:%M:%S",
-        "%Y-%m-%d %H:%M",
-    ):
+    for form in _LOCAL_TIMES:
         try:
             return in_range(datetime.strptime(text, form).replace(tzinfo=BELGIUM))
         except ValueError:
@@ -458,9 +465,9 @@ class VoipcenterClient(PbxClient):
             Capability.SET_DID_ROUTE_PLAN,
             Capability.HOT_DESKS,
             Capability.SET_HOT_DESK,
-            Capability.CALL_HISTORY,
         }
     )
+    pending_capabilities = frozenset({Capability.CALL_HISTORY})
     poll_cost: ClassVar[Mapping[Capability, int]] = {
         Capability.STATUS: 1,
         Capability.EXTENSIONS: 1,
