@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 
 from custom_components.pbx_hub.client import (
+    CLEARED,
     VENDORS,
     Capability,
     PbxAuthError,
@@ -215,12 +216,13 @@ async def test_did_routing_round_trip(
     await client.async_set_did_routing(
         did_id,
         route=other,
-        backup_route="0",
+        backup_route=CLEARED,
         time_filters={TimeFilter.HOLIDAYS: holidays},
     )
     assert (sim.dids[did_id].route, sim.dids[did_id].backuproute) == (other, "0")
     again = (await client.async_get_did_routing()).dids[did_id]
-    assert (again.route, again.backup_route) == (other, None)
+    # Cleared, as the PBX said: not unknown (None).
+    assert (again.route, again.backup_route) == (other, CLEARED)
     with pytest.raises(PbxInvalidInputError):
         await client.async_set_did_routing(did_id, route="99999")
     with pytest.raises(PbxInvalidInputError):
