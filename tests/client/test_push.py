@@ -121,7 +121,10 @@ async def wait_for(condition: Callable[[], object]) -> None:
 
 
 class Recorder:
+    """Notes what channels hand over; ``stop_all`` ends every channel made."""
+
     def __init__(self) -> None:
+        self.channels: list[PushChannel] = []
         self.notifications: list[CallNotification] = []
         self.states: list[PushState] = []
         self.credentials_asked = 0
@@ -130,7 +133,15 @@ class Recorder:
         self.credentials_asked += 1
         return PushCredentials(username="ws1", key=KEY)
 
+    async def stop_all(self) -> None:
+        for channel in self.channels:
+            await channel.stop()
+
     def channel(self, url: str, **kwargs: Any) -> PushChannel:
+        self.channels.append(channel := self._make(url, **kwargs))
+        return channel
+
+    def _make(self, url: str, **kwargs: Any) -> PushChannel:
         return PushChannel(
             url=url,
             credentials=self.credentials,
@@ -141,15 +152,23 @@ class Recorder:
         )
 
 
+@pytest.fixture
+async def recorder() -> AsyncIterator[Recorder]:
+    """A recorder whose channels are stopped after the test, passed or not."""
+    made = Recorder()
+    yield made
+    await made.stop_all()
+
+
 async def test_registers_then_hands_over_each_notification(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, recorder: Recorder
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    recorder = Recorder()
     async with push_server() as server:
         channel = recorder.channel(server.url)
         await channel.start()
         await wait_for(lambda: channel.state is PushState.CONNECTED)
+        await wait_for(lambda: server.registered)
         assert server.registered == [{"username": "ws1", "wskey": KEY}]
         payload = {
             "callerid": "0470123456",
@@ -177,10 +196,9 @@ async def test_registers_then_hands_over_each_notification(
 
 
 async def test_reconnects_with_backoff_after_the_server_drops_it(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, recorder: Recorder
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    recorder = Recorder()
     async with push_server() as server:
         channel = recorder.channel(server.url)
         await channel.start()
@@ -191,7 +209,7 @@ async def test_reconnects_with_backoff_after_the_server_drops_it(
         # A new connection, with credentials asked again, after a pause.
         assert server.connections[1] - dropped >= FAST.first / 2
         assert recorder.credentials_asked == 2
-        assert channel.state is PushState.CONNECTED
+        await wait_for(lambda: channel.state is PushState.CONNECTED)
         await server.sio.emit("notify", {"callerid": "0470"})
         await wait_for(lambda: recorder.notifications)
         await channel.stop()
@@ -204,11 +222,12 @@ async def test_reconnects_with_backoff_after_the_server_drops_it(
     assert KEY not in caplog.text
 
 
-async def test_a_server_that_drops_at_once_is_not_hammered() -> None:
+async def test_a_server_that_drops_at_once_is_not_hammered(
+    recorder: Recorder,
+) -> None:
     """Each drop right after registering counts as a failure: the waits
     grow to the cap, so a second holds only a few attempts.
     """
-    recorder = Recorder()
     async with push_server() as server:
         server.drop_after_register = True
         channel = recorder.channel(server.url, backoff=Backoff(first=0.1, longest=0.4))
@@ -223,10 +242,11 @@ async def test_a_server_that_drops_at_once_is_not_hammered() -> None:
     assert all(gap >= 0.05 for gap in gaps)
 
 
-async def test_unreachable_server_and_refused_credentials_back_off() -> None:
+async def test_unreachable_server_and_refused_credentials_back_off(
+    recorder: Recorder,
+) -> None:
     async with push_server() as server:
         url = server.url  # closed when the block ends: nothing listens there
-    recorder = Recorder()
     channel = recorder.channel(url, backoff=Backoff(first=0.1, longest=0.4))
     await channel.start()
     await asyncio.sleep(1.2)
@@ -249,7 +269,7 @@ async def test_unreachable_server_and_refused_credentials_back_off() -> None:
 
 
 async def test_voipcenter_channel_asks_the_key_by_form_post(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, recorder: Recorder
 ) -> None:
     """The key comes from ``get.php m=wskey id=<push user>`` as a signed form
     POST; the channel registers with it at the API's origin.
@@ -271,10 +291,10 @@ async def test_voipcenter_channel_asks_the_key_by_form_post(
             "voipcenter", session, {**settings, "ws_username": "ws1"}
         )
         assert Capability.CALL_PUSH in client.capabilities
-        recorder = Recorder()
         channel: PushChannel = client.push_channel(  # type: ignore[attr-defined]
             recorder.notifications.append, recorder.states.append
         )
+        recorder.channels.append(channel)
         assert channel.url == server.url
         await channel.start()
         await wait_for(lambda: server.registered)
