@@ -8,13 +8,14 @@ warrants, keyed so that each fires once per call.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from enum import StrEnum
 import re
 from typing import Any
 
-from .convert import to_int, to_key, to_text
+from .convert import from_unix, in_range, to_int, to_key, to_text
 from .models import (
     CallDirection,
     CallOutcome,
@@ -41,6 +42,35 @@ def party(value: Any) -> tuple[str | None, str | None]:
     if (channel := _CHANNEL.match(text)) is not None:
         return channel.group(1), None
     return text, None
+
+
+def first_of(row: Mapping[str, Any], keys: Iterable[str]) -> Any:
+    """The value of the first of ``keys`` (lower case) that ``row`` has,
+    in any case, and not empty: for payloads whose field names are not
+    published.
+    """
+    lowered = {str(key).lower(): value for key, value in row.items()}
+    for key in keys:
+        if lowered.get(key) not in (None, ""):
+            return lowered[key]
+    return None
+
+
+def moment(value: Any, forms: Iterable[str], zone: tzinfo) -> datetime | None:
+    """Unix seconds, or text in one of the ``strptime`` ``forms`` in
+    ``zone``; ``None`` for anything else (see ``convert.in_range``).
+    """
+    if (seconds := from_unix(value)) is not None:
+        return seconds
+    text = to_text(value)
+    if text is None:
+        return None
+    for form in forms:
+        try:
+            return in_range(datetime.strptime(text, form).replace(tzinfo=zone))
+        except ValueError:
+            continue
+    return None
 
 
 def to_seconds(value: Any) -> int | None:

@@ -673,15 +673,19 @@ class PbxwareClient(PbxClient):
 
     async def async_set_call_forwarding(self, extension_id: str, enabled: bool) -> bool:
         """``ext.es.callfwd.set`` with ``state=yes|no``; the confirmed state."""
+        body = await self._set_service("callfwd", extension_id, enabled)
+        confirmed = call_forwarding(extension_id, body).enabled
+        return enabled if confirmed is None else confirmed
+
+    async def _set_service(self, service: str, extension_id: str, enabled: bool) -> Any:
+        """``ext.es.<service>.set`` with ``state=yes|no``: the PBX's answer."""
         _check_id(extension_id, "extension")
-        body = await self._call(
-            "ext.es.callfwd.set",
+        return await self._call(
+            f"ext.es.{service}.set",
             write=True,
             id=extension_id,
             state="yes" if enabled else "no",
         )
-        confirmed = call_forwarding(extension_id, body).enabled
-        return enabled if confirmed is None else confirmed
 
     async def async_start_recording(self, extension: str) -> None:
         """``recording.start`` on the extension's (number's) call."""
@@ -704,13 +708,7 @@ class PbxwareClient(PbxClient):
 
     async def async_set_dnd(self, extension_id: str, enabled: bool) -> bool:
         """``ext.es.dnd.set`` with ``state=yes|no``; return the confirmed state."""
-        _check_id(extension_id, "extension")
-        body = await self._call(
-            "ext.es.dnd.set",
-            write=True,
-            id=extension_id,
-            state="yes" if enabled else "no",
-        )
+        body = await self._set_service("dnd", extension_id, enabled)
         confirmed = to_bool(_obj(body).get("state"))
         return enabled if confirmed is None else confirmed
 

@@ -37,9 +37,9 @@ from datetime import UTC, datetime, timedelta
 import re
 from typing import Any
 
-from .convert import from_unix, in_range, to_bool, to_int, to_key, to_text
+from .convert import to_bool, to_int, to_key, to_text
 from .exceptions import PbxNoCallError, PbxResponseError
-from .livecalls import party, to_seconds
+from .livecalls import moment, party, to_seconds
 from .models import (
     CallDirection,
     CallForwarding,
@@ -91,21 +91,6 @@ def cdr_date(moment: datetime) -> tuple[str, str]:
     return utc.strftime("%b-%d-%Y"), utc.strftime("%H:%M:%S")
 
 
-def _moment(value: Any) -> datetime | None:
-    """A CDR's time: Unix seconds, or text in one of ``_TEXT_TIMES`` (UTC)."""
-    if (seconds := from_unix(value)) is not None:
-        return seconds
-    text = to_text(value)
-    if text is None:
-        return None
-    for form in _TEXT_TIMES:
-        try:
-            return in_range(datetime.strptime(text, form).replace(tzinfo=UTC))
-        except ValueError:
-            continue
-    return None
-
-
 def _outcome(status: Any, *, inbound: bool) -> CallOutcome:
     """The call's end from ``Status``; a word we do not know is unknown."""
     word = (to_key(status) or "").strip().lower()
@@ -151,7 +136,7 @@ def cdr_record(row: Mapping[str, Any], *, inbound: bool) -> CallRecord | None:
     ``cdrtype`` incoming); ``None`` without an id or a time.
     """
     call_id = to_key(row.get("ID"))
-    started_at = _moment(row.get("Date/Time"))
+    started_at = moment(row.get("Date/Time"), _TEXT_TIMES, UTC)
     if call_id is None or started_at is None:
         return None
     caller, caller_name = party(row.get("From"))

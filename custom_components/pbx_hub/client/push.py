@@ -35,7 +35,7 @@ import socketio  # type: ignore[import-untyped]  # ships no type hints
 
 from .convert import to_key, to_text
 from .exceptions import PbxAuthError, PbxError
-from .livecalls import party
+from .livecalls import first_of, party
 from .models import (
     CallDirection,
     CallNotification,
@@ -96,11 +96,7 @@ _OUTBOUND = ("out", "outbound", "outgoing", "uitgaand")
 
 
 def _field(payload: Mapping[str, Any], name: str) -> Any:
-    lowered = {str(key).lower(): value for key, value in payload.items()}
-    for key in _KEYS[name]:
-        if lowered.get(key) not in (None, ""):
-            return lowered[key]
-    return None
+    return first_of(payload, _KEYS[name])
 
 
 def _word(value: Any, *choices: tuple[str, ...]) -> int | None:

@@ -62,8 +62,6 @@ from .base import (
 )
 from .budget import BudgetSpec
 from .convert import (
-    from_unix,
-    in_range,
     is_id,
     readable,
     to_bool,
@@ -85,7 +83,7 @@ from .exceptions import (
     PbxResponseError,
 )
 from .gather import gather_reads
-from .livecalls import party, to_seconds
+from .livecalls import first_of, moment, party, to_seconds
 from .models import (
     CLEARED,
     CallNotification,
@@ -357,11 +355,7 @@ _LOCAL_TIMES = (
 
 
 def _pick(row: Mapping[str, Any], name: str) -> Any:
-    lowered = {str(key).lower(): value for key, value in row.items()}
-    for key in _CALL_KEYS[name]:
-        if lowered.get(key) not in (None, ""):
-            return lowered[key]
-    return None
+    return first_of(row, _CALL_KEYS[name])
 
 
 def _call_time(row: Mapping[str, Any]) -> datetime | None:
@@ -372,17 +366,7 @@ def _call_time(row: Mapping[str, Any]) -> datetime | None:
     if value is None and (day := to_text(_pick(row, "date"))):
         clock = to_text(_pick(row, "clock"))
         value = f"{day} {clock}" if clock and " " not in day else day
-    if (moment := from_unix(value)) is not None:
-        return moment
-    text = to_text(value)
-    if text is None:
-        return None
-    for form in _LOCAL_TIMES:
-        try:
-            return in_range(datetime.strptime(text, form).replace(tzinfo=BELGIUM))
-        except ValueError:
-            continue
-    return to_datetime(text)
+    return moment(value, _LOCAL_TIMES, BELGIUM) or to_datetime(value)
 
 
 def _starts(value: Any, words: tuple[str, ...]) -> bool:
