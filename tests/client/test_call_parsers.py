@@ -88,6 +88,7 @@ def test_pbxware_call_states_from_live_calls_and_on_call() -> None:
             "c1": {"from": "+3293456789", "to": "101", "timestamp": T0},
             "c2": {"from": "SIP/102-0001", "to": '"Zed" <0470123456>', "timestamp": T0 + 5},
             "c3": {"from": "0471000000", "to": "104", "timestamp": T0 + 9, "status": "Ringing"},
+            "c4": {"from": "0472000000", "to": "103", "timestamp": T0 + 12},
         }
     )  # fmt: skip
     states = call_states(rows(MONITORS), live_calls(raw), raw)
@@ -102,10 +103,19 @@ def test_pbxware_call_states_from_live_calls_and_on_call() -> None:
     assert bob.direction is CallDirection.OUTBOUND
     assert (bob.other_number, bob.other_name) == ("0470123456", "Zed")
     assert states["14"].state is CallState.RINGING
-    # '' is "not on a call"; a flag that is neither is unknown, not idle.
+    # In the live calls but not on a call ('') yet: ringing.
+    assert (states["13"].state, states["13"].other_number) == (
+        CallState.RINGING,
+        "0472000000",
+    )
+    # A flag that is neither is unknown, not idle.
+    assert states["15"].state is None
+
+
+def test_pbxware_not_on_a_call_and_no_live_call_is_idle() -> None:
+    states = call_states(rows(MONITORS), {}, {})
     assert states["13"].state is CallState.IDLE
     assert states["13"].other_number is None
-    assert states["15"].state is None
 
 
 def test_pbxware_on_call_without_a_live_call_is_in_call_with_nobody_known() -> None:
@@ -307,10 +317,14 @@ def test_voipcenter_call_history_rows() -> None:
             "id_8": {"calldate": str(T0), "from": "0470222222", "to": "021234567", "direction": "in", "status": "NO ANSWER", "sipaccount": "sipaccount2"},
             "id_9": {"van": "0470", "naar": "x"},
             "id_10": {"datetime": "2025-12-06 11:00:00", "src": "sipaccount1", "dst": "0470", "type": "out", "duration": 0},
+            "id_11": {"datum": "2025-12-06 12:00:00", "van": "0470", "naar": "sipaccount1", "richting": "in", "status": "rinkelt"},
         }
     )  # fmt: skip
-    assert [call.id for call in calls] == ["7", "8", "10"]
-    first, second, third = calls
+    assert [call.id for call in calls] == ["7", "8", "10", "11"]
+    first, second, third, ringing = calls
+    # A date field that holds the time as well; a call still ringing.
+    assert ringing.started_at == datetime(2025, 12, 6, 12, tzinfo=BELGIUM)
+    assert ringing.outcome is CallOutcome.IN_PROGRESS
     assert first.started_at == datetime(2025, 12, 6, 10, tzinfo=BELGIUM)
     assert (first.inbound, first.outcome, first.talk_seconds) == (
         True,
@@ -381,6 +395,10 @@ def test_push_notification_fields_and_raw() -> None:
     assert (bare.raw, bare.caller, bare.state) == ("not json", None, None)
     as_text = parse_notification('{"callerid": "0470"}', at)
     assert as_text.caller == "0470"
+    missed = parse_notification({"state": "missed", "direction": "uit"}, at)
+    assert (missed.state, missed.direction) == (CallState.IDLE, CallDirection.OUTBOUND)
+    internal = parse_notification({"state": "ended", "direction": "internal"}, at)
+    assert (internal.state, internal.direction) == (CallState.IDLE, None)
 
 
 def test_backoff_is_capped_jittered_and_never_zero() -> None:

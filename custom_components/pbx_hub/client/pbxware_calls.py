@@ -18,9 +18,11 @@ Assumed, where the documents are silent, and read tolerantly:
 - A party is a number, a caller id with a name (``"Ann" <101>``) or an
   Asterisk channel (``SIP/101-00000a1b``); the extension's number is what
   matches ``monitor.list``'s ``ext``.
-- Neither call list says a call rings. A live call row, or ``on_call``,
-  whose ``status``/``state`` text speaks of ringing is ``ringing``; any
-  other live call is ``in_call``.
+- Neither call list says in so many words that a call rings. A live call
+  row, or ``on_call``, whose ``status``/``state`` text speaks of ringing is
+  ``ringing``; so is a live call of an extension whose ``on_call`` is not
+  set (``''`` or false: in the call list, not in a call yet). A live call
+  of an extension on a call, or whose ``on_call`` is unknown, is ``in_call``.
 - ``Date/Time`` is Unix seconds (one client reads it so) or a date-time
   text in the ``timezone`` asked for (UTC); durations are seconds or
   ``h:mm:ss``. ``Status`` is the word (``Answered``, ``Unanswered``, ``No
@@ -199,7 +201,10 @@ def call_states(
             row = raw_calls.get(call.id, {})
             other = call.callee if direction is CallDirection.OUTBOUND else call.caller
             other_number, other_name = party(other)
-            ringing = _ringing(row.get("status"), row.get("state"), on_call)
+            ringing = (
+                _ringing(row.get("status"), row.get("state"), on_call)
+                or to_bool(on_call) is False
+            )
             states[ext_id] = ExtensionCallState(
                 extension=ext_id,
                 state=CallState.RINGING if ringing else CallState.IN_CALL,

@@ -90,9 +90,9 @@ _KEYS: dict[str, tuple[str, ...]] = {
 }
 _RINGING = ("ring", "incoming", "offer", "new", "start")
 _IN_CALL = ("answer", "connect", "bridge", "up", "talk")
-_IDLE = ("hangup", "end", "hung", "stop", "finish", "idle")
-_INBOUND = ("in", "inbound", "incoming", "inkomend")
-_OUTBOUND = ("out", "outbound", "outgoing", "uitgaand")
+_IDLE = ("hangup", "end", "hung", "stop", "finish", "idle", "miss", "gemist")
+_INBOUND = {"in", "inbound", "incoming", "inkomend"}
+_OUTBOUND = {"out", "uit", "outbound", "outgoing", "uitgaand"}
 
 
 def _field(payload: Mapping[str, Any], name: str) -> Any:
@@ -120,7 +120,7 @@ def parse_notification(payload: Any, received_at: datetime) -> CallNotification:
         return CallNotification(received_at=received_at, raw=payload)
     caller, caller_name = party(_field(payload, "caller"))
     state = _word(_field(payload, "state"), _RINGING, _IN_CALL, _IDLE)
-    direction = _word(_field(payload, "direction"), _INBOUND, _OUTBOUND)
+    direction_word = (to_text(_field(payload, "direction")) or "").lower()
     return CallNotification(
         received_at=received_at,
         raw=dict(payload),
@@ -132,9 +132,11 @@ def parse_notification(payload: Any, received_at: datetime) -> CallNotification:
         state=None
         if state is None
         else (CallState.RINGING, CallState.IN_CALL, CallState.IDLE)[state],
-        direction=None
-        if direction is None
-        else (CallDirection.INBOUND, CallDirection.OUTBOUND)[direction],
+        direction=CallDirection.INBOUND
+        if direction_word in _INBOUND
+        else CallDirection.OUTBOUND
+        if direction_word in _OUTBOUND
+        else None,
     )
 
 

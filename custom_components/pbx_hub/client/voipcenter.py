@@ -326,6 +326,7 @@ _CALL_KEYS: dict[str, tuple[str, ...]] = {
     "status": ("status", "disposition", "resultaat", "result"),
     "direction": ("richting", "direction", "type"),
 }
+_IN_PROGRESS_WORDS = ("rinkelt", "ringing", "bezig", "in progress", "gestart")
 _ANSWERED_WORDS = ("answer", "beantwoord", "opgenomen", "ok")
 _MISSED_WORDS = (
     "no answer",
@@ -396,7 +397,9 @@ def parse_call(item_id: str, row: Any) -> CallRecord | None:
     )
     talk = to_seconds(_pick(row, "duration"))
     status = _pick(row, "status")
-    if _starts(status, _MISSED_WORDS):
+    if _starts(status, _IN_PROGRESS_WORDS):
+        outcome = CallOutcome.IN_PROGRESS
+    elif _starts(status, _MISSED_WORDS):
         outcome = CallOutcome.UNANSWERED if inbound is False else CallOutcome.MISSED
         if inbound is None:
             outcome = CallOutcome.UNKNOWN
