@@ -145,6 +145,10 @@ async def test_voipcenter_push_and_history(session: aiohttp.ClientSession) -> No
         try:
             async with asyncio.timeout(5):
                 await connected.wait()
+                # Registered as the server sees it (a notification before
+                # then is not sent): the channel cannot know that moment.
+                while "wsuser" not in sim.push.registered.values():  # noqa: ASYNC110
+                    await asyncio.sleep(0.005)
             started = time.monotonic()
             call = sim.place_call(caller="0470123456", callee="sipaccount1")
             async with asyncio.timeout(5):

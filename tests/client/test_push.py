@@ -75,10 +75,13 @@ async def push_server() -> AsyncIterator[PushServer]:
         await sio.emit("serveroutput", "Welcome, please register", to=sid)
 
     @sio.on("register")
-    async def register(sid: str, data: Any) -> None:
+    async def register(sid: str, data: Any) -> dict[str, str] | None:
         state.registered.append(data)
         if state.drop_after_register:
             await sio.disconnect(sid)
+        if data.get("wskey") != KEY:
+            return {"status": "error", "message": "Invalid wskey"}
+        return None
 
     async def get_php(request: web.Request) -> web.Response:
         state.api_forms.append(dict(await request.post()))
@@ -256,6 +259,21 @@ async def test_unreachable_server_and_refused_credentials_back_off(
 
     async def refused() -> PushCredentials:
         raise PbxAuthError("VoipCenter error 15: user password incorrect")
+
+    async def wrong_key() -> PushCredentials:
+        return PushCredentials(username="ws1", key="not-the-key")
+
+    async with push_server() as server:
+        refused_channel = PushChannel(
+            url=server.url,
+            credentials=wrong_key,
+            on_notification=lambda _: None,
+            backoff=FAST,
+        )
+        recorder.channels.append(refused_channel)
+        await refused_channel.start()
+        await wait_for(lambda: refused_channel.last_error == "registration refused")
+        await refused_channel.stop()
 
     failing = PushChannel(
         url=url, credentials=refused, on_notification=lambda _: None, backoff=FAST

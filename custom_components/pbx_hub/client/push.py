@@ -74,7 +74,12 @@ class _SocketIo(Protocol):
 
     async def connect(self, url: str, **kwargs: Any) -> None: ...
 
-    async def emit(self, event: str, data: Any = None) -> None: ...
+    async def emit(
+        self,
+        event: str,
+        data: Any = None,
+        callback: Callable[..., None] | None = None,
+    ) -> None: ...
 
     async def disconnect(self) -> None: ...
 
@@ -228,47 +233,28 @@ class PushChannel:
 
     async def _connect_once(self) -> float:
         """One connection, until it ends: how long it held after registering
-        (0 when it never did).
+        (0 when it never did, or the server refused the registration).
         """
-        registered_at: float | None = None
-        closed = asyncio.Event()
-        joined = asyncio.Event()
-        client: _SocketIo | None = None
+        connection: _Connection | None = None
         try:
             credentials = await self._credentials()
-            client = self._socket_factory(self._session, ssl_verify=self._ssl_verify)
-
-            async def on_serveroutput(*_: Any) -> None:
-                # A server may greet before the client has joined its
-                # namespace: register once joined.
-                nonlocal registered_at
-                async with asyncio.timeout(self._connect_timeout):
-                    await joined.wait()
-                await client.emit(
-                    "register",
-                    {"username": credentials.username, "wskey": credentials.key},
-                )
-                registered_at = time.monotonic()
-                self._set_state(PushState.CONNECTED)
-
-            def on_notify(payload: Any = None, *_: Any) -> None:
-                notification = parse_notification(payload, datetime.now(UTC))
-                try:
-                    self._on_notification(notification)
-                except Exception:
-                    _LOGGER.exception("A push notification's handler failed")
-
-            def on_disconnect(*_: Any) -> None:
-                closed.set()
-
-            client.on("connect", joined.set)
-            client.on("serveroutput", on_serveroutput)
-            client.on("notify", on_notify)
-            client.on("disconnect", on_disconnect)
+            connection = _Connection(
+                self._socket_factory(self._session, ssl_verify=self._ssl_verify),
+                credentials,
+                join_timeout=self._connect_timeout,
+                on_registered=lambda: self._set_state(PushState.CONNECTED),
+                on_notify=self._hand_over,
+            )
             async with asyncio.timeout(self._connect_timeout):
-                await client.connect(self.url, wait_timeout=self._connect_timeout)
-            await closed.wait()
-            self.last_error = "closed by the server"
+                await connection.client.connect(
+                    self.url, wait_timeout=self._connect_timeout
+                )
+            await connection.closed.wait()
+            self.last_error = (
+                "registration refused"
+                if connection.refused.is_set()
+                else "closed by the server"
+            )
         except PbxAuthError as err:
             self.last_error = f"credentials refused: {err}"
         except PbxError as err:
@@ -279,9 +265,74 @@ class PushChannel:
         except Exception as err:  # the channel must outlive any failure
             self.last_error = f"unexpected {type(err).__name__}"
         finally:
-            if client is not None:
+            if connection is not None:
                 with contextlib.suppress(Exception):
-                    await client.disconnect()
-        if registered_at is None:
+                    await connection.client.disconnect()
+        if connection is None:
             return 0.0
-        return time.monotonic() - registered_at
+        return connection.held
+
+    def _hand_over(self, payload: Any) -> None:
+        notification = parse_notification(payload, datetime.now(UTC))
+        try:
+            self._on_notification(notification)
+        except Exception:
+            _LOGGER.exception("A push notification's handler failed")
+
+
+class _Connection:
+    """One socket.io connection's events: join, greeting, register, notify."""
+
+    def __init__(
+        self,
+        client: _SocketIo,
+        credentials: PushCredentials,
+        *,
+        join_timeout: float,
+        on_registered: Callable[[], None],
+        on_notify: Callable[[Any], None],
+    ) -> None:
+        """Handle the events the protocol names on ``client``."""
+        self.client = client
+        self._credentials = credentials
+        self._join_timeout = join_timeout
+        self._on_registered = on_registered
+        self.registered_at: float | None = None
+        self.closed = asyncio.Event()
+        self.joined = asyncio.Event()
+        self.refused = asyncio.Event()
+        client.on("connect", self.joined.set)
+        client.on("serveroutput", self._on_serveroutput)
+        client.on("notify", lambda payload=None, *_: on_notify(payload))
+        client.on("disconnect", self._on_disconnect)
+
+    @property
+    def held(self) -> float:
+        """Seconds since registering; 0 if it never did or was refused."""
+        if self.registered_at is None or self.refused.is_set():
+            return 0.0
+        return time.monotonic() - self.registered_at
+
+    async def _on_serveroutput(self, *_: Any) -> None:
+        # A server may greet before the client has joined its namespace:
+        # register once joined.
+        async with asyncio.timeout(self._join_timeout):
+            await self.joined.wait()
+        await self.client.emit(
+            "register",
+            {"username": self._credentials.username, "wskey": self._credentials.key},
+            callback=self._on_register_answer,
+        )
+        self.registered_at = time.monotonic()
+        self._on_registered()
+
+    def _on_register_answer(self, answer: Any = None, *_: Any) -> None:
+        # Not documented: a server that acknowledges ``register`` with a
+        # status other than ok has refused the credentials.
+        status = answer.get("status") if isinstance(answer, Mapping) else None
+        if isinstance(status, str) and status.lower() not in {"ok", "success"}:
+            self.refused.set()
+            self.closed.set()
+
+    def _on_disconnect(self, *_: Any) -> None:
+        self.closed.set()
