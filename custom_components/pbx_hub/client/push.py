@@ -215,11 +215,21 @@ class PushChannel:
         self._set_state(PushState.STOPPED)
 
     async def _run(self) -> None:
+        if self._session is not None:
+            await self._keep_connecting(self._session)
+            return
+        # Without a session of the caller's, one for the channel's life: the
+        # socket.io client would otherwise make one per connection, and not
+        # close it when a connection fails.
+        async with aiohttp.ClientSession() as session:
+            await self._keep_connecting(session)
+
+    async def _keep_connecting(self, session: aiohttp.ClientSession) -> None:
         failures = 0
         while True:
             self._set_state(PushState.CONNECTING)
             self.attempts += 1
-            held = await self._connect_once()
+            held = await self._connect_once(session)
             self._set_state(PushState.DISCONNECTED)
             failures = 0 if held >= STABLE_AFTER else failures + 1
             delay = self.backoff.delay(failures - 1 if failures else 0)
@@ -231,7 +241,7 @@ class PushChannel:
             )
             await asyncio.sleep(delay)
 
-    async def _connect_once(self) -> float:
+    async def _connect_once(self, session: aiohttp.ClientSession) -> float:
         """One connection, until it ends: how long it held after registering
         (0 when it never did, or the server refused the registration).
         """
@@ -239,7 +249,7 @@ class PushChannel:
         try:
             credentials = await self._credentials()
             connection = _Connection(
-                self._socket_factory(self._session, ssl_verify=self._ssl_verify),
+                self._socket_factory(session, ssl_verify=self._ssl_verify),
                 credentials,
                 join_timeout=self._connect_timeout,
                 on_registered=lambda: self._set_state(PushState.CONNECTED),
@@ -266,8 +276,7 @@ class PushChannel:
             self.last_error = f"unexpected {type(err).__name__}"
         finally:
             if connection is not None:
-                with contextlib.suppress(Exception):
-                    await connection.client.disconnect()
+                await connection.close()
         if connection is None:
             return 0.0
         return connection.held
@@ -301,6 +310,8 @@ class _Connection:
         self.closed = asyncio.Event()
         self.joined = asyncio.Event()
         self.refused = asyncio.Event()
+        self._handlers: set[asyncio.Task[Any]] = set()
+        """Handlers under way (a greeting waiting to register), ended by ``close``."""
         client.on("connect", self.joined.set)
         client.on("serveroutput", self._on_serveroutput)
         client.on("notify", lambda payload=None, *_: on_notify(payload))
@@ -313,11 +324,25 @@ class _Connection:
             return 0.0
         return time.monotonic() - self.registered_at
 
+    async def close(self) -> None:
+        """Disconnect, and end the handlers still under way."""
+        self.closed.set()
+        with contextlib.suppress(Exception):
+            await self.client.disconnect()
+        for task in self._handlers:
+            task.cancel()
+        await asyncio.gather(*self._handlers, return_exceptions=True)
+
     async def _on_serveroutput(self, *_: Any) -> None:
         # A server may greet before the client has joined its namespace:
         # register once joined.
+        if (task := asyncio.current_task()) is not None:
+            self._handlers.add(task)
+            task.add_done_callback(self._handlers.discard)
         async with asyncio.timeout(self._join_timeout):
             await self.joined.wait()
+        if self.closed.is_set():
+            return
         await self.client.emit(
             "register",
             {"username": self._credentials.username, "wskey": self._credentials.key},
