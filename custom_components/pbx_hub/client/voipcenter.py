@@ -22,8 +22,9 @@ Assumptions (the document is silent):
   ``feestdagen``, ``vakanties``, ``kantooruren``, ``hddesk``, ``hdtemplate``),
   numbers (``did``) or objects (``sipacc``, ``calls``); an empty list is ``[]``.
 - Item details use the document's Dutch names: a DID's ``route``,
-  ``backuproute``, ``feestdagen``, ``vakanties`` and ``kantooruren`` (ids, ``0``
-  or empty for none), an indicator's ``actief`` (``1``/``0``), a hot desk's
+  ``backuproute`` (or ``update.php``'s ``r`` and ``b``: either is read; with
+  neither the route is unknown), ``feestdagen``, ``vakanties`` and
+  ``kantooruren`` (ids, ``0`` or empty for none), an indicator's ``actief`` (``1``/``0``), a hot desk's
   ``sipaccount`` and ``template``; the numeric id of an item is the ``<n>`` of
   its ``id_<n>`` key.
 - A SIP account is online when its ``SIPping`` starts with ``OK``. Its id (for
@@ -31,6 +32,16 @@ Assumptions (the document is silent):
   accounts by their numeric id (the list key), which the client translates with
   the last SIP account list.
 - ``update.php``'s ``p`` uses the ``r=140|b=150`` spelling.
+- The call history (``m=calls``, ``filter=yyyymmdd``, Belgian days) lists
+  objects whose fields are not published: the Dutch and English names in
+  ``_CALL_KEYS`` are read (``datum``/``tijd`` or one date-time, ``van``,
+  ``naar``, ``duur``, ``richting``, ``status``, ``sipaccount`` ...), times
+  without an offset in Belgian time; a status word we do not know, without
+  talk time, leaves how the call ended unknown.
+- ``get.php m=wskey id=<push user>`` is signed like any ``get.php`` but sent as
+  a form POST (research notes); the answer is ``{username, wskey}``, at the top
+  or under ``body``. The push server is ``https://ws1.voipcenter.be:4123`` for
+  VoipCenter's own API (see ``push``).
 - No request limit is published; 13 ("too many attempts") counts failed logins.
 - ``telnr`` is Belgian national (``0`` and 8 or 9 digits) or international
   without ``+`` (country code and number, 10 to 15 digits).

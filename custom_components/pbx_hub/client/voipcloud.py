@@ -35,7 +35,8 @@ Assumptions (no public sample exists for these):
 - ``user_number`` identifies a user (extension) for ``call-to-number``; users
   appear only through their calls, as the API has no user list.
 - In-progress calls are listed with ``call_finished_at`` null and are read again
-  until they end.
+  until they end. A user's call in progress without ``connected_at`` (or talk
+  time) is ringing, with it in a call: the call states come from the user list.
 - Queue rows name the caller ``callerid`` and user rows ``caller_id``; both are
   read, as are the document's ``from_number``/``to_number``/``is_inbound`` and
   the richer ``type`` (``user_inbound_missed`` ...) seen in the wild.
