@@ -110,15 +110,18 @@ async def async_set_did_route_plan(call: ServiceCall) -> ServiceResponse:
         shown_by=slow,
     )
 
-    def kept(new: Clearable | None, old: str | None) -> str | None:
-        return old if new is None else (None if new is CLEAR else new)
+    def kept[T](new: Clearable | None, old: T, cleared: T) -> str | T:
+        if new is None:
+            return old
+        return cleared if new is CLEAR else new
 
     updated = replace(
         did,
-        route=kept(route, did.route),
-        backup_route=kept(backup_route, did.backup_route),
+        # A cleared route or backup route is CLEAR ("none"); None is unknown.
+        route=kept(route, did.route, CLEAR),
+        backup_route=kept(backup_route, did.backup_route, CLEAR),
         time_filters={
-            kind: kept(filters.get(kind), did.time_filters.get(kind))
+            kind: kept(filters.get(kind), did.time_filters.get(kind), None)
             for kind in TimeFilter
         },
     )
@@ -131,8 +134,8 @@ async def async_set_did_route_plan(call: ServiceCall) -> ServiceResponse:
     )
     return {
         "did": updated.number,
-        "route": routing.routes.get(updated.route or ""),
-        "backup_route": routing.backup_routes.get(updated.backup_route or ""),
+        "route": _named(routing.routes, updated.route),
+        "backup_route": _named(routing.backup_routes, updated.backup_route),
         **{
             kind.value: routing.time_filters.get(kind, {}).get(ref or "")
             for kind, ref in updated.time_filters.items()
@@ -224,3 +227,8 @@ async def async_set_hot_desk(call: ServiceCall) -> ServiceResponse:
         "sip_account": updated.sip_account,
         "template": desks.templates.get(updated.template or ""),
     }
+
+
+def _named(names: Mapping[str, str], ref: Clearable | None) -> str | None:
+    """The name of the route ``ref`` names; ``None`` for none or unknown."""
+    return None if ref is None or ref is CLEAR else names.get(ref)

@@ -16,6 +16,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .client import (
     CLEAR,
     Capability,
+    Clearable,
     DidRouting,
     HotDesking,
     RoutedDid,
@@ -146,24 +147,26 @@ class DidRouteSelect(PbxEntity[PbxSlowCoordinator], SelectEntity):
         if did is None:
             return None
         chosen = did.backup_route if self._backup else did.route
-        if chosen is None:
+        if chosen == CLEAR:
             return NONE if self._backup else None
-        return self._names().get(chosen)
+        return None if chosen is None else self._names().get(chosen)
 
     async def async_select_option(self, option: str) -> None:
         """Route the number by the chosen plan."""
         ids = {name: item for item, name in self._names().items()}
-        if option not in ids and not (option == NONE and self._backup):
+        chosen: Clearable
+        if option == NONE and self._backup:
+            chosen = CLEAR
+        elif option in ids:
+            chosen = ids[option]
+        else:
             raise _invalid_option(option)
-        chosen = ids.get(option)  # None: no backup route
         entry = self.coordinator.config_entry
         if not isinstance(client := entry.runtime_data.client, RoutesDidPlans):
             raise not_supported(entry)
         if self._backup:
-            write = client.async_set_did_routing(
-                self.did_id, backup_route=CLEAR if chosen is None else chosen
-            )
-        else:
+            write = client.async_set_did_routing(self.did_id, backup_route=chosen)
+        elif chosen is not CLEAR:
             write = client.async_set_did_routing(self.did_id, route=chosen)
         await run_write(entry, write, shown_by=self.coordinator)
         field = "backup_route" if self._backup else "route"

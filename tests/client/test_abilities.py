@@ -27,14 +27,18 @@ GETTERS = {
     Capability.DID_ROUTING: "async_get_did_routing",
     Capability.HOT_DESKS: "async_get_hot_desks",
     Capability.ACCOUNTS: "async_get_accounts",
+    Capability.CALL_STATES: "async_get_call_states",
+    Capability.CALL_FORWARDING: "async_get_call_forwarding",
 }
 """The topics still read through a getter of the base class."""
+BY_SETTING = {Capability.CALL_PUSH: "push_channel"}
+"""Offered by an instance whose settings ask for it (VoipCenter's push user)."""
 
 
 def test_every_capability_is_an_ability_or_a_getter() -> None:
     by_ability = {ability.capability for ability in ABILITIES}
     assert not by_ability & set(GETTERS)
-    assert by_ability | set(GETTERS) == set(Capability)
+    assert by_ability | set(GETTERS) | set(BY_SETTING) == set(Capability)
 
 
 def test_the_base_class_has_no_action_methods() -> None:
@@ -54,4 +58,8 @@ def test_declared_capabilities_match_what_is_implemented(vendor: str) -> None:
         for capability, getter in GETTERS.items()
         if getattr(client_class, getter) is not getattr(PbxClient, getter)
     }
-    assert client_class.capabilities == implemented
+    # Call history waits, where pending, for the Home Assistant side to read it.
+    assert client_class.capabilities | client_class.pending_capabilities == implemented
+    for capability, method in BY_SETTING.items():
+        assert (capability in client_class.capabilities) is False
+        assert hasattr(client_class, method) is (vendor == "voipcenter")

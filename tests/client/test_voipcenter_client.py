@@ -227,7 +227,8 @@ async def test_did_routing_round_trip(
     )
     assert (sim.dids[did_id].route, sim.dids[did_id].backuproute) == (other, "0")
     again = (await client.async_get_did_routing()).dids[did_id]
-    assert (again.route, again.backup_route) == (other, None)
+    # Cleared, as the PBX said: not unknown (None).
+    assert (again.route, again.backup_route) == (other, CLEAR)
     with pytest.raises(PbxInvalidInputError):
         await client.async_set_did_routing(did_id, route="99999")
     with pytest.raises(PbxInvalidInputError):

@@ -13,13 +13,12 @@ import aiohttp
 from . import pbxware, tariscope, tim4biz, voipcenter, voipcloud
 from .abilities import (
     ABILITIES,
-    CLEAR,
     Ability,
-    Clear,
-    Clearable,
     ClicksToCall,
+    ForwardsCalls,
     ListsCharges,
     ListsTenants,
+    RecordsCalls,
     RoutesDidPlans,
     RoutesDids,
     SendsSms,
@@ -46,6 +45,7 @@ from .exceptions import (
     PbxConnectionError,
     PbxError,
     PbxInvalidInputError,
+    PbxNoCallError,
     PbxNotFoundError,
     PbxNotWhitelistedError,
     PbxPermissionError,
@@ -56,18 +56,27 @@ from .exceptions import (
     PbxTooManyItemsError,
     PbxUnsupportedError,
 )
+from .livecalls import CallEvent, CallEventKind, call_events, states_from_records
 from .models import (
+    CLEAR,
     AccountSelection,
     AccountSummary,
+    CallDirection,
+    CallForwarding,
+    CallNotification,
     CallOutcome,
     CallRecord,
     CallScope,
+    CallState,
     Capability,
     Charge,
+    Clear,
+    Clearable,
     DestinationType,
     Did,
     DidRouting,
     Extension,
+    ExtensionCallState,
     ExtensionUsage,
     FunctionIndicator,
     HotDesk,
@@ -75,6 +84,8 @@ from .models import (
     LicenseUsage,
     LiveCall,
     PbxInfo,
+    PushCredentials,
+    PushState,
     RateLimitStatus,
     RoutedDid,
     Subscriber,
@@ -90,6 +101,7 @@ from .options import (
     currency_code,
     option_list,
 )
+from .push import Backoff, PushChannel
 
 __all__ = [
     "ABILITIES",
@@ -117,6 +129,7 @@ __all__ = [
     "Extension",
     "ExtensionUsage",
     "FieldKind",
+    "ForwardsCalls",
     "FunctionIndicator",
     "GroupStats",
     "HotDesk",
@@ -147,6 +160,7 @@ __all__ = [
     "PbxTooManyItemsError",
     "PbxUnsupportedError",
     "RateLimitStatus",
+    "RecordsCalls",
     "RequestBudget",
     "RoutedDid",
     "RoutesDidPlans",
@@ -169,6 +183,22 @@ __all__ = [
     "group_key",
     "option_list",
     "summarize",
+]
+__all__ += [  # live calls and their events (issue 17)
+    "Backoff",
+    "CallDirection",
+    "CallEvent",
+    "CallEventKind",
+    "CallForwarding",
+    "CallNotification",
+    "CallState",
+    "ExtensionCallState",
+    "PbxNoCallError",
+    "PushChannel",
+    "PushCredentials",
+    "PushState",
+    "call_events",
+    "states_from_records",
 ]
 
 VENDORS: Mapping[str, VendorSpec] = {

@@ -10,30 +10,17 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from datetime import date
-from enum import Enum
-from typing import ClassVar, Final, Literal
+from typing import ClassVar, Final
 
 from .models import (
     Capability,
     Charge,
+    Clearable,
     DestinationType,
     Subscriber,
     Tenant,
     TimeFilter,
 )
-
-
-class Clear(Enum):
-    """The one value of ``CLEAR``, typed apart from ids."""
-
-    CLEAR = "clear"
-
-
-CLEAR: Final = Clear.CLEAR
-"""Empties a choice: no backup route or time filter, nobody at a hot desk.
-Each vendor sends it as its own wire value."""
-type Clearable = str | Literal[Clear.CLEAR]
-"""An id, or ``CLEAR``."""
 
 
 class Ability(ABC):
@@ -161,6 +148,30 @@ class ListsCharges(Ability):
         """A subscriber's charges from ``start`` to ``end``, both included."""
 
 
+class ForwardsCalls(Ability):
+    """Call forwarding switched per extension."""
+
+    capability = Capability.SET_CALL_FORWARDING
+
+    @abstractmethod
+    async def async_set_call_forwarding(self, extension_id: str, enabled: bool) -> bool:
+        """Switch call forwarding; return the state the PBX confirms."""
+
+
+class RecordsCalls(Ability):
+    """Recording an extension's call in progress, on request."""
+
+    capability = Capability.RECORDING
+
+    @abstractmethod
+    async def async_start_recording(self, extension: str) -> None:
+        """Record ``extension``'s call in progress (refused without one)."""
+
+    @abstractmethod
+    async def async_stop_recording(self, extension: str) -> None:
+        """Stop recording ``extension``'s call (refused without one)."""
+
+
 ABILITIES: Final[tuple[type[Ability], ...]] = (
     ListsTenants,
     SetsDnd,
@@ -171,6 +182,8 @@ ABILITIES: Final[tuple[type[Ability], ...]] = (
     ClicksToCall,
     SendsSms,
     ListsCharges,
+    ForwardsCalls,
+    RecordsCalls,
 )
 """Every action group, for checking that a client's capabilities say what it
 implements."""

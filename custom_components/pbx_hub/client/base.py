@@ -31,11 +31,13 @@ from .http import HttpHelper
 from .models import (
     AccountSelection,
     AccountSummary,
+    CallForwarding,
     CallRecord,
     Capability,
     Did,
     DidRouting,
     Extension,
+    ExtensionCallState,
     ExtensionUsage,
     FunctionIndicator,
     HotDesking,
@@ -119,6 +121,12 @@ class PbxClient(ABC):
 
     vendor: ClassVar[str]
     capabilities: frozenset[Capability] = frozenset()
+    pending_capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    """What the client can read but Home Assistant does not take yet: the
+    existing integration would act on them at once (a PBXware call history
+    would poll before its topic is wired). The getters work; wiring a topic
+    moves it into ``capabilities`` (see docs/calls-client.md).
+    """
     poll_cost: ClassVar[Mapping[Capability, int]] = {}
     """Requests one call of each getter sends, for sizing polling to the budget."""
     max_items: ClassVar[Mapping[Capability, int]] = {}
@@ -300,6 +308,18 @@ class PbxClient(ABC):
         (``api_url``); empty when it asks nothing.
         """
         return {}
+
+    async def async_get_call_states(self) -> dict[str, ExtensionCallState]:
+        """Each extension's live call state, by extension id."""
+        raise self._unsupported(Capability.CALL_STATES)
+
+    async def async_get_call_forwarding(
+        self, extension_ids: Iterable[str]
+    ) -> dict[str, CallForwarding]:
+        """Whether each of ``extension_ids`` forwards its calls, as far as
+        this read could ask (one request per extension).
+        """
+        raise self._unsupported(Capability.CALL_FORWARDING)
 
 
 def one_read[C: PbxClient, **P, R](

@@ -127,3 +127,9 @@ class PbxCallFailedError(PbxError):
 
 class PbxUnsupportedError(PbxError):
     """The vendor or this account does not offer the requested capability."""
+
+
+class PbxNoCallError(PbxInvalidInputError):
+    """The extension has no call in progress to act on (start or stop
+    recording): nothing was done.
+    """

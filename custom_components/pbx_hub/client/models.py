@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
+from enum import Enum, StrEnum
+from typing import Any, Final, Literal
 
 from .convert import percent
 
@@ -43,6 +44,15 @@ class Capability(StrEnum):
     SET_DID_ROUTE = "set_did_route"
     """Route incoming numbers to a destination (extension, queue, voicemail, ...)."""
     CLICK_TO_CALL = "click_to_call"
+    CALL_STATES = "call_states"
+    """Per extension: idle, ringing or in a call, with whom and since when."""
+    CALL_FORWARDING = "call_forwarding"
+    """Whether each extension forwards its calls (read one extension at a time)."""
+    SET_CALL_FORWARDING = "set_call_forwarding"
+    RECORDING = "recording"
+    """Start and stop recording an extension's call in progress."""
+    CALL_PUSH = "call_push"
+    """Call notifications pushed by the PBX as they happen (no polling)."""
 
 
 class DestinationType(StrEnum):
@@ -189,6 +199,8 @@ class CallOutcome(StrEnum):
     """The caller hung up while waiting in a queue or ring group."""
     TIMED_OUT = "timed_out"
     """The queue or ring group gave up on the caller."""
+    UNKNOWN = "unknown"
+    """A call that ended in a way the PBX's record does not say."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -215,6 +227,13 @@ class CallRecord:
     def key(self) -> str:
         """Unique across scopes: one call shows in a queue's and a user's list."""
         return f"{self.scope}:{self.id}"
+
+    @property
+    def direction(self) -> CallDirection | None:
+        """Inbound or outbound as the user saw it; ``None`` where unknown."""
+        if self.inbound is None:
+            return None
+        return CallDirection.INBOUND if self.inbound else CallDirection.OUTBOUND
 
     @property
     def wait_seconds(self) -> int | None:
@@ -309,16 +328,33 @@ class TimeFilter(StrEnum):
     OFFICE_HOURS = "office_hours"
 
 
+class Clear(Enum):
+    """The one value of ``CLEAR``, typed apart from ids."""
+
+    CLEAR = "clear"
+
+
+CLEAR: Final = Clear.CLEAR
+"""A choice set to none: no backup route or time filter, nobody at a hot
+desk. What the setters take to empty one and what a read gives for one that
+is empty (``None`` is unknown: the PBX's answer did not say). Each vendor
+sends and reads it as its own wire value."""
+type Clearable = Literal[Clear.CLEAR] | str
+"""An id, or ``CLEAR``."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class RoutedDid:
     """An incoming number with its route plan, backup route and time filters,
-    each an id of ``DidRouting``'s tables (``None``: not set).
+    each an id of ``DidRouting``'s tables. A route or backup route is
+    ``CLEAR`` when set to none and ``None`` when unknown; a time filter is
+    ``None`` when not set.
     """
 
     id: str
     number: str
-    route: str | None
-    backup_route: str | None
+    route: Clearable | None
+    backup_route: Clearable | None
     time_filters: dict[TimeFilter, str | None] = field(default_factory=dict)
 
 
@@ -349,3 +385,84 @@ class HotDesking:
 
     desks: dict[str, HotDesk]
     templates: dict[str, str]
+
+
+class CallState(StrEnum):
+    """What an extension's phone is doing."""
+
+    IDLE = "idle"
+    RINGING = "ringing"
+    """A call is offered and not answered yet (where the vendor can tell)."""
+    IN_CALL = "in_call"
+
+
+class CallDirection(StrEnum):
+    """Which way a call goes, seen from the extension."""
+
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExtensionCallState:
+    """One extension's live call state; a field the PBX did not tell is ``None``."""
+
+    extension: str
+    """The extension's id, as ``async_get_extensions`` keys it (VoIPcloud,
+    which has no extension list, its user number).
+    """
+    state: CallState | None
+    other_number: str | None = None
+    other_name: str | None = None
+    direction: CallDirection | None = None
+    since: datetime | None = None
+    call_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallForwarding:
+    """Whether an extension forwards its calls."""
+
+    extension: str
+    enabled: bool | None
+    """``None`` where the PBX's answer cannot be read as on or off."""
+    state: str | None = None
+    """The PBX's own word for it (PBXware: ``yes``, ``no`` or ``pin``)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PushCredentials:
+    """What a push channel registers with; the key is a secret."""
+
+    username: str
+    key: str = field(repr=False)
+
+
+class PushState(StrEnum):
+    """Where a push channel is."""
+
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    """Connected and registered: notifications flow."""
+    DISCONNECTED = "disconnected"
+    """Lost, or refused; the channel tries again after a backoff."""
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallNotification:
+    """One call notification pushed by the PBX. Its fields are not
+    published: ``raw`` keeps the payload whole, and the fields read from it
+    are ``None`` where no plausible key was there.
+    """
+
+    received_at: datetime
+    raw: Any
+    call_id: str | None = None
+    caller: str | None = None
+    caller_name: str | None = None
+    callee: str | None = None
+    extension: str | None = None
+    """The SIP account (extension) the call is for, where the payload says."""
+    state: CallState | None = None
+    direction: CallDirection | None = None

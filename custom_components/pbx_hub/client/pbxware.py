@@ -40,12 +40,19 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 import contextlib
+from datetime import UTC, datetime, timedelta
 import re
 from typing import Any, ClassVar
 
 from yarl import URL
 
-from .abilities import ListsTenants, RoutesDids, SetsDnd
+from .abilities import (
+    ForwardsCalls,
+    ListsTenants,
+    RecordsCalls,
+    RoutesDids,
+    SetsDnd,
+)
 from .address import join_path
 from .base import (
     FieldKind,
@@ -74,16 +81,30 @@ from .exceptions import (
 from .gather import gather_reads
 from .http import decode_json, may_have_acted, url_host
 from .models import (
+    CallForwarding,
+    CallRecord,
     Capability,
     DestinationType,
     Did,
     Extension,
+    ExtensionCallState,
     LicenseUsage,
     LiveCall,
     PbxInfo,
     SystemStatus,
     Tenant,
 )
+from .pbxware_calls import (
+    CDR_INCOMING,
+    CDR_OUTGOING,
+    call_forwarding,
+    call_states,
+    cdr_date,
+    cdr_page,
+    cdr_record,
+    recording_done,
+)
+from .rotation import DetailRotation
 
 CONF_URL = "url"
 CONF_API_KEY = "api_key"
@@ -113,6 +134,12 @@ _SERVER_FAILURE_WORDS = re.compile(
 the request: to a write, like HTTP 500, it may have come after the change.
 """
 _NO_LIVE_CALLS = "Live Calls: 0"
+CDR_PAGE_SIZE = 1000
+"""Rows per ``cdr.download`` page: the most the API allows (its default is 16)."""
+CDR_LOOKBACK = timedelta(hours=2)
+"""How far before the newest call read the next read starts again: a call's
+record may be written when it ends, dated when it began.
+"""
 
 # did.edit's dest_type codes (Bicom collection, did.edit parameter description).
 _DEST_TYPE_CODES: dict[DestinationType, str] = {
@@ -340,7 +367,9 @@ def _obj(value: Any) -> dict[str, Any]:
     raise PbxResponseError(f"Expected an object, got {type(value).__name__}")
 
 
-class PbxwareClient(PbxClient, ListsTenants, SetsDnd, RoutesDids):
+class PbxwareClient(
+    PbxClient, ListsTenants, SetsDnd, RoutesDids, ForwardsCalls, RecordsCalls
+):
     """A PBXware system, or one tenant of a multi-tenant PBXware."""
 
     vendor = "pbxware"
@@ -353,13 +382,21 @@ class PbxwareClient(PbxClient, ListsTenants, SetsDnd, RoutesDids):
             Capability.TENANTS,
             Capability.SET_DND,
             Capability.SET_DID_ROUTE,
+            Capability.CALL_STATES,
+            Capability.CALL_FORWARDING,
+            Capability.SET_CALL_FORWARDING,
+            Capability.RECORDING,
         }
     )
+    pending_capabilities = frozenset({Capability.CALL_HISTORY})
     poll_cost: ClassVar[Mapping[Capability, int]] = {
         Capability.STATUS: 8,
         Capability.EXTENSIONS: 2,
         Capability.LIVE_CALLS: 1,
         Capability.DIDS: 1,
+        Capability.CALL_STATES: 2,
+        Capability.CALL_HISTORY: 2,  # incoming and outgoing, one page each
+        Capability.CALL_FORWARDING: 10,  # one per extension: see measured_cost
     }
     max_items: ClassVar[Mapping[Capability, int]] = {
         Capability.STATUS: 1000,  # services
@@ -367,7 +404,18 @@ class PbxwareClient(PbxClient, ListsTenants, SetsDnd, RoutesDids):
         Capability.LIVE_CALLS: 2000,
         Capability.DIDS: 5000,
         Capability.TENANTS: 2000,
+        Capability.CALL_STATES: 5000,  # extensions, and live calls
+        Capability.CALL_HISTORY: 20000,  # calls since the day began
+        Capability.CALL_FORWARDING: 5000,
     }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Nothing read of the call records or call forwarding yet."""
+        super().__init__(*args, **kwargs)
+        self._cdr_since: datetime | None = None
+        self._cdr_calls: dict[tuple[str, bool | None], CallRecord] = {}
+        """Calls read since ``_cdr_since``, by id and direction."""
+        self._forwarding: DetailRotation[Any] = DetailRotation()
 
     @property
     def _endpoint(self) -> URL:
@@ -514,12 +562,152 @@ class PbxwareClient(PbxClient, ListsTenants, SetsDnd, RoutesDids):
     @one_read(Capability.LIVE_CALLS)
     async def async_get_live_calls(self) -> dict[str, LiveCall]:
         """Calls in progress from ``monitor.live_calls``."""
+        return live_calls(await self._live_call_rows(Capability.LIVE_CALLS))
+
+    async def _live_call_rows(self, topic: Capability) -> dict[str, dict[str, Any]]:
+        """``monitor.live_calls``'s rows by call id, at most ``topic``'s maximum."""
         text = await self._call_text("monitor.live_calls")
         if _NO_LIVE_CALLS in text:
             return {}
         body = await self.http.read_json(text)
         self._raise_for_error(body, "monitor.live_calls", write=False)
-        return live_calls(self._at_most(Capability.LIVE_CALLS, body))
+        return rows(self._at_most(topic, body))
+
+    @one_read(Capability.CALL_STATES)
+    async def async_get_call_states(self) -> dict[str, ExtensionCallState]:
+        """``monitor.list`` (who is on a call) with ``monitor.live_calls``
+        (with whom, since when): two requests for every extension.
+        """
+        monitor_list, raw_calls = await gather_reads(
+            self._call("monitor.list"), self._live_call_rows(Capability.CALL_STATES)
+        )
+        monitors = rows(self._at_most(Capability.CALL_STATES, monitor_list))
+        return call_states(monitors, live_calls(raw_calls), raw_calls)
+
+    @one_read(Capability.CALL_HISTORY)
+    async def async_get_calls(self, since: datetime) -> list[CallRecord]:
+        """Calls since ``since`` from ``cdr.download``, incoming and outgoing
+        (each as its extension saw it). Only what is new is asked: from
+        ``CDR_LOOKBACK`` before the newest call read, page by page; the
+        calls read before are kept.
+        """
+        if self._cdr_since is None or since < self._cdr_since:
+            self._cdr_calls = {}  # an earlier start: what lies before is unread
+        self._cdr_since = since
+        known = {
+            key: call
+            for key, call in self._cdr_calls.items()
+            if call.started_at >= since
+        }
+        newest = max((call.started_at for call in known.values()), default=None)
+        start = since if newest is None else max(since, newest - CDR_LOOKBACK)
+        try:
+            await gather_reads(
+                self._read_cdr(CDR_INCOMING, start, since, known),
+                self._read_cdr(CDR_OUTGOING, start, since, known),
+            )
+        finally:
+            self._cdr_calls = known
+        return list(known.values())
+
+    async def _read_cdr(
+        self,
+        cdrtype: str,
+        start: datetime,
+        since: datetime,
+        known: dict[tuple[str, bool | None], CallRecord],
+    ) -> None:
+        """Page through ``cdr.download`` of ``cdrtype`` from ``start`` into
+        ``known``, until the last page, a page with nothing this read has
+        not seen (a server that ignores ``page``), or this read's share of
+        requests is spent (the next read goes on from the newest call).
+        """
+        inbound = cdrtype == CDR_INCOMING
+        first_day, first_time = cdr_date(start)
+        last_day, _ = cdr_date(datetime.now(UTC) + timedelta(days=1))
+        seen: set[str] = set()
+        page = 1
+        while True:
+            left = self.http.budget.read_left()
+            if page > 1 and left is not None and left <= 0:
+                return
+            body = await self._call(
+                "cdr.download",
+                start=first_day,
+                starttime=first_time,
+                end=last_day,
+                endtime="23:59:59",
+                cdrtype=cdrtype,
+                page=str(page),
+                limit=str(CDR_PAGE_SIZE),
+                timezone="UTC",
+            )
+            found, more = cdr_page(body)
+            self._at_most(Capability.CALL_HISTORY, found)
+            records = [cdr_record(row, inbound=inbound) for row in found]
+            new = {record.id for record in records if record} - seen
+            seen |= new
+            for record in records:
+                if record is not None and record.started_at >= since:
+                    known[record.id, record.inbound] = record
+            self._at_most(Capability.CALL_HISTORY, known)
+            if not more or not new:
+                return
+            page += 1
+
+    @one_read(Capability.CALL_FORWARDING)
+    async def async_get_call_forwarding(
+        self, extension_ids: Iterable[str]
+    ) -> dict[str, CallForwarding]:
+        """``ext.es.callfwd.get`` per extension, as many as this read may
+        send (there is no list call); one not read yet is left out.
+        """
+        wanted = list(extension_ids)
+        for extension_id in wanted:
+            _check_id(extension_id, "extension")
+        self._at_most(Capability.CALL_FORWARDING, wanted)
+        asked = await self._forwarding.read(
+            wanted,
+            self.http.budget.read_left(),
+            lambda extension_id: self._call("ext.es.callfwd.get", id=extension_id),
+        )
+        self.measured_cost[Capability.CALL_FORWARDING] = asked
+        return {
+            extension_id: call_forwarding(
+                extension_id, self._forwarding.get(extension_id)
+            )
+            for extension_id in self._forwarding.read_so_far(wanted)
+        }
+
+    async def async_set_call_forwarding(self, extension_id: str, enabled: bool) -> bool:
+        """``ext.es.callfwd.set`` with ``state=yes|no``; the confirmed state."""
+        body = await self._set_service("callfwd", extension_id, enabled)
+        confirmed = call_forwarding(extension_id, body).enabled
+        return enabled if confirmed is None else confirmed
+
+    async def _set_service(self, service: str, extension_id: str, enabled: bool) -> Any:
+        """``ext.es.<service>.set`` with ``state=yes|no``: the PBX's answer."""
+        _check_id(extension_id, "extension")
+        return await self._call(
+            f"ext.es.{service}.set",
+            write=True,
+            id=extension_id,
+            state="yes" if enabled else "no",
+        )
+
+    async def async_start_recording(self, extension: str) -> None:
+        """``recording.start`` on the extension's (number's) call."""
+        await self._recording("start", extension)
+
+    async def async_stop_recording(self, extension: str) -> None:
+        """``recording.stop`` on the extension's (number's) call."""
+        await self._recording("stop", extension)
+
+    async def _recording(self, verb: str, extension: str) -> None:
+        if not _DESTINATION.fullmatch(extension):
+            raise PbxInvalidInputError("A PBXware extension number is digits only")
+        body = await self._call(f"recording.{verb}", write=True, ext=extension)
+        recording_done(body, extension)
 
     @one_read(Capability.DIDS)
     async def async_get_dids(self) -> dict[str, Did]:
@@ -528,13 +716,7 @@ class PbxwareClient(PbxClient, ListsTenants, SetsDnd, RoutesDids):
 
     async def async_set_dnd(self, extension_id: str, enabled: bool) -> bool:
         """``ext.es.dnd.set`` with ``state=yes|no``; return the confirmed state."""
-        _check_id(extension_id, "extension")
-        body = await self._call(
-            "ext.es.dnd.set",
-            write=True,
-            id=extension_id,
-            state="yes" if enabled else "no",
-        )
+        body = await self._set_service("dnd", extension_id, enabled)
         confirmed = to_bool(_obj(body).get("state"))
         return enabled if confirmed is None else confirmed
 

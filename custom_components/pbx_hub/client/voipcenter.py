@@ -22,8 +22,9 @@ Assumptions (the document is silent):
   ``feestdagen``, ``vakanties``, ``kantooruren``, ``hddesk``, ``hdtemplate``),
   numbers (``did``) or objects (``sipacc``, ``calls``); an empty list is ``[]``.
 - Item details use the document's Dutch names: a DID's ``route``,
-  ``backuproute``, ``feestdagen``, ``vakanties`` and ``kantooruren`` (ids, ``0``
-  or empty for none), an indicator's ``actief`` (``1``/``0``), a hot desk's
+  ``backuproute`` (or ``update.php``'s ``r`` and ``b``: either is read; with
+  neither the route is unknown), ``feestdagen``, ``vakanties`` and
+  ``kantooruren`` (ids, ``0`` or empty for none), an indicator's ``actief`` (``1``/``0``), a hot desk's
   ``sipaccount`` and ``template``; the numeric id of an item is the ``<n>`` of
   its ``id_<n>`` key.
 - A SIP account is online when its ``SIPping`` starts with ``OK``. Its id (for
@@ -31,6 +32,16 @@ Assumptions (the document is silent):
   accounts by their numeric id (the list key), which the client translates with
   the last SIP account list.
 - ``update.php``'s ``p`` uses the ``r=140|b=150`` spelling.
+- The call history (``m=calls``, ``filter=yyyymmdd``, Belgian days) lists
+  objects whose fields are not published: the Dutch and English names in
+  ``_CALL_KEYS`` are read (``datum``/``tijd`` or one date-time, ``van``,
+  ``naar``, ``duur``, ``richting``, ``status``, ``sipaccount`` ...), times
+  without an offset in Belgian time; a status word we do not know, without
+  talk time, leaves how the call ended unknown.
+- ``get.php m=wskey id=<push user>`` is signed like any ``get.php`` but sent as
+  a form POST (research notes); the answer is ``{username, wskey}``, at the top
+  or under ``body``. The push server is ``https://ws1.voipcenter.be:4123`` for
+  VoipCenter's own API (see ``push``).
 - No request limit is published; 13 ("too many attempts") counts failed logins.
 - ``telnr`` is Belgian national (``0`` and 8 or 9 digits) or international
   without ``+`` (country code and number, 10 to 15 digits).
@@ -39,7 +50,7 @@ Assumptions (the document is silent):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta
 import hashlib
 import hmac
 import re
@@ -47,11 +58,10 @@ import time
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
+import aiohttp
 from yarl import URL
 
 from .abilities import (
-    CLEAR,
-    Clearable,
     ClicksToCall,
     RoutesDidPlans,
     SetsHotDesks,
@@ -67,7 +77,16 @@ from .base import (
     one_read,
 )
 from .budget import BudgetSpec
-from .convert import is_id, readable, to_bool, to_int, to_key, to_text, unique
+from .convert import (
+    is_id,
+    readable,
+    to_bool,
+    to_datetime,
+    to_int,
+    to_key,
+    to_text,
+    unique,
+)
 from .exceptions import (
     PbxAuthError,
     PbxCallFailedError,
@@ -80,18 +99,28 @@ from .exceptions import (
     PbxResponseError,
 )
 from .gather import gather_reads
+from .livecalls import first_of, moment, party, to_seconds
 from .models import (
+    CLEAR,
+    CallNotification,
+    CallOutcome,
+    CallRecord,
+    CallScope,
     Capability,
+    Clearable,
     DidRouting,
     Extension,
     FunctionIndicator,
     HotDesk,
     HotDesking,
     PbxInfo,
+    PushCredentials,
+    PushState,
     RoutedDid,
     SystemStatus,
     TimeFilter,
 )
+from .push import PushChannel
 from .rotation import DetailRotation
 
 CONF_URL = "url"
@@ -100,7 +129,12 @@ CONF_API_KEY = "api_key"
 CONF_CUSTOMER_NUMBER = "customer_number"
 CONF_PASSWORD = "password"  # noqa: S105  (the setting's name)
 CONF_PASSWORD_HASH = "password_hash"  # noqa: S105  (the setting's name)
+CONF_WS_USERNAME = "ws_username"
+"""The push channel's user name (optional): without it, no push channel."""
+CONF_PUSH_URL = "push_url"
+"""The push server, where it is not the one ``push_url`` derives."""
 DEFAULT_URL = "https://pbxonline.be/api/"
+DEFAULT_PUSH_URL = "https://ws1.voipcenter.be:4123"
 BELGIUM = ZoneInfo("Europe/Brussels")
 
 _ID_KEY = re.compile(r"id_(\d+)")
@@ -236,6 +270,17 @@ def _ref(value: Any) -> str | None:
     return None if text in (None, "0") else text
 
 
+def route_ref(row: Mapping[str, Any], *keys: str) -> Clearable | None:
+    """A DID's route by either of its names (the detail's ``route``,
+    ``update.php``'s ``r``): its id, ``CLEAR`` for none (``0`` or empty),
+    and ``None`` (unknown) where the answer has neither key.
+    """
+    present = [key for key in keys if key in row]
+    if not present:
+        return None
+    return _ref(row[present[0]]) or CLEAR
+
+
 def parse_sip_accounts(body: Any) -> dict[str, Extension]:
     """SIP accounts as extensions, by ``SIPusername``.
 
@@ -272,6 +317,142 @@ def _sip_account(row: Any) -> Extension | None:
     )
 
 
+def parse_push_credentials(body: Any, username: str) -> PushCredentials:
+    """``{username, wskey}``, at the top or under ``body``; the user name
+    asked for where the answer gives none. No key is an answer not
+    understood (never echoed: it may hold the key in another form).
+    """
+    for part in (body, body.get("body") if isinstance(body, Mapping) else None):
+        if isinstance(part, Mapping) and (key := to_text(part.get("wskey"))):
+            return PushCredentials(
+                username=to_text(part.get("username")) or username, key=key
+            )
+    raise PbxResponseError("VoipCenter: the push key answer holds no wskey")
+
+
+_CALL_KEYS: dict[str, tuple[str, ...]] = {
+    "id": ("id", "callid", "call_id", "uniqueid", "unique_id"),
+    "time": ("datumtijd", "datetime", "calldate", "start", "starttijd", "timestamp"),
+    "date": ("datum", "date"),
+    "clock": ("tijd", "uur", "time"),
+    "caller": ("van", "from", "caller", "callerid", "src", "bron", "cli"),
+    "caller_name": ("naam_van", "callername", "caller_name", "cidname", "naam"),
+    "callee": ("naar", "to", "called", "dst", "bestemming", "destination", "did"),
+    "user": ("sipaccount", "sipacc", "toestel", "extension", "user"),
+    "duration": ("duur", "gespreksduur", "billsec", "duration"),
+    "status": ("status", "disposition", "resultaat", "result"),
+    "direction": ("richting", "direction", "type"),
+}
+_IN_PROGRESS_WORDS = ("rinkelt", "ringing", "bezig", "in progress", "gestart")
+_ANSWERED_WORDS = ("answer", "beantwoord", "opgenomen", "ok")
+_MISSED_WORDS = (
+    "no answer",
+    "noanswer",
+    "missed",
+    "gemist",
+    "niet",
+    "busy",
+    "bezet",
+    "failed",
+    "mislukt",
+    "unanswered",
+)
+_INBOUND_WORDS = ("in", "inbound", "incoming", "inkomend", "binnenkomend")
+_OUTBOUND_WORDS = ("out", "uit", "outbound", "outgoing", "uitgaand")
+
+
+_LOCAL_TIMES = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%d/%m/%Y %H:%M:%S",
+    "%d-%m-%Y %H:%M:%S",
+    "%Y%m%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+)
+"""Date-time texts without an offset, read as Belgian local time."""
+
+
+def _pick(row: Mapping[str, Any], name: str) -> Any:
+    return first_of(row, _CALL_KEYS[name])
+
+
+def _call_time(row: Mapping[str, Any]) -> datetime | None:
+    """Unix seconds, or Belgian local date and time: in one field (the date
+    field may hold both), or a date and a time field.
+    """
+    value = _pick(row, "time")
+    if value is None and (day := to_text(_pick(row, "date"))):
+        clock = to_text(_pick(row, "clock"))
+        value = f"{day} {clock}" if clock and " " not in day else day
+    return moment(value, _LOCAL_TIMES, BELGIUM) or to_datetime(value)
+
+
+def _starts(value: Any, words: tuple[str, ...]) -> bool:
+    text = (to_key(value) or "").strip().lower()
+    return bool(text) and any(
+        text == w or text.startswith(w + " ") or (len(w) > 3 and text.startswith(w))
+        for w in words
+    )
+
+
+def parse_call(item_id: str, row: Any) -> CallRecord | None:
+    """One row of the call history; ``None`` without a time. Its fields
+    are not published: the names read are ``_CALL_KEYS``' (Dutch and
+    English), and what none of them gives is unknown.
+    """
+    if not isinstance(row, Mapping) or (started_at := _call_time(row)) is None:
+        return None
+    caller, caller_name = party(_pick(row, "caller"))
+    callee, _ = party(_pick(row, "callee"))
+    direction = _pick(row, "direction")
+    inbound = (
+        True
+        if _starts(direction, _INBOUND_WORDS)
+        else False
+        if _starts(direction, _OUTBOUND_WORDS)
+        else None
+    )
+    talk = to_seconds(_pick(row, "duration"))
+    status = _pick(row, "status")
+    if _starts(status, _IN_PROGRESS_WORDS):
+        outcome = CallOutcome.IN_PROGRESS
+    elif _starts(status, _MISSED_WORDS):
+        outcome = CallOutcome.UNANSWERED if inbound is False else CallOutcome.MISSED
+        if inbound is None:
+            outcome = CallOutcome.UNKNOWN
+    elif _starts(status, _ANSWERED_WORDS) or (talk or 0) > 0:
+        outcome = CallOutcome.ANSWERED
+    else:
+        outcome = CallOutcome.UNKNOWN
+    user = to_key(_pick(row, "user"))
+    return CallRecord(
+        id=to_key(_pick(row, "id")) or item_id,
+        scope=CallScope.USER,
+        group=None,
+        user_number=user
+        or (callee if inbound else caller if inbound is False else None),
+        user_name=None,
+        inbound=inbound,
+        caller=caller,
+        caller_name=to_text(_pick(row, "caller_name")) or caller_name,
+        callee=callee,
+        started_at=started_at,
+        answered_at=None,
+        finished_at=None if talk is None else started_at + timedelta(seconds=talk),
+        talk_seconds=talk if outcome is CallOutcome.ANSWERED and talk else 0,
+        outcome=outcome,
+    )
+
+
+def parse_calls(body: Any) -> list[CallRecord]:
+    """The call history of one day (an ``id=0`` list of call objects)."""
+    return readable(
+        list(listing(body).items()),
+        lambda item: parse_call(*item),
+        "VoipCenter: calls",
+    )
+
+
 def _wire(value: Clearable) -> str:
     """An id as sent; ``CLEAR`` as ``0``, the reference to nothing."""
     return "0" if value is CLEAR else value
@@ -297,9 +478,11 @@ class VoipcenterClient(
             Capability.SET_HOT_DESK,
         }
     )
+    pending_capabilities = frozenset({Capability.CALL_HISTORY})
     poll_cost: ClassVar[Mapping[Capability, int]] = {
         Capability.STATUS: 1,
         Capability.EXTENSIONS: 1,
+        Capability.CALL_HISTORY: 1,  # today's list; one more per earlier day
         Capability.INDICATORS: 4,
         Capability.DID_ROUTING: 8,
         Capability.HOT_DESKS: 4,
@@ -311,11 +494,19 @@ class VoipcenterClient(
         Capability.INDICATORS: 1000,
         Capability.DID_ROUTING: 5000,  # DIDs, and each table of routes
         Capability.HOT_DESKS: 1000,
+        Capability.CALL_HISTORY: 10000,  # calls per day
     }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        """A stored hash is used as is; a plain password is hashed at once."""
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self, session: aiohttp.ClientSession, *args: Any, **kwargs: Any
+    ) -> None:
+        """A stored hash is used as is; a plain password is hashed at once.
+        With a push user name, the account has a push channel.
+        """
+        super().__init__(session, *args, **kwargs)
+        self._session = session
+        if to_text(self.settings.get(CONF_WS_USERNAME)):
+            self.capabilities = self.capabilities | {Capability.CALL_PUSH}
         if (password := self.settings.pop(CONF_PASSWORD, None)) is not None:
             self.settings[CONF_PASSWORD_HASH] = password_hash(str(password))
         self._sip_ids: dict[str, str] = {}
@@ -329,12 +520,16 @@ class VoipcenterClient(
             menu: DetailRotation() for menu in ("indicator", "did", "hddesk")
         }
         """Each item's detail, read a share of the budget at a time."""
+        self._days: dict[date, list[CallRecord]] = {}
+        """Call history of the days before today (Belgium's), read once."""
 
     @property
     def _base(self) -> URL:
         return self.server_address(self.settings)
 
-    async def _call(self, endpoint: str, params: Sequence[tuple[str, str]]) -> Any:
+    async def _call(
+        self, endpoint: str, params: Sequence[tuple[str, str]], *, form: bool = False
+    ) -> Any:
         """One signed request at a time: VoipCenter locks an account after a
         few refused attempts, and a poll's burst with a revoked key must stop
         at the first refusal rather than spend them all. An action (a change,
@@ -346,12 +541,15 @@ class VoipcenterClient(
             if self._refused is not None:
                 raise PbxAuthError(str(self._refused))
             try:
-                return await self._send(endpoint, params)
+                return await self._send(endpoint, params, form=form)
             except PbxAuthError as err:
                 self._refused = err
                 raise
 
-    async def _send(self, endpoint: str, params: Sequence[tuple[str, str]]) -> Any:
+    async def _send(
+        self, endpoint: str, params: Sequence[tuple[str, str]], *, form: bool = False
+    ) -> Any:
+        """One signed request: a GET, or with ``form`` a form POST (``m=wskey``)."""
         signed: list[tuple[str, str]] = [
             ("apiID", str(self.settings.get(CONF_API_ID) or "")),
             ("knummer", str(self.settings.get(CONF_CUSTOMER_NUMBER) or "")),
@@ -367,9 +565,11 @@ class VoipcenterClient(
             )
         )
         write = endpoint != "get.php"
-        response = await self.http.request(
-            "GET", str(join_path(self._base, endpoint)), params=signed, write=write
-        )
+        url = str(join_path(self._base, endpoint))
+        if form:
+            response = await self.http.request("POST", url, data=dict(signed))
+        else:
+            response = await self.http.request("GET", url, params=signed, write=write)
         try:
             return check_envelope(
                 await self.http.read_json(response.text),
@@ -427,6 +627,76 @@ class VoipcenterClient(
         today = datetime.now(BELGIUM).strftime("%Y%m%d")
         calls = listing(await self._list(Capability.STATUS, "calls", filter=today))
         return SystemStatus(calls_today=len(calls))
+
+    @one_read(Capability.CALL_HISTORY)
+    async def async_get_calls(self, since: datetime) -> list[CallRecord]:
+        """The call history (``m=calls``, one day per request, filtered
+        ``yyyymmdd`` in Belgium's days) from ``since``'s day to today's.
+        Today is asked on every read; earlier days once.
+        """
+        first = since.astimezone(BELGIUM).date()
+        today = datetime.now(BELGIUM).date()
+        self._days = {day: calls for day, calls in self._days.items() if day >= first}
+        calls: list[CallRecord] = []
+        day = first
+        while day <= today:
+            if day not in self._days or day == today:
+                body = await self._list(
+                    Capability.CALL_HISTORY, "calls", filter=day.strftime("%Y%m%d")
+                )
+                read = parse_calls(body)
+                if day < today:
+                    self._days[day] = read
+            else:
+                read = self._days[day]
+            calls.extend(call for call in read if call.started_at >= since)
+            day += timedelta(days=1)
+        return calls
+
+    async def async_get_push_credentials(self) -> PushCredentials:
+        """``get.php m=wskey id=<push user name>``, sent as a form POST:
+        the user name and key the push channel registers with.
+        """
+        username = to_text(self.settings.get(CONF_WS_USERNAME))
+        if username is None:
+            raise self._unsupported(Capability.CALL_PUSH)
+        body = await self._call(
+            "get.php", [("m", "wskey"), ("id", username)], form=True
+        )
+        credentials = parse_push_credentials(body, username)
+        self.http.session_secrets.add(credentials.key)
+        return credentials
+
+    @property
+    def push_url(self) -> str:
+        """The push server: ``push_url`` from the settings; else VoipCenter's
+        own for its own API, and the API's origin (``/socket.io`` on the same
+        host and port) for any other address, such as a test server's.
+        """
+        if url := to_text(self.settings.get(CONF_PUSH_URL)):
+            return url
+        api = self._base
+        if api.host == URL(DEFAULT_URL).host:
+            return DEFAULT_PUSH_URL
+        return str(api.origin())
+
+    def push_channel(
+        self,
+        on_notification: Callable[[CallNotification], None],
+        on_state: Callable[[PushState], None] | None = None,
+    ) -> PushChannel:
+        """A push channel for this account (start it, stop it); new
+        credentials are read before every connection.
+        """
+        if Capability.CALL_PUSH not in self.capabilities:
+            raise self._unsupported(Capability.CALL_PUSH)
+        return PushChannel(
+            url=self.push_url,
+            credentials=self.async_get_push_credentials,
+            on_notification=on_notification,
+            on_state=on_state,
+            session=self._session,
+        )
 
     @one_read(Capability.EXTENSIONS)
     async def async_get_extensions(self) -> dict[str, Extension]:
@@ -492,8 +762,8 @@ class VoipcenterClient(
             dids[item] = RoutedDid(
                 id=item,
                 number=to_key(row.get("nummer")) or number,
-                route=_ref(row.get("route")),
-                backup_route=_ref(row.get("backuproute")),
+                route=route_ref(row, "route", "r"),
+                backup_route=route_ref(row, "backuproute", "b"),
                 time_filters={
                     kind: _ref(row.get(menu)) for kind, menu in _FILTER_MENUS.items()
                 },
@@ -631,6 +901,7 @@ SPEC = VendorSpec(
         SettingField(key=CONF_API_KEY, kind=FieldKind.PASSWORD),
         SettingField(key=CONF_CUSTOMER_NUMBER),
         SettingField(key=CONF_PASSWORD, kind=FieldKind.PASSWORD),
+        SettingField(key=CONF_WS_USERNAME, required=False),
     ),
     budget=BudgetSpec(limit=1800, window=3600, backoff_start=60),
     prepare=_prepare,

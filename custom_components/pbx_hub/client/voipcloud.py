@@ -35,7 +35,8 @@ Assumptions (no public sample exists for these):
 - ``user_number`` identifies a user (extension) for ``call-to-number``; users
   appear only through their calls, as the API has no user list.
 - In-progress calls are listed with ``call_finished_at`` null and are read again
-  until they end.
+  until they end. A user's call in progress without ``connected_at`` (or talk
+  time) is ringing, with it in a call: the call states come from the user list.
 - Queue rows name the caller ``callerid`` and user rows ``caller_id``; both are
   read, as are the document's ``from_number``/``to_number``/``is_inbound`` and
   the richer ``type`` (``user_inbound_missed`` ...) seen in the wild.
@@ -43,9 +44,10 @@ Assumptions (no public sample exists for these):
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 import hashlib
 from typing import Any, ClassVar
@@ -75,11 +77,13 @@ from .exceptions import (
 )
 from .gather import gather_reads
 from .http import server_error, url_host
+from .livecalls import states_from_records
 from .models import (
     CallOutcome,
     CallRecord,
     CallScope,
     Capability,
+    ExtensionCallState,
     PbxInfo,
     SystemStatus,
 )
@@ -294,6 +298,10 @@ class _ListCursor:
 
     calls: dict[str, CallRecord]
     """Calls read so far, by id."""
+    since: datetime | None = None
+    """Where the calls read so far begin: a read from earlier than that
+    starts over, as nothing before it was read.
+    """
     resume_at: int | None = None
     """The offset an earlier read stopped at before the end of the list (its
     share of requests spent, or a request failed): the next read, once caught
@@ -377,21 +385,32 @@ class VoipcloudClient(PbxClient, ClicksToCall):
     vendor = "voipcloud"
     default_url = DEFAULT_URL
     capabilities = frozenset(
-        {Capability.STATUS, Capability.CALL_HISTORY, Capability.CLICK_TO_CALL}
+        {
+            Capability.STATUS,
+            Capability.CALL_HISTORY,
+            Capability.CLICK_TO_CALL,
+            Capability.CALL_STATES,
+        }
     )
     poll_cost: ClassVar[Mapping[Capability, int]] = {
         Capability.STATUS: 1,
         Capability.CALL_HISTORY: len(_LISTS),
+        Capability.CALL_STATES: 1,  # the user list, when nothing changed
     }
     max_items: ClassVar[Mapping[Capability, int]] = {
         Capability.STATUS: 1000,  # components
         Capability.CALL_HISTORY: 20000,  # calls of the day, per list
+        Capability.CALL_STATES: 20000,  # the user list's calls of the day
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Start with nothing read."""
         super().__init__(*args, **kwargs)
         self._lists = {scope: _ListCursor(calls={}) for scope in _LISTS}
+        self._reading = {scope: asyncio.Lock() for scope in _LISTS}
+        """One read of a list at a time: the call history and the call
+        states both read the user list, and each goes on from the other.
+        """
 
     @property
     def _base(self) -> URL:
@@ -493,6 +512,11 @@ class VoipcloudClient(PbxClient, ClicksToCall):
         return [call for calls in results for call in calls]
 
     async def _read_new(self, scope: CallScope, since: datetime) -> list[CallRecord]:
+        """``_read_list``, one read of a list at a time."""
+        async with self._reading[scope]:
+            return await self._read_list(scope, since)
+
+    async def _read_list(self, scope: CallScope, since: datetime) -> list[CallRecord]:
         """Read ``scope``'s list newest first until the first call that had
         already ended when last read, once every call that had not ended has
         been read again; then on from where an earlier read stopped short
@@ -505,6 +529,10 @@ class VoipcloudClient(PbxClient, ClicksToCall):
         request fails, and the next read goes on from there.
         """
         cursor = self._lists[scope]
+        if cursor.since is None or since < cursor.since:
+            cursor.calls = {}  # nothing before the earlier start was read
+            cursor.resume_at = None
+        cursor.since = since
         known = {
             call_id: call
             for call_id, call in cursor.calls.items()
@@ -548,6 +576,23 @@ class VoipcloudClient(PbxClient, ClicksToCall):
             raise
         cursor.calls = known
         return list(known.values())
+
+    @one_read(Capability.CALL_STATES)
+    async def async_get_call_states(self) -> dict[str, ExtensionCallState]:
+        """Each user's state from the user list's calls still in progress
+        (ringing until connected): one request when nothing changed. Users
+        appear only through their calls, so a user is listed once it had a
+        call since the calls read begin (``async_get_calls``'s ``since``,
+        else ``MAX_CALL_LENGTH`` ago).
+        """
+        cursor = self._lists[CallScope.USER]
+        since = cursor.since or datetime.now(UTC) - MAX_CALL_LENGTH
+        calls = await self._read_new(CallScope.USER, since)
+        newest = max((call.started_at for call in calls), default=since)
+        return states_from_records(
+            (call for call in calls if not _settled(call, newest)),
+            (call.user_number for call in calls if call.user_number),
+        )
 
     async def _page(
         self, scope: CallScope, since: datetime, offset: int
