@@ -145,8 +145,8 @@ async def test_flood(hass: HomeAssistant, case: Case) -> None:
         await hass.async_block_till_done()
         runtime = entry.runtime_data
         for _ in range(2):
-            await runtime.fast.async_refresh()
-            await runtime.slow.async_refresh()
+            await runtime.async_refresh(Cadence.FAST)
+            await runtime.async_refresh(Cadence.SLOW)
         gc.collect()
         baseline = resident_mb()
         async with session.post(url + case.hostile, json=case.fault):
@@ -154,8 +154,8 @@ async def test_flood(hass: HomeAssistant, case: Case) -> None:
         sent = await _requests(session, url, case)
         async with Watch() as watch:
             for _ in range(POLLS):
-                await runtime.fast.async_refresh()
-                await runtime.slow.async_refresh()
+                await runtime.async_refresh(Cadence.FAST)
+                await runtime.async_refresh(Cadence.SLOW)
             await hass.async_block_till_done()
         peak = watch.peak_mb
         sent = await _requests(session, url, case) - sent

@@ -160,8 +160,8 @@ async def test_voipcenter_actions_and_polls_at_once_go_one_at_a_time(
         raise AssertionError(number)
 
     await asyncio.gather(
-        runtime.fast.async_refresh(),
-        runtime.slow.async_refresh(),
+        runtime.async_refresh(Cadence.FAST),
+        runtime.async_refresh(Cadence.SLOW),
         *(
             hass.services.async_call(
                 SWITCH_DOMAIN,

@@ -811,8 +811,8 @@ def _permission_issues(hass: HomeAssistant) -> set[str]:
 
 async def _refresh(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     runtime = entry.runtime_data
-    await runtime.fast.async_refresh()
-    await runtime.slow.async_refresh()
+    await runtime.async_refresh(Cadence.FAST)
+    await runtime.async_refresh(Cadence.SLOW)
     await hass.async_block_till_done()
 
 

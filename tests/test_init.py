@@ -452,7 +452,7 @@ async def test_failing_dids_do_not_block_the_rest(
     assert numbers == []
 
     pbxware_sim.clear_faults()
-    await pbxware_entry.runtime_data.slow.async_refresh()
+    await pbxware_entry.runtime_data.async_refresh(Cadence.SLOW)
     await hass.async_block_till_done()
     numbers = [e for e in hass.states.async_entity_ids("sensor") if "_number_" in e]
     assert len(numbers) == len(pbxware_sim.tenant().dids)

@@ -219,7 +219,7 @@ async def test_deleted_did_loses_its_sensor(
     assert _entities_of(hass, pbxware_entry, f"_did_{did_id}_")
 
     del tenant.dids[did_id]
-    await pbxware_entry.runtime_data.slow.async_refresh()
+    await pbxware_entry.runtime_data.async_refresh(Cadence.SLOW)
     await hass.async_block_till_done()
     assert _entities_of(hass, pbxware_entry, f"_did_{did_id}_") == set()
     assert len(_entities_of(hass, pbxware_entry, "_did_")) == len(tenant.dids)
@@ -231,7 +231,7 @@ async def test_set_did_route_while_dids_cannot_be_read(
     await setup_entry(hass, pbxware_entry)
     did = next(iter(pbxware_sim.tenant().dids.values()))
     pbxware_sim.inject(Fault.SERVER_ERROR, actions=["pbxware.did.list"])
-    await pbxware_entry.runtime_data.slow.async_refresh()
+    await pbxware_entry.runtime_data.async_refresh(Cadence.SLOW)
     with pytest.raises(HomeAssistantError) as raised:
         await hass.services.async_call(
             DOMAIN,

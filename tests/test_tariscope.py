@@ -146,7 +146,7 @@ async def test_a_revoked_method_right_raises_a_repair_naming_it(
     await setup_entry(hass, entry)
     name = slug(sim.subscriber(int(ids(sim)[0])).fullname)
     sim.set_rights(sim.username, [m for m in METHODS if m != "accounts.summary"])
-    await entry.runtime_data.slow.async_refresh()
+    await entry.runtime_data.async_refresh(Cadence.SLOW)
     await hass.async_block_till_done()
 
     issue = issue_registry.async_get_issue(
@@ -163,7 +163,7 @@ async def test_a_revoked_method_right_raises_a_repair_naming_it(
     assert state(hass, "sensor.tariscope_127_0_0_1_serial_number").state == sim.serial
 
     sim.set_rights(sim.username, None)
-    await entry.runtime_data.slow.async_refresh()
+    await entry.runtime_data.async_refresh(Cadence.SLOW)
     await hass.async_block_till_done()
     assert (
         issue_registry.async_get_issue(
@@ -322,7 +322,7 @@ async def test_a_refused_list_leaves_the_other_subscribers(
     entry = tariscope_entry(sim, subscribers=chosen, nodes="2")
     await setup_entry(hass, entry)
     sim.set_rights(sim.username, [m for m in METHODS if m != "subscriber.list.node"])
-    await entry.runtime_data.slow.async_refresh()
+    await entry.runtime_data.async_refresh(Cadence.SLOW)
     await hass.async_block_till_done()
     name = slug(sim.subscriber(int(chosen)).fullname)
     assert state(hass, f"sensor.{name}_balance").state != STATE_UNAVAILABLE

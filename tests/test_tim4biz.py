@@ -500,5 +500,5 @@ async def test_an_extension_with_usage_cannot_be_deleted(
     assert device is not None
     assert not await async_remove_config_entry_device(hass, entry, device)
     tim4biz_sim.remove_extension(extension.number)
-    await entry.runtime_data.slow.async_refresh()
+    await entry.runtime_data.async_refresh(Cadence.SLOW)
     assert await async_remove_config_entry_device(hass, entry, device)

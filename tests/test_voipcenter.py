@@ -130,7 +130,7 @@ async def test_indicator_switch_round_trip(
         "on" if service == SERVICE_TURN_ON else "off"
     )
     assert sim.request_count == 1  # no full poll after the click
-    await entry.runtime_data.slow.async_refresh()
+    await entry.runtime_data.async_refresh(Cadence.SLOW)
     assert state(hass, entity_id).state == (
         "on" if service == SERVICE_TURN_ON else "off"
     )
@@ -166,7 +166,7 @@ async def test_route_select_changes_the_pbx(
         blocking=True,
     )
     assert sim.dids[did_id].backuproute == "0"
-    await entry.runtime_data.slow.async_refresh()
+    await entry.runtime_data.async_refresh(Cadence.SLOW)
     assert state(hass, route_entity).state == other.naam
     assert state(hass, backup).state == "none"
 

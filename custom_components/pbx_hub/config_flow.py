@@ -31,13 +31,13 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
-from homeassistant.util import dt as dt_util
 import probatio as vol
 
 from .client import (
     URL_REASONS,
     VENDORS,
     AccountSelection,
+    Cadence,
     Capability,
     FieldKind,
     PbxAuthError,
@@ -52,6 +52,7 @@ from .client import (
     PbxRateLimitError,
     SettingField,
     Tenant,
+    Topic,
     VendorSpec,
 )
 from .clients import client_for_entry
@@ -72,13 +73,12 @@ from .const import (
     MIN_INTERVAL,
 )
 from .helpers import (
-    FAST_TOPICS,
-    SLOW_TOPICS,
     account_selection,
     fast_interval,
     interval_option,
     min_fast_interval,
     poll_cost,
+    read_context,
 )
 from .titles import entry_title, markdown_escape
 
@@ -497,11 +497,11 @@ class PbxHubOptionsFlow(OptionsFlowWithReload):
             ).total_seconds(),
         }
         schema: dict[vol.Marker, Any] = {}
-        if poll_cost(client, FAST_TOPICS) > 0:
+        if poll_cost(client, Cadence.FAST) > 0:
             schema[
                 vol.Required(CONF_FAST_INTERVAL, default=current[CONF_FAST_INTERVAL])
             ] = _seconds_selector()
-        if poll_cost(client, SLOW_TOPICS) > 0:
+        if poll_cost(client, Cadence.SLOW) > 0:
             schema[
                 vol.Required(CONF_SLOW_INTERVAL, default=current[CONF_SLOW_INTERVAL])
             ] = _seconds_selector()
@@ -548,7 +548,7 @@ class PbxHubOptionsFlow(OptionsFlowWithReload):
         if selection == AccountSelection():
             return
         try:
-            await client.async_get_accounts(selection, dt_util.now().date())
+            read = await client.async_read(Topic.ACCOUNTS, read_context(user_input))
         except PbxPermissionError:
             errors["base"] = "missing_permission"
         except PbxInvalidInputError:
@@ -558,14 +558,14 @@ class PbxHubOptionsFlow(OptionsFlowWithReload):
         else:
             # A poll leaves a deleted subscriber out; the options must not
             # choose one.
-            if client.missing_subscribers:
+            if read.missing:
                 errors[CONF_SUBSCRIBERS] = "subscriber_not_found"
 
     def _known_extensions(self) -> list[SelectOptionDict]:
         """The extensions of the last poll; none while the entry is not loaded."""
         if self.config_entry.state is not ConfigEntryState.LOADED:
             return []
-        extensions = self.config_entry.runtime_data.fast.data.extensions
+        extensions = self.config_entry.runtime_data.data(Topic.EXTENSIONS) or {}
         return [
             SelectOptionDict(value=ext.id, label=f"{ext.number} {ext.name}")
             for ext in sorted(extensions.values(), key=lambda ext: ext.number)

@@ -10,15 +10,19 @@ import re
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.util import dt as dt_util
 
+from .calls import EVENT_LOOKBACK
 from .client import (
+    TOPICS,
     VENDORS,
     AccountSelection,
     BudgetSpec,
-    Capability,
+    Cadence,
     PbxAnswerLostError,
     PbxAuthError,
     PbxCallFailedError,
@@ -35,6 +39,7 @@ from .client import (
     PbxResponseError,
     PbxTooManyItemsError,
     PbxUnsupportedError,
+    ReadContext,
     for_action,
 )
 from .client.budget import (
@@ -63,21 +68,6 @@ from .repairs import (
     issue_id,
 )
 from .titles import title_placeholders
-
-FAST_TOPICS = (
-    Capability.STATUS,
-    Capability.EXTENSIONS,
-    Capability.LIVE_CALLS,
-    Capability.CALL_HISTORY,
-)
-SLOW_TOPICS = (
-    Capability.DIDS,
-    Capability.EXTENSION_USAGE,
-    Capability.ACCOUNTS,
-    Capability.INDICATORS,
-    Capability.DID_ROUTING,
-    Capability.HOT_DESKS,
-)
 
 WRITE_UNCONFIRMED = "write_unconfirmed"
 
@@ -159,19 +149,32 @@ def account_selection(options: Mapping[str, Any]) -> AccountSelection:
     )
 
 
+def read_context(options: Mapping[str, Any]) -> ReadContext:
+    """Home Assistant's clock and the options' choices, for one read."""
+    now = dt_util.now()
+    midnight = dt_util.start_of_local_day(now)
+    return ReadContext(
+        now=now,
+        midnight=midnight,
+        month_start=dt_util.start_of_local_day(now.replace(day=1)),
+        calls_since=midnight - EVENT_LOOKBACK,
+        accounts=account_selection(options),
+    )
+
+
 def interval_option(entry: ConfigEntry, key: str, default: timedelta) -> timedelta:
     """A scan interval from the entry's options, in seconds."""
     return timedelta(seconds=entry.options.get(key, default.total_seconds()))
 
 
-def poll_cost(client: PbxClient, topics: tuple[Capability, ...]) -> int:
-    """Requests one poll of ``topics`` sends with this client: as last
-    measured where that depends on the account, else as the vendor declares.
+def poll_cost(client: PbxClient, cadence: Cadence) -> int:
+    """Requests one poll of the ``cadence``'s topics sends with this client,
+    as the vendor declares.
     """
     return sum(
-        client.measured_cost.get(topic, client.poll_cost.get(topic, 1))
-        for topic in topics
-        if topic in client.capabilities
+        client.poll_cost(topic)
+        for topic in client.topics
+        if TOPICS[topic].cadence is cadence
     )
 
 
@@ -179,8 +182,8 @@ def _budget_and_costs(client: PbxClient) -> tuple[BudgetSpec, int, int]:
     """The vendor's budget, and what a fast and a slow poll cost."""
     return (
         VENDORS[client.vendor].budget,
-        poll_cost(client, FAST_TOPICS),
-        poll_cost(client, SLOW_TOPICS),
+        poll_cost(client, Cadence.FAST),
+        poll_cost(client, Cadence.SLOW),
     )
 
 
@@ -205,10 +208,19 @@ def slow_interval(entry: ConfigEntry, client: PbxClient) -> timedelta:
     """
     return slow_poll_interval(
         VENDORS[client.vendor].budget,
-        poll_cost(client, SLOW_TOPICS),
+        poll_cost(client, Cadence.SLOW),
         interval_option(entry, CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL),
         MAX_INTERVAL,
     )
+
+
+def cadence_interval(
+    entry: ConfigEntry, client: PbxClient, cadence: Cadence
+) -> timedelta:
+    """How often the topics of ``cadence`` poll."""
+    if cadence is Cadence.FAST:
+        return fast_interval(entry, client)
+    return slow_interval(entry, client)
 
 
 def fast_interval(entry: ConfigEntry, client: PbxClient) -> timedelta:
@@ -250,7 +262,7 @@ async def _run[T](
     raise a repair issue where that is the fix. The requests it sends are an
     action's (``for_action``): the budget keeps polls' share from them.
     """
-    hass = entry.runtime_data.fast.hass
+    hass: HomeAssistant = entry.runtime_data.hass
     # One repair issue per action refused for a missing licence or right; the
     # action's next success clears it.
     action = str(getattr(call, "__qualname__", "action")).rsplit(".", 1)[-1]

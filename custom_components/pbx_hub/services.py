@@ -24,7 +24,14 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 import probatio as vol
 
-from .client import Capability, DestinationType, Did, PbxInvalidInputError, TimeFilter
+from .client import (
+    Capability,
+    DestinationType,
+    Did,
+    PbxInvalidInputError,
+    TimeFilter,
+    Topic,
+)
 from .const import DOMAIN
 from .coordinator import PbxConfigEntry
 from .entity import extension_device_identifier
@@ -160,14 +167,7 @@ def _loaded_entry(hass: HomeAssistant, entry_id: str) -> PbxConfigEntry:
 
 def _find_did(entry: PbxConfigEntry, wanted: str) -> Did:
     """A DID by its id or else its number, from the last poll."""
-    slow = entry.runtime_data.slow
-    if slow.data is None or not slow.last_update_success:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="dids_unavailable",
-            translation_placeholders={"title": entry.title},
-        )
-    dids = slow.data.dids
+    dids: dict[str, Did] = _last_read(entry, Topic.DIDS, "dids_unavailable")
     if (did := dids.get(wanted)) is not None:
         return did
     for did in dids.values():
@@ -178,6 +178,22 @@ def _find_did(entry: PbxConfigEntry, wanted: str) -> Did:
         translation_key="did_not_found",
         translation_placeholders={"did": wanted},
     )
+
+
+def _last_read(entry: PbxConfigEntry, topic: Topic, unavailable: str) -> Any:
+    """The topic's data as last read, or a translated error while not read."""
+    coordinator = entry.runtime_data.coordinators.get(topic)
+    if (
+        coordinator is None
+        or coordinator.data is None
+        or not coordinator.last_update_success
+    ):
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key=unavailable,
+            translation_placeholders={"title": entry.title},
+        )
+    return coordinator.data
 
 
 def _require(entry: PbxConfigEntry, capability: Capability) -> None:
@@ -247,18 +263,8 @@ async def _async_set_did_route_plan(call: ServiceCall) -> ServiceResponse:
     """
     entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
     _require(entry, Capability.SET_DID_ROUTE_PLAN)
-    slow = entry.runtime_data.slow
-    if (
-        slow.data is None
-        or slow.data.did_routing is None
-        or not slow.last_update_success
-    ):
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="dids_unavailable",
-            translation_placeholders={"title": entry.title},
-        )
-    routing = slow.data.did_routing
+    routing = _last_read(entry, Topic.DID_ROUTING, "dids_unavailable")
+    shown_by = entry.runtime_data.coordinators[Topic.DID_ROUTING]
     wanted = call.data[ATTR_DID]
     did = routing.dids.get(wanted) or next(
         (d for d in routing.dids.values() if d.number == wanted), None
@@ -288,7 +294,7 @@ async def _async_set_did_route_plan(call: ServiceCall) -> ServiceResponse:
         entry.runtime_data.client.async_set_did_routing(
             did.id, route=route, backup_route=backup_route, time_filters=filters
         ),
-        shown_by=slow,
+        shown_by=shown_by,
     )
 
     def kept(new: str | None, old: str | None) -> str | None:
@@ -303,8 +309,8 @@ async def _async_set_did_route_plan(call: ServiceCall) -> ServiceResponse:
             for kind in TimeFilter
         },
     )
-    slow.async_patch(
-        "did_routing.dids",
+    shown_by.async_patch(
+        "dids",
         did.id,
         route=updated.route,
         backup_route=updated.backup_route,
@@ -333,13 +339,14 @@ async def _async_set_did_route(call: ServiceCall) -> ServiceResponse:
     did = _find_did(entry, call.data[ATTR_DID])
     destination_type = DestinationType(call.data[ATTR_DESTINATION_TYPE])
     destination = call.data[ATTR_DESTINATION]
+    shown_by = runtime.coordinators[Topic.DIDS]
     await run_write(
         entry,
         runtime.client.async_set_did_route(did.id, destination_type, destination),
-        shown_by=runtime.slow,
+        shown_by=shown_by,
     )
-    runtime.slow.async_patch(
-        "dids", did.id, destination_type=destination_type, destination=destination
+    shown_by.async_patch(
+        "", did.id, destination_type=destination_type, destination=destination
     )
     return {
         "did": did.number,
@@ -462,14 +469,8 @@ async def _async_set_hot_desk(call: ServiceCall) -> ServiceResponse:
     entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
     runtime = entry.runtime_data
     _require(entry, Capability.SET_HOT_DESK)
-    slow = runtime.slow
-    if slow.data is None or slow.data.hot_desks is None or not slow.last_update_success:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="hot_desks_unavailable",
-            translation_placeholders={"title": entry.title},
-        )
-    desks = slow.data.hot_desks
+    desks = _last_read(entry, Topic.HOT_DESKS, "hot_desks_unavailable")
+    shown_by = runtime.coordinators[Topic.HOT_DESKS]
     desk_id = _pick(
         {d.id: d.name for d in desks.desks.values()}, call.data["hot_desk"], "hot_desk"
     )
@@ -477,7 +478,7 @@ async def _async_set_hot_desk(call: ServiceCall) -> ServiceResponse:
         raise _invalid("nothing_to_change")
     account = call.data.get("sip_account")
     if account is not None:
-        extensions = runtime.fast.data.extensions if runtime.fast.data else {}
+        extensions = runtime.data(Topic.EXTENSIONS) or {}
         account = (
             "0"
             if account.casefold() == "none"
@@ -493,7 +494,7 @@ async def _async_set_hot_desk(call: ServiceCall) -> ServiceResponse:
         runtime.client.async_set_hot_desk(
             desk_id, sip_account=account, template=template
         ),
-        shown_by=slow,
+        shown_by=shown_by,
     )
     desk = desks.desks[desk_id]
     updated = replace(
@@ -503,8 +504,8 @@ async def _async_set_hot_desk(call: ServiceCall) -> ServiceResponse:
         else (None if account == "0" else account),
         template=template or desk.template,
     )
-    slow.async_patch(
-        "hot_desks.desks",
+    shown_by.async_patch(
+        "desks",
         desk_id,
         sip_account=updated.sip_account,
         template=updated.template,

@@ -8,6 +8,7 @@ from that declaration and ``create_client`` builds the client from the answers.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+import asyncio
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -50,6 +51,15 @@ from .models import (
     TimeFilter,
 )
 from .stepwise import reading
+from .topics import (
+    TOPICS,
+    MonthAccounts,
+    ReadContext,
+    ReadResult,
+    Topic,
+    UsagePeriods,
+    reporting,
+)
 
 DEFAULT_REQUEST_TIMEOUT = 10.0
 URL_KEY = "url"
@@ -104,8 +114,12 @@ class PbxClient(ABC):
 
     vendor: ClassVar[str]
     capabilities: frozenset[Capability] = frozenset()
-    poll_cost: ClassVar[Mapping[Capability, int]] = {}
-    """Requests one call of each getter sends, for sizing polling to the budget."""
+    read_costs: ClassVar[Mapping[Capability, int]] = {}
+    """Requests one read of each topic sends (1 where not listed), for sizing
+    polling to the budget.
+    """
+    extra_topics: ClassVar[frozenset[Topic]] = frozenset()
+    """Topics no capability offers that the vendor reads (its rate limits)."""
     max_items: ClassVar[Mapping[Capability, int]] = {}
     """The most items each topic the vendor reads takes (the README lists
     them): a PBX that lists more is refused whole (``PbxTooManyItemsError``),
@@ -125,19 +139,6 @@ class PbxClient(ABC):
     ) -> None:
         """Keep the settings; every request goes through one ``HttpHelper``."""
         self.settings = dict(settings)
-        self.measured_cost: dict[Capability, int] = {}
-        """Requests the last read of a topic took, where it depends on the
-        account (one per item): it replaces ``poll_cost``'s estimate.
-        """
-        self.refused_rights: set[str] = set()
-        """Rights the last read was refused for while it still returned what
-        it could (a topic refused whole raises ``PbxPermissionError``).
-        """
-        self.missing_subscribers: set[str] = set()
-        """Subscribers the last accounts read was asked for that the PBX no
-        longer knows (deleted), by id or as the options name them: left out,
-        the others still count.
-        """
         secret_keys = tuple(secret_keys)
         self.http = HttpHelper(
             session,
@@ -212,6 +213,40 @@ class PbxClient(ABC):
                 maximum=maximum,
             )
         return items
+
+    @property
+    def budget(self) -> RequestBudget:
+        """The request budget this client spends from (shared per account)."""
+        return self.http.budget
+
+    @property
+    def topics(self) -> tuple[Topic, ...]:
+        """The topics this client reads, in declaration order."""
+        return tuple(
+            topic
+            for topic, spec in TOPICS.items()
+            if (spec.capability in self.capabilities)
+            or (spec.capability is None and topic in self.extra_topics)
+        )
+
+    def poll_cost(self, topic: Topic) -> int:
+        """Requests one read of ``topic`` sends, as the vendor declares it."""
+        capability = TOPICS[topic].capability
+        return 0 if capability is None else self.read_costs.get(capability, 1)
+
+    async def async_read(self, topic: Topic, context: ReadContext) -> ReadResult[Any]:
+        """Read one topic: its data and what the read learned on the way."""
+        if topic not in self.topics:
+            raise PbxUnsupportedError(f"{self.vendor} does not read {topic}")
+        with reporting() as report:
+            data = await _read_topic(self, topic, context)
+        return ReadResult(
+            data=data,
+            cost=self.poll_cost(topic) if report.cost is None else report.cost,
+            refused=frozenset(report.refused),
+            missing=frozenset(report.missing),
+            notices=dict(report.notices),
+        )
 
     def _unsupported(self, capability: Capability) -> PbxUnsupportedError:
         return PbxUnsupportedError(f"{self.vendor} does not support {capability}")
@@ -342,13 +377,6 @@ class PbxClient(ABC):
         """The vendor's last word on its rate limits, where it reports them."""
         return None
 
-    @property
-    def notices(self) -> dict[str, str]:
-        """What the vendor asks of its callers, such as a new API address
-        (``api_url``); empty when it asks nothing.
-        """
-        return {}
-
     async def async_set_dnd(self, extension_id: str, enabled: bool) -> bool:
         """Switch do-not-disturb; return the state the PBX confirms."""
         raise self._unsupported(Capability.SET_DND)
@@ -362,6 +390,56 @@ class PbxClient(ABC):
     async def async_click_to_call(self, extension: str, number: str) -> None:
         """Ring ``extension`` and connect it to ``number``."""
         raise self._unsupported(Capability.CLICK_TO_CALL)
+
+
+async def _read_topic(client: PbxClient, topic: Topic, context: ReadContext) -> Any:
+    """The data of ``topic``, read with the client's public getters."""
+    match topic:
+        case Topic.STATUS:
+            return await client.async_get_status()
+        case Topic.EXTENSIONS:
+            return await client.async_get_extensions()
+        case Topic.LIVE_CALLS:
+            return await client.async_get_live_calls()
+        case Topic.CALLS:
+            return await client.async_get_calls(context.calls_since)
+        case Topic.DIDS:
+            return await client.async_get_dids()
+        case Topic.USAGE:
+            return await _read_usage(client, context)
+        case Topic.ACCOUNTS:
+            if context.accounts == AccountSelection():
+                return MonthAccounts(accounts={}, since=None)  # none followed
+            accounts = await client.async_get_accounts(
+                context.accounts, context.now.date()
+            )
+            return MonthAccounts(accounts=accounts, since=context.month_start)
+        case Topic.INDICATORS:
+            return await client.async_get_indicators()
+        case Topic.DID_ROUTING:
+            return await client.async_get_did_routing()
+        case Topic.HOT_DESKS:
+            return await client.async_get_hot_desks()
+        case Topic.RATE_LIMIT:
+            return client.rate_limit_status
+    raise PbxUnsupportedError(f"{client.vendor} does not read {topic}")
+
+
+async def _read_usage(client: PbxClient, context: ReadContext) -> UsagePeriods:
+    """Since midnight and since the 1st; one request on the 1st, when both
+    are the same.
+    """
+    midnight, first = context.midnight, context.month_start
+    if first == midnight:
+        today = month = await client.async_get_extension_usage(midnight, context.now)
+    else:
+        today, month = await asyncio.gather(
+            client.async_get_extension_usage(midnight, context.now),
+            client.async_get_extension_usage(first, context.now),
+        )
+    return UsagePeriods(
+        today=today, month=month, today_since=midnight, month_since=first
+    )
 
 
 def one_read[C: PbxClient, **P, R](

@@ -355,7 +355,7 @@ class PbxwareClient(PbxClient):
             Capability.SET_DID_ROUTE,
         }
     )
-    poll_cost: ClassVar[Mapping[Capability, int]] = {
+    read_costs: ClassVar[Mapping[Capability, int]] = {
         Capability.STATUS: 8,
         Capability.EXTENSIONS: 2,
         Capability.LIVE_CALLS: 1,

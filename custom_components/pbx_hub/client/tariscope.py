@@ -86,6 +86,7 @@ from .models import (
     Subscriber,
 )
 from .rotation import DetailRotation
+from .topics import current_report
 
 CONF_URL = "url"
 CONF_USERNAME = "username"
@@ -249,7 +250,7 @@ class TariscopeClient(PbxClient):
 
     vendor = "tariscope"
     capabilities = frozenset({Capability.ACCOUNTS, Capability.CHARGES})
-    poll_cost: ClassVar[Mapping[Capability, int]] = {Capability.ACCOUNTS: 3}
+    read_costs: ClassVar[Mapping[Capability, int]] = {Capability.ACCOUNTS: 3}
     """A few lists plus one summary per subscriber; sized for a handful."""
     max_items: ClassVar[Mapping[Capability, int]] = {
         Capability.ACCOUNTS: 5000,  # subscribers followed
@@ -450,7 +451,7 @@ class TariscopeClient(PbxClient):
             ),
         )
         # The lists, the subscribers read by id, then one summary each.
-        self.measured_cost[Capability.ACCOUNTS] = (
+        current_report().cost = (
             len(selection.departments) + len(selection.nodes) + self._looked_up
         ) + asked
         accounts: dict[str, AccountSummary] = {}
@@ -489,7 +490,7 @@ class TariscopeClient(PbxClient):
             for wanted in selection.ids
             if (known := self._names.get(wanted)) and known.id == subscriber.id
         }
-        self.missing_subscribers |= named or {subscriber.id}
+        current_report().missing.update(named or {subscriber.id})
         self._names = {
             name: known
             for name, known in self._names.items()
@@ -498,10 +499,8 @@ class TariscopeClient(PbxClient):
 
     async def _subscribers(self, selection: AccountSelection) -> dict[str, Subscriber]:
         """The selected subscribers. A list the user may not read is left out
-        and named in ``refused_rights``: the others still count.
+        and named in the read's report (``refused``): the others still count.
         """
-        self.refused_rights = set()
-        self.missing_subscribers = set()
         lists = await gather_reads(
             *(
                 self._list(kind, group)
@@ -533,7 +532,7 @@ class TariscopeClient(PbxClient):
                     continue
                 except PbxNotFoundError:
                     # Deleted: its figures only, and the user is told.
-                    self.missing_subscribers.add(wanted)
+                    current_report().missing.add(wanted)
                     continue
                 # Under what the user wrote too (``007`` for ``7``): no
                 # second look-up at the next poll.
@@ -547,7 +546,7 @@ class TariscopeClient(PbxClient):
         try:
             return await self._get(f"subscriber.list.{kind}", {"id": group})
         except PbxPermissionError as err:
-            self.refused_rights.add(err.permission or f"subscriber.list.{kind}")
+            current_report().refused.add(err.permission or f"subscriber.list.{kind}")
             return []
 
     async def async_get_subscriber(self, wanted: str) -> Subscriber:

@@ -86,6 +86,7 @@ from .models import (
     TimeFilter,
 )
 from .rotation import DetailRotation
+from .topics import current_report
 
 CONF_URL = "url"
 CONF_API_ID = "api_id"
@@ -283,7 +284,7 @@ class VoipcenterClient(PbxClient):
             Capability.SET_HOT_DESK,
         }
     )
-    poll_cost: ClassVar[Mapping[Capability, int]] = {
+    read_costs: ClassVar[Mapping[Capability, int]] = {
         Capability.STATUS: 1,
         Capability.EXTENSIONS: 1,
         Capability.INDICATORS: 4,
@@ -432,7 +433,7 @@ class VoipcenterClient(PbxClient):
         """
         indicator_names = names(await self._list(Capability.INDICATORS, "indicator"))
         asked = await self._read_details("indicator", indicator_names)
-        self.measured_cost[Capability.INDICATORS] = 1 + asked
+        current_report().cost = 1 + asked
         details = self._details["indicator"]
         return {
             item: FunctionIndicator(
@@ -468,7 +469,7 @@ class VoipcenterClient(PbxClient):
         }
         # The list, routes, backup routes and three filters, then each DID.
         asked = await self._read_details("did", did_numbers)
-        self.measured_cost[Capability.DID_ROUTING] = 6 + asked
+        current_report().cost = 6 + asked
         details = self._details["did"]
         dids = {}
         for item in details.read_so_far(did_numbers):
@@ -530,7 +531,7 @@ class VoipcenterClient(PbxClient):
         )
         desk_names = names(desks)
         asked = await self._read_details("hddesk", desk_names)
-        self.measured_cost[Capability.HOT_DESKS] = 2 + asked
+        current_report().cost = 2 + asked
         details = self._details["hddesk"]
         usernames = {item: username for username, item in self._sip_ids.items()}
         result: dict[str, HotDesk] = {}

@@ -379,7 +379,7 @@ class VoipcloudClient(PbxClient):
     capabilities = frozenset(
         {Capability.STATUS, Capability.CALL_HISTORY, Capability.CLICK_TO_CALL}
     )
-    poll_cost: ClassVar[Mapping[Capability, int]] = {
+    read_costs: ClassVar[Mapping[Capability, int]] = {
         Capability.STATUS: 1,
         Capability.CALL_HISTORY: len(_LISTS),
     }
