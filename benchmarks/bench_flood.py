@@ -34,6 +34,7 @@ from benchmarks.loopwatch import TICK, ServerProcess, Watch, resident_mb
 # Before Home Assistant puts its test config dir (with a custom_components of
 # its own) on sys.path.
 import custom_components.pbx_hub  # noqa: F401
+from custom_components.pbx_hub.client import Cadence
 from custom_components.pbx_hub.const import DOMAIN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -165,8 +166,8 @@ async def test_flood(hass: HomeAssistant, case: Case) -> None:
             if issue.domain == DOMAIN
         )
         failed = [
-            f"{coordinator.cadence}: {type(coordinator.last_exception).__name__}"
-            for coordinator in (runtime.fast, runtime.slow)
+            f"{coordinator.topic}: {type(coordinator.last_exception).__name__}"
+            for coordinator in runtime.coordinators.values()
             if not coordinator.last_update_success
         ]
         outcome = (

@@ -105,8 +105,7 @@ async def test_no_secret_in_logs(
     runtime.client.http._timeout = 0.3
     for fault in Fault:
         pbxware_sim.inject(fault, count=20, latency=0.05)
-        await runtime.async_refresh(Cadence.FAST)
-        await runtime.async_refresh(Cadence.SLOW)
+        await runtime.async_refresh()
         await hass.async_block_till_done()
         pbxware_sim.clear_faults()
         runtime.client.http.budget._paused_until = 0.0

@@ -20,7 +20,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.pbx_hub.client import PbxPermissionError
+from custom_components.pbx_hub.client import Cadence, PbxPermissionError, Topic
 from custom_components.pbx_hub.client.pbxware import PbxwareClient
 from custom_components.pbx_hub.const import DOMAIN
 from custom_components.pbx_hub.devices import STALE_AFTER_POLLS
@@ -410,7 +410,7 @@ async def test_timeout_unavailable_then_recovers(
 ) -> None:
     """Without freezer: a frozen clock would never let the request time out."""
     await setup_entry(hass, pbxware_entry)
-    fast = pbxware_entry.runtime_data.fast
+    fast = pbxware_entry.runtime_data.coordinators[Topic.STATUS]
     fast.client.http._timeout = 0.3
     cpu = "sensor.pbxware_127_0_0_1_cpu_usage"
 
@@ -429,11 +429,19 @@ async def test_options_change_reloads_with_new_interval(
     hass: HomeAssistant, pbxware_entry: MockConfigEntry
 ) -> None:
     await setup_entry(hass, pbxware_entry)
-    assert pbxware_entry.runtime_data.fast.update_interval == timedelta(seconds=60)
+    runtime = pbxware_entry.runtime_data
+    assert {c.update_interval for c in runtime.of(Cadence.FAST)} == {
+        timedelta(seconds=60)
+    }
     await save_options(hass, pbxware_entry, fast_interval=120, slow_interval=1800)
     assert pbxware_entry.state is ConfigEntryState.LOADED
-    assert pbxware_entry.runtime_data.fast.update_interval == timedelta(seconds=120)
-    assert pbxware_entry.runtime_data.slow.update_interval == timedelta(seconds=1800)
+    runtime = pbxware_entry.runtime_data
+    assert {c.update_interval for c in runtime.of(Cadence.FAST)} == {
+        timedelta(seconds=120)
+    }
+    assert {c.update_interval for c in runtime.of(Cadence.SLOW)} == {
+        timedelta(seconds=1800)
+    }
 
 
 async def test_failing_dids_do_not_block_the_rest(
@@ -465,8 +473,8 @@ async def test_repeated_pbx_429s_raise_and_clear_a_repair_issue(
     issue_registry: ir.IssueRegistry,
 ) -> None:
     await setup_entry(hass, pbxware_entry)
-    fast = pbxware_entry.runtime_data.fast
-    budget = fast.client.http.budget
+    fast = pbxware_entry.runtime_data.coordinators[Topic.STATUS]
+    budget = fast.client.budget
     issue_id = f"rate_limited_{pbxware_entry.entry_id}"
 
     async def refused_poll() -> None:
@@ -507,7 +515,7 @@ async def test_poll_listeners_hear_the_data_the_entities_show(
 ) -> None:
     """A listener runs once the poll is the coordinator's data, not before."""
     await setup_entry(hass, pbxware_entry)
-    fast = pbxware_entry.runtime_data.fast
+    fast = pbxware_entry.runtime_data.coordinators[Topic.EXTENSIONS]
     heard: list[bool] = []
     fast.async_add_poll_listener(lambda data: heard.append(data is fast.data))
     ext = next(iter(pbxware_sim.tenant().extensions.values()))
@@ -526,7 +534,7 @@ async def test_a_failing_poll_listener_does_not_fail_the_poll(
 ) -> None:
     """Its error is logged; the entities stay available."""
     await setup_entry(hass, pbxware_entry)
-    fast = pbxware_entry.runtime_data.fast
+    fast = pbxware_entry.runtime_data.coordinators[Topic.STATUS]
 
     def broken(data: object) -> None:
         raise RuntimeError("listener bug")

@@ -19,7 +19,7 @@ from homeassistant.data_entry_flow import FlowResultType
 import pytest
 
 from custom_components.pbx_hub import diagnostics
-from custom_components.pbx_hub.client import VENDORS
+from custom_components.pbx_hub.client import VENDORS, Cadence
 from custom_components.pbx_hub.const import DOMAIN
 from simulator import (
     Fault,

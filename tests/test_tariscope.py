@@ -29,7 +29,7 @@ from pytest_homeassistant_custom_component.common import (
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.pbx_hub import async_remove_config_entry_device
-from custom_components.pbx_hub.client import AccountSelection
+from custom_components.pbx_hub.client import AccountSelection, Cadence, Topic
 from custom_components.pbx_hub.client.tariscope import TariscopeClient
 from custom_components.pbx_hub.const import DOMAIN
 from custom_components.pbx_hub.diagnostics import async_get_config_entry_diagnostics
@@ -121,7 +121,7 @@ async def test_a_week_of_one_hour_tokens(
     sim = tariscope_sim
     entry = tariscope_entry(sim, subscribers=",".join(ids(sim)[:2]), slow_interval=1800)
     await setup_entry(hass, entry)
-    slow = entry.runtime_data.slow
+    slow = entry.runtime_data.coordinators[Topic.ACCOUNTS]
     client = entry.runtime_data.client
     hours = 7 * 24
     for _ in range(hours * 2):
@@ -287,7 +287,7 @@ async def test_options_choose_subscribers(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options["currency"] == "EUR"
     await hass.async_block_till_done()
-    accounts = entry.runtime_data.slow.data.accounts
+    accounts = entry.runtime_data.data(Topic.ACCOUNTS).accounts
     assert accounts is not None
     members = {str(s.id) for s in sim.subscribers.values() if s.department_id == 2}
     assert set(accounts) == members | {ids(sim)[0]}
@@ -345,7 +345,7 @@ async def test_a_deleted_subscriber_leaves_the_others_and_is_logged_once(
     deleted, kept = ids(sim)[:2]
     entry = tariscope_entry(sim, subscribers=f"{deleted},{kept}")
     await setup_entry(hass, entry)
-    slow = entry.runtime_data.slow
+    slow = entry.runtime_data.coordinators[Topic.ACCOUNTS]
     gone = f"sensor.{slug(sim.subscriber(int(deleted)).fullname)}_balance"
     other = f"sensor.{slug(sim.subscriber(int(kept)).fullname)}_balance"
     assert state(hass, gone).state != STATE_UNAVAILABLE
@@ -445,7 +445,7 @@ async def test_departments_saved_space_separated_still_load(
     sim = tariscope_sim
     entry = tariscope_entry(sim, departments="1 2")
     await setup_entry(hass, entry)
-    accounts = entry.runtime_data.slow.data.accounts
+    accounts = entry.runtime_data.data(Topic.ACCOUNTS).accounts
     assert accounts is not None
     members = {str(s.id) for s in sim.subscribers.values() if s.department_id in (1, 2)}
     assert members

@@ -40,6 +40,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.pbx_hub import async_remove_config_entry_device
+from custom_components.pbx_hub.client import Cadence, Topic
 from custom_components.pbx_hub.const import DOMAIN
 from custom_components.pbx_hub.diagnostics import async_get_config_entry_diagnostics
 from simulator import Tim4bizSimulator
@@ -157,7 +158,7 @@ async def test_polling_slows_down_as_the_calls_run_out_and_stops_at_zero(
     sim = tim4biz_sim
     entry = tim4biz_entry(sim)
     await setup_entry(hass, entry)
-    slow = entry.runtime_data.slow
+    slow = entry.runtime_data.coordinators[Topic.USAGE]
     assert slow.update_interval == timedelta(minutes=15)
 
     # Another app of the company spends the hour: 10 left after the next poll,
@@ -207,7 +208,7 @@ async def test_a_day_at_60_an_hour_never_meets_a_429(
     sim.set_limits(hourly=60)
     entry = tim4biz_entry(sim, slow_interval=150)
     await setup_entry(hass, entry)
-    slow = entry.runtime_data.slow
+    slow = entry.runtime_data.coordinators[Topic.USAGE]
     polls = refused = 0
     start = dt_util.utcnow()
     while dt_util.utcnow() - start < timedelta(days=1):

@@ -39,6 +39,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.pbx_hub.client import Cadence, Topic
 from custom_components.pbx_hub.client.voipcenter import password_hash
 from custom_components.pbx_hub.const import DOMAIN
 from custom_components.pbx_hub.diagnostics import async_get_config_entry_diagnostics
@@ -326,7 +327,7 @@ async def test_a_clock_ten_seconds_off_is_a_repair_not_an_auth_error(
 ) -> None:
     entry = voipcenter_entry(voipcenter_sim)
     await setup_entry(hass, entry)
-    fast = entry.runtime_data.fast
+    fast = entry.runtime_data.coordinators[Topic.STATUS]
     voipcenter_clock.offset = 10
     await fast.async_refresh()
     await hass.async_block_till_done()

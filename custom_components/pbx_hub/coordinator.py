@@ -94,7 +94,7 @@ def _patched(holder: Any, path: list[str], item_id: str, changes: Any) -> Any:
             return None
         return {**holder, item_id: replace(item, **changes)}
     name, *rest = path
-    value = _patched(getattr(holder, name), rest, item_id, changes)
+    value = _patched(getattr(holder, name, None), rest, item_id, changes)
     return None if value is None else replace(holder, **{name: value})
 
 
@@ -133,6 +133,11 @@ class PbxTopicCoordinator(DataUpdateCoordinator[Any]):
             # data are frozen dataclasses, equal when nothing changed.
             always_update=False,
         )
+
+    @property
+    def cost(self) -> int:
+        """Requests one read of the topic sends, as last measured."""
+        return self._shared.costs[self.topic]
 
     def async_add_poll_listener(self, listener: Callable[[Any], None]) -> CALLBACK_TYPE:
         """Hand ``listener`` the data after every successful poll, unchanged or not."""

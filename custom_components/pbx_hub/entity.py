@@ -245,8 +245,18 @@ class PbxEntity(CoordinatorEntity[PbxTopicCoordinator]):
         )
 
     async def async_added_to_hass(self) -> None:
-        """Remember what the first write (which follows) shows."""
+        """Remember what the platform's first write shows: it follows this
+        hook (and any subclass's) before the loop runs another callback.
+        """
         await super().async_added_to_hass()
+        self.hass.loop.call_soon(self._remember_shown)
+
+    async def async_update_ha_state(self, force_refresh: bool = False) -> None:
+        """Remember what a write by ``homeassistant.update_entity`` showed."""
+        await super().async_update_ha_state(force_refresh)
+        self._remember_shown()
+
+    def _remember_shown(self) -> None:
         self._written = self._shown()
 
     @callback

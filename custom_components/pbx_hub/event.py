@@ -101,7 +101,6 @@ class PbxCallEvent(PbxEntity, EventEntity):
         """
         await super().async_added_to_hass()
         self._fire_due()
-        self._written = self._shown()
 
     @callback
     def _handle_coordinator_update(self) -> None:
