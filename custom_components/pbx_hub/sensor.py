@@ -84,9 +84,9 @@ def _percent(
     )
 
 
-def _licence(kind: str) -> PbxSensorEntityDescription:
+def _licence(kind: str, key: str) -> PbxSensorEntityDescription:
     return _status(
-        f"license_{kind}",
+        key,
         lambda s: s.licenses[kind].percent if kind in s.licenses else None,
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
@@ -130,7 +130,6 @@ PBX_SENSORS: tuple[PbxSensorEntityDescription, ...] = (
         lambda s: s.sip_registrations_failed,
         state_class=SensorStateClass.MEASUREMENT,
     ),
-    *(_licence(kind) for kind in ("ext", "ivr", "queue", "conference")),
 )
 ACTIVE_CALLS_FROM_STATUS = _status(
     "active_calls",
@@ -343,23 +342,13 @@ USER_SENSORS: tuple[PbxSensorEntityDescription, ...] = (
     _last_call(CALL_USER),
 )
 
-INFO_SENSORS = (
-    SensorEntityDescription(
-        key="serial_number",
-        translation_key="serial_number",
+
+def _fact(key: str, translation_key: str) -> SensorEntityDescription:
+    return SensorEntityDescription(
+        key=key,
+        translation_key=translation_key,
         entity_category=EntityCategory.DIAGNOSTIC,
-    ),
-    SensorEntityDescription(
-        key="database",
-        translation_key="database_version",
-        entity_category=EntityCategory.DIAGNOSTIC,
-    ),
-    SensorEntityDescription(
-        key="build",
-        translation_key="build",
-        entity_category=EntityCategory.DIAGNOSTIC,
-    ),
-)
+    )
 
 
 async def async_setup_entry(
@@ -369,7 +358,11 @@ async def async_setup_entry(
 ) -> None:
     """Add every topic's sensors as their items appear, and the PBX's facts."""
     runtime = entry.runtime_data
-    pbx = PBX_SENSORS
+    client = runtime.client
+    pbx = (
+        *PBX_SENSORS,
+        *(_licence(kind, key) for kind, key in client.licence_kinds.items()),
+    )
     if Topic.LIVE_CALLS not in runtime.coordinators:
         pbx = (*pbx, ACTIVE_CALLS_FROM_STATUS)
     add_entities_dynamically(
@@ -388,11 +381,17 @@ async def async_setup_entry(
         ),
         PbxSensor,
     )
-    facts = {"serial_number": runtime.info.serial_number, **runtime.info.details}
+    # What the PBX told when identified: its serial, and the facts the client
+    # names (versions, say).
+    info = runtime.info
+    facts = {"serial_number": (info.serial_number, "serial_number")} | {
+        key: (info.details.get(key), translation_key)
+        for key, translation_key in client.info_facts.items()
+    }
     async_add_entities(
-        InfoSensor(runtime, description, value)
-        for description in INFO_SENSORS
-        if (value := facts.get(description.key)) is not None
+        InfoSensor(runtime, _fact(key, translation_key), value)
+        for key, (value, translation_key) in facts.items()
+        if value is not None
     )
 
 

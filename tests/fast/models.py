@@ -83,6 +83,8 @@ def mock_client(vendor: str) -> MagicMock:
     client.capabilities = client_class.capabilities
     client.read_costs = client_class.read_costs
     client.extra_topics = client_class.extra_topics
+    client.licence_kinds = client_class.licence_kinds
+    client.info_facts = client_class.info_facts
     client.rate_limit_status = None
     # ... and what ``PbxClient.__init__`` sets, which the class does not show.
     client.settings = {}

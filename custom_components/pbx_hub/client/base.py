@@ -120,6 +120,14 @@ class PbxClient(ABC):
     """
     extra_topics: ClassVar[frozenset[Topic]] = frozenset()
     """Topics no capability offers that the vendor reads (its rate limits)."""
+    licence_kinds: ClassVar[Mapping[str, str]] = {}
+    """The licence kinds ``SystemStatus.licenses`` reports, each with the
+    translation key of its sensor.
+    """
+    info_facts: ClassVar[Mapping[str, str]] = {}
+    """The ``PbxInfo.details`` worth a diagnostic sensor, each with its
+    translation key.
+    """
     max_items: ClassVar[Mapping[Capability, int]] = {}
     """The most items each topic the vendor reads takes (the README lists
     them): a PBX that lists more is refused whole (``PbxTooManyItemsError``),

@@ -355,6 +355,9 @@ class PbxwareClient(PbxClient):
             Capability.SET_DID_ROUTE,
         }
     )
+    licence_kinds: ClassVar[Mapping[str, str]] = {
+        kind: f"license_{kind}" for kind in ("ext", "ivr", "queue", "conference")
+    }
     read_costs: ClassVar[Mapping[Capability, int]] = {
         Capability.STATUS: 8,
         Capability.EXTENSIONS: 2,

@@ -251,6 +251,10 @@ class TariscopeClient(PbxClient):
     vendor = "tariscope"
     capabilities = frozenset({Capability.ACCOUNTS, Capability.CHARGES})
     read_costs: ClassVar[Mapping[Capability, int]] = {Capability.ACCOUNTS: 3}
+    info_facts: ClassVar[Mapping[str, str]] = {
+        "database": "database_version",
+        "build": "build",
+    }
     """A few lists plus one summary per subscriber; sized for a handful."""
     max_items: ClassVar[Mapping[Capability, int]] = {
         Capability.ACCOUNTS: 5000,  # subscribers followed
