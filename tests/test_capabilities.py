@@ -6,7 +6,8 @@ vendor knowledge: no DND, no DIDs, no live calls, no service list.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
+from typing import ClassVar
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -42,6 +43,7 @@ class MinimalClient(PbxClient):
 
     vendor = "minimal"
     capabilities = frozenset({Capability.STATUS, Capability.EXTENSIONS})
+    licence_kinds: ClassVar[Mapping[str, str]] = {"ext": "license_ext"}
 
     async def async_identify(self) -> PbxInfo:
         return PbxInfo(unique_id="minimal-1", name="Minimal PBX", manufacturer="Test")

@@ -329,14 +329,14 @@ async def test_a_clock_ten_seconds_off_is_a_repair_not_an_auth_error(
     await setup_entry(hass, entry)
     fast = entry.runtime_data.coordinators[Topic.STATUS]
     voipcenter_clock.offset = 10
-    await fast.async_refresh()
+    await entry.runtime_data.async_refresh(Cadence.FAST)
     await hass.async_block_till_done()
     assert not fast.last_update_success
     # One refused poll could be one slow answer: the second tells.
     assert (
         issue_registry.async_get_issue(DOMAIN, f"clock_skew_{entry.entry_id}") is None
     )
-    await fast.async_refresh()
+    await entry.runtime_data.async_refresh(Cadence.FAST)
     await hass.async_block_till_done()
     issue = issue_registry.async_get_issue(DOMAIN, f"clock_skew_{entry.entry_id}")
     assert issue is not None
@@ -345,7 +345,7 @@ async def test_a_clock_ten_seconds_off_is_a_repair_not_an_auth_error(
     assert state(hass, registered).state == STATE_UNAVAILABLE
 
     voipcenter_clock.offset = 0
-    await fast.async_refresh()
+    await entry.runtime_data.async_refresh(Cadence.FAST)
     await hass.async_block_till_done()
     assert fast.last_update_success
     assert (

@@ -486,7 +486,7 @@ async def test_diagnostics_hold_no_token_and_no_names(
     for user in voipcloud_sim.users:
         assert user.name not in dumped
     assert "Ann" not in dumped
-    assert diagnostics["fast"]["data"]["calls"]["users_seen"] == 2
+    assert diagnostics["topics"]["call_history"]["data"]["users_seen"] == 2
     assert diagnostics == snapshot(
         exclude=props("entry_id", "created_at", "modified_at")
     )

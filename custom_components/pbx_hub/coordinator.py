@@ -7,7 +7,7 @@ fails alone: a failing DID list leaves the extension entities available.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
@@ -34,6 +34,7 @@ from .helpers import (
     cadence_interval,
     error_translation,
     needs_reauth,
+    poll_cost,
     read_context,
 )
 from .repairs import PollIssues, is_removed, sync_api_url_issue
@@ -48,8 +49,10 @@ class CadenceState:
 
     cadence: Cadence
     issues: PollIssues
-    costs: dict[Topic, int] = field(default_factory=dict)
-    """Requests one read of each topic sends, as last measured."""
+    costs: dict[Topic, int]
+    """Requests one read of each topic (of every cadence) sends, as last
+    measured: shared by the entry's coordinators.
+    """
 
 
 @dataclass(kw_only=True)
@@ -128,7 +131,11 @@ class PbxTopicCoordinator(DataUpdateCoordinator[Any]):
             LOGGER,
             config_entry=entry,
             name=f"{DOMAIN} {entry.data[CONF_VENDOR]} {entry.title} {topic}",
-            update_interval=cadence_interval(entry, client, shared.cadence),
+            # What the client knows without asking (its rate limits) is read
+            # after the other topics' reads instead.
+            update_interval=cadence_interval(entry, client, shared.cadence)
+            if client.poll_cost(topic)
+            else None,
             # A poll that reads what the last one read tells no entity: the
             # data are frozen dataclasses, equal when nothing changed.
             always_update=False,
@@ -190,15 +197,24 @@ class PbxTopicCoordinator(DataUpdateCoordinator[Any]):
             if self._digest is not None:
                 data = self._digest(data, context)
         self._slow_down_to_the_vendors_count()
-        self._shared.issues.succeeded(self.topic, refused)
+        if result is None or result.cost:  # a read without requests tells nothing
+            self._shared.issues.succeeded(self.topic, refused)
         if self._writes != writes and self.data is not None:
             return self.data
         return data
 
     @callback
     def _async_refresh_finished(self) -> None:
-        """Hand the poll listeners the data, logging (not raising) their errors."""
+        """Hand the poll listeners the data, logging (not raising) their
+        errors; re-read the topics that cost nothing (what this read told).
+        """
         super()._async_refresh_finished()
+        if self.update_interval is not None:
+            for sibling in self.config_entry.runtime_data.coordinators.values():
+                if sibling.update_interval is None:
+                    self.config_entry.async_create_background_task(
+                        self.hass, sibling.async_refresh(), f"{sibling.name} read"
+                    )
         if not self.last_update_success:
             return
         for listener in list(self._poll_listeners):
@@ -208,14 +224,18 @@ class PbxTopicCoordinator(DataUpdateCoordinator[Any]):
                 LOGGER.exception("Error in a poll listener of %s", self.name)
 
     def _slow_down_to_the_vendors_count(self) -> None:
-        """Poll less often as the vendor reports fewer requests left."""
-        cadence = self._shared.cadence
-        if not (cost := sum(self._shared.costs.values())):
+        """Poll at the interval the measured costs need, less often as the
+        vendor reports fewer requests left.
+        """
+        cadence, costs = self._shared.cadence, self._shared.costs
+        if self.update_interval is None or not (
+            cost := poll_cost(self.client, cadence, costs)
+        ):
             return
         self.update_interval = reported_poll_interval(
             self.client.budget,
             cost,
-            cadence_interval(self.config_entry, self.client, cadence),
+            cadence_interval(self.config_entry, self.client, cadence, costs),
             MAX_INTERVAL,
         )
 
@@ -254,8 +274,11 @@ def build_coordinators(
     call_tracker: CallTracker | None,
 ) -> dict[Topic, PbxTopicCoordinator]:
     """One coordinator per topic the client reads."""
+    costs: dict[Topic, int] = {}
     shared = {
-        cadence: CadenceState(cadence=cadence, issues=PollIssues(hass, entry, cadence))
+        cadence: CadenceState(
+            cadence=cadence, issues=PollIssues(hass, entry, cadence), costs=costs
+        )
         for cadence in Cadence
     }
     digests: dict[Topic, Digest] = {}

@@ -304,8 +304,8 @@ class _Loader[DescriptionT: PbxEntityDescription]:
         self._add = async_add_entities
         self._descriptions = descriptions
         self._make = make_entity
-        self._added: dict[tuple[str, str], Entity] = {}
-        """Each entity added, by description key and item key."""
+        self._added: dict[tuple[int, str], Entity] = {}
+        """Each entity added, by description position and item key."""
         self._left: set[str] = set()
         """Items added that a later read lacked."""
 
@@ -329,15 +329,14 @@ class _Loader[DescriptionT: PbxEntityDescription]:
         data = coordinator.data
         if data is None or not coordinator.last_update_success:
             return
-        current = {
-            description.key: set(self._keys(description, data))
-            for description in self._descriptions
-        }
+        # By position: two descriptions of one topic may share a key (a
+        # queue's and a user's calls today).
+        current = [set(self._keys(d, data)) for d in self._descriptions]
         self._forget_gone(current, data)
         entities: list[Entity] = []
-        for description in self._descriptions:
-            for key in current[description.key]:
-                if (description.key, key) in self._added:
+        for index, description in enumerate(self._descriptions):
+            for key in current[index]:
+                if (index, key) in self._added:
                     continue
                 item = data if description.items_fn is None else None
                 if item is None:
@@ -345,18 +344,18 @@ class _Loader[DescriptionT: PbxEntityDescription]:
                 if item is None or not description.exists_fn(item):
                     continue
                 entity = self._make(coordinator, description, key)
-                self._added[description.key, key] = entity
+                self._added[index, key] = entity
                 entities.append(entity)
         if entities:
             self._add(entities)
 
-    def _forget_gone(self, current: dict[str, set[str]], data: Any) -> None:
+    def _forget_gone(self, current: list[set[str]], data: Any) -> None:
         """Forget the entities that must be added again: those whose item
         is back after its device went, or renewed, and (for descriptions that
         say so) remove those whose item is gone.
         """
         registry = er.async_get(self._coordinator.hass)
-        listed = set().union(*current.values())
+        listed = set().union(*current)
         renewed: set[str] = set()
         for description in self._descriptions:
             renewed.update(description.renewed_fn(data))
@@ -365,13 +364,13 @@ class _Loader[DescriptionT: PbxEntityDescription]:
         )
         back = (self._left & listed) | renewed
         self._left -= back
-        removable = {d.key for d in self._descriptions if d.remove_when_gone}
-        for (description_key, key), entity in list(self._added.items()):
+        for (index, key), entity in list(self._added.items()):
             registered = entity.entity_id and registry.async_get(entity.entity_id)
-            if key not in current[description_key] and description_key in removable:
+            gone = key not in current[index]
+            if gone and self._descriptions[index].remove_when_gone:
                 # Deleted on the PBX: so is its entity.
-                del self._added[description_key, key]
+                del self._added[index, key]
                 if registered:
                     registry.async_remove(entity.entity_id)
             elif key in renewed or (key in back and not registered):
-                del self._added[description_key, key]
+                del self._added[index, key]

@@ -40,6 +40,7 @@ from .client import (
     PbxTooManyItemsError,
     PbxUnsupportedError,
     ReadContext,
+    Topic,
     for_action,
 )
 from .client.budget import (
@@ -167,67 +168,77 @@ def interval_option(entry: ConfigEntry, key: str, default: timedelta) -> timedel
     return timedelta(seconds=entry.options.get(key, default.total_seconds()))
 
 
-def poll_cost(client: PbxClient, cadence: Cadence) -> int:
-    """Requests one poll of the ``cadence``'s topics sends with this client,
-    as the vendor declares.
-    """
+type Costs = Mapping[Topic, int] | None
+"""Requests a read of each topic sent as last measured (else as declared)."""
+
+
+def poll_cost(client: PbxClient, cadence: Cadence, measured: Costs = None) -> int:
+    """Requests one poll of the ``cadence``'s topics sends with this client."""
     return sum(
-        client.poll_cost(topic)
+        (measured or {}).get(topic, client.poll_cost(topic))
         for topic in client.topics
         if TOPICS[topic].cadence is cadence
     )
 
 
-def _budget_and_costs(client: PbxClient) -> tuple[BudgetSpec, int, int]:
+def _budget_and_costs(
+    client: PbxClient, measured: Costs
+) -> tuple[BudgetSpec, int, int]:
     """The vendor's budget, and what a fast and a slow poll cost."""
     return (
         VENDORS[client.vendor].budget,
-        poll_cost(client, Cadence.FAST),
-        poll_cost(client, Cadence.SLOW),
+        poll_cost(client, Cadence.FAST, measured),
+        poll_cost(client, Cadence.SLOW, measured),
     )
 
 
 def min_fast_interval(client: PbxClient, slow_interval: timedelta) -> float:
     """Shortest fast interval, in seconds, that keeps polling within the budget."""
-    return min_fast_poll_interval(*_budget_and_costs(client), slow_interval)
+    return min_fast_poll_interval(*_budget_and_costs(client, None), slow_interval)
 
 
-def default_fast_interval(client: PbxClient, slow_interval: timedelta) -> timedelta:
+def default_fast_interval(
+    client: PbxClient, slow_interval: timedelta, measured: Costs = None
+) -> timedelta:
     """The default fast interval, lengthened where the vendor's budget needs it."""
     return default_fast_poll_interval(
-        *_budget_and_costs(client),
+        *_budget_and_costs(client, measured),
         slow_interval,
         default=DEFAULT_FAST_INTERVAL,
         longest=MAX_INTERVAL,
     )
 
 
-def slow_interval(entry: ConfigEntry, client: PbxClient) -> timedelta:
+def slow_interval(
+    entry: ConfigEntry, client: PbxClient, measured: Costs = None
+) -> timedelta:
     """The slow scan interval the user chose, or else the default, lengthened
     where the slow topics' requests would take more than their share.
     """
     return slow_poll_interval(
         VENDORS[client.vendor].budget,
-        poll_cost(client, Cadence.SLOW),
+        poll_cost(client, Cadence.SLOW, measured),
         interval_option(entry, CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL),
         MAX_INTERVAL,
     )
 
 
 def cadence_interval(
-    entry: ConfigEntry, client: PbxClient, cadence: Cadence
+    entry: ConfigEntry, client: PbxClient, cadence: Cadence, measured: Costs = None
 ) -> timedelta:
     """How often the topics of ``cadence`` poll."""
     if cadence is Cadence.FAST:
-        return fast_interval(entry, client)
-    return slow_interval(entry, client)
+        return fast_interval(entry, client, measured)
+    return slow_interval(entry, client, measured)
 
 
-def fast_interval(entry: ConfigEntry, client: PbxClient) -> timedelta:
+def fast_interval(
+    entry: ConfigEntry, client: PbxClient, measured: Costs = None
+) -> timedelta:
     """The fast scan interval the user chose, or else the default."""
-    slow = slow_interval(entry, client)
+    slow = slow_interval(entry, client, measured)
     return interval_option(
-        entry, CONF_FAST_INTERVAL, default_fast_interval(client, slow)
+        entry, CONF_FAST_INTERVAL, default_fast_interval(client, slow, measured)
     )
 
 

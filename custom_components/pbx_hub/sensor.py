@@ -61,13 +61,9 @@ class PbxSensorEntityDescription(PbxEntityDescription, SensorEntityDescription):
 def _status(
     key: str, read: Callable[[SystemStatus], Any], **kwargs: Any
 ) -> PbxSensorEntityDescription:
+    kwargs.setdefault("exists_fn", lambda status: read(status) is not None)
     return PbxSensorEntityDescription(
-        key=key,
-        translation_key=key,
-        topic=Topic.STATUS,
-        value_fn=read,
-        exists_fn=lambda status: read(status) is not None,
-        **kwargs,
+        key=key, translation_key=key, topic=Topic.STATUS, value_fn=read, **kwargs
     )
 
 
@@ -88,6 +84,8 @@ def _licence(kind: str, key: str) -> PbxSensorEntityDescription:
     return _status(
         key,
         lambda s: s.licenses[kind].percent if kind in s.licenses else None,
+        # A licence without a maximum has no share: unknown.
+        exists_fn=lambda s: kind in s.licenses,
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
