@@ -43,7 +43,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.pbx_hub.client import TOPICS, Cadence
+from custom_components.pbx_hub.client import TOPICS, Cadence, Topic
 from custom_components.pbx_hub.client.base import DEFAULT_REQUEST_TIMEOUT
 from custom_components.pbx_hub.const import DOMAIN
 from custom_components.pbx_hub.switch import PbxSwitch
@@ -742,7 +742,15 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
 def _entities(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str]:
     """Each entity of the entry, by id, and the cadence it belongs to."""
     return {
-        entity.entity_id: TOPICS[entity.coordinator.topic].cadence.value
+        entity: TOPICS[topic].cadence.value
+        for entity, topic in _topics(hass, entry).items()
+    }
+
+
+def _topics(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Topic]:
+    """Each entity of the entry, by id, and the topic it shows."""
+    return {
+        entity.entity_id: entity.coordinator.topic
         for platform in async_get_platforms(hass, DOMAIN)
         if platform.config_entry is entry
         for entity in platform.entities.values()
@@ -1135,13 +1143,23 @@ async def test_fault_matrix(
                 assert _failures_logged(caplog, coordinator.name) == (
                     0 if coordinator.last_update_success else 1
                 ), coordinator.name
-        # Unavailable: some entities of the failing cadences (not those that
-        # show what identification told, such as a serial number), no others.
+        # Unavailable: the entities of the failing topics (of the failing
+        # cadences; not those that show what identification told, such as a
+        # serial number).
         lost = before - _available(hass, cadence_of)
         if expect.poll is Poll.TOLERATED:
             assert not lost
         else:
-            assert lost
+            coordinators = entry.runtime_data.coordinators
+            failing = {  # failed, or refused (no data)
+                entity
+                for entity, topic in _topics(hass, entry).items()
+                if not coordinators[topic].last_update_success
+                or coordinators[topic].data is None
+            }
+            # Every entity of a failing topic; others only where the read
+            # lost their item.
+            assert failing & before <= lost
             assert {cadence_of[entity] for entity in lost} <= set(POLLED[vendor_key])
         during = _shown(hass, steady), set(_registry(hass, entry).devices)
         assert _reauth_started(hass) is (expect.poll is Poll.REAUTH)
