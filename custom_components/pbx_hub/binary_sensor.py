@@ -20,9 +20,9 @@ from .entity import (
     EXTENSION_ITEMS,
     PbxEntity,
     PbxEntityDescription,
-    add_entities_dynamically,
     known,
 )
+from .loader import add_entities_dynamically
 
 PARALLEL_UPDATES = 0
 

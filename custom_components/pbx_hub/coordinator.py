@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -84,6 +84,7 @@ class PbxRuntimeData:
 
 
 type PbxConfigEntry = ConfigEntry[PbxRuntimeData]
+LOADED = ConfigEntryState.LOADED
 
 
 def _patched(holder: Any, path: list[str], item_id: str, changes: Any) -> Any:
@@ -209,10 +210,11 @@ class PbxTopicCoordinator(DataUpdateCoordinator[Any]):
         errors; re-read the topics that cost nothing (what this read told).
         """
         super()._async_refresh_finished()
-        if self.update_interval is not None:
-            for sibling in self.config_entry.runtime_data.coordinators.values():
+        entry = self.config_entry
+        if self.update_interval is not None and entry.state is LOADED:
+            for sibling in entry.runtime_data.coordinators.values():
                 if sibling.update_interval is None:
-                    self.config_entry.async_create_background_task(
+                    entry.async_create_background_task(
                         self.hass, sibling.async_refresh(), f"{sibling.name} read"
                     )
         if not self.last_update_success:

@@ -6,18 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from homeassistant.core import callback
-from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.entity import Entity, EntityDescription
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .client import CallScope, PbxInfo, Topic
-from .const import CONF_EXCLUDED_EXTENSIONS, DOMAIN
-from .coordinator import PbxConfigEntry, PbxRuntimeData, PbxTopicCoordinator
+from .client import CallScope, ExtensionUsage, PbxInfo, Topic
+from .const import DOMAIN
+from .coordinator import PbxRuntimeData, PbxTopicCoordinator
 
 PBX = ""
 """The item key of an entity of the PBX itself (a description without items)."""
@@ -177,6 +175,48 @@ CALL_USER: dict[str, Any] = {
 """Where a user's entities take today's figures from."""
 
 
+def _did_place(runtime: PbxRuntimeData, key: str, data: Any) -> Place:
+    return Place(f"did_{key}", placeholders={"number": data[key].number})
+
+
+DID_ITEMS: dict[str, Any] = {
+    "topic": Topic.DIDS,
+    "items_fn": dict.keys,
+    "place_fn": _did_place,
+}
+"""Where a DID's entities take it from."""
+
+
+class UsageOf(NamedTuple):
+    """An extension's call accounting today and this month (``None``: no calls)."""
+
+    today: ExtensionUsage | None
+    month: ExtensionUsage | None
+
+
+def _usage_place(runtime: PbxRuntimeData, key: str, data: Any) -> Place:
+    usage = data.today.get(key) or data.month.get(key)
+    return extension_place(runtime, key, key, usage.name if usage else None)
+
+
+USAGE_ITEMS: dict[str, Any] = {
+    "topic": Topic.USAGE,
+    "items_fn": lambda data: {**data.month, **data.today}.keys(),
+    "item_fn": lambda data, key: UsageOf(data.today.get(key), data.month.get(key)),
+    "place_fn": _usage_place,
+}
+"""Where an extension's call accounting entities take it from."""
+ACCOUNT_ITEMS: dict[str, Any] = {
+    "topic": Topic.ACCOUNTS,
+    "items_fn": lambda data: data.accounts.keys(),
+    "item_fn": lambda data, key: data.accounts.get(key),
+    "place_fn": lambda runtime, key, data: child_place(
+        runtime, f"subscriber_{key}", data.accounts[key].subscriber.name, "Subscriber"
+    ),
+}
+"""Where a followed subscriber's entities take its account from."""
+
+
 class PbxEntity(CoordinatorEntity[PbxTopicCoordinator]):
     """An entity showing one item of its topic's data."""
 
@@ -267,110 +307,3 @@ class PbxEntity(CoordinatorEntity[PbxTopicCoordinator]):
         if (shown := self._shown()) != self._written:
             self._written = shown
             self.async_write_ha_state()
-
-
-def add_entities_dynamically[DescriptionT: PbxEntityDescription](
-    entry: PbxConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-    descriptions: Iterable[DescriptionT],
-    make_entity: Callable[[PbxTopicCoordinator, DescriptionT, str], Entity],
-) -> None:
-    """Add each description's entity for every item of its topic, now and as
-    items appear (not the extensions the options exclude); an item back after
-    its device went gets its entities again.
-    """
-    runtime = entry.runtime_data
-    by_topic: dict[Topic, list[DescriptionT]] = {}
-    for description in descriptions:
-        if description.topic in runtime.coordinators:
-            by_topic.setdefault(description.topic, []).append(description)
-    for topic, listed in by_topic.items():
-        _Loader(entry, async_add_entities, listed, make_entity).start(
-            runtime.coordinators[topic]
-        )
-
-
-class _Loader[DescriptionT: PbxEntityDescription]:
-    """Adds one topic's entities as its items appear."""
-
-    def __init__(
-        self,
-        entry: PbxConfigEntry,
-        async_add_entities: AddConfigEntryEntitiesCallback,
-        descriptions: list[DescriptionT],
-        make_entity: Callable[[PbxTopicCoordinator, DescriptionT, str], Entity],
-    ) -> None:
-        self._entry = entry
-        self._add = async_add_entities
-        self._descriptions = descriptions
-        self._make = make_entity
-        self._added: dict[tuple[int, str], Entity] = {}
-        """Each entity added, by description position and item key."""
-        self._left: set[str] = set()
-        """Items added that a later read lacked."""
-
-    def start(self, coordinator: PbxTopicCoordinator) -> None:
-        self._coordinator = coordinator
-        self._add_new()
-        self._entry.async_on_unload(coordinator.async_add_listener(self._add_new))
-
-    def _keys(self, description: DescriptionT, data: Any) -> Iterable[str]:
-        if description.items_fn is None:
-            return (PBX,)
-        keys = description.items_fn(data)
-        if description.topic is Topic.EXTENSIONS:
-            excluded = set(self._entry.options.get(CONF_EXCLUDED_EXTENSIONS, ()))
-            return [key for key in keys if key not in excluded]
-        return keys
-
-    @callback
-    def _add_new(self) -> None:
-        coordinator = self._coordinator
-        data = coordinator.data
-        if data is None or not coordinator.last_update_success:
-            return
-        # By position: two descriptions of one topic may share a key (a
-        # queue's and a user's calls today).
-        current = [set(self._keys(d, data)) for d in self._descriptions]
-        self._forget_gone(current, data)
-        entities: list[Entity] = []
-        for index, description in enumerate(self._descriptions):
-            for key in current[index]:
-                if (index, key) in self._added:
-                    continue
-                item = data if description.items_fn is None else None
-                if item is None:
-                    item = description.item_fn(data, key)
-                if item is None or not description.exists_fn(item):
-                    continue
-                entity = self._make(coordinator, description, key)
-                self._added[index, key] = entity
-                entities.append(entity)
-        if entities:
-            self._add(entities)
-
-    def _forget_gone(self, current: list[set[str]], data: Any) -> None:
-        """Forget the entities that must be added again: those whose item
-        is back after its device went, or renewed, and (for descriptions that
-        say so) remove those whose item is gone.
-        """
-        registry = er.async_get(self._coordinator.hass)
-        listed = set().union(*current)
-        renewed: set[str] = set()
-        for description in self._descriptions:
-            renewed.update(description.renewed_fn(data))
-        self._left.update(
-            key for _, key in self._added if key not in listed and key != PBX
-        )
-        back = (self._left & listed) | renewed
-        self._left -= back
-        for (index, key), entity in list(self._added.items()):
-            registered = entity.entity_id and registry.async_get(entity.entity_id)
-            gone = key not in current[index]
-            if gone and self._descriptions[index].remove_when_gone:
-                # Deleted on the PBX: so is its entity.
-                del self._added[index, key]
-                if registered:
-                    registry.async_remove(entity.entity_id)
-            elif key in renewed or (key in back and not registered):
-                del self._added[index, key]

@@ -20,8 +20,8 @@ from .entity import (
     CALL_USER,
     PbxEntity,
     PbxEntityDescription,
-    add_entities_dynamically,
 )
+from .loader import add_entities_dynamically
 
 PARALLEL_UPDATES = 0
 

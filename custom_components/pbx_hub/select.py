@@ -18,8 +18,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .client import Capability, DidRouting, HotDesking, RoutedDid, Topic
 from .const import DOMAIN
 from .coordinator import PbxConfigEntry, PbxTopicCoordinator
-from .entity import PbxEntity, PbxEntityDescription, Place, add_entities_dynamically
+from .entity import PbxEntity, PbxEntityDescription, Place
 from .helpers import run_write
+from .loader import add_entities_dynamically
 
 PARALLEL_UPDATES = 1
 

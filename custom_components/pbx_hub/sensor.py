@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
-from typing import Any, NamedTuple
+from typing import Any
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -32,20 +32,23 @@ from .client import (
 from .const import CONF_CURRENCY
 from .coordinator import PbxConfigEntry, PbxRuntimeData, PbxTopicCoordinator
 from .entity import (
+    ACCOUNT_ITEMS,
     CALL_GROUP,
     CALL_USER,
+    DID_ITEMS,
     EXTENSION_ITEMS,
+    USAGE_ITEMS,
     PbxEntity,
     PbxEntityDescription,
-    Place,
-    add_entities_dynamically,
-    child_place,
-    extension_place,
     known,
     pbx_device_info,
 )
+from .loader import add_entities_dynamically
 
 PARALLEL_UPDATES = 0
+MEASURED: dict[str, Any] = {"state_class": SensorStateClass.MEASUREMENT}
+DAILY: dict[str, Any] = {"state_class": SensorStateClass.TOTAL_INCREASING}
+"""Counts up through the day and starts again at midnight."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,43 +100,28 @@ PBX_SENSORS: tuple[PbxSensorEntityDescription, ...] = (
     _percent("cpu", lambda s: s.cpu_percent),
     _percent("memory", lambda s: s.memory_percent),
     _percent("disk", lambda s: s.disk_percent),
-    _status(
-        "extensions_online",
-        lambda s: s.extensions_online,
-        state_class=SensorStateClass.MEASUREMENT,
-    ),
-    PbxSensorEntityDescription(
-        key="extensions_total",
-        translation_key="extensions_total",
-        state_class=SensorStateClass.MEASUREMENT,
-        topic=Topic.EXTENSIONS,
-        value_fn=len,
-        exists_fn=bool,
-    ),
-    PbxSensorEntityDescription(
-        key="active_calls",
-        translation_key="active_calls",
-        state_class=SensorStateClass.MEASUREMENT,
-        topic=Topic.LIVE_CALLS,
-        value_fn=len,
+    _status("extensions_online", lambda s: s.extensions_online, **MEASURED),
+    *(
+        PbxSensorEntityDescription(
+            key=key,
+            translation_key=key,
+            topic=topic,
+            value_fn=len,
+            exists_fn=exists,
+            **MEASURED,
+        )
+        for key, topic, exists in (
+            ("extensions_total", Topic.EXTENSIONS, bool),
+            ("active_calls", Topic.LIVE_CALLS, lambda calls: True),
+        )
     ),
     # Counts up through the day and starts again from zero.
+    _status("calls_today", lambda s: s.calls_today, **DAILY),
     _status(
-        "calls_today",
-        lambda s: s.calls_today,
-        state_class=SensorStateClass.TOTAL_INCREASING,
-    ),
-    _status(
-        "sip_registrations_failed",
-        lambda s: s.sip_registrations_failed,
-        state_class=SensorStateClass.MEASUREMENT,
+        "sip_registrations_failed", lambda s: s.sip_registrations_failed, **MEASURED
     ),
 )
-ACTIVE_CALLS_FROM_STATUS = _status(
-    "active_calls",
-    lambda s: s.active_calls,
-    state_class=SensorStateClass.MEASUREMENT,
-)
+ACTIVE_CALLS_FROM_STATUS = _status("active_calls", lambda s: s.active_calls, **MEASURED)
 """Where the vendor lists no live calls, its status may count them."""
 
 
@@ -148,18 +136,12 @@ def _extension(key: str, read: Callable[[Any], Any]) -> PbxSensorEntityDescripti
     )
 
 
-def _did_route_place(runtime: PbxRuntimeData, key: str, data: Any) -> Place:
-    return Place(f"did_{key}", placeholders={"number": data[key].number})
-
-
 DID_ROUTE = PbxSensorEntityDescription(
     key="route",
     translation_key="did_route",
     device_class=SensorDeviceClass.ENUM,
     options=[kind.value for kind in DestinationType],
-    topic=Topic.DIDS,
-    items_fn=dict.keys,
-    place_fn=_did_route_place,
+    **DID_ITEMS,
     value_fn=lambda did: did.destination_type and did.destination_type.value,
     attributes_fn=lambda did: {
         "number": did.number,
@@ -170,16 +152,6 @@ DID_ROUTE = PbxSensorEntityDescription(
 )
 
 
-class _Periods(NamedTuple):
-    today: ExtensionUsage | None
-    month: ExtensionUsage | None
-
-
-def _usage_place(runtime: PbxRuntimeData, key: str, data: Any) -> Place:
-    usage = data.today.get(key) or data.month.get(key)
-    return extension_place(runtime, key, key, usage.name if usage else None)
-
-
 def _usage(
     key: str, month: bool, read: Callable[[ExtensionUsage], Any], **kwargs: Any
 ) -> PbxSensorEntityDescription:
@@ -188,11 +160,7 @@ def _usage(
         key=f"{key}_{period}",
         translation_key=f"{key}_{period}",
         state_class=SensorStateClass.TOTAL,
-        topic=Topic.USAGE,
-        items_fn=lambda data: {**data.month, **data.today}.keys(),
-        # An extension without calls in the period shows zero.
-        item_fn=lambda data, key: _Periods(data.today.get(key), data.month.get(key)),
-        place_fn=_usage_place,
+        **USAGE_ITEMS,
         value_fn=lambda periods: (
             0 if (usage := periods[month]) is None else read(usage)
         ),
@@ -230,7 +198,7 @@ RATE_LIMIT_SENSORS = tuple(
         key=key,
         translation_key=key,
         entity_category=EntityCategory.DIAGNOSTIC,
-        state_class=SensorStateClass.MEASUREMENT,
+        **MEASURED,
         topic=Topic.RATE_LIMIT,
         value_fn=attrgetter(field),
         exists_fn=known(field),
@@ -252,15 +220,7 @@ def _account(
         state_class=SensorStateClass.TOTAL,
         suggested_display_precision=2,
         currency=True,
-        topic=Topic.ACCOUNTS,
-        items_fn=lambda data: data.accounts.keys(),
-        item_fn=lambda data, key: data.accounts.get(key),
-        place_fn=lambda runtime, key, data: child_place(
-            runtime,
-            f"subscriber_{key}",
-            data.accounts[key].subscriber.name,
-            "Subscriber",
-        ),
+        **ACCOUNT_ITEMS,
         value_fn=read,
         # A balance never resets; the month's figures at its 1st.
         last_reset_fn=(lambda data: data.since) if monthly else None,
@@ -277,8 +237,7 @@ ACCOUNT_SENSORS = (
 def _calls(
     key: str, where: dict[str, Any], read: Callable[[Any], Any], **kwargs: Any
 ) -> PbxSensorEntityDescription:
-    # Counts up through the day and starts again at midnight.
-    kwargs.setdefault("state_class", SensorStateClass.TOTAL_INCREASING)
+    kwargs = DAILY | kwargs
     return PbxSensorEntityDescription(
         key=key, translation_key=key, value_fn=read, **where, **kwargs
     )
@@ -368,8 +327,8 @@ async def async_setup_entry(
         async_add_entities,
         (
             *pbx,
-            _extension("ip_address", lambda extension: extension.ip_address),
-            _extension("user_agent", lambda extension: extension.user_agent),
+            _extension("ip_address", attrgetter("ip_address")),
+            _extension("user_agent", attrgetter("user_agent")),
             DID_ROUTE,
             *ACCOUNT_SENSORS,
             *RATE_LIMIT_SENSORS,
@@ -399,10 +358,7 @@ class PbxSensor(PbxEntity, SensorEntity):
     entity_description: PbxSensorEntityDescription
 
     def __init__(
-        self,
-        coordinator: PbxTopicCoordinator,
-        description: PbxSensorEntityDescription,
-        key: str,
+        self, coordinator: PbxTopicCoordinator, description: Any, key: str
     ) -> None:
         """Costs are in the options' currency, else Home Assistant's."""
         super().__init__(coordinator, description, key)

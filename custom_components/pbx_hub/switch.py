@@ -17,9 +17,9 @@ from .entity import (
     PbxEntity,
     PbxEntityDescription,
     Place,
-    add_entities_dynamically,
 )
 from .helpers import run_write
+from .loader import add_entities_dynamically
 
 PARALLEL_UPDATES = 1
 

@@ -165,6 +165,7 @@ async def test_reauth_stores_the_new_secrets(
         **before,
         **VENDORS[vendor].stored(_secrets(vendor, "new")),
     }
+    await hass.async_block_till_done()  # the reload the flow started
 
 
 async def test_reauth_for_another_pbx(
