@@ -571,3 +571,37 @@ async def test_setup_and_poll_issues_name_their_entry_alike(
         "entry_id": entry.entry_id,
         "permission": "pbxware.tenant.list",
     }
+
+
+async def test_a_failing_topic_fails_alone(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Live calls failing make only their own sensor unavailable: the status
+    and extension entities, read at the same cadence, stay.
+    """
+    await setup_entry(hass, pbxware_entry)
+    live = "sensor.pbxware_127_0_0_1_active_calls"
+    cpu = "sensor.pbxware_127_0_0_1_cpu_usage"
+    registered = [
+        e for e in hass.states.async_entity_ids("binary_sensor") if "registered" in e
+    ]
+    assert registered
+
+    pbxware_sim.inject(Fault.SERVER_ERROR, actions=["pbxware.monitor.live_calls"])
+    freezer.tick(FAST)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(live).state == STATE_UNAVAILABLE
+    assert hass.states.get(cpu).state != STATE_UNAVAILABLE
+    assert all(
+        hass.states.get(entity).state != STATE_UNAVAILABLE for entity in registered
+    )
+
+    pbxware_sim.clear_faults()
+    freezer.tick(FAST)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(live).state != STATE_UNAVAILABLE
