@@ -18,19 +18,32 @@ LINKED = {
     "pbx_hub": ROOT / "custom_components" / "pbx_hub",
     "radio_browser": ROOT / "devtools" / "offline" / "radio_browser",
 }
+SENTENCES = ROOT / "examples" / "custom_sentences"
+"""PBX Hub's example voice sentences, one folder per language."""
 
 
 def prepare(config_dir: Path) -> None:
-    """Link the integrations into ``config_dir/custom_components``."""
-    components = config_dir / "custom_components"
-    components.mkdir(parents=True, exist_ok=True)
+    """Link the integrations into ``config_dir/custom_components`` and PBX
+    Hub's example sentences into ``custom_sentences``, as the README tells a
+    user to.
+    """
+    for language in SENTENCES.iterdir():
+        _link(
+            config_dir / "custom_sentences" / language.name / "pbx_hub.yaml",
+            language / "pbx_hub.yaml",
+        )
     for name, target in LINKED.items():
-        link = components / name
-        if link.is_symlink() or link.exists():
-            if link.resolve() == target:
-                continue
-            link.unlink()
-        link.symlink_to(target, target_is_directory=True)
+        _link(config_dir / "custom_components" / name, target)
+
+
+def _link(link: Path, target: Path) -> None:
+    """Make ``link`` point at ``target``, replacing a link elsewhere."""
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if link.is_symlink() or link.exists():
+        if link.resolve() == target:
+            return
+        link.unlink()
+    link.symlink_to(target, target_is_directory=target.is_dir())
 
 
 def store_http_config(config_dir: Path, host: str, port: int) -> None:

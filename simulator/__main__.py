@@ -64,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--frozen-clock",
         action="store_true",
         help="VoIPcloud, Tariscope, TIM4biz: the clock stands still at start, "
-        "so no call arrives and nothing changes between polls",
+        "so no call arrives and nothing changes between polls; PBXware, "
+        "VoipCenter: the calls' clock does (their request signing keeps real time); "
+        "POST /_sim/clock moves it",
     )
     return parser
 

@@ -7,8 +7,9 @@ A vendor simulator subclasses :class:`SimulatorBase`, registers its routes in
 :meth:`SimulatorBase.auth_revoked_response`. Counting and fault injection happen in a
 middleware, so vendor code never sees a faulted request it should not answer.
 
-The control surface under ``/_sim/`` (state, fault, clear, reset_counters) is not
-counted and never faulted.
+The control surface under ``/_sim/`` (state, fault, clear, reset_counters, and for
+simulators with calls ``calls`` and ``clock``: see :mod:`simulator.calls` and
+docs/calls-sim.md) is not counted and never faulted.
 
 Faults that rewrite the normal answer (``loose_types``, ``wrong_shapes``,
 ``missing_keys``, ``malformed_json``) apply to JSON bodies; a body that is not JSON
@@ -36,6 +37,8 @@ from typing import ClassVar, Self
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+
+from .calls import DEFAULT_RING_SECONDS, Call, CallBook, CallError
 
 CONTROL_PREFIX = "/_sim/"
 TIMEOUT_SECONDS = 60.0
@@ -490,6 +493,46 @@ class ControlError(ValueError):
     """A control request that cannot be understood."""
 
 
+async def read_json_object(
+    request: web.Request, *, empty_ok: bool = False
+) -> dict[str, object]:
+    """A control request's JSON object body (``{}`` for none when allowed)."""
+    text = await request.text()
+    if not text.strip() and empty_ok:
+        return {}
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        msg = "body must be a JSON object"
+        raise ControlError(msg) from None
+    if not isinstance(payload, dict):
+        msg = "body must be a JSON object"
+        raise ControlError(msg)
+    return payload
+
+
+def _text_field(
+    payload: dict[str, object], name: str, *, required: bool = False
+) -> str | None:
+    value = payload.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value:
+        msg = f"{name} must be a non-empty string"
+        raise ControlError(msg)
+    return value
+
+
+def _seconds_field(payload: dict[str, object], name: str) -> float | None:
+    value = payload.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        msg = f"{name} must be a number of seconds, not negative"
+        raise ControlError(msg)
+    return float(value)
+
+
 class SimulatorBase:
     """A stateful fake vendor server with request counters and fault injection."""
 
@@ -522,6 +565,8 @@ class SimulatorBase:
         self._stopping = asyncio.Event()
         self._inflight: set[asyncio.Task[object]] = set()
         self.url: str | None = None
+        self.call_book: CallBook | None = None
+        """The calls of a vendor that has them (see :mod:`simulator.calls`)."""
 
     # ------------------------------------------------------------------ hooks
 
@@ -564,11 +609,32 @@ class SimulatorBase:
 
     def banner(self) -> list[str]:
         """Lines printed when the simulator starts from the command line."""
-        return [f"{self.vendor} simulator listening on {self.url}"]
+        lines = [f"{self.vendor} simulator listening on {self.url}"]
+        if self.call_book is not None:
+            lines.append(
+                f"Calls: {self.url}{CONTROL_PREFIX}calls and "
+                f"{self.url}{CONTROL_PREFIX}clock (docs/calls-sim.md)"
+            )
+        return lines
 
     def describe(self) -> dict[str, object]:
         """Vendor-specific extras for ``GET /_sim/state``."""
         return {}
+
+    def call_scope(self, scope: str | None) -> str | None:
+        """The partition a control-started call belongs to; by default as given."""
+        return scope
+
+    def local_extensions(self, scope: str | None) -> set[str]:
+        """The extension numbers a control-started call can ring or come from."""
+        return set()
+
+    def group_number(self, group: str, scope: str | None) -> str:
+        """The number a caller dials to reach queue or ring group ``group``
+        (ControlError when the vendor has no such group).
+        """
+        msg = f"no queue or ring group {group!r}"
+        raise ControlError(msg)
 
     # ----------------------------------------------------------------- faults
 
@@ -830,6 +896,8 @@ class SimulatorBase:
         app.router.add_post(
             CONTROL_PREFIX + "reset_counters", self._control_reset_counters
         )
+        if self.call_book is not None:
+            self._register_call_controls(app)
         self.register_routes(app)
         return app
 
@@ -911,6 +979,150 @@ class SimulatorBase:
     async def _control_reset_counters(self, request: web.Request) -> web.Response:
         self.reset_counters()
         return web.json_response(self.state())
+
+    # ------------------------------------------------------------- calls
+
+    def _register_call_controls(self, app: web.Application) -> None:
+        app.router.add_get(CONTROL_PREFIX + "calls", self._control_calls)
+        app.router.add_post(CONTROL_PREFIX + "calls", self._control_start_call)
+        app.router.add_post(
+            CONTROL_PREFIX + "calls/{call_id}/{step}", self._control_call_step
+        )
+        app.router.add_get(CONTROL_PREFIX + "clock", self._control_clock)
+        app.router.add_post(CONTROL_PREFIX + "clock", self._control_set_clock)
+
+    @property
+    def book(self) -> CallBook:
+        """The call book (RuntimeError for a vendor without calls)."""
+        if self.call_book is None:
+            msg = f"the {self.vendor} simulator has no calls"
+            raise RuntimeError(msg)
+        return self.call_book
+
+    def place_call(
+        self,
+        *,
+        caller: str,
+        callee: str | None = None,
+        group: str | None = None,
+        scope: str | None = None,
+        caller_name: str | None = None,
+        answer_after: float | None = None,
+        talk: float | None = None,
+        ring_seconds: float | None = DEFAULT_RING_SECONDS,
+    ) -> Call:
+        """Start a call from ``caller`` to ``callee`` (or to queue/ring group
+        ``group``); a number that is one of the simulator's extensions makes
+        that side an extension (ControlError for a call with no extension and
+        no group).
+        """
+        scope = self.call_scope(scope)
+        local = self.local_extensions(scope)
+        if group is not None:
+            group_did = self.group_number(group, scope)  # unknown: ControlError
+            callee = callee or group_did
+        if not callee:
+            msg = "a call needs 'to' or 'group'"
+            raise ControlError(msg)
+        caller_extension = caller if caller in local else None
+        callee_extension = callee if callee in local and group is None else None
+        if caller_extension is None and callee_extension is None and group is None:
+            msg = f"neither {caller!r} nor {callee!r} is an extension"
+            raise ControlError(msg)
+        return self.book.start(
+            caller=caller,
+            callee=callee,
+            caller_name=caller_name,
+            caller_extension=caller_extension,
+            callee_extension=callee_extension,
+            group=group,
+            scope=scope,
+            answer_after=answer_after,
+            talk=talk,
+            ring_seconds=ring_seconds,
+        )
+
+    def _calls_json(self) -> dict[str, object]:
+        book = self.book
+        now = book.clock()
+        return {
+            "now": now,
+            "frozen": book.clock.frozen,
+            "calls": [call.as_json(now) for call, _ in book.at(now)],
+        }
+
+    async def _control_calls(self, request: web.Request) -> web.Response:
+        self.book.changes()
+        return web.json_response(self._calls_json())
+
+    async def _control_start_call(self, request: web.Request) -> web.Response:
+        try:
+            payload = await read_json_object(request)
+            call = self.place_call(
+                caller=_text_field(payload, "from", required=True) or "",
+                callee=_text_field(payload, "to"),
+                group=_text_field(payload, "group"),
+                scope=_text_field(payload, "server"),
+                caller_name=_text_field(payload, "caller_name"),
+                answer_after=_seconds_field(payload, "answer_after"),
+                talk=_seconds_field(payload, "talk"),
+                ring_seconds=(
+                    _seconds_field(payload, "ring_seconds")
+                    if "ring_seconds" in payload
+                    else DEFAULT_RING_SECONDS
+                ),
+            )
+        except (ValueError, KeyError) as err:
+            return web.json_response({"error": str(err)}, status=400)
+        return web.json_response(call.as_json(self.book.clock()))
+
+    async def _control_call_step(self, request: web.Request) -> web.Response:
+        book = self.book
+        call_id, step = request.match_info["call_id"], request.match_info["step"]
+        try:
+            payload = await read_json_object(request, empty_ok=True)
+            if step == "answer":
+                call = book.answer(
+                    call_id,
+                    by=_text_field(payload, "by"),
+                    talk=_seconds_field(payload, "talk"),
+                )
+            elif step == "end":
+                call = book.end(call_id)
+            elif step == "miss":
+                call = book.miss(call_id)
+            else:
+                return web.json_response({"error": f"no step {step!r}"}, status=404)
+        except CallError as err:
+            status = 404 if call_id not in book.calls else 409
+            return web.json_response({"error": str(err)}, status=status)
+        except ValueError as err:
+            return web.json_response({"error": str(err)}, status=400)
+        return web.json_response(call.as_json(book.clock()))
+
+    def _clock_json(self) -> dict[str, object]:
+        clock = self.book.clock
+        return {"now": clock(), "frozen": clock.frozen}
+
+    async def _control_clock(self, request: web.Request) -> web.Response:
+        return web.json_response(self._clock_json())
+
+    async def _control_set_clock(self, request: web.Request) -> web.Response:
+        clock = self.book.clock
+        try:
+            payload = await read_json_object(request)
+            if payload.get("freeze") is True:
+                clock.freeze()
+            if (advance := _seconds_field(payload, "advance")) is not None:
+                clock.advance(advance)
+            if (moment := _seconds_field(payload, "set")) is not None:
+                clock.set(moment)
+            if payload.get("resume") is True:
+                clock.resume()
+        except ValueError as err:
+            return web.json_response({"error": str(err)}, status=400)
+        self.book.changes()
+        return web.json_response(self._clock_json())
 
     # -------------------------------------------------------------- lifecycle
 

@@ -9,6 +9,41 @@ are objects keyed by ID, and an empty list is ``[]``. Bodies are PHP
 In multi-tenant mode the tenant-scoped actions need ``server`` set to a tenant ID;
 ID 1 is the Master tenant and cannot be used. In single-tenant mode ``server`` is
 optional and ignored; the one internal server has ID ``"1"``.
+
+Calls come from the shared model (:mod:`simulator.calls`; a call's ``scope`` is
+its tenant ID) besides the seeded calls in progress (``Tenant.calls``, started by
+:meth:`PbxwareSimulator.start_call`, always answered). Assumptions where the
+reference only names keys:
+
+- ``monitor.live_calls`` lists every call that rings or is answered, keyed by
+  its Asterisk-style ID ``"<start unix time>.<n>"``, with ``from``, ``to`` (the
+  numbers) and ``timestamp`` (the start, unix seconds) and nothing else; no
+  call at all is the text ``Live Calls: 0``. ``monitor.list``'s ``on_call`` is
+  true only once a call is answered, so a call in live_calls whose extension is
+  not ``on_call`` is ringing.
+- ``cdr.download`` lists calls that are over, oldest first. ``start``/``end``
+  (``mmm-dd-YYYY``) are required; ``starttime``/``endtime`` (``hh:mm:ss``)
+  default to the whole days; the window applies to the call's start in
+  ``timezone`` (default the PBX's zone, :attr:`PbxwareSimulator.timezone`, UTC).
+  ``status`` is a bitmask of 8 Answered, 4 Unanswered, 2 Busy, 1 Failed (the
+  values are powers of two); a missed call is ``Unanswered``. ``cdrtype`` 1
+  keeps inbound calls, 2 outbound ones, 3 (the default) all, internal ones
+  included. ``ext``/``extdst`` are comma lists of source/destination numbers;
+  ``trunk`` with ``ext``, or ``trunkdst`` with ``extdst``, is an error; a trunk
+  filter keeps calls that came from (``trunk``) or went to (``trunkdst``) an
+  outside number. ``page`` starts at 1, ``limit`` is 1..1000 (default 16);
+  ``records`` counts the rows of this page and ``next_page`` says whether a
+  later page has rows; ``header`` is null and ``csv`` empty when there are none.
+  Every CSV value is a string: ``Date/Time`` the start as unix seconds, ``Total
+  Duration`` ringing plus talk, ``Rating Duration`` the talk time (seconds),
+  ``Rating Cost`` two decimals, ``ID`` the call ID, ``Recording Path`` a path or
+  ``""``, ``Recording Available`` ``Yes``/``No``, ``Location Type`` the
+  extension's location (``Local``/``Remote``). Error texts are assumed.
+- ``recording.start``/``stop`` take ``ext`` (an extension number); an extension
+  in no answered call (or, for stop, not recording) gets the documented
+  ``{"success": "No calls have been updated.", "affected_calls": 0}``.
+- ``ext.es.callfwd.get``/``set`` keep one ``state`` (yes, no or pin) per
+  extension, like DND.
 """
 
 from __future__ import annotations
@@ -16,14 +51,17 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 import json
 import re
 import time
 from typing import Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 
-from .core import HTML_CONTENT_TYPE, SimulatorBase
+from .calls import ACTIVE_STATES, Call, CallBook, CallState, Direction, SimClock
+from .core import HTML_CONTENT_TYPE, SeededRandom, SimulatorBase
 
 MASTER_SERVER_ID = "1"
 INVALID_API_KEY = "Invalid API key."
@@ -124,6 +162,27 @@ DID_EDIT_FIELDS: dict[str, tuple[str, Callable[[str], object]]] = {
 }
 DIGITS = re.compile(r"^\d+$")
 DID_EXT_FILTER = re.compile(r"^[\d,]+$")
+ANSWERED_STATES = frozenset({CallState.IN_CALL, CallState.ENDED})
+CDR_HEADER = (
+    "Tenant", "From", "To", "Date/Time", "Total Duration", "Rating Duration",
+    "Rating Cost", "Status", "ID", "Recording Path", "Recording Available",
+    "Location Type",
+)  # fmt: skip
+CDR_DEFAULT_LIMIT = 16
+CDR_MAX_LIMIT = 1000
+CDR_ANSWERED, CDR_UNANSWERED, CDR_BUSY, CDR_FAILED = 8, 4, 2, 1
+CDR_STATUS_NAMES = {CDR_ANSWERED: "Answered", CDR_UNANSWERED: "Unanswered"}
+CDR_TYPE_INCOMING, CDR_TYPE_OUTGOING, CDR_TYPE_ALL = "1", "2", "3"
+CDR_DATE = re.compile(r"^[A-Z][a-z]{2}-\d{2}-\d{4}$")
+CDR_TIME = re.compile(r"^\d{2}:\d{2}:\d{2}$")
+CDR_FILTER = re.compile(r"^[\d,]+$")
+RECORDING_DONE = "Call status updated successfully."
+RECORDING_NONE = "No calls have been updated."
+FORWARD_STATES = ("yes", "no", "pin")
+COST_PER_MINUTE = 0.02
+HISTORY_CALLS = 6
+"""Finished calls seeded per tenant in the four hours before the start, so
+cdr.download has rows."""
 
 
 class ApiError(Exception):
@@ -167,6 +226,10 @@ class Extension:
     linenum: str = "1"
     user_location: str = ""
     department: str = ""
+    callfwd: str = "no"
+    """Call forwarding state (ext.es.callfwd): yes, no or pin."""
+    recording: bool = False
+    """Whether the seeded call in progress is being recorded."""
 
     @property
     def lagged(self) -> bool:
@@ -342,7 +405,9 @@ class PbxwareSimulator(SimulatorBase):
         api_key: str = "sim-pbxware-0123456789",
         dids: int = 5,
         seed: int = 1,
+        clock: Callable[[], float] | None = None,
     ) -> None:
+        """``clock`` (unix seconds; default the wall clock) drives the calls."""
         super().__init__(seed=seed)
         self.api_key = api_key
         self.multi_tenant = multi_tenant
@@ -357,17 +422,26 @@ class PbxwareSimulator(SimulatorBase):
         self._next_ext_id = 1
         self._next_did_id = 1
         self._next_call = 1
+        self.timezone = "UTC"
+        """The PBX's own zone: cdr.download's default ``timezone``."""
+        self.call_book = CallBook(SimClock(clock), self._call_id)
+        self._history_random = SeededRandom(seed * 7919 + 3)
         self._action_table = self._actions()
         count = max(1, tenants) if multi_tenant else 1
         for index in range(count):
             tenant = self._new_tenant(index)
             self.tenants[tenant.id] = tenant
             self._seed_tenant(tenant, extensions, dids)
+        for tenant in self.tenants.values():
+            self._seed_history(tenant)
+        self._counted_from = self.book.clock()
+        """Model calls from here on add to dashboard.calls (the seeded
+        counters already stand for what came before)."""
 
     @classmethod
     def from_cli(cls, options: argparse.Namespace) -> Self:
         """Build from ``python -m simulator pbxware ...`` options."""
-        return cls(
+        simulator = cls(
             extensions=options.extensions,
             multi_tenant=options.multi_tenant,
             tenants=options.tenants,
@@ -375,6 +449,9 @@ class PbxwareSimulator(SimulatorBase):
             dids=options.dids,
             seed=options.seed,
         )
+        if getattr(options, "frozen_clock", False):
+            simulator.book.clock.freeze()
+        return simulator
 
     # ------------------------------------------------------------ seeding
 
@@ -448,6 +525,51 @@ class PbxwareSimulator(SimulatorBase):
         tenant.calls_today = tenant.calls_last_hour + rng.randint(15, 80)
         tenant.answered_today = tenant.calls_today * 4 // 5
         self._seed_dids(tenant, dids)
+
+    def _call_id(self, started: float) -> str:
+        """An Asterisk-style unique ID: the start's unix time and a counter."""
+        call_id = f"{int(started)}.{self._next_call}"
+        self._next_call += 1
+        return call_id
+
+    def _seed_history(self, tenant: Tenant) -> None:
+        """Finished calls before the start, answered and missed, in and out."""
+        rng = self._history_random
+        exts = [e.ext for e in tenant.extensions.values()]
+        if not exts:
+            return
+        now = self.book.clock()
+        for index in range(HISTORY_CALLS):
+            ext = exts[index % len(exts)]
+            outside = "0" + "".join(str(rng.randint(0, 9)) for _ in range(9))
+            inbound = index % 3 != 2
+            answered = index % 4 != 1
+            self.book.start(
+                caller=outside if inbound else ext,
+                callee=ext if inbound else outside,
+                caller_extension=None if inbound else ext,
+                callee_extension=ext if inbound else None,
+                scope=tenant.id,
+                at=now - rng.randint(600, 4 * 3600),
+                answer_after=rng.randint(3, 15) if answered else None,
+                talk=rng.randint(20, 400),
+                ring_seconds=rng.randint(15, 30),
+            )
+
+    def local_extensions(self, scope: str | None) -> set[str]:
+        """The extension numbers of tenant ``scope`` (KeyError when unknown)."""
+        return {e.ext for e in self.tenant(scope).extensions.values()}
+
+    def call_scope(self, scope: str | None) -> str | None:
+        """The tenant ID a control-started call belongs to (the first tenant
+        when none is named; KeyError when unknown).
+        """
+        return self.tenant(scope).id
+
+    def _tenant_calls(
+        self, tenant: Tenant, calls: Iterable[tuple[Call, CallState]]
+    ) -> list[tuple[Call, CallState]]:
+        return [(c, s) for c, s in calls if (c.scope or tenant.id) == tenant.id]
 
     def _random_number(self) -> str:
         """An outside number (calls between extensions would put both on a call)."""
@@ -635,7 +757,8 @@ class PbxwareSimulator(SimulatorBase):
                     "name": t.name,
                     "extensions": len(t.extensions),
                     "dids": len(t.dids),
-                    "live_calls": len(t.calls),
+                    "live_calls": len(t.calls)
+                    + len(self._tenant_calls(t, self.book.active())),
                 }
                 for t in self.tenants.values()
             },
@@ -709,6 +832,11 @@ class PbxwareSimulator(SimulatorBase):
             "pbxware.ext.es.dnd.set": self._dnd_set,
             "pbxware.did.list": self._did_list,
             "pbxware.did.edit": self._did_edit,
+            "pbxware.cdr.download": self._cdr_download,
+            "pbxware.ext.es.callfwd.get": self._callfwd_get,
+            "pbxware.ext.es.callfwd.set": self._callfwd_set,
+            "pbxware.recording.start": lambda p: self._recording(p, start=True),
+            "pbxware.recording.stop": lambda p: self._recording(p, start=False),
         }
 
     # ------------------------------------------------------- scoping
@@ -791,11 +919,27 @@ class PbxwareSimulator(SimulatorBase):
 
     def _calls_overview(self, params: Params) -> object:
         tenants = self._filtered(params)
+        now = self.book.clock()
+        midnight = (
+            datetime.fromtimestamp(now, ZoneInfo(self.timezone))
+            .replace(hour=0, minute=0, second=0, microsecond=0)
+            .timestamp()
+        )
+        new = [
+            (call, state)
+            for tenant in tenants
+            for call, state in self._tenant_calls(tenant, self.book.at(now))
+            if call.started_at >= self._counted_from
+        ]
+        today = [(c, s) for c, s in new if c.started_at >= midnight]
         return {
-            "now": sum(len(t.calls) for t in tenants),
-            "last hour": sum(t.calls_last_hour for t in tenants),
-            "today": sum(t.calls_today for t in tenants),
-            "answared calls": sum(t.answered_today for t in tenants),
+            "now": sum(len(t.calls) for t in tenants)
+            + sum(state in ACTIVE_STATES for _, state in new),
+            "last hour": sum(t.calls_last_hour for t in tenants)
+            + sum(call.started_at > now - 3600 for call, _ in new),
+            "today": sum(t.calls_today for t in tenants) + len(today),
+            "answared calls": sum(t.answered_today for t in tenants)
+            + sum(state in ANSWERED_STATES for _, state in today),
         }
 
     def _sip_registrations(self, params: Params) -> object:
@@ -824,13 +968,212 @@ class PbxwareSimulator(SimulatorBase):
 
     def _monitor_list(self, params: Params) -> object:
         tenant = self._scoped(params)
-        return self._keyed({i: e.monitor_item() for i, e in tenant.extensions.items()})
+        talking = {
+            ext
+            for call, state in self._tenant_calls(tenant, self.book.active())
+            if state is CallState.IN_CALL
+            for ext in call.extensions
+        }
+        items: dict[str, object] = {}
+        for ext_id, extension in tenant.extensions.items():
+            item = extension.monitor_item()
+            if extension.ext in talking:
+                item["on_call"] = True
+            items[ext_id] = item
+        return self._keyed(items)
 
     def _live_calls(self, params: Params) -> object:
         tenant = self._scoped(params)
-        if not tenant.calls:
-            return RawText("Live Calls: 0")
-        return {i: c.as_json() for i, c in tenant.calls.items()}
+        live: dict[str, object] = {i: c.as_json() for i, c in tenant.calls.items()}
+        for call, _ in self._tenant_calls(tenant, self.book.active()):
+            live[call.id] = {
+                "from": call.caller,
+                "to": call.callee,
+                "timestamp": int(call.started_at),
+            }
+        return live or RawText("Live Calls: 0")
+
+    # ------------------------------------------------------------- CDRs
+
+    def _cdr_window(self, params: Params) -> tuple[float, float]:
+        """The unix-time window ``start``..``end`` (both inclusive) names."""
+        zone_name = params.get("timezone") or self.timezone
+        try:
+            zone = ZoneInfo(zone_name)
+        except ZoneInfoNotFoundError, ValueError:
+            msg = "Invalid value for 'timezone'."
+            raise ApiError(msg) from None
+        bounds: list[float] = []
+        for day_key, time_key, default in (
+            ("start", "starttime", "00:00:00"),
+            ("end", "endtime", "23:59:59"),
+        ):
+            day = params.get(day_key, "")
+            if not day:
+                msg = f"Argument {day_key} is required. Format is: mmm-dd-YYYY."
+                raise ApiError(msg)
+            clock = params.get(time_key) or default
+            if not CDR_DATE.match(day) or not CDR_TIME.match(clock):
+                msg = f"Invalid value for '{day_key if CDR_DATE.match(day) else time_key}'."
+                raise ApiError(msg)
+            try:
+                moment = datetime.strptime(f"{day} {clock}", "%b-%d-%Y %H:%M:%S")
+            except ValueError:
+                msg = f"Invalid value for '{day_key}'."
+                raise ApiError(msg) from None
+            bounds.append(moment.replace(tzinfo=zone).timestamp())
+        return bounds[0], bounds[1] + 1
+
+    @staticmethod
+    def _cdr_int(params: Params, key: str, default: int, low: int, high: int) -> int:
+        raw = params.get(key, "")
+        if raw == "":
+            return default
+        if not DIGITS.match(raw) or not low <= int(raw) <= high:
+            msg = f"Invalid value for '{key}'."
+            raise ApiError(msg)
+        return int(raw)
+
+    @staticmethod
+    def _cdr_numbers(params: Params, key: str) -> set[str] | None:
+        raw = params.get(key, "")
+        if not raw:
+            return None
+        if not CDR_FILTER.match(raw):
+            msg = f"Invalid value for '{key}'."
+            raise ApiError(msg)
+        return {part for part in raw.split(",") if part}
+
+    def _cdr_filter(self, params: Params) -> Callable[[Call, CallState], bool]:
+        """What the filter parameters keep."""
+        for source, destination in (("trunk", "ext"), ("trunkdst", "extdst")):
+            if params.get(source) and params.get(destination):
+                msg = f"You cannot supply {source} and {destination} at the same time!"
+                raise ApiError(msg)
+        statuses = self._cdr_int(params, "status", 15, 1, 15)
+        cdrtype = params.get("cdrtype") or CDR_TYPE_ALL
+        if cdrtype not in (CDR_TYPE_INCOMING, CDR_TYPE_OUTGOING, CDR_TYPE_ALL):
+            msg = "Invalid value for 'cdrtype'."
+            raise ApiError(msg)
+        sources = self._cdr_numbers(params, "ext")
+        destinations = self._cdr_numbers(params, "extdst")
+        trunk_in = bool(params.get("trunk"))
+        trunk_out = bool(params.get("trunkdst"))
+        wanted_direction = {
+            CDR_TYPE_INCOMING: Direction.INBOUND,
+            CDR_TYPE_OUTGOING: Direction.OUTBOUND,
+        }.get(cdrtype)
+
+        def keep(call: Call, state: CallState) -> bool:
+            status = CDR_ANSWERED if state is CallState.ENDED else CDR_UNANSWERED
+            return (
+                bool(statuses & status)
+                and (wanted_direction is None or call.direction is wanted_direction)
+                and (sources is None or call.caller in sources)
+                and (destinations is None or call.callee in destinations)
+                and (not trunk_in or call.caller_extension is None)
+                and (not trunk_out or call.callee_extension is None)
+            )
+
+        return keep
+
+    def _cdr_row(self, tenant: Tenant, call: Call, state: CallState) -> list[str]:
+        now = self.book.clock()
+        talk = call.talk_seconds(now)
+        extension = next(
+            (tenant.by_number(ext) for ext in call.extensions if tenant.by_number(ext)),
+            None,
+        )
+        cost = (
+            talk / 60 * COST_PER_MINUTE if call.direction is Direction.OUTBOUND else 0
+        )
+        answered = state is CallState.ENDED
+        return [
+            tenant.tenantcode,
+            call.caller,
+            call.callee,
+            str(int(call.started_at)),
+            str(call.total_seconds(now)),
+            str(talk),
+            f"{cost:.2f}",
+            CDR_STATUS_NAMES[CDR_ANSWERED if answered else CDR_UNANSWERED],
+            call.id,
+            f"/home/servers/{tenant.id}/recordings/{call.id}.wav"
+            if call.recorded
+            else "",
+            "Yes" if call.recorded else "No",
+            (extension.location if extension else "local").capitalize(),
+        ]
+
+    def _cdr_download(self, params: Params) -> object:
+        tenant = self._scoped(params)
+        since, until = self._cdr_window(params)
+        keep = self._cdr_filter(params)
+        page = self._cdr_int(params, "page", 1, 1, 2**31 - 1)
+        limit = self._cdr_int(params, "limit", CDR_DEFAULT_LIMIT, 1, CDR_MAX_LIMIT)
+        rows = [
+            (call, state)
+            for call, state in self._tenant_calls(tenant, self.book.finished())
+            if since <= call.started_at < until and keep(call, state)
+        ]
+        first = (page - 1) * limit
+        shown = rows[first : first + limit]
+        return {
+            "success": "CDRs downloaded successfully.",
+            "next_page": len(rows) > first + limit,
+            "limit": limit,
+            "records": len(shown),
+            "header": list(CDR_HEADER) if shown else None,
+            "csv": [self._cdr_row(tenant, call, state) for call, state in shown],
+        }
+
+    # ------------------------------------------- forwarding, recording
+
+    def _callfwd_get(self, params: Params) -> object:
+        _, extension = self._extension(params)
+        return {"state": extension.callfwd}
+
+    def _callfwd_set(self, params: Params) -> object:
+        _, extension = self._extension(params)
+        state = params.get("state", "")
+        if state not in FORWARD_STATES:
+            msg = "Argument state can have one of these: yes, no or pin."
+            raise ApiError(msg)
+        extension.callfwd = state
+        return {
+            "success": f"Call Forwarding updated for Extension ID {extension.id}.",
+            "state": state,
+        }
+
+    def _recording(self, params: Params, *, start: bool) -> object:
+        tenant = self._scoped(params)
+        number = params.get("ext", "")
+        if not DIGITS.match(number):
+            msg = "Invalid or missing Extension number."
+            raise ApiError(msg)
+        extension = tenant.by_number(number)
+        if extension is None:
+            msg = f"Extension {number} does not exist."
+            raise ApiError(msg)
+        calls = [
+            call
+            for call, state in self._tenant_calls(tenant, self.book.active())
+            if state is CallState.IN_CALL
+            and number in call.extensions
+            and call.recording is not start
+        ]
+        affected = 0
+        if calls:
+            calls[0].recording = start
+            calls[0].recorded = calls[0].recorded or start
+            affected = 1
+        elif extension.on_call and extension.recording is not start:
+            extension.recording = start
+            affected = 1
+        return {
+            "success": RECORDING_DONE if affected else RECORDING_NONE,
+            "affected_calls": affected,
+        }
 
     def _dnd_get(self, params: Params) -> object:
         _, extension = self._extension(params)

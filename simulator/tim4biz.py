@@ -51,6 +51,12 @@ Assumptions (the documents are silent on these):
 - Seeded calls: per extension per day, derived from (seed, extension, date) only,
   so a period's totals never depend on how it is queried. Only seeded calls that
   have ended by the clock's "now" count; hand-added calls always count.
+- Calls of the shared model (:mod:`simulator.calls`, driven over ``/_sim/calls``;
+  the extensions are the extension numbers) count once over, like hand-added
+  ones, for the extension charged: the caller's for outbound and internal
+  calls, the callee's for inbound ones. A missed call counts with 0 seconds;
+  ``Duration`` is the talk time; outbound calls cost ``MODEL_RATE_CENTS`` per
+  started minute. The model's clock is this simulator's clock.
 - ``POST /api/SetSMS`` takes ``recipient`` and ``message`` from the query string,
   a form body or a JSON object. ``recipient``: optional ``+`` then 6-15 digits
   (spaces, dashes, dots and parentheses are ignored). ``message``: not blank, at
@@ -72,6 +78,7 @@ from typing import ClassVar, Self
 
 from aiohttp import BasicAuth, web
 
+from .calls import Call as ModelCall, CallBook, Direction, SimClock
 from .core import CONTROL_PREFIX, Handler, SeededRandom, SimulatorBase, cli_clock
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
@@ -134,6 +141,10 @@ class Extension:
 
     number: str
     name: str
+
+
+MODEL_RATE_CENTS = 5
+"""What an outbound model call costs per started minute, in cents."""
 
 
 @dataclass(frozen=True)
@@ -249,6 +260,10 @@ class Tim4bizSimulator(SimulatorBase):
         )
         self._api_url = api_url
         self._clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        self._model_calls = 0
+        self.call_book = CallBook(
+            SimClock(lambda: _utc(self._clock()).timestamp()), self._model_call_id
+        )
         self.max_period = timedelta(days=max_period_days)
         self.seeded_calls = seeded_calls
         self.extensions: dict[str, Extension] = {}
@@ -318,8 +333,43 @@ class Tim4bizSimulator(SimulatorBase):
         self._api_url = value
 
     def now(self) -> datetime:
-        """The simulator's clock, in UTC."""
-        return _utc(self._clock())
+        """The simulator's clock, in UTC: the call model's clock, which follows
+        ``clock`` until a test freezes or moves it.
+        """
+        return datetime.fromtimestamp(self.book.clock(), UTC)
+
+    def _model_call_id(self, started: float) -> str:
+        self._model_calls += 1
+        return f"T{int(started)}-{self._model_calls}"
+
+    def local_extensions(self, scope: str | None) -> set[str]:
+        """The extension numbers a control-started call can ring or come from."""
+        return set(self.extensions)
+
+    @staticmethod
+    def _charged(call: ModelCall) -> str | None:
+        """The extension a model call is charged to."""
+        if call.direction is Direction.INBOUND:
+            return call.callee_extension
+        return call.caller_extension
+
+    def _model_calls_of(
+        self, number: str, start: datetime, end: datetime
+    ) -> list[Call]:
+        """The model's finished calls charged to ``number`` that started in
+        ``[start, end)``, as accounting calls.
+        """
+        now = self.book.clock()
+        found: list[Call] = []
+        for call, _ in self.book.finished(now=now):
+            began = datetime.fromtimestamp(call.started_at, UTC)
+            if self._charged(call) != number or not start <= began < end:
+                continue
+            talk = call.talk_seconds(now)
+            outbound = call.direction is not Direction.INBOUND
+            cents = math.ceil(talk / 60) * MODEL_RATE_CENTS if outbound else 0
+            found.append(Call(number, began, talk, cents))
+        return found
 
     # --------------------------------------------------------- rate limit
 
@@ -487,6 +537,7 @@ class Tim4bizSimulator(SimulatorBase):
                 for call in self.manual_calls
                 if call.extension == number and start <= call.start < end
             )
+            found.extend(self._model_calls_of(number, start, end))
         return found
 
     def extension_totals(

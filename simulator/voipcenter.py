@@ -67,10 +67,22 @@ Assumptions (the document is silent):
   body 2 is for GET only). Indicator ``p`` is ``0`` or ``1``.
 * get.php ignores ``p`` (the document's hot desk example says get.php, taken as
   a typo for update.php); ``p`` is still signed like any other parameter.
-* ``m=wskey`` (research notes) answers ``{"username": id, "wskey": <token>}``.
+* ``m=wskey`` (research notes) answers ``{"username": id, "wskey": <token>}``
+  for any ws username (GET or form POST); the wskey is derived from the API key,
+  so rotating the key changes it. It opens the push channel
+  (:mod:`simulator.voipcenter_push`, served on :attr:`VoipcenterSimulator.push_url`).
+* Calls: the history seeded at start is fixed; every call after it comes from
+  the shared call model (:mod:`simulator.calls`; the extensions are the SIP
+  usernames) and is rendered from its state: ``status`` ``rinkelt`` while
+  ringing, ``bezig`` while answered, ``beantwoord`` once ended, ``gemist`` when
+  missed; ``duur`` the seconds talked; ``richting`` ``in``, ``uit`` or
+  ``intern``; ``van``/``naar`` the numbers, a SIP account's side shown as its
+  ``DIDout`` (its username when it has none); ``sipaccount`` the callee's
+  account for inbound calls, the caller's otherwise.
 * call.php ``telnr`` must be 3-15 digits (no ``+``). A successful call is
-  appended to :attr:`VoipcenterSimulator.calls_placed` and to the call history
-  (``richting`` "uit", ``status`` "gestart", ``duur`` "0").
+  appended to :attr:`VoipcenterSimulator.calls_placed` and starts an outbound
+  model call from the SIP account (its phone rings first): answered after
+  ``CLICK_ANSWER_SECONDS``, it lasts ``CLICK_TALK_SECONDS``.
 * ``f=json`` answers are ``text/json; charset=utf-8`` (as are errors sent before
   the format is known); ``f=xml`` is ``text/xml`` under a ``<response>`` root and
   ``f=php`` is PHP ``serialize`` output as ``text/plain``.
@@ -87,6 +99,7 @@ import hashlib
 import hmac
 import json
 import re
+import ssl
 import time
 from typing import ClassVar, Self
 from urllib.parse import parse_qsl
@@ -95,7 +108,9 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from .core import SimulatorBase
+from .calls import Call, CallBook, CallState, Direction, SimClock
+from .core import CONTROL_PREFIX, SimulatorBase, read_json_object
+from .voipcenter_push import PushServer
 
 LOCAL_ZONE = ZoneInfo("Europe/Brussels")
 """The zone of the call history's dates (see the module docstring)."""
@@ -106,6 +121,19 @@ def local_text(timestamp: float, form: str) -> str:
     return datetime.fromtimestamp(timestamp, LOCAL_ZONE).strftime(form)
 
 
+CLICK_ANSWER_SECONDS = 5.0
+CLICK_TALK_SECONDS = 60.0
+HISTORY_STATUS = {
+    CallState.RINGING: "rinkelt",
+    CallState.IN_CALL: "bezig",
+    CallState.ENDED: "beantwoord",
+    CallState.MISSED: "gemist",
+}
+HISTORY_DIRECTION = {
+    Direction.INBOUND: "in",
+    Direction.OUTBOUND: "uit",
+    Direction.INTERNAL: "intern",
+}
 JSON_CONTENT_TYPE = "text/json; charset=utf-8"
 XML_CONTENT_TYPE = "text/xml; charset=utf-8"
 PHP_CONTENT_TYPE = "text/plain; charset=utf-8"
@@ -509,11 +537,13 @@ class VoipcenterSimulator(SimulatorBase):
             "call": 9001,
         }
         self._seed(sip_accounts, dids, indicators, hot_desks)
+        self.call_book = CallBook(SimClock(self._now), lambda _: self._new_id("call"))
+        self.push = PushServer(self.book, self.wskey_valid, self._call_account)
 
     @classmethod
     def from_cli(cls, options: argparse.Namespace) -> Self:
         """Build from ``python -m simulator voipcenter ...`` options."""
-        return cls(
+        simulator = cls(
             sip_accounts=getattr(options, "extensions", 5),
             dids=getattr(options, "dids", 3),
             indicators=getattr(options, "indicators", 3),
@@ -522,6 +552,9 @@ class VoipcenterSimulator(SimulatorBase):
             or "sim-voipcenter-0123456789abcdef",
             seed=getattr(options, "seed", 1),
         )
+        if getattr(options, "frozen_clock", False):
+            simulator.book.clock.freeze()
+        return simulator
 
     # -------------------------------------------------------- credentials
 
@@ -790,6 +823,67 @@ class VoipcenterSimulator(SimulatorBase):
         self.calls[record.id] = record
         return record
 
+    def _now(self) -> float:
+        """``clock()``, looked up at each call: tests may swap the clock."""
+        return self.clock()
+
+    def wskey(self, username: str) -> str:
+        """The push channel key get.php ``m=wskey`` gives ``username``."""
+        return hmac.new(
+            self.api_key.encode(), f"wskey{username}".encode(), hashlib.sha256
+        ).hexdigest()[:32]
+
+    def wskey_valid(self, username: str, wskey: str) -> bool:
+        """Whether ``wskey`` is ``username``'s push key."""
+        return hmac.compare_digest(self.wskey(username), wskey)
+
+    @property
+    def push_url(self) -> str | None:
+        """Where the socket.io push server listens (``None`` until started)."""
+        return self.push.url
+
+    def local_extensions(self, scope: str | None) -> set[str]:
+        """The SIP usernames: what a control-started call rings or comes from."""
+        return {account.username for account in self.sip_accounts.values()}
+
+    def _call_account(self, call: Call) -> str:
+        """The SIP account a call belongs to: the callee's for an inbound call."""
+        if call.direction is Direction.INBOUND:
+            return call.callee_extension or ""
+        return call.caller_extension or ""
+
+    def _shown_number(self, number: str, extension: str | None) -> str:
+        """A SIP account's side of a call as the history shows it: its DIDout."""
+        if extension is None:
+            return number
+        try:
+            return self.sip_account(extension).did_out or extension
+        except KeyError:
+            return number
+
+    def _history_record(self, call: Call, state: CallState) -> CallRecord:
+        now = self.book.clock()
+        return CallRecord(
+            id=call.id,
+            start=int(call.started_at),
+            van=self._shown_number(call.caller, call.caller_extension),
+            naar=self._shown_number(call.callee, call.callee_extension),
+            duur=call.talk_seconds(now),
+            richting=HISTORY_DIRECTION[call.direction],
+            sipaccount=self._call_account(call),
+            status=HISTORY_STATUS[state],
+        )
+
+    def history(self) -> dict[str, CallRecord]:
+        """The call history now: the seeded records and every model call."""
+        return {
+            **self.calls,
+            **{
+                call.id: self._history_record(call, state)
+                for call, state in self.book.at()
+            },
+        }
+
     def sip_account(self, username: str) -> SipAccount:
         """The SIP account with ``SIPusername`` ``username`` (KeyError if none)."""
         for account in self.sip_accounts.values():
@@ -823,7 +917,8 @@ class VoipcenterSimulator(SimulatorBase):
     def calls_on(self, day: str) -> list[CallRecord]:
         """Calls of one local day (``yyyymmdd``), oldest first."""
         return sorted(
-            (c for c in self.calls.values() if c.date == day), key=lambda c: c.start
+            (c for c in self.history().values() if c.date == day),
+            key=lambda c: c.start,
         )
 
     def today(self) -> str:
@@ -873,6 +968,7 @@ class VoipcenterSimulator(SimulatorBase):
             f"API key: {self.api_key}",
             f"knummer: {self.customer_number}",
             f"password: {self.password}",
+            f"Push channel (socket.io): {self.push_url}",
         ]
 
     def describe(self) -> dict[str, object]:
@@ -884,7 +980,8 @@ class VoipcenterSimulator(SimulatorBase):
             "dids": len(self.dids),
             "indicators": {i.id: i.actief for i in self.indicators.values()},
             "hot_desks": len(self.hot_desks),
-            "calls": len(self.calls),
+            "calls": len(self.history()),
+            "push_url": self.push_url,
             "calls_placed": len(self.calls_placed),
             "backend_down": self.backend_down,
             "locked_until": self.locked_until,
@@ -896,6 +993,45 @@ class VoipcenterSimulator(SimulatorBase):
         for endpoint in ENDPOINTS:
             app.router.add_get(f"/api/{endpoint}", self.handle)
             app.router.add_post(f"/api/{endpoint}", self.handle)
+        app.router.add_get(CONTROL_PREFIX + "push", self._control_push)
+        app.router.add_post(CONTROL_PREFIX + "push/drop", self._control_push_drop)
+        app.router.add_post(CONTROL_PREFIX + "push/refuse", self._control_push_refuse)
+
+    async def _control_push(self, request: web.Request) -> web.Response:
+        return web.json_response(self.push.as_json())
+
+    async def _control_push_drop(self, request: web.Request) -> web.Response:
+        dropped = await self.push.drop_all()
+        return web.json_response({"dropped": dropped, **self.push.as_json()})
+
+    async def _control_push_refuse(self, request: web.Request) -> web.Response:
+        try:
+            refuse = (await read_json_object(request)).get("refuse")
+        except ValueError:
+            refuse = None
+        if not isinstance(refuse, bool):
+            return web.json_response(
+                {"error": 'body must be {"refuse": true|false}'}, status=400
+            )
+        self.push.refusing = refuse
+        return web.json_response(self.push.as_json())
+
+    async def start(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> str:
+        """Serve the API, and the push channel on a port of its own."""
+        url = await super().start(host, port, ssl_context=ssl_context)
+        await self.push.start(host, ssl_context)
+        return url
+
+    async def stop(self) -> None:
+        """Stop the push channel, then the API."""
+        await self.push.stop()
+        await super().stop()
 
     async def _params(self, request: web.Request) -> Params:
         """Query parameters, then form fields, in the order sent."""
@@ -997,7 +1133,7 @@ class VoipcenterSimulator(SimulatorBase):
             "kantooruren": self.office_hours,
             "routes": self.routes,
             "backuproutes": self.backup_routes,
-            "calls": self.calls,
+            "calls": self.history(),
             "indicator": self.indicators,
             "hddesk": self.hot_desks,
             "hdtemplate": self.hot_desk_templates,
@@ -1009,10 +1145,7 @@ class VoipcenterSimulator(SimulatorBase):
         if menu not in GET_MENUS:
             raise HeadError(17)
         if menu == "wskey":
-            token = hmac.new(
-                self.api_key.encode(), f"wskey{item_id}".encode(), hashlib.sha256
-            ).hexdigest()[:32]
-            return {"username": item_id, "wskey": token}
+            return {"username": item_id, "wskey": self.wskey(item_id)}
         if not DIGITS.match(item_id):
             raise HeadError(17)
         items = self._collection(menu)
@@ -1129,12 +1262,11 @@ class VoipcenterSimulator(SimulatorBase):
         if not account.online:
             raise BodyError(21)
         self.calls_placed.append(PlacedCall(sipacc, telnr, self.clock()))
-        self.add_call(
-            van=account.did_out,
-            naar=telnr,
-            sipaccount=account.username,
-            richting="uit",
-            status="gestart",
-            duur=0,
+        self.book.start(
+            caller=account.did_out or account.username,
+            callee=telnr,
+            caller_extension=account.username,
+            answer_after=CLICK_ANSWER_SECONDS,
+            talk=CLICK_TALK_SECONDS,
         )
         return success()

@@ -65,6 +65,18 @@ Assumptions (the documents are silent on these):
 - get-system-status: ``data: {"status": "operational"|..., "message": str,
   "components": [{"name", "status"}], "updated_at": ISO}``; components are Voice,
   SMS, Portal and API.
+- Calls of the shared model (:mod:`simulator.calls`, driven over ``/_sim/calls``;
+  the extensions are user numbers, the groups queue and ring-group names) are
+  listed with the generated ones, from their state, and share the clock: the
+  model's clock is this simulator's, so ``/_sim/clock`` moves generation too.
+  The document has no "in progress" list: a call in progress is a row of
+  today's list whose ``call_finished_at`` is null (while ringing also
+  ``connected_at``), as above. A user's inbound row dials the user's DID; an
+  internal call gives the caller an outbound row and the callee an inbound row
+  with the same ``unique_call_id``. A group call gives its agent (the
+  extension that answered; none when the answer named nobody) a user row from
+  ``AGENT_RING_SECONDS`` before the answer; a group call hung up while waiting
+  is ``abandoned``, one nobody answered in time ``timedout``.
 - Generation: a Poisson process with a dedicated seeded stream, so the calls
   depend only on the seed and the clock readings (not on how often it runs).
   ``calls_per_hour`` is the weekday 08:00-18:00 (local) rate when
@@ -90,7 +102,8 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from .core import SeededRandom, SimulatorBase, cli_clock
+from .calls import Call, CallBook, CallState, SimClock
+from .core import ControlError, SeededRandom, SimulatorBase, cli_clock
 
 DEFAULT_TOKEN = "sim-voipcloud-token-0123456789"  # noqa: S105 (a fake key)
 API_PATH = re.compile(r"^/api/integration/v[12]/(?P<endpoint>[A-Za-z0-9_-]+)/?$")
@@ -253,26 +266,168 @@ class GroupCall:
         answered_at = self.start + timedelta(seconds=self.wait)
         connected = self.status == "answered" and now >= answered_at
         finished = now >= self.end
-        agent = self.agent if connected else None
-        name_key = "queue_name" if self.kind == "queue" else "ring_group_name"
+        return _group_row(
+            call_id=self.id,
+            kind=self.kind,
+            group=self.group,
+            callerid=self.callerid,
+            caller_name=self.caller_name,
+            agent=self.agent if connected else None,
+            start=self.start,
+            answered_at=answered_at if connected else None,
+            finished_at=self.end if finished else None,
+            durations=(self.wait + self.talk, self.talk) if finished else (0, 0),
+            status=self.status if connected or finished else "waiting",
+        )
+
+
+def _group_row(
+    *,
+    call_id: str,
+    kind: Literal["queue", "ringgroup"],
+    group: Group,
+    callerid: str,
+    caller_name: str | None,
+    agent: User | None,
+    start: datetime,
+    answered_at: datetime | None,
+    finished_at: datetime | None,
+    durations: tuple[int, int],
+    status: str,
+) -> dict[str, object]:
+    """A get-queue-calls / get-ringgroup-calls row; ``durations`` are the call
+    and conversation seconds (0 until finished).
+    """
+    name_key = "queue_name" if kind == "queue" else "ring_group_name"
+    return {
+        "unique_call_id": call_id,
+        name_key: group.name,
+        "callerid": callerid,
+        "caller_name": caller_name,
+        "dest_number": group.did,
+        "inbound_number": group.did,
+        "user_name": agent.name if agent else None,
+        "user_number": agent.number if agent else None,
+        "answered_by_user_name": agent.name if agent else None,
+        "call_start_at": iso(start),
+        "connected_at": iso(answered_at) if answered_at else None,
+        "call_answered_at": iso(answered_at) if answered_at else None,
+        "call_finished_at": iso(finished_at) if finished_at else None,
+        "call_duration": durations[0],
+        "conversation_duration": durations[1],
+        "status": status,
+    }
+
+
+def _moment(seconds: float | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+
+@dataclass
+class ModelUserLeg:
+    """A user's leg of a model call, listed like :class:`UserCall`."""
+
+    call: Call
+    seq: int
+    user: User
+    inbound: bool
+    start: datetime
+    caller_id: str
+    caller_name: str | None
+    dest_number: str
+
+    @property
+    def id(self) -> str:
+        """The model call's ID."""
+        return self.call.id
+
+    def row(self, now: datetime) -> dict[str, object]:
+        """The get-user-calls row at ``now``."""
+        moment = now.timestamp()
+        state = self.call.state(moment)
+        connected = state in (CallState.IN_CALL, CallState.ENDED)
+        finished = state in (CallState.ENDED, CallState.MISSED)
+        direction = "inbound" if self.inbound else "outbound"
+        outcome = "answered" if connected else "missed" if finished else "ringing"
+        connected_at = _moment(self.call.answered_at) if connected else None
+        finished_at = _moment(self.call.ended_at) if finished else None
+        total = int((finished_at - self.start).total_seconds()) if finished_at else 0
         return {
-            "unique_call_id": self.id,
-            name_key: self.group.name,
-            "callerid": self.callerid,
+            "unique_call_id": self.call.id,
+            "type": f"user_{direction}_{outcome}",
+            "caller_id": self.caller_id,
             "caller_name": self.caller_name,
-            "dest_number": self.group.did,
-            "inbound_number": self.group.did,
-            "user_name": agent.name if agent else None,
-            "user_number": agent.number if agent else None,
-            "answered_by_user_name": agent.name if agent else None,
+            "dest_number": self.dest_number,
+            "user_name": self.user.name,
+            "user_number": self.user.number,
             "call_start_at": iso(self.start),
-            "connected_at": iso(answered_at) if connected else None,
-            "call_answered_at": iso(answered_at) if connected else None,
-            "call_finished_at": iso(self.end) if finished else None,
-            "call_duration": self.wait + self.talk if finished else 0,
-            "conversation_duration": self.talk if finished else 0,
-            "status": self.status if connected or finished else "waiting",
+            "connected_at": iso(connected_at) if connected_at else None,
+            "call_duration": max(0, total),
+            "conversation_duration": self.call.talk_seconds(moment) if finished else 0,
+            "from_number": self.caller_id,
+            "to_number": self.dest_number,
+            "is_inbound": int(self.inbound),
+            "call_finished_at": iso(finished_at) if finished_at else None,
         }
+
+
+@dataclass
+class ModelGroupCall:
+    """A model call through a queue or ring group, listed like :class:`GroupCall`."""
+
+    call: Call
+    seq: int
+    kind: Literal["queue", "ringgroup"]
+    group: Group
+    agent: User | None
+
+    @property
+    def id(self) -> str:
+        """The model call's ID."""
+        return self.call.id
+
+    @property
+    def start(self) -> datetime:
+        """When the caller reached the group."""
+        return datetime.fromtimestamp(self.call.started_at, UTC)
+
+    def row(self, now: datetime) -> dict[str, object]:
+        """The get-queue-calls / get-ringgroup-calls row at ``now``."""
+        moment = now.timestamp()
+        state = self.call.state(moment)
+        connected = state in (CallState.IN_CALL, CallState.ENDED)
+        finished = state in (CallState.ENDED, CallState.MISSED)
+        if connected:
+            status = "answered"
+        elif finished:
+            status = (
+                "abandoned" if self.call.missed_reason == "abandoned" else "timedout"
+            )
+        else:
+            status = "waiting"
+        return _group_row(
+            call_id=self.call.id,
+            kind=self.kind,
+            group=self.group,
+            callerid=self.call.caller,
+            caller_name=self.call.caller_name,
+            agent=self.agent if connected else None,
+            start=self.start,
+            answered_at=_moment(self.call.answered_at) if connected else None,
+            finished_at=_moment(self.call.ended_at) if finished else None,
+            durations=(
+                (self.call.total_seconds(moment), self.call.talk_seconds(moment))
+                if finished
+                else (0, 0)
+            ),
+            status=status,
+        )
+
+
+type ListedUserCall = UserCall | ModelUserLeg
+type ListedGroupCall = GroupCall | ModelGroupCall
+MODEL_SEQ_BASE = 1 << 40
+"""Model calls sort after generated ones that start in the same instant."""
 
 
 @dataclass(frozen=True)
@@ -379,6 +534,10 @@ class VoipcloudSimulator(SimulatorBase):
             else list(whitelist)
         )
         self._clock = clock or (lambda: datetime.now(UTC))
+        self.call_book = CallBook(
+            SimClock(lambda: self._clock().timestamp()),
+            lambda started: self._new_id(datetime.fromtimestamp(started, UTC)),
+        )
         self.timezone = ZoneInfo(timezone)
         self.generate = generate
         self.calls_per_hour = calls_per_hour
@@ -463,8 +622,10 @@ class VoipcloudSimulator(SimulatorBase):
     # ---------------------------------------------------------------- clock
 
     def now(self) -> datetime:
-        """The simulator clock, in UTC."""
-        return self._clock().astimezone(UTC)
+        """The simulator clock, in UTC: the call model's clock, which follows
+        ``clock`` until a test freezes or moves it.
+        """
+        return datetime.fromtimestamp(self.book.clock(), UTC)
 
     # ------------------------------------------------------------ directory
 
@@ -687,9 +848,99 @@ class VoipcloudSimulator(SimulatorBase):
             )
         return call.id
 
+    def local_extensions(self, scope: str | None) -> set[str]:
+        """The user numbers: what a control-started call rings or comes from."""
+        return {user.number for user in self.users}
+
+    def group_number(self, group: str, scope: str | None) -> str:
+        """The DID of queue or ring group ``group``."""
+        for candidate in (*self.queues, *self.ring_groups):
+            if candidate.name == group:
+                return candidate.did
+        msg = f"no queue or ring group {group!r}"
+        raise ControlError(msg)
+
+    def _model_user_legs(self) -> list[ModelUserLeg]:
+        """Every user leg of the model's calls (future ones included)."""
+        legs: list[ModelUserLeg] = []
+        for index, call in enumerate(self.book):
+            for user, inbound, start in self._legs_of(call):
+                if inbound:
+                    caller_id, caller_name = call.caller, call.caller_name
+                    dest = (
+                        self.group_number(call.group, None) if call.group else user.did
+                    )
+                else:
+                    caller_id, caller_name = self.company_number, self.company_name
+                    dest = call.callee
+                legs.append(
+                    ModelUserLeg(
+                        call=call,
+                        seq=MODEL_SEQ_BASE + index,
+                        user=user,
+                        inbound=inbound,
+                        start=start,
+                        caller_id=caller_id,
+                        caller_name=caller_name,
+                        dest_number=dest,
+                    )
+                )
+        return legs
+
+    def _legs_of(self, call: Call) -> list[tuple[User, bool, datetime]]:
+        """The users in a model call: (user, inbound, when their leg starts).
+        A group call's agent rings from ``AGENT_RING_SECONDS`` before the answer.
+        """
+        start = datetime.fromtimestamp(call.started_at, UTC)
+        if call.group is not None:
+            agent = self._known_user(call.callee_extension)
+            if agent is None or call.answered_at is None:
+                return []
+            ring = min(AGENT_RING_SECONDS, call.answered_at - call.started_at)
+            return [(agent, True, datetime.fromtimestamp(call.answered_at - ring, UTC))]
+        legs: list[tuple[User, bool, datetime]] = []
+        if (caller := self._known_user(call.caller_extension)) is not None:
+            legs.append((caller, False, start))
+        if (callee := self._known_user(call.callee_extension)) is not None:
+            legs.append((callee, True, start))
+        return legs
+
+    def _model_group_calls(
+        self, kind: Literal["queue", "ringgroup"]
+    ) -> list[ModelGroupCall]:
+        """The model's calls through a queue (or a ring group)."""
+        groups = {
+            g.name: g for g in (self.queues if kind == "queue" else self.ring_groups)
+        }
+        return [
+            ModelGroupCall(
+                call=call,
+                seq=MODEL_SEQ_BASE + index,
+                kind=kind,
+                group=groups[call.group],
+                agent=self._known_user(call.callee_extension),
+            )
+            for index, call in enumerate(self.book)
+            if call.group in groups
+        ]
+
+    def _known_user(self, number: str | None) -> User | None:
+        return next((u for u in self.users if u.number == number), None)
+
+    def listed_user_calls(self) -> list[ListedUserCall]:
+        """Generated user calls and the model's user legs."""
+        return [*self.user_calls, *self._model_user_legs()]
+
+    def listed_group_calls(
+        self, kind: Literal["queue", "ringgroup"]
+    ) -> list[ListedGroupCall]:
+        """Generated and model calls of queues (or ring groups)."""
+        generated = self.queue_calls if kind == "queue" else self.ringgroup_calls
+        return [*generated, *self._model_group_calls(kind)]
+
     def _visible(
         self,
-        calls: Iterable[UserCall | GroupCall],
+        calls: Iterable[ListedUserCall | ListedGroupCall],
         now: datetime,
         page: slice = EVERY_ROW,
     ) -> list[dict[str, object]]:
@@ -704,17 +955,17 @@ class VoipcloudSimulator(SimulatorBase):
     def user_rows(self) -> list[dict[str, object]]:
         """Every get-user-calls row visible now, newest first."""
         self.catch_up()
-        return self._visible(self.user_calls, self.now())
+        return self._visible(self.listed_user_calls(), self.now())
 
     def queue_rows(self) -> list[dict[str, object]]:
         """Every get-queue-calls row visible now, newest first."""
         self.catch_up()
-        return self._visible(self.queue_calls, self.now())
+        return self._visible(self.listed_group_calls("queue"), self.now())
 
     def ringgroup_rows(self) -> list[dict[str, object]]:
         """Every get-ringgroup-calls row visible now, newest first."""
         self.catch_up()
-        return self._visible(self.ringgroup_calls, self.now())
+        return self._visible(self.listed_group_calls("ringgroup"), self.now())
 
     # ----------------------------------------------------------- generation
 
@@ -1039,13 +1290,13 @@ class VoipcloudSimulator(SimulatorBase):
             raise ApiError(400, "The selected sort_by is invalid")
         since = self._day_start(params, "from_date")
         until = self._day_start(params, "to_date")
-        calls: list[UserCall] | list[GroupCall]
+        calls: list[ListedUserCall] | list[ListedGroupCall]
         if endpoint == "get-user-calls":
-            calls, names_key = self.user_calls, "users_names"
+            calls, names_key = self.listed_user_calls(), "users_names"
         elif endpoint == "get-queue-calls":
-            calls, names_key = self.queue_calls, "queues_names"
+            calls, names_key = self.listed_group_calls("queue"), "queues_names"
         else:
-            calls, names_key = self.ringgroup_calls, "ringgroups_names"
+            calls, names_key = self.listed_group_calls("ringgroup"), "ringgroups_names"
         names = {n.strip() for n in params.get(names_key, "").split(",") if n.strip()}
         wanted_id = params.get("unique_call_id", "").strip()
         selected = [
@@ -1056,7 +1307,11 @@ class VoipcloudSimulator(SimulatorBase):
             and (not wanted_id or call.id == wanted_id)
             and (
                 not names
-                or (call.user.name if isinstance(call, UserCall) else call.group.name)
+                or (
+                    call.user.name
+                    if isinstance(call, UserCall | ModelUserLeg)
+                    else call.group.name
+                )
                 in names
             )
         ]

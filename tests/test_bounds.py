@@ -94,15 +94,15 @@ def _devices(hass: HomeAssistant, entry: MockConfigEntry) -> set[str]:
 
 # ---------------------------------------------------------------- item 2
 
-README = Path(__file__).parent.parent / "README.md"
+DATA_UPDATES = Path(__file__).parent.parent / "docs" / "data-updates.md"
 _MAXIMUM_ROW = re.compile(
     r"\| (?P<vendor>[^|]+) \| `(?P<topic>\w+)`: [^|]+ \| (?P<at_most>[\d,]+) \|"
 )
 
 
-def test_the_readme_lists_every_maximum_of_items() -> None:
+def test_the_docs_list_every_maximum_of_items() -> None:
     """The table users read is the one the client applies."""
-    text = README.read_text()
+    text = DATA_UPDATES.read_text()
     table = text[text.index("<!-- maximum-of-items") :].split("\n\n", 1)[0]
     listed = {
         (match["vendor"], match["topic"]): int(match["at_most"].replace(",", ""))

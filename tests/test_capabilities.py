@@ -6,11 +6,13 @@ vendor knowledge: no DND, no DIDs, no live calls, no service list.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
-from typing import ClassVar
+from collections.abc import Mapping
+from datetime import date
+from typing import Any, ClassVar
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 import pytest
@@ -21,17 +23,23 @@ from custom_components.pbx_hub.client import (
     VENDORS,
     BudgetSpec,
     Capability,
-    DestinationType,
+    ClicksToCall,
     Extension,
     FieldKind,
     LicenseUsage,
+    ListsTenants,
+    OptionField,
+    OptionKind,
     PbxClient,
     PbxInfo,
     PbxUnsupportedError,
     RequestBudget,
+    RoutesDids,
+    SetsDnd,
     SettingField,
     SystemStatus,
     VendorSpec,
+    currency_code,
 )
 from custom_components.pbx_hub.const import CONF_VENDOR, DOMAIN
 
@@ -59,16 +67,31 @@ class MinimalClient(PbxClient):
 
 
 @pytest.fixture
-def minimal_vendor() -> Generator[None]:
-    VENDORS["minimal"] = VendorSpec(
-        key="minimal",
-        name="Minimal",
-        client_class=MinimalClient,
-        fields=(SettingField(key="token", kind=FieldKind.PASSWORD),),
-        budget=BudgetSpec(limit=100, window=900),
+def minimal_vendor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The registry lists the five vendors; this test adds a sixth for a while."""
+    monkeypatch.setitem(
+        VENDORS,  # type: ignore[arg-type]
+        "minimal",
+        VendorSpec(
+            key="minimal",
+            name="Minimal",
+            client_class=MinimalClient,
+            fields=(SettingField(key="token", kind=FieldKind.PASSWORD),),
+            budget=BudgetSpec(limit=100, window=900),
+            options=(
+                OptionField(key="currency", check=currency_code),
+                OptionField(key="nodes", kind=OptionKind.LIST, default="HQ"),
+            ),
+            check_options=_check_options,
+        ),
     )
-    yield
-    del VENDORS["minimal"]
+
+
+async def _check_options(
+    client: PbxClient, options: Mapping[str, Any], today: date
+) -> dict[str, str]:
+    """Refuses one node, as a PBX that does not know it would."""
+    return {"nodes": "subscriber_not_found"} if options.get("nodes") == "Mars" else {}
 
 
 @pytest.fixture
@@ -141,20 +164,40 @@ async def test_manual_device_removal_only_for_stale(
 
 
 async def test_base_client_refuses_what_it_does_not_offer() -> None:
+    """A topic it does not read is refused; an action it lacks it has not."""
     client = MinimalClient(
         None,  # type: ignore[arg-type]
         {},
         budget=RequestBudget(BudgetSpec(limit=1, window=1)),
     )
-    calls = [
-        client.async_get_tenants(),
-        client.async_get_live_calls(),
-        client.async_get_dids(),
-        client.async_set_dnd("7", True),
-        client.async_set_did_route("1", DestinationType.IVR, "1"),
-        client.async_click_to_call("207", "123"),
-    ]
-    for call in calls:
+    for call in (client.async_get_live_calls(), client.async_get_dids()):
         with pytest.raises(PbxUnsupportedError, match="minimal does not support"):
             await call
+    assert not isinstance(client, ListsTenants | SetsDnd | RoutesDids | ClicksToCall)
     assert SystemStatus().services_not_running is None
+
+
+async def test_the_options_flow_asks_what_the_vendor_declares(
+    hass: HomeAssistant, minimal_entry: MockConfigEntry
+) -> None:
+    """The form lists the vendor's option fields, no others, and runs their
+    checks: the flow knows no vendor and no capability behind them.
+    """
+    result = await hass.config_entries.options.async_init(minimal_entry.entry_id)
+    schema = result["data_schema"].schema
+    fields = {str(key): key for key in schema}
+    assert set(fields) == {"fast_interval", "currency", "nodes", "excluded_extensions"}
+    assert fields["nodes"].description == {"suggested_value": "HQ"}
+    answers = {"fast_interval": 60, "currency": "euro", "nodes": "Mars"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], answers
+    )
+    assert result["errors"] == {
+        "currency": "invalid_currency",
+        "nodes": "subscriber_not_found",
+    }
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**answers, "currency": " eur", "nodes": "HQ"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert minimal_entry.options["currency"] == "EUR"

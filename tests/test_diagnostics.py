@@ -102,13 +102,13 @@ async def test_no_secret_in_logs(
     caplog.set_level("DEBUG")
     await setup_entry(hass, pbxware_entry)
     runtime = pbxware_entry.runtime_data
-    runtime.client.http._timeout = 0.3
+    runtime.client.http.request_timeout = 0.3
     for fault in Fault:
         pbxware_sim.inject(fault, count=20, latency=0.05)
         await runtime.async_refresh()
         await hass.async_block_till_done()
         pbxware_sim.clear_faults()
-        runtime.client.http.budget._paused_until = 0.0
+        runtime.client.http.budget.resume()
     assert "Error fetching" in caplog.text
     logged = [r for r in caplog.records if not _is_socket_reset(r)]
     assert not shown_tracebacks(logged)

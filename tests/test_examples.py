@@ -1,6 +1,6 @@
-"""The README's automation examples, run: each file in examples/automations is
-loaded into Home Assistant's automation integration as it stands, with PBX Hub
-set up against a simulator, and must act.
+"""The automation examples of docs/examples.md and the README, run: each file
+in examples/automations is loaded into Home Assistant's automation integration
+as it stands, with PBX Hub set up against a simulator, and must act.
 
 The entity ids in the examples are the ones PBX Hub creates for the simulator
 data each test sets up: a PBXware extension "Anna Jansen" (530) and one called
@@ -48,7 +48,7 @@ ROOT = Path(__file__).parent.parent
 EXAMPLES = ROOT / "examples" / "automations"
 EXAMPLE_ENTRY_ID = "01J0000000000000000000000"
 """The config entry id the examples name; the tests give their entry that id."""
-README_EXAMPLE = re.compile(
+EXAMPLE_SHOWN = re.compile(
     r"<!-- example: (?P<path>[\w/.-]+) -->\n```yaml\n(?P<body>.*?)```", re.DOTALL
 )
 
@@ -87,15 +87,22 @@ async def stop_automations(hass: HomeAssistant) -> AsyncIterator[None]:
         )
 
 
-def test_readme_shows_every_example_verbatim() -> None:
-    readme = (ROOT / "README.md").read_text()
-    shown = {m["path"]: m["body"] for m in README_EXAMPLE.finditer(readme)}
+def _shown(document: str) -> dict[str, str]:
+    text = (ROOT / document).read_text()
+    return {m["path"]: m["body"] for m in EXAMPLE_SHOWN.finditer(text)}
+
+
+def test_docs_show_every_example_verbatim() -> None:
+    """docs/examples.md shows every file; the README a few of them, verbatim."""
     files = {
         str(path.relative_to(ROOT)): path.read_text()
         for path in sorted(EXAMPLES.glob("*.yaml"))
     }
     assert len(files) >= 4
-    assert shown == files
+    assert _shown("docs/examples.md") == files
+    readme = _shown("README.md")
+    assert readme
+    assert readme == {path: files[path] for path in readme}
 
 
 def test_every_example_has_its_own_id() -> None:
@@ -343,7 +350,7 @@ async def test_voice_dnd_with_an_llm_agent(
     pbxware_sim: PbxwareSimulator,
     hass_ws_client: WebSocketGenerator,
 ) -> None:
-    """What the README says of LLM agents: an Assist pipeline matches the
+    """What docs/examples.md says of LLM agents: an Assist pipeline matches the
     sentence triggers before asking its agent, even with "Prefer handling
     commands locally" off; conversation.process with the agent's id does not.
     """

@@ -1110,7 +1110,7 @@ async def test_fault_matrix(
         new_devices = vendor.new_devices(hass, entry, sim)
         client = entry.runtime_data.client
         if injection.short_timeout:
-            client.http._timeout = SHORT_TIMEOUT
+            client.http.request_timeout = SHORT_TIMEOUT
         await _inject(sim, injection)
         caplog.clear()
 
@@ -1176,7 +1176,7 @@ async def test_fault_matrix(
         # The fault goes.
         sim.clear_faults()
         await sim.accept_connections()
-        client.http._timeout = DEFAULT_REQUEST_TIMEOUT
+        client.http.request_timeout = DEFAULT_REQUEST_TIMEOUT
         await _recover(hass, vendor, entry, sim, expect, freezer, lost)
         assert _available(hass, cadence_of) == before
         _check_shown(hass, fault, expect, during, set(registered.devices))
@@ -1256,10 +1256,10 @@ def render_matrix() -> str:
         "  that cannot be read show as unknown; with extreme values, those no",
         "  sensor can hold): never a wrong value.",
         "- **repair: too many items**: the PBX listed more than a topic takes",
-        "  (see the README's maximum of items): the answer is refused whole,",
-        "  nothing of it is applied (no device or entity added), the poll's",
-        "  entities go unavailable and a repair issue says what was listed; both",
-        "  clear at the first poll within the maximum. The action's",
+        "  (see [the maximum of items](data-updates.md#maximum-of-items)): the",
+        "  answer is refused whole, nothing of it is applied (no device or entity",
+        "  added), the poll's entities go unavailable and a repair issue says what",
+        "  was listed; both clear at the first poll within the maximum. The action's",
         "  `too_many_items` is a read refused the same way.",
         "- **(fast only)** / **(slow only)**: only that poll fails; the other",
         "  cadence reads what it can.",

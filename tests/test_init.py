@@ -291,7 +291,7 @@ async def test_poll_failure_unavailable_then_recovers(
     assert not shown_tracebacks(caplog.records)
 
     pbxware_sim.clear_faults()
-    runtime.client.http.budget._paused_until = 0.0  # the 429 pause has passed
+    runtime.client.http.budget.resume()  # the 429 pause has passed
     freezer.tick(FAST)
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -414,7 +414,7 @@ async def test_timeout_unavailable_then_recovers(
     """Without freezer: a frozen clock would never let the request time out."""
     await setup_entry(hass, pbxware_entry)
     fast = pbxware_entry.runtime_data.coordinators[Topic.STATUS]
-    fast.client.http._timeout = 0.3
+    fast.client.http.request_timeout = 0.3
     cpu = "sensor.pbxware_127_0_0_1_cpu_usage"
 
     pbxware_sim.inject(Fault.TIMEOUT)
@@ -482,7 +482,7 @@ async def test_repeated_pbx_429s_raise_and_clear_a_repair_issue(
 
     async def refused_poll() -> None:
         pbxware_sim.inject(Fault.RATE_LIMIT, count=1, retry_after=5)
-        budget._paused_until = 0.0  # as if the pause had passed
+        budget.resume()  # as if the pause had passed
         await fast.async_refresh()
         assert not fast.last_update_success
 
@@ -497,7 +497,7 @@ async def test_repeated_pbx_429s_raise_and_clear_a_repair_issue(
     assert issue is not None
     assert issue.translation_key == "rate_limited"
 
-    budget._paused_until = 0.0
+    budget.resume()
     await fast.async_refresh()
     assert fast.last_update_success
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None

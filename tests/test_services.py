@@ -395,7 +395,7 @@ async def test_dnd_whose_answer_is_lost(
         if entry.unique_id.endswith(f"_{extension.id}_dnd")
     )
     assert hass.states.get(entity_id).state == STATE_OFF
-    loaded_entry.runtime_data.client.http._timeout = 1
+    loaded_entry.runtime_data.client.http.request_timeout = 1
     if fault is None:
         await pbxware_sim.refuse_connections()
     else:

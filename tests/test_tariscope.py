@@ -29,11 +29,15 @@ from pytest_homeassistant_custom_component.common import (
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.pbx_hub import async_remove_config_entry_device
-from custom_components.pbx_hub.client import AccountSelection, Cadence, Topic
-from custom_components.pbx_hub.client.tariscope import TariscopeClient
+from custom_components.pbx_hub.client import (
+    AccountSelection,
+    Cadence,
+    Topic,
+    account_selection,
+    option_list,
+)
 from custom_components.pbx_hub.const import DOMAIN
 from custom_components.pbx_hub.diagnostics import async_get_config_entry_diagnostics
-from custom_components.pbx_hub.helpers import account_selection, option_list
 from simulator import TariscopeSimulator
 from simulator.tariscope import METHODS
 
@@ -414,28 +418,24 @@ def test_list_options_are_separated_by_commas_or_lines(
 
 
 async def test_a_department_with_spaces_is_asked_for_whole(
-    hass: HomeAssistant,
-    tariscope_sim: TariscopeSimulator,
-    monkeypatch: pytest.MonkeyPatch,
+    hass: HomeAssistant, tariscope_sim: TariscopeSimulator
 ) -> None:
     """The options flow asks Tariscope for "Sales Team", not for "Sales" and
     "Team"; the simulator knows departments by id only, so it is not found.
     """
-    asked: list[tuple[str, str]] = []
-    list_members = TariscopeClient._list
-
-    async def record(client: TariscopeClient, kind: str, group: str) -> Any:
-        asked.append((kind, group))
-        return await list_members(client, kind, group)
-
-    monkeypatch.setattr(TariscopeClient, "_list", record)
     entry = tariscope_entry(tariscope_sim)
     await setup_entry(hass, entry)
+    tariscope_sim.reset_counters()
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"slow_interval": 900, "departments": "Sales Team, 2"}
     )
-    assert sorted(asked) == [("department", "2"), ("department", "Sales Team")]
+    asked = sorted(
+        dict(request.query)["id"]
+        for request in tariscope_sim.recent_requests
+        if "/subscriber/list/department" in request.path
+    )
+    assert asked == ["2", "Sales Team"]
     assert result["errors"] == {"subscribers": "subscriber_not_found"}
 
 

@@ -32,8 +32,10 @@ def _keys(tree: dict[str, Any], prefix: str = "") -> set[str]:
 
 
 def test_raised_exception_keys_are_translated() -> None:
-    used = set(re.findall(r'(?:translation_key=|_invalid\()\s*"([a-z_]+)"', SOURCE))
-    assert "text_too_long" in used, "keys raised through services._invalid"
+    used = set(
+        re.findall(r'(?:translation_key=|invalid_input\()\s*"([a-z_]+)"', SOURCE)
+    )
+    assert "text_too_long" in used, "keys raised through invalid_input"
     entity_keys = {key for platform in STRINGS["entity"].values() for key in platform}
     missing = {
         k for k in used if k not in STRINGS["exceptions"] and k not in entity_keys

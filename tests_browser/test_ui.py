@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 import re
 import time
+from urllib.parse import urlparse
 
 from playwright.sync_api import Page, expect
 
@@ -28,6 +30,10 @@ from simulator import PbxwareSimulator, VoipcenterSimulator
 from .conftest import run_api, screenshot
 
 WAIT_SECONDS = 30
+BRAND = Path(__file__).parent.parent / "custom_components" / "pbx_hub" / "brand"
+LOCAL_BRAND_IMAGE = re.compile(
+    r"/api/brands/integration/pbx_hub/(?P<name>(dark_)?(icon|logo)(@2x)?\.png)"
+)
 
 
 def wait_until(condition: Callable[[], bool], what: str) -> None:
@@ -87,6 +93,53 @@ def test_devices_and_dnd_switch(
     dnd.click(force=True)
     wait_until(lambda: extension.dnd, f"DND on {device_name} in the simulator")
     expect(dnd).to_be_checked()
+
+
+def test_integration_pages_show_the_brand_images(
+    page: Page, home_assistant: str
+) -> None:
+    """Home Assistant serves PBX Hub's own images (``brand/``) at its local
+    brands URL, and the integration cards and page load them: the browser
+    reaches nothing but 127.0.0.1, so the brands CDN cannot stand in.
+    """
+    for url in (
+        "config/integrations/dashboard",
+        "config/integrations/integration/pbx_hub",
+    ):
+        page.goto(f"{home_assistant}/{url}")
+        image = page.locator('img[src*="/api/brands/integration/pbx_hub/"]').first
+        expect(image).to_be_visible()
+        src = image.get_attribute("src")
+        assert src is not None
+        match = LOCAL_BRAND_IMAGE.fullmatch(urlparse(src).path)
+        assert match, src
+        page.wait_for_function(
+            "image => image.complete && image.naturalWidth > 0",
+            arg=image.element_handle(),
+        )
+        # No dark icon is shipped: Home Assistant answers dark_icon with icon.
+        served = BRAND / match["name"].replace("dark_icon", "icon")
+        assert page.request.get(src).body() == served.read_bytes(), src
+
+
+def test_add_integration_search_finds_pbx_hub_by_name_only(
+    page: Page, home_assistant: str
+) -> None:
+    """What the README says: Home Assistant searches a custom integration's
+    name and domain, so no vendor's name finds PBX Hub; "PBX" does.
+    """
+    page.goto(f"{home_assistant}/config/integrations/dashboard")
+    page.get_by_role("button", name="Add integration").click()
+    search = page.get_by_placeholder("Search for a brand name")
+    pbx_hub = page.get_by_role("button", name="PBX Hub", exact=True)
+    vendors = ("Bicom", "PBXware", "VoIPcloud", "VoipCenter", "Tariscope", "TIM4biz")
+    for vendor in vendors:
+        # From a list that shows PBX Hub, so that its going away is the
+        # vendor's search answered, not a list not drawn yet.
+        search.fill("PBX")
+        expect(pbx_hub).to_be_visible()
+        search.fill(vendor)
+        expect(pbx_hub).to_have_count(0)
 
 
 def test_click_to_call_from_the_dashboard(

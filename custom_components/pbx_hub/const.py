@@ -6,6 +6,8 @@ from datetime import timedelta
 import logging
 from typing import Final
 
+from .client import options
+
 DOMAIN: Final = "pbx_hub"
 LOGGER = logging.getLogger(__package__)
 
@@ -14,11 +16,12 @@ CONF_FAST_INTERVAL: Final = "fast_interval"
 CONF_SLOW_INTERVAL: Final = "slow_interval"
 CONF_VERIFY_SSL: Final = "verify_ssl"
 CONF_EXCLUDED_EXTENSIONS: Final = "excluded_extensions"
-CONF_SMS_RECIPIENT: Final = "sms_recipient"
-CONF_SUBSCRIBERS: Final = "subscribers"
-CONF_DEPARTMENTS: Final = "departments"
-CONF_NODES: Final = "nodes"
-CONF_CURRENCY: Final = "currency"
+# Options some vendors declare (``client.OptionField``), named where read.
+CONF_SMS_RECIPIENT: Final = options.SMS_RECIPIENT
+CONF_SUBSCRIBERS: Final = options.SUBSCRIBERS
+CONF_DEPARTMENTS: Final = options.DEPARTMENTS
+CONF_NODES: Final = options.NODES
+CONF_CURRENCY: Final = options.CURRENCY
 
 DEFAULT_FAST_INTERVAL: Final = timedelta(seconds=60)
 DEFAULT_SLOW_INTERVAL: Final = timedelta(minutes=15)

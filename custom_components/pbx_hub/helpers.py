@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Mapping
 from datetime import timedelta
-import re
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
@@ -20,7 +19,6 @@ from .calls import EVENT_LOOKBACK
 from .client import (
     TOPICS,
     VENDORS,
-    AccountSelection,
     BudgetSpec,
     Cadence,
     PbxAnswerLostError,
@@ -41,6 +39,7 @@ from .client import (
     PbxUnsupportedError,
     ReadContext,
     Topic,
+    account_selection,
     for_action,
 )
 from .client.budget import (
@@ -48,13 +47,9 @@ from .client.budget import (
     min_fast_poll_interval,
     slow_poll_interval,
 )
-from .client.convert import is_id
 from .const import (
-    CONF_DEPARTMENTS,
     CONF_FAST_INTERVAL,
-    CONF_NODES,
     CONF_SLOW_INTERVAL,
-    CONF_SUBSCRIBERS,
     DEFAULT_FAST_INTERVAL,
     DEFAULT_SLOW_INTERVAL,
     DOMAIN,
@@ -120,34 +115,6 @@ def error_translation(
     if isinstance(err, PbxRequestCapError):
         return "request_cap", {"maximum": str(err.maximum)}
     return "invalid_response", {"error": str(err)}
-
-
-_LIST_SEPARATOR = re.compile(r"[,\n]")
-
-
-def option_list(text: Any) -> tuple[str, ...]:
-    """The values of a list option, separated by commas or line breaks: a
-    department or node name may hold spaces ("Sales Team"). Options saved
-    when spaces separated values too ("1 2") still read as before: a part
-    whose every word is an id or an e-mail address is split at its spaces.
-    """
-    values: list[str] = []
-    for part in _LIST_SEPARATOR.split(str(text or "")):
-        words = part.split()
-        if all(is_id(word) or "@" in word for word in words):
-            values.extend(words)
-        else:
-            values.append(part.strip())
-    return tuple(dict.fromkeys(values))
-
-
-def account_selection(options: Mapping[str, Any]) -> AccountSelection:
-    """The subscribers the options follow: ids or e-mails, departments, nodes."""
-    return AccountSelection(
-        ids=option_list(options.get(CONF_SUBSCRIBERS)),
-        departments=option_list(options.get(CONF_DEPARTMENTS)),
-        nodes=option_list(options.get(CONF_NODES)),
-    )
 
 
 def read_context(options: Mapping[str, Any]) -> ReadContext:
@@ -239,6 +206,17 @@ def fast_interval(
     slow = slow_interval(entry, client, measured)
     return interval_option(
         entry, CONF_FAST_INTERVAL, default_fast_interval(client, slow, measured)
+    )
+
+
+def not_supported(entry: ConfigEntry[Any]) -> ServiceValidationError:
+    """The translated refusal of an action the entry's vendor does not have
+    (its client does not implement the ``abilities`` interface).
+    """
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="action_not_supported",
+        translation_placeholders={"title": entry.title},
     )
 
 

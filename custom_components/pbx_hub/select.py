@@ -15,11 +15,20 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .client import Capability, DidRouting, HotDesking, RoutedDid, Topic
+from .client import (
+    CLEAR,
+    Capability,
+    DidRouting,
+    HotDesking,
+    RoutedDid,
+    RoutesDidPlans,
+    SetsHotDesks,
+    Topic,
+)
 from .const import DOMAIN
 from .coordinator import PbxConfigEntry, PbxTopicCoordinator
 from .entity import PbxEntity, PbxEntityDescription, Place
-from .helpers import run_write
+from .helpers import not_supported, run_write
 from .loader import add_entities_dynamically
 
 PARALLEL_UPDATES = 1
@@ -149,23 +158,22 @@ class DidRouteSelect(PbxEntity, SelectEntity):
 
     async def async_select_option(self, option: str) -> None:
         """Route the number by the chosen plan."""
-        if option == NONE and self._backup:
-            chosen = "0"
-        else:
-            ids = {name: item for item, name in self._names().items()}
-            if option not in ids:
-                raise _invalid_option(option)
-            chosen = ids[option]
+        ids = {name: item for item, name in self._names().items()}
+        if option not in ids and not (option == NONE and self._backup):
+            raise _invalid_option(option)
+        chosen = ids.get(option)  # None: no backup route
         entry = self.coordinator.config_entry
-        client = entry.runtime_data.client
+        if not isinstance(client := entry.runtime_data.client, RoutesDidPlans):
+            raise not_supported(entry)
         if self._backup:
-            write = client.async_set_did_routing(self.did_id, backup_route=chosen)
+            write = client.async_set_did_routing(
+                self.did_id, backup_route=CLEAR if chosen is None else chosen
+            )
         else:
             write = client.async_set_did_routing(self.did_id, route=chosen)
         await run_write(entry, write, shown_by=self.coordinator)
-        value = None if chosen == "0" else chosen
         field = "backup_route" if self._backup else "route"
-        self.coordinator.async_patch("dids", self.did_id, **{field: value})
+        self.coordinator.async_patch("dids", self.did_id, **{field: chosen})
 
 
 class HotDeskSelect(PbxEntity, SelectEntity):
@@ -219,23 +227,18 @@ class HotDeskSelect(PbxEntity, SelectEntity):
 
     async def async_select_option(self, option: str) -> None:
         """Log the chosen SIP account in at the desk (or log out)."""
-        if option == NONE:
-            account = "0"
-        else:
-            usernames = {name: username for username, name in self._accounts().items()}
-            if option not in usernames:
-                raise _invalid_option(option)
-            account = usernames[option]
+        usernames = {name: username for username, name in self._accounts().items()}
+        if option not in usernames and option != NONE:
+            raise _invalid_option(option)
+        account = usernames.get(option)  # None: log out
         entry = self.coordinator.config_entry
+        if not isinstance(client := entry.runtime_data.client, SetsHotDesks):
+            raise not_supported(entry)
         await run_write(
             entry,
-            entry.runtime_data.client.async_set_hot_desk(
-                self.desk_id, sip_account=account
+            client.async_set_hot_desk(
+                self.desk_id, sip_account=CLEAR if account is None else account
             ),
             shown_by=self.coordinator,
         )
-        self.coordinator.async_patch(
-            "desks",
-            self.desk_id,
-            sip_account=None if account == "0" else account,
-        )
+        self.coordinator.async_patch("desks", self.desk_id, sip_account=account)

@@ -10,7 +10,7 @@ from homeassistant.components.switch import SwitchEntity, SwitchEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .client import Capability, PbxClient, Topic
+from .client import Capability, SetsDnd, SetsIndicators, Topic
 from .coordinator import PbxConfigEntry
 from .entity import (
     EXTENSION_ITEMS,
@@ -18,7 +18,7 @@ from .entity import (
     PbxEntityDescription,
     Place,
 )
-from .helpers import run_write
+from .helpers import not_supported, run_write
 from .loader import add_entities_dynamically
 
 PARALLEL_UPDATES = 1
@@ -29,7 +29,9 @@ class PbxSwitchEntityDescription(PbxEntityDescription, SwitchEntityDescription):
     """A switch of one item: how it is written, and which field that changes."""
 
     capability: Capability
-    set_fn: Callable[[PbxClient, str, bool], Awaitable[bool | None]]
+    ability: type[Any]
+    """The protocol of the clients that write it."""
+    set_fn: Callable[[Any, str, bool], Awaitable[bool | None]]
     """Write; the state the PBX confirms, or ``None`` for the one asked."""
     field: str
 
@@ -42,6 +44,7 @@ SWITCHES = (
         exists_fn=lambda extension: extension.dnd is not None,
         value_fn=lambda extension: extension.dnd,
         capability=Capability.SET_DND,
+        ability=SetsDnd,
         set_fn=lambda client, key, on: client.async_set_dnd(key, on),
         field="dnd",
     ),
@@ -55,6 +58,7 @@ SWITCHES = (
         ),
         value_fn=lambda indicator: indicator.active,
         capability=Capability.SET_INDICATOR,
+        ability=SetsIndicators,
         set_fn=lambda client, key, on: client.async_set_indicator(key, on),
         field="active",
     ),
@@ -100,9 +104,11 @@ class PbxSwitch(PbxEntity, SwitchEntity):
         """
         entry = self.coordinator.config_entry
         description = self.entity_description
+        if not isinstance(client := entry.runtime_data.client, description.ability):
+            raise not_supported(entry)
         confirmed = await run_write(
             entry,
-            description.set_fn(entry.runtime_data.client, self.key, on),
+            description.set_fn(client, self.key, on),
             shown_by=self.coordinator,
         )
         shown = on if confirmed is None else confirmed

@@ -9,6 +9,7 @@ import pytest
 
 from custom_components.pbx_hub.client import (
     Capability,
+    ClicksToCall,
     DestinationType,
     PbxAnswerLostError,
     PbxAuthError,
@@ -182,10 +183,14 @@ async def test_set_did_route_is_stateful(
 async def test_unsupported_capability(
     pbxware_sim: PbxwareSimulator, session: aiohttp.ClientSession
 ) -> None:
+    """An action the vendor lacks is no method of its client; a topic it does
+    not read is refused.
+    """
     client = _client(pbxware_sim, session)
     assert Capability.CLICK_TO_CALL not in client.capabilities
-    with pytest.raises(PbxError, match="does not support click_to_call"):
-        await client.async_click_to_call("530", "123")
+    assert not isinstance(client, ClicksToCall)
+    with pytest.raises(PbxError, match="does not support indicators"):
+        await client.async_get_indicators()
 
 
 @pytest.mark.parametrize(

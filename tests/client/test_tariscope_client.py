@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 import json
 import time
-from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -154,23 +153,14 @@ async def test_an_id_written_with_leading_zeros_is_that_subscriber(
 async def test_another_subscriber_answered_fails_only_that_one(
     sim: TariscopeSimulator,
     session: aiohttp.ClientSession,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A server answering subscriber ``b`` for ``a``: ``a``'s figures are
     left out (never shown as ``b``'s), the others still count.
     """
     asked, other, kept = _ids(sim)[:3]
     client = _client(sim, session)
-    get = client._get
-
-    async def answering_another(
-        method: str, params: Mapping[str, str] | None = None
-    ) -> Any:
-        if method == "subscriber.get" and params == {"id": asked}:
-            params = {"id": other}
-        return await get(method, params)
-
-    monkeypatch.setattr(client, "_get", answering_another)
+    # The server files b's record under a's id.
+    sim.subscribers[int(asked)] = sim.subscribers[int(other)]
     with pytest.raises(PbxResponseError, match="another"):
         await client.async_get_subscriber(asked)
     accounts = await client.async_get_accounts(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 import hashlib
 import hmac
@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 
 from custom_components.pbx_hub.client import (
+    CLEAR,
     VENDORS,
     PbxAuthError,
     PbxCallFailedError,
@@ -24,6 +25,7 @@ from custom_components.pbx_hub.client import (
     PbxRateLimitError,
     PbxResponseError,
     ReadContext,
+    RequestBudget,
     TimeFilter,
     Topic,
     create_client,
@@ -110,8 +112,12 @@ async def sim() -> AsyncIterator[VoipcenterSimulator]:
 
 
 def _client(
-    sim: VoipcenterSimulator, session: aiohttp.ClientSession, **settings: str
+    sim: VoipcenterSimulator,
+    session: aiohttp.ClientSession,
+    clock: Callable[[], float] | None = None,
+    **settings: str,
 ) -> VoipcenterClient:
+    """A client of the simulator; ``clock`` drives its request budget."""
     client = create_client(
         "voipcenter",
         session,
@@ -123,6 +129,7 @@ def _client(
             "password": sim.password,
             **settings,
         },
+        budget=RequestBudget(VENDORS["voipcenter"].budget, clock=clock),
     )
     assert isinstance(client, VoipcenterClient)
     assert "password" not in client.settings
@@ -217,7 +224,7 @@ async def test_did_routing_round_trip(
     await client.async_set_did_routing(
         did_id,
         route=other,
-        backup_route="0",
+        backup_route=CLEAR,
         time_filters={TimeFilter.HOLIDAYS: holidays},
     )
     assert (sim.dids[did_id].route, sim.dids[did_id].backuproute) == (other, "0")
@@ -241,8 +248,9 @@ async def test_hot_desk_round_trip(
     numeric = next(k for k, a in sim.sip_accounts.items() if a.username == username)
     assert sim.hot_desk(desk_id).sipaccount == numeric
     assert (await client.async_get_hot_desks()).desks[desk_id].sip_account == username
-    await client.async_set_hot_desk(desk_id, sip_account="0")
+    await client.async_set_hot_desk(desk_id, sip_account=CLEAR)  # sent as "0"
     assert sim.hot_desk(desk_id).sipaccount == "0"
+    assert (await client.async_get_hot_desks()).desks[desk_id].sip_account is None
 
 
 @pytest.mark.parametrize(
@@ -341,8 +349,7 @@ async def test_a_held_back_request_does_not_lengthen_the_pause(
     holds back must not renew that pause, or polling never starts again.
     """
     clock = [0.0]
-    client = _client(sim, session)
-    client.http.budget._clock = lambda: clock[0]
+    client = _client(sim, session, clock=lambda: clock[0])
     sim.lock_out(60)
     with pytest.raises(PbxRateLimitError) as first:
         await client.async_get_extensions()
@@ -505,9 +512,8 @@ async def test_a_429_pauses_once_however_often_polls_are_refused(
     sim: VoipcenterSimulator, session: aiohttp.ClientSession
 ) -> None:
     """The budget's own refusals send nothing and must not stretch the wait."""
-    client = _client(sim, session)
     now = [1000.0]
-    client.http.budget._clock = lambda: now[0]
+    client = _client(sim, session, clock=lambda: now[0])
     sim.inject(Fault.RATE_LIMIT_HEADERS, count=1, retry_after=120)
     with pytest.raises(PbxRateLimitError):
         await client.async_get_extensions()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from types import SimpleNamespace
 
 import aiohttp
 from aiohttp import web
@@ -348,25 +348,30 @@ async def test_a_call_arriving_between_two_pages_loses_nothing(
             status="abandoned",
             start=START - timedelta(minutes=60 - minute),
         )
-    client = _client(sim, session)
-    request = client._request
     pages = 0
 
-    async def request_then_a_call_arrives(*args: Any, **kwargs: Any) -> Any:
+    async def a_call_arrives_after_the_first_page(
+        _: aiohttp.ClientSession,
+        __: SimpleNamespace,
+        request: aiohttp.TraceRequestEndParams,
+    ) -> None:
         nonlocal pages
-        answer = await request(*args, **kwargs)
-        if args[1] == "get-ringgroup-calls":
+        if request.url.path.endswith("get-ringgroup-calls"):
             pages += 1
             if pages == 1:
                 sim.add_ringgroup_call("Reception", status="abandoned", start=START)
-        return answer
 
-    monkeypatch.setattr(client, "_request", request_then_a_call_arrives)
-    since = START - timedelta(hours=11)
-    calls = await client.async_get_calls(since)
-    assert len([c for c in calls if c.scope is CallScope.RING_GROUP]) == 10
-    calls = await client.async_get_calls(since)  # the newcomer, on the next poll
-    assert len([c for c in calls if c.scope is CallScope.RING_GROUP]) == 11
+    # Watched through aiohttp's public request tracing, not the client's insides.
+    trace = aiohttp.TraceConfig()
+    trace.on_request_end.append(a_call_arrives_after_the_first_page)
+    async with aiohttp.ClientSession(trace_configs=[trace]) as traced:
+        client = _client(sim, traced)
+        since = START - timedelta(hours=11)
+        calls = await client.async_get_calls(since)
+        assert len([c for c in calls if c.scope is CallScope.RING_GROUP]) == 10
+        calls = await client.async_get_calls(since)  # the newcomer, next poll
+        assert len([c for c in calls if c.scope is CallScope.RING_GROUP]) == 11
+    assert pages > 1  # the call came between two pages of one read
 
 
 async def test_after_midnight_yesterday_is_not_read_again(

@@ -2,25 +2,39 @@
 
 Self-contained (it never imports Home Assistant): hand it an ``aiohttp`` session
 and a vendor's settings, get typed models back and the errors of ``exceptions``.
+The vendors it knows are listed in ``VENDORS``, here and nowhere else.
 """
 
-from . import (  # noqa: F401  (each module registers its vendor)
-    pbxware as _pbxware,
-    tariscope as _tariscope,
-    tim4biz as _tim4biz,
-    voipcenter as _voipcenter,
-    voipcloud as _voipcloud,
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+
+from . import pbxware, tariscope, tim4biz, voipcenter, voipcloud
+from .abilities import (
+    ABILITIES,
+    CLEAR,
+    Ability,
+    Clear,
+    Clearable,
+    ClicksToCall,
+    ListsCharges,
+    ListsTenants,
+    RoutesDidPlans,
+    RoutesDids,
+    SendsSms,
+    SetsDnd,
+    SetsHotDesks,
+    SetsIndicators,
 )
 from .actions import for_action
 from .address import URL_REASONS
 from .base import (
     DEFAULT_REQUEST_TIMEOUT,
-    VENDORS,
     FieldKind,
     PbxClient,
     SettingField,
     VendorSpec,
-    create_client,
 )
 from .budget import POLLING_SHARE, BudgetSpec, RequestBudget
 from .callstats import CallSummary, GroupStats, UserStats, group_key, summarize
@@ -68,6 +82,14 @@ from .models import (
     Tenant,
     TimeFilter,
 )
+from .options import (
+    OptionField,
+    OptionKind,
+    OptionsCheck,
+    account_selection,
+    currency_code,
+    option_list,
+)
 from .topics import (
     TOPICS,
     Cadence,
@@ -80,11 +102,14 @@ from .topics import (
 )
 
 __all__ = [
+    "ABILITIES",
+    "CLEAR",
     "DEFAULT_REQUEST_TIMEOUT",
     "POLLING_SHARE",
     "TOPICS",
     "URL_REASONS",
     "VENDORS",
+    "Ability",
     "AccountSelection",
     "AccountSummary",
     "BudgetSpec",
@@ -95,6 +120,9 @@ __all__ = [
     "CallSummary",
     "Capability",
     "Charge",
+    "Clear",
+    "Clearable",
+    "ClicksToCall",
     "DestinationType",
     "Did",
     "DidRouting",
@@ -106,9 +134,14 @@ __all__ = [
     "HotDesk",
     "HotDesking",
     "LicenseUsage",
+    "ListsCharges",
+    "ListsTenants",
     "LiveCall",
     "MonthAccounts",
     "Notice",
+    "OptionField",
+    "OptionKind",
+    "OptionsCheck",
     "PbxAnswerLostError",
     "PbxAuthError",
     "PbxCallFailedError",
@@ -132,6 +165,12 @@ __all__ = [
     "ReadResult",
     "RequestBudget",
     "RoutedDid",
+    "RoutesDidPlans",
+    "RoutesDids",
+    "SendsSms",
+    "SetsDnd",
+    "SetsHotDesks",
+    "SetsIndicators",
     "SettingField",
     "Subscriber",
     "SystemStatus",
@@ -141,8 +180,45 @@ __all__ = [
     "UsagePeriods",
     "UserStats",
     "VendorSpec",
+    "account_selection",
     "create_client",
+    "currency_code",
     "for_action",
     "group_key",
+    "option_list",
     "summarize",
 ]
+
+VENDORS: Mapping[str, VendorSpec] = {
+    spec.key: spec
+    for spec in (
+        pbxware.SPEC,
+        tariscope.SPEC,
+        tim4biz.SPEC,
+        voipcenter.SPEC,
+        voipcloud.SPEC,
+    )
+}
+"""Every vendor, by key: what the config flow offers and ``create_client`` builds."""
+
+
+def create_client(
+    vendor: str,
+    session: aiohttp.ClientSession,
+    settings: Mapping[str, Any],
+    *,
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+    budget: RequestBudget | None = None,
+) -> PbxClient:
+    """Build the client of ``vendor`` with its own or a shared request budget."""
+    try:
+        spec = VENDORS[vendor]
+    except KeyError:
+        raise PbxUnsupportedError(f"Unknown vendor {vendor!r}") from None
+    return spec.client_class(
+        session,
+        settings,
+        budget=budget or RequestBudget(spec.budget),
+        request_timeout=request_timeout,
+        secret_keys=spec.secret_keys,
+    )

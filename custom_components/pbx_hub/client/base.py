@@ -1,8 +1,8 @@
-"""The base every vendor client shares, and the vendor registry.
+"""The base every vendor client shares, and what a vendor declares.
 
-A vendor module subclasses ``PbxClient``, declares its settings once as
-``SettingField``s and registers a ``VendorSpec``; the config flow builds its form
-from that declaration and ``create_client`` builds the client from the answers.
+A vendor module subclasses ``PbxClient`` and declares its settings once as
+``SettingField``s in its ``SPEC`` (a ``VendorSpec``); the config flow builds its
+form from that declaration and ``create_client`` builds the client from the answers.
 """
 
 from __future__ import annotations
@@ -34,8 +34,6 @@ from .models import (
     AccountSummary,
     CallRecord,
     Capability,
-    Charge,
-    DestinationType,
     Did,
     DidRouting,
     Extension,
@@ -45,11 +43,9 @@ from .models import (
     LiveCall,
     PbxInfo,
     RateLimitStatus,
-    Subscriber,
     SystemStatus,
-    Tenant,
-    TimeFilter,
 )
+from .options import OptionField, OptionsCheck
 from .stepwise import reading
 from .topics import (
     TOPICS,
@@ -81,6 +77,24 @@ def _userinfo(address: Any) -> tuple[str, ...]:
     return (url.password, f"{url.user or ''}:{url.password}")
 
 
+def dialled_number(number: str) -> str:
+    """A phone number as a PBX dials it, or ``PbxInvalidInputError``.
+
+    Spaces, dots, dashes, slashes and brackets are dropped (not other
+    whitespace: a newline is no separator); what is left must be an
+    optional ``+`` and 2 to 20 digits, ``*`` or ``#``.
+    """
+    # "+44 (0)20 ..." : the trunk 0 is not dialled after a country code.
+    if number.lstrip().startswith("+"):
+        number = number.replace("(0)", "")
+    compact = _NUMBER_SEPARATORS.sub("", number)
+    if not _DIALLABLE.fullmatch(compact):
+        raise PbxInvalidInputError(
+            "A phone number is 2 to 20 digits, * or #, optionally after a +"
+        )
+    return compact
+
+
 class FieldKind(StrEnum):
     """How a setting is entered, so the config flow picks the right selector."""
 
@@ -108,8 +122,9 @@ class SettingField:
 class PbxClient(ABC):
     """A PBX account: identify it, read its data, act on it.
 
-    Getters and actions a vendor does not override raise ``PbxUnsupportedError``;
-    ``capabilities`` lists the ones it does.
+    Getters a vendor does not override raise ``PbxUnsupportedError``; its
+    actions are the ``abilities`` interfaces it implements. ``capabilities``
+    lists both.
     """
 
     vendor: ClassVar[str]
@@ -263,10 +278,6 @@ class PbxClient(ABC):
     async def async_identify(self) -> PbxInfo:
         """Validate the credentials and say which PBX this is."""
 
-    async def async_get_tenants(self) -> dict[str, Tenant]:
-        """Tenants the credentials can choose from; empty when single-tenant."""
-        raise self._unsupported(Capability.TENANTS)
-
     async def async_get_status(self) -> SystemStatus:
         """Health and load of the PBX."""
         raise self._unsupported(Capability.STATUS)
@@ -292,22 +303,10 @@ class PbxClient(ABC):
         raise self._unsupported(Capability.CALL_HISTORY)
 
     def normalize_number(self, number: str) -> str:
-        """A phone number as the PBX dials it, or ``PbxInvalidInputError``.
-
-        Spaces, dots, dashes, slashes and brackets are dropped (not other
-        whitespace: a newline is no separator); what is left must be an
-        optional ``+`` and 2 to 20 digits, ``*`` or ``#``. Vendors with stricter
-        rules override this.
+        """A phone number as the PBX dials it, or ``PbxInvalidInputError``
+        (see ``dialled_number``); vendors with stricter rules override this.
         """
-        # "+44 (0)20 ..." : the trunk 0 is not dialled after a country code.
-        if number.lstrip().startswith("+"):
-            number = number.replace("(0)", "")
-        compact = _NUMBER_SEPARATORS.sub("", number)
-        if not _DIALLABLE.fullmatch(compact):
-            raise PbxInvalidInputError(
-                "A phone number is 2 to 20 digits, * or #, optionally after a +"
-            )
-        return compact
+        return dialled_number(number)
 
     async def async_get_extension_usage(
         self, start: datetime, end: datetime
@@ -319,40 +318,13 @@ class PbxClient(ABC):
         """Function indicators and their state, by id."""
         raise self._unsupported(Capability.INDICATORS)
 
-    async def async_set_indicator(self, indicator_id: str, active: bool) -> None:
-        """Switch a function indicator on or off."""
-        raise self._unsupported(Capability.SET_INDICATOR)
-
     async def async_get_did_routing(self) -> DidRouting:
         """Incoming numbers with their routes, and the routes to choose from."""
         raise self._unsupported(Capability.DID_ROUTING)
 
-    async def async_set_did_routing(
-        self,
-        did_id: str,
-        *,
-        route: str | None = None,
-        backup_route: str | None = None,
-        time_filters: Mapping[TimeFilter, str] | None = None,
-    ) -> None:
-        """Change what is given (ids; ``"0"`` clears a backup route or filter)."""
-        raise self._unsupported(Capability.SET_DID_ROUTE_PLAN)
-
     async def async_get_hot_desks(self) -> HotDesking:
         """Hot desks and their templates."""
         raise self._unsupported(Capability.HOT_DESKS)
-
-    async def async_set_hot_desk(
-        self,
-        desk_id: str,
-        *,
-        sip_account: str | None = None,
-        template: str | None = None,
-    ) -> None:
-        """Log a SIP account in at a desk (``"0"``: log out), or change its
-        template.
-        """
-        raise self._unsupported(Capability.SET_HOT_DESK)
 
     async def async_get_accounts(
         self, selection: AccountSelection, month: date
@@ -360,44 +332,10 @@ class PbxClient(ABC):
         """The accounts of the selected subscribers over ``month``, by id."""
         raise self._unsupported(Capability.ACCOUNTS)
 
-    async def async_get_subscriber(self, wanted: str) -> Subscriber:
-        """A billed subscriber by id or e-mail."""
-        raise self._unsupported(Capability.ACCOUNTS)
-
-    async def async_get_charges(
-        self, subscriber_id: str, start: date, end: date
-    ) -> list[Charge]:
-        """A subscriber's charges from ``start`` to ``end``, both included."""
-        raise self._unsupported(Capability.CHARGES)
-
-    def check_sms(self, recipient: str, message: str) -> tuple[str, str]:
-        """The recipient and message as the vendor takes them, or
-        ``PbxInvalidInputError`` before any request is sent.
-        """
-        raise self._unsupported(Capability.SEND_SMS)
-
-    async def async_send_sms(self, recipient: str, message: str) -> None:
-        """Send an SMS; ``check_sms`` runs first."""
-        raise self._unsupported(Capability.SEND_SMS)
-
     @property
     def rate_limit_status(self) -> RateLimitStatus | None:
         """The vendor's last word on its rate limits, where it reports them."""
         return None
-
-    async def async_set_dnd(self, extension_id: str, enabled: bool) -> bool:
-        """Switch do-not-disturb; return the state the PBX confirms."""
-        raise self._unsupported(Capability.SET_DND)
-
-    async def async_set_did_route(
-        self, did_id: str, destination_type: DestinationType, destination: str
-    ) -> None:
-        """Route an incoming number elsewhere."""
-        raise self._unsupported(Capability.SET_DID_ROUTE)
-
-    async def async_click_to_call(self, extension: str, number: str) -> None:
-        """Ring ``extension`` and connect it to ``number``."""
-        raise self._unsupported(Capability.CLICK_TO_CALL)
 
 
 async def _read_topic(client: PbxClient, topic: Topic, context: ReadContext) -> Any:
@@ -494,6 +432,10 @@ class VendorSpec:
     """
     stored_secrets: tuple[str, ...] = ()
     """Settings that ``prepare`` adds and that are as secret as the fields."""
+    options: tuple[OptionField, ...] = ()
+    """Options beyond the scan intervals, in the options flow's form."""
+    check_options: OptionsCheck | None = None
+    """Checks the chosen options against the PBX before they are saved."""
     stable_identity: bool = True
     """Whether ``async_identify`` names the same PBX whatever the credentials.
     Where the API names no account, the identity derives from the key, and
@@ -516,34 +458,3 @@ class VendorSpec:
     def stored(self, settings: Mapping[str, Any]) -> dict[str, Any]:
         """What a config entry keeps of ``settings``."""
         return self.prepare(settings) if self.prepare else dict(settings)
-
-
-VENDORS: dict[str, VendorSpec] = {}
-
-
-def register_vendor(spec: VendorSpec) -> VendorSpec:
-    """Make a vendor known to ``create_client`` and the config flow."""
-    VENDORS[spec.key] = spec
-    return spec
-
-
-def create_client(
-    vendor: str,
-    session: aiohttp.ClientSession,
-    settings: Mapping[str, Any],
-    *,
-    request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
-    budget: RequestBudget | None = None,
-) -> PbxClient:
-    """Build the client of ``vendor`` with its own or a shared request budget."""
-    try:
-        spec = VENDORS[vendor]
-    except KeyError:
-        raise PbxUnsupportedError(f"Unknown vendor {vendor!r}") from None
-    return spec.client_class(
-        session,
-        settings,
-        budget=budget or RequestBudget(spec.budget),
-        request_timeout=request_timeout,
-        secret_keys=spec.secret_keys,
-    )

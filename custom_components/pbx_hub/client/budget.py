@@ -236,6 +236,12 @@ class RequestBudget:
         self._paused_until = max(self._paused_until, self._clock() + seconds)
         return seconds
 
+    def resume(self) -> None:
+        """End a pause now: the caller knows the vendor's window has reset
+        (a test that does not wait out a ``Retry-After``).
+        """
+        self._paused_until = 0.0
+
     def succeeded(self) -> None:
         """A request got an answer that was not a 429: the backoff starts over."""
         self._unexplained_429s = 0

@@ -524,7 +524,8 @@ class HttpHelper:
         """Keep the caller's session; ``secrets`` names what never to print."""
         self._session = session
         self.budget = budget
-        self._timeout = request_timeout
+        self.request_timeout = request_timeout
+        """Seconds each request may take; the caller's choice (``create_client``)."""
         self._secrets = secrets
         self.session_secrets: set[str] = set()
         """Secrets a session adds (a login's token): redacted as settings are."""
@@ -647,7 +648,7 @@ class HttpHelper:
         """Send the request and read the answer: its status, headers and text."""
         try:
             async with (
-                asyncio.timeout(self._timeout),
+                asyncio.timeout(self.request_timeout),
                 contextlib.AsyncExitStack() as stack,
             ):
                 session = (
@@ -669,7 +670,7 @@ class HttpHelper:
                     # Only the connect is bounded here (the whole is above):
                     # it tells a PBX never reached from an answer lost.
                     timeout=aiohttp.ClientTimeout(
-                        total=None, connect=self._timeout * CONNECT_SHARE
+                        total=None, connect=self.request_timeout * CONNECT_SHARE
                     ),
                 ) as response:
                     text = await _read_text(response, host, take)
@@ -692,7 +693,7 @@ class HttpHelper:
             )
         if isinstance(err, TimeoutError):
             return PbxAnswerLostError(
-                f"No answer from {host} within {self._timeout:g} s"
+                f"No answer from {host} within {self.request_timeout:g} s"
             )
         return PbxAnswerLostError(
             self.redact(

@@ -45,6 +45,7 @@ from typing import Any, ClassVar
 
 from yarl import URL
 
+from .abilities import ListsTenants, RoutesDids, SetsDnd
 from .address import join_path
 from .base import (
     FieldKind,
@@ -52,7 +53,6 @@ from .base import (
     SettingField,
     VendorSpec,
     one_read,
-    register_vendor,
 )
 from .budget import BudgetSpec
 from .convert import (
@@ -340,7 +340,7 @@ def _obj(value: Any) -> dict[str, Any]:
     raise PbxResponseError(f"Expected an object, got {type(value).__name__}")
 
 
-class PbxwareClient(PbxClient):
+class PbxwareClient(PbxClient, ListsTenants, SetsDnd, RoutesDids):
     """A PBXware system, or one tenant of a multi-tenant PBXware."""
 
     vendor = "pbxware"
@@ -562,22 +562,20 @@ class PbxwareClient(PbxClient):
         )
 
 
-register_vendor(
-    VendorSpec(
-        key="pbxware",
-        name="Bicom PBXware",
-        client_class=PbxwareClient,
-        fields=(
-            SettingField(key=CONF_URL, kind=FieldKind.URL),
-            SettingField(key=CONF_API_KEY, kind=FieldKind.PASSWORD),
-            SettingField(
-                key=CONF_VERIFY_SSL,
-                kind=FieldKind.BOOLEAN,
-                required=False,
-                default=True,
-            ),
+SPEC = VendorSpec(
+    key="pbxware",
+    name="Bicom PBXware",
+    client_class=PbxwareClient,
+    fields=(
+        SettingField(key=CONF_URL, kind=FieldKind.URL),
+        SettingField(key=CONF_API_KEY, kind=FieldKind.PASSWORD),
+        SettingField(
+            key=CONF_VERIFY_SSL,
+            kind=FieldKind.BOOLEAN,
+            required=False,
+            default=True,
         ),
-        budget=BudgetSpec(limit=1800, window=3600, backoff_start=60),
-        tenant_field=CONF_TENANT,
-    )
+    ),
+    budget=BudgetSpec(limit=1800, window=3600, backoff_start=60),
+    tenant_field=CONF_TENANT,
 )

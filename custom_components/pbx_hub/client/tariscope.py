@@ -39,7 +39,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 import json
 import re
 import time
@@ -47,6 +47,7 @@ from typing import Any, ClassVar
 
 from yarl import URL
 
+from .abilities import ListsCharges
 from .address import URL_NO_SCHEME, base_url
 from .base import (
     FieldKind,
@@ -54,7 +55,6 @@ from .base import (
     SettingField,
     VendorSpec,
     one_read,
-    register_vendor,
 )
 from .budget import BudgetSpec
 from .convert import (
@@ -85,8 +85,18 @@ from .models import (
     PbxInfo,
     Subscriber,
 )
+from .options import (
+    CURRENCY,
+    DEPARTMENTS,
+    NODES,
+    SUBSCRIBERS,
+    OptionField,
+    OptionKind,
+    account_selection,
+    currency_code,
+)
 from .rotation import DetailRotation
-from .topics import current_report
+from .topics import ReadContext, Topic, current_report
 
 CONF_URL = "url"
 CONF_USERNAME = "username"
@@ -245,7 +255,7 @@ def _same_subscriber(subscriber: Subscriber, wanted: str) -> bool:
     return is_id(subscriber.id) and int(subscriber.id) == int(wanted)
 
 
-class TariscopeClient(PbxClient):
+class TariscopeClient(PbxClient, ListsCharges):
     """One Tariscope installation, through one API user."""
 
     vendor = "tariscope"
@@ -601,22 +611,49 @@ class TariscopeClient(PbxClient):
         return url_host(str(settings.get(CONF_URL, "")))
 
 
-register_vendor(
-    VendorSpec(
-        key="tariscope",
-        name="Tariscope",
-        client_class=TariscopeClient,
-        fields=(
-            SettingField(key=CONF_URL, kind=FieldKind.URL),
-            SettingField(key=CONF_USERNAME),
-            SettingField(key=CONF_PASSWORD, kind=FieldKind.PASSWORD),
-            SettingField(
-                key=CONF_VERIFY_SSL,
-                kind=FieldKind.BOOLEAN,
-                required=False,
-                default=True,
-            ),
+async def _check_options(
+    client: PbxClient, options: Mapping[str, Any], today: date
+) -> dict[str, str]:
+    """The followed subscribers must exist and be readable."""
+    selection = account_selection(options)
+    if selection == AccountSelection() or not isinstance(client, TariscopeClient):
+        return {}
+    now = datetime(today.year, today.month, today.day, 12, tzinfo=UTC)
+    try:
+        read = await client.async_read(
+            Topic.ACCOUNTS, ReadContext.at(now, accounts=selection)
+        )
+    except PbxPermissionError:
+        return {"base": "missing_permission"}
+    except PbxInvalidInputError:
+        return {SUBSCRIBERS: "subscriber_not_found"}
+    except PbxError:
+        return {"base": "cannot_connect"}
+    # A poll leaves a deleted subscriber out; the options must not choose one.
+    return {SUBSCRIBERS: "subscriber_not_found"} if read.missing else {}
+
+
+SPEC = VendorSpec(
+    key="tariscope",
+    name="Tariscope",
+    client_class=TariscopeClient,
+    fields=(
+        SettingField(key=CONF_URL, kind=FieldKind.URL),
+        SettingField(key=CONF_USERNAME),
+        SettingField(key=CONF_PASSWORD, kind=FieldKind.PASSWORD),
+        SettingField(
+            key=CONF_VERIFY_SSL,
+            kind=FieldKind.BOOLEAN,
+            required=False,
+            default=True,
         ),
-        budget=BudgetSpec(limit=1800, window=3600, backoff_start=60),
-    )
+    ),
+    budget=BudgetSpec(limit=1800, window=3600, backoff_start=60),
+    options=(
+        OptionField(key=SUBSCRIBERS, kind=OptionKind.LIST),
+        OptionField(key=DEPARTMENTS, kind=OptionKind.LIST),
+        OptionField(key=NODES, kind=OptionKind.LIST),
+        OptionField(key=CURRENCY, check=currency_code),
+    ),
+    check_options=_check_options,
 )

@@ -47,14 +47,15 @@ from typing import Any, ClassVar
 
 from yarl import URL
 
+from .abilities import SendsSms
 from .address import join_path
 from .base import (
     FieldKind,
     PbxClient,
     SettingField,
     VendorSpec,
+    dialled_number,
     one_read,
-    register_vendor,
 )
 from .budget import BudgetSpec
 from .convert import readable, to_float, to_int, to_key, to_text, unique
@@ -68,6 +69,13 @@ from .exceptions import (
     PbxResponseError,
 )
 from .models import Capability, ExtensionUsage, PbxInfo, RateLimitStatus
+from .options import (
+    CURRENCY,
+    SMS_RECIPIENT,
+    OptionField,
+    OptionKind,
+    currency_code,
+)
 from .topics import Notice, Topic, current_report
 
 CONF_URL = "url"
@@ -242,7 +250,21 @@ def _local_text(moment: datetime) -> str:
     return moment.replace(tzinfo=None, microsecond=0).isoformat()
 
 
-class Tim4bizClient(PbxClient):
+def sms_recipient(recipient: str) -> str:
+    """A recipient of 6 to 15 digits after an optional ``+``, as dialled."""
+    try:
+        number = dialled_number(recipient)
+    except PbxInvalidInputError as err:
+        raise PbxInvalidInputError(str(err), reason="sms_recipient") from None
+    if not _SMS_RECIPIENT.fullmatch(number):
+        raise PbxInvalidInputError(
+            "An SMS recipient is 6 to 15 digits, optionally after a +",
+            reason="sms_recipient",
+        )
+    return number
+
+
+class Tim4bizClient(PbxClient, SendsSms):
     """One TIM4biz company account, through an API-enabled user."""
 
     vendor = "tim4biz"
@@ -443,15 +465,7 @@ class Tim4bizClient(PbxClient):
         """A recipient of 6 to 15 digits after an optional ``+``, and a message
         of 1 to 918 characters.
         """
-        try:
-            number = self.normalize_number(recipient)
-        except PbxInvalidInputError as err:
-            raise PbxInvalidInputError(str(err), reason="sms_recipient") from None
-        if not _SMS_RECIPIENT.fullmatch(number):
-            raise PbxInvalidInputError(
-                "An SMS recipient is 6 to 15 digits, optionally after a +",
-                reason="sms_recipient",
-            )
+        number = sms_recipient(recipient)
         text = message.strip()
         if not text or len(text) > MAX_SMS_LENGTH:
             raise PbxInvalidInputError(
@@ -507,16 +521,18 @@ def _same_url(first: str, second: str) -> bool:
     )
 
 
-register_vendor(
-    VendorSpec(
-        key="tim4biz",
-        name="TIM4biz",
-        client_class=Tim4bizClient,
-        fields=(
-            SettingField(key=CONF_URL, kind=FieldKind.URL, default=DEFAULT_URL),
-            SettingField(key=CONF_USERNAME),
-            SettingField(key=CONF_PASSWORD, kind=FieldKind.PASSWORD),
-        ),
-        budget=BudgetSpec(limit=60, window=HOUR, backoff_start=60),
-    )
+SPEC = VendorSpec(
+    key="tim4biz",
+    name="TIM4biz",
+    client_class=Tim4bizClient,
+    fields=(
+        SettingField(key=CONF_URL, kind=FieldKind.URL, default=DEFAULT_URL),
+        SettingField(key=CONF_USERNAME),
+        SettingField(key=CONF_PASSWORD, kind=FieldKind.PASSWORD),
+    ),
+    budget=BudgetSpec(limit=60, window=HOUR, backoff_start=60),
+    options=(
+        OptionField(key=SMS_RECIPIENT, kind=OptionKind.PHONE, check=sms_recipient),
+        OptionField(key=CURRENCY, check=currency_code),
+    ),
 )

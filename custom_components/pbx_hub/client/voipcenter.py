@@ -49,6 +49,14 @@ from zoneinfo import ZoneInfo
 
 from yarl import URL
 
+from .abilities import (
+    CLEAR,
+    Clearable,
+    ClicksToCall,
+    RoutesDidPlans,
+    SetsHotDesks,
+    SetsIndicators,
+)
 from .actions import ActionsFirstLock, sent_for_action
 from .address import join_path
 from .base import (
@@ -57,7 +65,6 @@ from .base import (
     SettingField,
     VendorSpec,
     one_read,
-    register_vendor,
 )
 from .budget import BudgetSpec
 from .convert import is_id, readable, to_bool, to_int, to_key, to_text, unique
@@ -266,7 +273,14 @@ def _sip_account(row: Any) -> Extension | None:
     )
 
 
-class VoipcenterClient(PbxClient):
+def _wire(value: Clearable) -> str:
+    """An id as sent; ``CLEAR`` as ``0``, the reference to nothing."""
+    return "0" if value is CLEAR else value
+
+
+class VoipcenterClient(
+    PbxClient, SetsIndicators, RoutesDidPlans, SetsHotDesks, ClicksToCall
+):
     """One VoipCenter customer (``knummer``) through one API user."""
 
     vendor = "voipcenter"
@@ -500,21 +514,20 @@ class VoipcenterClient(PbxClient):
         did_id: str,
         *,
         route: str | None = None,
-        backup_route: str | None = None,
-        time_filters: Mapping[TimeFilter, str] | None = None,
+        backup_route: Clearable | None = None,
+        time_filters: Mapping[TimeFilter, Clearable] | None = None,
     ) -> None:
-        """``update.php m=did`` with only the parts given."""
-        parts = [
-            f"{_FILTER_LETTERS[kind]}={value}"
-            for kind, value in (time_filters or {}).items()
-        ]
+        """``update.php m=did`` with only the parts given; ``CLEAR`` is ``0``."""
+        filters = {kind: _wire(value) for kind, value in (time_filters or {}).items()}
+        backup = None if backup_route is None else _wire(backup_route)
+        parts = [f"{_FILTER_LETTERS[kind]}={value}" for kind, value in filters.items()]
         if route is not None:
             parts.append(f"r={route}")
-        if backup_route is not None:
-            parts.append(f"b={backup_route}")
+        if backup is not None:
+            parts.append(f"b={backup}")
         if not parts:
             raise PbxInvalidInputError("Nothing to change")
-        for value in (route, backup_route, *(time_filters or {}).values()):
+        for value in (route, backup, *filters.values()):
             if value is not None and not is_id(value):
                 raise PbxInvalidInputError(f"{value[:40]!r} is not an id")
         await self._update("did", did_id, "|".join(parts))
@@ -554,20 +567,22 @@ class VoipcenterClient(PbxClient):
         self,
         desk_id: str,
         *,
-        sip_account: str | None = None,
+        sip_account: Clearable | None = None,
         template: str | None = None,
     ) -> None:
         """``update.php m=hddesk p=s=<SIP account id>|t=<template id>``."""
         parts = []
+        account = None
         if sip_account is not None:
-            # By username (as everywhere else), or the numeric id; "0": log out.
-            sip_account = self._sip_ids.get(sip_account, sip_account)
-            parts.append(f"s={sip_account}")
+            # By username (as everywhere else), or the numeric id; CLEAR: "0".
+            account = _wire(sip_account)
+            account = self._sip_ids.get(account, account)
+            parts.append(f"s={account}")
         if template is not None:
             parts.append(f"t={template}")
         if not parts:
             raise PbxInvalidInputError("Nothing to change")
-        for value in (sip_account, template):
+        for value in (account, template):
             if value is not None and not is_id(value):
                 raise PbxInvalidInputError(f"{value[:40]!r} is not an id")
         await self._update("hddesk", desk_id, "|".join(parts))
@@ -607,20 +622,18 @@ def _prepare(settings: Mapping[str, Any]) -> dict[str, Any]:
     return prepared
 
 
-register_vendor(
-    VendorSpec(
-        key="voipcenter",
-        name="VoipCenter",
-        client_class=VoipcenterClient,
-        fields=(
-            SettingField(key=CONF_URL, kind=FieldKind.URL, default=DEFAULT_URL),
-            SettingField(key=CONF_API_ID),
-            SettingField(key=CONF_API_KEY, kind=FieldKind.PASSWORD),
-            SettingField(key=CONF_CUSTOMER_NUMBER),
-            SettingField(key=CONF_PASSWORD, kind=FieldKind.PASSWORD),
-        ),
-        budget=BudgetSpec(limit=1800, window=3600, backoff_start=60),
-        prepare=_prepare,
-        stored_secrets=(CONF_PASSWORD_HASH,),
-    )
+SPEC = VendorSpec(
+    key="voipcenter",
+    name="VoipCenter",
+    client_class=VoipcenterClient,
+    fields=(
+        SettingField(key=CONF_URL, kind=FieldKind.URL, default=DEFAULT_URL),
+        SettingField(key=CONF_API_ID),
+        SettingField(key=CONF_API_KEY, kind=FieldKind.PASSWORD),
+        SettingField(key=CONF_CUSTOMER_NUMBER),
+        SettingField(key=CONF_PASSWORD, kind=FieldKind.PASSWORD),
+    ),
+    budget=BudgetSpec(limit=1800, window=3600, backoff_start=60),
+    prepare=_prepare,
+    stored_secrets=(CONF_PASSWORD_HASH,),
 )

@@ -52,13 +52,13 @@ from typing import Any, ClassVar
 
 from yarl import URL
 
+from .abilities import ClicksToCall
 from .base import (
     FieldKind,
     PbxClient,
     SettingField,
     VendorSpec,
     one_read,
-    register_vendor,
 )
 from .budget import BudgetSpec
 from .convert import readable, to_bool, to_datetime, to_int, to_key, to_text
@@ -371,7 +371,7 @@ def _account(settings: Mapping[str, Any]) -> str:
     return f"{host}_{hashlib.sha256(token.encode()).hexdigest()[:12]}"
 
 
-class VoipcloudClient(PbxClient):
+class VoipcloudClient(PbxClient, ClicksToCall):
     """One VoIPcloud account, identified by its API key."""
 
     vendor = "voipcloud"
@@ -585,16 +585,14 @@ class VoipcloudClient(PbxClient):
         )
 
 
-register_vendor(
-    VendorSpec(
-        key="voipcloud",
-        name="VoIPcloud",
-        client_class=VoipcloudClient,
-        fields=(
-            SettingField(key=CONF_URL, kind=FieldKind.URL, default=DEFAULT_URL),
-            SettingField(key=CONF_TOKEN, kind=FieldKind.PASSWORD),
-        ),
-        budget=BudgetSpec(limit=100, window=15 * 60),
-        stable_identity=False,
-    )
+SPEC = VendorSpec(
+    key="voipcloud",
+    name="VoIPcloud",
+    client_class=VoipcloudClient,
+    fields=(
+        SettingField(key=CONF_URL, kind=FieldKind.URL, default=DEFAULT_URL),
+        SettingField(key=CONF_TOKEN, kind=FieldKind.PASSWORD),
+    ),
+    budget=BudgetSpec(limit=100, window=15 * 60),
+    stable_identity=False,
 )

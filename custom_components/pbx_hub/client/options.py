@@ -1,0 +1,91 @@
+"""Options a vendor offers beyond the scan intervals, declared like its settings.
+
+The options flow builds its form from a vendor's ``OptionField``s and runs
+their checks; a value a check refuses is the form error ``invalid_<key>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+import re
+from typing import TYPE_CHECKING, Any, Final
+
+from .convert import is_id
+from .exceptions import PbxInvalidInputError
+from .models import AccountSelection
+
+if TYPE_CHECKING:
+    from .base import PbxClient
+
+SMS_RECIPIENT: Final = "sms_recipient"
+SUBSCRIBERS: Final = "subscribers"
+DEPARTMENTS: Final = "departments"
+NODES: Final = "nodes"
+CURRENCY: Final = "currency"
+
+
+class OptionKind(StrEnum):
+    """How an option is entered, so the options flow picks the right selector."""
+
+    PHONE = "phone"
+    LIST = "list"
+    """Values one a line, or separated by commas (see ``option_list``)."""
+    TEXT = "text"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OptionField:
+    """One option of a vendor; empty means not set."""
+
+    key: str
+    kind: OptionKind = OptionKind.TEXT
+    default: str | None = None
+    """Shown in an empty form; ``None`` leaves the field empty."""
+    check: Callable[[str], str] | None = None
+    """The value as kept, or ``PbxInvalidInputError``."""
+
+
+type OptionsCheck = Callable[
+    ["PbxClient", Mapping[str, Any], date], Awaitable[dict[str, str]]
+]
+"""Checks chosen options against the PBX (on ``date``, the caller's today):
+form errors by field (or ``base``), empty when all is well."""
+
+
+def currency_code(text: str) -> str:
+    """A three-letter currency code, in capitals; blank is none."""
+    code = text.strip().upper()
+    if code and not (len(code) == 3 and code.isalpha()):
+        raise PbxInvalidInputError("A currency is a three-letter code")
+    return code
+
+
+_LIST_SEPARATOR = re.compile(r"[,\n]")
+
+
+def option_list(text: Any) -> tuple[str, ...]:
+    """The values of a list option, separated by commas or line breaks: a
+    department or node name may hold spaces ("Sales Team"). Options saved
+    when spaces separated values too ("1 2") still read as before: a part
+    whose every word is an id or an e-mail address is split at its spaces.
+    """
+    values: list[str] = []
+    for part in _LIST_SEPARATOR.split(str(text or "")):
+        words = part.split()
+        if all(is_id(word) or "@" in word for word in words):
+            values.extend(words)
+        else:
+            values.append(part.strip())
+    return tuple(dict.fromkeys(values))
+
+
+def account_selection(options: Mapping[str, Any]) -> AccountSelection:
+    """The subscribers the options follow: ids or e-mails, departments, nodes."""
+    return AccountSelection(
+        ids=option_list(options.get(SUBSCRIBERS)),
+        departments=option_list(options.get(DEPARTMENTS)),
+        nodes=option_list(options.get(NODES)),
+    )

@@ -1,0 +1,168 @@
+"""Options flow: scan intervals within the vendor's request budget, the
+extensions to leave out, and the options the vendor declares (``OptionField``).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import math
+from typing import Any
+
+from homeassistant.config_entries import (
+    ConfigEntryState,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.helpers.selector import (
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+)
+from homeassistant.util import dt as dt_util
+import probatio as vol
+
+from .client import VENDORS, Cadence, PbxClient, PbxInvalidInputError, Topic
+from .clients import client_for_entry
+from .const import (
+    CONF_EXCLUDED_EXTENSIONS,
+    CONF_FAST_INTERVAL,
+    CONF_SLOW_INTERVAL,
+    DEFAULT_SLOW_INTERVAL,
+)
+from .flow_schemas import OPTION_SELECTORS, seconds_selector
+from .helpers import (
+    fast_interval,
+    interval_option,
+    min_fast_interval,
+    poll_cost,
+)
+
+
+class PbxHubOptionsFlow(OptionsFlowWithReload):
+    """Scan intervals (steady polling must stay within 80 % of the budget),
+    the extensions to leave out, and the options the vendor declares.
+    """
+
+    def _interval_schema(
+        self, client: PbxClient, user_input: dict[str, Any] | None
+    ) -> dict[vol.Marker, Any]:
+        current = user_input or {
+            CONF_FAST_INTERVAL: fast_interval(
+                self.config_entry, client
+            ).total_seconds(),
+            CONF_SLOW_INTERVAL: interval_option(
+                self.config_entry, CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL
+            ).total_seconds(),
+        }
+        schema: dict[vol.Marker, Any] = {}
+        if poll_cost(client, Cadence.FAST) > 0:
+            schema[
+                vol.Required(CONF_FAST_INTERVAL, default=current[CONF_FAST_INTERVAL])
+            ] = seconds_selector()
+        if poll_cost(client, Cadence.SLOW) > 0:
+            schema[
+                vol.Required(CONF_SLOW_INTERVAL, default=current[CONF_SLOW_INTERVAL])
+            ] = seconds_selector()
+        return schema
+
+    async def _async_validate(
+        self,
+        client: PbxClient,
+        user_input: dict[str, Any],
+        errors: dict[str, str],
+        placeholders: dict[str, str],
+    ) -> None:
+        """Intervals within the budget, then the vendor's own options."""
+        slow = timedelta(
+            seconds=user_input.get(
+                CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL.total_seconds()
+            )
+        )
+        minimum = min_fast_interval(client, slow)
+        if not math.isfinite(minimum):
+            # The slow polls alone would use the budget up.
+            errors[CONF_SLOW_INTERVAL] = "slow_over_budget"
+        elif (
+            CONF_FAST_INTERVAL in user_input
+            and user_input[CONF_FAST_INTERVAL] < minimum
+        ):
+            errors[CONF_FAST_INTERVAL] = "over_budget"
+            placeholders["minimum"] = f"{minimum:.0f}"
+        spec = VENDORS[client.vendor]
+        for field in spec.options:
+            if field.check is None or not (value := user_input.get(field.key)):
+                continue
+            try:
+                user_input[field.key] = field.check(value)
+            except PbxInvalidInputError:
+                errors[field.key] = f"invalid_{field.key}"
+        if spec.check_options is not None:
+            errors.update(
+                await spec.check_options(client, user_input, dt_util.now().date())
+            )
+
+    def _known_extensions(self) -> list[SelectOptionDict]:
+        """The extensions of the last poll; none while the entry is not loaded."""
+        if self.config_entry.state is not ConfigEntryState.LOADED:
+            return []
+        extensions = self.config_entry.runtime_data.data(Topic.EXTENSIONS) or {}
+        return [
+            SelectOptionDict(value=ext.id, label=f"{ext.number} {ext.name}")
+            for ext in sorted(extensions.values(), key=lambda ext: ext.number)
+        ]
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask the scan intervals (the slow one only where the vendor has slow
+        data to poll) and the vendor's own options.
+        """
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        # The loaded entry's client knows what its polls really cost.
+        client = (
+            self.config_entry.runtime_data.client
+            if self.config_entry.state is ConfigEntryState.LOADED
+            else client_for_entry(
+                self.hass,
+                dict(self.config_entry.data),
+                identity=self.config_entry.unique_id,
+            )
+        )
+        if user_input is not None:
+            await self._async_validate(client, user_input, errors, placeholders)
+            if not errors:
+                # Merge: the extension list is not shown while the entry is not
+                # loaded, and saving must not drop the exclusions made before.
+                # Text fields left empty are absent: they are cleared.
+                options = {**self.config_entry.options, **user_input}
+                for field in VENDORS[client.vendor].options:
+                    if field.key not in user_input:
+                        options.pop(field.key, None)
+                return self.async_create_entry(data=options)
+        schema = self._interval_schema(client, user_input)
+        shown = user_input or self.config_entry.options
+        for field in VENDORS[client.vendor].options:
+            suggested = shown.get(field.key, field.default)
+            schema[
+                vol.Optional(field.key, description={"suggested_value": suggested})
+            ] = OPTION_SELECTORS[field.kind]()
+        if extensions := self._known_extensions():
+            schema[
+                vol.Optional(
+                    CONF_EXCLUDED_EXTENSIONS,
+                    default=[
+                        extension_id
+                        for extension_id in self.config_entry.options.get(
+                            CONF_EXCLUDED_EXTENSIONS, []
+                        )
+                        if extension_id in {option["value"] for option in extensions}
+                    ],
+                )
+            ] = SelectSelector(SelectSelectorConfig(options=extensions, multiple=True))
+        return self.async_show_form(
+            step_id="init",
+            data_schema=vol.Schema(schema),
+            errors=errors,
+            description_placeholders=placeholders or {"minimum": "-"},
+        )
