@@ -34,6 +34,7 @@ from benchmarks.loopwatch import TICK, ServerProcess, Watch, resident_mb
 # Before Home Assistant puts its test config dir (with a custom_components of
 # its own) on sys.path.
 import custom_components.pbx_hub  # noqa: F401
+from custom_components.pbx_hub.client import Cadence
 from custom_components.pbx_hub.const import DOMAIN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -145,8 +146,8 @@ async def test_flood(hass: HomeAssistant, case: Case) -> None:
         await hass.async_block_till_done()
         runtime = entry.runtime_data
         for _ in range(2):
-            await runtime.fast.async_refresh()
-            await runtime.slow.async_refresh()
+            await runtime.async_refresh(Cadence.FAST)
+            await runtime.async_refresh(Cadence.SLOW)
         gc.collect()
         baseline = resident_mb()
         async with session.post(url + case.hostile, json=case.fault):
@@ -154,8 +155,8 @@ async def test_flood(hass: HomeAssistant, case: Case) -> None:
         sent = await _requests(session, url, case)
         async with Watch() as watch:
             for _ in range(POLLS):
-                await runtime.fast.async_refresh()
-                await runtime.slow.async_refresh()
+                await runtime.async_refresh(Cadence.FAST)
+                await runtime.async_refresh(Cadence.SLOW)
             await hass.async_block_till_done()
         peak = watch.peak_mb
         sent = await _requests(session, url, case) - sent
@@ -165,8 +166,8 @@ async def test_flood(hass: HomeAssistant, case: Case) -> None:
             if issue.domain == DOMAIN
         )
         failed = [
-            f"{coordinator.cadence}: {type(coordinator.last_exception).__name__}"
-            for coordinator in (runtime.fast, runtime.slow)
+            f"{coordinator.topic}: {type(coordinator.last_exception).__name__}"
+            for coordinator in runtime.coordinators.values()
             if not coordinator.last_update_success
         ]
         outcome = (

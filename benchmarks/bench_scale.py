@@ -28,6 +28,7 @@ import contextlib
 import cProfile
 from dataclasses import asdict, dataclass
 import json
+import math
 import os
 from pathlib import Path
 import statistics
@@ -51,7 +52,7 @@ from benchmarks.vendors import VENDOR_BENCHES, VendorBench
 # Before Home Assistant puts its test config dir (with a custom_components of
 # its own) on sys.path.
 import custom_components.pbx_hub  # noqa: F401
-from custom_components.pbx_hub.client import VENDORS, BudgetSpec, RequestBudget
+from custom_components.pbx_hub.client import VENDORS, BudgetSpec, Cadence, RequestBudget
 from custom_components.pbx_hub.clients import BUDGETS
 from custom_components.pbx_hub.const import CONF_VENDOR, DOMAIN
 from custom_components.pbx_hub.entity import PbxEntity
@@ -219,7 +220,7 @@ class NaiveLoad:
 
 def naive_writes(entry: MockConfigEntry) -> None:
     """Every entity writes its state on every poll, changed or not."""
-    for coordinator in (entry.runtime_data.fast, entry.runtime_data.slow):
+    for coordinator in entry.runtime_data.coordinators.values():
         coordinator.always_update = True
 
 
@@ -274,19 +275,20 @@ async def poll_cycle(
     """Refresh the fast, then the slow coordinator, and count what it cost."""
     counter.reset()
     cycle = Cycle(wall=[], cpu=[], requests=[], writes=0, changed=0, reported=0)
-    for coordinator in (entry.runtime_data.fast, entry.runtime_data.slow):
+    for cadence in Cadence:
         await sim.reset()
         wall, cpu = time.perf_counter(), time.process_time()
         if PROFILE is not None:
             PROFILE.enable()
-        await coordinator.async_refresh()
+        await entry.runtime_data.async_refresh(cadence)
         await hass.async_block_till_done()
         if PROFILE is not None:
             PROFILE.disable()
         cycle.wall.append(time.perf_counter() - wall)
         cycle.cpu.append(time.process_time() - cpu)
         cycle.requests.append(await sim.requests())
-        assert coordinator.last_update_success, coordinator.last_exception
+        for coordinator in entry.runtime_data.of(cadence):
+            assert coordinator.last_update_success, coordinator.last_exception
     cycle.writes, cycle.changed = counter.writes, counter.changed
     cycle.reported = counter.reported
     return cycle
@@ -340,12 +342,16 @@ async def measure(
             if traced:
                 _, peak = tracemalloc.get_traced_memory()
                 tracemalloc.stop()
-            fast, slow = entry.runtime_data.fast, entry.runtime_data.slow
-            assert fast.update_interval is not None
-            assert slow.update_interval is not None
-            intervals = (
-                fast.update_interval.total_seconds(),
-                slow.update_interval.total_seconds(),
+            intervals = tuple(
+                max(
+                    (
+                        c.update_interval.total_seconds()
+                        for c in entry.runtime_data.of(cadence)
+                        if c.update_interval is not None
+                    ),
+                    default=math.inf,
+                )
+                for cadence in Cadence
             )
     fast_requests = max(c.requests[0] for c in cycles)
     slow_requests = max(c.requests[1] for c in cycles)

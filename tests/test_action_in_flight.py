@@ -16,6 +16,7 @@ from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.pbx_hub.client import Topic
 from custom_components.pbx_hub.const import DOMAIN
 from simulator import Fault, Tim4bizSimulator
 
@@ -119,7 +120,7 @@ async def test_an_entry_removed_while_its_poll_waits_leaves_nothing(
     sim = tim4biz_sim
     entry = tim4biz_entry(sim)
     await setup_entry(hass, entry)
-    slow = entry.runtime_data.slow
+    slow = entry.runtime_data.coordinators[Topic.USAGE]
     sim.inject(Fault.LATENCY, count=2, latency=ANSWER_DELAY)  # today, the month
     poll = hass.async_create_task(slow.async_refresh())
     await wait_until_held(hass, sim)

@@ -29,7 +29,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.pbx_hub.client import VENDORS, Capability
+from custom_components.pbx_hub.client import VENDORS, Capability, Topic
 from custom_components.pbx_hub.client.pbxware import PbxwareClient
 from custom_components.pbx_hub.const import DOMAIN
 from simulator import PbxwareSimulator
@@ -137,7 +137,7 @@ async def test_more_extensions_than_the_maximum_raise_a_repair_and_change_nothin
 
     await _poll(hass, freezer)
 
-    fast = pbxware_entry.runtime_data.fast
+    fast = pbxware_entry.runtime_data.coordinators[Topic.EXTENSIONS]
     assert not fast.last_update_success
     issue = ir.async_get(hass).async_get_issue(
         DOMAIN, f"too_many_items_fast_{pbxware_entry.entry_id}"
@@ -151,7 +151,7 @@ async def test_more_extensions_than_the_maximum_raise_a_repair_and_change_nothin
     assert _devices(hass, pbxware_entry) == devices
     assert _unique_ids(hass, pbxware_entry) == entities
     # The slow poll (DIDs) goes on.
-    assert pbxware_entry.runtime_data.slow.last_update_success
+    assert pbxware_entry.runtime_data.coordinators[Topic.DIDS].last_update_success
 
     for ext_id in added[1:]:
         pbxware_sim.remove_extension(ext_id)

@@ -18,6 +18,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components.pbx_hub.client import Topic
 from custom_components.pbx_hub.clients import BUDGETS
 from custom_components.pbx_hub.const import DOMAIN
 from simulator import Tim4bizSimulator, VoipcloudSimulator
@@ -45,7 +46,7 @@ async def test_a_click_to_call_loop_leaves_polling_its_share(
     sim = voipcloud_sim
     entry = voipcloud_entry(sim)
     await setup_entry(hass, entry)
-    fast = entry.runtime_data.fast
+    fast = entry.runtime_data.coordinators[Topic.STATUS]
     refused: HomeAssistantError | None = None
     for index in range(LOOP_LIMIT):
         sent = sim.request_count

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -51,6 +51,7 @@ class MinimalClient(PbxClient):
 
     vendor = "minimal"
     capabilities = frozenset({Capability.STATUS, Capability.EXTENSIONS})
+    licence_kinds: ClassVar[Mapping[str, str]] = {"ext": "license_ext"}
 
     async def async_identify(self) -> PbxInfo:
         return PbxInfo(unique_id="minimal-1", name="Minimal PBX", manufacturer="Test")

@@ -23,6 +23,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components.pbx_hub.client import Cadence, Topic
 from custom_components.pbx_hub.const import DOMAIN
 from simulator import (
     Fault,
@@ -110,7 +111,7 @@ async def test_a_poll_that_read_before_a_dnd_write_does_not_undo_it(
     freezer.tick(timedelta(seconds=6))  # the stale answer arrives
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert pbxware_entry.runtime_data.fast.last_update_success
+    assert pbxware_entry.runtime_data.coordinators[Topic.STATUS].last_update_success
     assert hass.states.get(switch).state == "on"
 
     freezer.tick(timedelta(seconds=61))
@@ -160,8 +161,8 @@ async def test_voipcenter_actions_and_polls_at_once_go_one_at_a_time(
         raise AssertionError(number)
 
     await asyncio.gather(
-        runtime.fast.async_refresh(),
-        runtime.slow.async_refresh(),
+        runtime.async_refresh(Cadence.FAST),
+        runtime.async_refresh(Cadence.SLOW),
         *(
             hass.services.async_call(
                 SWITCH_DOMAIN,

@@ -43,9 +43,10 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.pbx_hub.client import TOPICS, Cadence, Topic
 from custom_components.pbx_hub.client.base import DEFAULT_REQUEST_TIMEOUT
 from custom_components.pbx_hub.const import DOMAIN
-from custom_components.pbx_hub.switch import DndSwitch
+from custom_components.pbx_hub.switch import PbxSwitch
 from simulator import (
     Fault,
     PbxwareSimulator,
@@ -239,7 +240,7 @@ class Vendor:
     options: Callable[[Any], dict[str, Any]] = field(default=lambda sim: {})
 
 
-def _dnd_target(hass: HomeAssistant, entry: MockConfigEntry) -> DndSwitch:
+def _dnd_target(hass: HomeAssistant, entry: MockConfigEntry) -> PbxSwitch:
     """The first DND switch that is off (one already on would show no effect),
     as the last poll that succeeded saw it.
     """
@@ -249,7 +250,7 @@ def _dnd_target(hass: HomeAssistant, entry: MockConfigEntry) -> DndSwitch:
             for platform in async_get_platforms(hass, DOMAIN)
             if platform.config_entry is entry and platform.domain == SWITCH_DOMAIN
             for entity in platform.entities.values()
-            if isinstance(entity, DndSwitch)
+            if isinstance(entity, PbxSwitch) and entity.entity_description.key == "dnd"
         ),
         key=lambda entity: entity.entity_id,
     )
@@ -402,7 +403,7 @@ VENDORS: dict[str, Vendor] = {
             simulator=lambda: PbxwareSimulator(extensions=2, seed=1),
             action_name="DND switch",
             action=_dnd_on,
-            effect=lambda hass, entry, sim: (_dnd_target(hass, entry).extension_id,),
+            effect=lambda hass, entry, sim: (_dnd_target(hass, entry).key,),
             changes=lambda hass, entry, sim: {
                 _dnd_target(hass, entry).entity_id: STATE_ON
             },
@@ -740,9 +741,16 @@ EXPECTED: dict[str, dict[MatrixFault, Expect]] = {
 
 def _entities(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str]:
     """Each entity of the entry, by id, and the cadence it belongs to."""
-    runtime = entry.runtime_data
     return {
-        entity.entity_id: ("fast" if entity.coordinator is runtime.fast else "slow")
+        entity: TOPICS[topic].cadence.value
+        for entity, topic in _topics(hass, entry).items()
+    }
+
+
+def _topics(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Topic]:
+    """Each entity of the entry, by id, and the topic it shows."""
+    return {
+        entity.entity_id: entity.coordinator.topic
         for platform in async_get_platforms(hass, DOMAIN)
         if platform.config_entry is entry
         for entity in platform.entities.values()
@@ -811,8 +819,8 @@ def _permission_issues(hass: HomeAssistant) -> set[str]:
 
 async def _refresh(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     runtime = entry.runtime_data
-    await runtime.fast.async_refresh()
-    await runtime.slow.async_refresh()
+    await runtime.async_refresh(Cadence.FAST)
+    await runtime.async_refresh(Cadence.SLOW)
     await hass.async_block_till_done()
 
 
@@ -1124,23 +1132,34 @@ async def test_fault_matrix(
         sent = sim.request_count
         await _refresh(hass, entry)
         resent = sim.request_count - sent
-        coordinators = {
-            "fast": entry.runtime_data.fast,
-            "slow": entry.runtime_data.slow,
-        }
         down = expect.cadences if expect.poll is not Poll.PERMISSION else ()
-        for cadence, coordinator in coordinators.items():
-            assert coordinator.last_update_success is (cadence not in down), cadence
-            assert _failures_logged(caplog, coordinator.name) == (
-                1 if cadence in down else 0
-            ), cadence
-        # Unavailable: some entities of the failing cadences (not those that
-        # show what identification told, such as a serial number), no others.
+        for cadence in Cadence:
+            # A cadence is down when a topic of it fails; each failing topic
+            # logs once.
+            group = entry.runtime_data.of(cadence)
+            failing = [c for c in group if not c.last_update_success]
+            assert bool(failing) is (cadence in down), cadence
+            for coordinator in group:
+                assert _failures_logged(caplog, coordinator.name) == (
+                    0 if coordinator.last_update_success else 1
+                ), coordinator.name
+        # Unavailable: the entities of the failing topics (of the failing
+        # cadences; not those that show what identification told, such as a
+        # serial number).
         lost = before - _available(hass, cadence_of)
         if expect.poll is Poll.TOLERATED:
             assert not lost
         else:
-            assert lost
+            coordinators = entry.runtime_data.coordinators
+            failing = {  # failed, or refused (no data)
+                entity
+                for entity, topic in _topics(hass, entry).items()
+                if not coordinators[topic].last_update_success
+                or coordinators[topic].data is None
+            }
+            # Every entity of a failing topic; others only where the read
+            # lost their item.
+            assert failing & before <= lost
             assert {cadence_of[entity] for entity in lost} <= set(POLLED[vendor_key])
         during = _shown(hass, steady), set(_registry(hass, entry).devices)
         assert _reauth_started(hass) is (expect.poll is Poll.REAUTH)

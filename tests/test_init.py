@@ -20,7 +20,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.pbx_hub.client import PbxPermissionError
+from custom_components.pbx_hub.client import Cadence, PbxPermissionError, Topic
 from custom_components.pbx_hub.client.pbxware import PbxwareClient
 from custom_components.pbx_hub.const import DOMAIN
 from custom_components.pbx_hub.devices import STALE_AFTER_POLLS
@@ -284,7 +284,10 @@ async def test_poll_failure_unavailable_then_recovers(
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert hass.states.get(cpu).state == STATE_UNAVAILABLE
-    assert caplog.text.count("Error fetching pbx_hub") == 1
+    # Once per failing topic, not per entity.
+    for coordinator in runtime.coordinators.values():
+        logged = caplog.text.count(f"Error fetching {coordinator.name} data")
+        assert logged == (0 if coordinator.last_update_success else 1)
     assert not shown_tracebacks(caplog.records)
 
     pbxware_sim.clear_faults()
@@ -410,7 +413,7 @@ async def test_timeout_unavailable_then_recovers(
 ) -> None:
     """Without freezer: a frozen clock would never let the request time out."""
     await setup_entry(hass, pbxware_entry)
-    fast = pbxware_entry.runtime_data.fast
+    fast = pbxware_entry.runtime_data.coordinators[Topic.STATUS]
     fast.client.http.request_timeout = 0.3
     cpu = "sensor.pbxware_127_0_0_1_cpu_usage"
 
@@ -429,11 +432,19 @@ async def test_options_change_reloads_with_new_interval(
     hass: HomeAssistant, pbxware_entry: MockConfigEntry
 ) -> None:
     await setup_entry(hass, pbxware_entry)
-    assert pbxware_entry.runtime_data.fast.update_interval == timedelta(seconds=60)
+    runtime = pbxware_entry.runtime_data
+    assert {c.update_interval for c in runtime.of(Cadence.FAST)} == {
+        timedelta(seconds=60)
+    }
     await save_options(hass, pbxware_entry, fast_interval=120, slow_interval=1800)
     assert pbxware_entry.state is ConfigEntryState.LOADED
-    assert pbxware_entry.runtime_data.fast.update_interval == timedelta(seconds=120)
-    assert pbxware_entry.runtime_data.slow.update_interval == timedelta(seconds=1800)
+    runtime = pbxware_entry.runtime_data
+    assert {c.update_interval for c in runtime.of(Cadence.FAST)} == {
+        timedelta(seconds=120)
+    }
+    assert {c.update_interval for c in runtime.of(Cadence.SLOW)} == {
+        timedelta(seconds=1800)
+    }
 
 
 async def test_failing_dids_do_not_block_the_rest(
@@ -452,7 +463,7 @@ async def test_failing_dids_do_not_block_the_rest(
     assert numbers == []
 
     pbxware_sim.clear_faults()
-    await pbxware_entry.runtime_data.slow.async_refresh()
+    await pbxware_entry.runtime_data.async_refresh(Cadence.SLOW)
     await hass.async_block_till_done()
     numbers = [e for e in hass.states.async_entity_ids("sensor") if "_number_" in e]
     assert len(numbers) == len(pbxware_sim.tenant().dids)
@@ -465,8 +476,8 @@ async def test_repeated_pbx_429s_raise_and_clear_a_repair_issue(
     issue_registry: ir.IssueRegistry,
 ) -> None:
     await setup_entry(hass, pbxware_entry)
-    fast = pbxware_entry.runtime_data.fast
-    budget = fast.client.http.budget
+    fast = pbxware_entry.runtime_data.coordinators[Topic.STATUS]
+    budget = fast.client.budget
     issue_id = f"rate_limited_{pbxware_entry.entry_id}"
 
     async def refused_poll() -> None:
@@ -507,7 +518,7 @@ async def test_poll_listeners_hear_the_data_the_entities_show(
 ) -> None:
     """A listener runs once the poll is the coordinator's data, not before."""
     await setup_entry(hass, pbxware_entry)
-    fast = pbxware_entry.runtime_data.fast
+    fast = pbxware_entry.runtime_data.coordinators[Topic.EXTENSIONS]
     heard: list[bool] = []
     fast.async_add_poll_listener(lambda data: heard.append(data is fast.data))
     ext = next(iter(pbxware_sim.tenant().extensions.values()))
@@ -526,7 +537,7 @@ async def test_a_failing_poll_listener_does_not_fail_the_poll(
 ) -> None:
     """Its error is logged; the entities stay available."""
     await setup_entry(hass, pbxware_entry)
-    fast = pbxware_entry.runtime_data.fast
+    fast = pbxware_entry.runtime_data.coordinators[Topic.STATUS]
 
     def broken(data: object) -> None:
         raise RuntimeError("listener bug")
@@ -560,3 +571,37 @@ async def test_setup_and_poll_issues_name_their_entry_alike(
         "entry_id": entry.entry_id,
         "permission": "pbxware.tenant.list",
     }
+
+
+async def test_a_failing_topic_fails_alone(
+    hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
+    pbxware_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Live calls failing make only their own sensor unavailable: the status
+    and extension entities, read at the same cadence, stay.
+    """
+    await setup_entry(hass, pbxware_entry)
+    live = "sensor.pbxware_127_0_0_1_active_calls"
+    cpu = "sensor.pbxware_127_0_0_1_cpu_usage"
+    registered = [
+        e for e in hass.states.async_entity_ids("binary_sensor") if "registered" in e
+    ]
+    assert registered
+
+    pbxware_sim.inject(Fault.SERVER_ERROR, actions=["pbxware.monitor.live_calls"])
+    freezer.tick(FAST)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(live).state == STATE_UNAVAILABLE
+    assert hass.states.get(cpu).state != STATE_UNAVAILABLE
+    assert all(
+        hass.states.get(entity).state != STATE_UNAVAILABLE for entity in registered
+    )
+
+    pbxware_sim.clear_faults()
+    freezer.tick(FAST)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(live).state != STATE_UNAVAILABLE

@@ -48,3 +48,39 @@ def test_config_flow_does_not_import_the_coordinators() -> None:
     reached = _reached(_imports(), "config_flow")
     assert "helpers" in reached
     assert "coordinator" not in reached
+
+
+FINAL_OR_PRIVATE = {
+    "_async_write_ha_state",
+    "async_write_ha_state",
+    "_async_update_ha_state",
+    "async_internal_added_to_hass",
+}
+"""Home Assistant entity methods that are final or private to it."""
+
+
+def test_no_entity_overrides_a_final_or_private_method() -> None:
+    """Entities keep their saving of state writes through public means only."""
+    defined = {
+        f"{path.name}: {node.name}"
+        for path in COMPONENT.glob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.name in FINAL_OR_PRIVATE
+    }
+    assert defined == set()
+
+
+def test_entities_read_coordinators_not_the_client() -> None:
+    """No platform module reads the client's data (its rate limits, say):
+    entities show what their topic's coordinator read.
+    """
+    platforms = ("sensor", "binary_sensor", "switch", "event", "select", "entity")
+    reads = {
+        f"{name}: {node.attr}"
+        for name in platforms
+        for node in ast.walk(ast.parse((COMPONENT / f"{name}.py").read_text()))
+        if isinstance(node, ast.Attribute)
+        and node.attr in {"rate_limit_status", "http", "notices", "measured_cost"}
+    }
+    assert reads == set()

@@ -25,6 +25,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components.pbx_hub.client import Cadence, Topic
 from custom_components.pbx_hub.const import CONF_EXCLUDED_EXTENSIONS, DOMAIN
 from custom_components.pbx_hub.devices import STALE_AFTER_POLLS, STALE_DEVICES
 from simulator import Fault, PbxwareSimulator
@@ -187,7 +188,7 @@ async def test_a_failed_poll_does_not_count_as_missing(
     await _poll_fast(hass, freezer, STALE_AFTER_POLLS - 1)
     pbxware_sim.inject(Fault.SERVER_ERROR)
     await _poll_fast(hass, freezer, 2)
-    assert not pbxware_entry.runtime_data.fast.last_update_success
+    assert not pbxware_entry.runtime_data.coordinators[Topic.STATUS].last_update_success
     pbxware_sim.clear_faults()
 
     pbxware_sim.tenant().extensions[ext_id] = extension
@@ -219,7 +220,7 @@ async def test_deleted_did_loses_its_sensor(
     assert _entities_of(hass, pbxware_entry, f"_did_{did_id}_")
 
     del tenant.dids[did_id]
-    await pbxware_entry.runtime_data.slow.async_refresh()
+    await pbxware_entry.runtime_data.async_refresh(Cadence.SLOW)
     await hass.async_block_till_done()
     assert _entities_of(hass, pbxware_entry, f"_did_{did_id}_") == set()
     assert len(_entities_of(hass, pbxware_entry, "_did_")) == len(tenant.dids)
@@ -231,7 +232,7 @@ async def test_set_did_route_while_dids_cannot_be_read(
     await setup_entry(hass, pbxware_entry)
     did = next(iter(pbxware_sim.tenant().dids.values()))
     pbxware_sim.inject(Fault.SERVER_ERROR, actions=["pbxware.did.list"])
-    await pbxware_entry.runtime_data.slow.async_refresh()
+    await pbxware_entry.runtime_data.async_refresh(Cadence.SLOW)
     with pytest.raises(HomeAssistantError) as raised:
         await hass.services.async_call(
             DOMAIN,

@@ -19,7 +19,7 @@ from homeassistant.data_entry_flow import FlowResultType
 import pytest
 
 from custom_components.pbx_hub import diagnostics
-from custom_components.pbx_hub.client import VENDORS
+from custom_components.pbx_hub.client import VENDORS, Cadence
 from custom_components.pbx_hub.const import DOMAIN
 from simulator import (
     Fault,
@@ -146,8 +146,8 @@ async def test_planted_secrets_leak_nowhere(
         assert dump["entry"]["data"]
         assert secret_guard.findings(hass) == []
 
-        await entry.runtime_data.fast.async_refresh()
-        await entry.runtime_data.slow.async_refresh()
+        await entry.runtime_data.async_refresh(Cadence.FAST)
+        await entry.runtime_data.async_refresh(Cadence.SLOW)
         sim.inject(Fault.AUTH_REVOKED)
         await hass.config_entries.async_reload(entry.entry_id)
         await hass.async_block_till_done()

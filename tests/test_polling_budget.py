@@ -10,9 +10,14 @@ from datetime import timedelta
 from homeassistant.core import HomeAssistant
 import pytest
 
-from custom_components.pbx_hub.client import POLLING_SHARE, VENDORS, Capability
+from custom_components.pbx_hub.client import (
+    POLLING_SHARE,
+    VENDORS,
+    Cadence,
+    Topic,
+)
 from custom_components.pbx_hub.const import DEFAULT_FAST_INTERVAL
-from custom_components.pbx_hub.helpers import FAST_TOPICS, SLOW_TOPICS, poll_cost
+from custom_components.pbx_hub.helpers import poll_cost
 from simulator import VoipcenterSimulator
 
 from .conftest import setup_entry
@@ -39,20 +44,23 @@ async def test_many_dids_stretch_the_slow_cadence_only(
     entry = voipcenter_entry(sim)
     await setup_entry(hass, entry)
     runtime = entry.runtime_data
-    assert runtime.slow.last_update_success
+    routing = runtime.coordinators[Topic.DID_ROUTING]
+    assert routing.last_update_success
 
-    slow_cost = poll_cost(runtime.client, SLOW_TOPICS)
-    share = runtime.client.http.budget.per_read
-    assert runtime.client.measured_cost[Capability.DID_ROUTING] == share
+    # What the slow topics cost, as last read: the DIDs as measured.
+    slow_cost = sum(c.cost for c in runtime.of(Cadence.SLOW))
+    share = runtime.client.budget.per_read
+    assert routing.cost == share
     assert slow_cost > share
-    fast, slow = runtime.fast.update_interval, runtime.slow.update_interval
+    fast = runtime.coordinators[Topic.STATUS].update_interval
+    slow = routing.update_interval
     assert fast == DEFAULT_FAST_INTERVAL
     assert slow is not None
     assert slow > timedelta(minutes=15)
 
     spec = VENDORS["voipcenter"].budget
     per_second = (
-        poll_cost(runtime.client, FAST_TOPICS) / fast.total_seconds()
+        poll_cost(runtime.client, Cadence.FAST) / fast.total_seconds()
         + slow_cost / slow.total_seconds()
     )
     assert per_second <= POLLING_SHARE * spec.limit / spec.window

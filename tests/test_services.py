@@ -23,6 +23,7 @@ from custom_components.pbx_hub.client import (
     PbxPermissionError,
     PbxRefusedError,
     PbxResponseError,
+    Topic,
 )
 from custom_components.pbx_hub.client.pbxware import PbxwareClient
 from custom_components.pbx_hub.const import DOMAIN
@@ -414,7 +415,7 @@ async def test_dnd_whose_answer_is_lost(
     # have failed too and made the switch unavailable.
     unconfirmed = key == "write_unconfirmed"
     assert pbxware_sim.requests_by_action["pbxware.ext.list"] == int(unconfirmed)
-    assert loaded_entry.runtime_data.fast.last_update_success
+    assert loaded_entry.runtime_data.coordinators[Topic.STATUS].last_update_success
     # Refused: no poll asked for, the switch shows what it showed. Otherwise
     # the poll asked for shows what the PBX holds.
     assert hass.states.get(entity_id).state == (STATE_ON if carried_out else STATE_OFF)

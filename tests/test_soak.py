@@ -50,7 +50,6 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.pbx_hub.client import POLLING_SHARE, VENDORS
 from custom_components.pbx_hub.const import DOMAIN
-from custom_components.pbx_hub.coordinator import PbxCoordinator
 from simulator import (
     Fault,
     PbxwareSimulator,
@@ -477,12 +476,7 @@ async def run_day(
     await setup_entry(hass, entry)
     runtime = entry.runtime_data
     uid = runtime.info.unique_id
-    coordinators: list[PbxCoordinator[Any]] = [runtime.fast, runtime.slow]
-    polling = [
-        c
-        for c in coordinators
-        if any(t in runtime.client.capabilities for t in c.topics)
-    ]
+    polling = list(runtime.coordinators.values())
     assert polling, "nothing polls"
     tick = min(c.update_interval for c in polling if c.update_interval)
     day = Day(hass, freezer, sim, port)

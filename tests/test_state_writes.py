@@ -21,7 +21,7 @@ from homeassistant.const import (
 )
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_component import EntityComponent
 from homeassistant.setup import async_setup_component
 import pytest
@@ -31,8 +31,8 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.pbx_hub.coordinator import PbxFastCoordinator
-from custom_components.pbx_hub.entity import PbxEntity
+from custom_components.pbx_hub.client import Topic
+from custom_components.pbx_hub.entity import PbxEntity, PbxEntityDescription
 from simulator import Fault, PbxwareSimulator, VoipcenterSimulator
 
 from .conftest import setup_entry
@@ -98,7 +98,9 @@ async def test_a_poll_with_nothing_changed_writes_no_state(
     await _poll(hass, freezer)
     await _poll(hass, freezer)
 
-    assert pbxware_entry.runtime_data.fast.last_update_success
+    assert all(
+        c.last_update_success for c in pbxware_entry.runtime_data.coordinators.values()
+    )
     assert written == []
     assert changes == []
 
@@ -206,7 +208,7 @@ def _shown(hass: HomeAssistant, entity_id: str) -> tuple[str, dict[str, Any]]:
     return state.state, dict(state.attributes)
 
 
-class _RestoringEntity(PbxEntity[PbxFastCoordinator]):
+class _RestoringEntity(PbxEntity):
     """Shows a restored value from being added until the first poll: its
     state changes after ``super().async_added_to_hass()``.
     """
@@ -235,10 +237,9 @@ async def test_a_state_changed_after_being_added_is_written_when_it_changes(
     entity showed inside its ``async_added_to_hass``.
     """
     await setup_entry(hass, pbxware_entry)
-    fast = pbxware_entry.runtime_data.fast
+    fast = pbxware_entry.runtime_data.coordinators[Topic.STATUS]
     entity = _RestoringEntity(
-        coordinator=fast,
-        description=EntityDescription(key="restoring"),
+        fast, PbxEntityDescription(key="restoring", topic=Topic.STATUS)
     )
     await MockEntityPlatform(hass).async_add_entities([entity])
     assert entity.entity_id is not None
@@ -249,7 +250,7 @@ async def test_a_state_changed_after_being_added_is_written_when_it_changes(
     assert hass.states.get(entity.entity_id).state == "polled"
 
 
-class _SettableEntity(PbxEntity[PbxFastCoordinator]):
+class _SettableEntity(PbxEntity):
     """Shows whatever the test sets, so it can change between polls."""
 
     _attr_name = "Settable"
@@ -274,9 +275,9 @@ async def test_a_write_by_the_update_entity_service_is_remembered(
     """
     await async_setup_component(hass, "homeassistant", {})
     await setup_entry(hass, pbxware_entry)
-    fast = pbxware_entry.runtime_data.fast
+    fast = pbxware_entry.runtime_data.coordinators[Topic.STATUS]
     entity = _SettableEntity(
-        coordinator=fast, description=EntityDescription(key="settable")
+        fast, PbxEntityDescription(key="settable", topic=Topic.STATUS)
     )
     component: EntityComponent[Entity] = EntityComponent(
         logging.getLogger(__name__), "test_domain", hass
@@ -310,25 +311,21 @@ async def test_async_patch_changes_one_item_and_tells_the_listeners(
     """
     entry = voipcenter_entry(voipcenter_sim)
     await setup_entry(hass, entry)
-    slow = entry.runtime_data.slow
-    before = slow.data
-    assert before.did_routing is not None
-    did_id, other_id = list(before.did_routing.dids)[:2]
+    routing = entry.runtime_data.coordinators[Topic.DID_ROUTING]
+    desks = entry.runtime_data.coordinators[Topic.HOT_DESKS]
+    before, desks_before = routing.data, desks.data
+    did_id, other_id = list(before.dids)[:2]
     heard: list[Any] = []
-    remove = slow.async_add_listener(lambda: heard.append(slow.data))
+    remove = routing.async_add_listener(lambda: heard.append(routing.data))
 
-    slow.async_patch("did_routing.dids", did_id, route="patched")
+    routing.async_patch("dids", did_id, route="patched")
 
-    after = slow.data
+    after = routing.data
     assert heard == [after]
-    assert after.did_routing is not None
-    assert after.did_routing.dids[did_id] == replace(
-        before.did_routing.dids[did_id], route="patched"
-    )
-    assert after.did_routing.dids[other_id] is before.did_routing.dids[other_id]
-    assert after.did_routing.routes is before.did_routing.routes
-    assert after.dids is before.dids
-    assert after.hot_desks is before.hot_desks
+    assert after.dids[did_id] == replace(before.dids[did_id], route="patched")
+    assert after.dids[other_id] is before.dids[other_id]
+    assert after.routes is before.routes
+    assert desks.data is desks_before
     remove()
 
 
@@ -337,34 +334,38 @@ async def test_async_patch_of_what_a_poll_removed_shows_nothing(
 ) -> None:
     entry = voipcenter_entry(voipcenter_sim)
     await setup_entry(hass, entry)
-    slow, fast = entry.runtime_data.slow, entry.runtime_data.fast
-    slow_before, fast_before = slow.data, fast.data
+    coordinators = entry.runtime_data.coordinators
+    before = {topic: c.data for topic, c in coordinators.items()}
     heard: list[str] = []
-    remove_slow = slow.async_add_listener(lambda: heard.append("slow"))
-    remove_fast = fast.async_add_listener(lambda: heard.append("fast"))
+    removes = [
+        c.async_add_listener(lambda topic=topic: heard.append(topic))
+        for topic, c in coordinators.items()
+    ]
 
-    slow.async_patch("did_routing.dids", "gone", route="1")
-    slow.async_patch("hot_desks.desks", "gone", template="1")
-    slow.async_patch("indicators", "gone", active=True)
-    fast.async_patch("extensions", "gone", dnd=True)
+    coordinators[Topic.DID_ROUTING].async_patch("dids", "gone", route="1")
+    coordinators[Topic.HOT_DESKS].async_patch("desks", "gone", template="1")
+    coordinators[Topic.INDICATORS].async_patch("", "gone", active=True)
+    coordinators[Topic.EXTENSIONS].async_patch("", "gone", dnd=True)
 
     assert heard == []
-    assert slow.data is slow_before
-    assert fast.data is fast_before
-    remove_slow()
-    remove_fast()
+    assert {topic: c.data for topic, c in coordinators.items()} == before
+    for remove in removes:
+        remove()
 
 
 async def test_async_patch_of_a_topic_the_vendor_lacks_shows_nothing(
     hass: HomeAssistant, pbxware_sim: PbxwareSimulator, pbxware_entry: MockConfigEntry
 ) -> None:
-    """PBXware routes numbers to destinations: it has no route plans."""
+    """PBXware routes numbers to destinations: it has no route plans, so no
+    coordinator reads them, and a patch of a field path its DIDs lack is none.
+    """
     await setup_entry(hass, pbxware_entry)
-    slow = pbxware_entry.runtime_data.slow
-    before = slow.data
-    assert before.did_routing is None
-    did_id = next(iter(before.dids))
+    coordinators = pbxware_entry.runtime_data.coordinators
+    assert Topic.DID_ROUTING not in coordinators
+    dids = coordinators[Topic.DIDS]
+    before = dids.data
+    did_id = next(iter(before))
 
-    slow.async_patch("did_routing.dids", did_id, route="1")
+    dids.async_patch("dids", did_id, route="1")
 
-    assert slow.data is before
+    assert dids.data is before

@@ -31,6 +31,8 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.pbx_hub import async_remove_config_entry_device
 from custom_components.pbx_hub.client import (
     AccountSelection,
+    Cadence,
+    Topic,
     account_selection,
     option_list,
 )
@@ -123,7 +125,7 @@ async def test_a_week_of_one_hour_tokens(
     sim = tariscope_sim
     entry = tariscope_entry(sim, subscribers=",".join(ids(sim)[:2]), slow_interval=1800)
     await setup_entry(hass, entry)
-    slow = entry.runtime_data.slow
+    slow = entry.runtime_data.coordinators[Topic.ACCOUNTS]
     client = entry.runtime_data.client
     hours = 7 * 24
     for _ in range(hours * 2):
@@ -148,7 +150,7 @@ async def test_a_revoked_method_right_raises_a_repair_naming_it(
     await setup_entry(hass, entry)
     name = slug(sim.subscriber(int(ids(sim)[0])).fullname)
     sim.set_rights(sim.username, [m for m in METHODS if m != "accounts.summary"])
-    await entry.runtime_data.slow.async_refresh()
+    await entry.runtime_data.async_refresh(Cadence.SLOW)
     await hass.async_block_till_done()
 
     issue = issue_registry.async_get_issue(
@@ -165,7 +167,7 @@ async def test_a_revoked_method_right_raises_a_repair_naming_it(
     assert state(hass, "sensor.tariscope_127_0_0_1_serial_number").state == sim.serial
 
     sim.set_rights(sim.username, None)
-    await entry.runtime_data.slow.async_refresh()
+    await entry.runtime_data.async_refresh(Cadence.SLOW)
     await hass.async_block_till_done()
     assert (
         issue_registry.async_get_issue(
@@ -289,7 +291,7 @@ async def test_options_choose_subscribers(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options["currency"] == "EUR"
     await hass.async_block_till_done()
-    accounts = entry.runtime_data.slow.data.accounts
+    accounts = entry.runtime_data.data(Topic.ACCOUNTS).accounts
     assert accounts is not None
     members = {str(s.id) for s in sim.subscribers.values() if s.department_id == 2}
     assert set(accounts) == members | {ids(sim)[0]}
@@ -324,7 +326,7 @@ async def test_a_refused_list_leaves_the_other_subscribers(
     entry = tariscope_entry(sim, subscribers=chosen, nodes="2")
     await setup_entry(hass, entry)
     sim.set_rights(sim.username, [m for m in METHODS if m != "subscriber.list.node"])
-    await entry.runtime_data.slow.async_refresh()
+    await entry.runtime_data.async_refresh(Cadence.SLOW)
     await hass.async_block_till_done()
     name = slug(sim.subscriber(int(chosen)).fullname)
     assert state(hass, f"sensor.{name}_balance").state != STATE_UNAVAILABLE
@@ -347,7 +349,7 @@ async def test_a_deleted_subscriber_leaves_the_others_and_is_logged_once(
     deleted, kept = ids(sim)[:2]
     entry = tariscope_entry(sim, subscribers=f"{deleted},{kept}")
     await setup_entry(hass, entry)
-    slow = entry.runtime_data.slow
+    slow = entry.runtime_data.coordinators[Topic.ACCOUNTS]
     gone = f"sensor.{slug(sim.subscriber(int(deleted)).fullname)}_balance"
     other = f"sensor.{slug(sim.subscriber(int(kept)).fullname)}_balance"
     assert state(hass, gone).state != STATE_UNAVAILABLE
@@ -443,7 +445,7 @@ async def test_departments_saved_space_separated_still_load(
     sim = tariscope_sim
     entry = tariscope_entry(sim, departments="1 2")
     await setup_entry(hass, entry)
-    accounts = entry.runtime_data.slow.data.accounts
+    accounts = entry.runtime_data.data(Topic.ACCOUNTS).accounts
     assert accounts is not None
     members = {str(s.id) for s in sim.subscribers.values() if s.department_id in (1, 2)}
     assert members

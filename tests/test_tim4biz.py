@@ -7,6 +7,7 @@ simulator reads the same clock.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 import json
 from typing import Any
@@ -40,6 +41,14 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.pbx_hub import async_remove_config_entry_device
+from custom_components.pbx_hub.client import (
+    Cadence,
+    Notice,
+    PbxClient,
+    ReadContext,
+    ReadResult,
+    Topic,
+)
 from custom_components.pbx_hub.const import DOMAIN
 from custom_components.pbx_hub.diagnostics import async_get_config_entry_diagnostics
 from simulator import Tim4bizSimulator
@@ -157,7 +166,7 @@ async def test_polling_slows_down_as_the_calls_run_out_and_stops_at_zero(
     sim = tim4biz_sim
     entry = tim4biz_entry(sim)
     await setup_entry(hass, entry)
-    slow = entry.runtime_data.slow
+    slow = entry.runtime_data.coordinators[Topic.USAGE]
     assert slow.update_interval == timedelta(minutes=15)
 
     # Another app of the company spends the hour: 10 left after the next poll,
@@ -207,7 +216,7 @@ async def test_a_day_at_60_an_hour_never_meets_a_429(
     sim.set_limits(hourly=60)
     entry = tim4biz_entry(sim, slow_interval=150)
     await setup_entry(hass, entry)
-    slow = entry.runtime_data.slow
+    slow = entry.runtime_data.coordinators[Topic.USAGE]
     polls = refused = 0
     start = dt_util.utcnow()
     while dt_util.utcnow() - start < timedelta(days=1):
@@ -449,7 +458,7 @@ async def test_diagnostics_hold_no_password(
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
     dumped = json.dumps(diagnostics, default=str)
     assert tim4biz_sim.password not in dumped
-    assert diagnostics["slow"]["data"]["rate_limit"]["hourly_limit"] == 1000
+    assert diagnostics["topics"]["rate_limit"]["data"]["hourly_limit"] == 1000
 
 
 @pytest.mark.minimum_ha
@@ -478,9 +487,15 @@ async def test_an_authentication_recommendation_is_logged_once(
     entry = tim4biz_entry(tim4biz_sim)
     await setup_entry(hass, entry)
     client = entry.runtime_data.client
-    monkeypatch.setattr(
-        type(client), "notices", property(lambda self: {"authentication": "OAUTH"})
-    )
+    read = type(client).async_read
+
+    async def advised(
+        self: PbxClient, topic: Topic, context: ReadContext
+    ) -> ReadResult[Any]:
+        result = await read(self, topic, context)
+        return replace(result, notices={Notice.AUTHENTICATION: "OAUTH"})
+
+    monkeypatch.setattr(type(client), "async_read", advised)
     await poll(hass, freezer)
     await poll(hass, freezer)
     assert caplog.text.count("recommends OAUTH authentication") == 1
@@ -500,5 +515,5 @@ async def test_an_extension_with_usage_cannot_be_deleted(
     assert device is not None
     assert not await async_remove_config_entry_device(hass, entry, device)
     tim4biz_sim.remove_extension(extension.number)
-    await entry.runtime_data.slow.async_refresh()
+    await entry.runtime_data.async_refresh(Cadence.SLOW)
     assert await async_remove_config_entry_device(hass, entry, device)

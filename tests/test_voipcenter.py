@@ -39,6 +39,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.pbx_hub.client import Cadence, Topic
 from custom_components.pbx_hub.client.voipcenter import password_hash
 from custom_components.pbx_hub.const import DOMAIN
 from custom_components.pbx_hub.diagnostics import async_get_config_entry_diagnostics
@@ -130,7 +131,7 @@ async def test_indicator_switch_round_trip(
         "on" if service == SERVICE_TURN_ON else "off"
     )
     assert sim.request_count == 1  # no full poll after the click
-    await entry.runtime_data.slow.async_refresh()
+    await entry.runtime_data.async_refresh(Cadence.SLOW)
     assert state(hass, entity_id).state == (
         "on" if service == SERVICE_TURN_ON else "off"
     )
@@ -166,7 +167,7 @@ async def test_route_select_changes_the_pbx(
         blocking=True,
     )
     assert sim.dids[did_id].backuproute == "0"
-    await entry.runtime_data.slow.async_refresh()
+    await entry.runtime_data.async_refresh(Cadence.SLOW)
     assert state(hass, route_entity).state == other.naam
     assert state(hass, backup).state == "none"
 
@@ -326,16 +327,16 @@ async def test_a_clock_ten_seconds_off_is_a_repair_not_an_auth_error(
 ) -> None:
     entry = voipcenter_entry(voipcenter_sim)
     await setup_entry(hass, entry)
-    fast = entry.runtime_data.fast
+    fast = entry.runtime_data.coordinators[Topic.STATUS]
     voipcenter_clock.offset = 10
-    await fast.async_refresh()
+    await entry.runtime_data.async_refresh(Cadence.FAST)
     await hass.async_block_till_done()
     assert not fast.last_update_success
     # One refused poll could be one slow answer: the second tells.
     assert (
         issue_registry.async_get_issue(DOMAIN, f"clock_skew_{entry.entry_id}") is None
     )
-    await fast.async_refresh()
+    await entry.runtime_data.async_refresh(Cadence.FAST)
     await hass.async_block_till_done()
     issue = issue_registry.async_get_issue(DOMAIN, f"clock_skew_{entry.entry_id}")
     assert issue is not None
@@ -344,7 +345,7 @@ async def test_a_clock_ten_seconds_off_is_a_repair_not_an_auth_error(
     assert state(hass, registered).state == STATE_UNAVAILABLE
 
     voipcenter_clock.offset = 0
-    await fast.async_refresh()
+    await entry.runtime_data.async_refresh(Cadence.FAST)
     await hass.async_block_till_done()
     assert fast.last_update_success
     assert (

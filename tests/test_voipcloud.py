@@ -35,6 +35,7 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
 from custom_components.pbx_hub import async_remove_config_entry_device
+from custom_components.pbx_hub.client import Cadence
 from custom_components.pbx_hub.const import DOMAIN
 from custom_components.pbx_hub.diagnostics import async_get_config_entry_diagnostics
 from simulator import Fault, PbxwareSimulator, VoipcloudSimulator
@@ -485,7 +486,7 @@ async def test_diagnostics_hold_no_token_and_no_names(
     for user in voipcloud_sim.users:
         assert user.name not in dumped
     assert "Ann" not in dumped
-    assert diagnostics["fast"]["data"]["calls"]["users_seen"] == 2
+    assert diagnostics["topics"]["call_history"]["data"]["users_seen"] == 2
     assert diagnostics == snapshot(
         exclude=props("entry_id", "created_at", "modified_at")
     )
@@ -511,7 +512,8 @@ async def test_options_offer_only_what_voipcloud_polls(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert entry.runtime_data.fast.update_interval == timedelta(seconds=45)
+    fast = entry.runtime_data.of(Cadence.FAST)
+    assert {c.update_interval for c in fast} == {timedelta(seconds=45)}
 
 
 async def test_two_missed_calls_in_one_poll_fire_twice(

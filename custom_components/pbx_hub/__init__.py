@@ -17,21 +17,19 @@ from homeassistant.helpers.typing import ConfigType
 
 from .calls import CallTracker
 from .client import (
+    TOPICS,
     VENDORS,
+    Cadence,
     PbxClockSkewError,
     PbxError,
     PbxInvalidInputError,
     PbxPermissionError,
     PbxUnsupportedError,
+    Topic,
 )
 from .clients import client_for_entry
 from .const import CONF_VENDOR, CONF_VERIFY_SSL, DOMAIN
-from .coordinator import (
-    PbxConfigEntry,
-    PbxFastCoordinator,
-    PbxRuntimeData,
-    PbxSlowCoordinator,
-)
+from .coordinator import PbxConfigEntry, PbxRuntimeData, build_coordinators
 from .devices import STALE_DEVICES, StaleDevices, live_identifiers
 from .entity import pbx_device_info
 from .helpers import error_translation, needs_reauth
@@ -103,24 +101,46 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
         # Entities and devices are named after the entry's identity, which stays
         # when a vendor's identity follows its key and the key is replaced.
         info = replace(info, unique_id=entry.unique_id)
-    fast = PbxFastCoordinator(hass, entry, client)
-    slow = PbxSlowCoordinator(hass, entry, client)
+    tracker = None
+    if Topic.CALLS in client.topics:
+        tracker = CallTracker(hass, entry.entry_id)
+        # The queues, users and call events of earlier runs.
+        await tracker.async_load()
+    coordinators = build_coordinators(hass, entry, client, tracker)
     # Registered before any entity, so extension devices can name it by its id.
     pbx_device = dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id, **pbx_device_info(info)
     )
     entry.runtime_data = PbxRuntimeData(
-        client=client, info=info, pbx_device_id=pbx_device.id, fast=fast, slow=slow
+        hass=hass,
+        client=client,
+        info=info,
+        pbx_device_id=pbx_device.id,
+        coordinators=coordinators,
+        call_tracker=tracker,
     )
-    await fast.async_config_entry_first_refresh()
-    # A failing DID list must not keep the PBX from loading: its entities wait.
-    await slow.async_refresh()
+    # The fast topics must read for the PBX to load; a failing slow topic (a
+    # DID list) must not keep it from loading: its entities wait. The rate
+    # limits last, as the other reads left them.
+    for topic, coordinator in coordinators.items():
+        if TOPICS[topic].cadence is Cadence.FAST:
+            await coordinator.async_config_entry_first_refresh()
+    for topic, coordinator in coordinators.items():
+        if TOPICS[topic].cadence is Cadence.SLOW:
+            await coordinator.async_refresh()
 
     stale = hass.data.setdefault(STALE_DEVICES, {}).setdefault(
         entry.entry_id, StaleDevices(hass, entry)
     )
-    stale.count(fast.data)
-    entry.async_on_unload(fast.async_add_poll_listener(stale.count))
+    # Counted at each extension list; where there is none, excluded devices
+    # still go at each poll of the first topic.
+    counted = coordinators.get(Topic.EXTENSIONS) or next(iter(coordinators.values()))
+    stale.count(entry.runtime_data.data(Topic.EXTENSIONS))
+    entry.async_on_unload(
+        counted.async_add_poll_listener(
+            lambda _: stale.count(entry.runtime_data.data(Topic.EXTENSIONS))
+        )
+    )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -148,7 +168,7 @@ async def async_remove_config_entry_device(
     user's or queue's device known only through calls (until its next call).
     """
     runtime = entry.runtime_data
-    if (tracker := runtime.fast.call_tracker) is not None:
+    if (tracker := runtime.call_tracker) is not None:
         prefix = f"{runtime.info.unique_id}_"
         for domain, identifier in device.identifiers:
             if domain == DOMAIN and identifier.startswith(prefix):
@@ -160,7 +180,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool
     """Unload the platforms; the coordinators stop with the entry."""
     if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
         return False
-    if (tracker := entry.runtime_data.fast.call_tracker) is not None:
+    if (tracker := entry.runtime_data.call_tracker) is not None:
         await tracker.async_save()
     return True
 

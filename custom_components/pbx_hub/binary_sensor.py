@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 
 from homeassistant.components.binary_sensor import (
     BinarySensorDeviceClass,
@@ -14,73 +14,51 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .client import Extension
-from .coordinator import FastData, PbxConfigEntry, PbxFastCoordinator
+from .client import Topic
+from .coordinator import PbxConfigEntry
 from .entity import (
+    EXTENSION_ITEMS,
     PbxEntity,
-    PbxExtensionEntity,
-    add_extension_entities_dynamically,
-    add_pbx_entities_dynamically,
+    PbxEntityDescription,
+    known,
 )
+from .loader import add_entities_dynamically
 
 PARALLEL_UPDATES = 0
 
 
-class ServicesProblemSensor(PbxEntity[PbxFastCoordinator], BinarySensorEntity):
-    """On when a PBX service is not running; the attribute names them."""
+@dataclass(frozen=True, kw_only=True)
+class PbxBinarySensorEntityDescription(
+    PbxEntityDescription, BinarySensorEntityDescription
+):
+    """A binary sensor of one item of a topic."""
 
-    entity_description = BinarySensorEntityDescription(
+
+BINARY_SENSORS = (
+    PbxBinarySensorEntityDescription(
         key="services",
         translation_key="services",
         device_class=BinarySensorDeviceClass.PROBLEM,
         entity_category=EntityCategory.DIAGNOSTIC,
-    )
-
-    @staticmethod
-    def exists(data: FastData) -> bool:
-        """Only vendors that report their services have this sensor."""
-        return data.status is not None and data.status.services is not None
-
-    @property
-    def available(self) -> bool:
-        """Unavailable when the poll failed or did not read the status."""
-        return super().available and self.coordinator.data.status is not None
-
-    @property
-    def _not_running(self) -> list[str] | None:
-        status = self.coordinator.data.status
-        return None if status is None else status.services_not_running
-
-    @property
-    def is_on(self) -> bool | None:
-        """Whether any service is not running."""
-        not_running = self._not_running
-        return None if not_running is None else bool(not_running)
-
-    @property
-    def extra_state_attributes(self) -> dict[str, list[str]]:
-        """The services that are not running."""
-        return {"not_running": self._not_running or []}
-
-
-@dataclass(frozen=True, kw_only=True)
-class ExtensionBinarySensorEntityDescription(BinarySensorEntityDescription):
-    """An extension binary sensor and the field it shows."""
-
-    is_on_fn: Callable[[Extension], bool | None]
-
-
-EXTENSION_BINARY_SENSORS: tuple[ExtensionBinarySensorEntityDescription, ...] = (
-    ExtensionBinarySensorEntityDescription(
-        key="registered",
-        translation_key="registered",
-        device_class=BinarySensorDeviceClass.CONNECTIVITY,
-        is_on_fn=lambda extension: extension.registered,
+        topic=Topic.STATUS,
+        # Only vendors that report their services have this sensor.
+        exists_fn=lambda status: status.services is not None,
+        value_fn=lambda status: status.services_not_running,
+        attributes_fn=lambda status: {"not_running": status.services_not_running or []},
     ),
-    ExtensionBinarySensorEntityDescription(
-        key="on_call",
-        translation_key="on_call",
-        is_on_fn=lambda extension: extension.on_call,
+    *(
+        PbxBinarySensorEntityDescription(
+            key=key,
+            translation_key=key,
+            device_class=device_class,
+            **EXTENSION_ITEMS,
+            exists_fn=known(key),
+            value_fn=attrgetter(key),
+        )
+        for key, device_class in (
+            ("registered", BinarySensorDeviceClass.CONNECTIVITY),
+            ("on_call", None),
+        )
     ),
 )
 
@@ -91,35 +69,16 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the services sensor and, as extensions appear, their sensors."""
-    fast = entry.runtime_data.fast
-    add_pbx_entities_dynamically(
-        entry,
-        async_add_entities,
-        [ServicesProblemSensor.entity_description],
-        lambda _, data: ServicesProblemSensor.exists(data),
-        lambda description: ServicesProblemSensor(
-            coordinator=fast, description=description
-        ),
-    )
-    add_extension_entities_dynamically(
-        entry,
-        async_add_entities,
-        lambda extension: (
-            ExtensionBinarySensor(
-                coordinator=fast, description=description, extension=extension
-            )
-            for description in EXTENSION_BINARY_SENSORS
-            if description.is_on_fn(extension) is not None
-        ),
-    )
+    add_entities_dynamically(entry, async_add_entities, BINARY_SENSORS, PbxBinarySensor)
 
 
-class ExtensionBinarySensor(PbxExtensionEntity, BinarySensorEntity):
-    """A binary sensor of an extension device."""
+class PbxBinarySensor(PbxEntity, BinarySensorEntity):
+    """A binary sensor of one item of a topic; a list means on when not empty."""
 
-    entity_description: ExtensionBinarySensorEntityDescription
+    entity_description: PbxBinarySensorEntityDescription
 
     @property
     def is_on(self) -> bool | None:
         """The field the description reads."""
-        return self.entity_description.is_on_fn(self.extension)
+        value = self.value
+        return None if value is None else bool(value)

@@ -8,9 +8,9 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util.hass_dict import HassKey
 
-from .client import Capability
+from .client import Extension, Topic
 from .const import CONF_EXCLUDED_EXTENSIONS, DOMAIN
-from .coordinator import FastData, PbxConfigEntry, PbxRuntimeData
+from .coordinator import PbxConfigEntry, PbxRuntimeData
 from .entity import extension_device_identifier
 
 STALE_AFTER_POLLS = 3
@@ -36,7 +36,7 @@ class StaleDevices:
         """Lists in a row naming none of ``_known``."""
 
     @callback
-    def count(self, data: FastData) -> None:
+    def count(self, extensions: dict[str, Extension] | None) -> None:
         """Count a successful poll's list, and remove what enough lists
         lacked; the excluded extensions' devices whatever the list.
         """
@@ -44,9 +44,9 @@ class StaleDevices:
         devices = self._extension_devices()
         for extension_id in devices.keys() & excluded:
             self._remove_device(devices.pop(extension_id))
-        if Capability.EXTENSIONS not in self._entry.runtime_data.client.capabilities:
+        if Topic.EXTENSIONS not in self._entry.runtime_data.coordinators:
             return
-        listed = set(data.extensions)
+        listed = set(extensions or {})
         if not listed:
             return
         if self._known and not listed & self._known:
@@ -89,12 +89,11 @@ def live_identifiers(runtime: PbxRuntimeData) -> set[tuple[str, str]]:
     lists, those with call accounting, and the followed subscribers.
     """
     info = runtime.info
-    extensions = set(runtime.fast.data.extensions)
-    slow = runtime.slow.data
-    subscribers: set[str] = set()
-    if slow is not None:
-        extensions |= set(slow.usage_today or {}) | set(slow.usage_month or {})
-        subscribers = set(slow.accounts or {})
+    extensions = set(runtime.data(Topic.EXTENSIONS) or {})
+    if (usage := runtime.data(Topic.USAGE)) is not None:
+        extensions |= set(usage.today) | set(usage.month)
+    accounts = runtime.data(Topic.ACCOUNTS)
+    subscribers = set() if accounts is None else set(accounts.accounts)
     return {
         (DOMAIN, info.unique_id),
         *(extension_device_identifier(info, ext) for ext in extensions),

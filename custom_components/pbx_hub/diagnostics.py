@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, replace
+from dataclasses import asdict, is_dataclass
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
+from .calls import CallActivity
 from .client import VENDORS
 from .const import CONF_VENDOR
-from .coordinator import FastData, PbxConfigEntry
+from .coordinator import PbxConfigEntry
 
 # Personal data beside the vendor's secrets: who, where, and how to reach them.
 PERSONAL_DATA = {
@@ -43,7 +44,7 @@ async def async_get_config_entry_diagnostics(
     """Everything that helps a bug report, nothing that identifies or unlocks."""
     runtime = entry.runtime_data
     to_redact = PERSONAL_DATA | set(VENDORS[entry.data[CONF_VENDOR]].secret_keys)
-    budget = runtime.client.http.budget
+    budget = runtime.client.budget
     redacted = async_redact_data(
         {
             "entry": {
@@ -58,13 +59,12 @@ async def async_get_config_entry_diagnostics(
                 "window_seconds": budget.spec.window,
                 "used": budget.used,
             },
-            "fast": {
-                "last_update_success": runtime.fast.last_update_success,
-                "data": _fast_data(runtime.fast.data),
-            },
-            "slow": {
-                "last_update_success": runtime.slow.last_update_success,
-                "data": asdict(runtime.slow.data) if runtime.slow.data else None,
+            "topics": {
+                topic.value: {
+                    "last_update_success": coordinator.last_update_success,
+                    "data": _topic_data(coordinator.data),
+                }
+                for topic, coordinator in runtime.coordinators.items()
             },
         },
         to_redact,
@@ -95,22 +95,22 @@ def _without_echoes(data: Any, redact: Callable[[str], str]) -> Any:
     return data
 
 
-def _fast_data(data: FastData | None) -> dict[str, Any] | None:
-    """The fast data; of today's calls only the figures, since the users' and
-    callers' names and numbers are keys and values where redaction cannot
-    reach them.
+def _topic_data(data: Any) -> Any:
+    """A topic's data as plain values; of today's calls only the figures,
+    since the users' and callers' names and numbers are keys and values
+    where redaction cannot reach them.
     """
-    if data is None:
-        return None
-    calls = data.calls
-    return {
-        **asdict(replace(data, calls=None)),
-        "calls": None
-        if calls is None
-        else {
-            "groups": [asdict(stats) for stats in calls.summary.groups.values()],
-            "users_seen": len(calls.users),
-            "users_with_calls_today": len(calls.summary.users),
-            "events_last_poll": len(calls.events),
-        },
-    }
+    if isinstance(data, CallActivity):
+        return {
+            "groups": [asdict(stats) for stats in data.summary.groups.values()],
+            "users_seen": len(data.users),
+            "users_with_calls_today": len(data.summary.users),
+            "events_last_poll": len(data.events),
+        }
+    if isinstance(data, Mapping):
+        return {key: _topic_data(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_topic_data(value) for value in data]
+    if is_dataclass(data) and not isinstance(data, type):
+        return asdict(data)
+    return data

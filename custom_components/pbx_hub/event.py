@@ -6,28 +6,54 @@ remembers across restarts which calls it handed out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .client import CallRecord, CallScope, group_key
-from .coordinator import PbxConfigEntry, PbxFastCoordinator
+from .coordinator import PbxConfigEntry
 from .entity import (
-    PbxCallGroupEntity,
-    PbxCallUserEntity,
+    CALL_GROUP,
+    CALL_USER,
     PbxEntity,
-    add_call_entities_dynamically,
+    PbxEntityDescription,
 )
+from .loader import add_entities_dynamically
 
 PARALLEL_UPDATES = 0
 
-MISSED_CALL = EventEntityDescription(
-    key="missed_call", translation_key="missed_call", event_types=["missed_call"]
-)
-ABANDONED_CALL = EventEntityDescription(
-    key="abandoned_call",
-    translation_key="abandoned_call",
-    event_types=["abandoned_call"],
+
+@dataclass(frozen=True, kw_only=True)
+class PbxEventEntityDescription(PbxEntityDescription, EventEntityDescription):
+    """An event of one item: which of a poll's due calls are its own."""
+
+    belongs_fn: Callable[[CallRecord, str], bool]
+
+
+EVENTS = (
+    PbxEventEntityDescription(
+        key="missed_call",
+        translation_key="missed_call",
+        event_types=["missed_call"],
+        **CALL_USER,
+        belongs_fn=lambda call, number: (
+            call.scope is CallScope.USER and call.user_number == number
+        ),
+    ),
+    PbxEventEntityDescription(
+        key="abandoned_call",
+        translation_key="abandoned_call",
+        event_types=["abandoned_call"],
+        **CALL_GROUP,
+        exists_fn=lambda stats: stats.scope is CallScope.QUEUE,
+        belongs_fn=lambda call, key: (
+            call.scope is CallScope.QUEUE
+            and group_key(call.scope, call.group or "") == key
+        ),
+    ),
 )
 
 
@@ -37,29 +63,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the event entities of users and queues as they are first seen."""
-    fast = entry.runtime_data.fast
-    add_call_entities_dynamically(
-        entry,
-        async_add_entities,
-        make_group_entities=lambda key, scope, name: (
-            [
-                AbandonedCallEvent(
-                    coordinator=fast,
-                    description=ABANDONED_CALL,
-                    key=key,
-                    scope=scope,
-                    name=name,
-                )
-            ]
-            if scope is CallScope.QUEUE
-            else []
-        ),
-        make_user_entities=lambda number, name: [
-            MissedCallEvent(
-                coordinator=fast, description=MISSED_CALL, number=number, name=name
-            )
-        ],
-    )
+    add_entities_dynamically(entry, async_add_entities, EVENTS, PbxCallEvent)
 
 
 def _attributes(call: CallRecord) -> dict[str, str | None]:
@@ -71,27 +75,25 @@ def _attributes(call: CallRecord) -> dict[str, str | None]:
     }
 
 
-class _CallEventMixin(PbxEntity[PbxFastCoordinator], EventEntity):
-    """Fire each poll's due calls that belong to this entity, once."""
+class PbxCallEvent(PbxEntity, EventEntity):
+    """Fires each poll's due calls that belong to this user or queue, once."""
 
+    entity_description: PbxEventEntityDescription
     _handled: tuple[CallRecord, ...] = ()
 
-    def _belongs(self, call: CallRecord) -> bool:
-        raise NotImplementedError
-
     def _fire_due(self) -> None:
-        activity = self.coordinator.data.calls
+        activity = self.coordinator.data
         # Data set again without a poll (an optimistic update) carries the same
         # tuple: its calls were handled already.
         if activity is None or activity.events is self._handled:
             return
         self._handled = activity.events
         for call in activity.events:
-            if self._belongs(call):
+            if self.entity_description.belongs_fn(call, self.key):
                 # One state per call: two missed calls in one poll run an
                 # automation twice.
                 self._trigger_event(self.entity_description.key, _attributes(call))
-                self._write_state()
+                self.async_write_ha_state()
 
     async def async_added_to_hass(self) -> None:
         """A user or queue first seen through a missed or abandoned call gets
@@ -103,21 +105,5 @@ class _CallEventMixin(PbxEntity[PbxFastCoordinator], EventEntity):
     @callback
     def _handle_coordinator_update(self) -> None:
         self._fire_due()
+        self._written = self._shown()
         super()._handle_coordinator_update()
-
-
-class MissedCallEvent(_CallEventMixin, PbxCallUserEntity):
-    """Fires when a call to this user ends unanswered."""
-
-    def _belongs(self, call: CallRecord) -> bool:
-        return call.scope is CallScope.USER and call.user_number == self.number
-
-
-class AbandonedCallEvent(_CallEventMixin, PbxCallGroupEntity):
-    """Fires when a caller hangs up while waiting in this queue."""
-
-    def _belongs(self, call: CallRecord) -> bool:
-        return (
-            call.scope is CallScope.QUEUE
-            and group_key(call.scope, call.group or "") == self.group_key
-        )

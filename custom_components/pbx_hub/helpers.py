@@ -4,19 +4,23 @@ means to the user, what the entry's options mean, and how user actions run.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from datetime import timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.util import dt as dt_util
 
+from .calls import EVENT_LOOKBACK
 from .client import (
+    TOPICS,
     VENDORS,
     BudgetSpec,
-    Capability,
+    Cadence,
     PbxAnswerLostError,
     PbxAuthError,
     PbxCallFailedError,
@@ -33,6 +37,9 @@ from .client import (
     PbxResponseError,
     PbxTooManyItemsError,
     PbxUnsupportedError,
+    ReadContext,
+    Topic,
+    account_selection,
     for_action,
 )
 from .client.budget import (
@@ -57,21 +64,6 @@ from .repairs import (
     issue_id,
 )
 from .titles import title_placeholders
-
-FAST_TOPICS = (
-    Capability.STATUS,
-    Capability.EXTENSIONS,
-    Capability.LIVE_CALLS,
-    Capability.CALL_HISTORY,
-)
-SLOW_TOPICS = (
-    Capability.DIDS,
-    Capability.EXTENSION_USAGE,
-    Capability.ACCOUNTS,
-    Capability.INDICATORS,
-    Capability.DID_ROUTING,
-    Capability.HOT_DESKS,
-)
 
 WRITE_UNCONFIRMED = "write_unconfirmed"
 
@@ -125,63 +117,95 @@ def error_translation(
     return "invalid_response", {"error": str(err)}
 
 
+def read_context(options: Mapping[str, Any]) -> ReadContext:
+    """Home Assistant's clock and the options' choices, for one read."""
+    now = dt_util.now()
+    midnight = dt_util.start_of_local_day(now)
+    return ReadContext(
+        now=now,
+        midnight=midnight,
+        month_start=dt_util.start_of_local_day(now.replace(day=1)),
+        calls_since=midnight - EVENT_LOOKBACK,
+        accounts=account_selection(options),
+    )
+
+
 def interval_option(entry: ConfigEntry, key: str, default: timedelta) -> timedelta:
     """A scan interval from the entry's options, in seconds."""
     return timedelta(seconds=entry.options.get(key, default.total_seconds()))
 
 
-def poll_cost(client: PbxClient, topics: tuple[Capability, ...]) -> int:
-    """Requests one poll of ``topics`` sends with this client: as last
-    measured where that depends on the account, else as the vendor declares.
-    """
+type Costs = Mapping[Topic, int] | None
+"""Requests a read of each topic sent as last measured (else as declared)."""
+
+
+def poll_cost(client: PbxClient, cadence: Cadence, measured: Costs = None) -> int:
+    """Requests one poll of the ``cadence``'s topics sends with this client."""
     return sum(
-        client.measured_cost.get(topic, client.poll_cost.get(topic, 1))
-        for topic in topics
-        if topic in client.capabilities
+        (measured or {}).get(topic, client.poll_cost(topic))
+        for topic in client.topics
+        if TOPICS[topic].cadence is cadence
     )
 
 
-def _budget_and_costs(client: PbxClient) -> tuple[BudgetSpec, int, int]:
+def _budget_and_costs(
+    client: PbxClient, measured: Costs
+) -> tuple[BudgetSpec, int, int]:
     """The vendor's budget, and what a fast and a slow poll cost."""
     return (
         VENDORS[client.vendor].budget,
-        poll_cost(client, FAST_TOPICS),
-        poll_cost(client, SLOW_TOPICS),
+        poll_cost(client, Cadence.FAST, measured),
+        poll_cost(client, Cadence.SLOW, measured),
     )
 
 
 def min_fast_interval(client: PbxClient, slow_interval: timedelta) -> float:
     """Shortest fast interval, in seconds, that keeps polling within the budget."""
-    return min_fast_poll_interval(*_budget_and_costs(client), slow_interval)
+    return min_fast_poll_interval(*_budget_and_costs(client, None), slow_interval)
 
 
-def default_fast_interval(client: PbxClient, slow_interval: timedelta) -> timedelta:
+def default_fast_interval(
+    client: PbxClient, slow_interval: timedelta, measured: Costs = None
+) -> timedelta:
     """The default fast interval, lengthened where the vendor's budget needs it."""
     return default_fast_poll_interval(
-        *_budget_and_costs(client),
+        *_budget_and_costs(client, measured),
         slow_interval,
         default=DEFAULT_FAST_INTERVAL,
         longest=MAX_INTERVAL,
     )
 
 
-def slow_interval(entry: ConfigEntry, client: PbxClient) -> timedelta:
+def slow_interval(
+    entry: ConfigEntry, client: PbxClient, measured: Costs = None
+) -> timedelta:
     """The slow scan interval the user chose, or else the default, lengthened
     where the slow topics' requests would take more than their share.
     """
     return slow_poll_interval(
         VENDORS[client.vendor].budget,
-        poll_cost(client, SLOW_TOPICS),
+        poll_cost(client, Cadence.SLOW, measured),
         interval_option(entry, CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL),
         MAX_INTERVAL,
     )
 
 
-def fast_interval(entry: ConfigEntry, client: PbxClient) -> timedelta:
+def cadence_interval(
+    entry: ConfigEntry, client: PbxClient, cadence: Cadence, measured: Costs = None
+) -> timedelta:
+    """How often the topics of ``cadence`` poll."""
+    if cadence is Cadence.FAST:
+        return fast_interval(entry, client, measured)
+    return slow_interval(entry, client, measured)
+
+
+def fast_interval(
+    entry: ConfigEntry, client: PbxClient, measured: Costs = None
+) -> timedelta:
     """The fast scan interval the user chose, or else the default."""
-    slow = slow_interval(entry, client)
+    slow = slow_interval(entry, client, measured)
     return interval_option(
-        entry, CONF_FAST_INTERVAL, default_fast_interval(client, slow)
+        entry, CONF_FAST_INTERVAL, default_fast_interval(client, slow, measured)
     )
 
 
@@ -227,7 +251,7 @@ async def _run[T](
     raise a repair issue where that is the fix. The requests it sends are an
     action's (``for_action``): the budget keeps polls' share from them.
     """
-    hass = entry.runtime_data.fast.hass
+    hass: HomeAssistant = entry.runtime_data.hass
     # One repair issue per action refused for a missing licence or right; the
     # action's next success clears it.
     action = str(getattr(call, "__qualname__", "action")).rsplit(".", 1)[-1]

@@ -9,8 +9,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .client import Capability
 from .const import CONF_SMS_RECIPIENT, DOMAIN
-from .coordinator import PbxConfigEntry, PbxSlowCoordinator
-from .entity import PbxEntity
+from .coordinator import PbxConfigEntry, PbxRuntimeData
+from .entity import pbx_device_info
 from .services import async_send_sms
 
 PARALLEL_UPDATES = 1
@@ -26,22 +26,26 @@ async def async_setup_entry(
     """Add the SMS entity where the vendor sends SMS."""
     runtime = entry.runtime_data
     if Capability.SEND_SMS in runtime.client.capabilities:
-        async_add_entities([SmsNotifyEntity(coordinator=runtime.slow, description=SMS)])
+        async_add_entities([SmsNotifyEntity(entry, runtime)])
 
 
-class SmsNotifyEntity(PbxEntity[PbxSlowCoordinator], NotifyEntity):
+class SmsNotifyEntity(NotifyEntity):
     """Sends an SMS to the recipient chosen in the options; the action
-    ``pbx_hub.send_sms`` reaches any number.
+    ``pbx_hub.send_sms`` reaches any number. Sending does not depend on polls.
     """
 
-    @property
-    def available(self) -> bool:
-        """Sending does not depend on the last poll."""
-        return True
+    _attr_has_entity_name = True
+    entity_description = SMS
+
+    def __init__(self, entry: PbxConfigEntry, runtime: PbxRuntimeData) -> None:
+        """An entity of the PBX's device."""
+        self._entry = entry
+        self._attr_unique_id = f"{runtime.info.unique_id}_pbx_{SMS.key}"
+        self._attr_device_info = pbx_device_info(runtime.info)
 
     async def async_send_message(self, message: str, title: str | None = None) -> None:
         """Send ``message`` (after ``title``, when given)."""
-        entry = self.coordinator.config_entry
+        entry = self._entry
         recipient = entry.options.get(CONF_SMS_RECIPIENT)
         if not recipient:
             raise ServiceValidationError(

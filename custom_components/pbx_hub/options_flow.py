@@ -21,7 +21,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.util import dt as dt_util
 import probatio as vol
 
-from .client import VENDORS, PbxClient, PbxInvalidInputError
+from .client import VENDORS, Cadence, PbxClient, PbxInvalidInputError, Topic
 from .clients import client_for_entry
 from .const import (
     CONF_EXCLUDED_EXTENSIONS,
@@ -31,8 +31,6 @@ from .const import (
 )
 from .flow_schemas import OPTION_SELECTORS, seconds_selector
 from .helpers import (
-    FAST_TOPICS,
-    SLOW_TOPICS,
     fast_interval,
     interval_option,
     min_fast_interval,
@@ -57,11 +55,11 @@ class PbxHubOptionsFlow(OptionsFlowWithReload):
             ).total_seconds(),
         }
         schema: dict[vol.Marker, Any] = {}
-        if poll_cost(client, FAST_TOPICS) > 0:
+        if poll_cost(client, Cadence.FAST) > 0:
             schema[
                 vol.Required(CONF_FAST_INTERVAL, default=current[CONF_FAST_INTERVAL])
             ] = seconds_selector()
-        if poll_cost(client, SLOW_TOPICS) > 0:
+        if poll_cost(client, Cadence.SLOW) > 0:
             schema[
                 vol.Required(CONF_SLOW_INTERVAL, default=current[CONF_SLOW_INTERVAL])
             ] = seconds_selector()
@@ -107,7 +105,7 @@ class PbxHubOptionsFlow(OptionsFlowWithReload):
         """The extensions of the last poll; none while the entry is not loaded."""
         if self.config_entry.state is not ConfigEntryState.LOADED:
             return []
-        extensions = self.config_entry.runtime_data.fast.data.extensions
+        extensions = self.config_entry.runtime_data.data(Topic.EXTENSIONS) or {}
         return [
             SelectOptionDict(value=ext.id, label=f"{ext.number} {ext.name}")
             for ext in sorted(extensions.values(), key=lambda ext: ext.number)

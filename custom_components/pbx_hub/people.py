@@ -13,6 +13,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
+from .client import Topic
 from .const import DOMAIN
 from .coordinator import PbxRuntimeData
 from .entity import extension_device_identifier
@@ -35,11 +36,10 @@ class Person:
 
 def _extensions(runtime: PbxRuntimeData) -> Iterable[tuple[str, str]]:
     """Each extension's id and number, and each call user's (keyed by number)."""
-    data = runtime.fast.data
-    for extension in data.extensions.values():
+    for extension in (runtime.data(Topic.EXTENSIONS) or {}).values():
         yield extension.id, extension.number
-    if data.calls is not None:
-        for number in data.calls.users:
+    if (calls := runtime.data(Topic.CALLS)) is not None:
+        for number in calls.users:
             yield number, number
 
 

@@ -8,7 +8,7 @@ of a description and ``{title_plain}`` for an issue's title (plain text).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from homeassistant.components.repairs import (
@@ -161,35 +161,40 @@ def sync_api_url_issue(
 
 
 class PollIssues:
-    """The repair issues of one cadence's polls: each stays until a poll
+    """The repair issues of one cadence's topics: each stays until a read
     succeeds, except the missing permissions, which stay while refused.
     """
 
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry, cadence: str) -> None:
-        """No poll has failed yet."""
+        """No read has failed yet."""
         self._hass = hass
         self._entry = entry
         self._permission_kind = f"{MISSING_PERMISSION}_{cadence}"
         self._too_many_kind = f"{TOO_MANY_ITEMS}_{cadence}"
-        self._rate_limited = 0
-        """Polls in a row that the PBX answered with 429."""
-        self._skewed = 0
-        """Polls in a row refused for the time stamp (clock skew)."""
+        self._rate_limited: dict[str, int] = {}
+        """Reads in a row, per topic, that the PBX answered with 429."""
+        self._skewed: dict[str, int] = {}
+        """Reads in a row, per topic, refused for the time stamp (clock skew)."""
+        self._refused: dict[str, str] = {}
+        """What each topic was refused for, while it is."""
+        self._too_many: set[str] = set()
+        """Topics whose PBX lists more items than they take."""
 
-    def failed(self, err: PbxError) -> None:
-        """Count a failed poll, and raise the issue it calls for, if any."""
+    def failed(self, topic: str, err: PbxError) -> None:
+        """Count a failed read, and raise the issue it calls for, if any."""
         if isinstance(err, PbxRateLimitError) and err.from_pbx:
-            self._rate_limited += 1
-        if self._rate_limited >= RATE_LIMIT_ISSUE_AFTER:
+            self._rate_limited[topic] = self._rate_limited.get(topic, 0) + 1
+        if self._rate_limited.get(topic, 0) >= RATE_LIMIT_ISSUE_AFTER:
             create_entry_issue(self._hass, self._entry, RATE_LIMITED)
         if isinstance(err, PbxNotWhitelistedError):
             create_entry_issue(self._hass, self._entry, NOT_WHITELISTED)
         if isinstance(err, PbxClockSkewError):
             # Twice in a row: one slow answer can push a time stamp out.
-            self._skewed += 1
-            if self._skewed >= 2:
+            self._skewed[topic] = self._skewed.get(topic, 0) + 1
+            if self._skewed[topic] >= 2:
                 create_entry_issue(self._hass, self._entry, CLOCK_SKEW)
         if isinstance(err, PbxTooManyItemsError):
+            self._too_many.add(topic)
             create_entry_issue(
                 self._hass,
                 self._entry,
@@ -198,15 +203,22 @@ class PollIssues:
                 placeholders={"topic": err.topic, "maximum": str(err.maximum)},
             )
 
-    def succeeded(self, refused: Iterable[str]) -> None:
-        """Clear the poll issues; one issue names every licence or right that
-        a topic was ``refused`` for, none once all are granted.
+    def succeeded(self, topic: str, refused: str | None) -> None:
+        """Clear the read's issues; one issue names every licence or right
+        that the cadence's topics are ``refused`` for, none once all are granted.
         """
-        self._rate_limited = 0
-        self._skewed = 0
-        for kind in (*POLL_ISSUES, self._too_many_kind):
+        self._rate_limited.pop(topic, None)
+        self._skewed.pop(topic, None)
+        self._too_many.discard(topic)
+        for kind in POLL_ISSUES:
             delete_entry_issue(self._hass, self._entry, kind)
-        if missing := sorted(set(refused)):
+        if not self._too_many:
+            delete_entry_issue(self._hass, self._entry, self._too_many_kind)
+        if refused is None:
+            self._refused.pop(topic, None)
+        else:
+            self._refused[topic] = refused
+        if missing := sorted(set(self._refused.values())):
             create_entry_issue(
                 self._hass,
                 self._entry,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 from homeassistant.core import ServiceCall, ServiceResponse
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -20,6 +21,7 @@ from .client import (
     RoutesDids,
     SetsHotDesks,
     TimeFilter,
+    Topic,
 )
 from .const import DOMAIN
 from .coordinator import PbxConfigEntry
@@ -36,16 +38,25 @@ from .service_schemas import (
 )
 
 
-def _find_did(entry: PbxConfigEntry, wanted: str) -> Did:
-    """A DID by its id or else its number, from the last poll."""
-    slow = entry.runtime_data.slow
-    if slow.data is None or not slow.last_update_success:
+def _last_read(entry: PbxConfigEntry, topic: Topic, unavailable: str) -> Any:
+    """The topic's data as last read, or a translated error while not read."""
+    coordinator = entry.runtime_data.coordinators.get(topic)
+    if (
+        coordinator is None
+        or coordinator.data is None
+        or not coordinator.last_update_success
+    ):
         raise HomeAssistantError(
             translation_domain=DOMAIN,
-            translation_key="dids_unavailable",
+            translation_key=unavailable,
             translation_placeholders={"title": entry.title},
         )
-    dids = slow.data.dids
+    return coordinator.data
+
+
+def _find_did(entry: PbxConfigEntry, wanted: str) -> Did:
+    """A DID by its id or else its number, from the last poll."""
+    dids: dict[str, Did] = _last_read(entry, Topic.DIDS, "dids_unavailable")
     if (did := dids.get(wanted)) is not None:
         return did
     for did in dids.values():
@@ -65,18 +76,8 @@ async def async_set_did_route_plan(call: ServiceCall) -> ServiceResponse:
     entry = loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
     if not isinstance(client := entry.runtime_data.client, RoutesDidPlans):
         raise not_supported(entry)
-    slow = entry.runtime_data.slow
-    if (
-        slow.data is None
-        or slow.data.did_routing is None
-        or not slow.last_update_success
-    ):
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="dids_unavailable",
-            translation_placeholders={"title": entry.title},
-        )
-    routing = slow.data.did_routing
+    routing = _last_read(entry, Topic.DID_ROUTING, "dids_unavailable")
+    slow = entry.runtime_data.coordinators[Topic.DID_ROUTING]
     wanted = call.data[ATTR_DID]
     did = routing.dids.get(wanted) or next(
         (d for d in routing.dids.values() if d.number == wanted), None
@@ -126,7 +127,7 @@ async def async_set_did_route_plan(call: ServiceCall) -> ServiceResponse:
         },
     )
     slow.async_patch(
-        "did_routing.dids",
+        "dids",
         did.id,
         route=updated.route,
         backup_route=updated.backup_route,
@@ -159,10 +160,10 @@ async def async_set_did_route(call: ServiceCall) -> ServiceResponse:
     await run_write(
         entry,
         client.async_set_did_route(did.id, destination_type, destination),
-        shown_by=runtime.slow,
+        shown_by=runtime.coordinators[Topic.DIDS],
     )
-    runtime.slow.async_patch(
-        "dids", did.id, destination_type=destination_type, destination=destination
+    runtime.coordinators[Topic.DIDS].async_patch(
+        "", did.id, destination_type=destination_type, destination=destination
     )
     return {
         "did": did.number,
@@ -177,14 +178,8 @@ async def async_set_hot_desk(call: ServiceCall) -> ServiceResponse:
     runtime = entry.runtime_data
     if not isinstance(client := entry.runtime_data.client, SetsHotDesks):
         raise not_supported(entry)
-    slow = runtime.slow
-    if slow.data is None or slow.data.hot_desks is None or not slow.last_update_success:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="hot_desks_unavailable",
-            translation_placeholders={"title": entry.title},
-        )
-    desks = slow.data.hot_desks
+    desks = _last_read(entry, Topic.HOT_DESKS, "hot_desks_unavailable")
+    slow = runtime.coordinators[Topic.HOT_DESKS]
     desk_id = pick(
         {d.id: d.name for d in desks.desks.values()}, call.data["hot_desk"], "hot_desk"
     )
@@ -192,7 +187,7 @@ async def async_set_hot_desk(call: ServiceCall) -> ServiceResponse:
         raise invalid_input("nothing_to_change")
     account: Clearable | None = None
     if (wanted := call.data.get("sip_account")) is not None:
-        extensions = runtime.fast.data.extensions if runtime.fast.data else {}
+        extensions = runtime.data(Topic.EXTENSIONS) or {}
         account = (
             CLEAR
             if wanted.casefold() == "none"
@@ -217,7 +212,7 @@ async def async_set_hot_desk(call: ServiceCall) -> ServiceResponse:
         template=template or desk.template,
     )
     slow.async_patch(
-        "hot_desks.desks",
+        "desks",
         desk_id,
         sip_account=updated.sip_account,
         template=updated.template,

@@ -7,6 +7,8 @@ once from the PBX's confirmation; the next slow poll reads it back.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.components.select import SelectEntity, SelectEntityDescription
 from homeassistant.core import HomeAssistant
@@ -22,22 +24,49 @@ from .client import (
     RoutedDid,
     RoutesDidPlans,
     SetsHotDesks,
+    Topic,
 )
 from .const import DOMAIN
-from .coordinator import PbxConfigEntry, PbxSlowCoordinator, SlowData
-from .entity import PbxEntity, add_slow_entities_dynamically
+from .coordinator import PbxConfigEntry, PbxTopicCoordinator
+from .entity import PbxEntity, PbxEntityDescription, Place
 from .helpers import not_supported, run_write
+from .loader import add_entities_dynamically
 
 PARALLEL_UPDATES = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class PbxSelectEntityDescription(PbxEntityDescription, SelectEntityDescription):
+    """A select of one item of a topic."""
+
 
 NONE = "none"
 """The option for "no backup route" or "nobody logged in"."""
 
-ROUTE = SelectEntityDescription(key="route", translation_key="did_route_plan")
-BACKUP_ROUTE = SelectEntityDescription(
-    key="backup_route", translation_key="did_backup_route"
+ROUTE_PLAN_ITEMS: dict[str, Any] = {
+    "topic": Topic.DID_ROUTING,
+    "items_fn": lambda routing: routing.dids.keys(),
+    "item_fn": lambda routing, key: routing.dids.get(key),
+    "place_fn": lambda runtime, key, routing: Place(
+        f"did_{key}", placeholders={"number": routing.dids[key].number}
+    ),
+}
+ROUTE = PbxSelectEntityDescription(
+    key="route", translation_key="did_route_plan", **ROUTE_PLAN_ITEMS
 )
-HOT_DESK = SelectEntityDescription(key="sip_account", translation_key="hot_desk")
+BACKUP_ROUTE = PbxSelectEntityDescription(
+    key="backup_route", translation_key="did_backup_route", **ROUTE_PLAN_ITEMS
+)
+HOT_DESK = PbxSelectEntityDescription(
+    key="sip_account",
+    translation_key="hot_desk",
+    topic=Topic.HOT_DESKS,
+    items_fn=lambda hot_desks: hot_desks.desks.keys(),
+    item_fn=lambda hot_desks, key: hot_desks.desks.get(key),
+    place_fn=lambda runtime, key, hot_desks: Place(
+        f"desk_{key}", placeholders={"name": hot_desks.desks[key].name}
+    ),
+)
 
 
 async def async_setup_entry(
@@ -47,26 +76,12 @@ async def async_setup_entry(
 ) -> None:
     """Add the selects of routed numbers and hot desks as they appear."""
     capabilities = entry.runtime_data.client.capabilities
-    slow = entry.runtime_data.slow
     if Capability.SET_DID_ROUTE_PLAN in capabilities:
-        add_slow_entities_dynamically(
-            entry,
-            async_add_entities,
-            lambda data: data.did_routing.dids if data.did_routing else None,
-            lambda did_id, _: [
-                DidRouteSelect(coordinator=slow, description=ROUTE, did_id=did_id),
-                DidRouteSelect(
-                    coordinator=slow, description=BACKUP_ROUTE, did_id=did_id
-                ),
-            ],
+        add_entities_dynamically(
+            entry, async_add_entities, (ROUTE, BACKUP_ROUTE), DidRouteSelect
         )
     if Capability.SET_HOT_DESK in capabilities:
-        add_slow_entities_dynamically(
-            entry,
-            async_add_entities,
-            lambda data: data.hot_desks.desks if data.hot_desks else None,
-            lambda desk_id, _: [HotDeskSelect(coordinator=slow, desk_id=desk_id)],
-        )
+        add_entities_dynamically(entry, async_add_entities, (HOT_DESK,), HotDeskSelect)
 
 
 def unique_labels(names: Mapping[str, str]) -> dict[str, str]:
@@ -92,35 +107,31 @@ def _invalid_option(option: str) -> ServiceValidationError:
     )
 
 
-class DidRouteSelect(PbxEntity[PbxSlowCoordinator], SelectEntity):
+class DidRouteSelect(PbxEntity, SelectEntity):
     """A routed number's route plan, or its backup route."""
+
+    entity_description: PbxSelectEntityDescription
 
     def __init__(
         self,
-        *,
-        coordinator: PbxSlowCoordinator,
-        description: SelectEntityDescription,
-        did_id: str,
+        coordinator: PbxTopicCoordinator,
+        description: PbxSelectEntityDescription,
+        key: str,
     ) -> None:
         """Named after the number."""
-        super().__init__(
-            coordinator=coordinator, description=description, object_id=f"did_{did_id}"
-        )
-        self.did_id = did_id
+        super().__init__(coordinator, description, key)
+        self.did_id = key
         self._backup = description.key == BACKUP_ROUTE.key
-        routing = self._routing
-        did = routing.dids.get(did_id) if routing else None
-        self._attr_translation_placeholders = {"number": did.number if did else did_id}
 
     @property
     def _routing(self) -> DidRouting | None:
-        data: SlowData | None = self.coordinator.data
-        return None if data is None else data.did_routing
+        routing: DidRouting | None = self.coordinator.data
+        return routing
 
     @property
     def _did(self) -> RoutedDid | None:
-        routing = self._routing
-        return None if routing is None else routing.dids.get(self.did_id)
+        did: RoutedDid | None = self.item
+        return did
 
     def _names(self) -> dict[str, str]:
         """Each route's label, by id."""
@@ -128,11 +139,6 @@ class DidRouteSelect(PbxEntity[PbxSlowCoordinator], SelectEntity):
         if routing is None:
             return {}
         return unique_labels(routing.backup_routes if self._backup else routing.routes)
-
-    @property
-    def available(self) -> bool:
-        """Unavailable while the routing cannot be read, or the number is gone."""
-        return super().available and self._did is not None
 
     @property
     def options(self) -> list[str]:
@@ -170,44 +176,41 @@ class DidRouteSelect(PbxEntity[PbxSlowCoordinator], SelectEntity):
             write = client.async_set_did_routing(self.did_id, route=chosen)
         await run_write(entry, write, shown_by=self.coordinator)
         field = "backup_route" if self._backup else "route"
-        self.coordinator.async_patch("did_routing.dids", self.did_id, **{field: chosen})
+        self.coordinator.async_patch("dids", self.did_id, **{field: chosen})
 
 
-class HotDeskSelect(PbxEntity[PbxSlowCoordinator], SelectEntity):
+class HotDeskSelect(PbxEntity, SelectEntity):
     """Which SIP account (person) is logged in at a hot desk."""
 
-    def __init__(self, *, coordinator: PbxSlowCoordinator, desk_id: str) -> None:
+    entity_description: PbxSelectEntityDescription
+
+    def __init__(
+        self,
+        coordinator: PbxTopicCoordinator,
+        description: PbxSelectEntityDescription,
+        key: str,
+    ) -> None:
         """Named after the desk."""
-        super().__init__(
-            coordinator=coordinator, description=HOT_DESK, object_id=f"desk_{desk_id}"
-        )
-        self.desk_id = desk_id
-        desks = self._desks
-        desk = desks.desks.get(desk_id) if desks else None
-        self._attr_translation_placeholders = {"name": desk.name if desk else desk_id}
+        super().__init__(coordinator, description, key)
+        self.desk_id = key
 
     @property
     def _desks(self) -> HotDesking | None:
-        data: SlowData | None = self.coordinator.data
-        return None if data is None else data.hot_desks
+        desks: HotDesking | None = self.coordinator.data
+        return desks
 
     def _accounts(self) -> dict[str, str]:
-        """SIP accounts (username to the label shown), from the fast poll."""
-        fast = self.coordinator.config_entry.runtime_data.fast
+        """SIP accounts (username to the label shown), from the extensions."""
+        runtime = self.coordinator.config_entry.runtime_data
+        extensions = runtime.data(Topic.EXTENSIONS) or {}
         return unique_labels(
             {
                 extension.id: f"{extension.name} ({extension.number})"
                 if extension.name != extension.number
                 else extension.number
-                for extension in fast.data.extensions.values()
+                for extension in extensions.values()
             }
         )
-
-    @property
-    def available(self) -> bool:
-        """Unavailable while the desks cannot be read, or the desk is gone."""
-        desks = self._desks
-        return super().available and desks is not None and self.desk_id in desks.desks
 
     @property
     def options(self) -> list[str]:
@@ -241,6 +244,4 @@ class HotDeskSelect(PbxEntity[PbxSlowCoordinator], SelectEntity):
             ),
             shown_by=self.coordinator,
         )
-        self.coordinator.async_patch(
-            "hot_desks.desks", self.desk_id, sip_account=account
-        )
+        self.coordinator.async_patch("desks", self.desk_id, sip_account=account)

@@ -2,25 +2,67 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .client import Capability, FunctionIndicator, SetsDnd, SetsIndicators
-from .coordinator import PbxConfigEntry, PbxSlowCoordinator, SlowData
+from .client import Capability, SetsDnd, SetsIndicators, Topic
+from .coordinator import PbxConfigEntry
 from .entity import (
+    EXTENSION_ITEMS,
     PbxEntity,
-    PbxExtensionEntity,
-    add_extension_entities_dynamically,
-    add_slow_entities_dynamically,
+    PbxEntityDescription,
+    Place,
 )
 from .helpers import not_supported, run_write
+from .loader import add_entities_dynamically
 
 PARALLEL_UPDATES = 1
 
-DND = SwitchEntityDescription(key="dnd", translation_key="dnd")
+
+@dataclass(frozen=True, kw_only=True)
+class PbxSwitchEntityDescription(PbxEntityDescription, SwitchEntityDescription):
+    """A switch of one item: how it is written, and which field that changes."""
+
+    capability: Capability
+    ability: type[Any]
+    """The protocol of the clients that write it."""
+    set_fn: Callable[[Any, str, bool], Awaitable[bool | None]]
+    """Write; the state the PBX confirms, or ``None`` for the one asked."""
+    field: str
+
+
+SWITCHES = (
+    PbxSwitchEntityDescription(
+        key="dnd",
+        translation_key="dnd",
+        **EXTENSION_ITEMS,
+        exists_fn=lambda extension: extension.dnd is not None,
+        value_fn=lambda extension: extension.dnd,
+        capability=Capability.SET_DND,
+        ability=SetsDnd,
+        set_fn=lambda client, key, on: client.async_set_dnd(key, on),
+        field="dnd",
+    ),
+    PbxSwitchEntityDescription(
+        key="indicator",
+        translation_key="indicator",
+        topic=Topic.INDICATORS,
+        items_fn=dict.keys,
+        place_fn=lambda runtime, key, data: Place(
+            f"indicator_{key}", placeholders={"name": data[key].name}
+        ),
+        value_fn=lambda indicator: indicator.active,
+        capability=Capability.SET_INDICATOR,
+        ability=SetsIndicators,
+        set_fn=lambda client, key, on: client.async_set_indicator(key, on),
+        field="active",
+    ),
+)
 
 
 async def async_setup_entry(
@@ -28,115 +70,46 @@ async def async_setup_entry(
     entry: PbxConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add a DND switch to every extension whose DND state the PBX reports,
-    and a switch per function indicator.
-    """
-    runtime = entry.runtime_data
-    if Capability.SET_INDICATOR in runtime.client.capabilities:
-        add_slow_entities_dynamically(
-            entry,
-            async_add_entities,
-            lambda data: data.indicators,
-            lambda _, indicator: [
-                IndicatorSwitch(coordinator=runtime.slow, indicator=indicator)
-            ],
-        )
-    if Capability.SET_DND not in runtime.client.capabilities:
-        return
-    add_extension_entities_dynamically(
+    """Add the switches the vendor can write, as their items appear."""
+    capabilities = entry.runtime_data.client.capabilities
+    add_entities_dynamically(
         entry,
         async_add_entities,
-        lambda extension: (
-            [DndSwitch(coordinator=runtime.fast, description=DND, extension=extension)]
-            if extension.dnd is not None
-            else []
-        ),
+        (switch for switch in SWITCHES if switch.capability in capabilities),
+        PbxSwitch,
     )
 
 
-class DndSwitch(PbxExtensionEntity, SwitchEntity):
-    """Do-not-disturb of one extension."""
+class PbxSwitch(PbxEntity, SwitchEntity):
+    """A switch of one item of a topic."""
+
+    entity_description: PbxSwitchEntityDescription
 
     @property
     def is_on(self) -> bool | None:
-        """Whether DND is on."""
-        return self.extension.dnd
+        """The field the description reads."""
+        return self.value  # type: ignore[no-any-return]
 
     async def async_turn_on(self, **kwargs: Any) -> None:
-        """Switch DND on."""
+        """Switch on."""
         await self._async_set(True)
 
     async def async_turn_off(self, **kwargs: Any) -> None:
-        """Switch DND off."""
+        """Switch off."""
         await self._async_set(False)
 
-    async def _async_set(self, enabled: bool) -> None:
-        """Write DND and show the state the PBX confirms at once; the next poll
+    async def _async_set(self, on: bool) -> None:
+        """Write, and show the state the PBX confirms at once; the next poll
         reads it back, so a click costs one request, not a full poll.
         """
         entry = self.coordinator.config_entry
-        if not isinstance(client := entry.runtime_data.client, SetsDnd):
+        description = self.entity_description
+        if not isinstance(client := entry.runtime_data.client, description.ability):
             raise not_supported(entry)
         confirmed = await run_write(
             entry,
-            client.async_set_dnd(self.extension_id, enabled),
+            description.set_fn(client, self.key, on),
             shown_by=self.coordinator,
         )
-        self.coordinator.async_patch("extensions", self.extension_id, dnd=confirmed)
-
-
-INDICATOR = SwitchEntityDescription(key="indicator", translation_key="indicator")
-
-
-class IndicatorSwitch(PbxEntity[PbxSlowCoordinator], SwitchEntity):
-    """A function indicator: a flag calls are routed by (night mode, ...)."""
-
-    def __init__(
-        self, *, coordinator: PbxSlowCoordinator, indicator: FunctionIndicator
-    ) -> None:
-        """Named after the indicator."""
-        super().__init__(
-            coordinator=coordinator,
-            description=INDICATOR,
-            object_id=f"indicator_{indicator.id}",
-        )
-        self.indicator_id = indicator.id
-        self._attr_translation_placeholders = {"name": indicator.name}
-
-    @property
-    def _indicator(self) -> FunctionIndicator | None:
-        data: SlowData | None = self.coordinator.data
-        if data is None or data.indicators is None:
-            return None
-        return data.indicators.get(self.indicator_id)
-
-    @property
-    def available(self) -> bool:
-        """Unavailable while the indicators cannot be read, or it is gone."""
-        return super().available and self._indicator is not None
-
-    @property
-    def is_on(self) -> bool | None:
-        """Whether the indicator is active."""
-        indicator = self._indicator
-        return None if indicator is None else indicator.active
-
-    async def async_turn_on(self, **kwargs: Any) -> None:
-        """Activate the indicator."""
-        await self._async_set(True)
-
-    async def async_turn_off(self, **kwargs: Any) -> None:
-        """Deactivate the indicator."""
-        await self._async_set(False)
-
-    async def _async_set(self, active: bool) -> None:
-        """Write it, then show it at once; the next poll reads it back."""
-        entry = self.coordinator.config_entry
-        if not isinstance(client := entry.runtime_data.client, SetsIndicators):
-            raise not_supported(entry)
-        await run_write(
-            entry,
-            client.async_set_indicator(self.indicator_id, active),
-            shown_by=self.coordinator,
-        )
-        self.coordinator.async_patch("indicators", self.indicator_id, active=active)
+        shown = on if confirmed is None else confirmed
+        self.coordinator.async_patch("", self.key, **{description.field: shown})

@@ -29,7 +29,9 @@ from custom_components.pbx_hub.client import (
     PbxRateLimitError,
     PbxResponseError,
     PbxTooManyItemsError,
+    ReadContext,
     RequestBudget,
+    Topic,
     create_client,
     pbxware,
     stepwise,
@@ -538,11 +540,11 @@ async def test_thousands_of_dids_take_a_share_of_the_budget_per_read(
     settings = voipcenter_settings(many_dids)
     settings.pop("vendor")
     client = create_client("voipcenter", session, settings)
-    share = client.http.budget.per_read
-    routing = await client.async_get_did_routing()
+    share = client.budget.per_read
+    read = await client.async_read(Topic.DID_ROUTING, ReadContext.at(datetime.now(UTC)))
     assert many_dids.request_count == share
-    assert len(routing.dids) == share - 6  # six lists, then one request a DID
-    assert client.measured_cost[Capability.DID_ROUTING] == share
+    assert len(read.data.dids) == share - 6  # six lists, then one request a DID
+    assert read.cost == share
     # The rest of the budget is still there: a call goes out.
     username = next(iter(many_dids.sip_accounts.values())).username
     await client.async_click_to_call(username, "+32 9 345 67 89")

@@ -44,6 +44,7 @@ from custom_components.pbx_hub.client.tim4biz import (
     HEADER_REMAINING,
     HEADER_REMAINING_DAY,
 )
+from custom_components.pbx_hub.client.topics import reporting
 
 from .test_fuzz_parsers import DEEP, JSON, SCALARS, UNIX_TIMES
 
@@ -272,7 +273,7 @@ CASES = sorted((vendor, name) for vendor, calls in CALLS.items() for name in cal
 
 def _read_what_the_client_exposes(client: PbxClient) -> None:
     """Properties built from what was read must not fail either."""
-    _ = client.rate_limit_status, client.notices
+    _ = client.rate_limit_status
     client.http.budget.min_interval(3)
 
 
@@ -347,8 +348,9 @@ def test_a_tim4biz_api_url_that_is_no_url_is_ignored(url: str) -> None:
         FakeSession([Answer(200, {HEADER_API_URL: url}, "[]")]),  # type: ignore[arg-type]
         SETTINGS["tim4biz"],
     )
-    asyncio.run(client.async_identify())
-    assert client.notices == {}
+    with reporting() as report:
+        asyncio.run(client.async_identify())
+    assert report.notices == {}
 
 
 CREDENTIAL = st.text(max_size=40) | st.sampled_from(

@@ -459,7 +459,7 @@ def test_tim4biz_headers(headers: dict[str, str]) -> None:
     client = create_client("tim4biz", None, {"password": "p" * 8})  # type: ignore[arg-type]
     assert isinstance(client, tim4biz.Tim4bizClient)
     client._read_headers(CIMultiDict(headers))
-    _ = client.rate_limit_status, client.notices
+    _ = client.rate_limit_status
     assert client.http.budget.min_interval(2) >= 0
 
 

@@ -15,12 +15,13 @@ import pytest
 
 from custom_components.pbx_hub.client import (
     AccountSelection,
-    Capability,
     PbxAuthError,
     PbxInvalidInputError,
     PbxNotFoundError,
     PbxPermissionError,
     PbxResponseError,
+    ReadContext,
+    Topic,
     create_client,
 )
 from custom_components.pbx_hub.client.tariscope import (
@@ -178,6 +179,11 @@ async def test_unknown_subscriber(
         await client.async_get_subscriber("drop table")
 
 
+def _context(sim: TariscopeSimulator, selection: AccountSelection) -> ReadContext:
+    """A read of ``selection``'s accounts at the simulator's "now"."""
+    return ReadContext.at(sim.now(), accounts=selection)
+
+
 async def test_a_deleted_subscriber_fails_only_that_one(
     sim: TariscopeSimulator, session: aiohttp.ClientSession
 ) -> None:
@@ -186,15 +192,16 @@ async def test_a_deleted_subscriber_fails_only_that_one(
     """
     never, deleted, kept = _ids(sim)[:3]
     client = _client(sim, session)
-    today = sim.now().date()
     selection = AccountSelection(ids=(never, deleted, kept))
     sim.remove_subscriber(int(never))
-    assert set(await client.async_get_accounts(selection, today)) == {deleted, kept}
-    assert client.missing_subscribers == {never}
+    read = await client.async_read(Topic.ACCOUNTS, _context(sim, selection))
+    assert set(read.data.accounts) == {deleted, kept}
+    assert read.missing == {never}
 
     sim.remove_subscriber(int(deleted))
-    assert set(await client.async_get_accounts(selection, today)) == {kept}
-    assert client.missing_subscribers == {never, deleted}
+    read = await client.async_read(Topic.ACCOUNTS, _context(sim, selection))
+    assert set(read.data.accounts) == {kept}
+    assert read.missing == {never, deleted}
 
 
 async def test_a_deleted_subscriber_is_looked_up_again(
@@ -209,13 +216,15 @@ async def test_a_deleted_subscriber_is_looked_up_again(
     selection = AccountSelection(ids=(f"00{wanted}",))
     await client.async_get_accounts(selection, today)
     sim.remove_subscriber(int(wanted))
-    assert await client.async_get_accounts(selection, today) == {}
-    assert client.missing_subscribers == {f"00{wanted}"}
+    read = await client.async_read(Topic.ACCOUNTS, _context(sim, selection))
+    assert read.data.accounts == {}
+    assert read.missing == {f"00{wanted}"}
     sim.reset_counters()
-    assert await client.async_get_accounts(selection, today) == {}
+    read = await client.async_read(Topic.ACCOUNTS, _context(sim, selection))
+    assert read.data.accounts == {}
     assert sim.requests_by_action.get("subscriber.get") == 1
     assert "accounts.summary" not in sim.requests_by_action
-    assert client.missing_subscribers == {f"00{wanted}"}
+    assert read.missing == {f"00{wanted}"}
 
 
 async def test_charges_are_exactly_the_simulators(
@@ -377,8 +386,8 @@ async def test_the_measured_cost_is_what_a_poll_sends(
     selection = AccountSelection(ids=(_ids(sim)[0],), departments=("1",))
     for _ in range(2):  # the second poll knows the subscriber's name
         sim.reset_counters()
-        await client.async_get_accounts(selection, date.today())
-        assert client.measured_cost[Capability.ACCOUNTS] == sim.request_count
+        read = await client.async_read(Topic.ACCOUNTS, _context(sim, selection))
+        assert read.cost == sim.request_count
 
 
 @pytest.mark.parametrize("fault", [Fault.MISSING_KEYS, Fault.WRONG_SHAPES])

@@ -13,12 +13,17 @@ import pytest
 
 from custom_components.pbx_hub.client import (
     ExtensionUsage,
+    Notice,
     PbxAuthError,
+    PbxClient,
     PbxInvalidInputError,
     PbxNotFoundError,
     PbxPermissionError,
     PbxRateLimitError,
     PbxResponseError,
+    ReadContext,
+    ReadResult,
+    Topic,
     create_client,
     tim4biz,
 )
@@ -237,15 +242,19 @@ async def test_bad_sms_is_refused_before_sending(
     assert sim.request_count == 0
 
 
+async def _read(client: PbxClient) -> ReadResult[Any]:
+    """A read of today's and this month's call accounting."""
+    return await client.async_read(Topic.USAGE, ReadContext.at(datetime.now(UTC)))
+
+
 async def test_a_new_api_address_is_noticed(
     sim: Tim4bizSimulator, session: aiohttp.ClientSession
 ) -> None:
     client = _client(sim, session)
-    await client.async_identify()
-    assert client.notices == {}
+    assert (await _read(client)).notices == {}
     sim.api_url = "https://api2.tim4biz.com/api/"
-    await client.async_identify()
-    assert client.notices == {"api_url": "https://api2.tim4biz.com/api/"}
+    read = await _read(client)
+    assert read.notices == {Notice.API_URL: "https://api2.tim4biz.com/api/"}
 
 
 @pytest.mark.parametrize(
@@ -266,8 +275,7 @@ async def test_an_api_address_that_could_leak_is_not_noticed(
     """
     client = _client(sim, session)
     sim.api_url = api_url
-    await client.async_identify()
-    assert client.notices == {}
+    assert (await _read(client)).notices == {}
 
 
 async def test_faults_on_reads(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 import hashlib
 import hmac
 import time
@@ -16,7 +17,6 @@ import pytest
 from custom_components.pbx_hub.client import (
     CLEAR,
     VENDORS,
-    Capability,
     PbxAuthError,
     PbxCallFailedError,
     PbxClockSkewError,
@@ -24,8 +24,10 @@ from custom_components.pbx_hub.client import (
     PbxInvalidInputError,
     PbxRateLimitError,
     PbxResponseError,
+    ReadContext,
     RequestBudget,
     TimeFilter,
+    Topic,
     create_client,
     voipcenter,
 )
@@ -477,16 +479,17 @@ async def test_the_measured_cost_is_what_a_slow_poll_sends(
     client = _client(sim, session)
     await client.async_get_extensions()
     sim.reset_counters()
-    await asyncio.gather(
-        client.async_get_indicators(),
-        client.async_get_did_routing(),
-        client.async_get_hot_desks(),
+    context = ReadContext.at(datetime.now(UTC))
+    topics = (Topic.INDICATORS, Topic.DID_ROUTING, Topic.HOT_DESKS)
+    # Read at once, each read's cost is its own.
+    reads = await asyncio.gather(
+        *(client.async_read(topic, context) for topic in topics)
     )
-    measured = client.measured_cost
+    measured = dict(zip(topics, (read.cost for read in reads), strict=True))
     assert sum(measured.values()) == sim.request_count
-    assert measured[Capability.INDICATORS] == 1 + len(sim.indicators)
-    assert measured[Capability.DID_ROUTING] == 6 + len(sim.dids)
-    assert measured[Capability.HOT_DESKS] == 2 + len(sim.hot_desks)
+    assert measured[Topic.INDICATORS] == 1 + len(sim.indicators)
+    assert measured[Topic.DID_ROUTING] == 6 + len(sim.dids)
+    assert measured[Topic.HOT_DESKS] == 2 + len(sim.hot_desks)
 
 
 def test_sip_accounts_without_a_username_are_skipped() -> None:

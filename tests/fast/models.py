@@ -81,16 +81,19 @@ def mock_client(vendor: str) -> MagicMock:
     # The class's declarations, as declared (an autospec makes them mocks) ...
     client.vendor = client_class.vendor
     client.capabilities = client_class.capabilities
-    client.poll_cost = client_class.poll_cost
+    client.read_costs = client_class.read_costs
+    client.extra_topics = client_class.extra_topics
+    client.licence_kinds = client_class.licence_kinds
+    client.info_facts = client_class.info_facts
     client.rate_limit_status = None
-    client.notices = {}
     # ... and what ``PbxClient.__init__`` sets, which the class does not show.
     client.settings = {}
-    client.measured_cost = {}
-    client.refused_rights = set()
-    client.missing_subscribers = set()
     client.http = create_autospec(HttpHelper, instance=True)
-    client.http.budget = RequestBudget(spec.budget)
+    client.budget = client.http.budget = RequestBudget(spec.budget)
+    # Topics are read as the real client reads them: through its getters.
+    client.topics = PbxClient.topics.fget(client)  # type: ignore[attr-defined]
+    client.poll_cost.side_effect = functools.partial(PbxClient.poll_cost, client)
+    client.async_read.side_effect = functools.partial(PbxClient.async_read, client)
     for name, value in load_models(vendor).items():
         attribute, _ = answering(client_class, name)
         if attribute == name:

@@ -165,6 +165,7 @@ async def test_reauth_stores_the_new_secrets(
         **before,
         **VENDORS[vendor].stored(_secrets(vendor, "new")),
     }
+    await hass.async_block_till_done()  # the reload the flow started
 
 
 async def test_reauth_for_another_pbx(
@@ -194,6 +195,7 @@ async def test_reauth_for_another_pbx(
         assert result["reason"] == "reauth_successful"
         assert mock_config_entry.data != before
     assert mock_config_entry.unique_id == identity(vendor).unique_id
+    await hass.async_block_till_done()  # the reload the flow started
 
 
 @pytest.mark.parametrize(
@@ -234,3 +236,4 @@ async def test_reconfigure_changes_the_address(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert mock_config_entry.data["url"] == "https://pbx2.example.com/"
+    await hass.async_block_till_done()  # the reload the flow started

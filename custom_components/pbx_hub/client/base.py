@@ -8,6 +8,7 @@ form from that declaration and ``create_client`` builds the client from the answ
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+import asyncio
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -48,6 +49,15 @@ from .models import (
 )
 from .options import OptionField, OptionsCheck
 from .stepwise import reading
+from .topics import (
+    TOPICS,
+    MonthAccounts,
+    ReadContext,
+    ReadResult,
+    Topic,
+    UsagePeriods,
+    reporting,
+)
 
 DEFAULT_REQUEST_TIMEOUT = 10.0
 URL_KEY = "url"
@@ -127,8 +137,20 @@ class PbxClient(ABC):
     would poll before its topic is wired). The getters work; wiring a topic
     moves it into ``capabilities`` (see docs/calls-client.md).
     """
-    poll_cost: ClassVar[Mapping[Capability, int]] = {}
-    """Requests one call of each getter sends, for sizing polling to the budget."""
+    read_costs: ClassVar[Mapping[Capability, int]] = {}
+    """Requests one read of each topic sends (1 where not listed), for sizing
+    polling to the budget.
+    """
+    extra_topics: ClassVar[frozenset[Topic]] = frozenset()
+    """Topics no capability offers that the vendor reads (its rate limits)."""
+    licence_kinds: ClassVar[Mapping[str, str]] = {}
+    """The licence kinds ``SystemStatus.licenses`` reports, each with the
+    translation key of its sensor.
+    """
+    info_facts: ClassVar[Mapping[str, str]] = {}
+    """The ``PbxInfo.details`` worth a diagnostic sensor, each with its
+    translation key.
+    """
     max_items: ClassVar[Mapping[Capability, int]] = {}
     """The most items each topic the vendor reads takes (the README lists
     them): a PBX that lists more is refused whole (``PbxTooManyItemsError``),
@@ -148,19 +170,6 @@ class PbxClient(ABC):
     ) -> None:
         """Keep the settings; every request goes through one ``HttpHelper``."""
         self.settings = dict(settings)
-        self.measured_cost: dict[Capability, int] = {}
-        """Requests the last read of a topic took, where it depends on the
-        account (one per item): it replaces ``poll_cost``'s estimate.
-        """
-        self.refused_rights: set[str] = set()
-        """Rights the last read was refused for while it still returned what
-        it could (a topic refused whole raises ``PbxPermissionError``).
-        """
-        self.missing_subscribers: set[str] = set()
-        """Subscribers the last accounts read was asked for that the PBX no
-        longer knows (deleted), by id or as the options name them: left out,
-        the others still count.
-        """
         secret_keys = tuple(secret_keys)
         self.http = HttpHelper(
             session,
@@ -236,6 +245,40 @@ class PbxClient(ABC):
             )
         return items
 
+    @property
+    def budget(self) -> RequestBudget:
+        """The request budget this client spends from (shared per account)."""
+        return self.http.budget
+
+    @property
+    def topics(self) -> tuple[Topic, ...]:
+        """The topics this client reads, in declaration order."""
+        return tuple(
+            topic
+            for topic, spec in TOPICS.items()
+            if (spec.capability in self.capabilities)
+            or (spec.capability is None and topic in self.extra_topics)
+        )
+
+    def poll_cost(self, topic: Topic) -> int:
+        """Requests one read of ``topic`` sends, as the vendor declares it."""
+        capability = TOPICS[topic].capability
+        return 0 if capability is None else self.read_costs.get(capability, 1)
+
+    async def async_read(self, topic: Topic, context: ReadContext) -> ReadResult[Any]:
+        """Read one topic: its data and what the read learned on the way."""
+        if topic not in self.topics:
+            raise PbxUnsupportedError(f"{self.vendor} does not read {topic}")
+        with reporting() as report:
+            data = await _read_topic(self, topic, context)
+        return ReadResult(
+            data=data,
+            cost=self.poll_cost(topic) if report.cost is None else report.cost,
+            refused=frozenset(report.refused),
+            missing=frozenset(report.missing),
+            notices=dict(report.notices),
+        )
+
     def _unsupported(self, capability: Capability) -> PbxUnsupportedError:
         return PbxUnsupportedError(f"{self.vendor} does not support {capability}")
 
@@ -291,24 +334,6 @@ class PbxClient(ABC):
         """Hot desks and their templates."""
         raise self._unsupported(Capability.HOT_DESKS)
 
-    async def async_get_accounts(
-        self, selection: AccountSelection, month: date
-    ) -> dict[str, AccountSummary]:
-        """The accounts of the selected subscribers over ``month``, by id."""
-        raise self._unsupported(Capability.ACCOUNTS)
-
-    @property
-    def rate_limit_status(self) -> RateLimitStatus | None:
-        """The vendor's last word on its rate limits, where it reports them."""
-        return None
-
-    @property
-    def notices(self) -> dict[str, str]:
-        """What the vendor asks of its callers, such as a new API address
-        (``api_url``); empty when it asks nothing.
-        """
-        return {}
-
     async def async_get_call_states(self) -> dict[str, ExtensionCallState]:
         """Each extension's live call state, by extension id."""
         raise self._unsupported(Capability.CALL_STATES)
@@ -320,6 +345,67 @@ class PbxClient(ABC):
         this read could ask (one request per extension).
         """
         raise self._unsupported(Capability.CALL_FORWARDING)
+
+    async def async_get_accounts(
+        self, selection: AccountSelection, month: date
+    ) -> dict[str, AccountSummary]:
+        """The accounts of the selected subscribers over ``month``, by id."""
+        raise self._unsupported(Capability.ACCOUNTS)
+
+    @property
+    def rate_limit_status(self) -> RateLimitStatus | None:
+        """The vendor's last word on its rate limits, where it reports them."""
+        return None
+
+
+async def _read_topic(client: PbxClient, topic: Topic, context: ReadContext) -> Any:
+    """The data of ``topic``, read with the client's public getters."""
+    match topic:
+        case Topic.STATUS:
+            return await client.async_get_status()
+        case Topic.EXTENSIONS:
+            return await client.async_get_extensions()
+        case Topic.LIVE_CALLS:
+            return await client.async_get_live_calls()
+        case Topic.CALLS:
+            return await client.async_get_calls(context.calls_since)
+        case Topic.DIDS:
+            return await client.async_get_dids()
+        case Topic.USAGE:
+            return await _read_usage(client, context)
+        case Topic.ACCOUNTS:
+            if context.accounts == AccountSelection():
+                return MonthAccounts(accounts={}, since=None)  # none followed
+            accounts = await client.async_get_accounts(
+                context.accounts, context.now.date()
+            )
+            return MonthAccounts(accounts=accounts, since=context.month_start)
+        case Topic.INDICATORS:
+            return await client.async_get_indicators()
+        case Topic.DID_ROUTING:
+            return await client.async_get_did_routing()
+        case Topic.HOT_DESKS:
+            return await client.async_get_hot_desks()
+        case Topic.RATE_LIMIT:
+            return client.rate_limit_status
+    raise PbxUnsupportedError(f"{client.vendor} does not read {topic}")
+
+
+async def _read_usage(client: PbxClient, context: ReadContext) -> UsagePeriods:
+    """Since midnight and since the 1st; one request on the 1st, when both
+    are the same.
+    """
+    midnight, first = context.midnight, context.month_start
+    if first == midnight:
+        today = month = await client.async_get_extension_usage(midnight, context.now)
+    else:
+        today, month = await asyncio.gather(
+            client.async_get_extension_usage(midnight, context.now),
+            client.async_get_extension_usage(first, context.now),
+        )
+    return UsagePeriods(
+        today=today, month=month, today_since=midnight, month_since=first
+    )
 
 
 def one_read[C: PbxClient, **P, R](

@@ -105,6 +105,7 @@ from .pbxware_calls import (
     recording_done,
 )
 from .rotation import DetailRotation
+from .topics import current_report
 
 CONF_URL = "url"
 CONF_API_KEY = "api_key"
@@ -389,7 +390,10 @@ class PbxwareClient(
         }
     )
     pending_capabilities = frozenset({Capability.CALL_HISTORY})
-    poll_cost: ClassVar[Mapping[Capability, int]] = {
+    licence_kinds: ClassVar[Mapping[str, str]] = {
+        kind: f"license_{kind}" for kind in ("ext", "ivr", "queue", "conference")
+    }
+    read_costs: ClassVar[Mapping[Capability, int]] = {
         Capability.STATUS: 8,
         Capability.EXTENSIONS: 2,
         Capability.LIVE_CALLS: 1,
@@ -671,7 +675,7 @@ class PbxwareClient(
             self.http.budget.read_left(),
             lambda extension_id: self._call("ext.es.callfwd.get", id=extension_id),
         )
-        self.measured_cost[Capability.CALL_FORWARDING] = asked
+        current_report().cost = asked
         return {
             extension_id: call_forwarding(
                 extension_id, self._forwarding.get(extension_id)

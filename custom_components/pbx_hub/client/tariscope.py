@@ -39,7 +39,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 import json
 import re
 import time
@@ -96,6 +96,7 @@ from .options import (
     currency_code,
 )
 from .rotation import DetailRotation
+from .topics import ReadContext, Topic, current_report
 
 CONF_URL = "url"
 CONF_USERNAME = "username"
@@ -259,7 +260,11 @@ class TariscopeClient(PbxClient, ListsCharges):
 
     vendor = "tariscope"
     capabilities = frozenset({Capability.ACCOUNTS, Capability.CHARGES})
-    poll_cost: ClassVar[Mapping[Capability, int]] = {Capability.ACCOUNTS: 3}
+    read_costs: ClassVar[Mapping[Capability, int]] = {Capability.ACCOUNTS: 3}
+    info_facts: ClassVar[Mapping[str, str]] = {
+        "database": "database_version",
+        "build": "build",
+    }
     """A few lists plus one summary per subscriber; sized for a handful."""
     max_items: ClassVar[Mapping[Capability, int]] = {
         Capability.ACCOUNTS: 5000,  # subscribers followed
@@ -460,7 +465,7 @@ class TariscopeClient(PbxClient, ListsCharges):
             ),
         )
         # The lists, the subscribers read by id, then one summary each.
-        self.measured_cost[Capability.ACCOUNTS] = (
+        current_report().cost = (
             len(selection.departments) + len(selection.nodes) + self._looked_up
         ) + asked
         accounts: dict[str, AccountSummary] = {}
@@ -499,7 +504,7 @@ class TariscopeClient(PbxClient, ListsCharges):
             for wanted in selection.ids
             if (known := self._names.get(wanted)) and known.id == subscriber.id
         }
-        self.missing_subscribers |= named or {subscriber.id}
+        current_report().missing.update(named or {subscriber.id})
         self._names = {
             name: known
             for name, known in self._names.items()
@@ -508,10 +513,8 @@ class TariscopeClient(PbxClient, ListsCharges):
 
     async def _subscribers(self, selection: AccountSelection) -> dict[str, Subscriber]:
         """The selected subscribers. A list the user may not read is left out
-        and named in ``refused_rights``: the others still count.
+        and named in the read's report (``refused``): the others still count.
         """
-        self.refused_rights = set()
-        self.missing_subscribers = set()
         lists = await gather_reads(
             *(
                 self._list(kind, group)
@@ -543,7 +546,7 @@ class TariscopeClient(PbxClient, ListsCharges):
                     continue
                 except PbxNotFoundError:
                     # Deleted: its figures only, and the user is told.
-                    self.missing_subscribers.add(wanted)
+                    current_report().missing.add(wanted)
                     continue
                 # Under what the user wrote too (``007`` for ``7``): no
                 # second look-up at the next poll.
@@ -557,7 +560,7 @@ class TariscopeClient(PbxClient, ListsCharges):
         try:
             return await self._get(f"subscriber.list.{kind}", {"id": group})
         except PbxPermissionError as err:
-            self.refused_rights.add(err.permission or f"subscriber.list.{kind}")
+            current_report().refused.add(err.permission or f"subscriber.list.{kind}")
             return []
 
     async def async_get_subscriber(self, wanted: str) -> Subscriber:
@@ -615,8 +618,11 @@ async def _check_options(
     selection = account_selection(options)
     if selection == AccountSelection() or not isinstance(client, TariscopeClient):
         return {}
+    now = datetime(today.year, today.month, today.day, 12, tzinfo=UTC)
     try:
-        await client.async_get_accounts(selection, today)
+        read = await client.async_read(
+            Topic.ACCOUNTS, ReadContext.at(now, accounts=selection)
+        )
     except PbxPermissionError:
         return {"base": "missing_permission"}
     except PbxInvalidInputError:
@@ -624,7 +630,7 @@ async def _check_options(
     except PbxError:
         return {"base": "cannot_connect"}
     # A poll leaves a deleted subscriber out; the options must not choose one.
-    return {SUBSCRIBERS: "subscriber_not_found"} if client.missing_subscribers else {}
+    return {SUBSCRIBERS: "subscriber_not_found"} if read.missing else {}
 
 
 SPEC = VendorSpec(

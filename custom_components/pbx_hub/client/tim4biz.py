@@ -76,6 +76,7 @@ from .options import (
     OptionKind,
     currency_code,
 )
+from .topics import Notice, Topic, current_report
 
 CONF_URL = "url"
 CONF_USERNAME = "username"
@@ -269,7 +270,8 @@ class Tim4bizClient(PbxClient, SendsSms):
     vendor = "tim4biz"
     default_url = DEFAULT_URL
     capabilities = frozenset({Capability.EXTENSION_USAGE, Capability.SEND_SMS})
-    poll_cost: ClassVar[Mapping[Capability, int]] = {Capability.EXTENSION_USAGE: 2}
+    read_costs: ClassVar[Mapping[Capability, int]] = {Capability.EXTENSION_USAGE: 2}
+    extra_topics: ClassVar[frozenset[Topic]] = frozenset({Topic.RATE_LIMIT})
     """Today and the month so far."""
     max_items: ClassVar[Mapping[Capability, int]] = {
         Capability.EXTENSION_USAGE: 5000,
@@ -281,7 +283,6 @@ class Tim4bizClient(PbxClient, SendsSms):
         self._rate_limit: RateLimitStatus | None = None
         self._longest: timedelta | None = None
         """The longest period TIM4biz may take, once it refused a longer one."""
-        self._notices: dict[str, str] = {}
 
     @property
     def _base(self) -> URL:
@@ -291,13 +292,6 @@ class Tim4bizClient(PbxClient, SendsSms):
     def rate_limit_status(self) -> RateLimitStatus | None:
         """The limits and what is left, from the last answer's headers."""
         return self._rate_limit
-
-    @property
-    def notices(self) -> dict[str, str]:
-        """``api_url`` when TIM4biz names another API address than the one set;
-        ``authentication`` when it recommends another scheme than Basic.
-        """
-        return dict(self._notices)
 
     def _read_headers(self, headers: Mapping[str, str]) -> None:
         status = RateLimitStatus(
@@ -310,17 +304,19 @@ class Tim4bizClient(PbxClient, SendsSms):
             self._rate_limit = status
             self.http.budget.report(HOUR, status.hourly_remaining)
             self.http.budget.report(DAY, status.daily_remaining)
+        # Noticed per read: another API address, another sign-in scheme.
+        notices = current_report().notices
         api_url = to_text(headers.get(HEADER_API_URL))
         if api_url is not None and _usable_api_url(api_url):
             if _same_url(api_url, str(self._base)):
-                self._notices.pop("api_url", None)
+                notices.pop(Notice.API_URL, None)
             else:
-                self._notices["api_url"] = api_url
+                notices[Notice.API_URL] = api_url
         scheme = to_text(headers.get(HEADER_AUTHENTICATION))
         if scheme is not None and scheme.upper() != "BASIC":
-            self._notices["authentication"] = scheme
+            notices[Notice.AUTHENTICATION] = scheme
         else:
-            self._notices.pop("authentication", None)
+            notices.pop(Notice.AUTHENTICATION, None)
 
     def _explainer(self, method: str) -> Any:
         def explain(status: int, text: str) -> PbxError | None:

@@ -122,6 +122,7 @@ from .models import (
 )
 from .push import PushChannel
 from .rotation import DetailRotation
+from .topics import current_report
 
 CONF_URL = "url"
 CONF_API_ID = "api_id"
@@ -479,7 +480,7 @@ class VoipcenterClient(
         }
     )
     pending_capabilities = frozenset({Capability.CALL_HISTORY})
-    poll_cost: ClassVar[Mapping[Capability, int]] = {
+    read_costs: ClassVar[Mapping[Capability, int]] = {
         Capability.STATUS: 1,
         Capability.EXTENSIONS: 1,
         Capability.CALL_HISTORY: 1,  # today's list; one more per earlier day
@@ -716,7 +717,7 @@ class VoipcenterClient(
         """
         indicator_names = names(await self._list(Capability.INDICATORS, "indicator"))
         asked = await self._read_details("indicator", indicator_names)
-        self.measured_cost[Capability.INDICATORS] = 1 + asked
+        current_report().cost = 1 + asked
         details = self._details["indicator"]
         return {
             item: FunctionIndicator(
@@ -752,7 +753,7 @@ class VoipcenterClient(
         }
         # The list, routes, backup routes and three filters, then each DID.
         asked = await self._read_details("did", did_numbers)
-        self.measured_cost[Capability.DID_ROUTING] = 6 + asked
+        current_report().cost = 6 + asked
         details = self._details["did"]
         dids = {}
         for item in details.read_so_far(did_numbers):
@@ -813,7 +814,7 @@ class VoipcenterClient(
         )
         desk_names = names(desks)
         asked = await self._read_details("hddesk", desk_names)
-        self.measured_cost[Capability.HOT_DESKS] = 2 + asked
+        current_report().cost = 2 + asked
         details = self._details["hddesk"]
         usernames = {item: username for username, item in self._sip_ids.items()}
         result: dict[str, HotDesk] = {}

@@ -392,7 +392,7 @@ class VoipcloudClient(PbxClient, ClicksToCall):
             Capability.CALL_STATES,
         }
     )
-    poll_cost: ClassVar[Mapping[Capability, int]] = {
+    read_costs: ClassVar[Mapping[Capability, int]] = {
         Capability.STATUS: 1,
         Capability.CALL_HISTORY: len(_LISTS),
         Capability.CALL_STATES: 1,  # the user list, when nothing changed
