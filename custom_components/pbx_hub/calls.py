@@ -5,14 +5,15 @@ and remembers, across restarts, two things the PBX cannot tell again:
 
 - which queues, ring groups and users exist (the API lists them only through
   their calls, so after midnight a quiet queue still shows 0 calls, not nothing);
-- which missed and abandoned calls already had their event, so that each fires
-  once and never again after a restart.
+- which incoming, missed and abandoned calls already had their event, so that
+  each fires once and never again after a restart; an incoming call pushed by
+  the PBX (``claim``) is not fired again when the call history lists it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypedDict
 
@@ -20,12 +21,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 
 from .client import (
-    CallOutcome,
+    CallEvent,
+    CallEventKind,
     CallRecord,
     CallScope,
     CallSummary,
     GroupStats,
     UserStats,
+    call_events,
     summarize,
 )
 from .const import DOMAIN
@@ -50,8 +53,12 @@ class CallActivity:
     """Every queue and ring group seen, by ``group_key``: scope and name."""
     users: dict[str, str | None]
     """Every user seen, by number: the name last seen."""
-    events: tuple[CallRecord, ...]
-    """Calls that ended missed or abandoned since the previous poll."""
+    events: tuple[CallEvent, ...]
+    """Events due since the previous poll: calls listed incoming, or ended
+    missed or abandoned.
+    """
+    last_callers: dict[str, str] = field(default_factory=dict)
+    """The number of each user's latest incoming (or missed) call, by user."""
     revived: frozenset[str] = frozenset()
     """Groups (by key) and users (by number) whose device the user deleted and
     who had a call again: their entities are added anew.
@@ -71,17 +78,33 @@ class CallActivity:
         return UserStats(number=number, name=self.users.get(number))
 
 
-def is_event(call: CallRecord) -> bool:
-    """Whether a call gets an event: a user's missed call or a queue's
-    abandoned one.
+PUSH_MEMORY = timedelta(days=1)
+"""How long an incoming call fired from a push notification is remembered
+while the call history does not list it (yet)."""
+
+
+def pushed_key(call_id: str) -> str:
+    """The event key the call history gives a user's incoming call ``call_id``."""
+    return f"{CallEventKind.INCOMING_CALL}:{CallScope.USER}:{call_id}"
+
+
+def _stored_keys(keys: Iterable[str]) -> set[str]:
+    """Event keys as stored; a bare call key (stored before incoming calls
+    had events) stands for every event of that call, fired or history.
     """
-    return (call.scope is CallScope.USER and call.outcome is CallOutcome.MISSED) or (
-        call.scope is CallScope.QUEUE and call.outcome is CallOutcome.ABANDONED
-    )
+    kinds = {f"{kind}:" for kind in CallEventKind}
+    known: set[str] = set()
+    for key in keys:
+        if any(key.startswith(kind) for kind in kinds):
+            known.add(key)
+        else:
+            known.update(f"{kind}:{key}" for kind in CallEventKind)
+    return known
 
 
-class _Stored(TypedDict):
+class _Stored(TypedDict, total=False):
     fired: list[str]
+    pushed: dict[str, str]
     groups: dict[str, list[str]]
     users: dict[str, str | None]
 
@@ -98,10 +121,14 @@ class CallTracker:
         )
         self._polled = False
         self._fired: set[str] = set()
+        self._pushed: dict[str, datetime] = {}
+        """Incoming calls fired from a push notification, by event key."""
         self._groups: dict[str, tuple[CallScope, str]] = {}
         self._users: dict[str, str | None] = {}
         self._forgotten: set[str] = set()
         self._has_history = False
+        self._last_calls: dict[str, CallRecord] = {}
+        """Each user's latest inbound call with a caller number."""
 
     async def async_load(self) -> None:
         """Read what an earlier run stored."""
@@ -109,7 +136,11 @@ class CallTracker:
         if not stored:
             return
         self._has_history = True
-        self._fired = set(stored.get("fired", []))
+        self._fired = _stored_keys(stored.get("fired", []))
+        self._pushed = {
+            key: datetime.fromisoformat(moment)
+            for key, moment in stored.get("pushed", {}).items()
+        }
         for key, (scope, name) in stored.get("groups", {}).items():
             self._groups[key] = (CallScope(scope), name)
         self._users = dict(stored.get("users", {}))
@@ -141,6 +172,16 @@ class CallTracker:
         """Delete the stored data, with the config entry."""
         await self._store.async_remove()
 
+    def claim(self, key: str, now: datetime) -> bool:
+        """Whether the event ``key`` (from a push notification) is still due;
+        claimed, the call history will not fire it again.
+        """
+        if key in self._fired or key in self._pushed:
+            return False
+        self._pushed[key] = now
+        self._store.async_delay_save(self._data, SAVE_DELAY)
+        return True
+
     def update(self, calls: Iterable[CallRecord], midnight: datetime) -> CallActivity:
         """Count the calls that started since ``midnight`` and pick the calls
         whose event is due, among all given (``EVENT_LOOKBACK`` before it).
@@ -151,16 +192,29 @@ class CallTracker:
         calls = list(calls)
         summary = summarize(call for call in calls if call.started_at >= midnight)
         self._polled = True
+        events = call_events(calls)
+        listed = {event.key for event in events}
         # A call the client no longer returns is too old to come back: forget it.
-        self._fired.intersection_update(call.key for call in calls)
+        self._fired.intersection_update(listed)
+        # A pushed call the history lists is fired; one it never lists is
+        # forgotten after a day.
+        self._fired.update(listed & self._pushed.keys())
+        oldest = midnight - PUSH_MEMORY
+        self._pushed = {
+            key: moment
+            for key, moment in self._pushed.items()
+            if key not in listed and moment >= oldest
+        }
         for key, stats in summary.groups.items():
             self._groups[key] = (stats.scope, stats.name)
         for number, user in summary.users.items():
             self._users[number] = user.name or self._users.get(number)
         revived = self._forgotten & (set(summary.groups) | set(summary.users))
         self._forgotten -= revived
-        due = [call for call in calls if is_event(call) and call.key not in self._fired]
-        self._fired.update(call.key for call in due)
+        for call in calls:
+            self._note_caller(call)
+        due = [event for event in events if event.key not in self._fired]
+        self._fired.update(event.key for event in due)
         if not self._has_history:
             self._has_history = True
             due = []
@@ -169,13 +223,30 @@ class CallTracker:
             summary=summary,
             groups=dict(self._groups),
             users=dict(self._users),
-            events=tuple(sorted(due, key=lambda call: call.started_at)),
+            events=tuple(sorted(due, key=lambda event: event.record.started_at)),
+            last_callers={
+                user: call.caller
+                for user, call in self._last_calls.items()
+                if call.caller is not None
+            },
             revived=frozenset(revived),
         )
+
+    def _note_caller(self, call: CallRecord) -> None:
+        """Keep ``call`` as its user's last caller where it is newer."""
+        user = call.user_number
+        if call.scope is not CallScope.USER or not user or call.inbound is not True:
+            return
+        if call.caller is None:
+            return
+        latest = self._last_calls.get(user)
+        if latest is None or call.started_at >= latest.started_at:
+            self._last_calls[user] = call
 
     def _data(self) -> _Stored:
         return {
             "fired": sorted(self._fired),
+            "pushed": {key: moment.isoformat() for key, moment in self._pushed.items()},
             "groups": {
                 key: [str(scope), name] for key, (scope, name) in self._groups.items()
             },

@@ -29,7 +29,7 @@ from .client import (
     Topic,
 )
 from .client.budget import reported_poll_interval
-from .const import CONF_VENDOR, DOMAIN, LOGGER, MAX_INTERVAL
+from .const import CONF_EXCLUDED_EXTENSIONS, CONF_VENDOR, DOMAIN, LOGGER, MAX_INTERVAL
 from .helpers import (
     cadence_interval,
     error_translation,
@@ -169,6 +169,8 @@ class PbxTopicCoordinator(DataUpdateCoordinator[Any]):
         """
         writes = self._writes
         context = read_context(self.config_entry.options)
+        if self.topic is Topic.CALL_FORWARDING:
+            context = replace(context, extension_ids=self._extension_ids())
         refused: str | None = None
         try:
             result: ReadResult[Any] | None = await self.client.async_read(
@@ -203,6 +205,12 @@ class PbxTopicCoordinator(DataUpdateCoordinator[Any]):
         if self._writes != writes and self.data is not None:
             return self.data
         return data
+
+    def _extension_ids(self) -> tuple[str, ...]:
+        """The extensions listed, less those the options leave out."""
+        listed = self.config_entry.runtime_data.data(Topic.EXTENSIONS) or {}
+        excluded = set(self.config_entry.options.get(CONF_EXCLUDED_EXTENSIONS, ()))
+        return tuple(key for key in listed if key not in excluded)
 
     @callback
     def _async_refresh_finished(self) -> None:

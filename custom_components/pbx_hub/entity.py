@@ -15,7 +15,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .client import CallScope, ExtensionUsage, PbxInfo, Topic
 from .const import DOMAIN
-from .coordinator import PbxRuntimeData, PbxTopicCoordinator
+from .coordinator import PbxConfigEntry, PbxRuntimeData, PbxTopicCoordinator
 
 PBX = ""
 """The item key of an entity of the PBX itself (a description without items)."""
@@ -150,6 +150,12 @@ def _group_place(runtime: PbxRuntimeData, key: str, data: Any) -> Place:
 
 
 def _user_place(runtime: PbxRuntimeData, key: str, data: Any) -> Place:
+    """A user's entities sit on the extension with that number, where the
+    vendor lists extensions (PBXware's ids are not their numbers).
+    """
+    for extension in (runtime.data(Topic.EXTENSIONS) or {}).values():
+        if extension.number == key:
+            return extension_place(runtime, extension.id, key, extension.name)
     return extension_place(runtime, key, key, data.users[key])
 
 
@@ -173,6 +179,21 @@ CALL_USER: dict[str, Any] = {
     "renewed_fn": lambda activity: activity.revived,
 }
 """Where a user's entities take today's figures from."""
+
+
+def callers[DescriptionT: PbxEntityDescription](
+    entry: PbxConfigEntry, descriptions: Iterable[DescriptionT]
+) -> tuple[DescriptionT, ...]:
+    """The descriptions of the entities of extensions that place calls: on
+    the extension list's items where the vendor has one, else on the users
+    seen in the call history.
+    """
+    topic = (
+        Topic.EXTENSIONS
+        if Topic.EXTENSIONS in entry.runtime_data.coordinators
+        else Topic.CALLS
+    )
+    return tuple(d for d in descriptions if d.topic is topic)
 
 
 def _did_place(runtime: PbxRuntimeData, key: str, data: Any) -> Place:

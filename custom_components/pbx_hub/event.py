@@ -1,60 +1,111 @@
-"""Events: a user's missed call and a queue's abandoned call.
+"""Events: a user's incoming and missed calls, a queue's or ring group's
+abandoned calls, and the calls PBX Hub placed.
 
-Each call fires once: ``CallTracker`` hands a call to one poll's data only, and
-remembers across restarts which calls it handed out.
+Each call fires once per kind: ``CallTracker`` hands an event to one poll's
+data only, and remembers across restarts which events it handed out. Where
+the PBX pushes call notifications (``runtime_data.push``), an incoming call
+fires at once, and the call history does not fire it again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import (
+    async_dispatcher_connect,
+    async_dispatcher_send,
+)
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
 
-from .client import CallRecord, CallScope, group_key
+from .calls import pushed_key
+from .client import (
+    CallDirection,
+    CallEvent,
+    CallEventKind,
+    CallNotification,
+    CallScope,
+    CallState,
+    ClicksToCall,
+    group_key,
+)
+from .const import DOMAIN
 from .coordinator import PbxConfigEntry
 from .entity import (
     CALL_GROUP,
     CALL_USER,
+    EXTENSION_ITEMS,
     PbxEntity,
     PbxEntityDescription,
+    callers,
 )
 from .loader import add_entities_dynamically
 
 PARALLEL_UPDATES = 0
 
+CALL_PLACED = "call_placed"
+"""The event type of a call the PBX accepted from PBX Hub (button or action)."""
+
+
+class CallFeed(Protocol):
+    """Call notifications pushed by the PBX (``runtime_data.push``)."""
+
+    def async_add_listener(
+        self, listener: Callable[[CallNotification], None]
+    ) -> Callable[[], None]:
+        """Hand ``listener`` every notification; returns its removal."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class PbxEventEntityDescription(PbxEntityDescription, EventEntityDescription):
-    """An event of one item: which of a poll's due calls are its own."""
+    """An event of one item: which of a poll's due events are its own."""
 
-    belongs_fn: Callable[[CallRecord, str], bool]
+    belongs_fn: Callable[[CallEvent, str], bool] = lambda event, key: False
+
+
+def _user_event(kind: CallEventKind) -> PbxEventEntityDescription:
+    return PbxEventEntityDescription(
+        key=kind.value,
+        translation_key=kind.value,
+        event_types=[kind.value],
+        **CALL_USER,
+        belongs_fn=lambda event, number: (
+            event.kind is kind and event.record.user_number == number
+        ),
+    )
 
 
 EVENTS = (
-    PbxEventEntityDescription(
-        key="missed_call",
-        translation_key="missed_call",
-        event_types=["missed_call"],
-        **CALL_USER,
-        belongs_fn=lambda call, number: (
-            call.scope is CallScope.USER and call.user_number == number
-        ),
-    ),
+    _user_event(CallEventKind.MISSED_CALL),
+    _user_event(CallEventKind.INCOMING_CALL),
     PbxEventEntityDescription(
         key="abandoned_call",
         translation_key="abandoned_call",
         event_types=["abandoned_call"],
         **CALL_GROUP,
-        exists_fn=lambda stats: stats.scope is CallScope.QUEUE,
-        belongs_fn=lambda call, key: (
-            call.scope is CallScope.QUEUE
-            and group_key(call.scope, call.group or "") == key
+        belongs_fn=lambda event, key: (
+            event.kind is CallEventKind.ABANDONED_CALL
+            and event.record.scope is not CallScope.USER
+            and group_key(event.record.scope, event.record.group or "") == key
         ),
     ),
 )
+PLACED = tuple(
+    PbxEventEntityDescription(
+        key=CALL_PLACED,
+        translation_key=CALL_PLACED,
+        event_types=[CALL_PLACED],
+        **items,
+    )
+    for items in (EXTENSION_ITEMS, CALL_USER)
+)
+"""On each extension (or, without an extension list, user) that places
+calls: fired when the PBX accepted one.
+"""
 
 
 async def async_setup_entry(
@@ -62,24 +113,48 @@ async def async_setup_entry(
     entry: PbxConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the event entities of users and queues as they are first seen."""
+    """Add the event entities of users and groups as they are first seen,
+    and the placed-call events of the extensions that place calls.
+    """
     add_entities_dynamically(entry, async_add_entities, EVENTS, PbxCallEvent)
+    if isinstance(entry.runtime_data.client, ClicksToCall):
+        placed = callers(entry, PLACED)
+        add_entities_dynamically(entry, async_add_entities, placed, PbxPlacedCall)
 
 
-def _attributes(call: CallRecord) -> dict[str, str | None]:
+def _attributes(event: CallEvent) -> dict[str, str | None]:
+    """The call's attributes; ``caller`` is the name where known (as before
+    incoming calls had events), ``number`` the caller's number.
+    """
     return {
-        "caller": call.caller_name or call.caller,
-        "number": call.caller,
-        "time": call.started_at.isoformat(),
-        "call_id": call.id,
+        **event.attributes,
+        "caller": event.record.caller_name or event.record.caller,
+        "number": event.record.caller,
+    }
+
+
+def _pushed_attributes(note: CallNotification) -> dict[str, Any]:
+    """A pushed call's attributes, the same as the history's, and the raw
+    payload (its fields are not published).
+    """
+    return {
+        "call_id": note.call_id,
+        "caller": note.caller_name or note.caller,
+        "caller_name": note.caller_name,
+        "number": note.caller,
+        "called": note.callee,
+        "time": note.received_at.isoformat(),
+        "raw": note.raw,
     }
 
 
 class PbxCallEvent(PbxEntity, EventEntity):
-    """Fires each poll's due calls that belong to this user or queue, once."""
+    """Fires each poll's due events that belong to this user or group, once;
+    a user's incoming call also from a push notification, at once.
+    """
 
     entity_description: PbxEventEntityDescription
-    _handled: tuple[CallRecord, ...] = ()
+    _handled: tuple[CallEvent, ...] = ()
 
     def _fire_due(self) -> None:
         activity = self.coordinator.data
@@ -88,22 +163,88 @@ class PbxCallEvent(PbxEntity, EventEntity):
         if activity is None or activity.events is self._handled:
             return
         self._handled = activity.events
-        for call in activity.events:
-            if self.entity_description.belongs_fn(call, self.key):
+        for event in activity.events:
+            if self.entity_description.belongs_fn(event, self.key):
                 # One state per call: two missed calls in one poll run an
                 # automation twice.
-                self._trigger_event(self.entity_description.key, _attributes(call))
+                self._trigger_event(event.kind.value, _attributes(event))
                 self.async_write_ha_state()
 
+    @callback
+    def _on_push(self, note: CallNotification) -> None:
+        """An incoming call to this user, as the PBX pushes it: fired once
+        (by call id; a notification without one cannot be told apart).
+        """
+        if (
+            note.extension != self.key
+            or note.direction is CallDirection.OUTBOUND
+            or note.state not in (CallState.RINGING, None)
+        ):
+            return
+        tracker = self.coordinator.config_entry.runtime_data.call_tracker
+        claimed = (
+            note.call_id is None
+            or tracker is None
+            or tracker.claim(pushed_key(note.call_id), dt_util.utcnow())
+        )
+        if not claimed:
+            return
+        self._trigger_event(CallEventKind.INCOMING_CALL.value, _pushed_attributes(note))
+        self.async_write_ha_state()
+
     async def async_added_to_hass(self) -> None:
-        """A user or queue first seen through a missed or abandoned call gets
-        that call's event as it appears.
+        """A user or group first seen through a call gets that call's event
+        as it appears; a user's incoming calls listen to the push channel.
         """
         await super().async_added_to_hass()
         self._fire_due()
+        feed: CallFeed | None = getattr(
+            self.coordinator.config_entry.runtime_data, "push", None
+        )
+        if feed is not None and self.entity_description.key == "incoming_call":
+            self.async_on_remove(feed.async_add_listener(self._on_push))
 
     @callback
     def _handle_coordinator_update(self) -> None:
         self._fire_due()
         self._written = self._shown()
         super()._handle_coordinator_update()
+
+
+def placed_signal(entry: PbxConfigEntry) -> str:
+    """The dispatcher signal of the entry's calls the PBX accepted."""
+    return f"{DOMAIN}_{entry.entry_id}_{CALL_PLACED}"
+
+
+@callback
+def announce_placed_call(
+    hass: HomeAssistant, entry: PbxConfigEntry, extension: str, number: str
+) -> None:
+    """Tell the extension's placed-call event that the PBX accepted a call."""
+    async_dispatcher_send(hass, placed_signal(entry), extension, number)
+
+
+class PbxPlacedCall(PbxEntity, EventEntity):
+    """Shows each call the PBX accepted from this extension (button or
+    action): the number and when.
+    """
+
+    entity_description: PbxEventEntityDescription
+
+    async def async_added_to_hass(self) -> None:
+        """Listen for the entry's placed calls."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, placed_signal(self.coordinator.config_entry), self._placed
+            )
+        )
+
+    @callback
+    def _placed(self, extension: str, number: str) -> None:
+        if extension != self.key:
+            return
+        self._trigger_event(
+            CALL_PLACED, {"number": number, "time": dt_util.utcnow().isoformat()}
+        )
+        self.async_write_ha_state()

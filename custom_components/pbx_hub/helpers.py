@@ -29,6 +29,7 @@ from .client import (
     PbxConnectionError,
     PbxError,
     PbxInvalidInputError,
+    PbxNoCallError,
     PbxNotWhitelistedError,
     PbxPermissionError,
     PbxRateLimitError,
@@ -109,7 +110,8 @@ def error_translation(
     if isinstance(err, PbxConnectionError):
         return "cannot_connect", {"error": str(err)}
     if isinstance(err, PbxInvalidInputError | PbxUnsupportedError):
-        return "invalid_input", {"error": str(err)}
+        no_call = isinstance(err, PbxNoCallError)  # nothing to record
+        return ("no_call", {}) if no_call else ("invalid_input", {"error": str(err)})
     if isinstance(err, PbxTooManyItemsError):
         return TOO_MANY_ITEMS, {"topic": err.topic, "maximum": str(err.maximum)}
     if isinstance(err, PbxRequestCapError):

@@ -33,6 +33,8 @@ SERVICE_CLICK_TO_CALL = "click_to_call"
 SERVICE_SEND_SMS = "send_sms"
 SERVICE_GET_CHARGES = "get_charges"
 SERVICE_SET_HOT_DESK = "set_hot_desk"
+SERVICE_START_RECORDING = "start_recording"
+SERVICE_STOP_RECORDING = "stop_recording"
 ATTR_SUBSCRIBER = "subscriber"
 ATTR_START = "start"
 ATTR_END = "end"
@@ -89,6 +91,8 @@ CLICK_TO_CALL_SCHEMA = vol.Schema(
         vol.Required(ATTR_NUMBER): _NAME,
     }
 )
+
+RECORDING_SCHEMA = vol.Schema({vol.Required(ATTR_DEVICE_ID): cv.string})
 
 
 SEND_SMS_SCHEMA = vol.Schema(

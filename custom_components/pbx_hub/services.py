@@ -21,10 +21,18 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 import probatio as vol
 
-from .client import ClicksToCall, ListsCharges, PbxInvalidInputError, SendsSms
+from .client import (
+    ClicksToCall,
+    ListsCharges,
+    PbxInvalidInputError,
+    RecordsCalls,
+    SendsSms,
+    Topic,
+)
 from .const import DOMAIN
 from .coordinator import PbxConfigEntry
 from .entity import extension_device_identifier
+from .event import announce_placed_call
 from .helpers import not_supported, run_read, run_write
 from .routing_actions import (
     async_set_did_route,
@@ -44,6 +52,7 @@ from .service_schemas import (
     CLICK_TO_CALL_SCHEMA,
     GET_CHARGES_SCHEMA,
     MAX_CHARGES_PERIOD,
+    RECORDING_SCHEMA,
     SEND_SMS_SCHEMA,
     SERVICE_CLICK_TO_CALL,
     SERVICE_GET_CHARGES,
@@ -51,6 +60,8 @@ from .service_schemas import (
     SERVICE_SET_DID_ROUTE,
     SERVICE_SET_DID_ROUTE_PLAN,
     SERVICE_SET_HOT_DESK,
+    SERVICE_START_RECORDING,
+    SERVICE_STOP_RECORDING,
     SET_DID_ROUTE_PLAN_SCHEMA,
     SET_DID_ROUTE_SCHEMA,
     SET_HOT_DESK_SCHEMA,
@@ -99,7 +110,34 @@ async def _async_click_to_call(call: ServiceCall) -> None:
             translation_key="invalid_number",
             translation_placeholders={"number": call.data[ATTR_NUMBER]},
         ) from None
+    await async_place_call(entry, client, extension, number)
+
+
+async def async_place_call(
+    entry: PbxConfigEntry, client: ClicksToCall, extension: str, number: str
+) -> None:
+    """Place a call (``number`` already normalised); once the PBX accepted
+    it, the extension's placed-call event shows it (the action and the
+    call-back button alike).
+    """
     await run_write(entry, client.async_click_to_call(extension, number))
+    announce_placed_call(entry.runtime_data.hass, entry, extension, number)
+
+
+async def _async_recording(call: ServiceCall) -> None:
+    """Start or stop recording the call of the targeted extension; refused,
+    translated, when it has none (``PbxNoCallError``).
+    """
+    entry, extension_id = _extension_target(call)
+    if not isinstance(client := entry.runtime_data.client, RecordsCalls):
+        raise not_supported(entry)
+    # The PBX records by extension number; the device names the id.
+    extension = (entry.runtime_data.data(Topic.EXTENSIONS) or {}).get(extension_id)
+    number = extension_id if extension is None else extension.number
+    if call.service == SERVICE_START_RECORDING:
+        await run_write(entry, client.async_start_recording(number))
+    else:
+        await run_write(entry, client.async_stop_recording(number))
 
 
 async def async_send_sms(entry: PbxConfigEntry, recipient: str, message: str) -> None:
@@ -203,6 +241,10 @@ def async_setup_services(hass: HomeAssistant) -> None:
             SupportsResponse.NONE,
         ),
         (SERVICE_SEND_SMS, _async_send_sms, SEND_SMS_SCHEMA, SupportsResponse.NONE),
+        *(
+            (service, _async_recording, RECORDING_SCHEMA, SupportsResponse.NONE)
+            for service in (SERVICE_START_RECORDING, SERVICE_STOP_RECORDING)
+        ),
         (
             SERVICE_GET_CHARGES,
             _async_get_charges,

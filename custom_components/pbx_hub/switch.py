@@ -1,4 +1,6 @@
-"""Switches: do-not-disturb per extension, and function indicators."""
+"""Switches: do-not-disturb and call forwarding per extension, and function
+indicators.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +12,14 @@ from homeassistant.components.switch import SwitchEntity, SwitchEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .client import Capability, SetsDnd, SetsIndicators, Topic
-from .coordinator import PbxConfigEntry
+from .client import Capability, ForwardsCalls, SetsDnd, SetsIndicators, Topic
+from .coordinator import PbxConfigEntry, PbxRuntimeData
 from .entity import (
     EXTENSION_ITEMS,
     PbxEntity,
     PbxEntityDescription,
     Place,
+    extension_place,
 )
 from .helpers import not_supported, run_write
 from .loader import add_entities_dynamically
@@ -36,6 +39,16 @@ class PbxSwitchEntityDescription(PbxEntityDescription, SwitchEntityDescription):
     field: str
 
 
+def _forwarding_place(runtime: PbxRuntimeData, key: str, data: Any) -> Place:
+    """On the extension's device; read per extension, so a large PBX adds
+    them over several reads.
+    """
+    extension = (runtime.data(Topic.EXTENSIONS) or {}).get(key)
+    if extension is None:
+        return extension_place(runtime, key, key, None)
+    return extension_place(runtime, key, extension.number, extension.name)
+
+
 SWITCHES = (
     PbxSwitchEntityDescription(
         key="dnd",
@@ -47,6 +60,18 @@ SWITCHES = (
         ability=SetsDnd,
         set_fn=lambda client, key, on: client.async_set_dnd(key, on),
         field="dnd",
+    ),
+    PbxSwitchEntityDescription(
+        key="call_forwarding",
+        translation_key="call_forwarding",
+        topic=Topic.CALL_FORWARDING,
+        items_fn=dict.keys,
+        place_fn=_forwarding_place,
+        value_fn=lambda forwarding: forwarding.enabled,
+        capability=Capability.SET_CALL_FORWARDING,
+        ability=ForwardsCalls,
+        set_fn=lambda client, key, on: client.async_set_call_forwarding(key, on),
+        field="enabled",
     ),
     PbxSwitchEntityDescription(
         key="indicator",

@@ -58,8 +58,7 @@ def test_declared_capabilities_match_what_is_implemented(vendor: str) -> None:
         for capability, getter in GETTERS.items()
         if getattr(client_class, getter) is not getattr(PbxClient, getter)
     }
-    # Call history waits, where pending, for the Home Assistant side to read it.
-    assert client_class.capabilities | client_class.pending_capabilities == implemented
+    assert client_class.capabilities == implemented
     for capability, method in BY_SETTING.items():
         assert (capability in client_class.capabilities) is False
         assert hasattr(client_class, method) is (vendor == "voipcenter")

@@ -155,7 +155,7 @@ VOIPCENTER = {"api_id": "pi990000tst", "api_key": "k", "customer_number": "1", "
 async def test_voipcenter_call_history_reads_today() -> None:
     fake = FakeVoipcenter({})
     async with client_of("voipcenter", fake.handle, **VOIPCENTER) as client:
-        assert Capability.CALL_HISTORY in client.pending_capabilities
+        assert Capability.CALL_HISTORY in client.capabilities
         calls = await client.async_get_calls(NOW - timedelta(hours=1))
     (call,) = calls
     assert call.started_at == RECENT

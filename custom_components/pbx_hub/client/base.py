@@ -131,12 +131,6 @@ class PbxClient(ABC):
 
     vendor: ClassVar[str]
     capabilities: frozenset[Capability] = frozenset()
-    pending_capabilities: ClassVar[frozenset[Capability]] = frozenset()
-    """What the client can read but Home Assistant does not take yet: the
-    existing integration would act on them at once (a PBXware call history
-    would poll before its topic is wired). The getters work; wiring a topic
-    moves it into ``capabilities`` (see docs/calls-client.md).
-    """
     read_costs: ClassVar[Mapping[Capability, int]] = {}
     """Requests one read of each topic sends (1 where not listed), for sizing
     polling to the budget.
@@ -358,7 +352,9 @@ class PbxClient(ABC):
         return None
 
 
-async def _read_topic(client: PbxClient, topic: Topic, context: ReadContext) -> Any:
+async def _read_topic(  # noqa: PLR0912 (one case per topic)
+    client: PbxClient, topic: Topic, context: ReadContext
+) -> Any:
     """The data of ``topic``, read with the client's public getters."""
     match topic:
         case Topic.STATUS:
@@ -386,6 +382,8 @@ async def _read_topic(client: PbxClient, topic: Topic, context: ReadContext) -> 
             return await client.async_get_did_routing()
         case Topic.HOT_DESKS:
             return await client.async_get_hot_desks()
+        case Topic.CALL_FORWARDING:
+            return await client.async_get_call_forwarding(context.extension_ids)
         case Topic.RATE_LIMIT:
             return client.rate_limit_status
     raise PbxUnsupportedError(f"{client.vendor} does not read {topic}")

@@ -387,9 +387,9 @@ class PbxwareClient(
             Capability.CALL_FORWARDING,
             Capability.SET_CALL_FORWARDING,
             Capability.RECORDING,
+            Capability.CALL_HISTORY,
         }
     )
-    pending_capabilities = frozenset({Capability.CALL_HISTORY})
     licence_kinds: ClassVar[Mapping[str, str]] = {
         kind: f"license_{kind}" for kind in ("ext", "ivr", "queue", "conference")
     }

@@ -19,6 +19,7 @@ from typing import Any, Final
 from .models import (
     AccountSelection,
     AccountSummary,
+    CallForwarding,
     CallRecord,
     Capability,
     Did,
@@ -46,6 +47,7 @@ class Topic(StrEnum):
     INDICATORS = "indicators"
     DID_ROUTING = "did_routing"
     HOT_DESKS = "hot_desks"
+    CALL_FORWARDING = "call_forwarding"
     RATE_LIMIT = "rate_limit"
 
 
@@ -134,6 +136,11 @@ TOPICS: Final[Mapping[Topic, TopicSpec]] = {
     Topic.HOT_DESKS: TopicSpec(
         model=HotDesking, cadence=Cadence.SLOW, capability=Capability.HOT_DESKS
     ),
+    Topic.CALL_FORWARDING: TopicSpec(
+        model=dict[str, CallForwarding],
+        cadence=Cadence.SLOW,
+        capability=Capability.CALL_FORWARDING,
+    ),
     Topic.RATE_LIMIT: TopicSpec(
         model=RateLimitStatus | None, cadence=Cadence.SLOW, capability=None
     ),
@@ -152,6 +159,10 @@ class ReadContext:
     """The oldest call start the calls topic lists."""
     accounts: AccountSelection = field(default_factory=AccountSelection)
     """The subscribers whose accounts the accounts topic reads."""
+    extension_ids: tuple[str, ...] = ()
+    """The extensions a per-extension topic (call forwarding) asks about:
+    those the extension list showed, less those the caller leaves out.
+    """
 
     @classmethod
     def at(

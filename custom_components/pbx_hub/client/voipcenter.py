@@ -477,9 +477,9 @@ class VoipcenterClient(
             Capability.SET_DID_ROUTE_PLAN,
             Capability.HOT_DESKS,
             Capability.SET_HOT_DESK,
+            Capability.CALL_HISTORY,
         }
     )
-    pending_capabilities = frozenset({Capability.CALL_HISTORY})
     read_costs: ClassVar[Mapping[Capability, int]] = {
         Capability.STATUS: 1,
         Capability.EXTENSIONS: 1,
