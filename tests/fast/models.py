@@ -94,6 +94,10 @@ def mock_client(vendor: str) -> MagicMock:
     client.topics = PbxClient.topics.fget(client)  # type: ignore[attr-defined]
     client.poll_cost.side_effect = functools.partial(PbxClient.poll_cost, client)
     client.async_read.side_effect = functools.partial(PbxClient.async_read, client)
+    # Number rules are the vendor's, checked before any request.
+    client.normalize_number.side_effect = functools.partial(
+        client_class.normalize_number, client
+    )
     for name, value in load_models(vendor).items():
         attribute, _ = answering(client_class, name)
         if attribute == name:

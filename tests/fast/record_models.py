@@ -70,6 +70,8 @@ ARGUMENTS: dict[str, tuple[Any, ...]] = {
     "get_calls": (_MIDNIGHT - timedelta(hours=6),),
     "get_extension_usage": (_MIDNIGHT, RECORDED_AT),
     "get_accounts": (AccountSelection(ids=FOLLOWED_SUBSCRIBERS), _MIDNIGHT.date()),
+    # PBXware's extension ids (its numbers are 100 to 103).
+    "get_call_forwarding": (("1", "2", "3", "4"),),
 }
 """What the getters that take arguments are asked: today, as of ``RECORDED_AT``."""
 
@@ -105,6 +107,19 @@ def _pbxware() -> PbxwareSimulator:
         return PbxwareSimulator(extensions=4, seed=1)
 
 
+def _voipcenter() -> VoipcenterSimulator:
+    """Its clock signs requests (the real one); its calls' clock is
+    ``RECORDED_AT``'s: one answered and one missed call this morning.
+    """
+    sim = VoipcenterSimulator(seed=9)
+    sim.book.clock.set(_at(2).timestamp())
+    sim.place_call(caller="0470123456", callee="sipaccount1", answer_after=5, talk=90)
+    sim.book.clock.set(_at(1).timestamp())
+    sim.place_call(caller="0470654321", callee="sipaccount2", caller_name="Jan")
+    sim.book.clock.set(RECORDED_AT.timestamp())
+    return sim
+
+
 RECORDINGS: dict[str, Recording] = {
     "pbxware": Recording(
         simulator=_pbxware,
@@ -115,6 +130,8 @@ RECORDINGS: dict[str, Recording] = {
             "get_extensions",
             "get_live_calls",
             "get_dids",
+            "get_calls",
+            "get_call_forwarding",
         ),
     ),
     "voipcloud": Recording(
@@ -122,7 +139,7 @@ RECORDINGS: dict[str, Recording] = {
     ),
     "voipcenter": Recording(
         # Its clock signs requests: the real one.
-        simulator=lambda: VoipcenterSimulator(seed=9),
+        simulator=_voipcenter,
         reads=(
             "identify",
             "get_status",
@@ -130,6 +147,7 @@ RECORDINGS: dict[str, Recording] = {
             "get_indicators",
             "get_did_routing",
             "get_hot_desks",
+            "get_calls",
         ),
     ),
     "tariscope": Recording(

@@ -23,10 +23,17 @@ from .conftest import NOW
 pytestmark = pytest.mark.freeze_time(NOW)
 
 ENTITY_PLATFORMS: dict[str, tuple[Platform, ...]] = {
-    "pbxware": (Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH),
-    "voipcloud": (Platform.EVENT, Platform.SENSOR),
+    "pbxware": (
+        Platform.BINARY_SENSOR,
+        Platform.EVENT,
+        Platform.SENSOR,
+        Platform.SWITCH,
+    ),
+    "voipcloud": (Platform.BUTTON, Platform.EVENT, Platform.SENSOR),
     "voipcenter": (
         Platform.BINARY_SENSOR,
+        Platform.BUTTON,
+        Platform.EVENT,
         Platform.SELECT,
         Platform.SENSOR,
         Platform.SWITCH,
