@@ -39,6 +39,8 @@ SCHEMAS: dict[str, vol.Schema | vol.All] = {
     services.SERVICE_SEND_SMS: services.SEND_SMS_SCHEMA,
     services.SERVICE_GET_CHARGES: services.GET_CHARGES_SCHEMA,
     "set_hot_desk": services.SET_HOT_DESK_SCHEMA,
+    services.SERVICE_START_RECORDING: services.RECORDING_SCHEMA,
+    services.SERVICE_STOP_RECORDING: services.RECORDING_SCHEMA,
 }
 
 
@@ -108,7 +110,7 @@ FEATURE_ROWS: dict[str, frozenset[Capability]] = {
     "PBX status": frozenset({Capability.STATUS}),
     "Extensions and their registration": frozenset({Capability.EXTENSIONS}),
     "Calls in progress": frozenset({Capability.LIVE_CALLS}),
-    "Queue, ring-group and user call statistics, missed-call events": frozenset(
+    "Call statistics; incoming, missed and abandoned-call events": frozenset(
         {Capability.CALL_HISTORY}
     ),
     "Call accounting per extension (calls, talk time, cost)": frozenset(
@@ -146,6 +148,8 @@ ACTION_CAPABILITY: dict[str, Capability] = {
     services.SERVICE_SEND_SMS: Capability.SEND_SMS,
     services.SERVICE_GET_CHARGES: Capability.CHARGES,
     "set_hot_desk": Capability.SET_HOT_DESK,
+    services.SERVICE_START_RECORDING: Capability.RECORDING,
+    services.SERVICE_STOP_RECORDING: Capability.RECORDING,
 }
 
 
