@@ -46,6 +46,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).parent.parent
 EXAMPLES = ROOT / "examples" / "automations"
+CARDS = ROOT / "examples" / "dashboards"
 EXAMPLE_ENTRY_ID = "01J0000000000000000000000"
 """The config entry id the examples name; the tests give their entry that id."""
 EXAMPLE_SHOWN = re.compile(
@@ -459,4 +460,29 @@ async def test_pbx_service_down(
     )
     assert [n["message"] for n in notifications] == [
         "Not running on the PBX: asterisk, ntpd"
+    ]
+
+
+def test_docs_show_every_dashboard_card_verbatim() -> None:
+    shown = _shown("docs/examples.md")
+    for path in sorted(CARDS.glob("*.yaml")):
+        assert shown[str(path.relative_to(ROOT))] == path.read_text()
+
+
+async def test_call_front_desk_card(
+    hass: HomeAssistant, voipcloud_sim: VoipcloudSimulator
+) -> None:
+    """The card's tap performs the action it names with its data, as the
+    dashboard does; the PBX places the call.
+    """
+    sim = voipcloud_sim
+    await setup_entry(hass, voipcloud_entry(sim, entry_id=EXAMPLE_ENTRY_ID))
+    card = load_yaml(CARDS / "call_front_desk_card.yaml")
+    assert card["type"] == "button"
+    tap = card["tap_action"]
+    assert tap["action"] == "perform-action"
+    domain, service = tap["perform_action"].split(".")
+    await hass.services.async_call(domain, service, tap["data"], blocking=True)
+    assert [(c.user_number, c.number_to_call) for c in sim.calls_to_number] == [
+        ("1001", "+61290000000")
     ]

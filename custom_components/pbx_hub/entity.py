@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
@@ -61,6 +61,11 @@ class PbxEntityDescription(EntityDescription):
     """Items whose device the user deleted and that are back: added again."""
     remove_when_gone: bool = False
     """Whether the entity leaves the registry as soon as its item does."""
+    extension_key: Literal["id", "number"] | None = None
+    """Items are extensions read by another topic, by id or number (call
+    history users): where the vendor lists extensions, only those listed and
+    not excluded get entities.
+    """
 
 
 def known(field: str) -> Callable[[Any], bool]:
@@ -177,6 +182,7 @@ CALL_USER: dict[str, Any] = {
     ),
     "place_fn": _user_place,
     "renewed_fn": lambda activity: activity.revived,
+    "extension_key": "number",
 }
 """Where a user's entities take today's figures from."""
 

@@ -156,19 +156,23 @@ class PbxCallEvent(PbxEntity, EventEntity):
     entity_description: PbxEventEntityDescription
     _handled: tuple[CallEvent, ...] = ()
 
-    def _fire_due(self) -> None:
+    def _fire_due(self) -> bool:
+        """Fire this item's due events; whether any was (and written)."""
         activity = self.coordinator.data
         # Data set again without a poll (an optimistic update) carries the same
         # tuple: its calls were handled already.
         if activity is None or activity.events is self._handled:
-            return
+            return False
         self._handled = activity.events
+        fired = False
         for event in activity.events:
             if self.entity_description.belongs_fn(event, self.key):
                 # One state per call: two missed calls in one poll run an
                 # automation twice.
                 self._trigger_event(event.kind.value, _attributes(event))
                 self.async_write_ha_state()
+                fired = True
+        return fired
 
     @callback
     def _on_push(self, note: CallNotification) -> None:
@@ -206,8 +210,11 @@ class PbxCallEvent(PbxEntity, EventEntity):
 
     @callback
     def _handle_coordinator_update(self) -> None:
-        self._fire_due()
-        self._written = self._shown()
+        """Fire what is due; otherwise write only what changed (a failing
+        read makes the entity unavailable, and back).
+        """
+        if self._fire_due():
+            self._written = self._shown()
         super()._handle_coordinator_update()
 
 

@@ -62,14 +62,30 @@ class _Loader[DescriptionT: PbxEntityDescription]:
         self._coordinator = coordinator
         self._add_new()
         self._entry.async_on_unload(coordinator.async_add_listener(self._add_new))
+        extensions = self._entry.runtime_data.coordinators.get(Topic.EXTENSIONS)
+        if extensions is not None and any(d.extension_key for d in self._descriptions):
+            # An extension back in the list brings its call entities back.
+            self._entry.async_on_unload(extensions.async_add_listener(self._add_new))
 
     def _keys(self, description: DescriptionT, data: Any) -> Iterable[str]:
         if description.items_fn is None:
             return (PBX,)
         keys = description.items_fn(data)
+        excluded = set(self._entry.options.get(CONF_EXCLUDED_EXTENSIONS, ()))
         if description.topic is Topic.EXTENSIONS:
-            excluded = set(self._entry.options.get(CONF_EXCLUDED_EXTENSIONS, ()))
             return [key for key in keys if key not in excluded]
+        runtime = self._entry.runtime_data
+        by = description.extension_key
+        if by is not None and Topic.EXTENSIONS in runtime.coordinators:
+            # Only on an extension's device: not a queue's number, nor an
+            # extension gone or left out.
+            listed = runtime.data(Topic.EXTENSIONS) or {}
+            wanted = {
+                key if by == "id" else extension.number
+                for key, extension in listed.items()
+                if key not in excluded
+            }
+            return [key for key in keys if key in wanted]
         return keys
 
     @callback

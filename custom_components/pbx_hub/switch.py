@@ -67,6 +67,7 @@ SWITCHES = (
         topic=Topic.CALL_FORWARDING,
         items_fn=dict.keys,
         place_fn=_forwarding_place,
+        extension_key="id",
         value_fn=lambda forwarding: forwarding.enabled,
         capability=Capability.SET_CALL_FORWARDING,
         ability=ForwardsCalls,
