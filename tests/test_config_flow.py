@@ -320,17 +320,18 @@ async def test_options_bounded_by_budget(
     pbxware_entry.add_to_hass(hass)
     result = await hass.config_entries.options.async_init(pbxware_entry.entry_id)
     assert result["step_id"] == "init"
-    # PBXware: 11 requests per fast poll, 80 % of 1800 per hour.
+    # PBXware: 13 requests per fast poll (with its call records), 80 % of
+    # 1800 per hour.
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_FAST_INTERVAL: 10, CONF_SLOW_INTERVAL: 900}
     )
     assert result["errors"] == {CONF_FAST_INTERVAL: "over_budget"}
-    assert result["description_placeholders"] == {"minimum": "28"}
+    assert result["description_placeholders"] == {"minimum": "34"}
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_FAST_INTERVAL: 30, CONF_SLOW_INTERVAL: 900}
+        result["flow_id"], {CONF_FAST_INTERVAL: 40, CONF_SLOW_INTERVAL: 900}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert pbxware_entry.options == {CONF_FAST_INTERVAL: 30, CONF_SLOW_INTERVAL: 900}
+    assert pbxware_entry.options == {CONF_FAST_INTERVAL: 40, CONF_SLOW_INTERVAL: 900}
 
 
 async def test_single_tenant_of_multi_tenant_is_taken(hass: HomeAssistant) -> None:

@@ -90,7 +90,7 @@ def pushed_key(call_id: str) -> str:
 
 def _stored_keys(keys: Iterable[str]) -> set[str]:
     """Event keys as stored; a bare call key (stored before incoming calls
-    had events) stands for every event of that call, fired or history.
+    had events) stands for every event of that call: none fires again.
     """
     kinds = {f"{kind}:" for kind in CallEventKind}
     known: set[str] = set()
