@@ -14,7 +14,7 @@ from unittest.mock import patch
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -411,3 +411,35 @@ async def test_events_stored_before_incoming_calls_had_events_stay_fired(
     tracker = CallTracker(hass, "e1")
     await tracker.async_load()
     assert tracker.update([call], now - timedelta(hours=1)).events == ()
+
+
+async def test_a_refused_call_shows_no_placed_call(
+    hass: HomeAssistant, voipcenter_sim: VoipcenterSimulator
+) -> None:
+    """An offline phone: the translated error, and the extension's placed-call
+    event stays as it was; an accepted call fires it.
+    """
+    sim = voipcenter_sim
+    entry = voipcenter_entry(sim)
+    await setup_entry(hass, entry)
+    fired = record_events(hass)
+    offline = next(a for a in sim.sip_accounts.values() if not a.online)
+    online = next(a for a in sim.sip_accounts.values() if a.online)
+    for account in (offline, online):
+        data = {
+            "config_entry_id": entry.entry_id,
+            "user_number": account.username,
+            "number": "093456789",
+        }
+        if account is offline:
+            with pytest.raises(HomeAssistantError) as refused:
+                await hass.services.async_call(
+                    DOMAIN, "click_to_call", data, blocking=True
+                )
+            assert refused.value.translation_key == "call_failed"
+        else:
+            await hass.services.async_call(DOMAIN, "click_to_call", data, blocking=True)
+    placed = [f for f in fired if f.event_type == "call_placed"]
+    assert [f.entity_id for f in placed] == [
+        entity_id(hass, entry, "event", f"ext_{online.username}_call_placed")
+    ]
