@@ -33,6 +33,7 @@ from .coordinator import PbxConfigEntry, PbxRuntimeData, build_coordinators
 from .devices import STALE_DEVICES, StaleDevices, live_identifiers
 from .entity import pbx_device_info
 from .helpers import error_translation, needs_reauth
+from .push import PushFeed, has_push
 from .repairs import (
     CLOCK_SKEW,
     SETUP_REFUSED,
@@ -118,6 +119,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
         pbx_device_id=pbx_device.id,
         coordinators=coordinators,
         call_tracker=tracker,
+        push=PushFeed(hass, client, entry.title) if has_push(client) else None,
     )
     # The fast topics must read for the PBX to load; a failing slow topic (a
     # DID list) must not keep it from loading: its entities wait. The rate
@@ -142,6 +144,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
         )
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    if (push := entry.runtime_data.push) is not None:
+        # Connects in the background; stopped at unload (and so at reload).
+        await push.async_start()
+        entry.async_on_unload(push.async_stop)
     return True
 
 

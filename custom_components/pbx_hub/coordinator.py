@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -39,6 +39,9 @@ from .helpers import (
 )
 from .repairs import PollIssues, is_removed, sync_api_url_issue
 
+if TYPE_CHECKING:
+    from .push import PushFeed
+
 type Digest = Callable[[Any, ReadContext], Any]
 """Turns a topic's data into what its entities show (calls into today's figures)."""
 
@@ -66,6 +69,8 @@ class PbxRuntimeData:
     """The PBX's device, which every other device of the entry is linked under."""
     coordinators: dict[Topic, PbxTopicCoordinator]
     call_tracker: CallTracker | None = None
+    push: PushFeed | None = None
+    """The push channel, where the vendor pushes call notifications."""
 
     def of(self, cadence: Cadence) -> list[PbxTopicCoordinator]:
         """The coordinators of the topics read at ``cadence``."""
