@@ -8,9 +8,10 @@ this side only starts and stops it, shows its state, and logs once per outage.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol, cast
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 
 from .client import (
@@ -38,9 +39,11 @@ class _PushSource(Protocol):
     ) -> PushChannel: ...
 
 
-def has_push(client: PbxClient) -> bool:
-    """Whether the entry's client can push call notifications."""
-    return Capability.CALL_PUSH in client.capabilities
+def push_feed(hass: HomeAssistant, client: PbxClient, title: str) -> PushFeed | None:
+    """The entry's push feed, where its client pushes call notifications."""
+    if Capability.CALL_PUSH not in client.capabilities:
+        return None
+    return PushFeed(hass, cast(_PushSource, client), title)
 
 
 class PushFeed:
@@ -48,19 +51,18 @@ class PushFeed:
     each notification tells, and the listeners it hands notifications to.
     """
 
-    def __init__(self, hass: HomeAssistant, client: PbxClient, title: str) -> None:
+    def __init__(self, hass: HomeAssistant, client: _PushSource, title: str) -> None:
         """Nothing connects until ``async_start``."""
         self.hass = hass
         self._title = title
-        self._channel = cast(_PushSource, client).push_channel(
-            self._notified, self._state_changed
-        )
+        self._channel = client.push_channel(self._notified, self._state_changed)
         self.call_states: dict[str, ExtensionCallState] = {}
         """The last call state each SIP account's notifications told."""
         self.raw: dict[str, Any] = {}
         """The last notification's payload per SIP account, whole."""
         self._listeners: list[NotificationListener] = []
         self._state_listeners: list[CALLBACK_TYPE] = []
+        self._call_state_listeners: list[CALLBACK_TYPE] = []
         self._outage_logged = False
         self._ever_connected = False
 
@@ -74,12 +76,15 @@ class PushFeed:
         """Whether notifications flow."""
         return self._channel.state is PushState.CONNECTED
 
-    async def async_start(self) -> None:
-        """Connect in the background: setup never waits for the channel."""
+    async def async_start(self, entry: ConfigEntry[Any]) -> None:
+        """Connect in the background (setup never waits for the channel);
+        stop at unload, and so at reload.
+        """
         await self._channel.start()
+        entry.async_on_unload(self.async_stop)
 
     async def async_stop(self) -> None:
-        """Disconnect and stop trying (at unload, and so at reload)."""
+        """Disconnect and stop trying."""
         await self._channel.stop()
 
     @callback
@@ -87,14 +92,25 @@ class PushFeed:
         """Hand ``listener`` every notification (in the event loop, after
         the call states took it in); call the result to stop.
         """
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        return _added(self._listeners, listener)
 
     @callback
     def async_add_state_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
         """Call ``listener`` whenever the connection state changes."""
-        self._state_listeners.append(listener)
-        return lambda: self._state_listeners.remove(listener)
+        return _added(self._state_listeners, listener)
+
+    @callback
+    def async_add_call_state_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call ``listener`` whenever ``call_states`` changes."""
+        return _added(self._call_state_listeners, listener)
+
+    def shown(self, extensions: Iterable[str]) -> dict[str, ExtensionCallState]:
+        """A call state for each of ``extensions``: as pushed, else unknown."""
+        return {
+            key: self.call_states.get(key)
+            or ExtensionCallState(extension=key, state=None)
+            for key in extensions
+        }
 
     @callback
     def _notified(self, notification: CallNotification) -> None:
@@ -106,6 +122,7 @@ class PushFeed:
                 notification, self.call_states.get(extension)
             )
             self.raw[extension] = notification.raw
+            _call_all(self._call_state_listeners, self._title)
         for listener in list(self._listeners):
             try:
                 listener(notification)
@@ -114,38 +131,56 @@ class PushFeed:
 
     @callback
     def _state_changed(self, state: PushState) -> None:
-        """Log the first loss of an outage and its end, once each."""
+        """Forget the call states while no notification can come; log the
+        first failure of an outage and its end, once each.
+        """
         if state is PushState.CONNECTED:
             if self._outage_logged:
                 LOGGER.info("%s: push channel connected again", self._title)
             self._outage_logged = False
             self._ever_connected = True
-        elif state is PushState.DISCONNECTED and not self._outage_logged:
+        elif self.call_states:
+            # What the account did meanwhile is not known: unknown until the
+            # next notification says.
+            self.call_states.clear()
+            self.raw.clear()
+            _call_all(self._call_state_listeners, self._title)
+        if state is PushState.DISCONNECTED and not self._outage_logged:
             self._outage_logged = True
             LOGGER.warning(
                 "%s: push channel %s (%s); retrying with backoff, call states"
-                " wait until it is back",
+                " are unknown until it is back",
                 self._title,
                 "lost" if self._ever_connected else "cannot connect",
                 self._channel.last_error or "no reason given",
             )
-        for listener in list(self._state_listeners):
+        _call_all(self._state_listeners, self._title)
+
+
+def _added[T](listeners: list[T], listener: T) -> CALLBACK_TYPE:
+    listeners.append(listener)
+    return lambda: listeners.remove(listener)
+
+
+def _call_all(listeners: list[CALLBACK_TYPE], title: str) -> None:
+    for listener in list(listeners):
+        try:
             listener()
+        except Exception:
+            LOGGER.exception("Error in a push listener of %s", title)
 
 
 def call_state_of(
     notification: CallNotification, before: ExtensionCallState | None
 ) -> ExtensionCallState:
-    """The SIP account's call state after ``notification``: the call's
-    parties while it rings or talks, none once idle; the time it reached that
-    state; unknown where the payload did not say.
+    """The SIP account's call state after ``notification``: the other party
+    while it rings or talks, nothing of a call once idle; since when it is in
+    that state; unknown where the payload did not say.
     """
     extension = notification.extension or ""
     if notification.state is CallState.IDLE:
         return ExtensionCallState(
-            extension=extension,
-            state=CallState.IDLE,
-            since=notification.received_at,
+            extension=extension, state=CallState.IDLE, since=notification.received_at
         )
     same_call = before is not None and before.call_id == notification.call_id
     if notification.state is None and same_call and before is not None:
