@@ -4,12 +4,15 @@ the other party and since when; polled or pushed, the same shape.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from homeassistant.components.sensor import SensorDeviceClass
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 
 from .client import CallState, ExtensionCallState, Topic
-from .coordinator import PbxRuntimeData
+from .coordinator import PbxConfigEntry, PbxRuntimeData
 from .entity import Place, extension_place
 
 
@@ -47,3 +50,19 @@ CALL_STATE_SENSOR: dict[str, Any] = {
     "attributes_fn": call_state_attributes,
 }
 """The call-state sensor's description fields (sensor.py makes it)."""
+
+
+def call_state_sensors[D](
+    hass: HomeAssistant, entry: PbxConfigEntry, make: Callable[..., D]
+) -> tuple[D, ...]:
+    """The call-state sensor's description where the entry has call states;
+    else none, and those of before removed (they would stay unavailable).
+    """
+    if Topic.CALL_STATES in entry.runtime_data.coordinators:
+        return (make(**CALL_STATE_SENSOR),)
+    registry = er.async_get(hass)
+    suffix = f"_{CALL_STATE_SENSOR['key']}"
+    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if entity.domain == "sensor" and entity.unique_id.endswith(suffix):
+            registry.async_remove(entity.entity_id)
+    return ()
