@@ -21,9 +21,11 @@ def _call_state_place(runtime: PbxRuntimeData, key: str, data: Any) -> Place:
     vendor without one, VoIPcloud, by its user number).
     """
     extension = (runtime.data(Topic.EXTENSIONS) or {}).get(key)
-    if extension is None:
-        return extension_place(runtime, key, key, None)
-    return extension_place(runtime, key, extension.number, extension.name)
+    if extension is not None:
+        return extension_place(runtime, key, extension.number, extension.name)
+    # The user's device as its call figures name it: the same device, unchanged.
+    users = getattr(runtime.data(Topic.CALLS), "users", None) or {}
+    return extension_place(runtime, key, key, users.get(key))
 
 
 def call_state_attributes(state: ExtensionCallState) -> dict[str, Any]:
