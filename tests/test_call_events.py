@@ -5,11 +5,12 @@ per call, across polls and a restart; the button calls the last caller back.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+import time
 from typing import Any
-from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNAVAILABLE
@@ -19,15 +20,11 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components import pbx_hub
 from custom_components.pbx_hub.calls import CallTracker
 from custom_components.pbx_hub.client import (
-    CallDirection,
-    CallNotification,
     CallOutcome,
     CallRecord,
     CallScope,
-    CallState,
     Topic,
 )
 from custom_components.pbx_hub.const import DOMAIN
@@ -180,72 +177,47 @@ def find_device_of_extension(
     return device.id
 
 
-class FakeFeed:
-    """A push channel as ``runtime_data.push`` offers it (built by another
-    part): listeners that get each call notification.
+def push_entry(sim: VoipcenterSimulator) -> MockConfigEntry:
+    """A VoipCenter entry whose push user name is set (its push channel
+    connects to the simulator's socket.io server).
     """
-
-    def __init__(self) -> None:
-        self.listeners: list[Callable[[CallNotification], None]] = []
-
-    def async_add_listener(
-        self, listener: Callable[[CallNotification], None]
-    ) -> Callable[[], None]:
-        self.listeners.append(listener)
-        return lambda: self.listeners.remove(listener)
-
-    def push(self, note: CallNotification) -> None:
-        for listener in list(self.listeners):
-            listener(note)
-
-
-def with_feed(feed: FakeFeed) -> Any:
-    """``PbxRuntimeData`` as setup builds it, with ``feed`` as its push feed."""
-    original = pbx_hub.PbxRuntimeData
-
-    def build(**kwargs: Any) -> Any:
-        runtime = original(**kwargs)
-        runtime.push = feed
-        return runtime
-
-    return patch.object(pbx_hub, "PbxRuntimeData", side_effect=build)
-
-
-def ringing(call_id: str, caller: str, extension: str) -> CallNotification:
-    return CallNotification(
-        received_at=datetime.now(UTC),
-        raw={"callid": call_id, "state": "ringing", "caller": caller},
-        call_id=call_id,
-        caller=caller,
-        callee=extension,
-        extension=extension,
-        state=CallState.RINGING,
-        direction=CallDirection.INBOUND,
+    entry = voipcenter_entry(sim)
+    return MockConfigEntry(
+        domain=entry.domain,
+        title=entry.title,
+        unique_id=entry.unique_id,
+        data={**entry.data, "ws_username": "wsuser", "push_url": str(sim.push_url)},
+        options=entry.options,
     )
 
 
-@pytest.mark.usefixtures("freezer")
+async def until(check: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Real time until ``check`` holds (push is real I/O)."""
+    started = time.monotonic()
+    while not check():
+        assert time.monotonic() - started < seconds, "timed out"
+        await asyncio.sleep(0.005)
+
+
 async def test_voipcenter_push_fires_incoming_at_once_and_history_not_again(
     hass: HomeAssistant, voipcenter_sim: VoipcenterSimulator
 ) -> None:
     sim = voipcenter_sim
-    sim.book.clock.freeze()
-    entry = voipcenter_entry(sim)
-    feed = FakeFeed()
-    with with_feed(feed):
-        await setup_entry(hass, entry)
+    entry = push_entry(sim)
+    await setup_entry(hass, entry)
+    await until(lambda: "wsuser" in sim.push.registered.values())
     fired = record_events(hass)
     incoming = entity_id(hass, entry, "event", "ext_sipaccount2_incoming_call")
 
+    sim.book.clock.freeze()
     call = sim.place_call(caller="0470654321", callee="sipaccount2")
-    feed.push(ringing(call.id, "0470654321", "sipaccount2"))
-    await hass.async_block_till_done()
+    started = time.monotonic()
+    await until(lambda: bool(of(fired, "incoming_call", "0470654321")))
+    assert time.monotonic() - started < 1.0  # at once, not at the next poll
     pushed = of(fired, "incoming_call", "0470654321")
     assert [f.entity_id for f in pushed] == [incoming]
     assert pushed[0].attributes["call_id"] == call.id
-    assert pushed[0].attributes["raw"]["callid"] == call.id
-    # Pushed twice (a reconnect): still one event.
-    feed.push(ringing(call.id, "0470654321", "sipaccount2"))
+    assert pushed[0].attributes["raw"]
 
     sim.book.clock.advance(31)  # missed
     await read_calls(hass, entry)
@@ -254,7 +226,15 @@ async def test_voipcenter_push_fires_incoming_at_once_and_history_not_again(
     assert len(of(fired, "incoming_call", "0470654321")) == 1
     assert len(of(fired, "missed_call", "0470654321")) == 1
 
-    # Without push, the history fires the incoming call itself.
+
+async def test_voipcenter_history_fires_incoming_without_push(
+    hass: HomeAssistant, voipcenter_sim: VoipcenterSimulator
+) -> None:
+    sim = voipcenter_sim
+    sim.book.clock.freeze()
+    entry = voipcenter_entry(sim)
+    await setup_entry(hass, entry)
+    fired = record_events(hass)
     other = sim.place_call(caller="0470111222", callee="sipaccount2")
     sim.book.clock.advance(5)
     sim.book.answer(other.id)

@@ -17,6 +17,9 @@ from .const import CONF_EXCLUDED_EXTENSIONS
 from .coordinator import PbxConfigEntry, PbxTopicCoordinator
 from .entity import PBX, PbxEntityDescription
 
+EXTENSION_TOPICS = frozenset({Topic.EXTENSIONS, Topic.CALL_STATES})
+"""Topics keyed by extension: the options' excluded extensions get none."""
+
 
 def add_entities_dynamically[DescriptionT: PbxEntityDescription](
     entry: PbxConfigEntry,
@@ -72,7 +75,7 @@ class _Loader[DescriptionT: PbxEntityDescription]:
             return (PBX,)
         keys = description.items_fn(data)
         excluded = set(self._entry.options.get(CONF_EXCLUDED_EXTENSIONS, ()))
-        if description.topic is Topic.EXTENSIONS:
+        if description.topic in EXTENSION_TOPICS:
             return [key for key in keys if key not in excluded]
         runtime = self._entry.runtime_data
         by = description.extension_key

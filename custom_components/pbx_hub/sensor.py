@@ -21,6 +21,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
+from .call_state import call_state_sensors
 from .client import (
     AccountSummary,
     DestinationType,
@@ -330,6 +331,7 @@ async def async_setup_entry(
             _extension("ip_address", attrgetter("ip_address")),
             _extension("user_agent", attrgetter("user_agent")),
             DID_ROUTE,
+            *call_state_sensors(hass, entry, PbxSensorEntityDescription),
             *ACCOUNT_SENSORS,
             *RATE_LIMIT_SENSORS,
             *USAGE_SENSORS,

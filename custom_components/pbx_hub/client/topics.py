@@ -25,6 +25,7 @@ from .models import (
     Did,
     DidRouting,
     Extension,
+    ExtensionCallState,
     ExtensionUsage,
     FunctionIndicator,
     HotDesking,
@@ -40,6 +41,7 @@ class Topic(StrEnum):
     STATUS = "status"
     EXTENSIONS = "extensions"
     LIVE_CALLS = "live_calls"
+    CALL_STATES = "call_states"
     CALLS = "call_history"
     DIDS = "dids"
     USAGE = "extension_usage"
@@ -56,6 +58,8 @@ class Cadence(StrEnum):
 
     FAST = "fast"
     SLOW = "slow"
+    LIVE = "live"
+    """Call states: as often as the budget leaves room for beside the others."""
 
 
 class Notice(StrEnum):
@@ -108,6 +112,11 @@ TOPICS: Final[Mapping[Topic, TopicSpec]] = {
         model=dict[str, LiveCall],
         cadence=Cadence.FAST,
         capability=Capability.LIVE_CALLS,
+    ),
+    Topic.CALL_STATES: TopicSpec(
+        model=dict[str, ExtensionCallState],
+        cadence=Cadence.LIVE,
+        capability=Capability.CALL_STATES,
     ),
     Topic.CALLS: TopicSpec(
         model=list[CallRecord],
