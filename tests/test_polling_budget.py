@@ -68,7 +68,9 @@ async def test_many_dids_stretch_the_slow_cadence_only(
 
 @pytest.mark.parametrize(
     ("vendor", "live"),
-    [("pbxware", timedelta(seconds=10)), ("voipcloud", timedelta(seconds=45))],
+    # PBXware: 12 s, its call records (2 a fast poll) and call forwarding
+    # (per extension, slow) taking their share; the issue asks 15 s or better.
+    [("pbxware", timedelta(seconds=12)), ("voipcloud", timedelta(seconds=45))],
 )
 async def test_call_states_poll_as_often_as_the_budget_allows(
     hass: HomeAssistant, vendor: str, live: timedelta
