@@ -1,0 +1,104 @@
+"""States that carry their meaning (issue 19): a number's destination, one
+precision for percentages, translated enums, the SMS entity once it can send.
+"""
+
+from __future__ import annotations
+
+from unittest.mock import MagicMock
+
+from homeassistant.components.notify import DOMAIN as NOTIFY_DOMAIN
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.pbx_hub.client import SystemStatus
+from custom_components.pbx_hub.const import CONF_SMS_RECIPIENT
+from tests.conftest import setup_entry
+
+from .conftest import NOW
+
+pytestmark = pytest.mark.freeze_time(NOW)
+
+
+def _state_of(
+    hass: HomeAssistant, entity_registry: er.EntityRegistry, unique_id_end: str
+) -> tuple[str, dict[str, object]]:
+    """The state and attributes of the entity whose unique id ends so."""
+    (entity_id,) = [
+        entry.entity_id
+        for entry in entity_registry.entities.values()
+        if entry.unique_id.endswith(unique_id_end)
+    ]
+    state = hass.states.get(entity_id)
+    assert state is not None
+    return state.state, dict(state.attributes)
+
+
+@pytest.mark.usefixtures("mock_client")
+@pytest.mark.parametrize("vendor", ["pbxware"])
+async def test_did_state_is_its_destination(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """The extension's name where the PBX listed it; type and enabled flag
+    are attributes; a disabled number says so; no type read is unknown.
+    """
+    await setup_entry(hass, mock_config_entry)
+    state, attributes = _state_of(hass, entity_registry, "_did_1_route")
+    assert state == "Extension Levi Wright (100)"
+    assert attributes["destination_type"] == "extension"
+    assert attributes["enabled"] is True
+    state, _ = _state_of(hass, entity_registry, "_did_2_route")
+    assert state == "Ring group 600"
+    state, attributes = _state_of(hass, entity_registry, "_did_5_route")
+    assert state == "Extension Sophie Young (102) (disabled)"
+    assert attributes["enabled"] is False
+
+
+@pytest.mark.parametrize("vendor", ["voipcloud"])
+@pytest.mark.parametrize(
+    ("verdict", "shown"),
+    [
+        ("operational", "operational"),
+        ("major_outage", "major_outage"),
+        ("on_fire", "unknown"),
+    ],
+)
+async def test_system_status_is_an_enum(
+    hass: HomeAssistant,
+    mock_client: MagicMock,
+    mock_config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    verdict: str,
+    shown: str,
+) -> None:
+    """A verdict the enum lists is its (translated) state; another word is
+    unknown, not the raw word.
+    """
+    mock_client.async_get_status.return_value = SystemStatus(state=verdict)
+    await setup_entry(hass, mock_config_entry)
+    state, attributes = _state_of(hass, entity_registry, "_pbx_system_status")
+    assert state == shown
+    assert "major_outage" in attributes["options"]  # type: ignore[operator]
+
+
+@pytest.mark.usefixtures("mock_client")
+@pytest.mark.parametrize("vendor", ["tim4biz"])
+async def test_sms_entity_only_with_a_recipient(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> None:
+    """Without a recipient the notify entity could send nothing: it is not
+    there, and it leaves the registry when the recipient is cleared.
+    """
+    await setup_entry(hass, mock_config_entry)
+    [entity_id] = hass.states.async_entity_ids(NOTIFY_DOMAIN)
+    hass.config_entries.async_update_entry(
+        mock_config_entry,
+        options={**mock_config_entry.options, CONF_SMS_RECIPIENT: ""},
+    )
+    await hass.config_entries.async_reload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert not hass.states.async_entity_ids(NOTIFY_DOMAIN)
+    assert er.async_get(hass).async_get(entity_id) is None
