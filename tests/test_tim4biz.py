@@ -443,7 +443,6 @@ async def test_notify_entity_sends_to_the_recipient_in_the_options(
     [sent] = tim4biz_sim.sent_sms
     assert (sent.recipient, sent.message) == ("+447700900456", "Alarm: Hello")
 
-
     # Clearing the recipient takes the entity away again.
     result = await hass.config_entries.options.async_init(entry.entry_id)
     await hass.config_entries.options.async_configure(
