@@ -143,8 +143,10 @@ async def test_accounting_sensors_match_the_simulator(
         == month[extension.number]["Calls"]
     )
     talk = state(hass, f"{prefix}_talk_time_this_month")
+    # A month's talk time is in hours.
+    assert talk.attributes["unit_of_measurement"] == "h"
     assert float(talk.state) == pytest.approx(
-        month[extension.number]["Duration"] / 60, abs=0.1
+        month[extension.number]["Duration"] / 3600, abs=0.01
     )
     assert today[extension.number]["Calls"] >= 1
 

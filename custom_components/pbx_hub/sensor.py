@@ -307,18 +307,25 @@ def _wait(key: str, read: Callable[[GroupStats], Any], **kwargs: Any) -> Any:
     )
 
 
-def _last_call(where: dict[str, Any]) -> PbxSensorEntityDescription:
+def _calls_today(where: dict[str, Any]) -> PbxSensorEntityDescription:
+    """Today's calls, with the last call's time as an attribute: as an entity
+    of its own it would fill the logbook and the recorder on every call.
+    """
     return _calls(
-        "last_call",
+        "calls_today",
         where,
-        lambda stats: stats.last_call,
-        device_class=SensorDeviceClass.TIMESTAMP,
-        state_class=None,
+        lambda stats: stats.calls,
+        attributes_fn=lambda stats: {
+            LAST_CALL: stats.last_call and stats.last_call.isoformat()
+        },
     )
 
 
+LAST_CALL = "last_call"
+
+
 GROUP_SENSORS: tuple[PbxSensorEntityDescription, ...] = (
-    _calls("calls_today", CALL_GROUP, lambda g: g.calls),
+    _calls_today(CALL_GROUP),
     _calls("answered_calls", CALL_GROUP, lambda g: g.answered),
     _calls("abandoned_calls", CALL_GROUP, lambda g: g.abandoned),
     _calls("timed_out_calls", CALL_GROUP, lambda g: g.timed_out),
@@ -332,16 +339,14 @@ GROUP_SENSORS: tuple[PbxSensorEntityDescription, ...] = (
     ),
     _wait("average_wait", lambda g: g.average_wait, suggested_display_precision=0),
     _wait("longest_wait", lambda g: g.longest_wait),
-    _last_call(CALL_GROUP),
 )
 
 USER_SENSORS: tuple[PbxSensorEntityDescription, ...] = (
-    _calls("calls_today", CALL_USER, lambda u: u.calls),
+    _calls_today(CALL_USER),
     _calls("inbound_calls", CALL_USER, lambda u: u.inbound),
     _calls("outbound_calls", CALL_USER, lambda u: u.outbound),
     _calls("missed_calls", CALL_USER, lambda u: u.missed),
     _calls("talk_time", CALL_USER, lambda u: u.talk_seconds, **TALK_TIME_DAY),
-    _last_call(CALL_USER),
 )
 
 
@@ -401,6 +406,7 @@ class PbxSensor(PbxEntity, SensorEntity):
     """A sensor of one item of a topic."""
 
     entity_description: PbxSensorEntityDescription
+    _unrecorded_attributes = frozenset({LAST_CALL})
 
     def __init__(
         self, coordinator: PbxTopicCoordinator, description: Any, key: str

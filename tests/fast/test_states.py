@@ -102,3 +102,34 @@ async def test_sms_entity_only_with_a_recipient(
     await hass.async_block_till_done()
     assert not hass.states.async_entity_ids(NOTIFY_DOMAIN)
     assert er.async_get(hass).async_get(entity_id) is None
+
+
+@pytest.mark.usefixtures("mock_client")
+@pytest.mark.parametrize("vendor", ["voipcloud"])
+async def test_last_call_is_an_unrecorded_attribute(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """The time of the last call changes on every call: no entity of its own
+    (which would be a logbook entry each time), an attribute of today's calls
+    that the recorder leaves out.
+    """
+    await setup_entry(hass, mock_config_entry)
+    assert not [
+        entry
+        for entry in entity_registry.entities.values()
+        if entry.unique_id.endswith("_last_call")
+    ]
+    calls_today = [
+        entry.entity_id
+        for entry in entity_registry.entities.values()
+        if entry.unique_id.endswith("_calls_today") and "_ext_" in entry.unique_id
+    ]
+    assert calls_today
+    for entity_id in calls_today:
+        state = hass.states.get(entity_id)
+        assert state is not None
+        assert "last_call" in state.attributes
+        entity = hass.data["entity_components"]["sensor"].get_entity(entity_id)
+        assert "last_call" in entity._unrecorded_attributes
