@@ -108,8 +108,13 @@ async def test_sip_accounts_are_extensions(
             device_registry, (DOMAIN, f"voipcenter_123456_ext_{account.username}")
         )
         assert device is not None
+        # The person and the number they are known by, not the login.
+        assert device.name == f"{account.voornaam} {account.naam} ({account.did_out})"
     offline = next(a for a in voipcenter_sim.sip_accounts.values() if not a.online)
-    registered = entity_for(hass, "binary_sensor", f"{offline.username}_registered")
+    registered = er.async_get(hass).async_get_entity_id(
+        "binary_sensor", DOMAIN, f"voipcenter_123456_ext_{offline.username}_registered"
+    )
+    assert registered is not None
     assert state(hass, registered).state == "off"
 
 
@@ -184,7 +189,9 @@ async def test_hot_desk_select_and_action(
         (k, a) for k, a in sim.sip_accounts.items() if k != desk.sipaccount
     )
     option = next(
-        o for o in state(hass, entity_id).attributes["options"] if account.username in o
+        o
+        for o in state(hass, entity_id).attributes["options"]
+        if o.startswith(f"{account.voornaam} {account.naam} ({account.did_out}")
     )
     await hass.services.async_call(
         SELECT_DOMAIN,

@@ -107,7 +107,7 @@ class PbxHubOptionsFlow(OptionsFlowWithReload):
             return []
         extensions = self.config_entry.runtime_data.data(Topic.EXTENSIONS) or {}
         return [
-            SelectOptionDict(value=ext.id, label=f"{ext.number} {ext.name}")
+            SelectOptionDict(value=ext.id, label=f"{ext.shown_number} {ext.name}")
             for ext in sorted(extensions.values(), key=lambda ext: ext.number)
         ]
 

@@ -205,9 +205,9 @@ class HotDeskSelect(PbxEntity, SelectEntity):
         extensions = runtime.data(Topic.EXTENSIONS) or {}
         return unique_labels(
             {
-                extension.id: f"{extension.name} ({extension.number})"
-                if extension.name != extension.number
-                else extension.number
+                extension.id: f"{extension.name} ({extension.shown_number})"
+                if extension.name != extension.shown_number
+                else extension.shown_number
                 for extension in extensions.values()
             }
         )

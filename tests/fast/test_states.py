@@ -8,7 +8,7 @@ from unittest.mock import MagicMock
 
 from homeassistant.components.notify import DOMAIN as NOTIFY_DOMAIN
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -133,3 +133,45 @@ async def test_last_call_is_an_unrecorded_attribute(
         assert "last_call" in state.attributes
         entity = hass.data["entity_components"]["sensor"].get_entity(entity_id)
         assert "last_call" in entity._unrecorded_attributes
+
+
+@pytest.mark.usefixtures("mock_client")
+@pytest.mark.parametrize("vendor", ["voipcenter"])
+async def test_sip_account_devices_show_the_person_and_number(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """A SIP account's device names its person and the number they are known
+    by (the account's outgoing DID), not its login ``sipaccount<n>``.
+    """
+    await setup_entry(hass, mock_config_entry)
+    devices = {
+        device.identifiers.copy().pop()[1]: device.name
+        for device in dr.async_entries_for_config_entry(
+            device_registry, mock_config_entry.entry_id
+        )
+    }
+    assert devices[f"{mock_config_entry.unique_id}_ext_sipaccount1"] == (
+        "Lucas Janssens (039542205)"
+    )
+
+
+@pytest.mark.usefixtures("mock_client")
+@pytest.mark.parametrize("vendor", ["tariscope"])
+async def test_subscriber_devices_show_their_number(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """A subscriber's device names the subscriber and its number."""
+    await setup_entry(hass, mock_config_entry)
+    names = [
+        device.name
+        for device in dr.async_entries_for_config_entry(
+            device_registry, mock_config_entry.entry_id
+        )
+        if device.model == "Subscriber"
+    ]
+    assert names
+    assert all(name and name.endswith(")") and "(" in name for name in names)
