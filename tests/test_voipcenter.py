@@ -149,7 +149,7 @@ async def test_route_select_changes_the_pbx(
     entry = voipcenter_entry(sim)
     await setup_entry(hass, entry)
     did_id, did = next(iter(sim.dids.items()))
-    route_entity = entity_for(hass, "select", f"route_{did.number}")
+    route_entity = entity_for(hass, "select", f"{did.number}_route")
     current = state(hass, route_entity)
     assert current.state == sim.routes[did.route].naam
     other = next(r for r in sim.routes.values() if r.id != did.route)
@@ -164,7 +164,7 @@ async def test_route_select_changes_the_pbx(
     assert state(hass, route_entity).state == other.naam
     assert sim.request_count == 1
 
-    backup = entity_for(hass, "select", f"backup_route_{did.number}")
+    backup = entity_for(hass, "select", f"{did.number}_backup_route")
     await hass.services.async_call(
         SELECT_DOMAIN,
         SERVICE_SELECT_OPTION,
@@ -234,8 +234,8 @@ async def test_set_did_route_plan(
     did_id, did = next(iter(sim.dids.items()))
     route = next(r for r in sim.routes.values() if r.id != did.route)
     office_hours = next(iter(sim.office_hours.values()))
-    route_entity = entity_for(hass, "select", f"route_{did.number}")
-    backup_entity = entity_for(hass, "select", f"backup_route_{did.number}")
+    route_entity = entity_for(hass, "select", f"{did.number}_route")
+    backup_entity = entity_for(hass, "select", f"{did.number}_backup_route")
     sim.reset_counters()
     response = await hass.services.async_call(
         DOMAIN,

@@ -16,7 +16,7 @@ from .entity import (
     EXTENSION_ITEMS,
     PbxEntity,
     PbxEntityDescription,
-    Place,
+    child_place,
 )
 from .helpers import not_supported, run_write
 from .loader import add_entities_dynamically
@@ -53,8 +53,13 @@ SWITCHES = (
         translation_key="indicator",
         topic=Topic.INDICATORS,
         items_fn=dict.keys,
-        place_fn=lambda runtime, key, data: Place(
-            f"indicator_{key}", placeholders={"name": data[key].name}
+        # Each indicator is a device of its own: on one device, a dashboard's
+        # card would get a header toggle that flips night mode, emergency
+        # routing and holidays together. The switch is the device's main
+        # entity, so it bears the indicator's name.
+        name=None,
+        place_fn=lambda runtime, key, data: child_place(
+            runtime, f"indicator_{key}", data[key].name, "Function indicator"
         ),
         value_fn=lambda indicator: indicator.active,
         capability=Capability.SET_INDICATOR,
