@@ -4,6 +4,7 @@ precision for percentages, translated enums, the SMS entity once it can send.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from unittest.mock import MagicMock
 
 from homeassistant.components.notify import DOMAIN as NOTIFY_DOMAIN
@@ -12,7 +13,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.pbx_hub.client import SystemStatus
+from custom_components.pbx_hub.client import CLEAR, DidRouting, SystemStatus
 from custom_components.pbx_hub.const import CONF_SMS_RECIPIENT
 from tests.conftest import setup_entry
 
@@ -213,3 +214,32 @@ async def test_no_device_groups_unrelated_switches(
         device = device_registry.async_get(route.device_id or "")
         assert device is not None
         assert device.model == "Incoming number"
+
+
+@pytest.mark.parametrize("vendor", ["voipcenter"])
+async def test_a_route_the_answer_lacks_is_unknown_not_none(
+    hass: HomeAssistant, mock_client: MagicMock, mock_config_entry: MockConfigEntry
+) -> None:
+    """A number's detail without ``route``/``r`` and ``backuproute``/``b``
+    (the client reads ``None``): both selects show unknown, never "none"; a
+    cleared backup route is "none".
+    """
+    routing: DidRouting = mock_client.async_get_did_routing.return_value
+    first, second, *_ = routing.dids.values()
+    mock_client.async_get_did_routing.return_value = replace(
+        routing,
+        dids={
+            **routing.dids,
+            first.id: replace(first, route=None, backup_route=None),
+            second.id: replace(second, backup_route=CLEAR),
+        },
+    )
+    await setup_entry(hass, mock_config_entry)
+    for entity_id, shown in (
+        (f"select.{first.number}_route", "unknown"),
+        (f"select.{first.number}_backup_route", "unknown"),
+        (f"select.{second.number}_backup_route", "none"),
+    ):
+        state = hass.states.get(entity_id)
+        assert state is not None
+        assert state.state == shown
