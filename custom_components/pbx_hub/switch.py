@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -16,7 +17,7 @@ from .entity import (
     EXTENSION_ITEMS,
     PbxEntity,
     PbxEntityDescription,
-    child_place,
+    Place,
 )
 from .helpers import not_supported, run_write
 from .loader import add_entities_dynamically
@@ -53,13 +54,13 @@ SWITCHES = (
         translation_key="indicator",
         topic=Topic.INDICATORS,
         items_fn=dict.keys,
-        # Each indicator is a device of its own: on one device, a dashboard's
-        # card would get a header toggle that flips night mode, emergency
-        # routing and holidays together. The switch is the device's main
-        # entity, so it bears the indicator's name.
-        name=None,
-        place_fn=lambda runtime, key, data: child_place(
-            runtime, f"indicator_{key}", data[key].name, "Function indicator"
+        # Settings of the account's routing: Home Assistant's generated
+        # dashboard would put the indicators in one card whose header toggle
+        # flips night mode, emergency routing and holidays together (on one
+        # device, or as devices of one entity each, gathered by domain).
+        entity_category=EntityCategory.CONFIG,
+        place_fn=lambda runtime, key, data: Place(
+            f"indicator_{key}", placeholders={"name": data[key].name}
         ),
         value_fn=lambda indicator: indicator.active,
         capability=Capability.SET_INDICATOR,

@@ -8,6 +8,7 @@ from dataclasses import replace
 from unittest.mock import MagicMock
 
 from homeassistant.components.notify import DOMAIN as NOTIFY_DOMAIN
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
@@ -180,34 +181,30 @@ async def test_subscriber_devices_show_their_number(
 
 @pytest.mark.usefixtures("mock_client")
 @pytest.mark.parametrize("vendor", ["voipcenter"])
-async def test_no_device_groups_unrelated_switches(
+async def test_no_generated_card_toggles_unrelated_functions(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
     entity_registry: er.EntityRegistry,
     device_registry: dr.DeviceRegistry,
 ) -> None:
-    """The generated dashboard makes one card per device and domain, with a
-    header toggle over its switches: each indicator is a device of its own
-    (named after it), so none flips night mode and holidays together; each
-    number's route selects sit on that number's device.
+    """Home Assistant's generated dashboard gives a card per device, but
+    gathers devices of one entity into a card per domain, with a header
+    toggle over its switches. Function indicators are the account's routing
+    settings (entity category config), which it leaves out, so no card flips
+    night mode and holidays together; each number's route selects sit on that
+    number's device.
     """
     await setup_entry(hass, mock_config_entry)
     entries = er.async_entries_for_config_entry(
         entity_registry, mock_config_entry.entry_id
     )
-    switches_per_device: dict[str | None, list[str]] = {}
-    for entry in entries:
-        if entry.domain == "switch":
-            switches_per_device.setdefault(entry.device_id, []).append(entry.entity_id)
-    assert switches_per_device
-    assert all(len(ids) == 1 for ids in switches_per_device.values())
-    for device_id, (entity_id,) in switches_per_device.items():
-        device = device_registry.async_get(device_id or "")
-        state = hass.states.get(entity_id)
-        assert device is not None
-        assert state is not None
-        assert device.model == "Function indicator"
-        assert state.attributes["friendly_name"] == device.name
+    indicators = [e for e in entries if e.translation_key == "indicator"]
+    assert len(indicators) > 1
+    assert {e.entity_category for e in indicators} == {EntityCategory.CONFIG}
+    shown_switches = [
+        e for e in entries if e.domain == "switch" and e.entity_category is None
+    ]
+    assert not shown_switches
     routes = [e for e in entries if e.translation_key == "did_route_plan"]
     assert routes
     for route in routes:
