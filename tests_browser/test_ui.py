@@ -142,16 +142,19 @@ def test_add_integration_search_finds_pbx_hub_by_name_only(
         expect(pbx_hub).to_have_count(0)
 
 
+async def _add_voipcenter(api: HomeAssistantApi, sim: VoipcenterSimulator) -> None:
+    """Add the VoipCenter simulator's account (once) and wait until it loads."""
+    assert sim.url is not None
+    await add_simulator(api, Simulated(spec=DEV_VENDORS["voipcenter"], url=sim.url))
+    async with asyncio.timeout(WAIT_SECONDS):
+        await wait_for_entries_loaded(api)
+
+
 def test_click_to_call_from_the_dashboard(
     page: Page, home_assistant: str, voipcenter_sim: VoipcenterSimulator
 ) -> None:
-    assert voipcenter_sim.url is not None
-    simulated = Simulated(spec=DEV_VENDORS["voipcenter"], url=voipcenter_sim.url)
-
     async def add_and_show(api: HomeAssistantApi) -> None:
-        await add_simulator(api, simulated)
-        async with asyncio.timeout(WAIT_SECONDS):
-            await wait_for_entries_loaded(api)
+        await _add_voipcenter(api, voipcenter_sim)
         await save_dashboard(api)
 
     run_api(home_assistant, add_and_show)
@@ -194,13 +197,9 @@ def test_generated_overview_has_no_cross_function_toggle(
     it leaves out, so no toggle flips night mode, emergency routing and
     holidays together; each number's routes have a card of their own.
     """
-    assert voipcenter_sim.url is not None
-    simulated = Simulated(spec=DEV_VENDORS["voipcenter"], url=voipcenter_sim.url)
 
     async def add_and_generate(api: HomeAssistantApi) -> None:
-        await add_simulator(api, simulated)
-        async with asyncio.timeout(WAIT_SECONDS):
-            await wait_for_entries_loaded(api)
+        await _add_voipcenter(api, voipcenter_sim)
         dashboards = await api.ws("lovelace/dashboards/list")
         if not any(item["url_path"] == GENERATED["url_path"] for item in dashboards):
             await api.ws("lovelace/dashboards/create", **GENERATED)
