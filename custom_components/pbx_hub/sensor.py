@@ -16,8 +16,9 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfTime
+from homeassistant.const import PERCENTAGE, EntityCategory, Platform, UnitOfTime
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
@@ -364,6 +365,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add every topic's sensors as their items appear, and the PBX's facts."""
+    _remove_last_call_sensors(hass, entry)
     runtime = entry.runtime_data
     client = runtime.client
     pbx = (
@@ -400,6 +402,19 @@ async def async_setup_entry(
         for key, (value, translation_key) in facts.items()
         if value is not None
     )
+
+
+def _remove_last_call_sensors(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
+    """The last call's time was a sensor of its own before it became an
+    attribute of Calls today: those registry entries would stay behind as
+    entities "no longer provided".
+    """
+    registry = er.async_get(hass)
+    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if entity.domain == Platform.SENSOR and entity.unique_id.endswith(
+            f"_{LAST_CALL}"
+        ):
+            registry.async_remove(entity.entity_id)
 
 
 class PbxSensor(PbxEntity, SensorEntity):
