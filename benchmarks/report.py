@@ -26,6 +26,11 @@ from custom_components.pbx_hub.client import POLLING_SHARE
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(os.environ.get("PBX_BENCH_RESULTS", ROOT / "benchmarks/results.jsonl"))
 OUTPUT = ROOT / "docs/benchmarks.md"
+CALL_RESULTS = Path(
+    os.environ.get(
+        "PBX_BENCH_CALL_RESULTS", ROOT / "benchmarks/results_call_state.jsonl"
+    )
+)
 RATE_LIMITED = ("voipcloud", "tim4biz")
 """Vendors with a hard request limit (the others' budget is our own default)."""
 CPU_PER_1000 = 20.0
@@ -229,6 +234,7 @@ def main() -> None:
     )
     lines += targets(cases, vendors, sizes)
     lines += asyncio.run(voipcloud_day())
+    lines += call_state_latency()
     OUTPUT.parent.mkdir(exist_ok=True)
     OUTPUT.write_text("\n".join(lines))
     print("\n".join(lines))
@@ -367,3 +373,38 @@ async def voipcloud_day() -> list[str]:
 
 if __name__ == "__main__":
     main()
+
+
+CALL_STATE_SECTION = """\
+## Call state: from a call starting to the sensor
+
+From `POST /_sim/calls` on the simulator to the extension's call-state sensor
+showing `ringing` in Home Assistant, at the default options
+(`benchmarks/bench_call_state.py`). A polled vendor's call starts right after a
+read, so it waits a whole call-state interval: the worst case. Targets: push
+under 1 s; polling within its interval.
+"""
+
+
+def call_state_latency() -> list[str]:
+    """The call-state benchmark's figures, where it ran."""
+    if not CALL_RESULTS.exists():
+        return []
+    rows = [json.loads(line) for line in CALL_RESULTS.read_text().splitlines()]
+    lines = ["", *CALL_STATE_SECTION.splitlines(), ""]
+    lines += [
+        "| vendor | source | call-state interval | latency | target |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for row in rows:
+        interval = row["interval_s"]
+        pushed = interval is None
+        met = row["latency_s"] < 1.0 if pushed else row["latency_s"] <= interval + 1
+        lines.append(
+            f"| {row['vendor']} | {row['source']} | "
+            f"{'-' if pushed else f'{interval:.0f} s'} | "
+            f"{row['latency_s'] * 1000:.0f} ms | "
+            f"{'< 1 s' if pushed else 'within the interval'} "
+            f"{'met' if met else '**missed**'} |"
+        )
+    return lines

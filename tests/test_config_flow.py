@@ -16,6 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.pbx_hub.client import PbxPermissionError
 from custom_components.pbx_hub.client.pbxware import PbxwareClient
 from custom_components.pbx_hub.const import (
+    CONF_CALL_STATES,
     CONF_FAST_INTERVAL,
     CONF_SLOW_INTERVAL,
     CONF_VENDOR,
@@ -330,7 +331,11 @@ async def test_options_bounded_by_budget(
         result["flow_id"], {CONF_FAST_INTERVAL: 30, CONF_SLOW_INTERVAL: 900}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert pbxware_entry.options == {CONF_FAST_INTERVAL: 30, CONF_SLOW_INTERVAL: 900}
+    assert pbxware_entry.options == {
+        CONF_FAST_INTERVAL: 30,
+        CONF_SLOW_INTERVAL: 900,
+        CONF_CALL_STATES: True,
+    }
 
 
 async def test_single_tenant_of_multi_tenant_is_taken(hass: HomeAssistant) -> None:

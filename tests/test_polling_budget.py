@@ -18,10 +18,10 @@ from custom_components.pbx_hub.client import (
 )
 from custom_components.pbx_hub.const import DEFAULT_FAST_INTERVAL
 from custom_components.pbx_hub.helpers import poll_cost
-from simulator import VoipcenterSimulator
+from simulator import PbxwareSimulator, VoipcenterSimulator, VoipcloudSimulator
 
 from .conftest import setup_entry
-from .vendors import voipcenter_entry
+from .vendors import pbxware_entry, voipcenter_entry, voipcloud_entry
 
 pytestmark = pytest.mark.slow
 
@@ -64,3 +64,42 @@ async def test_many_dids_stretch_the_slow_cadence_only(
         + slow_cost / slow.total_seconds()
     )
     assert per_second <= POLLING_SHARE * spec.limit / spec.window
+
+
+@pytest.mark.parametrize(
+    ("vendor", "live"),
+    [("pbxware", timedelta(seconds=10)), ("voipcloud", timedelta(seconds=45))],
+)
+async def test_call_states_poll_as_often_as_the_budget_allows(
+    hass: HomeAssistant, vendor: str, live: timedelta
+) -> None:
+    """With every other topic at its default, the call states take what is
+    left of polling's share, at best every 10 s: PBXware's 2 requests every
+    10 s (its 1800 per hour leave room); VoIPcloud's one every 45 s (the fast
+    topics take 4 of every 60 s of its 100 per 15 min).
+    """
+    sim = (
+        PbxwareSimulator(extensions=4, seed=1)
+        if vendor == "pbxware"
+        else VoipcloudSimulator(generate=False, seed=5)
+    )
+    async with sim:
+        entry = (
+            pbxware_entry(sim)
+            if isinstance(sim, PbxwareSimulator)
+            else voipcloud_entry(sim)
+        )
+        await setup_entry(hass, entry)
+        runtime = entry.runtime_data
+        assert runtime.coordinators[Topic.CALL_STATES].update_interval == live
+        assert runtime.coordinators[Topic.STATUS].update_interval == (
+            DEFAULT_FAST_INTERVAL
+        )
+        per_second = 0.0
+        for coordinator in runtime.coordinators.values():
+            if coordinator.update_interval is not None:
+                per_second += coordinator.cost / (
+                    coordinator.update_interval.total_seconds()
+                )
+        spec = VENDORS[vendor].budget
+        assert per_second <= POLLING_SHARE * spec.limit / spec.window

@@ -499,7 +499,8 @@ async def test_options_offer_only_what_voipcloud_polls(
     await setup_entry(hass, entry)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     fields = {str(key) for key in result["data_schema"].schema}
-    assert fields == {"fast_interval"}  # no DIDs to poll, no extension list
+    # No DIDs to poll, no extension list; call states from the calls.
+    assert fields == {"fast_interval", "call_states"}
 
     # Four requests a poll within 80 of 100 per 15 minutes: 45 s at the least.
     result = await hass.config_entries.options.async_configure(

@@ -33,6 +33,7 @@ from .coordinator import PbxConfigEntry, PbxRuntimeData, build_coordinators
 from .devices import STALE_DEVICES, StaleDevices, live_identifiers
 from .entity import pbx_device_info
 from .helpers import error_translation, needs_reauth
+from .push import push_feed
 from .repairs import (
     CLOCK_SKEW,
     SETUP_REFUSED,
@@ -106,7 +107,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
         tracker = CallTracker(hass, entry.entry_id)
         # The queues, users and call events of earlier runs.
         await tracker.async_load()
-    coordinators = build_coordinators(hass, entry, client, tracker)
+    push = push_feed(hass, client, entry.title)
+    coordinators = build_coordinators(hass, entry, client, tracker, push)
     # Registered before any entity, so extension devices can name it by its id.
     pbx_device = dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id, **pbx_device_info(info)
@@ -118,6 +120,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
         pbx_device_id=pbx_device.id,
         coordinators=coordinators,
         call_tracker=tracker,
+        push=push,
     )
     # The fast topics must read for the PBX to load; a failing slow topic (a
     # DID list) must not keep it from loading: its entities wait. The rate
@@ -126,7 +129,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
         if TOPICS[topic].cadence is Cadence.FAST:
             await coordinator.async_config_entry_first_refresh()
     for topic, coordinator in coordinators.items():
-        if TOPICS[topic].cadence is Cadence.SLOW:
+        if TOPICS[topic].cadence is not Cadence.FAST:
             await coordinator.async_refresh()
 
     stale = hass.data.setdefault(STALE_DEVICES, {}).setdefault(
@@ -142,6 +145,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
         )
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    if (push := entry.runtime_data.push) is not None:
+        # Connects in the background; stopped at unload (and so at reload).
+        await push.async_start(entry)
     return True
 
 

@@ -11,7 +11,7 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .client import Topic
@@ -21,8 +21,10 @@ from .entity import (
     PbxEntity,
     PbxEntityDescription,
     known,
+    pbx_device_info,
 )
 from .loader import add_entities_dynamically
+from .push import PushFeed
 
 PARALLEL_UPDATES = 0
 
@@ -68,8 +70,12 @@ async def async_setup_entry(
     entry: PbxConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the services sensor and, as extensions appear, their sensors."""
+    """Add the services sensor, the push channel's and, as extensions
+    appear, their sensors.
+    """
     add_entities_dynamically(entry, async_add_entities, BINARY_SENSORS, PbxBinarySensor)
+    if (push := entry.runtime_data.push) is not None:
+        async_add_entities([PushChannelSensor(entry, push)])
 
 
 class PbxBinarySensor(PbxEntity, BinarySensorEntity):
@@ -82,3 +88,38 @@ class PbxBinarySensor(PbxEntity, BinarySensorEntity):
         """The field the description reads."""
         value = self.value
         return None if value is None else bool(value)
+
+
+class PushChannelSensor(BinarySensorEntity):
+    """Whether the PBX's push channel is connected (notifications flow)."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+    _attr_translation_key = "push_channel"
+    _attr_device_class = BinarySensorDeviceClass.CONNECTIVITY
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+
+    def __init__(self, entry: PbxConfigEntry, push: PushFeed) -> None:
+        """On the PBX's device."""
+        info = entry.runtime_data.info
+        self._push = push
+        self._attr_unique_id = f"{info.unique_id}_pbx_push_channel"
+        self._attr_device_info = pbx_device_info(info)
+
+    @property
+    def is_on(self) -> bool:
+        """Connected and registered."""
+        return self._push.connected
+
+    @property
+    def extra_state_attributes(self) -> dict[str, str]:
+        """Where the channel is (connecting, connected, disconnected)."""
+        return {"state": self._push.state.value}
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the channel's state changes."""
+        self.async_on_remove(self._push.async_add_state_listener(self._changed))
+
+    @callback
+    def _changed(self) -> None:
+        self.async_write_ha_state()

@@ -16,6 +16,8 @@ CONF_FAST_INTERVAL: Final = "fast_interval"
 CONF_SLOW_INTERVAL: Final = "slow_interval"
 CONF_VERIFY_SSL: Final = "verify_ssl"
 CONF_EXCLUDED_EXTENSIONS: Final = "excluded_extensions"
+CONF_CALL_STATES: Final = "call_states"
+"""Whether call states are read (polled or pushed); on unless turned off."""
 # Options some vendors declare (``client.OptionField``), named where read.
 CONF_SMS_RECIPIENT: Final = options.SMS_RECIPIENT
 CONF_SUBSCRIBERS: Final = options.SUBSCRIBERS
@@ -25,5 +27,7 @@ CONF_CURRENCY: Final = options.CURRENCY
 
 DEFAULT_FAST_INTERVAL: Final = timedelta(seconds=60)
 DEFAULT_SLOW_INTERVAL: Final = timedelta(minutes=15)
+DEFAULT_LIVE_INTERVAL: Final = timedelta(seconds=10)
+"""Call states' interval where the budget has room for it (see docs/design-budgets.md)."""
 MIN_INTERVAL: Final = timedelta(seconds=10)
 MAX_INTERVAL: Final = timedelta(hours=6)

@@ -29,7 +29,7 @@ from .client import (
     Topic,
 )
 from .client.budget import reported_poll_interval
-from .const import CONF_VENDOR, DOMAIN, LOGGER, MAX_INTERVAL
+from .const import CONF_CALL_STATES, CONF_VENDOR, DOMAIN, LOGGER, MAX_INTERVAL
 from .helpers import (
     cadence_interval,
     error_translation,
@@ -37,6 +37,7 @@ from .helpers import (
     poll_cost,
     read_context,
 )
+from .push import PushFeed
 from .repairs import PollIssues, is_removed, sync_api_url_issue
 
 type Digest = Callable[[Any, ReadContext], Any]
@@ -66,6 +67,8 @@ class PbxRuntimeData:
     """The PBX's device, which every other device of the entry is linked under."""
     coordinators: dict[Topic, PbxTopicCoordinator]
     call_tracker: CallTracker | None = None
+    push: PushFeed | None = None
+    """The push channel, where the vendor pushes call notifications."""
 
     def of(self, cadence: Cadence) -> list[PbxTopicCoordinator]:
         """The coordinators of the topics read at ``cadence``."""
@@ -269,17 +272,61 @@ class PbxTopicCoordinator(DataUpdateCoordinator[Any]):
         )
 
 
+class PushedCallStates(PbxTopicCoordinator):
+    """The call-state topic of a vendor that pushes calls: each extension's
+    state as the last notification told it; never polled.
+    """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: PbxConfigEntry,
+        client: PbxClient,
+        shared: CadenceState,
+        feed: PushFeed,
+    ) -> None:
+        """No interval: each change of the feed sets the data."""
+        super().__init__(hass, entry, client, Topic.CALL_STATES, shared)
+        self.update_interval = None
+        self._feed = feed
+        entry.async_on_unload(
+            feed.async_add_call_state_listener(
+                lambda: self.async_set_updated_data(self._shown())
+            )
+        )
+
+    def _shown(self) -> Any:
+        return self._feed.shown(
+            self.config_entry.runtime_data.data(Topic.EXTENSIONS) or {}
+        )
+
+    async def _async_update_data(self) -> Any:
+        """Nothing to read: the extensions as the notifications left them
+        (refreshed as the extension list changes).
+        """
+        return self._shown()
+
+
 def build_coordinators(
     hass: HomeAssistant,
     entry: PbxConfigEntry,
     client: PbxClient,
     call_tracker: CallTracker | None,
+    push: PushFeed | None = None,
 ) -> dict[Topic, PbxTopicCoordinator]:
-    """One coordinator per topic the client reads."""
+    """One coordinator per topic the client reads; the call states pushed
+    where the client pushes them and reads none.
+    """
     costs: dict[Topic, int] = {}
+    fast_issues = PollIssues(hass, entry, Cadence.FAST)
     shared = {
         cadence: CadenceState(
-            cadence=cadence, issues=PollIssues(hass, entry, cadence), costs=costs
+            cadence=cadence,
+            # The call states' issues are the fast topics' (same texts).
+            issues=PollIssues(hass, entry, cadence)
+            if cadence is Cadence.SLOW
+            else fast_issues,
+            costs=costs,
         )
         for cadence in Cadence
     }
@@ -288,7 +335,7 @@ def build_coordinators(
         digests[Topic.CALLS] = lambda calls, context: call_tracker.update(
             calls, context.midnight
         )
-    return {
+    coordinators = {
         topic: PbxTopicCoordinator(
             hass,
             entry,
@@ -298,4 +345,16 @@ def build_coordinators(
             digests.get(topic),
         )
         for topic in client.topics
+        if topic is not Topic.CALL_STATES or call_states_on(entry)
     }
+    if push is not None and call_states_on(entry):
+        coordinators.setdefault(
+            Topic.CALL_STATES,
+            PushedCallStates(hass, entry, client, shared[Cadence.LIVE], push),
+        )
+    return coordinators
+
+
+def call_states_on(entry: PbxConfigEntry) -> bool:
+    """Whether the options leave call states on (polled or pushed)."""
+    return bool(entry.options.get(CONF_CALL_STATES, True))

@@ -44,6 +44,7 @@ from .client import (
 )
 from .client.budget import (
     default_fast_poll_interval,
+    live_poll_interval,
     min_fast_poll_interval,
     slow_poll_interval,
 )
@@ -51,6 +52,7 @@ from .const import (
     CONF_FAST_INTERVAL,
     CONF_SLOW_INTERVAL,
     DEFAULT_FAST_INTERVAL,
+    DEFAULT_LIVE_INTERVAL,
     DEFAULT_SLOW_INTERVAL,
     DOMAIN,
     MAX_INTERVAL,
@@ -196,7 +198,30 @@ def cadence_interval(
     """How often the topics of ``cadence`` poll."""
     if cadence is Cadence.FAST:
         return fast_interval(entry, client, measured)
+    if cadence is Cadence.LIVE:
+        return live_interval(entry, client, measured)
     return slow_interval(entry, client, measured)
+
+
+def live_interval(
+    entry: ConfigEntry, client: PbxClient, measured: Costs = None
+) -> timedelta:
+    """The call states' interval: what the budget leaves beside the fast and
+    slow topics at their intervals, at best ``DEFAULT_LIVE_INTERVAL``.
+    """
+    others = sum(
+        poll_cost(client, cadence, measured)
+        / cadence_interval(entry, client, cadence, measured).total_seconds()
+        for cadence in (Cadence.FAST, Cadence.SLOW)
+        if poll_cost(client, cadence, measured)
+    )
+    return live_poll_interval(
+        VENDORS[client.vendor].budget,
+        poll_cost(client, Cadence.LIVE, measured),
+        others,
+        default=DEFAULT_LIVE_INTERVAL,
+        longest=MAX_INTERVAL,
+    )
 
 
 def fast_interval(

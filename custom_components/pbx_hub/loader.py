@@ -17,6 +17,9 @@ from .const import CONF_EXCLUDED_EXTENSIONS
 from .coordinator import PbxConfigEntry, PbxTopicCoordinator
 from .entity import PBX, PbxEntityDescription
 
+EXTENSION_TOPICS = frozenset({Topic.EXTENSIONS, Topic.CALL_STATES})
+"""Topics keyed by extension: the options' excluded extensions get none."""
+
 
 def add_entities_dynamically[DescriptionT: PbxEntityDescription](
     entry: PbxConfigEntry,
@@ -67,7 +70,7 @@ class _Loader[DescriptionT: PbxEntityDescription]:
         if description.items_fn is None:
             return (PBX,)
         keys = description.items_fn(data)
-        if description.topic is Topic.EXTENSIONS:
+        if description.topic in EXTENSION_TOPICS:
             excluded = set(self._entry.options.get(CONF_EXCLUDED_EXTENSIONS, ()))
             return [key for key in keys if key not in excluded]
         return keys

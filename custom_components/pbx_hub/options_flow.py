@@ -14,6 +14,7 @@ from homeassistant.config_entries import (
     OptionsFlowWithReload,
 )
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
@@ -26,12 +27,14 @@ from .client import (
     TOPICS,
     VENDORS,
     Cadence,
+    Capability,
     PbxClient,
     PbxInvalidInputError,
     Topic,
 )
 from .clients import client_for_entry
 from .const import (
+    CONF_CALL_STATES,
     CONF_EXCLUDED_EXTENSIONS,
     CONF_FAST_INTERVAL,
     CONF_SLOW_INTERVAL,
@@ -45,6 +48,9 @@ from .helpers import (
     min_fast_interval,
     poll_cost,
 )
+
+CALL_STATE_SOURCES = frozenset({Capability.CALL_STATES, Capability.CALL_PUSH})
+"""A vendor with either has call states, which the options can turn off."""
 
 
 class PbxHubOptionsFlow(OptionsFlowWithReload):
@@ -151,6 +157,12 @@ class PbxHubOptionsFlow(OptionsFlowWithReload):
                 return self.async_create_entry(data=options)
         schema = self._interval_schema(client, user_input)
         shown = user_input or self.config_entry.options
+        if client.capabilities & CALL_STATE_SOURCES:
+            schema[
+                vol.Required(
+                    CONF_CALL_STATES, default=shown.get(CONF_CALL_STATES, True)
+                )
+            ] = BooleanSelector()
         for field in VENDORS[client.vendor].options:
             suggested = shown.get(field.key, field.default)
             schema[

@@ -22,6 +22,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
+from .call_state import call_state_sensors
 from .client import (
     AccountSummary,
     DestinationType,
@@ -382,6 +383,7 @@ async def async_setup_entry(
             _extension("ip_address", attrgetter("ip_address")),
             _extension("user_agent", attrgetter("user_agent")),
             DID_ROUTE,
+            *call_state_sensors(hass, entry, PbxSensorEntityDescription),
             *ACCOUNT_SENSORS,
             *RATE_LIMIT_SENSORS,
             *USAGE_SENSORS,

@@ -13,6 +13,7 @@ from custom_components.pbx_hub.client.budget import (
     BudgetSpec,
     RequestBudget,
     default_fast_poll_interval,
+    live_poll_interval,
     min_fast_poll_interval,
     reported_poll_interval,
     slow_poll_interval,
@@ -109,3 +110,32 @@ def test_reported_interval_follows_what_the_vendor_reports_left() -> None:
     assert reported_poll_interval(
         budget, 2, chosen, timedelta(seconds=30)
     ) == timedelta(seconds=30)
+
+
+LIVE = {"default": timedelta(seconds=10), "longest": timedelta(hours=6)}
+
+
+def test_live_interval_takes_what_the_other_polls_leave() -> None:
+    # VoIPcloud: 80 of 100 per 15 min for polling; status and three call
+    # lists every 60 s take 4/60 per second, leaving 1/45 for call states.
+    spec = BudgetSpec(limit=100, window=900)
+    others = 4 / 60
+    interval = live_poll_interval(spec, 1, others, **LIVE)
+    assert interval == timedelta(seconds=45)
+    used = (others + 1 / interval.total_seconds()) * spec.window
+    assert used <= 0.8 * spec.limit
+    # One second less would go over.
+    assert (others + 1 / 44) * spec.window > 0.8 * spec.limit
+
+
+def test_live_interval_is_the_default_where_the_budget_has_room() -> None:
+    # PBXware: 1800 per hour; a call-state read of 2 fits every 10 s.
+    spec = BudgetSpec(limit=1800, window=3600)
+    assert live_poll_interval(spec, 2, 13 / 60, **LIVE) == timedelta(seconds=11)
+    assert live_poll_interval(spec, 2, 0.0, **LIVE) == timedelta(seconds=10)
+
+
+def test_live_interval_is_the_longest_when_nothing_is_left() -> None:
+    spec = BudgetSpec(limit=100, window=900)
+    assert live_poll_interval(spec, 1, 80 / 900, **LIVE) == timedelta(hours=6)
+    assert live_poll_interval(spec, 1, 1.0, **LIVE) == timedelta(hours=6)

@@ -114,11 +114,13 @@ RECORDINGS: dict[str, Recording] = {
             "get_status",
             "get_extensions",
             "get_live_calls",
+            "get_call_states",
             "get_dids",
         ),
     ),
     "voipcloud": Recording(
-        simulator=_voipcloud, reads=("identify", "get_status", "get_calls")
+        simulator=_voipcloud,
+        reads=("identify", "get_status", "get_calls", "get_call_states"),
     ),
     "voipcenter": Recording(
         # Its clock signs requests: the real one.

@@ -16,7 +16,7 @@ from enum import StrEnum
 import functools
 import hashlib
 import re
-from typing import Any, ClassVar, Concatenate
+from typing import Any, ClassVar, Concatenate, Final
 
 import aiohttp
 from yarl import URL
@@ -358,19 +358,26 @@ class PbxClient(ABC):
         return None
 
 
+_GETTERS: Final[Mapping[Topic, Callable[[PbxClient], Coroutine[Any, Any, Any]]]] = {
+    Topic.STATUS: lambda client: client.async_get_status(),
+    Topic.EXTENSIONS: lambda client: client.async_get_extensions(),
+    Topic.LIVE_CALLS: lambda client: client.async_get_live_calls(),
+    Topic.CALL_STATES: lambda client: client.async_get_call_states(),
+    Topic.DIDS: lambda client: client.async_get_dids(),
+    Topic.INDICATORS: lambda client: client.async_get_indicators(),
+    Topic.DID_ROUTING: lambda client: client.async_get_did_routing(),
+    Topic.HOT_DESKS: lambda client: client.async_get_hot_desks(),
+}
+"""The topics read by a getter without arguments."""
+
+
 async def _read_topic(client: PbxClient, topic: Topic, context: ReadContext) -> Any:
     """The data of ``topic``, read with the client's public getters."""
+    if (getter := _GETTERS.get(topic)) is not None:
+        return await getter(client)
     match topic:
-        case Topic.STATUS:
-            return await client.async_get_status()
-        case Topic.EXTENSIONS:
-            return await client.async_get_extensions()
-        case Topic.LIVE_CALLS:
-            return await client.async_get_live_calls()
         case Topic.CALLS:
             return await client.async_get_calls(context.calls_since)
-        case Topic.DIDS:
-            return await client.async_get_dids()
         case Topic.USAGE:
             return await _read_usage(client, context)
         case Topic.ACCOUNTS:
@@ -380,12 +387,6 @@ async def _read_topic(client: PbxClient, topic: Topic, context: ReadContext) -> 
                 context.accounts, context.now.date()
             )
             return MonthAccounts(accounts=accounts, since=context.month_start)
-        case Topic.INDICATORS:
-            return await client.async_get_indicators()
-        case Topic.DID_ROUTING:
-            return await client.async_get_did_routing()
-        case Topic.HOT_DESKS:
-            return await client.async_get_hot_desks()
         case Topic.RATE_LIMIT:
             return client.rate_limit_status
     raise PbxUnsupportedError(f"{client.vendor} does not read {topic}")

@@ -323,6 +323,24 @@ def default_fast_poll_interval(
     return max(default, timedelta(seconds=math.ceil(minimum)))
 
 
+def live_poll_interval(
+    spec: BudgetSpec,
+    live_cost: int,
+    other_rate: float,
+    *,
+    default: timedelta,
+    longest: timedelta,
+) -> timedelta:
+    """The call states' interval: ``default``, lengthened to what polling's
+    share leaves beside ``other_rate`` (the fast and slow topics at their
+    intervals, in requests per second); ``longest`` where nothing is left.
+    """
+    minimum = spec.min_poll_interval(live_cost, other_rate)
+    if not math.isfinite(minimum):
+        return longest
+    return min(max(default, timedelta(seconds=math.ceil(minimum))), longest)
+
+
 def reported_poll_interval(
     budget: RequestBudget, cost: int, chosen: timedelta, longest: timedelta
 ) -> timedelta:

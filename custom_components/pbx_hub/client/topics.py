@@ -24,6 +24,7 @@ from .models import (
     Did,
     DidRouting,
     Extension,
+    ExtensionCallState,
     ExtensionUsage,
     FunctionIndicator,
     HotDesking,
@@ -39,6 +40,7 @@ class Topic(StrEnum):
     STATUS = "status"
     EXTENSIONS = "extensions"
     LIVE_CALLS = "live_calls"
+    CALL_STATES = "call_states"
     CALLS = "call_history"
     DIDS = "dids"
     USAGE = "extension_usage"
@@ -54,6 +56,8 @@ class Cadence(StrEnum):
 
     FAST = "fast"
     SLOW = "slow"
+    LIVE = "live"
+    """Call states: as often as the budget leaves room for beside the others."""
 
 
 class Notice(StrEnum):
@@ -106,6 +110,11 @@ TOPICS: Final[Mapping[Topic, TopicSpec]] = {
         model=dict[str, LiveCall],
         cadence=Cadence.FAST,
         capability=Capability.LIVE_CALLS,
+    ),
+    Topic.CALL_STATES: TopicSpec(
+        model=dict[str, ExtensionCallState],
+        cadence=Cadence.LIVE,
+        capability=Capability.CALL_STATES,
     ),
     Topic.CALLS: TopicSpec(
         model=list[CallRecord],

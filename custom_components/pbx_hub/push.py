@@ -1,0 +1,201 @@
+"""The push channel in Home Assistant: a vendor's call notifications as call
+states at once, without waiting for a poll.
+
+``PushFeed`` is kept in the entry's runtime data (``runtime_data.push``, ``None``
+without push). The client keeps the connection up (capped, jittered backoff);
+this side only starts and stops it, shows its state, and logs once per outage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol, cast
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+
+from .client import (
+    CallDirection,
+    CallNotification,
+    CallState,
+    Capability,
+    ExtensionCallState,
+    PbxClient,
+    PushChannel,
+    PushState,
+)
+from .const import LOGGER
+
+type NotificationListener = Callable[[CallNotification], None]
+
+
+class _PushSource(Protocol):
+    """What a client with ``Capability.CALL_PUSH`` offers."""
+
+    def push_channel(
+        self,
+        on_notification: NotificationListener,
+        on_state: Callable[[PushState], None] | None = None,
+    ) -> PushChannel: ...
+
+
+def push_feed(hass: HomeAssistant, client: PbxClient, title: str) -> PushFeed | None:
+    """The entry's push feed, where its client pushes call notifications."""
+    if Capability.CALL_PUSH not in client.capabilities:
+        return None
+    return PushFeed(hass, cast(_PushSource, client), title)
+
+
+class PushFeed:
+    """The push channel of one entry: its connection state, the call state
+    each notification tells, and the listeners it hands notifications to.
+    """
+
+    def __init__(self, hass: HomeAssistant, client: _PushSource, title: str) -> None:
+        """Nothing connects until ``async_start``."""
+        self.hass = hass
+        self._title = title
+        self._channel = client.push_channel(self._notified, self._state_changed)
+        self.call_states: dict[str, ExtensionCallState] = {}
+        """The last call state each SIP account's notifications told."""
+        self.raw: dict[str, Any] = {}
+        """The last notification's payload per SIP account, whole."""
+        self._listeners: list[NotificationListener] = []
+        self._state_listeners: list[CALLBACK_TYPE] = []
+        self._call_state_listeners: list[CALLBACK_TYPE] = []
+        self._outage_logged = False
+        self._ever_connected = False
+
+    @property
+    def state(self) -> PushState:
+        """Where the channel is now."""
+        return self._channel.state
+
+    @property
+    def connected(self) -> bool:
+        """Whether notifications flow."""
+        return self._channel.state is PushState.CONNECTED
+
+    async def async_start(self, entry: ConfigEntry[Any]) -> None:
+        """Connect in the background (setup never waits for the channel);
+        stop at unload, and so at reload.
+        """
+        await self._channel.start()
+        entry.async_on_unload(self.async_stop)
+
+    async def async_stop(self) -> None:
+        """Disconnect and stop trying."""
+        await self._channel.stop()
+
+    @callback
+    def async_add_listener(self, listener: NotificationListener) -> CALLBACK_TYPE:
+        """Hand ``listener`` every notification (in the event loop, after
+        the call states took it in); call the result to stop.
+        """
+        return _added(self._listeners, listener)
+
+    @callback
+    def async_add_state_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call ``listener`` whenever the connection state changes."""
+        return _added(self._state_listeners, listener)
+
+    @callback
+    def async_add_call_state_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call ``listener`` whenever ``call_states`` changes."""
+        return _added(self._call_state_listeners, listener)
+
+    def shown(self, extensions: Iterable[str]) -> dict[str, ExtensionCallState]:
+        """A call state for each of ``extensions``: as pushed, else unknown."""
+        return {
+            key: self.call_states.get(key)
+            or ExtensionCallState(extension=key, state=None)
+            for key in extensions
+        }
+
+    @callback
+    def _notified(self, notification: CallNotification) -> None:
+        """Take the call state in, then hand the notification on; a failing
+        listener is logged and does not keep the others from it.
+        """
+        if (extension := notification.extension) is not None:
+            self.call_states[extension] = call_state_of(
+                notification, self.call_states.get(extension)
+            )
+            self.raw[extension] = notification.raw
+            _call_all(self._call_state_listeners, self._title)
+        for listener in list(self._listeners):
+            try:
+                listener(notification)
+            except Exception:
+                LOGGER.exception("Error in a push listener of %s", self._title)
+
+    @callback
+    def _state_changed(self, state: PushState) -> None:
+        """Forget the call states while no notification can come; log the
+        first failure of an outage and its end, once each.
+        """
+        if state is PushState.CONNECTED:
+            if self._outage_logged:
+                LOGGER.info("%s: push channel connected again", self._title)
+            self._outage_logged = False
+            self._ever_connected = True
+        elif self.call_states:
+            # What the account did meanwhile is not known: unknown until the
+            # next notification says.
+            self.call_states.clear()
+            self.raw.clear()
+            _call_all(self._call_state_listeners, self._title)
+        if state is PushState.DISCONNECTED and not self._outage_logged:
+            self._outage_logged = True
+            LOGGER.warning(
+                "%s: push channel %s (%s); retrying with backoff, call states"
+                " are unknown until it is back",
+                self._title,
+                "lost" if self._ever_connected else "cannot connect",
+                self._channel.last_error or "no reason given",
+            )
+        _call_all(self._state_listeners, self._title)
+
+
+def _added[T](listeners: list[T], listener: T) -> CALLBACK_TYPE:
+    listeners.append(listener)
+    return lambda: listeners.remove(listener)
+
+
+def _call_all(listeners: list[CALLBACK_TYPE], title: str) -> None:
+    for listener in list(listeners):
+        try:
+            listener()
+        except Exception:
+            LOGGER.exception("Error in a push listener of %s", title)
+
+
+def call_state_of(
+    notification: CallNotification, before: ExtensionCallState | None
+) -> ExtensionCallState:
+    """The SIP account's call state after ``notification``: the other party
+    while it rings or talks, nothing of a call once idle; since when it is in
+    that state; unknown where the payload did not say.
+    """
+    extension = notification.extension or ""
+    if notification.state is CallState.IDLE:
+        return ExtensionCallState(
+            extension=extension, state=CallState.IDLE, since=notification.received_at
+        )
+    same_call = before is not None and before.call_id == notification.call_id
+    if notification.state is None and same_call and before is not None:
+        # A notification that names no state leaves the call where it was.
+        return before
+    since = notification.received_at
+    if same_call and before is not None and before.state is notification.state:
+        since = before.since or since
+    outbound = notification.direction is CallDirection.OUTBOUND
+    return ExtensionCallState(
+        extension=extension,
+        state=notification.state,
+        other_number=notification.callee if outbound else notification.caller,
+        other_name=None if outbound else notification.caller_name,
+        direction=notification.direction,
+        since=since,
+        call_id=notification.call_id,
+    )
