@@ -326,7 +326,7 @@ async def test_options_bounded_by_budget(
         result["flow_id"], {CONF_FAST_INTERVAL: 10, CONF_SLOW_INTERVAL: 900}
     )
     assert result["errors"] == {CONF_FAST_INTERVAL: "over_budget"}
-    assert result["description_placeholders"] == {"minimum": "28"}
+    assert result["description_placeholders"]["minimum"] == "28"
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_FAST_INTERVAL: 30, CONF_SLOW_INTERVAL: 900}
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -53,6 +54,11 @@ SWITCHES = (
         translation_key="indicator",
         topic=Topic.INDICATORS,
         items_fn=dict.keys,
+        # Settings of the account's routing: Home Assistant's generated
+        # dashboard would put the indicators in one card whose header toggle
+        # flips night mode, emergency routing and holidays together (on one
+        # device, or as devices of one entity each, gathered by domain).
+        entity_category=EntityCategory.CONFIG,
         place_fn=lambda runtime, key, data: Place(
             f"indicator_{key}", placeholders={"name": data[key].name}
         ),
