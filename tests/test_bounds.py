@@ -72,6 +72,13 @@ def _state(hass: HomeAssistant, entity_id: str) -> str:
     return state.state
 
 
+def _last_call(hass: HomeAssistant, entity_id: str) -> object:
+    """The time of the last call, which the calls-today sensor carries."""
+    state = hass.states.get(entity_id)
+    assert state is not None
+    return state.attributes["last_call"]
+
+
 def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
     """What went wrong unseen: a traceback, or a task nobody awaited."""
     return [
@@ -258,9 +265,9 @@ async def test_a_call_starting_in_year_9999_is_left_out_and_the_rest_updates(
     entry = voipcloud_entry(_FakeSim(url))
     await setup_entry(hass, entry)
     assert entry.state is ConfigEntryState.LOADED
-    last_call = _entity(hass, entry, "_ext_1001_last_call")
-    assert _state(hass, last_call) == "2026-11-26T02:00:00+00:00"
-    assert _state(hass, _entity(hass, entry, "_ext_1001_calls_today")) == "1"
+    calls_today = _entity(hass, entry, "_ext_1001_calls_today")
+    assert _last_call(hass, calls_today) == "2026-11-26T02:00:00+00:00"
+    assert _state(hass, calls_today) == "1"
     assert not any("_ext_1002_" in entity for entity in _unique_ids(hass, entry))
 
     # Later calls, of that user and of a new one, show at the next poll.
@@ -269,9 +276,9 @@ async def test_a_call_starting_in_year_9999_is_left_out_and_the_rest_updates(
         _call(105, "1003", "2026-11-26T03:30:00Z"),
     ]
     await _poll(hass, freezer)
-    assert _state(hass, last_call) == "2026-11-26T03:00:00+00:00"
-    assert _state(hass, _entity(hass, entry, "_ext_1001_calls_today")) == "2"
-    assert _state(hass, _entity(hass, entry, "_ext_1003_last_call")) == (
+    assert _last_call(hass, calls_today) == "2026-11-26T03:00:00+00:00"
+    assert _state(hass, calls_today) == "2"
+    assert _last_call(hass, _entity(hass, entry, "_ext_1003_calls_today")) == (
         "2026-11-26T03:30:00+00:00"
     )
     assert not _errors(caplog)

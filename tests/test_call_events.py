@@ -62,7 +62,9 @@ def record_events(hass: HomeAssistant) -> list[Fired]:
             or new.state in ("unknown", STATE_UNAVAILABLE)
         ):
             return
-        shown = (new.state, dict(new.attributes))
+        # A device renamed (its friendly name) is no new event.
+        attributes = {k: v for k, v in new.attributes.items() if k != "friendly_name"}
+        shown = (new.state, attributes)
         if last.get(name) == shown:
             return
         last[name] = shown

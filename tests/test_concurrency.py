@@ -156,7 +156,7 @@ async def test_voipcenter_actions_and_polls_at_once_go_one_at_a_time(
 
     def route_entity(number: str) -> str:
         for entity_id in hass.states.async_entity_ids(SELECT_DOMAIN):
-            if entity_id.endswith(f"_route_{number}") and "backup" not in entity_id:
+            if entity_id.endswith(f"{number}_route"):
                 return entity_id
         raise AssertionError(number)
 

@@ -327,7 +327,7 @@ async def test_options_bounded_by_budget(
         result["flow_id"], {CONF_FAST_INTERVAL: 10, CONF_SLOW_INTERVAL: 900}
     )
     assert result["errors"] == {CONF_FAST_INTERVAL: "over_budget"}
-    assert result["description_placeholders"] == {"minimum": "34"}
+    assert result["description_placeholders"]["minimum"] == "34"
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_FAST_INTERVAL: 40, CONF_SLOW_INTERVAL: 900}
     )

@@ -437,7 +437,8 @@ async def test_main_number_to_voicemail(
     await _tick(hass, freezer, evening + timedelta(seconds=11))
     assert (main.dest_type, main.destination) == (7, "530")
     sensor = "sensor.pbxware_127_0_0_1_number_31201234500"
-    assert _state(hass, sensor) == "voicemail"
+    assert _state(hass, sensor) == "Voicemail 530"
+    assert hass.states.get(sensor).attributes["destination_type"] == "voicemail"
 
     morning = evening.replace(hour=8, minute=30, second=1) + timedelta(days=1)
     await _tick(hass, freezer, morning)

@@ -837,7 +837,9 @@ def _permission_issues(hass: HomeAssistant) -> set[str]:
     return {
         issue.issue_id
         for issue in ir.async_get(hass).issues.values()
-        if issue.domain == DOMAIN and issue.translation_key == "missing_permission"
+        if issue.domain == DOMAIN
+        and (issue.translation_key or "").startswith("missing_permission_")
+        and "_unnamed_" not in (issue.translation_key or "")
     }
 
 

@@ -117,7 +117,8 @@ async def test_setup_refused_for_a_permission_retries_without_reauth(
     issue_id = f"missing_permission_setup_{entry.entry_id}"
     issue = issue_registry.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
-    assert issue.translation_key == "missing_permission"
+    # PBXware's advice only.
+    assert issue.translation_key == "missing_permission_pbxware"
     assert issue.translation_placeholders == {
         "title": entry.title,
         "title_plain": entry.title,
@@ -237,7 +238,7 @@ async def test_a_refusal_that_names_no_right_reads_well(
     issue_id = f"missing_permission_setup_{pbxware_entry.entry_id}"
     issue = issue_registry.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
-    assert issue.translation_key == "missing_permission_unnamed"
+    assert issue.translation_key == "missing_permission_unnamed_pbxware"
     # Escaped for the markdown description, plain for the issue's title.
     assert issue.translation_placeholders == {
         "title": r"PBXware 127\.0\.0\.1",
@@ -252,7 +253,7 @@ async def test_a_refusal_that_names_no_right_reads_well(
         DOMAIN, f"missing_permission_fast_{pbxware_entry.entry_id}"
     )
     assert issue is not None
-    assert issue.translation_key == "missing_permission"
+    assert issue.translation_key == "missing_permission_pbxware"
     assert issue.translation_placeholders["permission"] == "status"
 
 

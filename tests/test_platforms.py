@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from unittest.mock import patch
 
 from homeassistant.components.switch import (
@@ -37,11 +38,17 @@ pytestmark = pytest.mark.slow
 )
 async def test_platform_snapshot(
     hass: HomeAssistant,
+    pbxware_sim: PbxwareSimulator,
     pbxware_entry: MockConfigEntry,
     entity_registry: er.EntityRegistry,
     snapshot: SnapshotAssertion,
     platform: Platform,
 ) -> None:
+    # The seeded calls started a while before the real now: one start for
+    # all, so the call-state sensors' "since" stays the same.
+    for tenant in pbxware_sim.tenants.values():
+        for call_id, call in tenant.calls.items():
+            tenant.calls[call_id] = replace(call, timestamp=1_765_000_000)
     pbxware_entry.add_to_hass(hass)
     with patch("custom_components.pbx_hub.PLATFORMS", [platform]):
         assert await hass.config_entries.async_setup(pbxware_entry.entry_id)

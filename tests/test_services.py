@@ -72,7 +72,9 @@ async def test_set_did_route(
         for s in hass.states.async_all("sensor")
         if s.attributes.get("number") == did.number
     )
-    assert state.state == "voicemail"
+    # The state is where the number now rings: a change shows in its history.
+    assert state.state == "Voicemail 531"
+    assert state.attributes["destination_type"] == "voicemail"
     assert state.attributes["destination"] == "531"
 
 
@@ -269,7 +271,7 @@ async def test_a_did_without_its_destination_type_shows_unknown(
     assert response["destination_type"] == "voicemail"
     assert pbxware_sim.tenant().dids[did_id].destination == "531"
     did = pbxware_sim.tenant().dids[did_id]
-    assert route_sensor().state == "voicemail"
+    assert route_sensor().state == "Voicemail 531"
 
 
 async def test_an_action_refused_without_naming_a_right(
@@ -310,7 +312,7 @@ async def test_an_action_refused_without_naming_a_right(
 
 
 def _did_state(hass: HomeAssistant, number: str) -> str:
-    """What the DID's sensor shows as its destination type."""
+    """What the DID's sensor shows: where the number rings."""
     return next(
         s
         for s in hass.states.async_all("sensor")
@@ -360,7 +362,7 @@ async def test_set_did_route_with_an_unreadable_answer(
     await hass.async_block_till_done()
     # The slow cadence's poll, asked for once: the write may have been done.
     assert pbxware_sim.requests_by_action["pbxware.did.list"] == 1
-    assert _did_state(hass, did.number) == ("voicemail" if carried_out else before)
+    assert _did_state(hass, did.number) == ("Voicemail 531" if carried_out else before)
 
 
 @pytest.mark.parametrize(

@@ -61,6 +61,11 @@ def slug(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
 
 
+def subscriber_slug(subscriber: Any) -> str:
+    """A subscriber's device is named "<full name> (<id>)"."""
+    return slug(f"{subscriber.fullname} {subscriber.id}")
+
+
 @pytest.mark.minimum_ha
 async def test_config_flow(
     hass: HomeAssistant, tariscope_sim: TariscopeSimulator
@@ -93,7 +98,7 @@ async def test_subscriber_accounts_and_system_facts(
     subscriber = sim.subscriber(int(chosen))
     today = dt_util.now().date()
     summary = sim.summary(int(chosen), today.year, today.month)
-    prefix = f"sensor.{slug(subscriber.fullname)}"
+    prefix = f"sensor.{subscriber_slug(subscriber)}"
     balance = state(hass, f"{prefix}_balance")
     assert float(balance.state) == pytest.approx(float(summary.end_debt))
     assert balance.attributes["unit_of_measurement"] == "UAH"
@@ -134,7 +139,7 @@ async def test_a_week_of_one_hour_tokens(
         await hass.async_block_till_done(wait_background_tasks=True)
         assert slow.last_update_success
     first = ids(sim)[0]
-    name = slug(sim.subscriber(int(first)).fullname)
+    name = subscriber_slug(sim.subscriber(int(first)))
     assert state(hass, f"sensor.{name}_balance").state != STATE_UNAVAILABLE
     assert hours - 2 <= client.logins <= hours + 2
     assert sim.tokens_issued == client.logins
@@ -148,7 +153,7 @@ async def test_a_revoked_method_right_raises_a_repair_naming_it(
     sim = tariscope_sim
     entry = tariscope_entry(sim, subscribers=ids(sim)[0])
     await setup_entry(hass, entry)
-    name = slug(sim.subscriber(int(ids(sim)[0])).fullname)
+    name = subscriber_slug(sim.subscriber(int(ids(sim)[0])))
     sim.set_rights(sim.username, [m for m in METHODS if m != "accounts.summary"])
     await entry.runtime_data.async_refresh(Cadence.SLOW)
     await hass.async_block_till_done()
@@ -328,7 +333,7 @@ async def test_a_refused_list_leaves_the_other_subscribers(
     sim.set_rights(sim.username, [m for m in METHODS if m != "subscriber.list.node"])
     await entry.runtime_data.async_refresh(Cadence.SLOW)
     await hass.async_block_till_done()
-    name = slug(sim.subscriber(int(chosen)).fullname)
+    name = subscriber_slug(sim.subscriber(int(chosen)))
     assert state(hass, f"sensor.{name}_balance").state != STATE_UNAVAILABLE
     issue = issue_registry.async_get_issue(
         DOMAIN, f"missing_permission_slow_{entry.entry_id}"
@@ -350,8 +355,8 @@ async def test_a_deleted_subscriber_leaves_the_others_and_is_logged_once(
     entry = tariscope_entry(sim, subscribers=f"{deleted},{kept}")
     await setup_entry(hass, entry)
     slow = entry.runtime_data.coordinators[Topic.ACCOUNTS]
-    gone = f"sensor.{slug(sim.subscriber(int(deleted)).fullname)}_balance"
-    other = f"sensor.{slug(sim.subscriber(int(kept)).fullname)}_balance"
+    gone = f"sensor.{subscriber_slug(sim.subscriber(int(deleted)))}_balance"
+    other = f"sensor.{subscriber_slug(sim.subscriber(int(kept)))}_balance"
     assert state(hass, gone).state != STATE_UNAVAILABLE
     subscriber = sim.subscriber(int(deleted))
 

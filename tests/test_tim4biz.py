@@ -143,8 +143,10 @@ async def test_accounting_sensors_match_the_simulator(
         == month[extension.number]["Calls"]
     )
     talk = state(hass, f"{prefix}_talk_time_this_month")
+    # A month's talk time is in hours.
+    assert talk.attributes["unit_of_measurement"] == "h"
     assert float(talk.state) == pytest.approx(
-        month[extension.number]["Duration"] / 60, abs=0.1
+        month[extension.number]["Duration"] / 3600, abs=0.01
     )
     assert today[extension.number]["Calls"] >= 1
 
@@ -416,15 +418,8 @@ async def test_notify_entity_sends_to_the_recipient_in_the_options(
 ) -> None:
     entry = tim4biz_entry(tim4biz_sim)
     await setup_entry(hass, entry)
-    entity_id = "notify.tim4biz_api_user_example_com_sms"
-    with pytest.raises(ServiceValidationError) as raised:
-        await hass.services.async_call(
-            NOTIFY_DOMAIN,
-            SERVICE_SEND_MESSAGE,
-            {ATTR_ENTITY_ID: entity_id, ATTR_MESSAGE: "Hello"},
-            blocking=True,
-        )
-    assert raised.value.translation_key == "sms_recipient_missing"
+    # Without a recipient the entity could send nothing: it does not exist.
+    assert not hass.states.async_entity_ids(NOTIFY_DOMAIN)
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
@@ -440,6 +435,7 @@ async def test_notify_entity_sends_to_the_recipient_in_the_options(
     assert entry.options["sms_recipient"] == "+447700900456"
     await hass.async_block_till_done()
 
+    [entity_id] = hass.states.async_entity_ids(NOTIFY_DOMAIN)
     await hass.services.async_call(
         NOTIFY_DOMAIN,
         SERVICE_SEND_MESSAGE,
@@ -448,6 +444,15 @@ async def test_notify_entity_sends_to_the_recipient_in_the_options(
     )
     [sent] = tim4biz_sim.sent_sms
     assert (sent.recipient, sent.message) == ("+447700900456", "Alarm: Hello")
+
+    # Clearing the recipient takes the entity away again.
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    await hass.config_entries.options.async_configure(
+        result["flow_id"], {"slow_interval": 900, "sms_recipient": ""}
+    )
+    await hass.async_block_till_done()
+    assert not hass.states.async_entity_ids(NOTIFY_DOMAIN)
+    assert er.async_get(hass).async_get(entity_id) is None
 
 
 async def test_diagnostics_hold_no_password(
@@ -471,7 +476,8 @@ async def test_platform_snapshot(
     platform: Platform,
 ) -> None:
     hass.config.currency = "EUR"
-    entry = tim4biz_entry(tim4biz_sim)
+    # The SMS entity exists once it has a recipient.
+    entry = tim4biz_entry(tim4biz_sim, sms_recipient="+447700900456")
     with patch("custom_components.pbx_hub.PLATFORMS", [platform]):
         await setup_entry(hass, entry)
     await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)

@@ -108,8 +108,13 @@ async def test_sip_accounts_are_extensions(
             device_registry, (DOMAIN, f"voipcenter_123456_ext_{account.username}")
         )
         assert device is not None
+        # The person and the number they are known by, not the login.
+        assert device.name == f"{account.voornaam} {account.naam} ({account.did_out})"
     offline = next(a for a in voipcenter_sim.sip_accounts.values() if not a.online)
-    registered = entity_for(hass, "binary_sensor", f"{offline.username}_registered")
+    registered = er.async_get(hass).async_get_entity_id(
+        "binary_sensor", DOMAIN, f"voipcenter_123456_ext_{offline.username}_registered"
+    )
+    assert registered is not None
     assert state(hass, registered).state == "off"
 
 
@@ -144,7 +149,7 @@ async def test_route_select_changes_the_pbx(
     entry = voipcenter_entry(sim)
     await setup_entry(hass, entry)
     did_id, did = next(iter(sim.dids.items()))
-    route_entity = entity_for(hass, "select", f"route_{did.number}")
+    route_entity = entity_for(hass, "select", f"{did.number}_route")
     current = state(hass, route_entity)
     assert current.state == sim.routes[did.route].naam
     other = next(r for r in sim.routes.values() if r.id != did.route)
@@ -159,7 +164,7 @@ async def test_route_select_changes_the_pbx(
     assert state(hass, route_entity).state == other.naam
     assert sim.request_count == 1
 
-    backup = entity_for(hass, "select", f"backup_route_{did.number}")
+    backup = entity_for(hass, "select", f"{did.number}_backup_route")
     await hass.services.async_call(
         SELECT_DOMAIN,
         SERVICE_SELECT_OPTION,
@@ -184,7 +189,9 @@ async def test_hot_desk_select_and_action(
         (k, a) for k, a in sim.sip_accounts.items() if k != desk.sipaccount
     )
     option = next(
-        o for o in state(hass, entity_id).attributes["options"] if account.username in o
+        o
+        for o in state(hass, entity_id).attributes["options"]
+        if o.startswith(f"{account.voornaam} {account.naam} ({account.did_out}")
     )
     await hass.services.async_call(
         SELECT_DOMAIN,
@@ -227,8 +234,8 @@ async def test_set_did_route_plan(
     did_id, did = next(iter(sim.dids.items()))
     route = next(r for r in sim.routes.values() if r.id != did.route)
     office_hours = next(iter(sim.office_hours.values()))
-    route_entity = entity_for(hass, "select", f"route_{did.number}")
-    backup_entity = entity_for(hass, "select", f"backup_route_{did.number}")
+    route_entity = entity_for(hass, "select", f"{did.number}_route")
+    backup_entity = entity_for(hass, "select", f"{did.number}_backup_route")
     sim.reset_counters()
     response = await hass.services.async_call(
         DOMAIN,

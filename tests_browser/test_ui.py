@@ -142,23 +142,29 @@ def test_add_integration_search_finds_pbx_hub_by_name_only(
         expect(pbx_hub).to_have_count(0)
 
 
+async def _add_voipcenter(api: HomeAssistantApi, sim: VoipcenterSimulator) -> None:
+    """Add the VoipCenter simulator's account (once) and wait until it loads."""
+    assert sim.url is not None
+    await add_simulator(api, Simulated(spec=DEV_VENDORS["voipcenter"], url=sim.url))
+    async with asyncio.timeout(WAIT_SECONDS):
+        await wait_for_entries_loaded(api)
+
+
 def test_click_to_call_from_the_dashboard(
     page: Page, home_assistant: str, voipcenter_sim: VoipcenterSimulator
 ) -> None:
-    assert voipcenter_sim.url is not None
-    simulated = Simulated(spec=DEV_VENDORS["voipcenter"], url=voipcenter_sim.url)
-
     async def add_and_show(api: HomeAssistantApi) -> None:
-        await add_simulator(api, simulated)
-        async with asyncio.timeout(WAIT_SECONDS):
-            await wait_for_entries_loaded(api)
+        await _add_voipcenter(api, voipcenter_sim)
         await save_dashboard(api)
 
     run_api(home_assistant, add_and_show)
     account = next(a for a in voipcenter_sim.sip_accounts.values() if a.online)
     placed = len(voipcenter_sim.calls_placed)
     page.goto(f"{home_assistant}/{DASHBOARD_URL_PATH}/voipcenter-123456")
-    card = page.locator("hui-entities-card").filter(has_text=f"({account.username})")
+    # The device bears the person's name and outgoing number, not the login.
+    card = page.locator("hui-entities-card").filter(
+        has_text=f"{account.voornaam} {account.naam} ({account.did_out})"
+    )
     expect(card.get_by_role("button", name="Call")).to_be_visible()
     screenshot(page, "dashboard-click-to-call")
     card.get_by_role("button", name="Call").click()
@@ -169,6 +175,51 @@ def test_click_to_call_from_the_dashboard(
     call = voipcenter_sim.calls_placed[-1]
     assert call.sipacc == account.username
     assert call.telnr.endswith("91234567")
+
+
+GENERATED = {
+    "url_path": "generated-overview",
+    "title": "Overview",
+    "icon": "mdi:view-dashboard",
+    "show_in_sidebar": False,
+    "require_admin": False,
+}
+"""A dashboard left to Home Assistant's own generator, as a new user's
+"Overview" is (strategy ``original-states``)."""
+
+
+def test_generated_overview_has_no_cross_function_toggle(
+    page: Page, home_assistant: str, voipcenter_sim: VoipcenterSimulator
+) -> None:
+    """Home Assistant's generated dashboard makes a card per device, and one
+    per domain for devices of a single entity, with a header toggle over
+    several switches. VoipCenter's function indicators are routing settings
+    it leaves out, so no toggle flips night mode, emergency routing and
+    holidays together; each number's routes have a card of their own.
+    """
+
+    async def add_and_generate(api: HomeAssistantApi) -> None:
+        await _add_voipcenter(api, voipcenter_sim)
+        dashboards = await api.ws("lovelace/dashboards/list")
+        if not any(item["url_path"] == GENERATED["url_path"] for item in dashboards):
+            await api.ws("lovelace/dashboards/create", **GENERATED)
+        await api.ws(
+            "lovelace/config/save",
+            url_path=GENERATED["url_path"],
+            config={"strategy": {"type": "original-states"}},
+        )
+
+    run_api(home_assistant, add_and_generate)
+    page.goto(f"{home_assistant}/{GENERATED['url_path']}/0")
+    did = next(iter(voipcenter_sim.dids.values()))
+    cards = page.locator("hui-entities-card")
+    expect(cards.filter(has_text=did.number).first).to_be_visible()
+    names = [indicator.naam for indicator in voipcenter_sim.indicators.values()]
+    assert len(names) > 1
+    for name in names:
+        # get_by_text reaches into the cards' shadow roots.
+        expect(page.get_by_text(name, exact=True)).to_have_count(0)
+    screenshot(page, "dashboard-generated")
 
 
 def test_dashboard(page: Page, home_assistant: str) -> None:

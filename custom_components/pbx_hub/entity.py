@@ -13,7 +13,7 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .client import CallScope, ExtensionUsage, PbxInfo, Topic
+from .client import CallScope, ExtensionUsage, PbxInfo, Subscriber, Topic
 from .const import DOMAIN
 from .coordinator import PbxConfigEntry, PbxRuntimeData, PbxTopicCoordinator
 
@@ -138,7 +138,7 @@ GROUP_MODELS = {CallScope.QUEUE: "Queue", CallScope.RING_GROUP: "Ring group"}
 
 
 def _extension_place(runtime: PbxRuntimeData, key: str, data: Any) -> Place:
-    return extension_place(runtime, key, data[key].number, data[key].name)
+    return extension_place(runtime, key, data[key].shown_number, data[key].name)
 
 
 EXTENSION_ITEMS: dict[str, Any] = {
@@ -160,7 +160,7 @@ def _user_place(runtime: PbxRuntimeData, key: str, data: Any) -> Place:
     """
     for extension in (runtime.data(Topic.EXTENSIONS) or {}).values():
         if extension.number == key:
-            return extension_place(runtime, extension.id, key, extension.name)
+            return _extension_place(runtime, extension.id, {extension.id: extension})
     return extension_place(runtime, key, key, data.users[key])
 
 
@@ -233,12 +233,23 @@ USAGE_ITEMS: dict[str, Any] = {
     "place_fn": _usage_place,
 }
 """Where an extension's call accounting entities take it from."""
+
+
+def _subscriber_place(runtime: PbxRuntimeData, subscriber: Subscriber) -> Place:
+    """A subscriber's device: its name and its number (the id the options
+    follow it by).
+    """
+    name, number = subscriber.name, subscriber.id
+    shown = f"{name} ({number})" if name != number else number
+    return child_place(runtime, f"subscriber_{number}", shown, "Subscriber")
+
+
 ACCOUNT_ITEMS: dict[str, Any] = {
     "topic": Topic.ACCOUNTS,
     "items_fn": lambda data: data.accounts.keys(),
     "item_fn": lambda data, key: data.accounts.get(key),
-    "place_fn": lambda runtime, key, data: child_place(
-        runtime, f"subscriber_{key}", data.accounts[key].subscriber.name, "Subscriber"
+    "place_fn": lambda runtime, key, data: _subscriber_place(
+        runtime, data.accounts[key].subscriber
     ),
 }
 """Where a followed subscriber's entities take its account from."""

@@ -1,10 +1,14 @@
-"""Notify: an SMS to the number set in the options, where the vendor sends SMS."""
+"""Notify: an SMS to the number set in the options, where the vendor sends SMS;
+the entity exists only while a recipient is set (the options reload the entry).
+"""
 
 from __future__ import annotations
 
 from homeassistant.components.notify import NotifyEntity, NotifyEntityDescription
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .client import Capability
@@ -18,15 +22,29 @@ PARALLEL_UPDATES = 1
 SMS = NotifyEntityDescription(key="sms", translation_key="sms")
 
 
+def sms_unique_id(runtime: PbxRuntimeData) -> str:
+    """The SMS entity's unique id, also to remove it."""
+    return f"{runtime.info.unique_id}_pbx_{SMS.key}"
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: PbxConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the SMS entity where the vendor sends SMS."""
+    """Add the SMS entity where the vendor sends SMS and a recipient is set;
+    without one it could send nothing, so it leaves the registry.
+    """
     runtime = entry.runtime_data
-    if Capability.SEND_SMS in runtime.client.capabilities:
+    if Capability.SEND_SMS not in runtime.client.capabilities:
+        return
+    if entry.options.get(CONF_SMS_RECIPIENT):
         async_add_entities([SmsNotifyEntity(entry, runtime)])
+        return
+    registry = er.async_get(hass)
+    unique_id = sms_unique_id(runtime)
+    if entity_id := registry.async_get_entity_id(Platform.NOTIFY, DOMAIN, unique_id):
+        registry.async_remove(entity_id)
 
 
 class SmsNotifyEntity(NotifyEntity):
@@ -40,7 +58,7 @@ class SmsNotifyEntity(NotifyEntity):
     def __init__(self, entry: PbxConfigEntry, runtime: PbxRuntimeData) -> None:
         """An entity of the PBX's device."""
         self._entry = entry
-        self._attr_unique_id = f"{runtime.info.unique_id}_pbx_{SMS.key}"
+        self._attr_unique_id = sms_unique_id(runtime)
         self._attr_device_info = pbx_device_info(runtime.info)
 
     async def async_send_message(self, message: str, title: str | None = None) -> None:

@@ -19,10 +19,12 @@ from homeassistant.helpers.selector import (
     SelectSelector,
     SelectSelectorConfig,
 )
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 import probatio as vol
 
 from .client import (
+    TOPICS,
     VENDORS,
     Cadence,
     Capability,
@@ -37,6 +39,7 @@ from .const import (
     CONF_FAST_INTERVAL,
     CONF_SLOW_INTERVAL,
     DEFAULT_SLOW_INTERVAL,
+    DOMAIN,
 )
 from .flow_schemas import OPTION_SELECTORS, seconds_selector
 from .helpers import (
@@ -119,7 +122,7 @@ class PbxHubOptionsFlow(OptionsFlowWithReload):
             return []
         extensions = self.config_entry.runtime_data.data(Topic.EXTENSIONS) or {}
         return [
-            SelectOptionDict(value=ext.id, label=f"{ext.number} {ext.name}")
+            SelectOptionDict(value=ext.id, label=f"{ext.shown_number} {ext.name}")
             for ext in sorted(extensions.values(), key=lambda ext: ext.number)
         ]
 
@@ -182,5 +185,30 @@ class PbxHubOptionsFlow(OptionsFlowWithReload):
             step_id="init",
             data_schema=vol.Schema(schema),
             errors=errors,
-            description_placeholders=placeholders or {"minimum": "-"},
+            description_placeholders={
+                "minimum": "-",
+                **await self._what_is_polled(client),
+                **placeholders,
+            },
         )
+
+    async def _what_is_polled(self, client: PbxClient) -> dict[str, str]:
+        """The vendor's name and what each interval polls, in the user's
+        language: the form's help names only what this vendor has.
+        """
+        words = await async_get_translations(
+            self.hass, self.hass.config.language, "selector", {DOMAIN}
+        )
+
+        def topics(cadence: Cadence) -> str:
+            return ", ".join(
+                words.get(f"component.{DOMAIN}.selector.topic.options.{topic}", topic)
+                for topic in client.topics
+                if TOPICS[topic].cadence is cadence
+            )
+
+        return {
+            "vendor": VENDORS[client.vendor].name,
+            "fast_data": topics(Cadence.FAST),
+            "slow_data": topics(Cadence.SLOW),
+        }

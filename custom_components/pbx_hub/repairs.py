@@ -49,6 +49,10 @@ SETUP_REFUSED = f"{MISSING_PERMISSION}_setup"
 """Raised while setup is refused for a missing licence or right (setup
 retries); gone once the entry loads.
 """
+VENDOR_WORDED = (MISSING_PERMISSION, MISSING_PERMISSION_UNNAMED)
+"""Issue texts worded per vendor (``<key>_<vendor>``): how to grant a right
+differs, and a user should read only their own vendor's advice.
+"""
 API_URL_MOVED = "api_url_moved"
 """Raised while the vendor names another API address; fixable."""
 TLS_UNVERIFIED = "tls_unverified"
@@ -106,13 +110,16 @@ def create_entry_issue(
     if is_removed(hass, entry):
         return
     placeholders = placeholders or {}
+    translation_key = translation_key or kind
+    if translation_key in VENDOR_WORDED:
+        translation_key = f"{translation_key}_{entry.data[CONF_VENDOR]}"
     ir.async_create_issue(
         hass,
         DOMAIN,
         issue_id(kind, entry),
         is_fixable=is_fixable,
         severity=ir.IssueSeverity.WARNING,
-        translation_key=translation_key or kind,
+        translation_key=translation_key,
         translation_placeholders={**title_placeholders(entry.title), **placeholders},
         data={"entry_id": entry.entry_id, **placeholders},
     )

@@ -28,7 +28,7 @@ from .client import (
 )
 from .const import DOMAIN
 from .coordinator import PbxConfigEntry, PbxTopicCoordinator
-from .entity import PbxEntity, PbxEntityDescription, Place
+from .entity import PbxEntity, PbxEntityDescription, Place, child_place
 from .helpers import not_supported, run_write
 from .loader import add_entities_dynamically
 
@@ -47,8 +47,9 @@ ROUTE_PLAN_ITEMS: dict[str, Any] = {
     "topic": Topic.DID_ROUTING,
     "items_fn": lambda routing: routing.dids.keys(),
     "item_fn": lambda routing, key: routing.dids.get(key),
-    "place_fn": lambda runtime, key, routing: Place(
-        f"did_{key}", placeholders={"number": routing.dids[key].number}
+    # Each number is a device of its own, with its route and backup route.
+    "place_fn": lambda runtime, key, routing: child_place(
+        runtime, f"did_{key}", routing.dids[key].number, "Incoming number"
     ),
 }
 ROUTE = PbxSelectEntityDescription(
@@ -205,9 +206,9 @@ class HotDeskSelect(PbxEntity, SelectEntity):
         extensions = runtime.data(Topic.EXTENSIONS) or {}
         return unique_labels(
             {
-                extension.id: f"{extension.name} ({extension.number})"
-                if extension.name != extension.number
-                else extension.number
+                extension.id: f"{extension.name} ({extension.shown_number})"
+                if extension.name != extension.shown_number
+                else extension.shown_number
                 for extension in extensions.values()
             }
         )

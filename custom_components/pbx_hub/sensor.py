@@ -16,8 +16,9 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfTime
+from homeassistant.const import PERCENTAGE, EntityCategory, Platform, UnitOfTime
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
@@ -25,12 +26,13 @@ from .call_state import call_state_sensors
 from .client import (
     AccountSummary,
     DestinationType,
+    Did,
     ExtensionUsage,
     GroupStats,
     SystemStatus,
     Topic,
 )
-from .const import CONF_CURRENCY
+from .const import CONF_CURRENCY, DOMAIN
 from .coordinator import PbxConfigEntry, PbxRuntimeData, PbxTopicCoordinator
 from .entity import (
     ACCOUNT_ITEMS,
@@ -60,6 +62,8 @@ class PbxSensorEntityDescription(PbxEntityDescription, SensorEntityDescription):
     """When the count started, from the topic's data."""
     currency: bool = False
     """In the options' currency (the vendor names none), else Home Assistant's."""
+    state_fn: Callable[[PbxSensor, Any], StateType] | None = None
+    """A state that needs more than the item (other topics, translated words)."""
 
 
 def _status(
@@ -92,12 +96,29 @@ def _licence(kind: str, key: str) -> PbxSensorEntityDescription:
         exists_fn=lambda s: kind in s.licenses,
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
         entity_category=EntityCategory.DIAGNOSTIC,
     )
 
 
+SYSTEM_STATES = (
+    "operational",
+    "degraded",
+    "partial_outage",
+    "major_outage",
+    "maintenance",
+)
+"""The verdicts a status page gives; any other word is unknown, not shown raw."""
+
+
 PBX_SENSORS: tuple[PbxSensorEntityDescription, ...] = (
-    _status("system_status", lambda s: s.state),
+    _status(
+        "system_status",
+        lambda s: s.state if s.state in SYSTEM_STATES else None,
+        exists_fn=lambda s: s.state is not None,
+        device_class=SensorDeviceClass.ENUM,
+        options=list(SYSTEM_STATES),
+    ),
     _percent("cpu", lambda s: s.cpu_percent),
     _percent("memory", lambda s: s.memory_percent),
     _percent("disk", lambda s: s.disk_percent),
@@ -137,20 +158,54 @@ def _extension(key: str, read: Callable[[Any], Any]) -> PbxSensorEntityDescripti
     )
 
 
+def _did_destination(sensor: PbxSensor, did: Did) -> str | None:
+    """Where the number rings, as a person reads it: "Extension Arthur
+    Hermans (101)", "Queue 600"; the extension's name where the PBX listed it.
+    """
+    if did.destination_type is None:
+        return None
+    kind = sensor.translated(
+        "state_attributes.destination_type.state", did.destination_type
+    )
+    target = did.destination
+    if did.destination_type is DestinationType.EXTENSION:
+        extensions = sensor.topic_data(Topic.EXTENSIONS) or {}
+        named = next((ext for ext in extensions.values() if ext.number == target), None)
+        if named is not None and named.name and named.name != target:
+            target = f"{named.name} ({target})"
+    text = f"{kind} {target}".strip()
+    if did.enabled is False:
+        text = f"{text} ({sensor.translated('state', 'disabled')})"
+    return text
+
+
 DID_ROUTE = PbxSensorEntityDescription(
     key="route",
     translation_key="did_route",
-    device_class=SensorDeviceClass.ENUM,
-    options=[kind.value for kind in DestinationType],
     **DID_ITEMS,
-    value_fn=lambda did: did.destination_type and did.destination_type.value,
+    state_fn=_did_destination,
     attributes_fn=lambda did: {
         "number": did.number,
-        "destination": did.destination,
+        "destination_type": did.destination_type and did.destination_type.value,
+        "destination": did.destination or None,
         "enabled": did.enabled,
     },
     remove_when_gone=True,
 )
+
+
+TALK_TIME_DAY: dict[str, Any] = {
+    "device_class": SensorDeviceClass.DURATION,
+    "native_unit_of_measurement": UnitOfTime.SECONDS,
+    "suggested_unit_of_measurement": UnitOfTime.MINUTES,
+    "suggested_display_precision": 0,
+}
+"""A day's talk time in whole minutes ("367 min", not "367m 23s")."""
+TALK_TIME_MONTH: dict[str, Any] = TALK_TIME_DAY | {
+    "suggested_unit_of_measurement": UnitOfTime.HOURS,
+    "suggested_display_precision": 1,
+}
+"""A month's talk time in hours to a tenth."""
 
 
 def _usage(
@@ -179,9 +234,7 @@ USAGE_SENSORS = tuple(
             "usage_talk_time",
             month,
             lambda u: u.talk_seconds,
-            device_class=SensorDeviceClass.DURATION,
-            native_unit_of_measurement=UnitOfTime.SECONDS,
-            suggested_unit_of_measurement=UnitOfTime.MINUTES,
+            **(TALK_TIME_MONTH if month else TALK_TIME_DAY),
         ),
         _usage(
             "usage_cost",
@@ -256,18 +309,25 @@ def _wait(key: str, read: Callable[[GroupStats], Any], **kwargs: Any) -> Any:
     )
 
 
-def _last_call(where: dict[str, Any]) -> PbxSensorEntityDescription:
+def _calls_today(where: dict[str, Any]) -> PbxSensorEntityDescription:
+    """Today's calls, with the last call's time as an attribute: as an entity
+    of its own it would fill the logbook and the recorder on every call.
+    """
     return _calls(
-        "last_call",
+        "calls_today",
         where,
-        lambda stats: stats.last_call,
-        device_class=SensorDeviceClass.TIMESTAMP,
-        state_class=None,
+        lambda stats: stats.calls,
+        attributes_fn=lambda stats: {
+            LAST_CALL: stats.last_call and stats.last_call.isoformat()
+        },
     )
 
 
+LAST_CALL = "last_call"
+
+
 GROUP_SENSORS: tuple[PbxSensorEntityDescription, ...] = (
-    _calls("calls_today", CALL_GROUP, lambda g: g.calls),
+    _calls_today(CALL_GROUP),
     _calls("answered_calls", CALL_GROUP, lambda g: g.answered),
     _calls("abandoned_calls", CALL_GROUP, lambda g: g.abandoned),
     _calls("timed_out_calls", CALL_GROUP, lambda g: g.timed_out),
@@ -281,23 +341,14 @@ GROUP_SENSORS: tuple[PbxSensorEntityDescription, ...] = (
     ),
     _wait("average_wait", lambda g: g.average_wait, suggested_display_precision=0),
     _wait("longest_wait", lambda g: g.longest_wait),
-    _last_call(CALL_GROUP),
 )
 
 USER_SENSORS: tuple[PbxSensorEntityDescription, ...] = (
-    _calls("calls_today", CALL_USER, lambda u: u.calls),
+    _calls_today(CALL_USER),
     _calls("inbound_calls", CALL_USER, lambda u: u.inbound),
     _calls("outbound_calls", CALL_USER, lambda u: u.outbound),
     _calls("missed_calls", CALL_USER, lambda u: u.missed),
-    _calls(
-        "talk_time",
-        CALL_USER,
-        lambda u: u.talk_seconds,
-        device_class=SensorDeviceClass.DURATION,
-        native_unit_of_measurement=UnitOfTime.SECONDS,
-        suggested_unit_of_measurement=UnitOfTime.MINUTES,
-    ),
-    _last_call(CALL_USER),
+    _calls("talk_time", CALL_USER, lambda u: u.talk_seconds, **TALK_TIME_DAY),
 )
 
 
@@ -315,6 +366,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add every topic's sensors as their items appear, and the PBX's facts."""
+    _remove_last_call_sensors(hass, entry)
     runtime = entry.runtime_data
     client = runtime.client
     pbx = (
@@ -354,10 +406,24 @@ async def async_setup_entry(
     )
 
 
+def _remove_last_call_sensors(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
+    """The last call's time was a sensor of its own before it became an
+    attribute of Calls today: those registry entries would stay behind as
+    entities "no longer provided".
+    """
+    registry = er.async_get(hass)
+    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if entity.domain == Platform.SENSOR and entity.unique_id.endswith(
+            f"_{LAST_CALL}"
+        ):
+            registry.async_remove(entity.entity_id)
+
+
 class PbxSensor(PbxEntity, SensorEntity):
     """A sensor of one item of a topic."""
 
     entity_description: PbxSensorEntityDescription
+    _unrecorded_attributes = frozenset({LAST_CALL})
 
     def __init__(
         self, coordinator: PbxTopicCoordinator, description: Any, key: str
@@ -373,7 +439,26 @@ class PbxSensor(PbxEntity, SensorEntity):
     @property
     def native_value(self) -> StateType | datetime:
         """The value the description reads from the item."""
+        state_fn = self.entity_description.state_fn
+        if state_fn is not None:
+            item = self.item
+            return None if item is None else state_fn(self, item)
         return self.value  # type: ignore[no-any-return]
+
+    def topic_data(self, topic: Topic) -> Any:
+        """Another topic's last data (``None``: not read, or not the vendor's)."""
+        coordinator = self.coordinator.config_entry.runtime_data.coordinators.get(topic)
+        return None if coordinator is None else coordinator.data
+
+    def translated(self, where: str, key: str) -> str:
+        """A word of this entity's translations in the entry's language (the key
+        itself where none is translated).
+        """
+        path = (
+            f"component.{DOMAIN}.entity.sensor."
+            f"{self.entity_description.translation_key}.{where}.{key}"
+        )
+        return self.platform.platform_data.platform_translations.get(path, key)
 
     @property
     def last_reset(self) -> datetime | None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -46,7 +47,7 @@ def _forwarding_place(runtime: PbxRuntimeData, key: str, data: Any) -> Place:
     extension = (runtime.data(Topic.EXTENSIONS) or {}).get(key)
     if extension is None:
         return extension_place(runtime, key, key, None)
-    return extension_place(runtime, key, extension.number, extension.name)
+    return extension_place(runtime, key, extension.shown_number, extension.name)
 
 
 SWITCHES = (
@@ -79,6 +80,11 @@ SWITCHES = (
         translation_key="indicator",
         topic=Topic.INDICATORS,
         items_fn=dict.keys,
+        # Settings of the account's routing: Home Assistant's generated
+        # dashboard would put the indicators in one card whose header toggle
+        # flips night mode, emergency routing and holidays together (on one
+        # device, or as devices of one entity each, gathered by domain).
+        entity_category=EntityCategory.CONFIG,
         place_fn=lambda runtime, key, data: Place(
             f"indicator_{key}", placeholders={"name": data[key].name}
         ),

@@ -22,6 +22,7 @@ from custom_components.pbx_hub.client import (
 )
 from custom_components.pbx_hub.const import (
     CONF_CURRENCY,
+    CONF_SMS_RECIPIENT,
     CONF_SUBSCRIBERS,
     CONF_VENDOR,
     DOMAIN,
@@ -36,7 +37,7 @@ OPTIONS: Mapping[str, Mapping[str, Any]] = {
         CONF_SUBSCRIBERS: "\n".join(models.FOLLOWED_SUBSCRIBERS),
         CONF_CURRENCY: "UAH",
     },
-    "tim4biz": {CONF_CURRENCY: "EUR"},
+    "tim4biz": {CONF_CURRENCY: "EUR", CONF_SMS_RECIPIENT: "+447700900456"},
 }
 """The options of each vendor's entry, where it has some."""
 

@@ -25,7 +25,7 @@ pytestmark = [
     pytest.mark.freeze_time(NOW),
     pytest.mark.parametrize("vendor", ["voipcenter"]),
 ]
-BACKUP_ROUTE = "select.voipcenter_123456_backup_route_039542205"
+BACKUP_ROUTE = "select.039542205_backup_route"
 HOT_DESK = "select.voipcenter_123456_hot_desk_flexplek_1"
 
 

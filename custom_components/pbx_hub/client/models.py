@@ -153,6 +153,15 @@ class Extension:
     model: str | None = None
     dnd: bool | None = None
     on_call: bool | None = None
+    direct_number: str | None = None
+    """The phone number the person is known by where ``number`` is an account
+    login rather than a number (VoipCenter: the account's outgoing DID).
+    """
+
+    @property
+    def shown_number(self) -> str:
+        """The number a person reads beside the name."""
+        return self.direct_number or self.number
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -28,7 +28,10 @@ Assumptions (the document is silent):
   ``sipaccount`` and ``template``; the numeric id of an item is the ``<n>`` of
   its ``id_<n>`` key.
 - A SIP account is online when its ``SIPping`` starts with ``OK``. Its id (for
-  click-to-call and hot desks) is its ``SIPusername``; hot desks name SIP
+  click-to-call and hot desks) is its ``SIPusername`` (``sipaccount<n>``, a
+  login nobody dials); the number its person is known by is its ``DIDout``,
+  the number its calls go out with (the API lists no internal extension
+  number); the person is ``voornaam naam``, else the ``logname``; hot desks name SIP
   accounts by their numeric id (the list key), which the client translates with
   the last SIP account list.
 - ``update.php``'s ``p`` uses the ``r=140|b=150`` spelling.
@@ -315,6 +318,7 @@ def _sip_account(row: Any) -> Extension | None:
         name=person or to_text(row.get("logname")) or username,
         registered=ping.startswith("OK") if ping else None,
         user_agent=to_text(row.get("userAgent")),
+        direct_number=to_text(row.get("DIDout")),
     )
 
 
