@@ -403,7 +403,7 @@ def _one_more_call(
         state = hass.states.get(entity_id)
         assert state is not None
         changes[entity_id] = str(int(state.state) + 1)
-    for key in (f"{user}_last_call", f"{user}_call_placed"):
+    for key in (f"{user}_call_placed",):
         changes[_entity_of(hass, entry, key)] = CHANGED
     return changes
 
