@@ -7,6 +7,7 @@ translated errors. Their descriptions are what LLM agents read (see ``llm.py``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, override
 
 from homeassistant.const import SERVICE_TURN_OFF, SERVICE_TURN_ON, STATE_ON, Platform
@@ -71,6 +72,16 @@ async def _localized(
         return text
 
 
+@dataclass(frozen=True)
+class Ask:
+    """One request to an intent: where, what was said, and the answer to fill."""
+
+    hass: HomeAssistant
+    slots: dict[str, Any]
+    request: intent.Intent
+    response: intent.IntentResponse
+
+
 class PbxIntentHandler(intent.IntentHandler):
     """An intent whose refusals answer in the speaker's language."""
 
@@ -85,7 +96,7 @@ class PbxIntentHandler(intent.IntentHandler):
         values = {name: slot["value"] for name, slot in slots.items()}
         response = intent_obj.create_response()
         try:
-            await self._async_answer(intent_obj.hass, values, intent_obj, response)
+            await self._async_answer(Ask(intent_obj.hass, values, intent_obj, response))
         except IntentRefused as refusal:
             message = await _localized(
                 intent_obj.hass,
@@ -103,14 +114,8 @@ class PbxIntentHandler(intent.IntentHandler):
             )
         return response
 
-    async def _async_answer(
-        self,
-        hass: HomeAssistant,
-        slots: dict[str, Any],
-        intent_obj: intent.Intent,
-        response: intent.IntentResponse,
-    ) -> None:
-        """Carry the intent out and fill in ``response``'s speech slots."""
+    async def _async_answer(self, ask: Ask) -> None:
+        """Carry the intent out and fill in the response's speech slots."""
         raise NotImplementedError
 
 
@@ -178,29 +183,23 @@ class PlaceCallIntent(PbxIntentHandler):
         }
 
     @override
-    async def _async_answer(
-        self,
-        hass: HomeAssistant,
-        slots: dict[str, Any],
-        intent_obj: intent.Intent,
-        response: intent.IntentResponse,
-    ) -> None:
-        caller = _one_person(hass, slots["caller"])
-        if (number := slots.get("number")) is None:
-            if (contact := slots.get("contact")) is None:
+    async def _async_answer(self, ask: Ask) -> None:
+        caller = _one_person(ask.hass, ask.slots["caller"])
+        if (number := ask.slots.get("number")) is None:
+            if (contact := ask.slots.get("contact")) is None:
                 raise IntentRefused("intent_call_target_required")
-            callee = _one_person(hass, contact)
+            callee = _one_person(ask.hass, contact)
             number = callee.number
-            response.async_set_speech_slots({"contact": callee.name})
-        await hass.services.async_call(
+            ask.response.async_set_speech_slots({"contact": callee.name})
+        await ask.hass.services.async_call(
             DOMAIN,
             "click_to_call",
             {"device_id": caller.device_id, "number": number},
             blocking=True,
-            context=intent_obj.context,
+            context=ask.request.context,
         )
-        response.async_set_speech_slots(
-            {**response.speech_slots, "caller": caller.name, "number": number}
+        ask.response.async_set_speech_slots(
+            {**ask.response.speech_slots, "caller": caller.name, "number": number}
         )
 
 
@@ -214,26 +213,20 @@ class WhoIsOnThePhoneIntent(PbxIntentHandler):
     )
 
     @override
-    async def _async_answer(
-        self,
-        hass: HomeAssistant,
-        slots: dict[str, Any],
-        intent_obj: intent.Intent,
-        response: intent.IntentResponse,
-    ) -> None:
-        entities = _person_entities(hass, None, set(ON_CALL_STATES))
+    async def _async_answer(self, ask: Ask) -> None:
+        entities = _person_entities(ask.hass, None, set(ON_CALL_STATES))
         if not entities:
             raise IntentRefused("intent_no_call_state")
         people = sorted(
             {
-                _device_name(hass, entry.device_id)
+                _device_name(ask.hass, entry.device_id)
                 for entry, state in entities
                 if state.state
                 in ON_CALL_STATES[(entry.domain, entry.translation_key or "")]
             }
         )
-        response.response_type = intent.IntentResponseType.QUERY_ANSWER
-        response.async_set_speech_slots({"people": people, "count": len(people)})
+        ask.response.response_type = intent.IntentResponseType.QUERY_ANSWER
+        ask.response.async_set_speech_slots({"people": people, "count": len(people)})
 
 
 class MissedCallsIntent(PbxIntentHandler):
@@ -253,16 +246,12 @@ class MissedCallsIntent(PbxIntentHandler):
         return {vol.Optional("person"): intent.non_empty_string}
 
     @override
-    async def _async_answer(
-        self,
-        hass: HomeAssistant,
-        slots: dict[str, Any],
-        intent_obj: intent.Intent,
-        response: intent.IntentResponse,
-    ) -> None:
-        spoken = slots.get("person")
-        person = None if spoken is None else _one_person(hass, spoken)
-        entities = _person_entities(hass, person, {(Platform.SENSOR, MISSED_CALLS_KEY)})
+    async def _async_answer(self, ask: Ask) -> None:
+        spoken = ask.slots.get("person")
+        person = None if spoken is None else _one_person(ask.hass, spoken)
+        entities = _person_entities(
+            ask.hass, person, {(Platform.SENSOR, MISSED_CALLS_KEY)}
+        )
         counts = []
         for _entry, state in entities:
             try:
@@ -271,8 +260,8 @@ class MissedCallsIntent(PbxIntentHandler):
                 continue  # unknown or unavailable: not a count of zero
         if not counts:
             raise IntentRefused("intent_no_missed_calls")
-        response.response_type = intent.IntentResponseType.QUERY_ANSWER
-        response.async_set_speech_slots(
+        ask.response.response_type = intent.IntentResponseType.QUERY_ANSWER
+        ask.response.async_set_speech_slots(
             {"count": sum(counts), "person": person.name if person else None}
         )
 
@@ -297,25 +286,19 @@ class SetDoNotDisturbIntent(PbxIntentHandler):
         }
 
     @override
-    async def _async_answer(
-        self,
-        hass: HomeAssistant,
-        slots: dict[str, Any],
-        intent_obj: intent.Intent,
-        response: intent.IntentResponse,
-    ) -> None:
-        person = _one_person(hass, slots["person"])
-        switches = _person_entities(hass, person, {(Platform.SWITCH, DND_KEY)})
+    async def _async_answer(self, ask: Ask) -> None:
+        person = _one_person(ask.hass, ask.slots["person"])
+        switches = _person_entities(ask.hass, person, {(Platform.SWITCH, DND_KEY)})
         if not switches:
             raise IntentRefused("intent_no_dnd", name=person.name)
         entry, _state = switches[0]
-        await hass.services.async_call(
+        await ask.hass.services.async_call(
             Platform.SWITCH,
-            SERVICE_TURN_ON if slots["state"] else SERVICE_TURN_OFF,
+            SERVICE_TURN_ON if ask.slots["state"] else SERVICE_TURN_OFF,
             {"entity_id": entry.entity_id},
             blocking=True,
-            context=intent_obj.context,
+            context=ask.request.context,
         )
-        response.async_set_speech_slots(
-            {"person": person.name, "state": bool(slots["state"])}
+        ask.response.async_set_speech_slots(
+            {"person": person.name, "state": bool(ask.slots["state"])}
         )
