@@ -36,7 +36,7 @@ def call_state_attributes(state: ExtensionCallState) -> dict[str, Any]:
         "other_number": state.other_number,
         "other_name": state.other_name,
         "direction": None if state.direction is None else state.direction.value,
-        "since": state.since,
+        "since": state.since and state.since.isoformat(),
     }
 
 
