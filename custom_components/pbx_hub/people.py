@@ -35,18 +35,23 @@ class Person:
 
 
 def _extensions(runtime: PbxRuntimeData) -> Iterable[tuple[str, str]]:
-    """Each extension's id and number, and each call user's (keyed by number)."""
+    """Each extension's id and the number a person knows it by (a
+    VoipCenter SIP account's direct number, not its login), and each call
+    user's (keyed by number).
+    """
     for extension in (runtime.data(Topic.EXTENSIONS) or {}).values():
-        yield extension.id, extension.number
+        yield extension.id, extension.shown_number
     if (calls := runtime.data(Topic.CALLS)) is not None:
         for number in calls.users:
             yield number, number
 
 
 def async_people(hass: HomeAssistant) -> list[Person]:
-    """Everyone with an extension device on a loaded PBX Hub entry."""
+    """Everyone with an extension device on a loaded PBX Hub entry, once
+    (an extension is also a call user where the vendor keys both alike).
+    """
     devices = dr.async_get(hass)
-    people = []
+    people: dict[str, Person] = {}
     for entry in hass.config_entries.async_entries(DOMAIN):
         if entry.state is not ConfigEntryState.LOADED:
             continue
@@ -56,16 +61,14 @@ def async_people(hass: HomeAssistant) -> list[Person]:
                 extension_device_identifier(runtime.info, extension_id),
                 entry.entry_id,
             )
-            if device is None or device.disabled:
+            if device is None or device.disabled or device.id in people:
                 continue
-            people.append(
-                Person(
-                    device_id=device.id,
-                    number=number,
-                    name=device.name_by_user or device.name or number,
-                )
+            people[device.id] = Person(
+                device_id=device.id,
+                number=number,
+                name=device.name_by_user or device.name or number,
             )
-    return people
+    return list(people.values())
 
 
 def _full_names(person: Person) -> set[str]:

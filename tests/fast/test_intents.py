@@ -232,3 +232,17 @@ async def test_no_tools_while_no_pbx_entity_is_exposed(
     )
     api = await llm.async_get_api(hass, llm.LLM_API_ASSIST, llm_context)
     assert not [tool for tool in api.tools if tool.name.startswith(f"{DOMAIN}__")]
+
+
+@pytest.mark.parametrize("vendor", ["voipcenter"])
+async def test_a_colleague_is_called_on_the_number_people_know(
+    hass: HomeAssistant, voice: MagicMock
+) -> None:
+    """A SIP account's login (sipaccount2) is no number to dial: the
+    colleague's direct number is, as the device name shows it.
+    """
+    response = await _say(hass, "call Olivia for Lucas")
+    assert _speech(response) == (
+        "Calling Olivia Hermans (097915890) from Lucas Janssens (039542205)"
+    )
+    voice.async_click_to_call.assert_awaited_once_with("sipaccount1", "097915890")
