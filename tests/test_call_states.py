@@ -13,7 +13,7 @@ from typing import Any
 
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -143,6 +143,11 @@ async def test_voipcenter_pushed_call_state_and_reconnect(
     await _until(lambda: "wsuser" in sim.push.registered.values())
     # Nothing pushed yet: the PBX has not said.
     assert hass.states.get(calls).state == STATE_UNKNOWN
+    # The SIP account's device keeps the name the other entities give it: the
+    # person and the number they are known by, not the account's login.
+    device_id = er.async_get(hass).async_get(calls).device_id
+    device = dr.async_get(hass).async_get(device_id)
+    assert "sipaccount1" not in device.name
 
     sim.book.clock.freeze()
     call = sim.place_call(caller="0470123456", callee="sipaccount1")

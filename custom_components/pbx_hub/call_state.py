@@ -22,7 +22,7 @@ def _call_state_place(runtime: PbxRuntimeData, key: str, data: Any) -> Place:
     """
     extension = (runtime.data(Topic.EXTENSIONS) or {}).get(key)
     if extension is not None:
-        return extension_place(runtime, key, extension.number, extension.name)
+        return extension_place(runtime, key, extension.shown_number, extension.name)
     # The user's device as its call figures name it: the same device, unchanged.
     users = getattr(runtime.data(Topic.CALLS), "users", None) or {}
     return extension_place(runtime, key, key, users.get(key))
