@@ -82,9 +82,12 @@ def test_devices_and_dnd_switch(
     page.goto(f"{home_assistant}/config/integrations/integration/pbx_hub")
     page.get_by_role("link", name=re.compile(r"^\d+ devices$")).click()
     page.get_by_text(device_name, exact=True).click()
-    # The extension's device page: its registration, and the DND switch.
+    # The extension's device page: its registration, and the DND switch (beside
+    # call forwarding's).
     expect(page.get_by_text("Registered", exact=True)).to_be_visible()
-    dnd = page.get_by_role("switch")
+    dnd = page.get_by_label(re.compile(r"^Toggle .* Do not disturb")).get_by_label(
+        "", exact=True
+    )
     expect(dnd).not_to_be_checked()
     screenshot(page, "device-page")
     # The 2026 frontend's switch draws its thumb over its (checkbox) input: a
