@@ -13,19 +13,16 @@ from homeassistant.helpers import entity_registry as er
 
 from .client import CallState, ExtensionCallState, Topic
 from .coordinator import PbxConfigEntry, PbxRuntimeData
-from .entity import Place, extension_place
+from .entity import Place, listed_extension_place
 
 
 def _call_state_place(runtime: PbxRuntimeData, key: str, data: Any) -> Place:
     """The extension's device, named as the extension list names it (a
     vendor without one, VoIPcloud, by its user number).
     """
-    extension = (runtime.data(Topic.EXTENSIONS) or {}).get(key)
-    if extension is not None:
-        return extension_place(runtime, key, extension.shown_number, extension.name)
-    # The user's device as its call figures name it: the same device, unchanged.
+    # A user's device as its call figures name it: the same device, unchanged.
     users = getattr(runtime.data(Topic.CALLS), "users", None) or {}
-    return extension_place(runtime, key, key, users.get(key))
+    return listed_extension_place(runtime, key, users.get(key))
 
 
 def call_state_attributes(state: ExtensionCallState) -> dict[str, Any]:

@@ -141,6 +141,21 @@ def _extension_place(runtime: PbxRuntimeData, key: str, data: Any) -> Place:
     return extension_place(runtime, key, data[key].shown_number, data[key].name)
 
 
+def listed_extension_place(
+    runtime: PbxRuntimeData, extension_id: str, unlisted_name: str | None = None
+) -> Place:
+    """The device of the extension ``extension_id``, named as the extension
+    list names it, for a topic read per extension; ``unlisted_name`` (or the
+    id alone) where the vendor lists no such extension.
+    """
+    extension = (runtime.data(Topic.EXTENSIONS) or {}).get(extension_id)
+    if extension is None:
+        return extension_place(runtime, extension_id, extension_id, unlisted_name)
+    return extension_place(
+        runtime, extension_id, extension.shown_number, extension.name
+    )
+
+
 EXTENSION_ITEMS: dict[str, Any] = {
     "topic": Topic.EXTENSIONS,
     "items_fn": dict.keys,

@@ -20,7 +20,7 @@ from .entity import (
     PbxEntity,
     PbxEntityDescription,
     Place,
-    extension_place,
+    listed_extension_place,
 )
 from .helpers import not_supported, run_write
 from .loader import add_entities_dynamically
@@ -44,10 +44,7 @@ def _forwarding_place(runtime: PbxRuntimeData, key: str, data: Any) -> Place:
     """On the extension's device; read per extension, so a large PBX adds
     them over several reads.
     """
-    extension = (runtime.data(Topic.EXTENSIONS) or {}).get(key)
-    if extension is None:
-        return extension_place(runtime, key, key, None)
-    return extension_place(runtime, key, extension.shown_number, extension.name)
+    return listed_extension_place(runtime, key)
 
 
 SWITCHES = (
