@@ -26,8 +26,8 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from custom_components.pbx_hub.calls import EVENT_LOOKBACK
 from custom_components.pbx_hub.client import (
+    EVENT_LOOKBACK,
     POLLING_SHARE,
     VENDORS,
     PbxRateLimitError,

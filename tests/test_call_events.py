@@ -20,7 +20,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.pbx_hub.calls import CallTracker
+from custom_components.pbx_hub.calls import StoredCallTracker
 from custom_components.pbx_hub.client import (
     CallOutcome,
     CallRecord,
@@ -362,15 +362,38 @@ async def test_pbxware_recording_refused_without_a_call(
     assert sim.book.get(call.id).recording is False
 
 
-async def test_events_stored_before_incoming_calls_had_events_stay_fired(
+async def test_the_call_tracker_is_stored_across_runs(
     hass: HomeAssistant, hass_storage: dict[str, Any]
 ) -> None:
-    """An earlier version stored bare call keys (missed calls only): after
-    the upgrade, neither that call's missed nor its incoming event fires.
+    """The next run takes up what a run stored, and removing the entry
+    removes it; nothing is written before the first poll (an empty record
+    would make the next run fire an event for every call of the day).
     """
     now = datetime.now(UTC)
-    call = CallRecord(
-        id="c1",
+    key = f"{DOMAIN}.e1.calls"
+    tracker = StoredCallTracker(hass, "e1")
+    await tracker.async_load()
+    await tracker.async_save()
+    assert key not in hass_storage
+    tracker.update([_missed("c1", now)], now - timedelta(hours=1))
+    await tracker.async_save()
+
+    again = StoredCallTracker(hass, "e1")
+    await again.async_load()
+    calls = [_missed("c1", now), _missed("c2", now)]
+    events = again.update(calls, now - timedelta(hours=1)).events
+    assert [(event.kind, event.record.id) for event in events] == [
+        ("incoming_call", "c2"),
+        ("missed_call", "c2"),
+    ]
+    await again.async_remove()
+    assert key not in hass_storage
+
+
+def _missed(call_id: str, now: datetime) -> CallRecord:
+    """A missed call to user 1002, five minutes ago."""
+    return CallRecord(
+        id=call_id,
         scope=CallScope.USER,
         group=None,
         user_number="1002",
@@ -385,14 +408,6 @@ async def test_events_stored_before_incoming_calls_had_events_stay_fired(
         talk_seconds=0,
         outcome=CallOutcome.MISSED,
     )
-    hass_storage[f"{DOMAIN}.e1.calls"] = {
-        "version": 1,
-        "key": f"{DOMAIN}.e1.calls",
-        "data": {"fired": [call.key], "groups": {}, "users": {"1002": None}},
-    }
-    tracker = CallTracker(hass, "e1")
-    await tracker.async_load()
-    assert tracker.update([call], now - timedelta(hours=1)).events == ()
 
 
 async def test_a_refused_call_shows_no_placed_call(

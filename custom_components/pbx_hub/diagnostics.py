@@ -9,8 +9,7 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
-from .calls import CallActivity
-from .client import VENDORS
+from .client import VENDORS, CallActivity
 from .const import CONF_VENDOR
 from .coordinator import PbxConfigEntry
 

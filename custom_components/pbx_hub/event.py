@@ -22,7 +22,6 @@ from homeassistant.helpers.dispatcher import (
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .calls import pushed_key
 from .client import (
     CallDirection,
     CallEvent,
@@ -32,6 +31,7 @@ from .client import (
     CallState,
     ClicksToCall,
     group_key,
+    pushed_key,
 )
 from .const import DOMAIN
 from .coordinator import PbxConfigEntry

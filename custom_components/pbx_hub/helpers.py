@@ -15,8 +15,8 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
-from .calls import EVENT_LOOKBACK
 from .client import (
+    EVENT_LOOKBACK,
     TOPICS,
     VENDORS,
     BudgetSpec,

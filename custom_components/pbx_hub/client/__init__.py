@@ -36,6 +36,14 @@ from .base import (
     VendorSpec,
 )
 from .budget import POLLING_SHARE, BudgetSpec, RequestBudget
+from .call_tracking import (
+    EVENT_LOOKBACK,
+    PUSH_MEMORY,
+    CallActivity,
+    CallTracker,
+    StoredCalls,
+    pushed_key,
+)
 from .callstats import CallSummary, GroupStats, UserStats, group_key, summarize
 from .exceptions import (
     PbxAnswerLostError,
@@ -117,7 +125,9 @@ __all__ = [
     "ABILITIES",
     "CLEAR",
     "DEFAULT_REQUEST_TIMEOUT",
+    "EVENT_LOOKBACK",
     "POLLING_SHARE",
+    "PUSH_MEMORY",
     "TOPICS",
     "URL_REASONS",
     "VENDORS",
@@ -204,18 +214,22 @@ __all__ = [
 ]
 __all__ += [  # live calls and their events (issue 17)
     "Backoff",
+    "CallActivity",
     "CallDirection",
     "CallEvent",
     "CallEventKind",
     "CallForwarding",
     "CallNotification",
     "CallState",
+    "CallTracker",
     "ExtensionCallState",
     "PbxNoCallError",
     "PushChannel",
     "PushCredentials",
     "PushState",
+    "StoredCalls",
     "call_events",
+    "pushed_key",
     "states_from_records",
 ]
 
