@@ -1,11 +1,12 @@
 """The push feed on its own: notifications become call states and reach the
-listeners; an outage is logged once and forgets the call states.
+listeners; an outage is logged once and forgets the call states (the call
+states themselves are tested in tests/client/test_notified_call_states.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 import logging
 from typing import Any
 
@@ -18,7 +19,7 @@ from custom_components.pbx_hub.client import (
     CallState,
     PushState,
 )
-from custom_components.pbx_hub.push import PushFeed, call_state_of
+from custom_components.pbx_hub.push import PushFeed
 
 AT = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
@@ -77,6 +78,8 @@ async def test_notifications_become_call_states_and_reach_listeners(
 ) -> None:
     feed, channel = _feed(hass)
     heard: list[CallNotification] = []
+    shown_changes: list[None] = []
+    feed.async_add_call_state_listener(lambda: shown_changes.append(None))
 
     def broken(_: CallNotification) -> None:
         raise RuntimeError("a listener's bug")
@@ -85,56 +88,23 @@ async def test_notifications_become_call_states_and_reach_listeners(
     stop = feed.async_add_listener(heard.append)
     channel.notify(_note(CallState.RINGING))
     assert [n.state for n in heard] == [CallState.RINGING]
-    state = feed.call_states["sipaccount1"]
+    assert len(shown_changes) == 1
+    state = feed.shown(["sipaccount1"])["sipaccount1"]
     assert (state.state, state.other_number, state.other_name, state.since) == (
         CallState.RINGING,
         "0470123456",
         "Jan",
         AT,
     )
-    assert feed.raw["sipaccount1"] == {"state": "ringing"}
     # A failing listener is logged, the others still hear.
     assert "a listener's bug" in caplog.text
     stop()
     channel.notify(_note(CallState.IN_CALL))
     assert len(heard) == 1
-    assert feed.call_states["sipaccount1"].state is CallState.IN_CALL
+    assert len(shown_changes) == 2
     # Shown for the extensions asked; one never notified is unknown.
     shown = feed.shown(["sipaccount1", "sipaccount2"])
     assert shown["sipaccount2"].state is None
-
-
-def test_call_state_of_keeps_since_and_clears_on_idle() -> None:
-    ringing = call_state_of(_note(CallState.RINGING), None)
-    later = AT + timedelta(seconds=3)
-    again = call_state_of(_note(CallState.RINGING, received_at=later), ringing)
-    assert again.since == AT  # the same call, still ringing since then
-    answered = call_state_of(_note(CallState.IN_CALL, received_at=later), again)
-    assert answered.since == later
-    # A notification without a state leaves the call where it was.
-    assert call_state_of(_note(None), answered) is answered
-    idle = call_state_of(_note(CallState.IDLE, received_at=later), answered)
-    assert (idle.state, idle.other_number, idle.direction) == (
-        CallState.IDLE,
-        None,
-        None,
-    )
-    # An outgoing call's other party is the number called.
-    outbound = call_state_of(_outbound(), None)
-    assert (outbound.other_number, outbound.other_name) == ("0499000000", None)
-
-
-def _outbound() -> CallNotification:
-    return CallNotification(
-        received_at=AT,
-        raw={},
-        call_id="c2",
-        caller="sipaccount1",
-        callee="0499000000",
-        extension="sipaccount1",
-        state=CallState.RINGING,
-        direction=CallDirection.OUTBOUND,
-    )
 
 
 async def test_an_outage_is_logged_once_and_forgets_the_call_states(
@@ -143,6 +113,8 @@ async def test_an_outage_is_logged_once_and_forgets_the_call_states(
     feed, channel = _feed(hass)
     changes: list[PushState] = []
     feed.async_add_state_listener(lambda: changes.append(feed.state))
+    shown_changes: list[None] = []
+    feed.async_add_call_state_listener(lambda: shown_changes.append(None))
     channel.set(PushState.CONNECTING)
     channel.set(PushState.CONNECTED)
     assert feed.connected
@@ -156,8 +128,9 @@ async def test_an_outage_is_logged_once_and_forgets_the_call_states(
         assert len(warnings) == 1
         assert "lost" in warnings[0].getMessage()
         assert "connection reset" in warnings[0].getMessage()
-        # What the account did meanwhile is not known.
-        assert feed.call_states == {}
+        # What the account did meanwhile is not known: told once.
+        assert feed.shown(["sipaccount1"])["sipaccount1"].state is None
+        assert len(shown_changes) == 2
         assert not feed.connected
         channel.set(PushState.CONNECTED)
         assert "connected again" in caplog.text

@@ -2,8 +2,9 @@
 states at once, without waiting for a poll.
 
 ``PushFeed`` is kept in the entry's runtime data (``runtime_data.push``, ``None``
-without push). The client keeps the connection up (capped, jittered backoff);
-this side only starts and stops it, shows its state, and logs once per outage.
+without push). The client keeps the connection up (capped, jittered backoff)
+and the call states the notifications tell; this side only starts and stops
+it, hands it to listeners, and logs once per outage.
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 
 from .client import (
-    CallDirection,
     CallNotification,
-    CallState,
     Capability,
     ExtensionCallState,
+    NotifiedCallStates,
     PbxClient,
     PushChannel,
     PushState,
@@ -56,10 +56,7 @@ class PushFeed:
         self.hass = hass
         self._title = title
         self._channel = client.push_channel(self._notified, self._state_changed)
-        self.call_states: dict[str, ExtensionCallState] = {}
-        """The last call state each SIP account's notifications told."""
-        self.raw: dict[str, Any] = {}
-        """The last notification's payload per SIP account, whole."""
+        self._call_states = NotifiedCallStates()
         self._listeners: list[NotificationListener] = []
         self._state_listeners: list[CALLBACK_TYPE] = []
         self._call_state_listeners: list[CALLBACK_TYPE] = []
@@ -101,27 +98,19 @@ class PushFeed:
 
     @callback
     def async_add_call_state_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
-        """Call ``listener`` whenever ``call_states`` changes."""
+        """Call ``listener`` whenever the call states (``shown``) change."""
         return _added(self._call_state_listeners, listener)
 
     def shown(self, extensions: Iterable[str]) -> dict[str, ExtensionCallState]:
         """A call state for each of ``extensions``: as pushed, else unknown."""
-        return {
-            key: self.call_states.get(key)
-            or ExtensionCallState(extension=key, state=None)
-            for key in extensions
-        }
+        return self._call_states.shown(extensions)
 
     @callback
     def _notified(self, notification: CallNotification) -> None:
         """Take the call state in, then hand the notification on; a failing
         listener is logged and does not keep the others from it.
         """
-        if (extension := notification.extension) is not None:
-            self.call_states[extension] = call_state_of(
-                notification, self.call_states.get(extension)
-            )
-            self.raw[extension] = notification.raw
+        if self._call_states.take(notification):
             _call_all(self._call_state_listeners, self._title)
         for listener in list(self._listeners):
             try:
@@ -139,11 +128,7 @@ class PushFeed:
                 LOGGER.info("%s: push channel connected again", self._title)
             self._outage_logged = False
             self._ever_connected = True
-        elif self.call_states:
-            # What the account did meanwhile is not known: unknown until the
-            # next notification says.
-            self.call_states.clear()
-            self.raw.clear()
+        elif self._call_states.channel_changed(state):
             _call_all(self._call_state_listeners, self._title)
         if state is PushState.DISCONNECTED and not self._outage_logged:
             self._outage_logged = True
@@ -168,34 +153,3 @@ def _call_all(listeners: list[CALLBACK_TYPE], title: str) -> None:
             listener()
         except Exception:
             LOGGER.exception("Error in a push listener of %s", title)
-
-
-def call_state_of(
-    notification: CallNotification, before: ExtensionCallState | None
-) -> ExtensionCallState:
-    """The SIP account's call state after ``notification``: the other party
-    while it rings or talks, nothing of a call once idle; since when it is in
-    that state; unknown where the payload did not say.
-    """
-    extension = notification.extension or ""
-    if notification.state is CallState.IDLE:
-        return ExtensionCallState(
-            extension=extension, state=CallState.IDLE, since=notification.received_at
-        )
-    same_call = before is not None and before.call_id == notification.call_id
-    if notification.state is None and same_call and before is not None:
-        # A notification that names no state leaves the call where it was.
-        return before
-    since = notification.received_at
-    if same_call and before is not None and before.state is notification.state:
-        since = before.since or since
-    outbound = notification.direction is CallDirection.OUTBOUND
-    return ExtensionCallState(
-        extension=extension,
-        state=notification.state,
-        other_number=notification.callee if outbound else notification.caller,
-        other_name=None if outbound else notification.caller_name,
-        direction=notification.direction,
-        since=since,
-        call_id=notification.call_id,
-    )

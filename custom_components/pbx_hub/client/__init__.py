@@ -109,7 +109,7 @@ from .options import (
     currency_code,
     option_list,
 )
-from .push import Backoff, PushChannel
+from .push import Backoff, NotifiedCallStates, PushChannel
 from .topics import (
     TOPICS,
     Cadence,
@@ -223,6 +223,7 @@ __all__ += [  # live calls and their events (issue 17)
     "CallState",
     "CallTracker",
     "ExtensionCallState",
+    "NotifiedCallStates",
     "PbxNoCallError",
     "PushChannel",
     "PushCredentials",

@@ -1,4 +1,5 @@
-"""A socket.io push channel for call notifications (VoipCenter's).
+"""A socket.io push channel for call notifications (VoipCenter's), and the
+call states they tell.
 
 The protocol, from VoipCenter's research notes and the public VoipCenter
 integration: connect a socket.io client to the push server; on its
@@ -20,7 +21,7 @@ so is its logging, which would log the ``register`` packet and so the key.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,6 +41,7 @@ from .models import (
     CallDirection,
     CallNotification,
     CallState,
+    ExtensionCallState,
     PushCredentials,
     PushState,
 )
@@ -143,6 +145,72 @@ def parse_notification(payload: Any, received_at: datetime) -> CallNotification:
         if direction_word in _OUTBOUND
         else None,
     )
+
+
+def call_state_of(
+    notification: CallNotification, before: ExtensionCallState | None
+) -> ExtensionCallState:
+    """The SIP account's call state after ``notification``: the other party
+    while it rings or talks, nothing of a call once idle; since when it is in
+    that state; unknown where the payload did not say.
+    """
+    extension = notification.extension or ""
+    if notification.state is CallState.IDLE:
+        return ExtensionCallState(
+            extension=extension, state=CallState.IDLE, since=notification.received_at
+        )
+    same_call = before is not None and before.call_id == notification.call_id
+    if notification.state is None and same_call and before is not None:
+        # A notification that names no state leaves the call where it was.
+        return before
+    since = notification.received_at
+    if same_call and before is not None and before.state is notification.state:
+        since = before.since or since
+    outbound = notification.direction is CallDirection.OUTBOUND
+    return ExtensionCallState(
+        extension=extension,
+        state=notification.state,
+        other_number=notification.callee if outbound else notification.caller,
+        other_name=None if outbound else notification.caller_name,
+        direction=notification.direction,
+        since=since,
+        call_id=notification.call_id,
+    )
+
+
+class NotifiedCallStates:
+    """Each SIP account's call state as the notifications told it; none
+    while the channel is down, since what the accounts did then is not known.
+    """
+
+    def __init__(self) -> None:
+        """Nothing told yet: every account unknown."""
+        self._states: dict[str, ExtensionCallState] = {}
+
+    def take(self, notification: CallNotification) -> bool:
+        """Take in the state ``notification`` tells; whether it names an account."""
+        if (extension := notification.extension) is None:
+            return False
+        self._states[extension] = call_state_of(
+            notification, self._states.get(extension)
+        )
+        return True
+
+    def channel_changed(self, state: PushState) -> bool:
+        """Forget every call state unless the channel is connected: unknown
+        until the next notification says; whether any was forgotten.
+        """
+        if state is PushState.CONNECTED or not self._states:
+            return False
+        self._states.clear()
+        return True
+
+    def shown(self, extensions: Iterable[str]) -> dict[str, ExtensionCallState]:
+        """A call state for each of ``extensions``: as told, else unknown."""
+        return {
+            key: self._states.get(key) or ExtensionCallState(extension=key, state=None)
+            for key in extensions
+        }
 
 
 def _socket_io(session: aiohttp.ClientSession | None, *, ssl_verify: bool) -> _SocketIo:
