@@ -23,15 +23,14 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .client import (
-    CallDirection,
     CallEvent,
     CallEventKind,
     CallNotification,
     CallScope,
-    CallState,
     ClicksToCall,
     group_key,
     pushed_key,
+    rings_in,
 )
 from .const import DOMAIN
 from .coordinator import PbxConfigEntry
@@ -179,11 +178,7 @@ class PbxCallEvent(PbxEntity, EventEntity):
         """An incoming call to this user, as the PBX pushes it: fired once
         (by call id; a notification without one cannot be told apart).
         """
-        if (
-            note.extension != self.key
-            or note.direction is CallDirection.OUTBOUND
-            or note.state not in (CallState.RINGING, None)
-        ):
+        if note.extension != self.key or not rings_in(note):
             return
         tracker = self.coordinator.config_entry.runtime_data.call_tracker
         claimed = (

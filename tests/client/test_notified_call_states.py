@@ -1,5 +1,6 @@
 """The call states push notifications tell, without Home Assistant: since
-when, the other party, unknown where not told and while the channel is down.
+when, the other party, unknown where not told and while the channel is down;
+and which notifications tell a call coming in.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from custom_components.pbx_hub.client import (
     CallState,
     NotifiedCallStates,
     PushState,
+    rings_in,
 )
 from custom_components.pbx_hub.client.push import call_state_of
 
@@ -98,3 +100,20 @@ def test_a_channel_not_connected_forgets_the_states(state: PushState) -> None:
     assert states.shown(["sipaccount1"])["sipaccount1"].state is None
     # Nothing left to forget: no change to tell.
     assert not states.channel_changed(state)
+
+
+@pytest.mark.parametrize(
+    ("state", "direction", "coming_in"),
+    [
+        (CallState.RINGING, CallDirection.INBOUND, True),
+        (CallState.RINGING, None, True),
+        (None, None, True),
+        (CallState.RINGING, CallDirection.OUTBOUND, False),
+        (CallState.IN_CALL, CallDirection.INBOUND, False),
+        (CallState.IDLE, None, False),
+    ],
+)
+def test_which_notifications_tell_a_call_coming_in(
+    state: CallState | None, direction: CallDirection | None, coming_in: bool
+) -> None:
+    assert rings_in(_note(state, direction=direction)) is coming_in

@@ -109,7 +109,7 @@ from .options import (
     currency_code,
     option_list,
 )
-from .push import Backoff, NotifiedCallStates, PushChannel
+from .push import Backoff, NotifiedCallStates, PushChannel, rings_in
 from .topics import (
     TOPICS,
     Cadence,
@@ -231,6 +231,7 @@ __all__ += [  # live calls and their events (issue 17)
     "StoredCalls",
     "call_events",
     "pushed_key",
+    "rings_in",
     "states_from_records",
 ]
 

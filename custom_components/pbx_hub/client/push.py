@@ -178,6 +178,15 @@ def call_state_of(
     )
 
 
+def rings_in(notification: CallNotification) -> bool:
+    """Whether ``notification`` tells a call coming in: ringing (or in no
+    state it names) and not outgoing.
+    """
+    return notification.direction is not CallDirection.OUTBOUND and (
+        notification.state in (CallState.RINGING, None)
+    )
+
+
 class NotifiedCallStates:
     """Each SIP account's call state as the notifications told it; none
     while the channel is down, since what the accounts did then is not known.
