@@ -20,7 +20,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.pbx_hub.calls import StoredCallTracker
+from custom_components.pbx_hub.calls import CallTracker
 from custom_components.pbx_hub.client import (
     CallOutcome,
     CallRecord,
@@ -371,14 +371,14 @@ async def test_the_call_tracker_is_stored_across_runs(
     """
     now = datetime.now(UTC)
     key = f"{DOMAIN}.e1.calls"
-    tracker = StoredCallTracker(hass, "e1")
+    tracker = CallTracker(hass, "e1")
     await tracker.async_load()
     await tracker.async_save()
     assert key not in hass_storage
     tracker.update([_missed("c1", now)], now - timedelta(hours=1))
     await tracker.async_save()
 
-    again = StoredCallTracker(hass, "e1")
+    again = CallTracker(hass, "e1")
     await again.async_load()
     calls = [_missed("c1", now), _missed("c2", now)]
     events = again.update(calls, now - timedelta(hours=1)).events

@@ -15,7 +15,7 @@ from homeassistant.exceptions import (
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
-from .calls import StoredCallTracker
+from .calls import CallTracker
 from .client import (
     TOPICS,
     VENDORS,
@@ -105,7 +105,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
         info = replace(info, unique_id=entry.unique_id)
     tracker = None
     if Topic.CALLS in client.topics:
-        tracker = StoredCallTracker(hass, entry.entry_id)
+        tracker = CallTracker(hass, entry.entry_id)
         # The queues, users and call events of earlier runs.
         await tracker.async_load()
     push = push_feed(hass, client, entry.title)
@@ -198,4 +198,4 @@ async def async_remove_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> None
     """
     delete_entry_issues(hass, entry)
     hass.data.get(STALE_DEVICES, {}).pop(entry.entry_id, None)
-    await StoredCallTracker(hass, entry.entry_id).async_remove()
+    await CallTracker(hass, entry.entry_id).async_remove()

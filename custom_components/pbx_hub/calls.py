@@ -7,7 +7,7 @@ from __future__ import annotations
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 
-from .client import CallTracker, StoredCalls
+from .client import StoredCalls, call_tracking
 from .const import DOMAIN
 
 STORAGE_VERSION = 1
@@ -17,8 +17,8 @@ changes when it stops, so no event is lost to a restart.
 """
 
 
-class StoredCallTracker(CallTracker):
-    """A ``CallTracker`` that writes each change to the entry's storage."""
+class CallTracker(call_tracking.CallTracker):
+    """The client's ``CallTracker``, writing each change to the entry's storage."""
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         """Nothing is known until ``async_load``."""

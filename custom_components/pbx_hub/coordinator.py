@@ -15,7 +15,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
-from .calls import StoredCallTracker
+from .calls import CallTracker
 from .client import (
     TOPICS,
     Cadence,
@@ -73,7 +73,7 @@ class PbxRuntimeData:
     pbx_device_id: str
     """The PBX's device, which every other device of the entry is linked under."""
     coordinators: dict[Topic, PbxTopicCoordinator]
-    call_tracker: StoredCallTracker | None = None
+    call_tracker: CallTracker | None = None
     push: PushFeed | None = None
     """The push channel, where the vendor pushes call notifications."""
 
@@ -326,7 +326,7 @@ def build_coordinators(
     hass: HomeAssistant,
     entry: PbxConfigEntry,
     client: PbxClient,
-    call_tracker: StoredCallTracker | None,
+    call_tracker: CallTracker | None,
     push: PushFeed | None = None,
 ) -> dict[Topic, PbxTopicCoordinator]:
     """One coordinator per topic the client reads; the call states pushed
