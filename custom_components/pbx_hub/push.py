@@ -9,7 +9,7 @@ it, hands it to listeners, and logs once per outage.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, cast
 
 from homeassistant.config_entries import ConfigEntry
@@ -112,11 +112,7 @@ class PushFeed:
         """
         if self._call_states.take(notification):
             _call_all(self._call_state_listeners, self._title)
-        for listener in list(self._listeners):
-            try:
-                listener(notification)
-            except Exception:
-                LOGGER.exception("Error in a push listener of %s", self._title)
+        _call_all(self._listeners, self._title, notification)
 
     @callback
     def _state_changed(self, state: PushState) -> None:
@@ -147,9 +143,11 @@ def _added[T](listeners: list[T], listener: T) -> CALLBACK_TYPE:
     return lambda: listeners.remove(listener)
 
 
-def _call_all(listeners: list[CALLBACK_TYPE], title: str) -> None:
+def _call_all(
+    listeners: Sequence[Callable[..., None]], title: str, *args: object
+) -> None:
     for listener in list(listeners):
         try:
-            listener()
+            listener(*args)
         except Exception:
             LOGGER.exception("Error in a push listener of %s", title)
