@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
@@ -48,15 +48,6 @@ PARALLEL_UPDATES = 0
 
 CALL_PLACED = "call_placed"
 """The event type of a call the PBX accepted from PBX Hub (button or action)."""
-
-
-class CallFeed(Protocol):
-    """Call notifications pushed by the PBX (``runtime_data.push``)."""
-
-    def async_add_listener(
-        self, listener: Callable[[CallNotification], None]
-    ) -> Callable[[], None]:
-        """Hand ``listener`` every notification; returns its removal."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -197,9 +188,7 @@ class PbxCallEvent(PbxEntity, EventEntity):
         """
         await super().async_added_to_hass()
         self._fire_due()
-        feed: CallFeed | None = getattr(
-            self.coordinator.config_entry.runtime_data, "push", None
-        )
+        feed = self.coordinator.config_entry.runtime_data.push
         if feed is not None and self.entity_description.key == "incoming_call":
             self.async_on_remove(feed.async_add_listener(self._on_push))
 
