@@ -29,7 +29,6 @@ from .client import (
     CallScope,
     ClicksToCall,
     group_key,
-    pushed_key,
     rings_in,
 )
 from .const import DOMAIN
@@ -172,12 +171,7 @@ class PbxCallEvent(PbxEntity, EventEntity):
         if note.extension != self.key or not rings_in(note):
             return
         tracker = self.coordinator.config_entry.runtime_data.call_tracker
-        claimed = (
-            note.call_id is None
-            or tracker is None
-            or tracker.claim(pushed_key(note.call_id), dt_util.utcnow())
-        )
-        if not claimed:
+        if tracker is not None and not tracker.claim(note.call_id, dt_util.utcnow()):
             return
         self._trigger_event(CallEventKind.INCOMING_CALL.value, _pushed_attributes(note))
         self.async_write_ha_state()

@@ -16,7 +16,6 @@ from custom_components.pbx_hub.client import (
     CallScope,
     CallTracker,
     StoredCalls,
-    pushed_key,
 )
 
 MIDNIGHT = datetime(2026, 12, 7, tzinfo=UTC)
@@ -122,23 +121,26 @@ def test_events_stored_before_incoming_calls_had_events_stay_fired() -> None:
 def test_a_pushed_call_is_not_fired_again_by_the_history() -> None:
     tracker = _known()
     pushed_at = MIDNIGHT + timedelta(hours=10)
-    assert tracker.claim(pushed_key("c1"), pushed_at)
-    assert not tracker.claim(pushed_key("c1"), pushed_at)
+    assert tracker.claim("c1", pushed_at)
+    assert not tracker.claim("c1", pushed_at)
+    # A notification without a call id cannot be told apart: always due.
+    assert tracker.claim(None, pushed_at)
+    assert tracker.claim(None, pushed_at)
     # Claimed across a restart too; the history then fires only the miss.
     again = _restarted(tracker)
-    assert not again.claim(pushed_key("c1"), pushed_at)
+    assert not again.claim("c1", pushed_at)
     assert _kinds(again, [_call("c1")]) == [("missed_call", "c1")]
-    assert not again.claim(pushed_key("c1"), pushed_at)
+    assert not again.claim("c1", pushed_at)
 
 
 def test_a_pushed_call_the_history_never_lists_is_forgotten_after_a_day() -> None:
     tracker = _known()
     pushed_at = MIDNIGHT - timedelta(hours=1)
-    tracker.claim(pushed_key("c9"), pushed_at)
+    tracker.claim("c9", pushed_at)
     tracker.update([], MIDNIGHT)
-    assert not tracker.claim(pushed_key("c9"), pushed_at)
+    assert not tracker.claim("c9", pushed_at)
     tracker.update([], pushed_at + PUSH_MEMORY + timedelta(seconds=1))
-    assert tracker.claim(pushed_key("c9"), pushed_at)
+    assert tracker.claim("c9", pushed_at)
 
 
 def test_groups_and_users_are_remembered_forgotten_and_revived() -> None:
@@ -194,8 +196,9 @@ def test_each_change_worth_storing_is_told() -> None:
     tracker = CallTracker(on_change=lambda: changes.append(None))
     tracker.update([], MIDNIGHT)
     assert len(changes) == 1
-    tracker.claim(pushed_key("c1"), MIDNIGHT)
-    tracker.claim(pushed_key("c1"), MIDNIGHT)  # not claimed again: no change
+    tracker.claim("c1", MIDNIGHT)
+    tracker.claim("c1", MIDNIGHT)  # not claimed again: no change
+    tracker.claim(None, MIDNIGHT)  # nothing to remember
     assert len(changes) == 2
     tracker.forget("ext_1002")
     assert len(changes) == 3

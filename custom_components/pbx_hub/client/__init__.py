@@ -42,7 +42,6 @@ from .call_tracking import (
     CallActivity,
     CallTracker,
     StoredCalls,
-    pushed_key,
 )
 from .callstats import CallSummary, GroupStats, UserStats, group_key, summarize
 from .exceptions import (
@@ -230,7 +229,6 @@ __all__ += [  # live calls and their events (issue 17)
     "PushState",
     "StoredCalls",
     "call_events",
-    "pushed_key",
     "rings_in",
     "states_from_records",
 ]

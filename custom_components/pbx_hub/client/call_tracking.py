@@ -65,7 +65,7 @@ class CallActivity:
         return UserStats(number=number, name=self.users.get(number))
 
 
-def pushed_key(call_id: str) -> str:
+def _pushed_key(call_id: str) -> str:
     """The event key the call history gives a user's incoming call ``call_id``."""
     return f"{CallEventKind.INCOMING_CALL}:{CallScope.USER}:{call_id}"
 
@@ -159,10 +159,14 @@ class CallTracker:
                 self._forgotten.add(key)
         self._on_change()
 
-    def claim(self, key: str, now: datetime) -> bool:
-        """Whether the event ``key`` (from a push notification) is still due;
-        claimed, the call history will not fire it again.
+    def claim(self, call_id: str | None, now: datetime) -> bool:
+        """Whether the incoming call ``call_id`` a push notification told is
+        still due; claimed, the call history will not fire it again. One
+        without an id cannot be told apart: always due.
         """
+        if call_id is None:
+            return True
+        key = _pushed_key(call_id)
         if key in self._fired or key in self._pushed:
             return False
         self._pushed[key] = now
