@@ -35,7 +35,7 @@ from custom_components.pbx_hub.client import (
     RequestBudget,
     create_client,
 )
-from custom_components.pbx_hub.helpers import poll_plan
+from custom_components.pbx_hub.client.poll_plan import cadence_costs, plan_polls
 from simulator import VoipcloudSimulator
 
 TIME_ZONE = ZoneInfo("Australia/Sydney")
@@ -96,7 +96,7 @@ async def simulate_day(*, calls_per_hour: float = 30.0, seed: int = 11) -> DayRe
             {"url": sim.url, "token": sim.token},
             budget=RequestBudget(spec, clock=clock.monotonic),
         )
-        interval = poll_plan({}, client).intervals[Cadence.FAST]
+        interval = plan_polls(spec, cadence_costs(client)).intervals[Cadence.FAST]
         end = clock.start + timedelta(days=1)
         polls = refused = held_back = busiest = calls = 0
         while clock.now < end:
