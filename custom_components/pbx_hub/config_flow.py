@@ -19,11 +19,11 @@ from homeassistant.helpers.selector import (
 import probatio as vol
 
 from .client import VENDORS, ListsTenants, PbxInfo, Tenant, VendorSpec
+from .client.titles import entry_title, markdown_escape
 from .clients import client_for_entry
 from .const import CONF_VENDOR, DOMAIN
 from .flow_schemas import attempt, check_address, fields_schema
 from .options_flow import PbxHubOptionsFlow
-from .titles import entry_title, markdown_escape
 
 
 class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):

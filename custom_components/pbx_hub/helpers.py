@@ -49,6 +49,7 @@ from .client.budget import (
     min_fast_poll_interval,
     slow_poll_interval,
 )
+from .client.titles import title_placeholders
 from .const import (
     CONF_FAST_INTERVAL,
     CONF_SLOW_INTERVAL,
@@ -66,7 +67,6 @@ from .repairs import (
     is_removed,
     issue_id,
 )
-from .titles import title_placeholders
 
 WRITE_UNCONFIRMED = "write_unconfirmed"
 

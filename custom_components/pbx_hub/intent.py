@@ -22,8 +22,9 @@ from homeassistant.helpers import (
 from homeassistant.helpers.translation import async_get_translations
 import probatio as vol
 
+from .client.people import Person, match_people
 from .const import DOMAIN
-from .people import Person, async_people, match_people
+from .people import async_people
 
 INTENT_PLACE_CALL = "PbxHubPlaceCall"
 INTENT_WHO_IS_ON_THE_PHONE = "PbxHubWhoIsOnThePhone"

@@ -29,8 +29,8 @@ from .client import (
     PbxRateLimitError,
     PbxTooManyItemsError,
 )
+from .client.titles import entry_title, markdown_escape, title_placeholders
 from .const import CONF_VENDOR, DOMAIN
-from .titles import entry_title, markdown_escape, title_placeholders
 
 RATE_LIMITED = "rate_limited"
 NOT_WHITELISTED = "not_whitelisted"

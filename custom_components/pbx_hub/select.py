@@ -6,7 +6,6 @@ once from the PBX's confirmation; the next slow poll reads it back.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +25,7 @@ from .client import (
     SetsHotDesks,
     Topic,
 )
+from .client.titles import unique_labels
 from .const import DOMAIN
 from .coordinator import PbxConfigEntry, PbxTopicCoordinator
 from .entity import PbxEntity, PbxEntityDescription, Place, child_place
@@ -85,21 +85,6 @@ async def async_setup_entry(
         add_entities_dynamically(entry, async_add_entities, (HOT_DESK,), HotDeskSelect)
 
 
-def unique_labels(names: Mapping[str, str]) -> dict[str, str]:
-    """A label per id: the name, with the id added where two share a name or a
-    name is the reserved "none", so that choosing a label writes the right id.
-    """
-    seen: dict[str, int] = {}
-    for name in names.values():
-        seen[name.casefold()] = seen.get(name.casefold(), 0) + 1
-    return {
-        item_id: f"{name} ({item_id})"
-        if seen[name.casefold()] > 1 or name.casefold() == NONE
-        else name
-        for item_id, name in names.items()
-    }
-
-
 def _invalid_option(option: str) -> ServiceValidationError:
     return ServiceValidationError(
         translation_domain=DOMAIN,
@@ -139,7 +124,9 @@ class DidRouteSelect(PbxEntity, SelectEntity):
         routing = self._routing
         if routing is None:
             return {}
-        return unique_labels(routing.backup_routes if self._backup else routing.routes)
+        return unique_labels(
+            routing.backup_routes if self._backup else routing.routes, reserved=NONE
+        )
 
     @property
     def options(self) -> list[str]:
@@ -210,7 +197,8 @@ class HotDeskSelect(PbxEntity, SelectEntity):
                 if extension.name != extension.shown_number
                 else extension.shown_number
                 for extension in extensions.values()
-            }
+            },
+            reserved=NONE,
         )
 
     @property
