@@ -28,6 +28,6 @@ CONF_CURRENCY: Final = options.CURRENCY
 DEFAULT_FAST_INTERVAL: Final = timedelta(seconds=60)
 DEFAULT_SLOW_INTERVAL: Final = timedelta(minutes=15)
 DEFAULT_LIVE_INTERVAL: Final = timedelta(seconds=10)
-"""Call states' interval where the budget has room for it (see docs/design-budgets.md)."""
+"""Call states' interval where the budget has room (docs/design-budgets.md)."""
 MIN_INTERVAL: Final = timedelta(seconds=10)
 MAX_INTERVAL: Final = timedelta(hours=6)

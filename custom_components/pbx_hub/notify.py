@@ -1,6 +1,4 @@
-"""Notify: an SMS to the number set in the options, where the vendor sends SMS;
-the entity exists only while a recipient is set (the options reload the entry).
-"""
+"""Notify: an SMS to the recipient set in the options, where the vendor sends SMS."""
 
 from __future__ import annotations
 
@@ -32,9 +30,7 @@ async def async_setup_entry(
     entry: PbxConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the SMS entity where the vendor sends SMS and a recipient is set;
-    without one it could send nothing, so it leaves the registry.
-    """
+    """Add the SMS entity while a recipient is set, else take it out of the registry."""
     runtime = entry.runtime_data
     if Capability.SEND_SMS not in runtime.client.capabilities:
         return
@@ -48,9 +44,7 @@ async def async_setup_entry(
 
 
 class SmsNotifyEntity(NotifyEntity):
-    """Sends an SMS to the recipient chosen in the options; the action
-    ``pbx_hub.send_sms`` reaches any number. Sending does not depend on polls.
-    """
+    """Sends an SMS to the options' recipient (``send_sms`` reaches any number)."""
 
     _attr_has_entity_name = True
     entity_description = SMS

@@ -1,8 +1,4 @@
-"""The people on the PBXs: extensions and call users, by name or number.
-
-Voice requests name people ("call Alice", "DND on for 101"); this finds the
-extension device they mean, across every loaded PBX.
-"""
+"""The people voice requests name: extension devices across every loaded PBX."""
 
 from __future__ import annotations
 
@@ -20,10 +16,7 @@ from .entity import extension_device_identifier
 
 
 def _extensions(runtime: PbxRuntimeData) -> Iterable[tuple[str, str]]:
-    """Each extension's id and the number a person knows it by (a
-    VoipCenter SIP account's direct number, not its login), and each call
-    user's (keyed by number).
-    """
+    """Each extension's id and the number people know, and each call user's number."""
     for extension in (runtime.data(Topic.EXTENSIONS) or {}).values():
         yield extension.id, extension.shown_number
     if (calls := runtime.data(Topic.CALLS)) is not None:
@@ -32,9 +25,7 @@ def _extensions(runtime: PbxRuntimeData) -> Iterable[tuple[str, str]]:
 
 
 def async_people(hass: HomeAssistant) -> list[Person]:
-    """Everyone with an extension device on a loaded PBX Hub entry, once
-    (an extension is also a call user where the vendor keys both alike).
-    """
+    """Everyone with an extension device on a loaded entry, each once."""
     devices = dr.async_get(hass)
     people: dict[str, Person] = {}
     for entry in hass.config_entries.async_entries(DOMAIN):

@@ -1,7 +1,4 @@
-"""The actions that route incoming numbers and log people in at hot desks:
-``set_did_route``, ``set_did_route_plan`` and ``set_hot_desk``. Each checks
-its names against the last poll, writes, then shows the change at once.
-"""
+"""Routing and hot-desk actions: checked against the last poll, shown at once."""
 
 from __future__ import annotations
 
@@ -70,9 +67,7 @@ def _find_did(entry: PbxConfigEntry, wanted: str) -> Did:
 
 
 async def async_set_did_route_plan(call: ServiceCall) -> ServiceResponse:
-    """Route a number by the PBX's route plans: route, backup route and time
-    filters, by name or id.
-    """
+    """Route a number by the PBX's route plans: route, backup route, time filters."""
     entry = loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
     if not isinstance(client := entry.runtime_data.client, RoutesDidPlans):
         raise not_supported(entry)

@@ -1,8 +1,4 @@
-"""Selects: a routed number's route and backup route, a hot desk's SIP account.
-
-Options are the PBX's names; choosing one writes its id. Each change shows at
-once from the PBX's confirmation; the next slow poll reads it back.
-"""
+"""Selects: routed numbers' routes and hot desks' SIP accounts, by the PBX's names."""
 
 from __future__ import annotations
 

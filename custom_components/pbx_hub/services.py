@@ -1,9 +1,4 @@
-"""Actions: ``click_to_call``, ``send_sms`` and ``get_charges`` here; routing
-numbers and hot desks in ``routing_actions``; schemas in ``service_schemas``.
-
-Registered once in ``async_setup``; each call targets a loaded config entry, or
-an extension's device, which names its entry.
-"""
+"""Actions: click to call, SMS, charges and recording; routing in routing_actions."""
 
 from __future__ import annotations
 
@@ -71,9 +66,7 @@ from .service_schemas import (
 
 
 def _extension_target(call: ServiceCall) -> tuple[PbxConfigEntry, str]:
-    """The entry and extension a click-to-call targets: an extension's device,
-    or an entry plus the extension's number.
-    """
+    """The entry and extension targeted: an extension's device, or entry and number."""
     if (device_id := call.data.get(ATTR_DEVICE_ID)) is None:
         entry = loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
         if (extension := call.data.get(ATTR_USER_NUMBER)) is None:
@@ -116,18 +109,13 @@ async def _async_click_to_call(call: ServiceCall) -> None:
 async def async_place_call(
     entry: PbxConfigEntry, client: ClicksToCall, extension: str, number: str
 ) -> None:
-    """Place a call (``number`` already normalised); once the PBX accepted
-    it, the extension's placed-call event shows it (the action and the
-    call-back button alike).
-    """
+    """Place a call to a normalised ``number``; once accepted, announce it."""
     await run_write(entry, client.async_click_to_call(extension, number))
     announce_placed_call(entry.runtime_data.hass, entry, extension, number)
 
 
 async def _async_recording(call: ServiceCall) -> None:
-    """Start or stop recording the call of the targeted extension; refused,
-    translated, when it has none (``PbxNoCallError``).
-    """
+    """Start or stop recording the targeted extension's call."""
     entry, extension_id = _extension_target(call)
     if not isinstance(client := entry.runtime_data.client, RecordsCalls):
         raise not_supported(entry)
@@ -141,9 +129,7 @@ async def _async_recording(call: ServiceCall) -> None:
 
 
 async def async_send_sms(entry: PbxConfigEntry, recipient: str, message: str) -> None:
-    """Check, then send an SMS through the entry's PBX; shared by the action and
-    the notify entity.
-    """
+    """Check, then send an SMS; for the action and the notify entity alike."""
     if not isinstance(client := entry.runtime_data.client, SendsSms):
         raise not_supported(entry)
     try:
