@@ -5,7 +5,6 @@ from __future__ import annotations
 from homeassistant.components.notify import NotifyEntity, NotifyEntityDescription
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -13,6 +12,7 @@ from .client import Capability
 from .const import CONF_SMS_RECIPIENT, DOMAIN
 from .coordinator import PbxConfigEntry, PbxRuntimeData
 from .entity import pbx_device_info
+from .service_schemas import invalid_input
 from .services import async_send_sms
 
 PARALLEL_UPDATES = 1
@@ -60,10 +60,6 @@ class SmsNotifyEntity(NotifyEntity):
         entry = self._entry
         recipient = entry.options.get(CONF_SMS_RECIPIENT)
         if not recipient:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="sms_recipient_missing",
-                translation_placeholders={"title": entry.title},
-            )
+            raise invalid_input("sms_recipient_missing", title=entry.title)
         text = f"{title}: {message}" if title else message
         await async_send_sms(entry, recipient, text)

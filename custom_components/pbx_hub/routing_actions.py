@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from homeassistant.core import ServiceCall, ServiceResponse
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError
 
 from .client import (
     CLEAR,
@@ -59,11 +59,7 @@ def _find_did(entry: PbxConfigEntry, wanted: str) -> Did:
     for did in dids.values():
         if did.number == wanted:
             return did
-    raise ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key="did_not_found",
-        translation_placeholders={"did": wanted},
-    )
+    raise invalid_input("did_not_found", did=wanted)
 
 
 async def async_set_did_route_plan(call: ServiceCall) -> ServiceResponse:

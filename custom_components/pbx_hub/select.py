@@ -7,7 +7,6 @@ from typing import Any
 
 from homeassistant.components.select import SelectEntity, SelectEntityDescription
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .client import (
@@ -22,11 +21,11 @@ from .client import (
     Topic,
 )
 from .client.titles import unique_labels
-from .const import DOMAIN
 from .coordinator import PbxConfigEntry, PbxTopicCoordinator
 from .entity import PbxEntity, PbxEntityDescription, Place, child_place
 from .helpers import not_supported, run_write
 from .loader import add_entities_dynamically
+from .service_schemas import invalid_input
 
 PARALLEL_UPDATES = 1
 
@@ -79,14 +78,6 @@ async def async_setup_entry(
         )
     if Capability.SET_HOT_DESK in capabilities:
         add_entities_dynamically(entry, async_add_entities, (HOT_DESK,), HotDeskSelect)
-
-
-def _invalid_option(option: str) -> ServiceValidationError:
-    return ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key="invalid_option",
-        translation_placeholders={"option": option},
-    )
 
 
 class DidRouteSelect(PbxEntity, SelectEntity):
@@ -150,7 +141,7 @@ class DidRouteSelect(PbxEntity, SelectEntity):
         elif option in ids:
             chosen = ids[option]
         else:
-            raise _invalid_option(option)
+            raise invalid_input("invalid_option", option=option)
         entry = self.coordinator.config_entry
         if not isinstance(client := entry.runtime_data.client, RoutesDidPlans):
             raise not_supported(entry)
@@ -217,7 +208,7 @@ class HotDeskSelect(PbxEntity, SelectEntity):
         """Log the chosen SIP account in at the desk (or log out)."""
         usernames = {name: username for username, name in self._accounts().items()}
         if option not in usernames and option != NONE:
-            raise _invalid_option(option)
+            raise invalid_input("invalid_option", option=option)
         account = usernames.get(option)  # None: log out
         entry = self.coordinator.config_entry
         if not isinstance(client := entry.runtime_data.client, SetsHotDesks):

@@ -129,22 +129,14 @@ def loaded_entry(hass: HomeAssistant, entry_id: str) -> PbxConfigEntry:
     """The loaded entry an action names, or a translated refusal."""
     entry: PbxConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
     if entry is None or entry.domain != DOMAIN:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="entry_not_found",
-            translation_placeholders={"entry_id": entry_id},
-        )
+        raise invalid_input("entry_not_found", entry_id=entry_id)
     if entry.state is not ConfigEntryState.LOADED:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="entry_not_loaded",
-            translation_placeholders={"title": entry.title},
-        )
+        raise invalid_input("entry_not_loaded", title=entry.title)
     return entry
 
 
 def invalid_input(key: str, **placeholders: str) -> ServiceValidationError:
-    """The translated refusal of what an action was given."""
+    """The translated refusal of what an action or entity was given."""
     return ServiceValidationError(
         translation_domain=DOMAIN,
         translation_key=key,

@@ -1,10 +1,4 @@
-"""Names the PBX chooses, made safe to show as titles and labels.
-
-A PBX's tenant or account name becomes an entry's title, shown in lists and
-inside repair texts that Home Assistant renders as markdown: a name with
-control characters, a thousand characters or markdown of its own (a link, an
-image) must not change what those texts say.
-"""
+"""Names the PBX chooses, made safe to show as titles and labels (design-repairs.md)."""
 
 from __future__ import annotations
 
