@@ -12,6 +12,7 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .client import CallScope, ExtensionUsage, PbxInfo, Subscriber, Topic
+from .client.titles import name_and_number
 from .const import DOMAIN
 from .coordinator import PbxConfigEntry, PbxRuntimeData, PbxTopicCoordinator
 
@@ -100,7 +101,7 @@ def extension_place(
         f"ext_{extension_id}",
         DeviceInfo(
             identifiers={extension_device_identifier(info, extension_id)},
-            name=f"{name} ({number})" if name and name != number else number,
+            name=name_and_number(name, number),
             manufacturer=info.manufacturer,
             model="Extension",
             via_device_id=runtime.pbx_device_id,
@@ -236,8 +237,8 @@ USAGE_ITEMS: dict[str, Any] = {
 
 def _subscriber_place(runtime: PbxRuntimeData, subscriber: Subscriber) -> Place:
     """A subscriber's device, by name and the number the options follow it by."""
-    name, number = subscriber.name, subscriber.id
-    shown = f"{name} ({number})" if name != number else number
+    number = subscriber.id
+    shown = name_and_number(subscriber.name, number)
     return child_place(runtime, f"subscriber_{number}", shown, "Subscriber")
 
 

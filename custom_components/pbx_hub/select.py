@@ -14,14 +14,14 @@ from .client import (
     Capability,
     Clearable,
     DidRouting,
-    HotDesking,
+    HotDesk,
     RoutedDid,
     RoutesDidPlans,
     SetsHotDesks,
     Topic,
 )
-from .client.titles import unique_labels
-from .coordinator import PbxConfigEntry, PbxTopicCoordinator
+from .client.titles import name_and_number, unique_labels
+from .coordinator import PbxConfigEntry
 from .entity import PbxEntity, PbxEntityDescription, Place, child_place
 from .helpers import not_supported, run_write
 from .loader import add_entities_dynamically
@@ -85,16 +85,9 @@ class DidRouteSelect(PbxEntity, SelectEntity):
 
     entity_description: PbxSelectEntityDescription
 
-    def __init__(
-        self,
-        coordinator: PbxTopicCoordinator,
-        description: PbxSelectEntityDescription,
-        key: str,
-    ) -> None:
-        """Named after the number."""
-        super().__init__(coordinator, description, key)
-        self.did_id = key
-        self._backup = description.key == BACKUP_ROUTE.key
+    @property
+    def _backup(self) -> bool:
+        return self.entity_description.key == BACKUP_ROUTE.key
 
     @property
     def _routing(self) -> DidRouting | None:
@@ -146,12 +139,12 @@ class DidRouteSelect(PbxEntity, SelectEntity):
         if not isinstance(client := entry.runtime_data.client, RoutesDidPlans):
             raise not_supported(entry)
         if self._backup:
-            write = client.async_set_did_routing(self.did_id, backup_route=chosen)
+            write = client.async_set_did_routing(self.key, backup_route=chosen)
         elif chosen is not CLEAR:
-            write = client.async_set_did_routing(self.did_id, route=chosen)
+            write = client.async_set_did_routing(self.key, route=chosen)
         await run_write(entry, write, shown_by=self.coordinator)
         field = "backup_route" if self._backup else "route"
-        self.coordinator.async_patch("dids", self.did_id, **{field: chosen})
+        self.coordinator.async_patch("dids", self.key, **{field: chosen})
 
 
 class HotDeskSelect(PbxEntity, SelectEntity):
@@ -159,30 +152,13 @@ class HotDeskSelect(PbxEntity, SelectEntity):
 
     entity_description: PbxSelectEntityDescription
 
-    def __init__(
-        self,
-        coordinator: PbxTopicCoordinator,
-        description: PbxSelectEntityDescription,
-        key: str,
-    ) -> None:
-        """Named after the desk."""
-        super().__init__(coordinator, description, key)
-        self.desk_id = key
-
-    @property
-    def _desks(self) -> HotDesking | None:
-        desks: HotDesking | None = self.coordinator.data
-        return desks
-
     def _accounts(self) -> dict[str, str]:
         """SIP accounts (username to the label shown), from the extensions."""
         runtime = self.coordinator.config_entry.runtime_data
         extensions = runtime.data(Topic.EXTENSIONS) or {}
         return unique_labels(
             {
-                extension.id: f"{extension.name} ({extension.shown_number})"
-                if extension.name != extension.shown_number
-                else extension.shown_number
+                extension.id: name_and_number(extension.name, extension.shown_number)
                 for extension in extensions.values()
             },
             reserved=NONE,
@@ -196,8 +172,7 @@ class HotDeskSelect(PbxEntity, SelectEntity):
     @property
     def current_option(self) -> str | None:
         """Who is logged in now."""
-        desks = self._desks
-        desk = desks.desks.get(self.desk_id) if desks else None
+        desk: HotDesk | None = self.item
         if desk is None:
             return None
         if desk.sip_account is None:
@@ -216,8 +191,8 @@ class HotDeskSelect(PbxEntity, SelectEntity):
         await run_write(
             entry,
             client.async_set_hot_desk(
-                self.desk_id, sip_account=CLEAR if account is None else account
+                self.key, sip_account=CLEAR if account is None else account
             ),
             shown_by=self.coordinator,
         )
-        self.coordinator.async_patch("desks", self.desk_id, sip_account=account)
+        self.coordinator.async_patch("desks", self.key, sip_account=account)

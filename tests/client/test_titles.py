@@ -10,6 +10,7 @@ from custom_components.pbx_hub.client.titles import (
     MAX_TITLE_LENGTH,
     entry_title,
     markdown_escape,
+    name_and_number,
     title_placeholders,
     unique_labels,
 )
@@ -59,3 +60,16 @@ def test_title_placeholders_escape_only_the_markdown_one() -> None:
         "title": r"\[Head\] office",
         "title_plain": "[Head] office",
     }
+
+
+@pytest.mark.parametrize(
+    ("name", "number", "shown"),
+    [
+        ("Alice", "101", "Alice (101)"),
+        ("101", "101", "101"),
+        (None, "101", "101"),
+        ("", "101", "101"),
+    ],
+)
+def test_name_and_number(name: str | None, number: str, shown: str) -> None:
+    assert name_and_number(name, number) == shown

@@ -43,6 +43,11 @@ def title_placeholders(title: str) -> dict[str, str]:
     return {"title": markdown_escape(plain), "title_plain": plain}
 
 
+def name_and_number(name: str | None, number: str) -> str:
+    """``name (number)``, or the number alone where there is no other name."""
+    return f"{name} ({number})" if name and name != number else number
+
+
 def unique_labels(names: Mapping[str, str], *, reserved: str) -> dict[str, str]:
     """A label per id: the name, with the id where names clash or equal ``reserved``."""
     seen: dict[str, int] = {}
