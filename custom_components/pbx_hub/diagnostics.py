@@ -94,6 +94,7 @@ def _without_echoes(data: Any, redact: Callable[[str], str]) -> Any:
 
 def _topic_data(data: Any) -> Any:
     """A topic's data as plain values; of today's calls only the figures."""
+    # Their users' and callers' names and numbers are keys, out of redaction's reach.
     if isinstance(data, CallActivity):
         return {
             "groups": [asdict(stats) for stats in data.summary.groups.values()],

@@ -42,7 +42,7 @@ ATTR_MESSAGE = "message"
 ROUTABLE = [kind.value for kind in DestinationType if kind is not DestinationType.OTHER]
 
 _NAME = vol.All(cv.string, vol.Strip)
-"""Types only: limits and choices go to ``check_input``, whose errors translate."""
+"""A name; schemas check types only, ``check_input`` the rest (translated)."""
 ROUTE_PLAN_FIELDS = (
     "route",
     "backup_route",

@@ -99,7 +99,7 @@ async def _async_click_to_call(call: ServiceCall) -> None:
 async def async_place_call(
     entry: PbxConfigEntry, client: ClicksToCall, extension: str, number: str
 ) -> None:
-    """Place a call to a normalised ``number``; once accepted, announce it."""
+    """Place a call to a normalised ``number``, then show it as a placed-call event."""
     await run_write(entry, client.async_click_to_call(extension, number))
     announce_placed_call(entry.runtime_data.hass, entry, extension, number)
 
