@@ -41,6 +41,7 @@ from .client import (
     for_action,
 )
 from .client.poll_plan import PollPlan, cadence_costs, plan_polls
+from .client.titles import title_placeholders
 from .const import CONF_FAST_INTERVAL, CONF_SLOW_INTERVAL, DOMAIN
 from .repairs import (
     CLOCK_SKEW,
@@ -50,7 +51,6 @@ from .repairs import (
     is_removed,
     issue_id,
 )
-from .titles import title_placeholders
 
 WRITE_UNCONFIRMED = "write_unconfirmed"
 
