@@ -30,12 +30,12 @@ from custom_components.pbx_hub.client import (
     EVENT_LOOKBACK,
     POLLING_SHARE,
     VENDORS,
+    Cadence,
     PbxRateLimitError,
     RequestBudget,
     create_client,
 )
-from custom_components.pbx_hub.const import DEFAULT_SLOW_INTERVAL
-from custom_components.pbx_hub.helpers import default_fast_interval
+from custom_components.pbx_hub.client.poll_plan import cadence_costs, plan_polls
 from simulator import VoipcloudSimulator
 
 TIME_ZONE = ZoneInfo("Australia/Sydney")
@@ -96,7 +96,7 @@ async def simulate_day(*, calls_per_hour: float = 30.0, seed: int = 11) -> DayRe
             {"url": sim.url, "token": sim.token},
             budget=RequestBudget(spec, clock=clock.monotonic),
         )
-        interval = default_fast_interval(client, DEFAULT_SLOW_INTERVAL)
+        interval = plan_polls(spec, cadence_costs(client)).intervals[Cadence.FAST]
         end = clock.start + timedelta(days=1)
         polls = refused = held_back = busiest = calls = 0
         while clock.now < end:

@@ -22,8 +22,8 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.pbx_hub.client import Cadence, PbxPermissionError, Topic
 from custom_components.pbx_hub.client.pbxware import PbxwareClient
+from custom_components.pbx_hub.client.stale import STALE_AFTER_POLLS
 from custom_components.pbx_hub.const import DOMAIN
-from custom_components.pbx_hub.devices import STALE_AFTER_POLLS
 from simulator import Fault, PbxwareSimulator, SimulatorBase
 
 from .conftest import find_device, save_options, setup_entry, shown_tracebacks

@@ -26,8 +26,9 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.pbx_hub.client import Cadence, Topic
+from custom_components.pbx_hub.client.stale import STALE_AFTER_POLLS
 from custom_components.pbx_hub.const import CONF_EXCLUDED_EXTENSIONS, DOMAIN
-from custom_components.pbx_hub.devices import STALE_AFTER_POLLS, STALE_DEVICES
+from custom_components.pbx_hub.devices import STALE_DEVICES
 from simulator import Fault, PbxwareSimulator
 
 from .conftest import find_device, pbxware_settings, save_options, setup_entry

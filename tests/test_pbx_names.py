@@ -16,17 +16,17 @@ from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.pbx_hub.client.titles import (
+    MAX_TITLE_LENGTH,
+    entry_title,
+    markdown_escape,
+)
 from custom_components.pbx_hub.const import DOMAIN
 from custom_components.pbx_hub.repairs import (
     RATE_LIMITED,
     ApiUrlRepairFlow,
     create_entry_issue,
     issue_id,
-)
-from custom_components.pbx_hub.titles import (
-    MAX_TITLE_LENGTH,
-    entry_title,
-    markdown_escape,
 )
 from simulator import PbxwareSimulator
 
@@ -46,29 +46,6 @@ STRINGS: dict[str, Any] = json.loads(
         Path(__file__).parent.parent / "custom_components/pbx_hub/strings.json"
     ).read_text()
 )
-
-
-@pytest.mark.parametrize(
-    ("name", "title"),
-    [
-        ("Head office", "Head office"),
-        ("  Head\toffice\r\n(Ghent) ", "Head office (Ghent)"),
-        ("Head\x00 office\u202e\u200b", "Head office"),
-        ("Line\u2028break", "Line break"),
-        ("\x00\u200b", ""),
-        ("x" * 500, "x" * (MAX_TITLE_LENGTH - 1) + "…"),
-    ],
-)
-def test_entry_title(name: str, title: str) -> None:
-    assert entry_title(name) == title
-
-
-def test_markdown_escape() -> None:
-    assert (
-        markdown_escape("[a](b) **c** <d> `e` #1 & f_g")
-        == r"\[a\]\(b\) \*\*c\*\* \<d\> \`e\` \#1 \& f\_g"
-    )
-    assert markdown_escape("Head office 2") == "Head office 2"
 
 
 @pytest.mark.parametrize("multi_tenant", [True])

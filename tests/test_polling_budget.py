@@ -16,8 +16,7 @@ from custom_components.pbx_hub.client import (
     Cadence,
     Topic,
 )
-from custom_components.pbx_hub.const import DEFAULT_FAST_INTERVAL
-from custom_components.pbx_hub.helpers import poll_cost
+from custom_components.pbx_hub.client.poll_plan import DEFAULTS, cadence_costs
 from simulator import PbxwareSimulator, VoipcenterSimulator, VoipcloudSimulator
 
 from .conftest import setup_entry
@@ -54,13 +53,13 @@ async def test_many_dids_stretch_the_slow_cadence_only(
     assert slow_cost > share
     fast = runtime.coordinators[Topic.STATUS].update_interval
     slow = routing.update_interval
-    assert fast == DEFAULT_FAST_INTERVAL
+    assert fast == DEFAULTS.fast
     assert slow is not None
     assert slow > timedelta(minutes=15)
 
     spec = VENDORS["voipcenter"].budget
     per_second = (
-        poll_cost(runtime.client, Cadence.FAST) / fast.total_seconds()
+        cadence_costs(runtime.client)[Cadence.FAST] / fast.total_seconds()
         + slow_cost / slow.total_seconds()
     )
     assert per_second <= POLLING_SHARE * spec.limit / spec.window
@@ -94,9 +93,7 @@ async def test_call_states_poll_as_often_as_the_budget_allows(
         await setup_entry(hass, entry)
         runtime = entry.runtime_data
         assert runtime.coordinators[Topic.CALL_STATES].update_interval == live
-        assert runtime.coordinators[Topic.STATUS].update_interval == (
-            DEFAULT_FAST_INTERVAL
-        )
+        assert runtime.coordinators[Topic.STATUS].update_interval == (DEFAULTS.fast)
         per_second = 0.0
         for coordinator in runtime.coordinators.values():
             if coordinator.update_interval is not None:

@@ -442,23 +442,6 @@ async def test_a_clock_off_at_startup_or_in_the_flow(
     assert result["errors"] == {"base": "clock_skew"}
 
 
-def test_select_labels_keep_ids_apart() -> None:
-    """Two routes with one name, and a route called "none": each label leads
-    to one id, and "none" stays the empty choice.
-    """
-    from custom_components.pbx_hub.select import unique_labels
-
-    labels = unique_labels(
-        {"140": "Onthaal", "141": "onthaal", "142": "None", "143": "Nacht"}
-    )
-    assert labels == {
-        "140": "Onthaal (140)",
-        "141": "onthaal (141)",
-        "142": "None (142)",
-        "143": "Nacht",
-    }
-
-
 async def test_set_did_route_is_not_offered_by_a_route_plan_pbx(
     hass: HomeAssistant, voipcenter_sim: VoipcenterSimulator
 ) -> None:

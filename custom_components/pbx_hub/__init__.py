@@ -154,12 +154,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
 
 @callback
 def _sync_tls_issue(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
-    """A warning for as long as the entry accepts any certificate from an
-    ``https://`` address: anyone on the path to the PBX could then pose as
-    it. A plain ``http://`` address has no certificate to verify, so the
-    warning would be wrong there. Reconfiguring with verification on (which
-    reloads the entry) or removing the entry clears it.
-    """
+    """Warn while the entry accepts any certificate from an ``https://`` address."""
     spec = VENDORS.get(str(entry.data.get(CONF_VENDOR)))
     in_clear = spec is not None and spec.client_class.sends_in_clear(entry.data)
     if entry.data.get(CONF_VERIFY_SSL, True) is False and not in_clear:
@@ -171,9 +166,7 @@ def _sync_tls_issue(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: PbxConfigEntry, device: dr.DeviceEntry
 ) -> bool:
-    """Let the user delete an extension device the PBX no longer lists, or a
-    user's or queue's device known only through calls (until its next call).
-    """
+    """Let the user delete a device no longer listed, or a call user's or a queue's."""
     runtime = entry.runtime_data
     if (tracker := runtime.call_tracker) is not None:
         prefix = f"{runtime.info.unique_id}_"
@@ -193,9 +186,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
-    """Take the entry's repair issues, stale-device counts and stored call
-    history with it.
-    """
+    """Take the entry's repair issues, stale-device counts and call history with it."""
     delete_entry_issues(hass, entry)
     hass.data.get(STALE_DEVICES, {}).pop(entry.entry_id, None)
     await CallTracker(hass, entry.entry_id).async_remove()

@@ -70,9 +70,7 @@ async def async_setup_entry(
     entry: PbxConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the services sensor, the push channel's and, as extensions
-    appear, their sensors.
-    """
+    """Add the services and push channel sensors, and extensions' as they appear."""
     add_entities_dynamically(entry, async_add_entities, BINARY_SENSORS, PbxBinarySensor)
     if (push := entry.runtime_data.push) is not None:
         async_add_entities([PushChannelSensor(entry, push)])

@@ -42,17 +42,13 @@ async def async_setup_entry(
 
 
 class PbxCallBack(PbxEntity, ButtonEntity):
-    """Calls the number of the extension's latest incoming or missed call
-    from that extension; unavailable while there is none.
-    """
+    """Calls the extension's latest incoming or missed caller back from it."""
 
     entity_description: PbxButtonEntityDescription
 
     @property
     def last_caller(self) -> str | None:
-        """The number to call back, as the call history last told; ``None``
-        where the PBX could not dial it (an anonymous caller).
-        """
+        """The number to call back; ``None`` where the PBX cannot dial it."""
         activity = self.coordinator.data
         client = self.coordinator.client
         if activity is None or not isinstance(client, ClicksToCall):

@@ -1,6 +1,4 @@
-"""Build the clients of entries and flows on Home Assistant's shared session,
-with one request budget per PBX account.
-"""
+"""The clients of entries and flows: shared session, one budget per PBX account."""
 
 from __future__ import annotations
 
@@ -15,18 +13,13 @@ from .client import VENDORS, PbxClient, RequestBudget, create_client
 from .const import CONF_VENDOR, CONF_VERIFY_SSL, DOMAIN
 
 BUDGETS: HassKey[dict[str, RequestBudget]] = HassKey(f"{DOMAIN}_budgets")
-"""Request budgets by vendor and PBX, shared by every client of one PBX (its
-tenants, config flows) and kept across reloads, so no reload resets the count.
-"""
+"""Request budgets per PBX account, shared by its clients, kept across reloads."""
 
 
 def client_for_entry(
     hass: HomeAssistant, data: Mapping[str, Any], *, identity: str | None = None
 ) -> PbxClient:
-    """Build a client from config entry data, on Home Assistant's shared
-    session; ``identity`` is the entry's unique id, where there is an entry:
-    the budget stays the account's whatever its credentials.
-    """
+    """A client of entry data; ``identity`` (the unique id) names its budget."""
     vendor = str(data[CONF_VENDOR])
     settings = {key: value for key, value in data.items() if key != CONF_VENDOR}
     session = async_get_clientsession(

@@ -1,7 +1,4 @@
-"""Config flow: pick a vendor, enter its settings, pick a tenant where there are
-several. Every form is built from the vendor's ``SettingField``s, so a new vendor
-needs no flow code, only translations.
-"""
+"""Config flow: a vendor, its settings, then a tenant where there are several."""
 
 from __future__ import annotations
 
@@ -19,11 +16,11 @@ from homeassistant.helpers.selector import (
 import probatio as vol
 
 from .client import VENDORS, ListsTenants, PbxInfo, Tenant, VendorSpec
+from .client.titles import entry_title, markdown_escape
 from .clients import client_for_entry
 from .const import CONF_VENDOR, DOMAIN
 from .flow_schemas import attempt, check_address, fields_schema
 from .options_flow import PbxHubOptionsFlow
-from .titles import entry_title, markdown_escape
 
 
 class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -154,9 +151,7 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
     def _after_plain_http_warning(
         self, settings: Mapping[str, Any], finish: Callable[[], ConfigFlowResult]
     ) -> ConfigFlowResult:
-        """``finish`` at once, or after the user confirmed a warning where
-        the settings send credentials unencrypted to another machine.
-        """
+        """``finish`` at once, or after a warning where credentials go in clear."""
         client_class = self._spec.client_class
         if not client_class.sends_credentials_in_clear(settings):
             return finish()
@@ -185,10 +180,7 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
         *,
         new_address: bool = False,
     ) -> ConfigFlowResult | None:
-        """Validate the entry with ``changes``; it must still be the same PBX.
-        A ``new_address`` is checked as entered, and warned about if it is
-        plain http.
-        """
+        """Validate the entry with ``changes``; it must still be the same PBX."""
         settings = {**entry.data, **changes}
         if not check_address(self._spec, settings, errors, as_entered=new_address):
             return None

@@ -7,6 +7,7 @@ import logging
 from typing import Final
 
 from .client import options
+from .client.poll_plan import DEFAULTS
 
 DOMAIN: Final = "pbx_hub"
 LOGGER = logging.getLogger(__package__)
@@ -25,9 +26,6 @@ CONF_DEPARTMENTS: Final = options.DEPARTMENTS
 CONF_NODES: Final = options.NODES
 CONF_CURRENCY: Final = options.CURRENCY
 
-DEFAULT_FAST_INTERVAL: Final = timedelta(seconds=60)
-DEFAULT_SLOW_INTERVAL: Final = timedelta(minutes=15)
-DEFAULT_LIVE_INTERVAL: Final = timedelta(seconds=10)
-"""Call states' interval where the budget has room for it (see docs/design-budgets.md)."""
+# The default intervals are the client's (``client.poll_plan.DEFAULTS``).
 MIN_INTERVAL: Final = timedelta(seconds=10)
-MAX_INTERVAL: Final = timedelta(hours=6)
+MAX_INTERVAL: Final = DEFAULTS.longest

@@ -37,13 +37,7 @@ from .const import (
     LOGGER,
     MAX_INTERVAL,
 )
-from .helpers import (
-    cadence_interval,
-    error_translation,
-    needs_reauth,
-    poll_cost,
-    read_context,
-)
+from .helpers import error_translation, needs_reauth, poll_plan, read_context
 from .push import PushFeed
 from .repairs import PollIssues, is_removed, sync_api_url_issue
 
@@ -144,7 +138,7 @@ class PbxTopicCoordinator(DataUpdateCoordinator[Any]):
             name=f"{DOMAIN} {entry.data[CONF_VENDOR]} {entry.title} {topic}",
             # What the client knows without asking (its rate limits) is read
             # after the other topics' reads instead.
-            update_interval=cadence_interval(entry, client, shared.cadence)
+            update_interval=poll_plan(entry.options, client).intervals[shared.cadence]
             if client.poll_cost(topic)
             else None,
             # A poll that reads what the last one read tells no entity: the
@@ -247,16 +241,12 @@ class PbxTopicCoordinator(DataUpdateCoordinator[Any]):
         """Poll at the interval the measured costs need, less often as the
         vendor reports fewer requests left.
         """
-        cadence, costs = self._shared.cadence, self._shared.costs
-        if self.update_interval is None or not (
-            cost := poll_cost(self.client, cadence, costs)
-        ):
+        cadence = self._shared.cadence
+        plan = poll_plan(self.config_entry.options, self.client, self._shared.costs)
+        if self.update_interval is None or not (cost := plan.costs[cadence]):
             return
         self.update_interval = reported_poll_interval(
-            self.client.budget,
-            cost,
-            cadence_interval(self.config_entry, self.client, cadence, costs),
-            MAX_INTERVAL,
+            self.client.budget, cost, plan.intervals[cadence], MAX_INTERVAL
         )
 
     def _note(self, result: ReadResult[Any]) -> None:

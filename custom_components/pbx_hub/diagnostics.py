@@ -75,10 +75,7 @@ async def async_get_config_entry_diagnostics(
 
 
 def _without_echoes(data: Any, redact: Callable[[str], str]) -> Any:
-    """``data`` with every text (values and keys) passed through the client's
-    ``redact``: a PBX can echo a secret into a name or a detail, escaped,
-    cut short or in another case, where redaction by key cannot see it.
-    """
+    """Every text in ``data``, keys too, redacted: a PBX may echo a secret anywhere."""
     if isinstance(data, str):
         # Unchanged text stays the object it was (an enum member, say).
         return data if (redacted := redact(data)) == data else redacted
@@ -95,10 +92,8 @@ def _without_echoes(data: Any, redact: Callable[[str], str]) -> Any:
 
 
 def _topic_data(data: Any) -> Any:
-    """A topic's data as plain values; of today's calls only the figures,
-    since the users' and callers' names and numbers are keys and values
-    where redaction cannot reach them.
-    """
+    """A topic's data as plain values; of today's calls only the figures."""
+    # Their users' and callers' names and numbers are keys, out of redaction's reach.
     if isinstance(data, CallActivity):
         return {
             "groups": [asdict(stats) for stats in data.summary.groups.values()],

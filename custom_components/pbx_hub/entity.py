@@ -1,6 +1,4 @@
-"""The one entity shape: a description names its topic, the topic's items, the
-device each item sits on and the value it shows; one loader adds the entities.
-"""
+"""The one entity shape: a description names its topic, items, device and value."""
 
 from __future__ import annotations
 
@@ -14,6 +12,7 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .client import CallScope, ExtensionUsage, PbxInfo, Subscriber, Topic
+from .client.titles import name_and_number
 from .const import DOMAIN
 from .coordinator import PbxConfigEntry, PbxRuntimeData, PbxTopicCoordinator
 
@@ -23,9 +22,7 @@ PBX = ""
 
 @dataclass(frozen=True)
 class Place:
-    """Where an item's entity sits: its object id and device; the PBX's own
-    device where ``device`` is ``None``.
-    """
+    """Where an item's entity sits: object id and device (``None``: the PBX's own)."""
 
     object_id: str
     device: DeviceInfo | None = None
@@ -62,10 +59,7 @@ class PbxEntityDescription(EntityDescription):
     remove_when_gone: bool = False
     """Whether the entity leaves the registry as soon as its item does."""
     extension_key: Literal["id", "number"] | None = None
-    """Items are extensions read by another topic, by id or number (call
-    history users): where the vendor lists extensions, only those listed and
-    not excluded get entities.
-    """
+    """Items are extensions, by id or number: only listed, not excluded ones count."""
 
 
 def known(field: str) -> Callable[[Any], bool]:
@@ -101,15 +95,13 @@ def call_group_device_identifier(
 def extension_place(
     runtime: PbxRuntimeData, extension_id: str, number: str, name: str | None
 ) -> Place:
-    """An entity of one extension's (or user's) device, under the PBX's;
-    every vendor's extension entities share it, so actions can target it.
-    """
+    """One extension's (or user's) device under the PBX's, which actions target."""
     info = runtime.info
     return Place(
         f"ext_{extension_id}",
         DeviceInfo(
             identifiers={extension_device_identifier(info, extension_id)},
-            name=f"{name} ({number})" if name and name != number else number,
+            name=name_and_number(name, number),
             manufacturer=info.manufacturer,
             model="Extension",
             via_device_id=runtime.pbx_device_id,
@@ -144,10 +136,7 @@ def _extension_place(runtime: PbxRuntimeData, key: str, data: Any) -> Place:
 def listed_extension_place(
     runtime: PbxRuntimeData, extension_id: str, unlisted_name: str | None = None
 ) -> Place:
-    """The device of the extension ``extension_id``, named as the extension
-    list names it, for a topic read per extension; ``unlisted_name`` (or the
-    id alone) where the vendor lists no such extension.
-    """
+    """The extension's device as its list names it; else ``unlisted_name`` or the id."""
     extension = (runtime.data(Topic.EXTENSIONS) or {}).get(extension_id)
     if extension is None:
         return extension_place(runtime, extension_id, extension_id, unlisted_name)
@@ -170,9 +159,8 @@ def _group_place(runtime: PbxRuntimeData, key: str, data: Any) -> Place:
 
 
 def _user_place(runtime: PbxRuntimeData, key: str, data: Any) -> Place:
-    """A user's entities sit on the extension with that number, where the
-    vendor lists extensions (PBXware's ids are not their numbers).
-    """
+    """A user's entities sit on the listed extension with that number, if any."""
+    # Users are keyed by number, extensions by id, which need not be the number.
     for extension in (runtime.data(Topic.EXTENSIONS) or {}).values():
         if extension.number == key:
             return _extension_place(runtime, extension.id, {extension.id: extension})
@@ -205,10 +193,7 @@ CALL_USER: dict[str, Any] = {
 def callers[DescriptionT: PbxEntityDescription](
     entry: PbxConfigEntry, descriptions: Iterable[DescriptionT]
 ) -> tuple[DescriptionT, ...]:
-    """The descriptions of the entities of extensions that place calls: on
-    the extension list's items where the vendor has one, else on the users
-    seen in the call history.
-    """
+    """The call entities' descriptions: of listed extensions, else of call users."""
     topic = (
         Topic.EXTENSIONS
         if Topic.EXTENSIONS in entry.runtime_data.coordinators
@@ -251,11 +236,9 @@ USAGE_ITEMS: dict[str, Any] = {
 
 
 def _subscriber_place(runtime: PbxRuntimeData, subscriber: Subscriber) -> Place:
-    """A subscriber's device: its name and its number (the id the options
-    follow it by).
-    """
-    name, number = subscriber.name, subscriber.id
-    shown = f"{name} ({number})" if name != number else number
+    """A subscriber's device, by name and the number the options follow it by."""
+    number = subscriber.id
+    shown = name_and_number(subscriber.name, number)
     return child_place(runtime, f"subscriber_{number}", shown, "Subscriber")
 
 
@@ -338,10 +321,10 @@ class PbxEntity(CoordinatorEntity[PbxTopicCoordinator]):
         )
 
     async def async_added_to_hass(self) -> None:
-        """Remember what the platform's first write shows: it follows this
-        hook (and any subclass's) before the loop runs another callback.
-        """
+        """Remember what the platform's first write shows."""
         await super().async_added_to_hass()
+        # That write follows this hook (and any subclass's) before the loop
+        # runs another callback.
         self.hass.loop.call_soon(self._remember_shown)
 
     async def async_update_ha_state(self, force_refresh: bool = False) -> None:
@@ -354,9 +337,7 @@ class PbxEntity(CoordinatorEntity[PbxTopicCoordinator]):
 
     @callback
     def _handle_coordinator_update(self) -> None:
-        """Write the state only when this entity shows something new: a poll
-        that changed one extension leaves the other entities alone.
-        """
+        """Write the state only when this entity shows something new."""
         if (shown := self._shown()) != self._written:
             self._written = shown
             self.async_write_ha_state()

@@ -1,7 +1,4 @@
-"""The config and options flows' forms, built from what a vendor declares
-(its ``SettingField``s and ``OptionField``s), and the one helper that turns a
-client error into a form error.
-"""
+"""The flows' forms, built from what a vendor declares, and their one error helper."""
 
 from __future__ import annotations
 
@@ -66,9 +63,7 @@ def fields_schema(
 async def attempt[T](
     call: Awaitable[T], errors: dict[str, str], placeholders: dict[str, str]
 ) -> T | None:
-    """Await a client call; on failure record the form error (and what its
-    text names in ``placeholders``) and return ``None``.
-    """
+    """Await a client call; on failure note the form error and return ``None``."""
     try:
         return await call
     except PbxNotWhitelistedError:
@@ -100,9 +95,7 @@ async def attempt[T](
 
 
 def address_error(reason: str | None) -> str | None:
-    """The form error for a server address the client refused for
-    ``reason``; ``None`` when the refusal is not about the address.
-    """
+    """The form error for an address refused for ``reason``; else ``None``."""
     if reason not in URL_REASONS:
         return None
     return "invalid_url" if reason == "url" else reason
@@ -115,10 +108,7 @@ def check_address(
     *,
     as_entered: bool,
 ) -> bool:
-    """Whether the settings' server address may be used, before anything is
-    sent to it. If not, the error goes on the form's URL field where the form
-    shows one (``as_entered``), else on the form.
-    """
+    """Whether the server address may be used, before anything is sent to it."""
     try:
         spec.client_class.server_address(settings, as_entered=as_entered)
     except PbxInvalidInputError as err:

@@ -17,10 +17,7 @@ from homeassistant.util import dt as dt_util
 
 from .client import (
     EVENT_LOOKBACK,
-    TOPICS,
     VENDORS,
-    BudgetSpec,
-    Cadence,
     PbxAnswerLostError,
     PbxAuthError,
     PbxCallFailedError,
@@ -43,21 +40,9 @@ from .client import (
     account_selection,
     for_action,
 )
-from .client.budget import (
-    default_fast_poll_interval,
-    live_poll_interval,
-    min_fast_poll_interval,
-    slow_poll_interval,
-)
-from .const import (
-    CONF_FAST_INTERVAL,
-    CONF_SLOW_INTERVAL,
-    DEFAULT_FAST_INTERVAL,
-    DEFAULT_LIVE_INTERVAL,
-    DEFAULT_SLOW_INTERVAL,
-    DOMAIN,
-    MAX_INTERVAL,
-)
+from .client.poll_plan import PollPlan, cadence_costs, plan_polls
+from .client.titles import title_placeholders
+from .const import CONF_FAST_INTERVAL, CONF_SLOW_INTERVAL, DOMAIN
 from .repairs import (
     CLOCK_SKEW,
     MISSING_PERMISSION,
@@ -66,7 +51,6 @@ from .repairs import (
     is_removed,
     issue_id,
 )
-from .titles import title_placeholders
 
 WRITE_UNCONFIRMED = "write_unconfirmed"
 
@@ -134,105 +118,24 @@ def read_context(options: Mapping[str, Any]) -> ReadContext:
     )
 
 
-def interval_option(entry: ConfigEntry, key: str, default: timedelta) -> timedelta:
-    """A scan interval from the entry's options, in seconds."""
-    return timedelta(seconds=entry.options.get(key, default.total_seconds()))
-
-
-type Costs = Mapping[Topic, int] | None
-"""Requests a read of each topic sent as last measured (else as declared)."""
-
-
-def poll_cost(client: PbxClient, cadence: Cadence, measured: Costs = None) -> int:
-    """Requests one poll of the ``cadence``'s topics sends with this client."""
-    return sum(
-        (measured or {}).get(topic, client.poll_cost(topic))
-        for topic in client.topics
-        if TOPICS[topic].cadence is cadence
-    )
-
-
-def _budget_and_costs(
-    client: PbxClient, measured: Costs
-) -> tuple[BudgetSpec, int, int]:
-    """The vendor's budget, and what a fast and a slow poll cost."""
-    return (
-        VENDORS[client.vendor].budget,
-        poll_cost(client, Cadence.FAST, measured),
-        poll_cost(client, Cadence.SLOW, measured),
-    )
-
-
-def min_fast_interval(client: PbxClient, slow_interval: timedelta) -> float:
-    """Shortest fast interval, in seconds, that keeps polling within the budget."""
-    return min_fast_poll_interval(*_budget_and_costs(client, None), slow_interval)
-
-
-def default_fast_interval(
-    client: PbxClient, slow_interval: timedelta, measured: Costs = None
-) -> timedelta:
-    """The default fast interval, lengthened where the vendor's budget needs it."""
-    return default_fast_poll_interval(
-        *_budget_and_costs(client, measured),
-        slow_interval,
-        default=DEFAULT_FAST_INTERVAL,
-        longest=MAX_INTERVAL,
-    )
-
-
-def slow_interval(
-    entry: ConfigEntry, client: PbxClient, measured: Costs = None
-) -> timedelta:
-    """The slow scan interval the user chose, or else the default, lengthened
-    where the slow topics' requests would take more than their share.
+def poll_plan(
+    options: Mapping[str, Any],
+    client: PbxClient,
+    measured: Mapping[Topic, int] | None = None,
+) -> PollPlan:
+    """The intervals the ``options`` (an entry's, or a form's answers) give
+    each cadence of ``client``, at the ``measured`` costs, else the declared.
     """
-    return slow_poll_interval(
+
+    def chosen(key: str) -> timedelta | None:
+        seconds = options.get(key)
+        return None if seconds is None else timedelta(seconds=seconds)
+
+    return plan_polls(
         VENDORS[client.vendor].budget,
-        poll_cost(client, Cadence.SLOW, measured),
-        interval_option(entry, CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL),
-        MAX_INTERVAL,
-    )
-
-
-def cadence_interval(
-    entry: ConfigEntry, client: PbxClient, cadence: Cadence, measured: Costs = None
-) -> timedelta:
-    """How often the topics of ``cadence`` poll."""
-    if cadence is Cadence.FAST:
-        return fast_interval(entry, client, measured)
-    if cadence is Cadence.LIVE:
-        return live_interval(entry, client, measured)
-    return slow_interval(entry, client, measured)
-
-
-def live_interval(
-    entry: ConfigEntry, client: PbxClient, measured: Costs = None
-) -> timedelta:
-    """The call states' interval: what the budget leaves beside the fast and
-    slow topics at their intervals, at best ``DEFAULT_LIVE_INTERVAL``.
-    """
-    others = sum(
-        poll_cost(client, cadence, measured)
-        / cadence_interval(entry, client, cadence, measured).total_seconds()
-        for cadence in (Cadence.FAST, Cadence.SLOW)
-        if poll_cost(client, cadence, measured)
-    )
-    return live_poll_interval(
-        VENDORS[client.vendor].budget,
-        poll_cost(client, Cadence.LIVE, measured),
-        others,
-        default=DEFAULT_LIVE_INTERVAL,
-        longest=MAX_INTERVAL,
-    )
-
-
-def fast_interval(
-    entry: ConfigEntry, client: PbxClient, measured: Costs = None
-) -> timedelta:
-    """The fast scan interval the user chose, or else the default."""
-    slow = slow_interval(entry, client, measured)
-    return interval_option(
-        entry, CONF_FAST_INTERVAL, default_fast_interval(client, slow, measured)
+        cadence_costs(client, measured),
+        fast=chosen(CONF_FAST_INTERVAL),
+        slow=chosen(CONF_SLOW_INTERVAL),
     )
 
 

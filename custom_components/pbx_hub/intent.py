@@ -1,9 +1,4 @@
-"""Voice intents: place a call, who is on the phone, missed calls, DND.
-
-They act through the integration's own entities and actions, so a voice
-request does exactly what the dashboard would, with the same checks and
-translated errors. Their descriptions are what LLM agents read (see ``llm.py``).
-"""
+"""Voice intents: place a call, who is on the phone, missed calls, DND."""
 
 from __future__ import annotations
 
@@ -22,8 +17,9 @@ from homeassistant.helpers import (
 from homeassistant.helpers.translation import async_get_translations
 import probatio as vol
 
+from .client.people import Person, match_people
 from .const import DOMAIN
-from .people import Person, async_people, match_people
+from .people import async_people
 
 INTENT_PLACE_CALL = "PbxHubPlaceCall"
 INTENT_WHO_IS_ON_THE_PHONE = "PbxHubWhoIsOnThePhone"
@@ -136,9 +132,7 @@ def _one_person(hass: HomeAssistant, name: str) -> Person:
 def _person_entities(
     hass: HomeAssistant, person: Person | None, keys: set[tuple[str, str]]
 ) -> list[tuple[er.RegistryEntry, State]]:
-    """The PBX Hub entities with ``(platform, translation key)`` in ``keys``
-    and a state, of ``person`` (or of everyone), with their states.
-    """
+    """The entities of ``person`` (or all) keyed in ``keys``, with their states."""
     registry = er.async_get(hass)
     found = []
     for entry in registry.entities.values():

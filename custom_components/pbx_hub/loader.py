@@ -1,6 +1,4 @@
-"""The one loader: adds each description's entity for every item of its
-topic as items appear, and forgets or removes them as items go.
-"""
+"""The one loader: each item's entities, added as items appear, removed as they go."""
 
 from __future__ import annotations
 
@@ -27,10 +25,7 @@ def add_entities_dynamically[DescriptionT: PbxEntityDescription](
     descriptions: Iterable[DescriptionT],
     make_entity: Callable[[PbxTopicCoordinator, DescriptionT, str], Entity],
 ) -> None:
-    """Add each description's entity for every item of its topic, now and as
-    items appear (not the extensions the options exclude); an item back after
-    its device went gets its entities again.
-    """
+    """Add each description's entity per item of its topic, now and as items appear."""
     runtime = entry.runtime_data
     by_topic: dict[Topic, list[DescriptionT]] = {}
     for description in descriptions:
@@ -118,10 +113,7 @@ class _Loader[DescriptionT: PbxEntityDescription]:
             self._add(entities)
 
     def _forget_gone(self, current: list[set[str]], data: Any) -> None:
-        """Forget the entities that must be added again: those whose item
-        is back after its device went, or renewed, and (for descriptions that
-        say so) remove those whose item is gone.
-        """
+        """Forget the entities to add again; remove those of gone items where asked."""
         registry = er.async_get(self._coordinator.hass)
         listed = set().union(*current)
         renewed: set[str] = set()

@@ -1,13 +1,10 @@
-"""Notify: an SMS to the number set in the options, where the vendor sends SMS;
-the entity exists only while a recipient is set (the options reload the entry).
-"""
+"""Notify: an SMS to the recipient set in the options, where the vendor sends SMS."""
 
 from __future__ import annotations
 
 from homeassistant.components.notify import NotifyEntity, NotifyEntityDescription
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -15,6 +12,7 @@ from .client import Capability
 from .const import CONF_SMS_RECIPIENT, DOMAIN
 from .coordinator import PbxConfigEntry, PbxRuntimeData
 from .entity import pbx_device_info
+from .service_schemas import invalid_input
 from .services import async_send_sms
 
 PARALLEL_UPDATES = 1
@@ -32,9 +30,7 @@ async def async_setup_entry(
     entry: PbxConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the SMS entity where the vendor sends SMS and a recipient is set;
-    without one it could send nothing, so it leaves the registry.
-    """
+    """Add the SMS entity while a recipient is set, else take it out of the registry."""
     runtime = entry.runtime_data
     if Capability.SEND_SMS not in runtime.client.capabilities:
         return
@@ -48,9 +44,7 @@ async def async_setup_entry(
 
 
 class SmsNotifyEntity(NotifyEntity):
-    """Sends an SMS to the recipient chosen in the options; the action
-    ``pbx_hub.send_sms`` reaches any number. Sending does not depend on polls.
-    """
+    """Sends an SMS to the options' recipient (``send_sms`` reaches any number)."""
 
     _attr_has_entity_name = True
     entity_description = SMS
@@ -66,10 +60,6 @@ class SmsNotifyEntity(NotifyEntity):
         entry = self._entry
         recipient = entry.options.get(CONF_SMS_RECIPIENT)
         if not recipient:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="sms_recipient_missing",
-                translation_placeholders={"title": entry.title},
-            )
+            raise invalid_input("sms_recipient_missing", title=entry.title)
         text = f"{title}: {message}" if title else message
         await async_send_sms(entry, recipient, text)

@@ -4,7 +4,6 @@ extensions to leave out, and the options the vendor declares (``OptionField``).
 
 from __future__ import annotations
 
-from datetime import timedelta
 import math
 from typing import Any
 
@@ -32,22 +31,17 @@ from .client import (
     PbxInvalidInputError,
     Topic,
 )
+from .client.poll_plan import DEFAULTS
 from .clients import client_for_entry
 from .const import (
     CONF_CALL_STATES,
     CONF_EXCLUDED_EXTENSIONS,
     CONF_FAST_INTERVAL,
     CONF_SLOW_INTERVAL,
-    DEFAULT_SLOW_INTERVAL,
     DOMAIN,
 )
 from .flow_schemas import OPTION_SELECTORS, seconds_selector
-from .helpers import (
-    fast_interval,
-    interval_option,
-    min_fast_interval,
-    poll_cost,
-)
+from .helpers import poll_plan
 
 CALL_STATE_SOURCES = frozenset({Capability.CALL_STATES, Capability.CALL_PUSH})
 """A vendor with either has call states, which the options can turn off."""
@@ -61,20 +55,20 @@ class PbxHubOptionsFlow(OptionsFlowWithReload):
     def _interval_schema(
         self, client: PbxClient, user_input: dict[str, Any] | None
     ) -> dict[vol.Marker, Any]:
+        options = self.config_entry.options
+        plan = poll_plan(options, client)
         current = user_input or {
-            CONF_FAST_INTERVAL: fast_interval(
-                self.config_entry, client
-            ).total_seconds(),
-            CONF_SLOW_INTERVAL: interval_option(
-                self.config_entry, CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL
-            ).total_seconds(),
+            CONF_FAST_INTERVAL: plan.intervals[Cadence.FAST].total_seconds(),
+            CONF_SLOW_INTERVAL: float(
+                options.get(CONF_SLOW_INTERVAL, DEFAULTS.slow.total_seconds())
+            ),
         }
         schema: dict[vol.Marker, Any] = {}
-        if poll_cost(client, Cadence.FAST) > 0:
+        if plan.costs[Cadence.FAST] > 0:
             schema[
                 vol.Required(CONF_FAST_INTERVAL, default=current[CONF_FAST_INTERVAL])
             ] = seconds_selector()
-        if poll_cost(client, Cadence.SLOW) > 0:
+        if plan.costs[Cadence.SLOW] > 0:
             schema[
                 vol.Required(CONF_SLOW_INTERVAL, default=current[CONF_SLOW_INTERVAL])
             ] = seconds_selector()
@@ -88,12 +82,7 @@ class PbxHubOptionsFlow(OptionsFlowWithReload):
         placeholders: dict[str, str],
     ) -> None:
         """Intervals within the budget, then the vendor's own options."""
-        slow = timedelta(
-            seconds=user_input.get(
-                CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL.total_seconds()
-            )
-        )
-        minimum = min_fast_interval(client, slow)
+        minimum = poll_plan(user_input, client).min_fast
         if not math.isfinite(minimum):
             # The slow polls alone would use the budget up.
             errors[CONF_SLOW_INTERVAL] = "slow_over_budget"

@@ -1,10 +1,4 @@
-"""Repair issues: the registry of issue kinds, their create and delete helpers,
-and the one fix flow (a vendor that names a new API address, such as TIM4biz's
-``TIM4biz-API-URL``: confirming moves the entry there and reloads it).
-
-The entry's title, which the PBX chose, is ``{title}`` escaped for the markdown
-of a description and ``{title_plain}`` for an issue's title (plain text).
-"""
+"""Repair issues: their kinds, create and delete helpers, and the API address fix."""
 
 from __future__ import annotations
 
@@ -29,8 +23,8 @@ from .client import (
     PbxRateLimitError,
     PbxTooManyItemsError,
 )
+from .client.titles import entry_title, markdown_escape, title_placeholders
 from .const import CONF_VENDOR, DOMAIN
-from .titles import entry_title, markdown_escape, title_placeholders
 
 RATE_LIMITED = "rate_limited"
 NOT_WHITELISTED = "not_whitelisted"
@@ -38,33 +32,21 @@ CLOCK_SKEW = "clock_skew"
 POLL_ISSUES = (RATE_LIMITED, NOT_WHITELISTED, CLOCK_SKEW)
 """Repair issues a failing poll raises and the next good one clears."""
 MISSING_PERMISSION = "missing_permission"
-"""Raised per cadence while a topic is refused for a missing licence or right;
-the cadence's other topics go on.
-"""
+"""Raised per cadence while a topic lacks a licence or right; the others go on."""
 MISSING_PERMISSION_UNNAMED = f"{MISSING_PERMISSION}_unnamed"
-"""The text for a refusal that names no licence or right (a bare 403, from
-a proxy say): its error message would read as a right's name.
-"""
+"""Text for a refusal naming no right (a bare 403): its message is no right's name."""
 SETUP_REFUSED = f"{MISSING_PERMISSION}_setup"
-"""Raised while setup is refused for a missing licence or right (setup
-retries); gone once the entry loads.
-"""
+"""Raised while setup is refused for a missing licence or right; gone once loaded."""
 VENDOR_WORDED = (MISSING_PERMISSION, MISSING_PERMISSION_UNNAMED)
-"""Issue texts worded per vendor (``<key>_<vendor>``): how to grant a right
-differs, and a user should read only their own vendor's advice.
-"""
+"""Worded per vendor (``<key>_<vendor>``): each grants rights its own way."""
 API_URL_MOVED = "api_url_moved"
 """Raised while the vendor names another API address; fixable."""
 TLS_UNVERIFIED = "tls_unverified"
 """Raised while an entry does not verify the PBX's TLS certificate."""
 TOO_MANY_ITEMS = "too_many_items"
-"""Raised per cadence while the PBX lists more items than a topic takes
-(its poll is refused whole); gone with the cadence's next good poll.
-"""
+"""Raised per cadence while a topic's list is too long to take; gone at a good poll."""
 PLAIN_HTTP = "plain_http"
-"""Raised while an entry sends its credentials unencrypted to another
-machine (a plain ``http://`` address that is not this machine's loopback).
-"""
+"""Raised while an entry sends its credentials unencrypted to another machine."""
 RATE_LIMIT_ISSUE_AFTER = 3
 """Polls in a row refused with 429 before the user is told to poll less often."""
 REPAIR_ISSUES = (
@@ -86,10 +68,7 @@ def issue_id(kind: str, entry: ConfigEntry) -> str:
 
 
 def is_removed(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    """Whether ``entry`` was removed, as it may be while a request is out:
-    nothing more is raised or started for it (its removal took its repair
-    issues, and a reauth flow for it would fail in the background).
-    """
+    """Whether ``entry`` was removed while a request was out: then nothing is raised."""
     return hass.config_entries.async_get_entry(entry.entry_id) is not entry
 
 
@@ -102,11 +81,7 @@ def create_entry_issue(
     translation_key: str | None = None,
     placeholders: Mapping[str, str] | None = None,
 ) -> None:
-    """Create (or update) the entry's repair issue of ``kind``: a warning
-    that stays until whoever created it deletes it (setup or a poll).
-    ``data`` names the entry so that a fix flow can find it. None for an
-    entry removed meanwhile.
-    """
+    """Create or update the entry's warning of ``kind``; its creator deletes it."""
     if is_removed(hass, entry):
         return
     placeholders = placeholders or {}
@@ -142,12 +117,7 @@ def delete_entry_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
 
 @callback
 def sync_plain_http_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """A warning for as long as the entry's address is plain http to another
-    machine: the API key, password or token can be read on the way. Kept
-    possible for an on-premises PBX that serves no https; reconfiguring with
-    an https address (which reloads the entry) or removing the entry clears
-    it.
-    """
+    """A warning while the entry's address is plain http to another machine."""
     spec = VENDORS.get(str(entry.data.get(CONF_VENDOR)))
     if spec is not None and spec.client_class.sends_credentials_in_clear(entry.data):
         create_entry_issue(hass, entry, PLAIN_HTTP)
@@ -168,9 +138,7 @@ def sync_api_url_issue(
 
 
 class PollIssues:
-    """The repair issues of one cadence's topics: each stays until a read
-    succeeds, except the missing permissions, which stay while refused.
-    """
+    """A cadence's issues: each until a good read; a missing right while refused."""
 
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry, cadence: str) -> None:
         """No read has failed yet."""
@@ -211,9 +179,7 @@ class PollIssues:
             )
 
     def succeeded(self, topic: str, refused: str | None) -> None:
-        """Clear the read's issues; one issue names every licence or right
-        that the cadence's topics are ``refused`` for, none once all are granted.
-        """
+        """Clear the read's issues; one names every right the cadence is ``refused``."""
         self._rate_limited.pop(topic, None)
         self._skewed.pop(topic, None)
         self._too_many.discard(topic)

@@ -1,7 +1,4 @@
-"""The actions that route incoming numbers and log people in at hot desks:
-``set_did_route``, ``set_did_route_plan`` and ``set_hot_desk``. Each checks
-its names against the last poll, writes, then shows the change at once.
-"""
+"""Routing and hot-desk actions: checked against the last poll, shown at once."""
 
 from __future__ import annotations
 
@@ -10,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from homeassistant.core import ServiceCall, ServiceResponse
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError
 
 from .client import (
     CLEAR,
@@ -62,17 +59,11 @@ def _find_did(entry: PbxConfigEntry, wanted: str) -> Did:
     for did in dids.values():
         if did.number == wanted:
             return did
-    raise ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key="did_not_found",
-        translation_placeholders={"did": wanted},
-    )
+    raise invalid_input("did_not_found", did=wanted)
 
 
 async def async_set_did_route_plan(call: ServiceCall) -> ServiceResponse:
-    """Route a number by the PBX's route plans: route, backup route and time
-    filters, by name or id.
-    """
+    """Route a number by the PBX's route plans: route, backup route, time filters."""
     entry = loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
     if not isinstance(client := entry.runtime_data.client, RoutesDidPlans):
         raise not_supported(entry)

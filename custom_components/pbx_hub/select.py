@@ -1,18 +1,12 @@
-"""Selects: a routed number's route and backup route, a hot desk's SIP account.
-
-Options are the PBX's names; choosing one writes its id. Each change shows at
-once from the PBX's confirmation; the next slow poll reads it back.
-"""
+"""Selects: routed numbers' routes and hot desks' SIP accounts, by the PBX's names."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components.select import SelectEntity, SelectEntityDescription
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .client import (
@@ -20,17 +14,18 @@ from .client import (
     Capability,
     Clearable,
     DidRouting,
-    HotDesking,
+    HotDesk,
     RoutedDid,
     RoutesDidPlans,
     SetsHotDesks,
     Topic,
 )
-from .const import DOMAIN
-from .coordinator import PbxConfigEntry, PbxTopicCoordinator
+from .client.titles import name_and_number, unique_labels
+from .coordinator import PbxConfigEntry
 from .entity import PbxEntity, PbxEntityDescription, Place, child_place
 from .helpers import not_supported, run_write
 from .loader import add_entities_dynamically
+from .service_schemas import invalid_input
 
 PARALLEL_UPDATES = 1
 
@@ -85,44 +80,14 @@ async def async_setup_entry(
         add_entities_dynamically(entry, async_add_entities, (HOT_DESK,), HotDeskSelect)
 
 
-def unique_labels(names: Mapping[str, str]) -> dict[str, str]:
-    """A label per id: the name, with the id added where two share a name or a
-    name is the reserved "none", so that choosing a label writes the right id.
-    """
-    seen: dict[str, int] = {}
-    for name in names.values():
-        seen[name.casefold()] = seen.get(name.casefold(), 0) + 1
-    return {
-        item_id: f"{name} ({item_id})"
-        if seen[name.casefold()] > 1 or name.casefold() == NONE
-        else name
-        for item_id, name in names.items()
-    }
-
-
-def _invalid_option(option: str) -> ServiceValidationError:
-    return ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key="invalid_option",
-        translation_placeholders={"option": option},
-    )
-
-
 class DidRouteSelect(PbxEntity, SelectEntity):
     """A routed number's route plan, or its backup route."""
 
     entity_description: PbxSelectEntityDescription
 
-    def __init__(
-        self,
-        coordinator: PbxTopicCoordinator,
-        description: PbxSelectEntityDescription,
-        key: str,
-    ) -> None:
-        """Named after the number."""
-        super().__init__(coordinator, description, key)
-        self.did_id = key
-        self._backup = description.key == BACKUP_ROUTE.key
+    @property
+    def _backup(self) -> bool:
+        return self.entity_description.key == BACKUP_ROUTE.key
 
     @property
     def _routing(self) -> DidRouting | None:
@@ -139,7 +104,9 @@ class DidRouteSelect(PbxEntity, SelectEntity):
         routing = self._routing
         if routing is None:
             return {}
-        return unique_labels(routing.backup_routes if self._backup else routing.routes)
+        return unique_labels(
+            routing.backup_routes if self._backup else routing.routes, reserved=NONE
+        )
 
     @property
     def options(self) -> list[str]:
@@ -167,17 +134,17 @@ class DidRouteSelect(PbxEntity, SelectEntity):
         elif option in ids:
             chosen = ids[option]
         else:
-            raise _invalid_option(option)
+            raise invalid_input("invalid_option", option=option)
         entry = self.coordinator.config_entry
         if not isinstance(client := entry.runtime_data.client, RoutesDidPlans):
             raise not_supported(entry)
         if self._backup:
-            write = client.async_set_did_routing(self.did_id, backup_route=chosen)
+            write = client.async_set_did_routing(self.key, backup_route=chosen)
         elif chosen is not CLEAR:
-            write = client.async_set_did_routing(self.did_id, route=chosen)
+            write = client.async_set_did_routing(self.key, route=chosen)
         await run_write(entry, write, shown_by=self.coordinator)
         field = "backup_route" if self._backup else "route"
-        self.coordinator.async_patch("dids", self.did_id, **{field: chosen})
+        self.coordinator.async_patch("dids", self.key, **{field: chosen})
 
 
 class HotDeskSelect(PbxEntity, SelectEntity):
@@ -185,32 +152,16 @@ class HotDeskSelect(PbxEntity, SelectEntity):
 
     entity_description: PbxSelectEntityDescription
 
-    def __init__(
-        self,
-        coordinator: PbxTopicCoordinator,
-        description: PbxSelectEntityDescription,
-        key: str,
-    ) -> None:
-        """Named after the desk."""
-        super().__init__(coordinator, description, key)
-        self.desk_id = key
-
-    @property
-    def _desks(self) -> HotDesking | None:
-        desks: HotDesking | None = self.coordinator.data
-        return desks
-
     def _accounts(self) -> dict[str, str]:
         """SIP accounts (username to the label shown), from the extensions."""
         runtime = self.coordinator.config_entry.runtime_data
         extensions = runtime.data(Topic.EXTENSIONS) or {}
         return unique_labels(
             {
-                extension.id: f"{extension.name} ({extension.shown_number})"
-                if extension.name != extension.shown_number
-                else extension.shown_number
+                extension.id: name_and_number(extension.name, extension.shown_number)
                 for extension in extensions.values()
-            }
+            },
+            reserved=NONE,
         )
 
     @property
@@ -221,8 +172,7 @@ class HotDeskSelect(PbxEntity, SelectEntity):
     @property
     def current_option(self) -> str | None:
         """Who is logged in now."""
-        desks = self._desks
-        desk = desks.desks.get(self.desk_id) if desks else None
+        desk: HotDesk | None = self.item
         if desk is None:
             return None
         if desk.sip_account is None:
@@ -233,7 +183,7 @@ class HotDeskSelect(PbxEntity, SelectEntity):
         """Log the chosen SIP account in at the desk (or log out)."""
         usernames = {name: username for username, name in self._accounts().items()}
         if option not in usernames and option != NONE:
-            raise _invalid_option(option)
+            raise invalid_input("invalid_option", option=option)
         account = usernames.get(option)  # None: log out
         entry = self.coordinator.config_entry
         if not isinstance(client := entry.runtime_data.client, SetsHotDesks):
@@ -241,8 +191,8 @@ class HotDeskSelect(PbxEntity, SelectEntity):
         await run_write(
             entry,
             client.async_set_hot_desk(
-                self.desk_id, sip_account=CLEAR if account is None else account
+                self.key, sip_account=CLEAR if account is None else account
             ),
             shown_by=self.coordinator,
         )
-        self.coordinator.async_patch("desks", self.desk_id, sip_account=account)
+        self.coordinator.async_patch("desks", self.key, sip_account=account)

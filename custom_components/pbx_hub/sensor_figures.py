@@ -1,8 +1,4 @@
-"""Sensor descriptions of call figures: today's calls per queue, ring group
-and user, call accounting, subscriber accounts and the vendor's rate limits.
-
-Apart from ``sensor.py`` so that each stays short; the platform adds them.
-"""
+"""Descriptions of call figures, call accounting, accounts and rate limits."""
 
 from __future__ import annotations
 
@@ -173,9 +169,8 @@ def _wait(key: str, read: Callable[[GroupStats], Any], **kwargs: Any) -> Any:
 
 
 def _calls_today(where: dict[str, Any]) -> PbxSensorEntityDescription:
-    """Today's calls, with the last call's time as an attribute: as an entity
-    of its own it would fill the logbook and the recorder on every call.
-    """
+    """Today's calls, with the last call's time as an attribute."""
+    # As an entity of its own, it would fill the logbook and recorder at every call.
     return _calls(
         "calls_today",
         where,

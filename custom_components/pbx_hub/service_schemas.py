@@ -1,6 +1,4 @@
-"""What the actions take: their schemas, and the checks of what they are
-given (texts, names, the target entry) that need no request to the PBX.
-"""
+"""What the actions take: their schemas, and the checks that need no request."""
 
 from __future__ import annotations
 
@@ -44,17 +42,13 @@ ATTR_MESSAGE = "message"
 ROUTABLE = [kind.value for kind in DestinationType if kind is not DestinationType.OTHER]
 
 _NAME = vol.All(cv.string, vol.Strip)
-"""The schemas check types only: limits and choices are left to
-``check_input``, whose errors are translated (voluptuous's are not).
-"""
+"""A name; schemas check types only, ``check_input`` the rest (translated)."""
 ROUTE_PLAN_FIELDS = (
     "route",
     "backup_route",
     *(kind.value for kind in TimeFilter),
 )
-"""Names or ids of the PBX's routes, backup routes and time filters; "none"
-clears all but the route.
-"""
+"""Routes and time filters by name or id; "none" clears all but the route."""
 SET_DID_ROUTE_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
@@ -128,31 +122,21 @@ TEXT_LIMITS: dict[str, int] = {
     ATTR_SUBSCRIBER: 254,
     ATTR_RECIPIENT: 64,
 }
-"""The longest text each action field takes; all but the recipient (which the
-vendor's SMS rule checks) must not be empty.
-"""
+"""The longest text per field; only the recipient (the vendor's rule) may be empty."""
 
 
 def loaded_entry(hass: HomeAssistant, entry_id: str) -> PbxConfigEntry:
     """The loaded entry an action names, or a translated refusal."""
     entry: PbxConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
     if entry is None or entry.domain != DOMAIN:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="entry_not_found",
-            translation_placeholders={"entry_id": entry_id},
-        )
+        raise invalid_input("entry_not_found", entry_id=entry_id)
     if entry.state is not ConfigEntryState.LOADED:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="entry_not_loaded",
-            translation_placeholders={"title": entry.title},
-        )
+        raise invalid_input("entry_not_loaded", title=entry.title)
     return entry
 
 
 def invalid_input(key: str, **placeholders: str) -> ServiceValidationError:
-    """The translated refusal of what an action was given."""
+    """The translated refusal of what an action or entity was given."""
     return ServiceValidationError(
         translation_domain=DOMAIN,
         translation_key=key,
@@ -161,10 +145,7 @@ def invalid_input(key: str, **placeholders: str) -> ServiceValidationError:
 
 
 def check_input(data: Mapping[str, Any]) -> None:
-    """What the schemas leave out, so that its errors are translated: text
-    lengths, the destination type, the click-to-call target and the dates.
-    Needs no PBX, so it runs before any request.
-    """
+    """The checks the schemas leave out, translated, before any request to the PBX."""
     for field, longest in TEXT_LIMITS.items():
         if (value := data.get(field)) is None:
             continue

@@ -1,9 +1,4 @@
-"""Actions: ``click_to_call``, ``send_sms`` and ``get_charges`` here; routing
-numbers and hot desks in ``routing_actions``; schemas in ``service_schemas``.
-
-Registered once in ``async_setup``; each call targets a loaded config entry, or
-an extension's device, which names its entry.
-"""
+"""Actions: click to call, SMS, charges and recording; routing in routing_actions."""
 
 from __future__ import annotations
 
@@ -17,7 +12,6 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 import probatio as vol
 
@@ -66,20 +60,17 @@ from .service_schemas import (
     SET_DID_ROUTE_SCHEMA,
     SET_HOT_DESK_SCHEMA,
     check_input,
+    invalid_input,
     loaded_entry,
 )
 
 
 def _extension_target(call: ServiceCall) -> tuple[PbxConfigEntry, str]:
-    """The entry and extension a click-to-call targets: an extension's device,
-    or an entry plus the extension's number.
-    """
+    """The entry and extension targeted: an extension's device, or entry and number."""
     if (device_id := call.data.get(ATTR_DEVICE_ID)) is None:
         entry = loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
         if (extension := call.data.get(ATTR_USER_NUMBER)) is None:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN, translation_key="extension_required"
-            )
+            raise invalid_input("extension_required")
         return entry, extension
     device = dr.async_get(call.hass).async_get(device_id)
     entry_id = device.config_entry_id if device is not None else None
@@ -90,11 +81,7 @@ def _extension_target(call: ServiceCall) -> tuple[PbxConfigEntry, str]:
         for domain, identifier in device.identifiers:
             if domain == DOMAIN and identifier.startswith(prefix):
                 return entry, identifier.removeprefix(prefix)
-    raise ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key="not_an_extension",
-        translation_placeholders={"device_id": device_id},
-    )
+    raise invalid_input("not_an_extension", device_id=device_id)
 
 
 async def _async_click_to_call(call: ServiceCall) -> None:
@@ -105,29 +92,20 @@ async def _async_click_to_call(call: ServiceCall) -> None:
     try:
         number = client.normalize_number(call.data[ATTR_NUMBER])
     except PbxInvalidInputError:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="invalid_number",
-            translation_placeholders={"number": call.data[ATTR_NUMBER]},
-        ) from None
+        raise invalid_input("invalid_number", number=call.data[ATTR_NUMBER]) from None
     await async_place_call(entry, client, extension, number)
 
 
 async def async_place_call(
     entry: PbxConfigEntry, client: ClicksToCall, extension: str, number: str
 ) -> None:
-    """Place a call (``number`` already normalised); once the PBX accepted
-    it, the extension's placed-call event shows it (the action and the
-    call-back button alike).
-    """
+    """Place a call to a normalised ``number``, then show it as a placed-call event."""
     await run_write(entry, client.async_click_to_call(extension, number))
     announce_placed_call(entry.runtime_data.hass, entry, extension, number)
 
 
 async def _async_recording(call: ServiceCall) -> None:
-    """Start or stop recording the call of the targeted extension; refused,
-    translated, when it has none (``PbxNoCallError``).
-    """
+    """Start or stop recording the targeted extension's call."""
     entry, extension_id = _extension_target(call)
     if not isinstance(client := entry.runtime_data.client, RecordsCalls):
         raise not_supported(entry)
@@ -141,9 +119,7 @@ async def _async_recording(call: ServiceCall) -> None:
 
 
 async def async_send_sms(entry: PbxConfigEntry, recipient: str, message: str) -> None:
-    """Check, then send an SMS through the entry's PBX; shared by the action and
-    the notify entity.
-    """
+    """Check, then send an SMS; for the action and the notify entity alike."""
     if not isinstance(client := entry.runtime_data.client, SendsSms):
         raise not_supported(entry)
     try:
@@ -154,11 +130,7 @@ async def async_send_sms(entry: PbxConfigEntry, recipient: str, message: str) ->
             "sms_recipient": ("invalid_sms_recipient", {"recipient": recipient}),
             "sms_length": ("invalid_sms_length", {}),
         }.get(err.reason or "", ("invalid_sms", {"error": str(err)}))
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key=key,
-            translation_placeholders=placeholders,
-        ) from None
+        raise invalid_input(key, **placeholders) from None
     await run_write(entry, client.async_send_sms(number, text))
 
 
@@ -173,11 +145,7 @@ async def _async_get_charges(call: ServiceCall) -> ServiceResponse:
     if not isinstance(client := entry.runtime_data.client, ListsCharges):
         raise not_supported(entry)
     if end < start or end - start > MAX_CHARGES_PERIOD:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="invalid_period",
-            translation_placeholders={"start": str(start), "end": str(end)},
-        )
+        raise invalid_input("invalid_period", start=str(start), end=str(end))
     subscriber = await run_read(
         entry, client.async_get_subscriber(call.data[ATTR_SUBSCRIBER])
     )

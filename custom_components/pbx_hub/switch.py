@@ -1,6 +1,4 @@
-"""Switches: do-not-disturb and call forwarding per extension, and function
-indicators.
-"""
+"""Switches: do-not-disturb and call forwarding per extension, function indicators."""
 
 from __future__ import annotations
 
@@ -41,9 +39,7 @@ class PbxSwitchEntityDescription(PbxEntityDescription, SwitchEntityDescription):
 
 
 def _forwarding_place(runtime: PbxRuntimeData, key: str, data: Any) -> Place:
-    """On the extension's device; read per extension, so a large PBX adds
-    them over several reads.
-    """
+    """On the extension's device; read per extension, so added over several reads."""
     return listed_extension_place(runtime, key)
 
 
@@ -128,9 +124,7 @@ class PbxSwitch(PbxEntity, SwitchEntity):
         await self._async_set(False)
 
     async def _async_set(self, on: bool) -> None:
-        """Write, and show the state the PBX confirms at once; the next poll
-        reads it back, so a click costs one request, not a full poll.
-        """
+        """Write, and show at once the state the PBX confirms."""
         entry = self.coordinator.config_entry
         description = self.entity_description
         if not isinstance(client := entry.runtime_data.client, description.ability):

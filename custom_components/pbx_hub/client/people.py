@@ -1,0 +1,42 @@
+"""The people a voice request names, matched by number, full name or first name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, kw_only=True)
+class Person:
+    """An extension (or a call user) with a device of its own."""
+
+    device_id: str
+    number: str
+    name: str
+    """The device's name as the user sees it (renamed or not)."""
+
+    @property
+    def label(self) -> str:
+        """How a list of candidates names this person."""
+        return self.name if self.number in self.name else f"{self.name} ({self.number})"
+
+
+def _full_names(person: Person) -> set[str]:
+    """The number, the whole name, and the name without its "(number)"."""
+    name = person.name.casefold()
+    return {person.number.casefold(), name, name.split(" (", 1)[0].strip()}
+
+
+def _names(person: Person) -> set[str]:
+    """What a speaker may call ``person``: a full name or the first word."""
+    full = _full_names(person)
+    bare = person.name.casefold().split(" (", 1)[0].strip()
+    return full | {bare.split(" ", 1)[0]}
+
+
+def match_people(people: Iterable[Person], spoken: str) -> list[Person]:
+    """The people ``spoken`` names; a number or full name beats a shared first name."""
+    wanted = " ".join(spoken.casefold().split())
+    people = list(people)
+    exact = [person for person in people if wanted in _full_names(person)]
+    return exact or [person for person in people if wanted in _names(person)]
