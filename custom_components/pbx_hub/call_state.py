@@ -1,6 +1,4 @@
-"""The call-state sensor of each extension: idle, ringing or in a call, with
-the other party and since when; polled or pushed, the same shape.
-"""
+"""The call-state sensor of each extension, polled or pushed (docs/calls-state.md)."""
 
 from __future__ import annotations
 
@@ -17,18 +15,14 @@ from .entity import Place, listed_extension_place
 
 
 def _call_state_place(runtime: PbxRuntimeData, key: str, data: Any) -> Place:
-    """The extension's device, named as the extension list names it (a
-    vendor without one, VoIPcloud, by its user number).
-    """
+    """The extension's device, named as the extension list (else the calls) name it."""
     # A user's device as its call figures name it: the same device, unchanged.
     users = getattr(runtime.data(Topic.CALLS), "users", None) or {}
     return listed_extension_place(runtime, key, users.get(key))
 
 
 def call_state_attributes(state: ExtensionCallState) -> dict[str, Any]:
-    """The other party, the direction and since when; unknown (``None``)
-    where the PBX did not say, nothing of a call while idle.
-    """
+    """The other party, the direction and since when; ``None`` where not told."""
     return {
         "other_number": state.other_number,
         "other_name": state.other_name,
@@ -54,11 +48,10 @@ CALL_STATE_SENSOR: dict[str, Any] = {
 def call_state_sensors[D](
     hass: HomeAssistant, entry: PbxConfigEntry, make: Callable[..., D]
 ) -> tuple[D, ...]:
-    """The call-state sensor's description where the entry has call states;
-    else none, and those of before removed (they would stay unavailable).
-    """
+    """The call-state sensor's description where the entry has call states."""
     if Topic.CALL_STATES in entry.runtime_data.coordinators:
         return (make(**CALL_STATE_SENSOR),)
+    # Else those of before go: they would stay unavailable.
     registry = er.async_get(hass)
     suffix = f"_{CALL_STATE_SENSOR['key']}"
     for entity in er.async_entries_for_config_entry(registry, entry.entry_id):

@@ -1,6 +1,4 @@
-"""The call tracker of an entry, kept in Home Assistant's storage so that no
-call event fires again after a restart (the tracking itself is the client's).
-"""
+"""The entry's call tracker, kept in Home Assistant's storage across restarts."""
 
 from __future__ import annotations
 
@@ -12,9 +10,7 @@ from .const import DOMAIN
 
 STORAGE_VERSION = 1
 SAVE_DELAY = 10
-"""Seconds to gather changes before writing; Home Assistant writes pending
-changes when it stops, so no event is lost to a restart.
-"""
+"""Seconds to gather changes; Home Assistant writes pending ones when it stops."""
 
 
 class CallTracker(call_tracking.CallTracker):
@@ -36,9 +32,8 @@ class CallTracker(call_tracking.CallTracker):
         self._store.async_delay_save(self.to_stored, SAVE_DELAY)
 
     async def async_save(self) -> None:
-        """Write now, as the entry unloads: a reload must not fire again
-        (nothing before the first poll, see ``polled``).
-        """
+        """Write now, as the entry unloads: a reload must not fire again."""
+        # Before the first poll, an empty record would fire every call again.
         if self.polled:
             await self._store.async_save(self.to_stored())
 

@@ -1,11 +1,4 @@
-"""Events: a user's incoming and missed calls, a queue's or ring group's
-abandoned calls, and the calls PBX Hub placed.
-
-Each call fires once per kind: ``CallTracker`` hands an event to one poll's
-data only, and remembers across restarts which events it handed out. Where
-the PBX pushes call notifications (``runtime_data.push``), an incoming call
-fires at once, and the call history does not fire it again.
-"""
+"""Events: incoming, missed and abandoned calls, and the calls PBX Hub placed."""
 
 from __future__ import annotations
 
@@ -92,9 +85,7 @@ PLACED = tuple(
     )
     for items in (EXTENSION_ITEMS, CALL_USER)
 )
-"""On each extension (or, without an extension list, user) that places
-calls: fired when the PBX accepted one.
-"""
+"""On each extension (without an extension list, user) that places calls."""
 
 
 async def async_setup_entry(
@@ -102,9 +93,7 @@ async def async_setup_entry(
     entry: PbxConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the event entities of users and groups as they are first seen,
-    and the placed-call events of the extensions that place calls.
-    """
+    """Add users' and groups' call events as first seen, and placed-call events."""
     add_entities_dynamically(entry, async_add_entities, EVENTS, PbxCallEvent)
     if isinstance(entry.runtime_data.client, ClicksToCall):
         placed = callers(entry, PLACED)
@@ -112,9 +101,7 @@ async def async_setup_entry(
 
 
 def _attributes(event: CallEvent) -> dict[str, str | None]:
-    """The call's attributes; ``caller`` is the name where known (as before
-    incoming calls had events), ``number`` the caller's number.
-    """
+    """The call's attributes: ``caller`` the name where known, ``number`` the number."""
     return {
         **event.attributes,
         "caller": event.record.caller_name or event.record.caller,
@@ -123,9 +110,7 @@ def _attributes(event: CallEvent) -> dict[str, str | None]:
 
 
 def _pushed_attributes(note: CallNotification) -> dict[str, Any]:
-    """A pushed call's attributes, the same as the history's, and the raw
-    payload (its fields are not published).
-    """
+    """A pushed call's attributes, as the history's, and the raw payload."""
     return {
         "call_id": note.call_id,
         "caller": note.caller_name or note.caller,
@@ -138,9 +123,7 @@ def _pushed_attributes(note: CallNotification) -> dict[str, Any]:
 
 
 class PbxCallEvent(PbxEntity, EventEntity):
-    """Fires each poll's due events that belong to this user or group, once;
-    a user's incoming call also from a push notification, at once.
-    """
+    """Fires this user's or group's due events once; incoming calls also from push."""
 
     entity_description: PbxEventEntityDescription
     _handled: tuple[CallEvent, ...] = ()
@@ -165,9 +148,7 @@ class PbxCallEvent(PbxEntity, EventEntity):
 
     @callback
     def _on_push(self, note: CallNotification) -> None:
-        """An incoming call to this user, as the PBX pushes it: fired once
-        (by call id; a notification without one cannot be told apart).
-        """
+        """Fire an incoming call to this user as pushed, once per call id."""
         if note.extension != self.key or not rings_in(note):
             return
         tracker = self.coordinator.config_entry.runtime_data.call_tracker
@@ -177,9 +158,7 @@ class PbxCallEvent(PbxEntity, EventEntity):
         self.async_write_ha_state()
 
     async def async_added_to_hass(self) -> None:
-        """A user or group first seen through a call gets that call's event
-        as it appears; a user's incoming calls listen to the push channel.
-        """
+        """Fire the call that made this item appear; listen to the push channel."""
         await super().async_added_to_hass()
         self._fire_due()
         feed = self.coordinator.config_entry.runtime_data.push
@@ -188,9 +167,7 @@ class PbxCallEvent(PbxEntity, EventEntity):
 
     @callback
     def _handle_coordinator_update(self) -> None:
-        """Fire what is due; otherwise write only what changed (a failing
-        read makes the entity unavailable, and back).
-        """
+        """Fire what is due; otherwise write only what changed."""
         if self._fire_due():
             self._written = self._shown()
         super()._handle_coordinator_update()
@@ -210,9 +187,7 @@ def announce_placed_call(
 
 
 class PbxPlacedCall(PbxEntity, EventEntity):
-    """Shows each call the PBX accepted from this extension (button or
-    action): the number and when.
-    """
+    """Shows each call the PBX accepted from this extension: the number and when."""
 
     entity_description: PbxEventEntityDescription
 

@@ -1,11 +1,4 @@
-"""The push channel in Home Assistant: a vendor's call notifications as call
-states at once, without waiting for a poll.
-
-``PushFeed`` is kept in the entry's runtime data (``runtime_data.push``, ``None``
-without push). The client keeps the connection up (capped, jittered backoff)
-and the call states the notifications tell; this side only starts and stops
-it, hands it to listeners, and logs once per outage.
-"""
+"""The push feed: call notifications reach entities at once, without a poll."""
 
 from __future__ import annotations
 
@@ -47,9 +40,7 @@ def push_feed(hass: HomeAssistant, client: PbxClient, title: str) -> PushFeed | 
 
 
 class PushFeed:
-    """The push channel of one entry: its connection state, the call state
-    each notification tells, and the listeners it hands notifications to.
-    """
+    """One entry's push channel: its state, the call states, and the listeners."""
 
     def __init__(self, hass: HomeAssistant, client: _PushSource, title: str) -> None:
         """Nothing connects until ``async_start``."""
@@ -74,9 +65,7 @@ class PushFeed:
         return self._channel.state is PushState.CONNECTED
 
     async def async_start(self, entry: ConfigEntry[Any]) -> None:
-        """Connect in the background (setup never waits for the channel);
-        stop at unload, and so at reload.
-        """
+        """Connect in the background, never awaited; stop at unload."""
         await self._channel.start()
         entry.async_on_unload(self.async_stop)
 
@@ -86,9 +75,7 @@ class PushFeed:
 
     @callback
     def async_add_listener(self, listener: NotificationListener) -> CALLBACK_TYPE:
-        """Hand ``listener`` every notification (in the event loop, after
-        the call states took it in); call the result to stop.
-        """
+        """Hand ``listener`` every notification; call the result to stop."""
         return _added(self._listeners, listener)
 
     @callback
@@ -107,18 +94,14 @@ class PushFeed:
 
     @callback
     def _notified(self, notification: CallNotification) -> None:
-        """Take the call state in, then hand the notification on; a failing
-        listener is logged and does not keep the others from it.
-        """
+        """Take the call state in, then hand the notification on."""
         if self._call_states.take(notification):
             _call_all(self._call_state_listeners, self._title)
         _call_all(self._listeners, self._title, notification)
 
     @callback
     def _state_changed(self, state: PushState) -> None:
-        """Forget the call states while no notification can come; log the
-        first failure of an outage and its end, once each.
-        """
+        """Forget the call states while down; log an outage and its end once each."""
         if state is PushState.CONNECTED:
             if self._outage_logged:
                 LOGGER.info("%s: push channel connected again", self._title)
