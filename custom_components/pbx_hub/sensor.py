@@ -284,7 +284,6 @@ class InfoSensor(SensorEntity):
 
     _attr_has_entity_name = True
     _attr_should_poll = False
-
     _attr_entity_category = EntityCategory.DIAGNOSTIC
 
     def __init__(self, runtime: PbxRuntimeData, fact: PbxFact) -> None:
