@@ -12,7 +12,6 @@ from typing import Any
 from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntity,
-    SensorEntityDescription,
     SensorStateClass,
 )
 from homeassistant.const import PERCENTAGE, EntityCategory, Platform
@@ -25,6 +24,7 @@ from .call_state import call_state_sensors
 from .client import (
     DestinationType,
     Did,
+    PbxFact,
     SystemStatus,
     Topic,
 )
@@ -181,14 +181,6 @@ DID_ROUTE = PbxSensorEntityDescription(
 )
 
 
-def _fact(key: str, translation_key: str) -> SensorEntityDescription:
-    return SensorEntityDescription(
-        key=key,
-        translation_key=translation_key,
-        entity_category=EntityCategory.DIAGNOSTIC,
-    )
-
-
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: PbxConfigEntry,
@@ -221,18 +213,8 @@ async def async_setup_entry(
         ),
         PbxSensor,
     )
-    # What the PBX told when identified: its serial, and the facts the client
-    # names (versions, say).
-    info = runtime.info
-    facts = {"serial_number": (info.serial_number, "serial_number")} | {
-        key: (info.details.get(key), translation_key)
-        for key, translation_key in client.info_facts.items()
-    }
-    async_add_entities(
-        InfoSensor(runtime, _fact(key, translation_key), value)
-        for key, (value, translation_key) in facts.items()
-        if value is not None
-    )
+    # What the PBX told when identified (its serial, versions).
+    async_add_entities(InfoSensor(runtime, fact) for fact in runtime.info.sensor_facts)
 
 
 def _remove_last_call_sensors(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
@@ -302,12 +284,11 @@ class InfoSensor(SensorEntity):
 
     _attr_has_entity_name = True
     _attr_should_poll = False
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
 
-    def __init__(
-        self, runtime: PbxRuntimeData, description: SensorEntityDescription, value: str
-    ) -> None:
+    def __init__(self, runtime: PbxRuntimeData, fact: PbxFact) -> None:
         """The value does not change while the entry is loaded."""
-        self.entity_description = description
-        self._attr_unique_id = f"{runtime.info.unique_id}_pbx_{description.key}"
+        self._attr_translation_key = fact.translation_key
+        self._attr_unique_id = f"{runtime.info.unique_id}_pbx_{fact.key}"
         self._attr_device_info = pbx_device_info(runtime.info)
-        self._attr_native_value = value
+        self._attr_native_value = fact.value
