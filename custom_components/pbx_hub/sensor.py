@@ -1,6 +1,4 @@
-"""Sensors: PBX load, extensions, calls and licences; DID routes, call
-accounting, accounts and the vendor's rate limits.
-"""
+"""Sensors: PBX load, extensions, calls, licences, DIDs, usage and accounts."""
 
 from __future__ import annotations
 
@@ -146,9 +144,7 @@ def _extension(key: str, read: Callable[[Any], Any]) -> PbxSensorEntityDescripti
 
 
 def _did_destination(sensor: SensorView, did: Did) -> str | None:
-    """Where the number rings, as a person reads it: "Extension Arthur
-    Hermans (101)", "Queue 600"; the extension's name where the PBX listed it.
-    """
+    """Where the number rings, as read: "Extension Arthur Hermans (101)"."""
     if did.destination_type is None:
         return None
     kind = sensor.translated(
@@ -218,10 +214,7 @@ async def async_setup_entry(
 
 
 def _remove_last_call_sensors(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
-    """The last call's time was a sensor of its own before it became an
-    attribute of Calls today: those registry entries would stay behind as
-    entities "no longer provided".
-    """
+    """Remove the old last-call sensors, now an attribute of Calls today."""
     registry = er.async_get(hass)
     for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
         if entity.domain == Platform.SENSOR and entity.unique_id.endswith(
@@ -262,9 +255,7 @@ class PbxSensor(PbxEntity, SensorEntity):
         return None if coordinator is None else coordinator.data
 
     def translated(self, where: str, key: str) -> str:
-        """A word of this entity's translations in the entry's language (the key
-        itself where none is translated).
-        """
+        """A word of this entity's translations (the key where none is)."""
         path = (
             f"component.{DOMAIN}.entity.sensor."
             f"{self.entity_description.translation_key}.{where}.{key}"
