@@ -7,7 +7,7 @@ vendor knowledge: no DND, no DIDs, no live calls, no service list.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from homeassistant.config_entries import ConfigEntryState
@@ -33,20 +33,23 @@ from custom_components.pbx_hub.client import (
     PbxClient,
     PbxInfo,
     PbxUnsupportedError,
+    ReadContext,
     RequestBudget,
     RoutesDids,
     SetsDnd,
     SettingField,
     SystemStatus,
+    Topic,
     VendorSpec,
     currency_code,
 )
+from custom_components.pbx_hub.client.readers import ReadsExtensions, ReadsStatus
 from custom_components.pbx_hub.const import CONF_VENDOR, DOMAIN
 
 from .conftest import find_device
 
 
-class MinimalClient(PbxClient):
+class MinimalClient(PbxClient, ReadsStatus, ReadsExtensions):
     """Status without services or live calls, extensions without DND."""
 
     vendor = "minimal"
@@ -170,9 +173,10 @@ async def test_base_client_refuses_what_it_does_not_offer() -> None:
         {},
         budget=RequestBudget(BudgetSpec(limit=1, window=1)),
     )
-    for call in (client.async_get_live_calls(), client.async_get_dids()):
-        with pytest.raises(PbxUnsupportedError, match="minimal does not support"):
-            await call
+    context = ReadContext.at(datetime(2026, 11, 25, 12, tzinfo=UTC))
+    for topic in (Topic.LIVE_CALLS, Topic.DIDS):
+        with pytest.raises(PbxUnsupportedError, match="minimal does not read"):
+            await client.async_read(topic, context)
     assert not isinstance(client, ListsTenants | SetsDnd | RoutesDids | ClicksToCall)
     assert SystemStatus().services_not_running is None
 

@@ -1,8 +1,4 @@
-"""Runtime data, and one coordinator per topic the vendor reads.
-
-Each topic polls at its cadence's interval (sized by the request budget) and
-fails alone: a failing DID list leaves the extension entities available.
-"""
+"""Runtime data, and one coordinator per topic: each polls and fails alone."""
 
 from __future__ import annotations
 
@@ -52,9 +48,7 @@ class CadenceState:
     cadence: Cadence
     issues: PollIssues
     costs: dict[Topic, int]
-    """Requests one read of each topic (of every cadence) sends, as last
-    measured: shared by the entry's coordinators.
-    """
+    """Requests each topic's last read sent, shared by the entry's coordinators."""
 
 
 @dataclass(kw_only=True)
@@ -92,9 +86,7 @@ LOADED = ConfigEntryState.LOADED
 
 
 def _patched(holder: Any, path: list[str], item_id: str, changes: Any) -> Any:
-    """``holder`` with ``changes`` made to the item at ``path`` (attribute
-    names, the last one a mapping of items); ``None`` where anything is missing.
-    """
+    """``holder`` with ``changes`` to the item at ``path``; ``None`` if missing."""
     if holder is None:
         return None
     if not path:
@@ -158,9 +150,7 @@ class PbxTopicCoordinator(DataUpdateCoordinator[Any]):
 
     @callback
     def async_patch(self, path: str, item_id: str, **changes: Any) -> None:
-        """Show a confirmed write at once: ``changes`` to one item of the
-        mapping at the dotted ``path`` ("" for the data itself).
-        """
+        """Show a confirmed write at once: ``changes`` to one item at ``path``."""
         steps = path.split(".") if path else []
         if (data := _patched(self.data, steps, item_id, changes)) is None:
             return
@@ -168,9 +158,7 @@ class PbxTopicCoordinator(DataUpdateCoordinator[Any]):
         self.async_set_updated_data(data)
 
     async def _async_update_data(self) -> Any:
-        """Read the topic, keeping the data instead where a write was shown
-        meanwhile; a topic refused for a right reads as ``None``.
-        """
+        """Read the topic; keep the data where a write was shown meanwhile."""
         writes = self._writes
         context = read_context(self.config_entry.options)
         if self.topic is Topic.CALL_FORWARDING:
@@ -218,9 +206,7 @@ class PbxTopicCoordinator(DataUpdateCoordinator[Any]):
 
     @callback
     def _async_refresh_finished(self) -> None:
-        """Hand the poll listeners the data, logging (not raising) their
-        errors; re-read the topics that cost nothing (what this read told).
-        """
+        """Hand poll listeners the data; re-read the topics that cost nothing."""
         super()._async_refresh_finished()
         entry = self.config_entry
         if self.update_interval is not None and entry.state is LOADED:
@@ -238,9 +224,7 @@ class PbxTopicCoordinator(DataUpdateCoordinator[Any]):
                 LOGGER.exception("Error in a poll listener of %s", self.name)
 
     def _slow_down_to_the_vendors_count(self) -> None:
-        """Poll at the interval the measured costs need, less often as the
-        vendor reports fewer requests left.
-        """
+        """Poll as the measured costs need, slower as fewer requests are left."""
         cadence = self._shared.cadence
         plan = poll_plan(self.config_entry.options, self.client, self._shared.costs)
         if self.update_interval is None or not (cost := plan.costs[cadence]):
@@ -250,9 +234,7 @@ class PbxTopicCoordinator(DataUpdateCoordinator[Any]):
         )
 
     def _note(self, result: ReadResult[Any]) -> None:
-        """Log subscribers gone and sign-in advice once; sync the API address
-        repair with what the read's answers said.
-        """
+        """Log what the read noticed, once each; sync the API address repair."""
         for subscriber in sorted(result.missing - self._warned_missing):
             LOGGER.warning(
                 "%s: subscriber %s, followed in the options, no longer exists;"
@@ -278,9 +260,7 @@ class PbxTopicCoordinator(DataUpdateCoordinator[Any]):
 
 
 class PushedCallStates(PbxTopicCoordinator):
-    """The call-state topic of a vendor that pushes calls: each extension's
-    state as the last notification told it; never polled.
-    """
+    """Call states as the vendor's notifications push them; never polled."""
 
     def __init__(
         self,
@@ -306,9 +286,7 @@ class PushedCallStates(PbxTopicCoordinator):
         )
 
     async def _async_update_data(self) -> Any:
-        """Nothing to read: the extensions as the notifications left them
-        (refreshed as the extension list changes).
-        """
+        """Nothing to read: the extensions as the notifications left them."""
         return self._shown()
 
 
@@ -319,9 +297,7 @@ def build_coordinators(
     call_tracker: CallTracker | None,
     push: PushFeed | None = None,
 ) -> dict[Topic, PbxTopicCoordinator]:
-    """One coordinator per topic the client reads; the call states pushed
-    where the client pushes them and reads none.
-    """
+    """One coordinator per topic the client reads, or pushes (call states)."""
     costs: dict[Topic, int] = {}
     fast_issues = PollIssues(hass, entry, Cadence.FAST)
     shared = {

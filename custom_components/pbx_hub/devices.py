@@ -1,6 +1,4 @@
-"""Stale devices: extension devices go once the PBX surely no longer lists
-them (see docs/design-stale-devices.md).
-"""
+"""Stale devices: extension devices go once the PBX surely no longer lists them."""
 
 from __future__ import annotations
 
@@ -29,9 +27,7 @@ class StaleDevices:
 
     @callback
     def count(self, extensions: dict[str, Extension] | None) -> None:
-        """Count a successful poll's list, and remove the devices of what
-        enough lists lacked; the excluded extensions' devices whatever the list.
-        """
+        """Count a poll's list; remove the devices it says are stale or excluded."""
         devices = self._extension_devices()
         lists_extensions = Topic.EXTENSIONS in self._entry.runtime_data.coordinators
         gone = self._stale.count(
@@ -58,9 +54,7 @@ class StaleDevices:
 
 
 def live_identifiers(runtime: PbxRuntimeData) -> set[tuple[str, str]]:
-    """Devices the last polls still show: the PBX itself, the extensions it
-    lists, those with call accounting, and the followed subscribers.
-    """
+    """Devices the last polls still show (PBX, extensions, usage, subscribers)."""
     info = runtime.info
     extensions = set(runtime.data(Topic.EXTENSIONS) or {})
     if (usage := runtime.data(Topic.USAGE)) is not None:

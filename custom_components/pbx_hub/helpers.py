@@ -1,6 +1,4 @@
-"""Shared by the coordinators, the flows and the actions: what a client error
-means to the user, what the entry's options mean, and how user actions run.
-"""
+"""What client errors mean to users, what the options mean, how actions run."""
 
 from __future__ import annotations
 
@@ -56,16 +54,12 @@ WRITE_UNCONFIRMED = "write_unconfirmed"
 
 
 def needs_reauth(err: PbxError) -> bool:
-    """Whether new credentials are the fix; an IP missing from the whitelist
-    is fixed on the PBX, and polling recovers by itself once it is.
-    """
+    """Whether new credentials are the fix (not for an IP missing from a whitelist)."""
     return isinstance(err, PbxAuthError) and not isinstance(err, PbxNotWhitelistedError)
 
 
 def may_have_been_done(err: PbxError) -> bool:
-    """Whether a write that failed with ``err`` was sent and may have been
-    carried out (see docs/design-write-confirmation.md).
-    """
+    """Whether a write failing with ``err`` may have been carried out all the same."""
     if isinstance(err, PbxRefusedError):
         return False  # the PBX said no
     return isinstance(err, PbxAnswerLostError | PbxResponseError)
@@ -74,9 +68,7 @@ def may_have_been_done(err: PbxError) -> bool:
 def error_translation(
     err: PbxError, *, write: bool = False
 ) -> tuple[str, dict[str, str]]:
-    """The translation key and placeholders that explain a client error; a
-    ``write`` that may have been done is ``write_unconfirmed``.
-    """
+    """The translation key and placeholders that explain a client error."""
     if write and may_have_been_done(err):
         return WRITE_UNCONFIRMED, {"error": str(err)}
     if isinstance(err, PbxNotWhitelistedError):
@@ -123,9 +115,7 @@ def poll_plan(
     client: PbxClient,
     measured: Mapping[Topic, int] | None = None,
 ) -> PollPlan:
-    """The intervals the ``options`` (an entry's, or a form's answers) give
-    each cadence of ``client``, at the ``measured`` costs, else the declared.
-    """
+    """Each cadence's interval from the options, at the measured costs."""
 
     def chosen(key: str) -> timedelta | None:
         seconds = options.get(key)
@@ -140,9 +130,7 @@ def poll_plan(
 
 
 def not_supported(entry: ConfigEntry[Any]) -> ServiceValidationError:
-    """The translated refusal of an action the entry's vendor does not have
-    (its client does not implement the ``abilities`` interface).
-    """
+    """The translated refusal of an action the entry's vendor does not have."""
     return ServiceValidationError(
         translation_domain=DOMAIN,
         translation_key="action_not_supported",
@@ -156,17 +144,12 @@ async def run_write[T](
     *,
     shown_by: DataUpdateCoordinator[Any] | None = None,
 ) -> T:
-    """Await a client call that changes something on the PBX; on failure raise
-    a translated error, and where the write may have been done ask
-    ``shown_by`` to poll (see docs/design-write-confirmation.md).
-    """
+    """Write; where a failed write may have been done, ``shown_by`` polls."""
     return await _run(entry, call, write=True, shown_by=shown_by)
 
 
 async def run_read[T](entry: ConfigEntry[Any], call: Awaitable[T]) -> T:
-    """Await a client call that only reads (an action's answer); on failure
-    raise a translated error, an unreadable answer being ``invalid_response``.
-    """
+    """Await a client call that only reads, for an action's answer."""
     return await _run(entry, call, write=False)
 
 
@@ -177,10 +160,7 @@ async def _run[T](
     write: bool,
     shown_by: DataUpdateCoordinator[Any] | None = None,
 ) -> T:
-    """Await ``call``; on failure raise a translated error, start reauth or
-    raise a repair issue where that is the fix. The requests it sends are an
-    action's (``for_action``): the budget keeps polls' share from them.
-    """
+    """Await an action's call; raise its error translated, reauth or repair."""
     hass: HomeAssistant = entry.runtime_data.hass
     # One repair issue per action refused for a missing licence or right; the
     # action's next success clears it.

@@ -1,6 +1,4 @@
-"""Options flow: scan intervals within the vendor's request budget, the
-extensions to leave out, and the options the vendor declares (``OptionField``).
-"""
+"""Options flow: scan intervals, excluded extensions, the vendor's own options."""
 
 from __future__ import annotations
 
@@ -48,9 +46,7 @@ CALL_STATE_SOURCES = frozenset({Capability.CALL_STATES, Capability.CALL_PUSH})
 
 
 class PbxHubOptionsFlow(OptionsFlowWithReload):
-    """Scan intervals (steady polling must stay within 80 % of the budget),
-    the extensions to leave out, and the options the vendor declares.
-    """
+    """Scan intervals within the budget, excluded extensions, vendor options."""
 
     def _interval_schema(
         self, client: PbxClient, user_input: dict[str, Any] | None
@@ -118,9 +114,7 @@ class PbxHubOptionsFlow(OptionsFlowWithReload):
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Ask the scan intervals (the slow one only where the vendor has slow
-        data to poll) and the vendor's own options.
-        """
+        """Ask the intervals of the cadences the vendor polls, and its options."""
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
         # The loaded entry's client knows what its polls really cost.
@@ -182,9 +176,7 @@ class PbxHubOptionsFlow(OptionsFlowWithReload):
         )
 
     async def _what_is_polled(self, client: PbxClient) -> dict[str, str]:
-        """The vendor's name and what each interval polls, in the user's
-        language: the form's help names only what this vendor has.
-        """
+        """The vendor's name and what each interval polls, for the form's help."""
         words = await async_get_translations(
             self.hass, self.hass.config.language, "selector", {DOMAIN}
         )

@@ -1,6 +1,4 @@
-"""Sensors: PBX load, extensions, calls and licences; DID routes, call
-accounting, accounts and the vendor's rate limits.
-"""
+"""Sensors: PBX load, extensions, calls, licences, DIDs, usage and accounts."""
 
 from __future__ import annotations
 
@@ -12,7 +10,6 @@ from typing import Any
 from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntity,
-    SensorEntityDescription,
     SensorStateClass,
 )
 from homeassistant.const import PERCENTAGE, EntityCategory, Platform
@@ -25,6 +22,7 @@ from .call_state import call_state_sensors
 from .client import (
     DestinationType,
     Did,
+    PbxFact,
     SystemStatus,
     Topic,
 )
@@ -146,9 +144,7 @@ def _extension(key: str, read: Callable[[Any], Any]) -> PbxSensorEntityDescripti
 
 
 def _did_destination(sensor: SensorView, did: Did) -> str | None:
-    """Where the number rings, as a person reads it: "Extension Arthur
-    Hermans (101)", "Queue 600"; the extension's name where the PBX listed it.
-    """
+    """Where the number rings, as read: "Extension Arthur Hermans (101)"."""
     if did.destination_type is None:
         return None
     kind = sensor.translated(
@@ -179,14 +175,6 @@ DID_ROUTE = PbxSensorEntityDescription(
     },
     remove_when_gone=True,
 )
-
-
-def _fact(key: str, translation_key: str) -> SensorEntityDescription:
-    return SensorEntityDescription(
-        key=key,
-        translation_key=translation_key,
-        entity_category=EntityCategory.DIAGNOSTIC,
-    )
 
 
 async def async_setup_entry(
@@ -221,25 +209,12 @@ async def async_setup_entry(
         ),
         PbxSensor,
     )
-    # What the PBX told when identified: its serial, and the facts the client
-    # names (versions, say).
-    info = runtime.info
-    facts = {"serial_number": (info.serial_number, "serial_number")} | {
-        key: (info.details.get(key), translation_key)
-        for key, translation_key in client.info_facts.items()
-    }
-    async_add_entities(
-        InfoSensor(runtime, _fact(key, translation_key), value)
-        for key, (value, translation_key) in facts.items()
-        if value is not None
-    )
+    # What the PBX told when identified (its serial, versions).
+    async_add_entities(InfoSensor(runtime, fact) for fact in runtime.info.sensor_facts)
 
 
 def _remove_last_call_sensors(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
-    """The last call's time was a sensor of its own before it became an
-    attribute of Calls today: those registry entries would stay behind as
-    entities "no longer provided".
-    """
+    """Remove the old last-call sensors, now an attribute of Calls today."""
     registry = er.async_get(hass)
     for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
         if entity.domain == Platform.SENSOR and entity.unique_id.endswith(
@@ -280,9 +255,7 @@ class PbxSensor(PbxEntity, SensorEntity):
         return None if coordinator is None else coordinator.data
 
     def translated(self, where: str, key: str) -> str:
-        """A word of this entity's translations in the entry's language (the key
-        itself where none is translated).
-        """
+        """A word of this entity's translations (the key where none is)."""
         path = (
             f"component.{DOMAIN}.entity.sensor."
             f"{self.entity_description.translation_key}.{where}.{key}"
@@ -302,12 +275,11 @@ class InfoSensor(SensorEntity):
 
     _attr_has_entity_name = True
     _attr_should_poll = False
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
 
-    def __init__(
-        self, runtime: PbxRuntimeData, description: SensorEntityDescription, value: str
-    ) -> None:
+    def __init__(self, runtime: PbxRuntimeData, fact: PbxFact) -> None:
         """The value does not change while the entry is loaded."""
-        self.entity_description = description
-        self._attr_unique_id = f"{runtime.info.unique_id}_pbx_{description.key}"
+        self._attr_translation_key = fact.translation_key
+        self._attr_unique_id = f"{runtime.info.unique_id}_pbx_{fact.key}"
         self._attr_device_info = pbx_device_info(runtime.info)
-        self._attr_native_value = value
+        self._attr_native_value = fact.value

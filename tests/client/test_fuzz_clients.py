@@ -36,6 +36,7 @@ from custom_components.pbx_hub.client import (
     PbxError,
     create_client,
 )
+from custom_components.pbx_hub.client.readers import ReportsRateLimits
 from custom_components.pbx_hub.client.tim4biz import (
     HEADER_API_URL,
     HEADER_AUTHENTICATION,
@@ -273,7 +274,8 @@ CASES = sorted((vendor, name) for vendor, calls in CALLS.items() for name in cal
 
 def _read_what_the_client_exposes(client: PbxClient) -> None:
     """Properties built from what was read must not fail either."""
-    _ = client.rate_limit_status
+    if isinstance(client, ReportsRateLimits):
+        _ = client.rate_limit_status
     client.http.budget.min_interval(3)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -20,6 +22,9 @@ from custom_components.pbx_hub.client import (
     PbxPermissionError,
     PbxRateLimitError,
     PbxResponseError,
+    PbxUnsupportedError,
+    ReadContext,
+    Topic,
     create_client,
 )
 from simulator import Fault, PbxwareSimulator
@@ -189,8 +194,10 @@ async def test_unsupported_capability(
     client = _client(pbxware_sim, session)
     assert Capability.CLICK_TO_CALL not in client.capabilities
     assert not isinstance(client, ClicksToCall)
-    with pytest.raises(PbxError, match="does not support indicators"):
-        await client.async_get_indicators()
+    assert not hasattr(client, "async_get_indicators")
+    context = ReadContext.at(datetime.now(UTC))
+    with pytest.raises(PbxUnsupportedError, match="pbxware does not read indicators"):
+        await client.async_read(Topic.INDICATORS, context)
 
 
 @pytest.mark.parametrize(

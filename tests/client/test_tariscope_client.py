@@ -71,9 +71,15 @@ async def test_identify(
     assert info.serial_number == sim.serial
     assert info.sw_version == sim.version
     assert info.model == f"Tariscope {sim.edition}"
-    assert info.details["database"] == sim.database_version
-    assert info.details["build"] == str(sim.build)
-    assert info.details["summary_edition"] == sim.edition
+    facts = {fact.key: fact for fact in info.facts}
+    assert facts["database"].value == sim.database_version
+    assert facts["build"].value == str(sim.build)
+    assert facts["summary_edition"].value == sim.edition
+    assert [fact.key for fact in info.sensor_facts] == [
+        "serial_number",
+        "database",
+        "build",
+    ]
 
 
 async def test_a_url_without_a_port_means_8085(session: aiohttp.ClientSession) -> None:

@@ -82,15 +82,12 @@ def mock_client(vendor: str) -> MagicMock:
     client.vendor = client_class.vendor
     client.capabilities = client_class.capabilities
     client.read_costs = client_class.read_costs
-    client.extra_topics = client_class.extra_topics
     client.licence_kinds = client_class.licence_kinds
-    client.info_facts = client_class.info_facts
-    client.rate_limit_status = None
     # ... and what ``PbxClient.__init__`` sets, which the class does not show.
     client.settings = {}
     client.http = create_autospec(HttpHelper, instance=True)
     client.budget = client.http.budget = RequestBudget(spec.budget)
-    # Topics are read as the real client reads them: through its getters.
+    # Topics are read as the real client reads them: through its readers.
     client.topics = PbxClient.topics.fget(client)  # type: ignore[attr-defined]
     client.poll_cost.side_effect = functools.partial(PbxClient.poll_cost, client)
     client.async_read.side_effect = functools.partial(PbxClient.async_read, client)

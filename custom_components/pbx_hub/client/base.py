@@ -8,15 +8,13 @@ form from that declaration and ``create_client`` builds the client from the answ
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-import asyncio
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
 from enum import StrEnum
 import functools
 import hashlib
 import re
-from typing import Any, ClassVar, Concatenate, Final
+from typing import Any, ClassVar, Concatenate, Literal, overload
 
 import aiohttp
 from yarl import URL
@@ -30,8 +28,6 @@ from .exceptions import (
 )
 from .http import HttpHelper
 from .models import (
-    AccountSelection,
-    AccountSummary,
     CallForwarding,
     CallRecord,
     Capability,
@@ -39,7 +35,6 @@ from .models import (
     DidRouting,
     Extension,
     ExtensionCallState,
-    ExtensionUsage,
     FunctionIndicator,
     HotDesking,
     LiveCall,
@@ -48,6 +43,7 @@ from .models import (
     SystemStatus,
 )
 from .options import OptionField, OptionsCheck
+from .readers import READERS
 from .stepwise import reading
 from .topics import (
     TOPICS,
@@ -124,9 +120,8 @@ class SettingField:
 class PbxClient(ABC):
     """A PBX account: identify it, read its data, act on it.
 
-    Getters a vendor does not override raise ``PbxUnsupportedError``; its
-    actions are the ``abilities`` interfaces it implements. ``capabilities``
-    lists both.
+    The topics a vendor reads are the ``readers`` interfaces it implements, its
+    actions the ``abilities`` interfaces; ``capabilities`` lists both.
     """
 
     vendor: ClassVar[str]
@@ -135,15 +130,9 @@ class PbxClient(ABC):
     """Requests one read of each topic sends (1 where not listed), for sizing
     polling to the budget.
     """
-    extra_topics: ClassVar[frozenset[Topic]] = frozenset()
-    """Topics no capability offers that the vendor reads (its rate limits)."""
     licence_kinds: ClassVar[Mapping[str, str]] = {}
     """The licence kinds ``SystemStatus.licenses`` reports, each with the
     translation key of its sensor.
-    """
-    info_facts: ClassVar[Mapping[str, str]] = {}
-    """The ``PbxInfo.details`` worth a diagnostic sensor, each with its
-    translation key.
     """
     max_items: ClassVar[Mapping[Capability, int]] = {}
     """The most items each topic the vendor reads takes (the README lists
@@ -246,12 +235,11 @@ class PbxClient(ABC):
 
     @property
     def topics(self) -> tuple[Topic, ...]:
-        """The topics this client reads, in declaration order."""
+        """The topics this client reads (the readers it implements), in
+        declaration order.
+        """
         return tuple(
-            topic
-            for topic, spec in TOPICS.items()
-            if (spec.capability in self.capabilities)
-            or (spec.capability is None and topic in self.extra_topics)
+            topic for topic in TOPICS if isinstance(self, READERS[topic].interface)
         )
 
     def poll_cost(self, topic: Topic) -> int:
@@ -259,12 +247,74 @@ class PbxClient(ABC):
         capability = TOPICS[topic].capability
         return 0 if capability is None else self.read_costs.get(capability, 1)
 
+    # Each topic's read returns its model (``TOPICS``; tests/client/test_readers).
+    @overload
+    async def async_read(
+        self, topic: Literal[Topic.STATUS], context: ReadContext
+    ) -> ReadResult[SystemStatus]: ...
+    @overload
+    async def async_read(
+        self, topic: Literal[Topic.EXTENSIONS], context: ReadContext
+    ) -> ReadResult[dict[str, Extension]]: ...
+    @overload
+    async def async_read(
+        self, topic: Literal[Topic.LIVE_CALLS], context: ReadContext
+    ) -> ReadResult[dict[str, LiveCall]]: ...
+    @overload
+    async def async_read(
+        self, topic: Literal[Topic.CALL_STATES], context: ReadContext
+    ) -> ReadResult[dict[str, ExtensionCallState]]: ...
+    @overload
+    async def async_read(
+        self, topic: Literal[Topic.CALLS], context: ReadContext
+    ) -> ReadResult[list[CallRecord]]: ...
+    @overload
+    async def async_read(
+        self, topic: Literal[Topic.DIDS], context: ReadContext
+    ) -> ReadResult[dict[str, Did]]: ...
+    @overload
+    async def async_read(
+        self, topic: Literal[Topic.USAGE], context: ReadContext
+    ) -> ReadResult[UsagePeriods]: ...
+    @overload
+    async def async_read(
+        self, topic: Literal[Topic.ACCOUNTS], context: ReadContext
+    ) -> ReadResult[MonthAccounts]: ...
+    @overload
+    async def async_read(
+        self, topic: Literal[Topic.INDICATORS], context: ReadContext
+    ) -> ReadResult[dict[str, FunctionIndicator]]: ...
+    @overload
+    async def async_read(
+        self, topic: Literal[Topic.DID_ROUTING], context: ReadContext
+    ) -> ReadResult[DidRouting]: ...
+    @overload
+    async def async_read(
+        self, topic: Literal[Topic.HOT_DESKS], context: ReadContext
+    ) -> ReadResult[HotDesking]: ...
+    @overload
+    async def async_read(
+        self, topic: Literal[Topic.CALL_FORWARDING], context: ReadContext
+    ) -> ReadResult[dict[str, CallForwarding]]: ...
+    @overload
+    async def async_read(
+        self, topic: Literal[Topic.RATE_LIMIT], context: ReadContext
+    ) -> ReadResult[RateLimitStatus | None]: ...
+    @overload
+    async def async_read(
+        self, topic: Topic, context: ReadContext
+    ) -> ReadResult[Any]: ...
+
     async def async_read(self, topic: Topic, context: ReadContext) -> ReadResult[Any]:
-        """Read one topic: its data and what the read learned on the way."""
-        if topic not in self.topics:
+        """Read one topic: its data (typed per topic) and what the read
+        learned on the way; ``PbxUnsupportedError`` for a topic the vendor
+        has no reader of.
+        """
+        reader = READERS[topic]
+        if not isinstance(self, reader.interface):
             raise PbxUnsupportedError(f"{self.vendor} does not read {topic}")
         with reporting() as report:
-            data = await _read_topic(self, topic, context)
+            data = await reader.read(self, context)
         return ReadResult(
             data=data,
             cost=self.poll_cost(topic) if report.cost is None else report.cost,
@@ -280,129 +330,11 @@ class PbxClient(ABC):
     async def async_identify(self) -> PbxInfo:
         """Validate the credentials and say which PBX this is."""
 
-    async def async_get_status(self) -> SystemStatus:
-        """Health and load of the PBX."""
-        raise self._unsupported(Capability.STATUS)
-
-    async def async_get_extensions(self) -> dict[str, Extension]:
-        """Every extension, keyed by its id."""
-        raise self._unsupported(Capability.EXTENSIONS)
-
-    async def async_get_live_calls(self) -> dict[str, LiveCall]:
-        """Calls in progress, keyed by call id."""
-        raise self._unsupported(Capability.LIVE_CALLS)
-
-    async def async_get_dids(self) -> dict[str, Did]:
-        """Incoming numbers and their routes, keyed by DID id."""
-        raise self._unsupported(Capability.DIDS)
-
-    async def async_get_calls(self, since: datetime) -> list[CallRecord]:
-        """Calls started at or after ``since``, such as the start of today.
-
-        Clients may keep what they read before and ask the PBX only for what
-        is new; each call is listed once, in its latest state.
-        """
-        raise self._unsupported(Capability.CALL_HISTORY)
-
     def normalize_number(self, number: str) -> str:
         """A phone number as the PBX dials it, or ``PbxInvalidInputError``
         (see ``dialled_number``); vendors with stricter rules override this.
         """
         return dialled_number(number)
-
-    async def async_get_extension_usage(
-        self, start: datetime, end: datetime
-    ) -> dict[str, ExtensionUsage]:
-        """Calls, talk time and cost per extension from ``start`` to ``end``."""
-        raise self._unsupported(Capability.EXTENSION_USAGE)
-
-    async def async_get_indicators(self) -> dict[str, FunctionIndicator]:
-        """Function indicators and their state, by id."""
-        raise self._unsupported(Capability.INDICATORS)
-
-    async def async_get_did_routing(self) -> DidRouting:
-        """Incoming numbers with their routes, and the routes to choose from."""
-        raise self._unsupported(Capability.DID_ROUTING)
-
-    async def async_get_hot_desks(self) -> HotDesking:
-        """Hot desks and their templates."""
-        raise self._unsupported(Capability.HOT_DESKS)
-
-    async def async_get_call_states(self) -> dict[str, ExtensionCallState]:
-        """Each extension's live call state, by extension id."""
-        raise self._unsupported(Capability.CALL_STATES)
-
-    async def async_get_call_forwarding(
-        self, extension_ids: Iterable[str]
-    ) -> dict[str, CallForwarding]:
-        """Whether each of ``extension_ids`` forwards its calls, as far as
-        this read could ask (one request per extension).
-        """
-        raise self._unsupported(Capability.CALL_FORWARDING)
-
-    async def async_get_accounts(
-        self, selection: AccountSelection, month: date
-    ) -> dict[str, AccountSummary]:
-        """The accounts of the selected subscribers over ``month``, by id."""
-        raise self._unsupported(Capability.ACCOUNTS)
-
-    @property
-    def rate_limit_status(self) -> RateLimitStatus | None:
-        """The vendor's last word on its rate limits, where it reports them."""
-        return None
-
-
-_GETTERS: Final[Mapping[Topic, Callable[[PbxClient], Coroutine[Any, Any, Any]]]] = {
-    Topic.STATUS: lambda client: client.async_get_status(),
-    Topic.EXTENSIONS: lambda client: client.async_get_extensions(),
-    Topic.LIVE_CALLS: lambda client: client.async_get_live_calls(),
-    Topic.CALL_STATES: lambda client: client.async_get_call_states(),
-    Topic.DIDS: lambda client: client.async_get_dids(),
-    Topic.INDICATORS: lambda client: client.async_get_indicators(),
-    Topic.DID_ROUTING: lambda client: client.async_get_did_routing(),
-    Topic.HOT_DESKS: lambda client: client.async_get_hot_desks(),
-}
-"""The topics read by a getter without arguments."""
-
-
-async def _read_topic(client: PbxClient, topic: Topic, context: ReadContext) -> Any:
-    """The data of ``topic``, read with the client's public getters."""
-    if (getter := _GETTERS.get(topic)) is not None:
-        return await getter(client)
-    match topic:
-        case Topic.CALLS:
-            return await client.async_get_calls(context.calls_since)
-        case Topic.USAGE:
-            return await _read_usage(client, context)
-        case Topic.ACCOUNTS:
-            if context.accounts == AccountSelection():
-                return MonthAccounts(accounts={}, since=None)  # none followed
-            accounts = await client.async_get_accounts(
-                context.accounts, context.now.date()
-            )
-            return MonthAccounts(accounts=accounts, since=context.month_start)
-        case Topic.CALL_FORWARDING:
-            return await client.async_get_call_forwarding(context.extension_ids)
-        case Topic.RATE_LIMIT:
-            return client.rate_limit_status
-    raise PbxUnsupportedError(f"{client.vendor} does not read {topic}")
-
-
-async def _read_usage(client: PbxClient, context: ReadContext) -> UsagePeriods:
-    """Since midnight and since the 1st; one request on the 1st, when both
-    are the same.
-    """
-    midnight, first = context.midnight, context.month_start
-    if first == midnight:
-        today = month = await client.async_get_extension_usage(midnight, context.now)
-    else:
-        today, month = await asyncio.gather(
-            client.async_get_extension_usage(midnight, context.now),
-            client.async_get_extension_usage(first, context.now),
-        )
-    return UsagePeriods(
-        today=today, month=month, today_since=midnight, month_since=first
-    )
 
 
 def one_read[C: PbxClient, **P, R](

@@ -69,6 +69,16 @@ class DestinationType(StrEnum):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PbxFact:
+    """Something the PBX told when identified: a database version, say."""
+
+    key: str
+    value: str
+    translation_key: str | None = None
+    """Its diagnostic sensor's; ``None``: shown in diagnostics only."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class PbxInfo:
     """Who the PBX is: answered by ``async_identify``."""
 
@@ -79,8 +89,20 @@ class PbxInfo:
     sw_version: str | None = None
     configuration_url: str | None = None
     serial_number: str | None = None
-    details: dict[str, str] = field(default_factory=dict)
-    """Further facts worth a diagnostic sensor (database version, build)."""
+    facts: tuple[PbxFact, ...] = ()
+    """Further facts the vendor reports (versions, counts)."""
+
+    @property
+    def sensor_facts(self) -> tuple[PbxFact, ...]:
+        """The facts worth a diagnostic sensor: the serial number, then the
+        vendor's that have a translation key.
+        """
+        serial = () if self.serial_number is None else (_serial(self.serial_number),)
+        return (*serial, *(fact for fact in self.facts if fact.translation_key))
+
+
+def _serial(number: str) -> PbxFact:
+    return PbxFact(key="serial_number", value=number, translation_key="serial_number")
 
 
 @dataclass(frozen=True, kw_only=True)

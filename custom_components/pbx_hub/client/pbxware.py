@@ -104,6 +104,15 @@ from .pbxware_calls import (
     cdr_record,
     recording_done,
 )
+from .readers import (
+    ReadsCallForwarding,
+    ReadsCalls,
+    ReadsCallStates,
+    ReadsDids,
+    ReadsExtensions,
+    ReadsLiveCalls,
+    ReadsStatus,
+)
 from .rotation import DetailRotation
 from .topics import current_report
 
@@ -369,7 +378,19 @@ def _obj(value: Any) -> dict[str, Any]:
 
 
 class PbxwareClient(
-    PbxClient, ListsTenants, SetsDnd, RoutesDids, ForwardsCalls, RecordsCalls
+    PbxClient,
+    ReadsStatus,
+    ReadsExtensions,
+    ReadsLiveCalls,
+    ReadsCallStates,
+    ReadsCalls,
+    ReadsDids,
+    ReadsCallForwarding,
+    ListsTenants,
+    SetsDnd,
+    RoutesDids,
+    ForwardsCalls,
+    RecordsCalls,
 ):
     """A PBXware system, or one tenant of a multi-tenant PBXware."""
 

@@ -82,6 +82,7 @@ from .models import (
     AccountSummary,
     Capability,
     Charge,
+    PbxFact,
     PbxInfo,
     Subscriber,
 )
@@ -95,6 +96,7 @@ from .options import (
     account_selection,
     currency_code,
 )
+from .readers import ReadsAccounts
 from .rotation import DetailRotation
 from .topics import ReadContext, Topic, current_report
 
@@ -255,16 +257,12 @@ def _same_subscriber(subscriber: Subscriber, wanted: str) -> bool:
     return is_id(subscriber.id) and int(subscriber.id) == int(wanted)
 
 
-class TariscopeClient(PbxClient, ListsCharges):
+class TariscopeClient(PbxClient, ReadsAccounts, ListsCharges):
     """One Tariscope installation, through one API user."""
 
     vendor = "tariscope"
     capabilities = frozenset({Capability.ACCOUNTS, Capability.CHARGES})
     read_costs: ClassVar[Mapping[Capability, int]] = {Capability.ACCOUNTS: 3}
-    info_facts: ClassVar[Mapping[str, str]] = {
-        "database": "database_version",
-        "build": "build",
-    }
     """A few lists plus one summary per subscriber; sized for a handful."""
     max_items: ClassVar[Mapping[Capability, int]] = {
         Capability.ACCOUNTS: 5000,  # subscribers followed
@@ -402,12 +400,14 @@ class TariscopeClient(PbxClient, ListsCharges):
         version, edition, database, build = await gather_reads(
             *(self._fact(name) for name in ("version", "edition", "database", "build"))
         )
-        details = {
-            key: value
-            for key, value in (("database", database), ("build", build))
+        facts = tuple(
+            PbxFact(key=key, value=value, translation_key=translation_key)
+            for key, translation_key, value in (
+                ("database", "database_version", database),
+                ("build", "build", build),
+            )
             if value is not None
-        }
-        details.update(await self._summary())
+        )
         return PbxInfo(
             unique_id=serial,
             name=f"Tariscope {self._base.host or ''}".strip(),
@@ -416,24 +416,26 @@ class TariscopeClient(PbxClient, ListsCharges):
             sw_version=version,
             configuration_url=str(self._base.with_path("/")),
             serial_number=serial,
-            details=details,
+            facts=(*facts, *await self._summary()),
         )
 
-    async def _summary(self) -> dict[str, str]:
-        """``tariscope.summary``'s figures, as ``summary_<key>`` details."""
+    async def _summary(self) -> tuple[PbxFact, ...]:
+        """``tariscope.summary``'s figures, as ``summary_<key>`` facts for
+        diagnostics.
+        """
         try:
             body = await self._get("tariscope.summary")
         except PbxPermissionError:
-            return {}
+            return ()
         if not isinstance(body, Mapping):
-            return {}
-        return {
-            f"summary_{key}": str(value)
+            return ()
+        return tuple(
+            PbxFact(key=f"summary_{key}", value=str(value))
             for key, value in body.items()
             if isinstance(value, int | float | str)
             and not isinstance(value, bool)
             and key != "serial"  # the identity, kept once, where it is redacted
-        }
+        )
 
     async def _fact(self, name: str) -> str | None:
         """One ``tariscope.<name>`` fact; ``None`` where the right is missing."""

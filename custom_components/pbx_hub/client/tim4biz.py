@@ -76,7 +76,8 @@ from .options import (
     OptionKind,
     currency_code,
 )
-from .topics import Notice, Topic, current_report
+from .readers import ReadsUsage, ReportsRateLimits
+from .topics import Notice, current_report
 
 CONF_URL = "url"
 CONF_USERNAME = "username"
@@ -264,14 +265,13 @@ def sms_recipient(recipient: str) -> str:
     return number
 
 
-class Tim4bizClient(PbxClient, SendsSms):
+class Tim4bizClient(PbxClient, ReadsUsage, ReportsRateLimits, SendsSms):
     """One TIM4biz company account, through an API-enabled user."""
 
     vendor = "tim4biz"
     default_url = DEFAULT_URL
     capabilities = frozenset({Capability.EXTENSION_USAGE, Capability.SEND_SMS})
     read_costs: ClassVar[Mapping[Capability, int]] = {Capability.EXTENSION_USAGE: 2}
-    extra_topics: ClassVar[frozenset[Topic]] = frozenset({Topic.RATE_LIMIT})
     """Today and the month so far."""
     max_items: ClassVar[Mapping[Capability, int]] = {
         Capability.EXTENSION_USAGE: 5000,

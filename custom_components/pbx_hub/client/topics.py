@@ -96,7 +96,7 @@ class TopicSpec:
     model: Any
     cadence: Cadence
     capability: Capability | None
-    """``None``: offered by the vendors that declare it in ``extra_topics``."""
+    """``None``: read without a request (what the vendor's answers reported)."""
 
 
 TOPICS: Final[Mapping[Topic, TopicSpec]] = {

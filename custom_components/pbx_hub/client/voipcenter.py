@@ -124,6 +124,14 @@ from .models import (
     TimeFilter,
 )
 from .push import PushChannel
+from .readers import (
+    ReadsCalls,
+    ReadsDidRouting,
+    ReadsExtensions,
+    ReadsHotDesks,
+    ReadsIndicators,
+    ReadsStatus,
+)
 from .rotation import DetailRotation
 from .topics import current_report
 
@@ -464,7 +472,17 @@ def _wire(value: Clearable) -> str:
 
 
 class VoipcenterClient(
-    PbxClient, SetsIndicators, RoutesDidPlans, SetsHotDesks, ClicksToCall
+    PbxClient,
+    ReadsStatus,
+    ReadsExtensions,
+    ReadsCalls,
+    ReadsIndicators,
+    ReadsDidRouting,
+    ReadsHotDesks,
+    SetsIndicators,
+    RoutesDidPlans,
+    SetsHotDesks,
+    ClicksToCall,
 ):
     """One VoipCenter customer (``knummer``) through one API user."""
 

@@ -87,6 +87,7 @@ from .models import (
     PbxInfo,
     SystemStatus,
 )
+from .readers import ReadsCalls, ReadsCallStates, ReadsStatus
 
 CONF_URL = "url"
 CONF_TOKEN = "token"  # noqa: S105  (the setting's name, not a token)
@@ -379,7 +380,9 @@ def _account(settings: Mapping[str, Any]) -> str:
     return f"{host}_{hashlib.sha256(token.encode()).hexdigest()[:12]}"
 
 
-class VoipcloudClient(PbxClient, ClicksToCall):
+class VoipcloudClient(
+    PbxClient, ReadsStatus, ReadsCalls, ReadsCallStates, ClicksToCall
+):
     """One VoIPcloud account, identified by its API key."""
 
     vendor = "voipcloud"
