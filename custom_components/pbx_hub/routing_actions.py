@@ -20,19 +20,17 @@ from .client import (
     TimeFilter,
     Topic,
 )
-from .const import DOMAIN
-from .coordinator import PbxConfigEntry
-from .helpers import not_supported, run_write
-from .service_schemas import (
+from .client.action_input import (
     ATTR_CONFIG_ENTRY_ID,
     ATTR_DESTINATION,
     ATTR_DESTINATION_TYPE,
     ATTR_DID,
     ROUTE_PLAN_FIELDS,
-    invalid_input,
-    loaded_entry,
-    pick,
 )
+from .const import DOMAIN
+from .coordinator import PbxConfigEntry
+from .helpers import not_supported, run_write
+from .service_schemas import invalid_input, loaded_entry, pick
 
 
 def _last_read(entry: PbxConfigEntry, topic: Topic, unavailable: str) -> Any:

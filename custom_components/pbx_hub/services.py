@@ -23,6 +23,16 @@ from .client import (
     SendsSms,
     Topic,
 )
+from .client.action_input import (
+    ATTR_CONFIG_ENTRY_ID,
+    ATTR_DEVICE_ID,
+    ATTR_END,
+    ATTR_NUMBER,
+    ATTR_RECIPIENT,
+    ATTR_START,
+    ATTR_SUBSCRIBER,
+    ATTR_USER_NUMBER,
+)
 from .const import DOMAIN
 from .coordinator import PbxConfigEntry
 from .entity import extension_device_identifier
@@ -34,15 +44,7 @@ from .routing_actions import (
     async_set_hot_desk,
 )
 from .service_schemas import (
-    ATTR_CONFIG_ENTRY_ID,
-    ATTR_DEVICE_ID,
-    ATTR_END,
     ATTR_MESSAGE,
-    ATTR_NUMBER,
-    ATTR_RECIPIENT,
-    ATTR_START,
-    ATTR_SUBSCRIBER,
-    ATTR_USER_NUMBER,
     CLICK_TO_CALL_SCHEMA,
     GET_CHARGES_SCHEMA,
     MAX_CHARGES_PERIOD,
