@@ -33,6 +33,7 @@ from .client.action_input import (
     ATTR_SUBSCRIBER,
     ATTR_USER_NUMBER,
 )
+from .client.action_results import charges_answer
 from .const import DOMAIN
 from .coordinator import PbxConfigEntry
 from .entity import extension_device_identifier
@@ -152,29 +153,7 @@ async def _async_get_charges(call: ServiceCall) -> ServiceResponse:
         entry, client.async_get_subscriber(call.data[ATTR_SUBSCRIBER])
     )
     charges = await run_read(entry, client.async_get_charges(subscriber.id, start, end))
-    return {
-        "subscriber": {"id": subscriber.id, "name": subscriber.name},
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        # Unknown when any amount is: a sum of the known ones would be wrong.
-        "total": None
-        if any(charge.amount is None for charge in charges)
-        else round(sum(charge.amount or 0 for charge in charges), 2),
-        "charges": [
-            {
-                "id": charge.id,
-                "service": charge.service,
-                "amount": charge.amount,
-                "count": charge.count,
-                "start": charge.start.isoformat() if charge.start else None,
-                "end": charge.end.isoformat() if charge.end else None,
-                "recorded": charge.recorded_at.isoformat()
-                if charge.recorded_at
-                else None,
-            }
-            for charge in charges
-        ],
-    }
+    return charges_answer(subscriber, start, end, charges)
 
 
 _Handler = Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]

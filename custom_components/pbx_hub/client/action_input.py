@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from .models import DestinationType, TimeFilter
 
@@ -100,3 +100,17 @@ def find_id(names: Mapping[str, str], wanted: str) -> str | None:
         if name.casefold() == wanted.casefold():
             return item_id
     return None
+
+
+class _Numbered(Protocol):
+    @property
+    def number(self) -> str:
+        """The number users know it by."""
+        ...
+
+
+def find_numbered[N: _Numbered](items: Mapping[str, N], wanted: str) -> N | None:
+    """An item (a DID) by its id or else its number; else ``None``."""
+    if (item := items.get(wanted)) is not None:
+        return item
+    return next((item for item in items.values() if item.number == wanted), None)
