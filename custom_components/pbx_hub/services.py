@@ -32,6 +32,7 @@ from .client.action_input import (
     ATTR_START,
     ATTR_SUBSCRIBER,
     ATTR_USER_NUMBER,
+    sms_refusal,
 )
 from .client.action_results import charges_answer
 from .const import DOMAIN
@@ -128,12 +129,8 @@ async def async_send_sms(entry: PbxConfigEntry, recipient: str, message: str) ->
     try:
         number, text = client.check_sms(recipient, message)
     except PbxInvalidInputError as err:
-        # The vendor's rule, in the user's language where it is a known one.
-        key, placeholders = {
-            "sms_recipient": ("invalid_sms_recipient", {"recipient": recipient}),
-            "sms_length": ("invalid_sms_length", {}),
-        }.get(err.reason or "", ("invalid_sms", {"error": str(err)}))
-        raise invalid_input(key, **placeholders) from None
+        refusal = sms_refusal(err, recipient)
+        raise invalid_input(refusal.key, **refusal.placeholders) from None
     await run_write(entry, client.async_send_sms(number, text))
 
 

@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 
+from custom_components.pbx_hub.client import PbxInvalidInputError
 from custom_components.pbx_hub.client.action_input import (
     Refusal,
     as_date,
     find_id,
     input_refusal,
+    sms_refusal,
 )
 
 ENTRY = {"config_entry_id": "abc"}
@@ -106,3 +108,14 @@ def test_find_id_by_id_or_by_name_in_any_case() -> None:
     assert find_id(names, "8") == "8"
     assert find_id(names, "NIGHT") == "7"
     assert find_id(names, "Evening") is None
+
+
+def test_an_sms_refusal_is_keyed_by_the_rule_it_breaks() -> None:
+    def refused(reason: str | None) -> Refusal:
+        return sms_refusal(PbxInvalidInputError("no", reason=reason), "+3212")
+
+    assert refused("sms_recipient") == Refusal(
+        "invalid_sms_recipient", {"recipient": "+3212"}
+    )
+    assert refused("sms_length") == Refusal("invalid_sms_length")
+    assert refused(None) == Refusal("invalid_sms", {"error": "no"})

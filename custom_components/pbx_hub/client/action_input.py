@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from .exceptions import PbxInvalidInputError
 from .models import DestinationType, TimeFilter
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
@@ -90,6 +91,15 @@ def input_refusal(data: Mapping[str, Any]) -> Refusal | None:
         if name in data and as_date(data[name]) is None:
             return Refusal("invalid_date", {"field": name, "value": str(data[name])})
     return None
+
+
+def sms_refusal(err: PbxInvalidInputError, recipient: str) -> Refusal:
+    """The vendor's SMS rule ``err`` names, keyed where it is a known one."""
+    if err.reason == "sms_recipient":
+        return Refusal("invalid_sms_recipient", {"recipient": recipient})
+    if err.reason == "sms_length":
+        return Refusal("invalid_sms_length")
+    return Refusal("invalid_sms", {"error": str(err)})
 
 
 def find_id(names: Mapping[str, str], wanted: str) -> str | None:
