@@ -16,6 +16,7 @@ from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.pbx_hub.client.poll_issues import RATE_LIMITED
 from custom_components.pbx_hub.client.titles import (
     MAX_TITLE_LENGTH,
     entry_title,
@@ -23,7 +24,6 @@ from custom_components.pbx_hub.client.titles import (
 )
 from custom_components.pbx_hub.const import DOMAIN
 from custom_components.pbx_hub.repairs import (
-    RATE_LIMITED,
     ApiUrlRepairFlow,
     create_entry_issue,
     issue_id,

@@ -18,7 +18,9 @@ from custom_components.pbx_hub.const import DOMAIN
 COMPONENT = Path(__file__).parent.parent / "custom_components" / "pbx_hub"
 STRINGS: dict[str, Any] = json.loads((COMPONENT / "strings.json").read_text())
 SOURCE = "\n".join(
-    p.read_text() for p in COMPONENT.glob("*.py") if p.name != "repairs.py"
+    p.read_text()
+    for p in [*COMPONENT.glob("*.py"), COMPONENT / "client" / "action_input.py"]
+    if p.name != "repairs.py"
 )
 REPAIRS_SOURCE = (COMPONENT / "repairs.py").read_text()
 
@@ -33,7 +35,9 @@ def _keys(tree: dict[str, Any], prefix: str = "") -> set[str]:
 
 def test_raised_exception_keys_are_translated() -> None:
     used = set(
-        re.findall(r'(?:translation_key=|invalid_input\()\s*"([a-z_]+)"', SOURCE)
+        re.findall(
+            r'(?:translation_key=|invalid_input\(|Refusal\()\s*"([a-z_]+)"', SOURCE
+        )
     )
     assert "text_too_long" in used, "keys raised through invalid_input"
     entity_keys = {key for platform in STRINGS["entity"].values() for key in platform}

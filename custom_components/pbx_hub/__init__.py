@@ -27,6 +27,7 @@ from .client import (
     PbxUnsupportedError,
     Topic,
 )
+from .client.poll_issues import CLOCK_SKEW
 from .clients import client_for_entry
 from .const import CONF_VENDOR, CONF_VERIFY_SSL, DOMAIN
 from .coordinator import PbxConfigEntry, PbxRuntimeData, build_coordinators
@@ -35,7 +36,6 @@ from .entity import pbx_device_info
 from .helpers import error_translation, needs_reauth
 from .push import push_feed
 from .repairs import (
-    CLOCK_SKEW,
     SETUP_REFUSED,
     TLS_UNVERIFIED,
     create_entry_issue,

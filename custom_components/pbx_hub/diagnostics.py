@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
@@ -10,6 +10,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .client import VENDORS, CallActivity
+from .client.redaction import redact_texts
 from .const import CONF_VENDOR
 from .coordinator import PbxConfigEntry
 
@@ -69,26 +70,9 @@ async def async_get_config_entry_diagnostics(
         to_redact,
     )
     return {
-        key: _without_echoes(value, runtime.client.http.redact)
+        key: redact_texts(value, runtime.client.http.redact)
         for key, value in redacted.items()
     }
-
-
-def _without_echoes(data: Any, redact: Callable[[str], str]) -> Any:
-    """Every text in ``data``, keys too, redacted: a PBX may echo a secret anywhere."""
-    if isinstance(data, str):
-        # Unchanged text stays the object it was (an enum member, say).
-        return data if (redacted := redact(data)) == data else redacted
-    if isinstance(data, Mapping):
-        return {
-            _without_echoes(key, redact): _without_echoes(value, redact)
-            for key, value in data.items()
-        }
-    if isinstance(data, tuple):
-        return tuple(_without_echoes(value, redact) for value in data)
-    if isinstance(data, list):
-        return [_without_echoes(value, redact) for value in data]
-    return data
 
 
 def _topic_data(data: Any) -> Any:

@@ -38,14 +38,13 @@ from .client import (
     account_selection,
     for_action,
 )
+from .client.poll_issues import CLOCK_SKEW, TOO_MANY_ITEMS
 from .client.poll_plan import PollPlan, cadence_costs, plan_polls
 from .client.titles import title_placeholders
 from .const import CONF_FAST_INTERVAL, CONF_SLOW_INTERVAL, DOMAIN
 from .repairs import (
-    CLOCK_SKEW,
     MISSING_PERMISSION,
     MISSING_PERMISSION_UNNAMED,
-    TOO_MANY_ITEMS,
     is_removed,
     issue_id,
 )

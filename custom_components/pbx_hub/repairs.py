@@ -14,23 +14,11 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
-from .client import (
-    VENDORS,
-    FieldKind,
-    PbxClockSkewError,
-    PbxError,
-    PbxNotWhitelistedError,
-    PbxRateLimitError,
-    PbxTooManyItemsError,
-)
+from .client import VENDORS, FieldKind, PbxError
+from .client.poll_issues import POLL_ISSUES, TOO_MANY_ITEMS, PollTroubles
 from .client.titles import entry_title, markdown_escape, title_placeholders
 from .const import CONF_VENDOR, DOMAIN
 
-RATE_LIMITED = "rate_limited"
-NOT_WHITELISTED = "not_whitelisted"
-CLOCK_SKEW = "clock_skew"
-POLL_ISSUES = (RATE_LIMITED, NOT_WHITELISTED, CLOCK_SKEW)
-"""Repair issues a failing poll raises and the next good one clears."""
 MISSING_PERMISSION = "missing_permission"
 """Raised per cadence while a topic lacks a licence or right; the others go on."""
 MISSING_PERMISSION_UNNAMED = f"{MISSING_PERMISSION}_unnamed"
@@ -43,12 +31,8 @@ API_URL_MOVED = "api_url_moved"
 """Raised while the vendor names another API address; fixable."""
 TLS_UNVERIFIED = "tls_unverified"
 """Raised while an entry does not verify the PBX's TLS certificate."""
-TOO_MANY_ITEMS = "too_many_items"
-"""Raised per cadence while a topic's list is too long to take; gone at a good poll."""
 PLAIN_HTTP = "plain_http"
 """Raised while an entry sends its credentials unencrypted to another machine."""
-RATE_LIMIT_ISSUE_AFTER = 3
-"""Polls in a row refused with 429 before the user is told to poll less often."""
 REPAIR_ISSUES = (
     *POLL_ISSUES,
     TLS_UNVERIFIED,
@@ -146,52 +130,27 @@ class PollIssues:
         self._entry = entry
         self._permission_kind = f"{MISSING_PERMISSION}_{cadence}"
         self._too_many_kind = f"{TOO_MANY_ITEMS}_{cadence}"
-        self._rate_limited: dict[str, int] = {}
-        """Reads in a row, per topic, that the PBX answered with 429."""
-        self._skewed: dict[str, int] = {}
-        """Reads in a row, per topic, refused for the time stamp (clock skew)."""
-        self._refused: dict[str, str] = {}
-        """What each topic was refused for, while it is."""
-        self._too_many: set[str] = set()
-        """Topics whose PBX lists more items than they take."""
+        self._troubles = PollTroubles()
 
     def failed(self, topic: str, err: PbxError) -> None:
-        """Count a failed read, and raise the issue it calls for, if any."""
-        if isinstance(err, PbxRateLimitError) and err.from_pbx:
-            self._rate_limited[topic] = self._rate_limited.get(topic, 0) + 1
-        if self._rate_limited.get(topic, 0) >= RATE_LIMIT_ISSUE_AFTER:
-            create_entry_issue(self._hass, self._entry, RATE_LIMITED)
-        if isinstance(err, PbxNotWhitelistedError):
-            create_entry_issue(self._hass, self._entry, NOT_WHITELISTED)
-        if isinstance(err, PbxClockSkewError):
-            # Twice in a row: one slow answer can push a time stamp out.
-            self._skewed[topic] = self._skewed.get(topic, 0) + 1
-            if self._skewed[topic] >= 2:
-                create_entry_issue(self._hass, self._entry, CLOCK_SKEW)
-        if isinstance(err, PbxTooManyItemsError):
-            self._too_many.add(topic)
+        """Count a failed read, and raise the issues it calls for, if any."""
+        for kind, placeholders in self._troubles.failed(topic, err).items():
             create_entry_issue(
                 self._hass,
                 self._entry,
-                self._too_many_kind,
-                translation_key=TOO_MANY_ITEMS,
-                placeholders={"topic": err.topic, "maximum": str(err.maximum)},
+                self._too_many_kind if kind == TOO_MANY_ITEMS else kind,
+                translation_key=kind,
+                placeholders=placeholders,
             )
 
     def succeeded(self, topic: str, refused: str | None) -> None:
         """Clear the read's issues; one names every right the cadence is ``refused``."""
-        self._rate_limited.pop(topic, None)
-        self._skewed.pop(topic, None)
-        self._too_many.discard(topic)
+        self._troubles.succeeded(topic, refused)
         for kind in POLL_ISSUES:
             delete_entry_issue(self._hass, self._entry, kind)
-        if not self._too_many:
+        if not self._troubles.too_many_items:
             delete_entry_issue(self._hass, self._entry, self._too_many_kind)
-        if refused is None:
-            self._refused.pop(topic, None)
-        else:
-            self._refused[topic] = refused
-        if missing := sorted(set(self._refused.values())):
+        if missing := self._troubles.missing_rights:
             create_entry_issue(
                 self._hass,
                 self._entry,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from homeassistant.core import ServiceCall, ServiceResponse
@@ -20,19 +19,24 @@ from .client import (
     TimeFilter,
     Topic,
 )
-from .const import DOMAIN
-from .coordinator import PbxConfigEntry
-from .helpers import not_supported, run_write
-from .service_schemas import (
+from .client.action_input import (
     ATTR_CONFIG_ENTRY_ID,
     ATTR_DESTINATION,
     ATTR_DESTINATION_TYPE,
     ATTR_DID,
     ROUTE_PLAN_FIELDS,
-    invalid_input,
-    loaded_entry,
-    pick,
+    find_numbered,
 )
+from .client.action_results import (
+    hot_desk_answer,
+    rerouted,
+    reseated,
+    route_plan_answer,
+)
+from .const import DOMAIN
+from .coordinator import PbxConfigEntry
+from .helpers import not_supported, run_write
+from .service_schemas import invalid_input, loaded_entry, pick
 
 
 def _last_read(entry: PbxConfigEntry, topic: Topic, unavailable: str) -> Any:
@@ -54,12 +58,25 @@ def _last_read(entry: PbxConfigEntry, topic: Topic, unavailable: str) -> Any:
 def _find_did(entry: PbxConfigEntry, wanted: str) -> Did:
     """A DID by its id or else its number, from the last poll."""
     dids: dict[str, Did] = _last_read(entry, Topic.DIDS, "dids_unavailable")
-    if (did := dids.get(wanted)) is not None:
-        return did
-    for did in dids.values():
-        if did.number == wanted:
-            return did
-    raise invalid_input("did_not_found", did=wanted)
+    if (did := find_numbered(dids, wanted)) is None:
+        raise invalid_input("did_not_found", did=wanted)
+    return did
+
+
+def _picked(call: ServiceCall, field: str, names: Mapping[str, str]) -> str | None:
+    """The id of what the action names in ``field``, if it names one."""
+    value = call.data.get(field)
+    return None if value is None else pick(names, value, field)
+
+
+def _chosen(
+    call: ServiceCall, field: str, names: Mapping[str, str]
+) -> Clearable | None:
+    """As ``_picked``, but "none" (in any case) sets it to none."""
+    value = call.data.get(field)
+    if value is not None and value.casefold() == "none":
+        return CLEAR
+    return _picked(call, field, names)
 
 
 async def async_set_did_route_plan(call: ServiceCall) -> ServiceResponse:
@@ -69,30 +86,17 @@ async def async_set_did_route_plan(call: ServiceCall) -> ServiceResponse:
         raise not_supported(entry)
     routing = _last_read(entry, Topic.DID_ROUTING, "dids_unavailable")
     slow = entry.runtime_data.coordinators[Topic.DID_ROUTING]
-    wanted = call.data[ATTR_DID]
-    did = routing.dids.get(wanted) or next(
-        (d for d in routing.dids.values() if d.number == wanted), None
-    )
-    if did is None:
-        raise invalid_input("did_not_found", did=wanted)
+    if (did := find_numbered(routing.dids, call.data[ATTR_DID])) is None:
+        raise invalid_input("did_not_found", did=call.data[ATTR_DID])
     if not any(field in call.data for field in ROUTE_PLAN_FIELDS):
         raise invalid_input("nothing_to_change")
-
-    def chosen(field: str, names: Mapping[str, str]) -> Clearable | None:
-        if (value := call.data.get(field)) is None:
-            return None
-        if value.casefold() == "none":
-            return CLEAR
-        return pick(names, value, field)
-
-    route = call.data.get("route")
-    if route is not None:
-        route = pick(routing.routes, route, "route")
-    backup_route = chosen("backup_route", routing.backup_routes)
+    route = _picked(call, "route", routing.routes)
+    backup_route = _chosen(call, "backup_route", routing.backup_routes)
     filters = {
         kind: value
         for kind in TimeFilter
-        if (value := chosen(kind.value, routing.time_filters.get(kind, {}))) is not None
+        if (value := _chosen(call, kind.value, routing.time_filters.get(kind, {})))
+        is not None
     }
     await run_write(
         entry,
@@ -101,21 +105,8 @@ async def async_set_did_route_plan(call: ServiceCall) -> ServiceResponse:
         ),
         shown_by=slow,
     )
-
-    def kept[T](new: Clearable | None, old: T, cleared: T) -> str | T:
-        if new is None:
-            return old
-        return cleared if new is CLEAR else new
-
-    updated = replace(
-        did,
-        # A cleared route or backup route is CLEAR ("none"); None is unknown.
-        route=kept(route, did.route, CLEAR),
-        backup_route=kept(backup_route, did.backup_route, CLEAR),
-        time_filters={
-            kind: kept(filters.get(kind), did.time_filters.get(kind), None)
-            for kind in TimeFilter
-        },
+    updated = rerouted(
+        did, route=route, backup_route=backup_route, time_filters=filters
     )
     slow.async_patch(
         "dids",
@@ -124,15 +115,7 @@ async def async_set_did_route_plan(call: ServiceCall) -> ServiceResponse:
         backup_route=updated.backup_route,
         time_filters=updated.time_filters,
     )
-    return {
-        "did": updated.number,
-        "route": _named(routing.routes, updated.route),
-        "backup_route": _named(routing.backup_routes, updated.backup_route),
-        **{
-            kind.value: routing.time_filters.get(kind, {}).get(ref or "")
-            for kind, ref in updated.time_filters.items()
-        },
-    }
+    return route_plan_answer(routing, updated)
 
 
 async def async_set_did_route(call: ServiceCall) -> ServiceResponse:
@@ -176,45 +159,19 @@ async def async_set_hot_desk(call: ServiceCall) -> ServiceResponse:
     )
     if "sip_account" not in call.data and "template" not in call.data:
         raise invalid_input("nothing_to_change")
-    account: Clearable | None = None
-    if (wanted := call.data.get("sip_account")) is not None:
-        extensions = runtime.data(Topic.EXTENSIONS) or {}
-        account = (
-            CLEAR
-            if wanted.casefold() == "none"
-            else pick(
-                {e.id: e.name for e in extensions.values()}, wanted, "sip_account"
-            )
-        )
-    template = call.data.get("template")
-    if template is not None:
-        template = pick(desks.templates, template, "template")
+    extensions = runtime.data(Topic.EXTENSIONS) or {}
+    account = _chosen(call, "sip_account", {e.id: e.name for e in extensions.values()})
+    template = _picked(call, "template", desks.templates)
     await run_write(
         entry,
         client.async_set_hot_desk(desk_id, sip_account=account, template=template),
         shown_by=slow,
     )
-    desk = desks.desks[desk_id]
-    updated = replace(
-        desk,
-        sip_account=desk.sip_account
-        if account is None
-        else (None if account is CLEAR else account),
-        template=template or desk.template,
-    )
+    updated = reseated(desks.desks[desk_id], sip_account=account, template=template)
     slow.async_patch(
         "desks",
         desk_id,
         sip_account=updated.sip_account,
         template=updated.template,
     )
-    return {
-        "hot_desk": updated.name,
-        "sip_account": updated.sip_account,
-        "template": desks.templates.get(updated.template or ""),
-    }
-
-
-def _named(names: Mapping[str, str], ref: Clearable | None) -> str | None:
-    """The name of the route ``ref`` names; ``None`` for none or unknown."""
-    return None if ref is None or ref is CLEAR else names.get(ref)
+    return hot_desk_answer(desks, updated)

@@ -12,18 +12,24 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 import probatio as vol
 
-from .client import DestinationType, TimeFilter
+from .client.action_input import (
+    ATTR_CONFIG_ENTRY_ID,
+    ATTR_DESTINATION,
+    ATTR_DESTINATION_TYPE,
+    ATTR_DEVICE_ID,
+    ATTR_DID,
+    ATTR_END,
+    ATTR_NUMBER,
+    ATTR_RECIPIENT,
+    ATTR_START,
+    ATTR_SUBSCRIBER,
+    ATTR_USER_NUMBER,
+    ROUTE_PLAN_FIELDS,
+    find_id,
+    input_refusal,
+)
 from .const import DOMAIN
 from .coordinator import PbxConfigEntry
-
-ATTR_CONFIG_ENTRY_ID = "config_entry_id"
-ATTR_DID = "did"
-ATTR_DESTINATION_TYPE = "destination_type"
-ATTR_DESTINATION = "destination"
-
-ATTR_DEVICE_ID = "device_id"
-ATTR_USER_NUMBER = "user_number"
-ATTR_NUMBER = "number"
 
 SERVICE_SET_DID_ROUTE = "set_did_route"
 SERVICE_SET_DID_ROUTE_PLAN = "set_did_route_plan"
@@ -33,22 +39,11 @@ SERVICE_GET_CHARGES = "get_charges"
 SERVICE_SET_HOT_DESK = "set_hot_desk"
 SERVICE_START_RECORDING = "start_recording"
 SERVICE_STOP_RECORDING = "stop_recording"
-ATTR_SUBSCRIBER = "subscriber"
-ATTR_START = "start"
-ATTR_END = "end"
 MAX_CHARGES_PERIOD = timedelta(days=366)
-ATTR_RECIPIENT = "recipient"
 ATTR_MESSAGE = "message"
-ROUTABLE = [kind.value for kind in DestinationType if kind is not DestinationType.OTHER]
 
 _NAME = vol.All(cv.string, vol.Strip)
 """A name; schemas check types only, ``check_input`` the rest (translated)."""
-ROUTE_PLAN_FIELDS = (
-    "route",
-    "backup_route",
-    *(kind.value for kind in TimeFilter),
-)
-"""Routes and time filters by name or id; "none" clears all but the route."""
 SET_DID_ROUTE_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
@@ -107,23 +102,6 @@ GET_CHARGES_SCHEMA = vol.Schema(
     }
 )
 
-_NAME_FIELDS = (
-    ATTR_DID,
-    ATTR_DESTINATION,
-    *ROUTE_PLAN_FIELDS,
-    "hot_desk",
-    "sip_account",
-    "template",
-)
-TEXT_LIMITS: dict[str, int] = {
-    **dict.fromkeys(_NAME_FIELDS, 128),
-    ATTR_USER_NUMBER: 32,
-    ATTR_NUMBER: 64,
-    ATTR_SUBSCRIBER: 254,
-    ATTR_RECIPIENT: 64,
-}
-"""The longest text per field; only the recipient (the vendor's rule) may be empty."""
-
 
 def loaded_entry(hass: HomeAssistant, entry_id: str) -> PbxConfigEntry:
     """The loaded entry an action names, or a translated refusal."""
@@ -146,39 +124,12 @@ def invalid_input(key: str, **placeholders: str) -> ServiceValidationError:
 
 def check_input(data: Mapping[str, Any]) -> None:
     """The checks the schemas leave out, translated, before any request to the PBX."""
-    for field, longest in TEXT_LIMITS.items():
-        if (value := data.get(field)) is None:
-            continue
-        if not value and field != ATTR_RECIPIENT:
-            raise invalid_input("text_empty", field=field)
-        if len(value) > longest:
-            raise invalid_input("text_too_long", field=field, max=str(longest))
-    kind = data.get(ATTR_DESTINATION_TYPE)
-    if kind is not None and kind not in ROUTABLE:
-        raise invalid_input(
-            "invalid_destination_type", destination_type=kind, types=", ".join(ROUTABLE)
-        )
-    if ATTR_DEVICE_ID in data and ATTR_CONFIG_ENTRY_ID in data:
-        raise invalid_input("device_or_entry")
-    if ATTR_DEVICE_ID not in data and ATTR_CONFIG_ENTRY_ID not in data:
-        raise invalid_input("target_required")
-    if ATTR_DEVICE_ID in data and ATTR_USER_NUMBER in data:
-        raise invalid_input("device_or_user_number")
-    for field in (ATTR_START, ATTR_END):
-        if field in data:
-            try:
-                cv.date(data[field])
-            except vol.Invalid:
-                raise invalid_input(
-                    "invalid_date", field=field, value=str(data[field])
-                ) from None
+    if (refusal := input_refusal(data)) is not None:
+        raise invalid_input(refusal.key, **refusal.placeholders)
 
 
 def pick(names: Mapping[str, str], wanted: str, field: str) -> str:
     """The id of ``wanted``, given as an id or a name (any case)."""
-    if wanted in names:
-        return wanted
-    for item_id, name in names.items():
-        if name.casefold() == wanted.casefold():
-            return item_id
-    raise invalid_input("unknown_name", field=field, name=wanted)
+    if (item_id := find_id(names, wanted)) is None:
+        raise invalid_input("unknown_name", field=field, name=wanted)
+    return item_id

@@ -23,6 +23,18 @@ from .client import (
     SendsSms,
     Topic,
 )
+from .client.action_input import (
+    ATTR_CONFIG_ENTRY_ID,
+    ATTR_DEVICE_ID,
+    ATTR_END,
+    ATTR_NUMBER,
+    ATTR_RECIPIENT,
+    ATTR_START,
+    ATTR_SUBSCRIBER,
+    ATTR_USER_NUMBER,
+    sms_refusal,
+)
+from .client.action_results import charges_answer
 from .const import DOMAIN
 from .coordinator import PbxConfigEntry
 from .entity import extension_device_identifier
@@ -34,15 +46,7 @@ from .routing_actions import (
     async_set_hot_desk,
 )
 from .service_schemas import (
-    ATTR_CONFIG_ENTRY_ID,
-    ATTR_DEVICE_ID,
-    ATTR_END,
     ATTR_MESSAGE,
-    ATTR_NUMBER,
-    ATTR_RECIPIENT,
-    ATTR_START,
-    ATTR_SUBSCRIBER,
-    ATTR_USER_NUMBER,
     CLICK_TO_CALL_SCHEMA,
     GET_CHARGES_SCHEMA,
     MAX_CHARGES_PERIOD,
@@ -125,12 +129,8 @@ async def async_send_sms(entry: PbxConfigEntry, recipient: str, message: str) ->
     try:
         number, text = client.check_sms(recipient, message)
     except PbxInvalidInputError as err:
-        # The vendor's rule, in the user's language where it is a known one.
-        key, placeholders = {
-            "sms_recipient": ("invalid_sms_recipient", {"recipient": recipient}),
-            "sms_length": ("invalid_sms_length", {}),
-        }.get(err.reason or "", ("invalid_sms", {"error": str(err)}))
-        raise invalid_input(key, **placeholders) from None
+        refusal = sms_refusal(err, recipient)
+        raise invalid_input(refusal.key, **refusal.placeholders) from None
     await run_write(entry, client.async_send_sms(number, text))
 
 
@@ -150,29 +150,7 @@ async def _async_get_charges(call: ServiceCall) -> ServiceResponse:
         entry, client.async_get_subscriber(call.data[ATTR_SUBSCRIBER])
     )
     charges = await run_read(entry, client.async_get_charges(subscriber.id, start, end))
-    return {
-        "subscriber": {"id": subscriber.id, "name": subscriber.name},
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        # Unknown when any amount is: a sum of the known ones would be wrong.
-        "total": None
-        if any(charge.amount is None for charge in charges)
-        else round(sum(charge.amount or 0 for charge in charges), 2),
-        "charges": [
-            {
-                "id": charge.id,
-                "service": charge.service,
-                "amount": charge.amount,
-                "count": charge.count,
-                "start": charge.start.isoformat() if charge.start else None,
-                "end": charge.end.isoformat() if charge.end else None,
-                "recorded": charge.recorded_at.isoformat()
-                if charge.recorded_at
-                else None,
-            }
-            for charge in charges
-        ],
-    }
+    return charges_answer(subscriber, start, end, charges)
 
 
 _Handler = Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]

@@ -28,8 +28,9 @@ from custom_components.pbx_hub.client import (
     PbxRateLimitError,
     PbxResponseError,
 )
+from custom_components.pbx_hub.client.poll_issues import CLOCK_SKEW
 from custom_components.pbx_hub.const import DOMAIN, MAX_INTERVAL
-from custom_components.pbx_hub.repairs import CLOCK_SKEW, SETUP_REFUSED, issue_id
+from custom_components.pbx_hub.repairs import SETUP_REFUSED, issue_id
 from tests.conftest import setup_entry
 
 from .conftest import NOW

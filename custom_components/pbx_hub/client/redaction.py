@@ -9,10 +9,11 @@ echo shows only a piece.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 import html
 import json
 import re
+from typing import Any
 from urllib.parse import quote
 
 from yarl import URL
@@ -99,3 +100,20 @@ class Redactor:
             elif index == 0 or not hidden[index - 1]:
                 parts.append(REDACTED)
         return "".join(parts)
+
+
+def redact_texts(data: Any, redact: Callable[[str], str]) -> Any:
+    """Every text in ``data``, keys too, redacted: a PBX may echo a secret anywhere."""
+    if isinstance(data, str):
+        # Unchanged text stays the object it was (an enum member, say).
+        return data if (redacted := redact(data)) == data else redacted
+    if isinstance(data, Mapping):
+        return {
+            redact_texts(key, redact): redact_texts(value, redact)
+            for key, value in data.items()
+        }
+    if isinstance(data, tuple):
+        return tuple(redact_texts(value, redact) for value in data)
+    if isinstance(data, list):
+        return [redact_texts(value, redact) for value in data]
+    return data
