@@ -85,13 +85,6 @@ def extension_device_identifier(info: PbxInfo, extension_id: str) -> tuple[str, 
     return (DOMAIN, f"{info.unique_id}_ext_{extension_id}")
 
 
-def call_group_device_identifier(
-    info: PbxInfo, scope: CallScope, name: str
-) -> tuple[str, str]:
-    """Device registry identifier of a queue or ring group."""
-    return (DOMAIN, f"{info.unique_id}_{scope}_{name}")
-
-
 def extension_place(
     runtime: PbxRuntimeData, extension_id: str, number: str, name: str | None
 ) -> Place:
