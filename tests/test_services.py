@@ -17,17 +17,11 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.pbx_hub.client import (
-    PbxAnswerLostError,
-    PbxConnectionError,
-    PbxError,
     PbxPermissionError,
-    PbxRefusedError,
-    PbxResponseError,
     Topic,
 )
 from custom_components.pbx_hub.client.pbxware import PbxwareClient
 from custom_components.pbx_hub.const import DOMAIN
-from custom_components.pbx_hub.helpers import error_translation
 from simulator import Fault, PbxwareSimulator, SimulatorBase
 
 from .conftest import setup_entry
@@ -412,20 +406,3 @@ async def test_dnd_whose_answer_is_lost(
     # Refused: no poll asked for, the switch shows what it showed. Otherwise
     # the poll asked for shows what the PBX holds.
     assert hass.states.get(entity_id).state == (STATE_ON if carried_out else STATE_OFF)
-
-
-@pytest.mark.parametrize(
-    ("error", "read", "write"),
-    [
-        (PbxAnswerLostError("late"), "cannot_connect", "write_unconfirmed"),
-        (PbxResponseError("garbled"), "invalid_response", "write_unconfirmed"),
-        # Sent nothing, or answered "no" in words it could read: no doubt.
-        (PbxConnectionError("refused"), "cannot_connect", "cannot_connect"),
-        (PbxRefusedError("HTTP 404"), "invalid_response", "invalid_response"),
-    ],
-)
-def test_only_a_write_whose_answer_was_lost_is_unconfirmed(
-    error: PbxError, read: str, write: str
-) -> None:
-    assert error_translation(error) == (read, {"error": str(error)})
-    assert error_translation(error, write=True) == (write, {"error": str(error)})

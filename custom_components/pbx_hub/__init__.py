@@ -22,18 +22,17 @@ from .client import (
     Cadence,
     PbxClockSkewError,
     PbxError,
-    PbxInvalidInputError,
     PbxPermissionError,
-    PbxUnsupportedError,
     Topic,
 )
+from .client.error_keys import error_translation, is_bad_input, needs_reauth
 from .client.poll_issues import CLOCK_SKEW
 from .clients import client_for_entry
 from .const import CONF_VENDOR, CONF_VERIFY_SSL, DOMAIN
 from .coordinator import PbxConfigEntry, PbxRuntimeData, build_coordinators
 from .devices import STALE_DEVICES, StaleDevices, live_identifiers
 from .entity import pbx_device_info
-from .helpers import error_translation, needs_reauth
+from .helpers import translated
 from .push import push_feed
 from .repairs import (
     SETUP_REFUSED,
@@ -71,7 +70,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
         client = client_for_entry(hass, dict(entry.data), identity=entry.unique_id)
         info = await client.async_identify()
     except PbxError as err:
-        key, placeholders = error_translation(err)
         error_class: type[HomeAssistantError] = ConfigEntryNotReady
         if needs_reauth(err):
             error_class = ConfigEntryAuthFailed
@@ -82,6 +80,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
             # Good credentials without a right or licence: no reauth (new
             # credentials would not help). Say what to grant, and retry: the
             # entry loads by itself once it is granted.
+            key, placeholders = error_translation(err)
             create_entry_issue(
                 hass,
                 entry,
@@ -89,14 +88,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
                 translation_key=key,
                 placeholders=placeholders,
             )
-        elif isinstance(err, PbxInvalidInputError | PbxUnsupportedError):
+        elif is_bad_input(err):
             # A tenant that no longer exists will not come back by retrying.
             error_class = ConfigEntryError
-        raise error_class(
-            translation_domain=DOMAIN,
-            translation_key=key,
-            translation_placeholders=placeholders,
-        ) from err
+        raise translated(error_class, err) from err
     delete_entry_issue(hass, entry, SETUP_REFUSED)
 
     if entry.unique_id:

@@ -25,6 +25,7 @@ from .client import (
     Topic,
 )
 from .client.budget import reported_poll_interval
+from .client.error_keys import needs_reauth
 from .const import (
     CONF_CALL_STATES,
     CONF_EXCLUDED_EXTENSIONS,
@@ -33,7 +34,7 @@ from .const import (
     LOGGER,
     MAX_INTERVAL,
 )
-from .helpers import error_translation, needs_reauth, poll_plan, read_context
+from .helpers import poll_plan, read_context, translated
 from .push import PushFeed
 from .repairs import PollIssues, is_removed, sync_api_url_issue
 
@@ -174,14 +175,9 @@ class PbxTopicCoordinator(DataUpdateCoordinator[Any]):
         except PbxError as err:
             self._slow_down_to_the_vendors_count()
             self._shared.issues.failed(self.topic, err)
-            key, placeholders = error_translation(err)
             reauth = needs_reauth(err) and not is_removed(self.hass, self.config_entry)
             error_class = ConfigEntryAuthFailed if reauth else UpdateFailed
-            raise error_class(
-                translation_domain=DOMAIN,
-                translation_key=key,
-                translation_placeholders=placeholders,
-            ) from err
+            raise translated(error_class, err) from err
         data = None
         if result is not None:
             self._shared.costs[self.topic] = result.cost

@@ -16,84 +16,37 @@ from homeassistant.util import dt as dt_util
 from .client import (
     EVENT_LOOKBACK,
     VENDORS,
-    PbxAnswerLostError,
-    PbxAuthError,
-    PbxCallFailedError,
     PbxClient,
-    PbxClockSkewError,
-    PbxConnectionError,
     PbxError,
-    PbxInvalidInputError,
-    PbxNoCallError,
-    PbxNotWhitelistedError,
     PbxPermissionError,
-    PbxRateLimitError,
-    PbxRefusedError,
-    PbxRequestCapError,
-    PbxResponseError,
-    PbxTooManyItemsError,
-    PbxUnsupportedError,
     ReadContext,
     Topic,
     account_selection,
     for_action,
 )
-from .client.poll_issues import CLOCK_SKEW, TOO_MANY_ITEMS
+from .client.error_keys import (
+    MISSING_PERMISSION,
+    error_translation,
+    is_bad_input,
+    may_have_been_done,
+    needs_reauth,
+)
 from .client.poll_plan import PollPlan, cadence_costs, plan_polls
 from .client.titles import title_placeholders
 from .const import CONF_FAST_INTERVAL, CONF_SLOW_INTERVAL, DOMAIN
-from .repairs import (
-    MISSING_PERMISSION,
-    MISSING_PERMISSION_UNNAMED,
-    is_removed,
-    issue_id,
-)
-
-WRITE_UNCONFIRMED = "write_unconfirmed"
+from .repairs import is_removed, issue_id
 
 
-def needs_reauth(err: PbxError) -> bool:
-    """Whether new credentials are the fix (not for an IP missing from a whitelist)."""
-    return isinstance(err, PbxAuthError) and not isinstance(err, PbxNotWhitelistedError)
-
-
-def may_have_been_done(err: PbxError) -> bool:
-    """Whether a write failing with ``err`` may have been carried out all the same."""
-    if isinstance(err, PbxRefusedError):
-        return False  # the PBX said no
-    return isinstance(err, PbxAnswerLostError | PbxResponseError)
-
-
-def error_translation(
-    err: PbxError, *, write: bool = False
-) -> tuple[str, dict[str, str]]:
-    """The translation key and placeholders that explain a client error."""
-    if write and may_have_been_done(err):
-        return WRITE_UNCONFIRMED, {"error": str(err)}
-    if isinstance(err, PbxNotWhitelistedError):
-        return "not_whitelisted", {}
-    if isinstance(err, PbxClockSkewError):
-        return CLOCK_SKEW, {}
-    if isinstance(err, PbxCallFailedError):
-        return "call_failed", {"error": str(err)}
-    if isinstance(err, PbxAuthError):
-        return "auth_failed", {}
-    if isinstance(err, PbxPermissionError):
-        if err.permission is None:
-            return MISSING_PERMISSION_UNNAMED, {}
-        return MISSING_PERMISSION, {"permission": err.permission}
-    if isinstance(err, PbxRateLimitError):
-        return "rate_limited", {"retry_after": f"{err.retry_after or 0:.0f}"}
-    if isinstance(err, PbxConnectionError):
-        return "cannot_connect", {"error": str(err)}
-    if isinstance(err, PbxInvalidInputError | PbxUnsupportedError):
-        no_call = isinstance(err, PbxNoCallError)  # nothing to record
-        return ("no_call", {}) if no_call else ("invalid_input", {"error": str(err)})
-    if isinstance(err, PbxTooManyItemsError):
-        return TOO_MANY_ITEMS, {"topic": err.topic, "maximum": str(err.maximum)}
-    if isinstance(err, PbxRequestCapError):
-        return "request_cap", {"maximum": str(err.maximum)}
-    return "invalid_response", {"error": str(err)}
+def translated[E: HomeAssistantError](
+    error_class: type[E], err: PbxError, *, write: bool = False
+) -> E:
+    """``err`` as ``error_class``, explained in the user's language."""
+    key, placeholders = error_translation(err, write=write)
+    return error_class(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders,
+    )
 
 
 def read_context(options: Mapping[str, Any]) -> ReadContext:
@@ -172,8 +125,8 @@ async def _run[T](
         present = not is_removed(hass, entry)  # while the PBX answered
         if present and needs_reauth(err):
             entry.async_start_reauth(hass)
-        key, placeholders = error_translation(err, write=write)
         if present and isinstance(err, PbxPermissionError):
+            key, placeholders = error_translation(err, write=write)
             ir.async_create_issue(
                 hass,
                 DOMAIN,
@@ -194,14 +147,8 @@ async def _run[T](
                 hass, shown_by.async_request_refresh(), "refresh after write"
             )
         error_class = (
-            ServiceValidationError
-            if isinstance(err, PbxInvalidInputError | PbxUnsupportedError)
-            else HomeAssistantError
+            ServiceValidationError if is_bad_input(err) else HomeAssistantError
         )
-        raise error_class(
-            translation_domain=DOMAIN,
-            translation_key=key,
-            translation_placeholders=placeholders,
-        ) from err
+        raise translated(error_class, err, write=write) from err
     ir.async_delete_issue(hass, DOMAIN, refused)
     return result

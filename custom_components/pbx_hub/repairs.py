@@ -15,14 +15,11 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
 from .client import VENDORS, FieldKind, PbxError
+from .client.error_keys import MISSING_PERMISSION, MISSING_PERMISSION_UNNAMED
 from .client.poll_issues import POLL_ISSUES, TOO_MANY_ITEMS, PollTroubles
 from .client.titles import entry_title, markdown_escape, title_placeholders
 from .const import CONF_VENDOR, DOMAIN
 
-MISSING_PERMISSION = "missing_permission"
-"""Raised per cadence while a topic lacks a licence or right; the others go on."""
-MISSING_PERMISSION_UNNAMED = f"{MISSING_PERMISSION}_unnamed"
-"""Text for a refusal naming no right (a bare 403): its message is no right's name."""
 SETUP_REFUSED = f"{MISSING_PERMISSION}_setup"
 """Raised while setup is refused for a missing licence or right; gone once loaded."""
 VENDOR_WORDED = (MISSING_PERMISSION, MISSING_PERMISSION_UNNAMED)

@@ -1,0 +1,78 @@
+"""What client errors mean to users: translation keys and what each error calls for."""
+
+from __future__ import annotations
+
+from .exceptions import (
+    PbxAnswerLostError,
+    PbxAuthError,
+    PbxCallFailedError,
+    PbxClockSkewError,
+    PbxConnectionError,
+    PbxError,
+    PbxInvalidInputError,
+    PbxNoCallError,
+    PbxNotWhitelistedError,
+    PbxPermissionError,
+    PbxRateLimitError,
+    PbxRefusedError,
+    PbxRequestCapError,
+    PbxResponseError,
+    PbxTooManyItemsError,
+    PbxUnsupportedError,
+)
+from .poll_issues import CLOCK_SKEW, TOO_MANY_ITEMS
+
+MISSING_PERMISSION = "missing_permission"
+"""Raised per cadence while a topic lacks a licence or right; the others go on."""
+MISSING_PERMISSION_UNNAMED = f"{MISSING_PERMISSION}_unnamed"
+"""Text for a refusal naming no right (a bare 403): its message is no right's name."""
+WRITE_UNCONFIRMED = "write_unconfirmed"
+
+
+def needs_reauth(err: PbxError) -> bool:
+    """Whether new credentials are the fix (not for an IP missing from a whitelist)."""
+    return isinstance(err, PbxAuthError) and not isinstance(err, PbxNotWhitelistedError)
+
+
+def may_have_been_done(err: PbxError) -> bool:
+    """Whether a write failing with ``err`` may have been carried out all the same."""
+    if isinstance(err, PbxRefusedError):
+        return False  # the PBX said no
+    return isinstance(err, PbxAnswerLostError | PbxResponseError)
+
+
+def is_bad_input(err: PbxError) -> bool:
+    """Whether the caller's input (or choice of vendor) is at fault, not the PBX."""
+    return isinstance(err, PbxInvalidInputError | PbxUnsupportedError)
+
+
+def error_translation(
+    err: PbxError, *, write: bool = False
+) -> tuple[str, dict[str, str]]:
+    """The translation key and placeholders that explain a client error."""
+    if write and may_have_been_done(err):
+        return WRITE_UNCONFIRMED, {"error": str(err)}
+    if isinstance(err, PbxNotWhitelistedError):
+        return "not_whitelisted", {}
+    if isinstance(err, PbxClockSkewError):
+        return CLOCK_SKEW, {}
+    if isinstance(err, PbxCallFailedError):
+        return "call_failed", {"error": str(err)}
+    if isinstance(err, PbxAuthError):
+        return "auth_failed", {}
+    if isinstance(err, PbxPermissionError):
+        if err.permission is None:
+            return MISSING_PERMISSION_UNNAMED, {}
+        return MISSING_PERMISSION, {"permission": err.permission}
+    if isinstance(err, PbxRateLimitError):
+        return "rate_limited", {"retry_after": f"{err.retry_after or 0:.0f}"}
+    if isinstance(err, PbxConnectionError):
+        return "cannot_connect", {"error": str(err)}
+    if is_bad_input(err):
+        no_call = isinstance(err, PbxNoCallError)  # nothing to record
+        return ("no_call", {}) if no_call else ("invalid_input", {"error": str(err)})
+    if isinstance(err, PbxTooManyItemsError):
+        return TOO_MANY_ITEMS, {"topic": err.topic, "maximum": str(err.maximum)}
+    if isinstance(err, PbxRequestCapError):
+        return "request_cap", {"maximum": str(err.maximum)}
+    return "invalid_response", {"error": str(err)}
