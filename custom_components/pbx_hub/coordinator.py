@@ -24,8 +24,10 @@ from .client import (
     ReadResult,
     Topic,
 )
+from .client.action_results import patched
 from .client.budget import reported_poll_interval
 from .client.error_keys import needs_reauth
+from .client.read_notes import ReadNotes
 from .const import (
     CONF_CALL_STATES,
     CONF_EXCLUDED_EXTENSIONS,
@@ -86,19 +88,6 @@ type PbxConfigEntry = ConfigEntry[PbxRuntimeData]
 LOADED = ConfigEntryState.LOADED
 
 
-def _patched(holder: Any, path: list[str], item_id: str, changes: Any) -> Any:
-    """``holder`` with ``changes`` to the item at ``path``; ``None`` if missing."""
-    if holder is None:
-        return None
-    if not path:
-        if (item := holder.get(item_id)) is None:
-            return None
-        return {**holder, item_id: replace(item, **changes)}
-    name, *rest = path
-    value = _patched(getattr(holder, name, None), rest, item_id, changes)
-    return None if value is None else replace(holder, **{name: value})
-
-
 class PbxTopicCoordinator(DataUpdateCoordinator[Any]):
     """Reads one topic at its cadence; its data is the topic's model."""
 
@@ -121,8 +110,7 @@ class PbxTopicCoordinator(DataUpdateCoordinator[Any]):
         self._writes = 0
         """Actions' results shown so far (see ``async_patch``)."""
         self._poll_listeners: list[Callable[[Any], None]] = []
-        self._warned_missing: frozenset[str] = frozenset()
-        self._warned_scheme = False
+        self._notes = ReadNotes()
         shared.costs[topic] = client.poll_cost(topic)
         super().__init__(
             hass,
@@ -152,8 +140,7 @@ class PbxTopicCoordinator(DataUpdateCoordinator[Any]):
     @callback
     def async_patch(self, path: str, item_id: str, **changes: Any) -> None:
         """Show a confirmed write at once: ``changes`` to one item at ``path``."""
-        steps = path.split(".") if path else []
-        if (data := _patched(self.data, steps, item_id, changes)) is None:
+        if (data := patched(self.data, path, item_id, changes)) is None:
             return
         self._writes += 1
         self.async_set_updated_data(data)
@@ -231,28 +218,12 @@ class PbxTopicCoordinator(DataUpdateCoordinator[Any]):
 
     def _note(self, result: ReadResult[Any]) -> None:
         """Log what the read noticed, once each; sync the API address repair."""
-        for subscriber in sorted(result.missing - self._warned_missing):
-            LOGGER.warning(
-                "%s: subscriber %s, followed in the options, no longer exists;"
-                " its figures are left out until it is back or removed from"
-                " the options",
-                self.config_entry.title,
-                subscriber,
+        for warning in self._notes.new(result, self.config_entry.title):
+            LOGGER.warning("%s", warning)
+        if result.cost:  # else no answer, so nothing noticed
+            sync_api_url_issue(
+                self.hass, self.config_entry, result.notices.get(Notice.API_URL)
             )
-        self._warned_missing = result.missing
-        if not result.cost:
-            return  # no answer, so nothing noticed
-        scheme = result.notices.get(Notice.AUTHENTICATION)
-        if scheme is not None and not self._warned_scheme:
-            self._warned_scheme = True
-            LOGGER.warning(
-                "%s recommends %s authentication; PBX Hub signs in with Basic",
-                self.config_entry.title,
-                scheme,
-            )
-        sync_api_url_issue(
-            self.hass, self.config_entry, result.notices.get(Notice.API_URL)
-        )
 
 
 class PushedCallStates(PbxTopicCoordinator):
@@ -312,6 +283,7 @@ def build_coordinators(
         digests[Topic.CALLS] = lambda calls, context: call_tracker.update(
             calls, context.midnight
         )
+    states_on = bool(entry.options.get(CONF_CALL_STATES, True))  # polled or pushed
     coordinators = {
         topic: PbxTopicCoordinator(
             hass,
@@ -322,16 +294,11 @@ def build_coordinators(
             digests.get(topic),
         )
         for topic in client.topics
-        if topic is not Topic.CALL_STATES or call_states_on(entry)
+        if topic is not Topic.CALL_STATES or states_on
     }
-    if push is not None and call_states_on(entry):
+    if push is not None and states_on:
         coordinators.setdefault(
             Topic.CALL_STATES,
             PushedCallStates(hass, entry, client, shared[Cadence.LIVE], push),
         )
     return coordinators
-
-
-def call_states_on(entry: PbxConfigEntry) -> bool:
-    """Whether the options leave call states on (polled or pushed)."""
-    return bool(entry.options.get(CONF_CALL_STATES, True))

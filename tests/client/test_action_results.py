@@ -20,6 +20,7 @@ from custom_components.pbx_hub.client.action_input import find_numbered
 from custom_components.pbx_hub.client.action_results import (
     charges_answer,
     hot_desk_answer,
+    patched,
     rerouted,
     reseated,
     route_plan_answer,
@@ -117,3 +118,26 @@ def test_the_charges_total_is_rounded_and_unknown_when_any_amount_is() -> None:
     )
     assert unknown["total"] is None
     assert charges_answer(who, date(2026, 11, 1), date(2026, 11, 1), [])["total"] == 0
+
+
+def test_a_confirmed_write_patches_only_its_item_and_misses_nothing_else() -> None:
+    assert patched(ROUTING, "dids", "d1", {"route": "r2"}) == DidRouting(
+        dids={"d1": DID_ON_R2},
+        routes=ROUTING.routes,
+        backup_routes=ROUTING.backup_routes,
+        time_filters=ROUTING.time_filters,
+    )
+    assert patched(ROUTING.dids, "", "d1", {"route": "r2"}) == {"d1": DID_ON_R2}
+    # An item, field or data that is gone (or not read yet) is not invented.
+    assert patched(ROUTING, "dids", "d9", {"route": "r2"}) is None
+    assert patched(ROUTING, "desks", "d1", {"route": "r2"}) is None
+    assert patched(None, "dids", "d1", {"route": "r2"}) is None
+
+
+DID_ON_R2 = RoutedDid(
+    id="d1",
+    number="3120",
+    route="r2",
+    backup_route=None,
+    time_filters=DID.time_filters,
+)

@@ -20,6 +20,19 @@ from .models import (
 )
 
 
+def patched(holder: Any, path: str, item_id: str, changes: Mapping[str, Any]) -> Any:
+    """``holder`` with ``changes`` to item ``item_id`` at dotted ``path``; ``None`` if missing."""
+    if holder is None:
+        return None
+    if not path:
+        if (item := holder.get(item_id)) is None:
+            return None
+        return {**holder, item_id: replace(item, **changes)}
+    name, _, rest = path.partition(".")
+    value = patched(getattr(holder, name, None), rest, item_id, changes)
+    return None if value is None else replace(holder, **{name: value})
+
+
 def _kept[T](new: Clearable | None, old: T, cleared: T) -> str | T:
     """``old`` when not changed, ``cleared`` when set to none, else the new id."""
     if new is None:
