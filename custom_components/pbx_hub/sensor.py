@@ -10,9 +10,8 @@ from typing import Any
 from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntity,
-    SensorStateClass,
 )
-from homeassistant.const import PERCENTAGE, EntityCategory, Platform
+from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -41,11 +40,13 @@ from .sensor_figures import (
     GROUP_SENSORS,
     LAST_CALL,
     MEASURED,
+    PERCENT,
     RATE_LIMIT_SENSORS,
     USAGE_SENSORS,
     USER_SENSORS,
     PbxSensorEntityDescription,
     SensorView,
+    sensor,
 )
 
 PARALLEL_UPDATES = 0
@@ -55,22 +56,7 @@ def _status(
     key: str, read: Callable[[SystemStatus], Any], **kwargs: Any
 ) -> PbxSensorEntityDescription:
     kwargs.setdefault("exists_fn", lambda status: read(status) is not None)
-    return PbxSensorEntityDescription(
-        key=key, translation_key=key, topic=Topic.STATUS, value_fn=read, **kwargs
-    )
-
-
-def _percent(
-    key: str, read: Callable[[SystemStatus], Any], **kwargs: Any
-) -> PbxSensorEntityDescription:
-    return _status(
-        key,
-        read,
-        native_unit_of_measurement=PERCENTAGE,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=0,
-        **kwargs,
-    )
+    return sensor(key, topic=Topic.STATUS, value_fn=read, **kwargs)
 
 
 def _licence(kind: str, key: str) -> PbxSensorEntityDescription:
@@ -79,9 +65,7 @@ def _licence(kind: str, key: str) -> PbxSensorEntityDescription:
         lambda s: s.licenses[kind].percent if kind in s.licenses else None,
         # A licence without a maximum has no share: unknown.
         exists_fn=lambda s: kind in s.licenses,
-        native_unit_of_measurement=PERCENTAGE,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=0,
+        **PERCENT,
         entity_category=EntityCategory.DIAGNOSTIC,
     )
 
@@ -104,19 +88,12 @@ PBX_SENSORS: tuple[PbxSensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=list(SYSTEM_STATES),
     ),
-    _percent("cpu", lambda s: s.cpu_percent),
-    _percent("memory", lambda s: s.memory_percent),
-    _percent("disk", lambda s: s.disk_percent),
+    _status("cpu", lambda s: s.cpu_percent, **PERCENT),
+    _status("memory", lambda s: s.memory_percent, **PERCENT),
+    _status("disk", lambda s: s.disk_percent, **PERCENT),
     _status("extensions_online", lambda s: s.extensions_online, **MEASURED),
     *(
-        PbxSensorEntityDescription(
-            key=key,
-            translation_key=key,
-            topic=topic,
-            value_fn=len,
-            exists_fn=exists,
-            **MEASURED,
-        )
+        sensor(key, topic=topic, value_fn=len, exists_fn=exists, **MEASURED)
         for key, topic, exists in (
             ("extensions_total", Topic.EXTENSIONS, bool),
             ("active_calls", Topic.LIVE_CALLS, lambda calls: True),
@@ -133,9 +110,8 @@ ACTIVE_CALLS_FROM_STATUS = _status("active_calls", lambda s: s.active_calls, **M
 
 
 def _extension(key: str, read: Callable[[Any], Any]) -> PbxSensorEntityDescription:
-    return PbxSensorEntityDescription(
-        key=key,
-        translation_key=key,
+    return sensor(
+        key,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         **EXTENSION_ITEMS,
@@ -143,22 +119,22 @@ def _extension(key: str, read: Callable[[Any], Any]) -> PbxSensorEntityDescripti
     )
 
 
-def _did_destination(sensor: SensorView, did: Did) -> str | None:
+def _did_destination(view: SensorView, did: Did) -> str | None:
     """Where the number rings, as read: "Extension Arthur Hermans (101)"."""
     if did.destination_type is None:
         return None
-    kind = sensor.translated(
+    kind = view.translated(
         "state_attributes.destination_type.state", did.destination_type
     )
     target = did.destination
     if did.destination_type is DestinationType.EXTENSION:
-        extensions = sensor.topic_data(Topic.EXTENSIONS) or {}
+        extensions = view.topic_data(Topic.EXTENSIONS) or {}
         named = next((ext for ext in extensions.values() if ext.number == target), None)
         if named is not None and named.name and named.name != target:
             target = f"{named.name} ({target})"
     text = f"{kind} {target}".strip()
     if did.enabled is False:
-        text = f"{text} ({sensor.translated('state', 'disabled')})"
+        text = f"{text} ({view.translated('state', 'disabled')})"
     return text
 
 
@@ -251,8 +227,7 @@ class PbxSensor(PbxEntity, SensorEntity):
 
     def topic_data(self, topic: Topic) -> Any:
         """Another topic's last data (``None``: not read, or not the vendor's)."""
-        coordinator = self.coordinator.config_entry.runtime_data.coordinators.get(topic)
-        return None if coordinator is None else coordinator.data
+        return self.coordinator.config_entry.runtime_data.data(topic)
 
     def translated(self, where: str, key: str) -> str:
         """A word of this entity's translations (the key where none is)."""

@@ -29,6 +29,10 @@ from .entity import (
 MEASURED: dict[str, Any] = {"state_class": SensorStateClass.MEASUREMENT}
 DAILY: dict[str, Any] = {"state_class": SensorStateClass.TOTAL_INCREASING}
 """Counts up through the day and starts again at midnight."""
+PERCENT: dict[str, Any] = MEASURED | {
+    "native_unit_of_measurement": PERCENTAGE,
+    "suggested_display_precision": 0,
+}
 
 
 class SensorView(Protocol):
@@ -53,6 +57,11 @@ class PbxSensorEntityDescription(PbxEntityDescription, SensorEntityDescription):
     """A state that needs more than the item (other topics, translated words)."""
 
 
+def sensor(key: str, **kwargs: Any) -> PbxSensorEntityDescription:
+    """A description whose translation key is its key."""
+    return PbxSensorEntityDescription(key=key, translation_key=key, **kwargs)
+
+
 TALK_TIME_DAY: dict[str, Any] = {
     "device_class": SensorDeviceClass.DURATION,
     "native_unit_of_measurement": UnitOfTime.SECONDS,
@@ -70,10 +79,8 @@ TALK_TIME_MONTH: dict[str, Any] = TALK_TIME_DAY | {
 def _usage(
     key: str, month: bool, read: Callable[[ExtensionUsage], Any], **kwargs: Any
 ) -> PbxSensorEntityDescription:
-    period = "month" if month else "today"
-    return PbxSensorEntityDescription(
-        key=f"{key}_{period}",
-        translation_key=f"{key}_{period}",
+    return sensor(
+        f"{key}_{'month' if month else 'today'}",
         state_class=SensorStateClass.TOTAL,
         **USAGE_ITEMS,
         value_fn=lambda periods: (
@@ -107,9 +114,8 @@ USAGE_SENSORS = tuple(
 )
 
 RATE_LIMIT_SENSORS = tuple(
-    PbxSensorEntityDescription(
-        key=key,
-        translation_key=key,
+    sensor(
+        key,
         entity_category=EntityCategory.DIAGNOSTIC,
         **MEASURED,
         topic=Topic.RATE_LIMIT,
@@ -126,9 +132,8 @@ RATE_LIMIT_SENSORS = tuple(
 def _account(
     key: str, read: Callable[[AccountSummary], Any], *, monthly: bool = True
 ) -> PbxSensorEntityDescription:
-    return PbxSensorEntityDescription(
-        key=key,
-        translation_key=key,
+    return sensor(
+        key,
         device_class=SensorDeviceClass.MONETARY,
         state_class=SensorStateClass.TOTAL,
         suggested_display_precision=2,
@@ -150,10 +155,7 @@ ACCOUNT_SENSORS = (
 def _calls(
     key: str, where: dict[str, Any], read: Callable[[Any], Any], **kwargs: Any
 ) -> PbxSensorEntityDescription:
-    kwargs = DAILY | kwargs
-    return PbxSensorEntityDescription(
-        key=key, translation_key=key, value_fn=read, **where, **kwargs
-    )
+    return sensor(key, value_fn=read, **where, **(DAILY | kwargs))
 
 
 def _wait(key: str, read: Callable[[GroupStats], Any], **kwargs: Any) -> Any:
@@ -193,9 +195,7 @@ GROUP_SENSORS: tuple[PbxSensorEntityDescription, ...] = (
         "answer_rate",
         CALL_GROUP,
         lambda g: g.answer_rate,
-        native_unit_of_measurement=PERCENTAGE,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=0,
+        **PERCENT,
     ),
     _wait("average_wait", lambda g: g.average_wait, suggested_display_precision=0),
     _wait("longest_wait", lambda g: g.longest_wait),
