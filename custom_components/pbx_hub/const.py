@@ -16,7 +16,7 @@ CONF_VENDOR: Final = "vendor"
 CONF_FAST_INTERVAL: Final = "fast_interval"
 CONF_SLOW_INTERVAL: Final = "slow_interval"
 CONF_VERIFY_SSL: Final = "verify_ssl"
-CONF_EXCLUDED_EXTENSIONS: Final = "excluded_extensions"
+CONF_EXCLUDED_EXTENSIONS: Final = options.EXCLUDED_EXTENSIONS
 CONF_CALL_STATES: Final = "call_states"
 """Whether call states are read (polled or pushed); on unless turned off."""
 # Options some vendors declare (``client.OptionField``), named where read.

@@ -27,10 +27,10 @@ from .client import (
 from .client.action_results import patched
 from .client.budget import reported_poll_interval
 from .client.error_keys import needs_reauth
+from .client.options import followed_extensions
 from .client.read_notes import ReadNotes
 from .const import (
     CONF_CALL_STATES,
-    CONF_EXCLUDED_EXTENSIONS,
     CONF_VENDOR,
     DOMAIN,
     LOGGER,
@@ -150,7 +150,9 @@ class PbxTopicCoordinator(DataUpdateCoordinator[Any]):
         writes = self._writes
         context = read_context(self.config_entry.options)
         if self.topic is Topic.CALL_FORWARDING:
-            context = replace(context, extension_ids=self._extension_ids())
+            listed = self.config_entry.runtime_data.data(Topic.EXTENSIONS)
+            followed = followed_extensions(listed, self.config_entry.options)
+            context = replace(context, extension_ids=tuple(followed))
         refused: str | None = None
         try:
             result: ReadResult[Any] | None = await self.client.async_read(
@@ -180,12 +182,6 @@ class PbxTopicCoordinator(DataUpdateCoordinator[Any]):
         if self._writes != writes and self.data is not None:
             return self.data
         return data
-
-    def _extension_ids(self) -> tuple[str, ...]:
-        """The extensions listed, less those the options leave out."""
-        listed = self.config_entry.runtime_data.data(Topic.EXTENSIONS) or {}
-        excluded = set(self.config_entry.options.get(CONF_EXCLUDED_EXTENSIONS, ()))
-        return tuple(key for key in listed if key not in excluded)
 
     @callback
     def _async_refresh_finished(self) -> None:

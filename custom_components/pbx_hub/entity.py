@@ -11,7 +11,7 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .client import CallScope, ExtensionUsage, PbxInfo, Subscriber, Topic
+from .client import CallScope, ExtensionUsage, PbxInfo, Topic
 from .client.titles import name_and_number
 from .const import DOMAIN
 from .coordinator import PbxConfigEntry, PbxRuntimeData, PbxTopicCoordinator
@@ -228,20 +228,18 @@ USAGE_ITEMS: dict[str, Any] = {
 """Where an extension's call accounting entities take it from."""
 
 
-def _subscriber_place(runtime: PbxRuntimeData, subscriber: Subscriber) -> Place:
+def _account_place(runtime: PbxRuntimeData, key: str, data: Any) -> Place:
     """A subscriber's device, by name and the number the options follow it by."""
-    number = subscriber.id
-    shown = name_and_number(subscriber.name, number)
-    return child_place(runtime, f"subscriber_{number}", shown, "Subscriber")
+    subscriber = data.accounts[key].subscriber
+    shown = name_and_number(subscriber.name, subscriber.id)
+    return child_place(runtime, f"subscriber_{subscriber.id}", shown, "Subscriber")
 
 
 ACCOUNT_ITEMS: dict[str, Any] = {
     "topic": Topic.ACCOUNTS,
     "items_fn": lambda data: data.accounts.keys(),
     "item_fn": lambda data, key: data.accounts.get(key),
-    "place_fn": lambda runtime, key, data: _subscriber_place(
-        runtime, data.accounts[key].subscriber
-    ),
+    "place_fn": _account_place,
 }
 """Where a followed subscriber's entities take its account from."""
 

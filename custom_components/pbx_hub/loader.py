@@ -11,6 +11,7 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .client import Topic
+from .client.options import followed_extensions
 from .const import CONF_EXCLUDED_EXTENSIONS
 from .coordinator import PbxConfigEntry, PbxTopicCoordinator
 from .entity import PBX, PbxEntityDescription
@@ -69,20 +70,17 @@ class _Loader[DescriptionT: PbxEntityDescription]:
         if description.items_fn is None:
             return (PBX,)
         keys = description.items_fn(data)
-        excluded = set(self._entry.options.get(CONF_EXCLUDED_EXTENSIONS, ()))
         if description.topic in EXTENSION_TOPICS:
+            excluded = set(self._entry.options.get(CONF_EXCLUDED_EXTENSIONS, ()))
             return [key for key in keys if key not in excluded]
         runtime = self._entry.runtime_data
         by = description.extension_key
         if by is not None and Topic.EXTENSIONS in runtime.coordinators:
             # Only on an extension's device: not a queue's number, nor an
             # extension gone or left out.
-            listed = runtime.data(Topic.EXTENSIONS) or {}
-            wanted = {
-                key if by == "id" else extension.number
-                for key, extension in listed.items()
-                if key not in excluded
-            }
+            listed = runtime.data(Topic.EXTENSIONS)
+            followed = followed_extensions(listed, self._entry.options)
+            wanted = {key if by == "id" else e.number for key, e in followed.items()}
             return [key for key in keys if key in wanted]
         return keys
 

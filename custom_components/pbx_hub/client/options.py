@@ -25,6 +25,7 @@ SUBSCRIBERS: Final = "subscribers"
 DEPARTMENTS: Final = "departments"
 NODES: Final = "nodes"
 CURRENCY: Final = "currency"
+EXCLUDED_EXTENSIONS: Final = "excluded_extensions"
 
 
 class OptionKind(StrEnum):
@@ -89,3 +90,11 @@ def account_selection(options: Mapping[str, Any]) -> AccountSelection:
         departments=option_list(options.get(DEPARTMENTS)),
         nodes=option_list(options.get(NODES)),
     )
+
+
+def followed_extensions[T](
+    listed: Mapping[str, T] | None, options: Mapping[str, Any]
+) -> dict[str, T]:
+    """The listed extensions, less those the options leave out."""
+    excluded = set(options.get(EXCLUDED_EXTENSIONS, ()))
+    return {key: item for key, item in (listed or {}).items() if key not in excluded}
