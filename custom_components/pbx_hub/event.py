@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
@@ -100,28 +99,6 @@ async def async_setup_entry(
         add_entities_dynamically(entry, async_add_entities, placed, PbxPlacedCall)
 
 
-def _attributes(event: CallEvent) -> dict[str, str | None]:
-    """The call's attributes: ``caller`` the name where known, ``number`` the number."""
-    return {
-        **event.attributes,
-        "caller": event.record.caller_name or event.record.caller,
-        "number": event.record.caller,
-    }
-
-
-def _pushed_attributes(note: CallNotification) -> dict[str, Any]:
-    """A pushed call's attributes, as the history's, and the raw payload."""
-    return {
-        "call_id": note.call_id,
-        "caller": note.caller_name or note.caller,
-        "caller_name": note.caller_name,
-        "number": note.caller,
-        "called": note.callee,
-        "time": note.received_at.isoformat(),
-        "raw": note.raw,
-    }
-
-
 class PbxCallEvent(PbxEntity, EventEntity):
     """Fires this user's or group's due events once; incoming calls also from push."""
 
@@ -141,7 +118,7 @@ class PbxCallEvent(PbxEntity, EventEntity):
             if self.entity_description.belongs_fn(event, self.key):
                 # One state per call: two missed calls in one poll run an
                 # automation twice.
-                self._trigger_event(event.kind.value, _attributes(event))
+                self._trigger_event(event.kind.value, event.attributes)
                 self.async_write_ha_state()
                 fired = True
         return fired
@@ -154,7 +131,7 @@ class PbxCallEvent(PbxEntity, EventEntity):
         tracker = self.coordinator.config_entry.runtime_data.call_tracker
         if tracker is not None and not tracker.claim(note.call_id, dt_util.utcnow()):
             return
-        self._trigger_event(CallEventKind.INCOMING_CALL.value, _pushed_attributes(note))
+        self._trigger_event(CallEventKind.INCOMING_CALL.value, note.attributes)
         self.async_write_ha_state()
 
     async def async_added_to_hass(self) -> None:

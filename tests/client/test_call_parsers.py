@@ -307,6 +307,7 @@ def test_call_events_once_per_call_and_kind() -> None:
         "caller_name": None,
         "called": None,
         "time": "2025-12-06T10:00:00+00:00",
+        "number": "0470",
     }
 
 

@@ -140,13 +140,14 @@ class CallEvent:
 
     @property
     def attributes(self) -> dict[str, str | None]:
-        """What the event carries: caller, called number, time and id."""
+        """What the event carries: ``caller`` the name where known, ``number`` the number."""
         return {
             "call_id": self.record.id,
-            "caller": self.record.caller,
+            "caller": self.record.caller_name or self.record.caller,
             "caller_name": self.record.caller_name,
             "called": self.record.callee,
             "time": self.record.started_at.isoformat(),
+            "number": self.record.caller,
         }
 
 

@@ -497,3 +497,16 @@ class CallNotification:
     """The SIP account (extension) the call is for, where the payload says."""
     state: CallState | None = None
     direction: CallDirection | None = None
+
+    @property
+    def attributes(self) -> dict[str, Any]:
+        """What its event carries: the history's attributes, and the raw payload."""
+        return {
+            "call_id": self.call_id,
+            "caller": self.caller_name or self.caller,
+            "caller_name": self.caller_name,
+            "number": self.caller,
+            "called": self.callee,
+            "time": self.received_at.isoformat(),
+            "raw": self.raw,
+        }

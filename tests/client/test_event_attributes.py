@@ -1,0 +1,59 @@
+"""A call event shows the caller by name where known and keeps the number
+apart; a pushed call carries the same attributes as a read one, and its payload."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from custom_components.pbx_hub.client import (
+    CallEvent,
+    CallEventKind,
+    CallNotification,
+    CallOutcome,
+    CallRecord,
+    CallScope,
+)
+
+T0 = datetime(2025, 12, 6, 10, 0, tzinfo=UTC)
+
+
+def test_a_read_call_shows_its_caller_by_name_and_keeps_the_number() -> None:
+    record = CallRecord(
+        id="1",
+        scope=CallScope.USER,
+        group=None,
+        user_number="101",
+        user_name="Arthur",
+        inbound=True,
+        caller="0470",
+        caller_name="Bea",
+        callee="101",
+        started_at=T0,
+        answered_at=None,
+        finished_at=None,
+        talk_seconds=0,
+        outcome=CallOutcome.MISSED,
+    )
+    assert CallEvent(kind=CallEventKind.MISSED_CALL, record=record).attributes == {
+        "call_id": "1",
+        "caller": "Bea",
+        "caller_name": "Bea",
+        "called": "101",
+        "time": "2025-12-06T10:00:00+00:00",
+        "number": "0470",
+    }
+
+
+def test_a_pushed_call_has_the_read_calls_attributes_and_its_payload() -> None:
+    note = CallNotification(
+        received_at=T0, raw={"id": "7"}, call_id="7", caller="0470", callee="101"
+    )
+    assert note.attributes == {
+        "call_id": "7",
+        "caller": "0470",  # no name: the number
+        "caller_name": None,
+        "number": "0470",
+        "called": "101",
+        "time": "2025-12-06T10:00:00+00:00",
+        "raw": {"id": "7"},
+    }
