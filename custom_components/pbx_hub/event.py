@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
@@ -18,9 +18,7 @@ from .client import (
     CallEvent,
     CallEventKind,
     CallNotification,
-    CallScope,
     ClicksToCall,
-    group_key,
     rings_in,
 )
 from .const import DOMAIN
@@ -43,47 +41,21 @@ CALL_PLACED = "call_placed"
 
 @dataclass(frozen=True, kw_only=True)
 class PbxEventEntityDescription(PbxEntityDescription, EventEntityDescription):
-    """An event of one item: which of a poll's due events are its own."""
-
-    belongs_fn: Callable[[CallEvent, str], bool] = lambda event, key: False
+    """An event of one item of a topic."""
 
 
-def _user_event(kind: CallEventKind) -> PbxEventEntityDescription:
+def _event(key: str, items: dict[str, Any]) -> PbxEventEntityDescription:
     return PbxEventEntityDescription(
-        key=kind.value,
-        translation_key=kind.value,
-        event_types=[kind.value],
-        **CALL_USER,
-        belongs_fn=lambda event, number: (
-            event.kind is kind and event.record.user_number == number
-        ),
+        key=key, translation_key=key, event_types=[key], **items
     )
 
 
 EVENTS = (
-    _user_event(CallEventKind.MISSED_CALL),
-    _user_event(CallEventKind.INCOMING_CALL),
-    PbxEventEntityDescription(
-        key="abandoned_call",
-        translation_key="abandoned_call",
-        event_types=["abandoned_call"],
-        **CALL_GROUP,
-        belongs_fn=lambda event, key: (
-            event.kind is CallEventKind.ABANDONED_CALL
-            and event.record.scope is not CallScope.USER
-            and group_key(event.record.scope, event.record.group or "") == key
-        ),
-    ),
+    _event(CallEventKind.MISSED_CALL.value, CALL_USER),
+    _event(CallEventKind.INCOMING_CALL.value, CALL_USER),
+    _event(CallEventKind.ABANDONED_CALL.value, CALL_GROUP),
 )
-PLACED = tuple(
-    PbxEventEntityDescription(
-        key=CALL_PLACED,
-        translation_key=CALL_PLACED,
-        event_types=[CALL_PLACED],
-        **items,
-    )
-    for items in (EXTENSION_ITEMS, CALL_USER)
-)
+PLACED = tuple(_event(CALL_PLACED, items) for items in (EXTENSION_ITEMS, CALL_USER))
 """On each extension (without an extension list, user) that places calls."""
 
 
@@ -115,7 +87,7 @@ class PbxCallEvent(PbxEntity, EventEntity):
         self._handled = activity.events
         fired = False
         for event in activity.events:
-            if self.entity_description.belongs_fn(event, self.key):
+            if event.kind in self.event_types and event.owner == self.key:
                 # One state per call: two missed calls in one poll run an
                 # automation twice.
                 self._trigger_event(event.kind.value, event.attributes)

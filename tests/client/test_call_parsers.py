@@ -22,6 +22,7 @@ from custom_components.pbx_hub.client import (
     PbxResponseError,
     call_events,
     create_client,
+    group_key,
     states_from_records,
 )
 from custom_components.pbx_hub.client.livecalls import party, to_seconds
@@ -300,6 +301,8 @@ def test_call_events_once_per_call_and_kind() -> None:
         CallEventKind.ABANDONED_CALL,
     ]
     assert len({event.key for event in events}) == 3
+    # Whose event each is: the user's number, or the queue's key.
+    assert events[2].owner == group_key(CallScope.QUEUE, "Sales")
     assert [event.key for event in call_events([missed])] == [e.key for e in events[:2]]
     assert events[1].attributes == {
         "call_id": "1",

@@ -1,4 +1,4 @@
-"""A call event shows the caller by name where known and keeps the number
+"""A call event is its user's (or queue's) and shows the caller by name where known and keeps the number
 apart; a pushed call carries the same attributes as a read one, and its payload."""
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ def test_a_read_call_shows_its_caller_by_name_and_keeps_the_number() -> None:
         talk_seconds=0,
         outcome=CallOutcome.MISSED,
     )
-    assert CallEvent(kind=CallEventKind.MISSED_CALL, record=record).attributes == {
+    event = CallEvent(kind=CallEventKind.MISSED_CALL, record=record)
+    assert event.owner == "101"
+    assert event.attributes == {
         "call_id": "1",
         "caller": "Bea",
         "caller_name": "Bea",

@@ -15,6 +15,7 @@ from enum import StrEnum
 import re
 from typing import Any
 
+from .callstats import group_key
 from .convert import from_unix, in_range, to_int, to_key, to_text
 from .models import (
     CallDirection,
@@ -137,6 +138,13 @@ class CallEvent:
     def key(self) -> str:
         """The call's key and the kind: one event of each kind per call."""
         return f"{self.kind}:{self.record.key}"
+
+    @property
+    def owner(self) -> str | None:
+        """Whose event it is: the user's number, or the queue's or ring group's key."""
+        if self.record.scope is CallScope.USER:
+            return self.record.user_number
+        return group_key(self.record.scope, self.record.group or "")
 
     @property
     def attributes(self) -> dict[str, str | None]:
