@@ -17,7 +17,8 @@ from homeassistant.helpers import (
 from homeassistant.helpers.translation import async_get_translations
 import probatio as vol
 
-from .client.people import Person, match_people
+from .client.action_input import Refusal
+from .client.people import Person, one_person
 from .const import DOMAIN
 from .people import async_people
 
@@ -117,16 +118,10 @@ class PbxIntentHandler(intent.IntentHandler):
 
 def _one_person(hass: HomeAssistant, name: str) -> Person:
     """The one person ``name`` means, or a refusal naming why not."""
-    found = match_people(async_people(hass), name)
-    if not found:
-        raise IntentRefused("intent_no_person", name=name)
-    if len(found) > 1:
-        raise IntentRefused(
-            "intent_ambiguous_person",
-            name=name,
-            matches=", ".join(person.label for person in found),
-        )
-    return found[0]
+    found = one_person(async_people(hass), name)
+    if isinstance(found, Refusal):
+        raise IntentRefused(found.key, **found.placeholders)
+    return found
 
 
 def _person_entities(

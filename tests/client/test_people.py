@@ -4,7 +4,8 @@ first name that several people share.
 
 from __future__ import annotations
 
-from custom_components.pbx_hub.client.people import Person, match_people
+from custom_components.pbx_hub.client.action_input import Refusal
+from custom_components.pbx_hub.client.people import Person, match_people, one_person
 
 ALICE = Person(device_id="d1", number="101", name="Alice Smith")
 ALICE_JONES = Person(device_id="d2", number="102", name="Alice Jones (102)")
@@ -33,3 +34,12 @@ def test_an_exact_name_beats_a_first_name() -> None:
 def test_a_label_names_the_number_once() -> None:
     assert ALICE.label == "Alice Smith (101)"
     assert ALICE_JONES.label == "Alice Jones (102)"
+
+
+def test_one_person_or_why_not() -> None:
+    assert one_person(PEOPLE, "bob") == BOB
+    assert one_person(PEOPLE, "Carol") == Refusal("intent_no_person", {"name": "Carol"})
+    assert one_person(PEOPLE, "Alice") == Refusal(
+        "intent_ambiguous_person",
+        {"name": "Alice", "matches": "Alice Smith (101), Alice Jones (102)"},
+    )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .action_input import Refusal
+
 
 @dataclass(frozen=True, kw_only=True)
 class Person:
@@ -40,3 +42,14 @@ def match_people(people: Iterable[Person], spoken: str) -> list[Person]:
     people = list(people)
     exact = [person for person in people if wanted in _full_names(person)]
     return exact or [person for person in people if wanted in _names(person)]
+
+
+def one_person(people: Iterable[Person], spoken: str) -> Person | Refusal:
+    """The one person ``spoken`` names, or why not (nobody, or several)."""
+    found = match_people(people, spoken)
+    if not found:
+        return Refusal("intent_no_person", {"name": spoken})
+    if len(found) > 1:
+        matches = ", ".join(person.label for person in found)
+        return Refusal("intent_ambiguous_person", {"name": spoken, "matches": matches})
+    return found[0]
