@@ -25,6 +25,7 @@ from .client import (
     SystemStatus,
     Topic,
 )
+from .client.titles import name_and_number
 from .const import CONF_CURRENCY, DOMAIN
 from .coordinator import PbxConfigEntry, PbxRuntimeData, PbxTopicCoordinator
 from .entity import (
@@ -130,8 +131,8 @@ def _did_destination(view: SensorView, did: Did) -> str | None:
     if did.destination_type is DestinationType.EXTENSION:
         extensions = view.topic_data(Topic.EXTENSIONS) or {}
         named = next((ext for ext in extensions.values() if ext.number == target), None)
-        if named is not None and named.name and named.name != target:
-            target = f"{named.name} ({target})"
+        if named is not None:
+            target = name_and_number(named.name, target)
     text = f"{kind} {target}".strip()
     if did.enabled is False:
         text = f"{text} ({view.translated('state', 'disabled')})"
