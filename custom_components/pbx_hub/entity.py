@@ -6,7 +6,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
-from homeassistant.core import callback
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
@@ -65,6 +67,14 @@ class PbxEntityDescription(EntityDescription):
 def known(field: str) -> Callable[[Any], bool]:
     """Whether an item knows ``field`` (the PBX sent it)."""
     return lambda item: getattr(item, field) is not None
+
+
+def remove_sensors(hass: HomeAssistant, entry: PbxConfigEntry, key: str) -> None:
+    """Remove the entry's sensors of description ``key``, no longer made."""
+    registry = er.async_get(hass)
+    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if entity.domain == Platform.SENSOR and entity.unique_id.endswith(f"_{key}"):
+            registry.async_remove(entity.entity_id)
 
 
 def pbx_device_info(info: PbxInfo) -> DeviceInfo:

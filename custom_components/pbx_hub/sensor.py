@@ -11,9 +11,8 @@ from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntity,
 )
-from homeassistant.const import EntityCategory, Platform
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
@@ -33,6 +32,7 @@ from .entity import (
     EXTENSION_ITEMS,
     PbxEntity,
     pbx_device_info,
+    remove_sensors,
 )
 from .loader import add_entities_dynamically
 from .sensor_figures import (
@@ -160,7 +160,8 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add every topic's sensors as their items appear, and the PBX's facts."""
-    _remove_last_call_sensors(hass, entry)
+    # The old last-call sensors, now an attribute of Calls today.
+    remove_sensors(hass, entry, LAST_CALL)
     runtime = entry.runtime_data
     client = runtime.client
     pbx = (
@@ -188,16 +189,6 @@ async def async_setup_entry(
     )
     # What the PBX told when identified (its serial, versions).
     async_add_entities(InfoSensor(runtime, fact) for fact in runtime.info.sensor_facts)
-
-
-def _remove_last_call_sensors(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
-    """Remove the old last-call sensors, now an attribute of Calls today."""
-    registry = er.async_get(hass)
-    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
-        if entity.domain == Platform.SENSOR and entity.unique_id.endswith(
-            f"_{LAST_CALL}"
-        ):
-            registry.async_remove(entity.entity_id)
 
 
 class PbxSensor(PbxEntity, SensorEntity):

@@ -449,6 +449,16 @@ class ExtensionCallState:
     since: datetime | None = None
     call_id: str | None = None
 
+    @property
+    def attributes(self) -> dict[str, Any]:
+        """The other party, the direction and since when; ``None`` where not told."""
+        return {
+            "other_number": self.other_number,
+            "other_name": self.other_name,
+            "direction": None if self.direction is None else self.direction.value,
+            "since": self.since and self.since.isoformat(),
+        }
+
 
 @dataclass(frozen=True, kw_only=True)
 class CallForwarding:
