@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import (
     ConfigEntryAuthFailed,
     ConfigEntryError,
@@ -18,7 +18,6 @@ from homeassistant.helpers.typing import ConfigType
 from .calls import CallTracker
 from .client import (
     TOPICS,
-    VENDORS,
     Cadence,
     PbxClockSkewError,
     PbxError,
@@ -28,7 +27,7 @@ from .client import (
 from .client.error_keys import error_translation, is_bad_input, needs_reauth
 from .client.poll_issues import CLOCK_SKEW
 from .clients import client_for_entry
-from .const import CONF_VENDOR, CONF_VERIFY_SSL, DOMAIN
+from .const import DOMAIN
 from .coordinator import PbxConfigEntry, PbxRuntimeData, build_coordinators
 from .devices import STALE_DEVICES, StaleDevices, live_identifiers
 from .entity import pbx_device_info
@@ -36,11 +35,10 @@ from .helpers import translated
 from .push import push_feed
 from .repairs import (
     SETUP_REFUSED,
-    TLS_UNVERIFIED,
     create_entry_issue,
     delete_entry_issue,
     delete_entry_issues,
-    sync_plain_http_issue,
+    sync_address_issues,
 )
 from .services import async_setup_services
 
@@ -64,8 +62,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
     """Identify the PBX, poll it once, then set up the platforms."""
-    _sync_tls_issue(hass, entry)
-    sync_plain_http_issue(hass, entry)
+    sync_address_issues(hass, entry)
     try:
         client = client_for_entry(hass, dict(entry.data), identity=entry.unique_id)
         info = await client.async_identify()
@@ -145,17 +142,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
         # Connects in the background; stopped at unload (and so at reload).
         await push.async_start(entry)
     return True
-
-
-@callback
-def _sync_tls_issue(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
-    """Warn while the entry accepts any certificate from an ``https://`` address."""
-    spec = VENDORS.get(str(entry.data.get(CONF_VENDOR)))
-    in_clear = spec is not None and spec.client_class.sends_in_clear(entry.data)
-    if entry.data.get(CONF_VERIFY_SSL, True) is False and not in_clear:
-        create_entry_issue(hass, entry, TLS_UNVERIFIED)
-    else:
-        delete_entry_issue(hass, entry, TLS_UNVERIFIED)
 
 
 async def async_remove_config_entry_device(

@@ -18,7 +18,7 @@ from .client import VENDORS, FieldKind, PbxError
 from .client.error_keys import MISSING_PERMISSION, MISSING_PERMISSION_UNNAMED
 from .client.poll_issues import POLL_ISSUES, TOO_MANY_ITEMS, PollTroubles
 from .client.titles import entry_title, markdown_escape, title_placeholders
-from .const import CONF_VENDOR, DOMAIN
+from .const import CONF_VENDOR, CONF_VERIFY_SSL, DOMAIN
 
 SETUP_REFUSED = f"{MISSING_PERMISSION}_setup"
 """Raised while setup is refused for a missing licence or right; gone once loaded."""
@@ -97,9 +97,14 @@ def delete_entry_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
 
 
 @callback
-def sync_plain_http_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """A warning while the entry's address is plain http to another machine."""
+def sync_address_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Warn while any certificate is accepted, or credentials go in clear."""
     spec = VENDORS.get(str(entry.data.get(CONF_VENDOR)))
+    in_clear = spec is not None and spec.client_class.sends_in_clear(entry.data)
+    if entry.data.get(CONF_VERIFY_SSL, True) is False and not in_clear:
+        create_entry_issue(hass, entry, TLS_UNVERIFIED)
+    else:
+        delete_entry_issue(hass, entry, TLS_UNVERIFIED)
     if spec is not None and spec.client_class.sends_credentials_in_clear(entry.data):
         create_entry_issue(hass, entry, PLAIN_HTTP)
     else:
