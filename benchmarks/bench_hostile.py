@@ -41,7 +41,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.hostile import BY_NAME, SERVERS
 from benchmarks.loopwatch import TICK, ServerProcess, Watch, resident_mb
-from custom_components.pbx_hub.client import PbxClient, PbxError, create_client
+from custom_components.pbx_hub.client import (
+    PbxClient,
+    PbxError,
+    ReadContext,
+    Topic,
+    create_client,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs/hostile.md"
@@ -54,14 +60,10 @@ REFERENCE = f"PBXware simulator, {REFERENCE_EXTENSIONS} extensions"
 SIMULATOR_KEY = "sim-pbxware-0123456789"
 """The PBXware simulator's default API key; the hostile servers take any."""
 
-POLLS: dict[str, Callable[[PbxClient], Sequence[Awaitable[object]]]] = {
-    "pbxware": lambda client: (
-        client.async_get_status(),
-        client.async_get_extensions(),
-        client.async_get_live_calls(),
-    ),
+POLLS: dict[str, tuple[Topic, ...]] = {
+    "pbxware": (Topic.STATUS, Topic.EXTENSIONS, Topic.LIVE_CALLS),
 }
-"""One poll of a vendor's fast topics, as its coordinator sends them together:
+"""One poll of a vendor's fast topics, as its coordinators read them together:
 PBXware's eight dashboard calls, the two lists and the live calls."""
 SETTINGS: dict[str, Callable[[str], dict[str, str]]] = {
     "pbxware": lambda url: {"url": url, "api_key": SIMULATOR_KEY},
@@ -115,12 +117,18 @@ async def _polls(
                 map(
                     _outcome,
                     await asyncio.gather(
-                        *POLLS[vendor](client), return_exceptions=True
+                        *_poll(client, POLLS[vendor]), return_exceptions=True
                     ),
                 )
             )
             times.append((time.perf_counter() - started) * 1000)
     return outcomes, times, sent
+
+
+def _poll(client: PbxClient, topics: Sequence[Topic]) -> list[Awaitable[object]]:
+    """One read of each of ``topics``, as a coordinator of each would ask."""
+    context = ReadContext.at(datetime.now(UTC))
+    return [client.async_read(topic, context) for topic in topics]
 
 
 def _outcome(result: object) -> str:

@@ -371,10 +371,6 @@ async def voipcloud_day() -> list[str]:
     ]
 
 
-if __name__ == "__main__":
-    main()
-
-
 CALL_STATE_SECTION = """\
 ## Call state: from a call starting to the sensor
 
@@ -408,3 +404,7 @@ def call_state_latency() -> list[str]:
             f"{'met' if met else '**missed**'} |"
         )
     return lines
+
+
+if __name__ == "__main__":
+    main()

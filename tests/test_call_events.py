@@ -20,6 +20,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.pbx_hub import async_remove_config_entry_device
 from custom_components.pbx_hub.calls import CallTracker
 from custom_components.pbx_hub.client import (
     CallOutcome,
@@ -244,6 +245,32 @@ async def test_voipcenter_history_fires_incoming_without_push(
     await read_calls(hass, entry)
     assert len(of(fired, "incoming_call", "0470111222")) == 1
     assert of(fired, "missed_call", "0470111222") == []
+
+
+async def test_a_refused_device_deletion_forgets_no_call_user(
+    hass: HomeAssistant, voipcenter_sim: VoipcenterSimulator
+) -> None:
+    """A listed extension's device cannot be deleted; its call user stays
+    remembered, and stored, as before.
+    """
+    sim = voipcenter_sim
+    sim.book.clock.freeze()
+    entry = voipcenter_entry(sim)
+    await setup_entry(hass, entry)
+    call = sim.place_call(caller="0470111222", callee="sipaccount2")
+    sim.book.clock.advance(5)
+    sim.book.answer(call.id)
+    await read_calls(hass, entry)
+    tracker = entry.runtime_data.call_tracker
+    assert tracker is not None
+    users = dict(tracker.to_stored()["users"])
+    assert "sipaccount2" in users
+    device = find_device(
+        dr.async_get(hass), (DOMAIN, f"{entry.unique_id}_ext_sipaccount2")
+    )
+    assert device is not None
+    assert not await async_remove_config_entry_device(hass, entry, device)
+    assert tracker.to_stored()["users"] == users
 
 
 @pytest.mark.freeze_time("2026-11-25T12:00:00-08:00")

@@ -22,6 +22,7 @@ from custom_components.pbx_hub.client import (
 )
 from custom_components.pbx_hub.client.pbxware import PbxwareClient
 from custom_components.pbx_hub.const import DOMAIN
+from custom_components.pbx_hub.service_schemas import check_input
 from simulator import Fault, PbxwareSimulator, SimulatorBase
 
 from .conftest import setup_entry
@@ -73,6 +74,26 @@ async def test_set_did_route(
 
 
 @pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"device_id": "d", "config_entry_id": "e"}, "device_or_entry"),
+        ({"number": "0298"}, "target_required"),
+        ({"device_id": "d", "user_number": "201"}, "device_or_user_number"),
+    ],
+)
+def test_the_target_is_a_device_or_an_entry(data: dict[str, str], key: str) -> None:
+    with pytest.raises(ServiceValidationError) as raised:
+        check_input(data)
+    assert raised.value.translation_key == key
+    assert raised.value.translation_placeholders == {}
+
+
+def test_a_device_or_an_entry_is_a_target() -> None:
+    check_input({"device_id": "d", "number": "0298"})
+    check_input({"config_entry_id": "e", "user_number": "201", "number": "0298"})
+
+
+@pytest.mark.parametrize(
     ("data", "key", "placeholders"),
     [
         ({"did": "999999999"}, "did_not_found", {"did": "999999999"}),
@@ -93,7 +114,7 @@ async def test_set_did_route_invalid(
 ) -> None:
     """Bad input is refused in the user's language, the schema's old checks
     (choices, pairs, lengths) included, and the route stays as it was; every
-    check before the request is in tests/client/test_action_input.py.
+    text, type and date check is in tests/client/test_action_input.py.
     """
     did_id, did = next(iter(pbxware_sim.tenant().dids.items()))
     before = pbxware_sim.tenant().dids[did_id].destination

@@ -4,6 +4,7 @@ tokens, the method-rights repair and ``get_charges``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 import json
 from typing import Any
@@ -27,11 +28,13 @@ from pytest_homeassistant_custom_component.common import (
     snapshot_platform,
 )
 from syrupy.assertion import SnapshotAssertion
+from syrupy.filters import props
 
 from custom_components.pbx_hub import async_remove_config_entry_device
 from custom_components.pbx_hub.client import (
     AccountSelection,
     Cadence,
+    PbxFact,
     Topic,
     account_selection,
     option_list,
@@ -316,6 +319,34 @@ async def test_diagnostics_hold_no_password_or_names(
     assert subscriber.fullname not in dumped
     assert subscriber.email not in dumped
     assert sim.serial not in dumped
+
+
+async def test_diagnostics_snapshot(
+    hass: HomeAssistant, tariscope_sim: TariscopeSimulator, snapshot: SnapshotAssertion
+) -> None:
+    """Tariscope reports facts (database, build, summary counts): shown by key."""
+    entry = tariscope_entry(tariscope_sim, subscribers=ids(tariscope_sim)[0])
+    await setup_entry(hass, entry)
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert diagnostics["info"]["facts"]
+    # The topics carry this month's charges, which move with the calendar.
+    assert diagnostics == snapshot(
+        exclude=props("entry_id", "created_at", "modified_at", "topics")
+    )
+
+
+async def test_diagnostics_redact_a_fact_by_its_name(
+    hass: HomeAssistant, tariscope_sim: TariscopeSimulator
+) -> None:
+    """A fact is shown under its name, where redaction by key reaches it."""
+    entry = tariscope_entry(tariscope_sim, subscribers=ids(tariscope_sim)[0])
+    await setup_entry(hass, entry)
+    runtime = entry.runtime_data
+    planted = PbxFact(key="email", value="admin@pbx.example")
+    runtime.info = replace(runtime.info, facts=(*runtime.info.facts, planted))
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert diagnostics["info"]["facts"]["email"] == "**REDACTED**"
+    assert planted.value not in json.dumps(diagnostics, default=str)
 
 
 async def test_a_refused_list_leaves_the_other_subscribers(

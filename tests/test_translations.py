@@ -13,6 +13,18 @@ from homeassistant.helpers.icon import async_get_icons
 import probatio as vol
 import pytest
 
+from custom_components.pbx_hub.client import (
+    PbxClockSkewError,
+    PbxNotWhitelistedError,
+    PbxRateLimitError,
+    PbxTooManyItemsError,
+)
+from custom_components.pbx_hub.client.poll_issues import (
+    POLL_ISSUES,
+    RATE_LIMIT_ISSUE_AFTER,
+    TOO_MANY_ITEMS,
+    PollTroubles,
+)
 from custom_components.pbx_hub.const import DOMAIN
 
 COMPONENT = Path(__file__).parent.parent / "custom_components" / "pbx_hub"
@@ -75,6 +87,30 @@ def test_repair_flow_texts() -> None:
 
 TRANSLATIONS = sorted((COMPONENT / "translations").glob("*.json"))
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def test_poll_issues_are_translated_with_their_placeholders() -> None:
+    """Each problem the client's poll counting calls for is an issue of
+    strings.json, whose text names only the placeholders it is given (and the
+    entry's title, which every issue gets).
+    """
+    troubles = PollTroubles()
+    raised: dict[str, dict[str, str]] = {}
+    for err in (
+        PbxRateLimitError("slow down", from_pbx=True),
+        PbxNotWhitelistedError("ip"),
+        PbxClockSkewError("time stamp"),
+        PbxTooManyItemsError("long", topic="extensions", maximum=500),
+    ):
+        for _ in range(RATE_LIMIT_ISSUE_AFTER):
+            raised |= troubles.failed("extensions", err)
+    assert set(raised) == {*POLL_ISSUES, TOO_MANY_ITEMS}
+    for kind, placeholders in raised.items():
+        issue = STRINGS["issues"][kind]
+        named = set(PLACEHOLDER.findall(f"{issue['title']} {issue['description']}"))
+        assert named <= {*placeholders, "title", "title_plain"}, kind
+
+
 TRANSLATION_KEY = re.compile(r"^(?!.+[_-]{2})(?![_-])[a-z0-9-_]+(?<![_-])$")
 """hassfest's ``RE_TRANSLATION_KEY``: lowercase, no doubled or edge ``_``/``-``."""
 

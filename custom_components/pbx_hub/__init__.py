@@ -30,7 +30,7 @@ from .clients import client_for_entry
 from .const import DOMAIN
 from .coordinator import PbxConfigEntry, PbxRuntimeData, build_coordinators
 from .devices import STALE_DEVICES, StaleDevices, live_identifiers
-from .entity import pbx_device_info
+from .entity import GROUP_MODELS, pbx_device_info
 from .helpers import translated
 from .push import push_feed
 from .repairs import (
@@ -149,12 +149,21 @@ async def async_remove_config_entry_device(
 ) -> bool:
     """Let the user delete a device no longer listed, or a call user's or a queue's."""
     runtime = entry.runtime_data
+    if device.identifiers & live_identifiers(runtime):
+        return False
     if (tracker := runtime.call_tracker) is not None:
+        # A call user's device is ``ext_<number>``, a group's ``<scope>_<name>``.
         prefix = f"{runtime.info.unique_id}_"
         for domain, identifier in device.identifiers:
-            if domain == DOMAIN and identifier.startswith(prefix):
-                tracker.forget(identifier.removeprefix(prefix))
-    return not device.identifiers & live_identifiers(runtime)
+            if domain != DOMAIN or not identifier.startswith(prefix):
+                continue
+            object_id = identifier.removeprefix(prefix)
+            if object_id.startswith("ext_"):
+                tracker.forget_user(object_id.removeprefix("ext_"))
+            for scope in GROUP_MODELS:
+                if object_id.startswith(f"{scope}_"):
+                    tracker.forget_group(scope, object_id.removeprefix(f"{scope}_"))
+    return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:

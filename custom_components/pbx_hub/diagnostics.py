@@ -9,7 +9,7 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
-from .client import VENDORS, CallActivity
+from .client import VENDORS, CallActivity, PbxInfo
 from .client.redaction import redact_texts
 from .const import CONF_VENDOR
 from .coordinator import PbxConfigEntry
@@ -52,7 +52,7 @@ async def async_get_config_entry_diagnostics(
                 "data": dict(entry.data),
                 "options": dict(entry.options),
             },
-            "info": asdict(runtime.info),
+            "info": _info(runtime.info),
             "capabilities": sorted(runtime.client.capabilities),
             "budget": {
                 "limit": budget.spec.limit,
@@ -72,6 +72,14 @@ async def async_get_config_entry_diagnostics(
     return {
         key: redact_texts(value, runtime.client.http.redact)
         for key, value in redacted.items()
+    }
+
+
+def _info(info: PbxInfo) -> dict[str, Any]:
+    """The PBX's identity, its facts as a mapping so redaction by key reaches them."""
+    return {
+        **asdict(info),
+        "facts": {fact.key: fact.value for fact in info.facts},
     }
 
 

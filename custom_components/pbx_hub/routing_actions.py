@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from homeassistant.const import ATTR_CONFIG_ENTRY_ID
 from homeassistant.core import ServiceCall, ServiceResponse
 from homeassistant.exceptions import HomeAssistantError
 
@@ -20,7 +21,6 @@ from .client import (
     Topic,
 )
 from .client.action_input import (
-    ATTR_CONFIG_ENTRY_ID,
     ATTR_DESTINATION,
     ATTR_DESTINATION_TYPE,
     ATTR_DID,

@@ -7,16 +7,15 @@ from datetime import date, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_CONFIG_ENTRY_ID, ATTR_DEVICE_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 import probatio as vol
 
 from .client.action_input import (
-    ATTR_CONFIG_ENTRY_ID,
     ATTR_DESTINATION,
     ATTR_DESTINATION_TYPE,
-    ATTR_DEVICE_ID,
     ATTR_DID,
     ATTR_END,
     ATTR_NUMBER,
@@ -126,6 +125,13 @@ def check_input(data: Mapping[str, Any]) -> None:
     """The checks the schemas leave out, translated, before any request to the PBX."""
     if (refusal := input_refusal(data)) is not None:
         raise invalid_input(refusal.key, **refusal.placeholders)
+    # An action targets a device or an entry, never both; a device is its own user.
+    if ATTR_DEVICE_ID in data and ATTR_CONFIG_ENTRY_ID in data:
+        raise invalid_input("device_or_entry")
+    if ATTR_DEVICE_ID not in data and ATTR_CONFIG_ENTRY_ID not in data:
+        raise invalid_input("target_required")
+    if ATTR_DEVICE_ID in data and ATTR_USER_NUMBER in data:
+        raise invalid_input("device_or_user_number")
 
 
 def pick(names: Mapping[str, str], wanted: str, field: str) -> str:

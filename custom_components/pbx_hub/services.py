@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from homeassistant.const import ATTR_CONFIG_ENTRY_ID, ATTR_DEVICE_ID
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -24,8 +25,6 @@ from .client import (
     Topic,
 )
 from .client.action_input import (
-    ATTR_CONFIG_ENTRY_ID,
-    ATTR_DEVICE_ID,
     ATTR_END,
     ATTR_NUMBER,
     ATTR_RECIPIENT,

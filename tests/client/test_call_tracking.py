@@ -156,8 +156,8 @@ def test_groups_and_users_are_remembered_forgotten_and_revived() -> None:
     assert quiet.group("queue:Sales").calls == 0
     assert quiet.user("1002").name == "Ann"
 
-    tracker.forget("ext_1002")
-    tracker.forget("queue_Sales")
+    tracker.forget_user("1002")
+    tracker.forget_group(CallScope.QUEUE, "Sales")
     assert tracker.to_stored()["users"] == {}
     assert tracker.to_stored()["groups"] == {}
     assert tracker.update([], MIDNIGHT).revived == frozenset()
@@ -200,5 +200,7 @@ def test_each_change_worth_storing_is_told() -> None:
     tracker.claim("c1", MIDNIGHT)  # not claimed again: no change
     tracker.claim(None, MIDNIGHT)  # nothing to remember
     assert len(changes) == 2
-    tracker.forget("ext_1002")
+    tracker.forget_user("1002")
     assert len(changes) == 3
+    tracker.forget_group(CallScope.QUEUE, "Sales")
+    assert len(changes) == 4

@@ -12,6 +12,7 @@ import pytest
 
 from custom_components.pbx_hub.client import (
     TOPICS,
+    VENDORS,
     BudgetSpec,
     PbxClient,
     PbxInfo,
@@ -28,7 +29,13 @@ from custom_components.pbx_hub.client.readers import READERS, ReadsStatus
 def test_every_topic_has_one_reader_in_declaration_order() -> None:
     assert list(READERS) == list(TOPICS)
     for topic, reader in READERS.items():
-        assert reader.interface.topic is topic
+        assert reader.topic is topic
+
+
+def test_a_client_has_no_topic_of_its_own() -> None:
+    """The topic is the reader's: a client has ``topics``, not one ``topic``."""
+    for spec in VENDORS.values():
+        assert not hasattr(spec.client_class, "topic"), spec.client_class
 
 
 @pytest.mark.parametrize("topic", list(Topic))

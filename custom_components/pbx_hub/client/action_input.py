@@ -10,8 +10,6 @@ from typing import Any, Protocol
 from .exceptions import PbxInvalidInputError
 from .models import DestinationType, TimeFilter
 
-ATTR_CONFIG_ENTRY_ID = "config_entry_id"
-ATTR_DEVICE_ID = "device_id"
 ATTR_DID = "did"
 ATTR_DESTINATION_TYPE = "destination_type"
 ATTR_DESTINATION = "destination"
@@ -51,7 +49,7 @@ class Refusal:
     """Why an action's input is refused: a translation key and its placeholders."""
 
     key: str
-    placeholders: dict[str, str] = field(default_factory=dict)
+    placeholders: Mapping[str, str] = field(default_factory=dict)
 
 
 def as_date(value: object) -> date | None:
@@ -67,7 +65,9 @@ def as_date(value: object) -> date | None:
 
 
 def input_refusal(data: Mapping[str, Any]) -> Refusal | None:
-    """The refusal of what the schemas leave unchecked, or ``None``: all is well."""
+    """The refusal of the texts, destination type and dates the schemas leave
+    unchecked, or ``None``: all is well.
+    """
     for name, longest in TEXT_LIMITS.items():
         if (value := data.get(name)) is None:
             continue
@@ -81,12 +81,6 @@ def input_refusal(data: Mapping[str, Any]) -> Refusal | None:
             "invalid_destination_type",
             {"destination_type": kind, "types": ", ".join(ROUTABLE)},
         )
-    if ATTR_DEVICE_ID in data and ATTR_CONFIG_ENTRY_ID in data:
-        return Refusal("device_or_entry")
-    if ATTR_DEVICE_ID not in data and ATTR_CONFIG_ENTRY_ID not in data:
-        return Refusal("target_required")
-    if ATTR_DEVICE_ID in data and ATTR_USER_NUMBER in data:
-        return Refusal("device_or_user_number")
     for name in (ATTR_START, ATTR_END):
         if name in data and as_date(data[name]) is None:
             return Refusal("invalid_date", {"field": name, "value": str(data[name])})

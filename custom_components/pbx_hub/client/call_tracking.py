@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypedDict
 
-from .callstats import CallSummary, GroupStats, UserStats, summarize
+from .callstats import CallSummary, GroupStats, UserStats, group_key, summarize
 from .livecalls import CallEvent, CallEventKind, call_events
 from .models import CallRecord, CallScope
 
@@ -142,21 +142,24 @@ class CallTracker:
             "groups": {
                 key: [str(scope), name] for key, (scope, name) in self._groups.items()
             },
-            "users": self._users,
+            "users": dict(self._users),
         }
 
-    def forget(self, object_id: str) -> None:
-        """Forget a user (``ext_<number>``) or group (``<scope>_<name>``) whose
-        device the user deleted; a new call brings it back.
+    def forget_user(self, number: str) -> None:
+        """Forget the user ``number``, whose device the user deleted; a new call
+        brings it back.
         """
-        if object_id.startswith("ext_"):
-            number = object_id.removeprefix("ext_")
-            self._users.pop(number, None)
-            self._forgotten.add(number)
-        for key, (scope, name) in list(self._groups.items()):
-            if f"{scope}_{name}" == object_id:
-                del self._groups[key]
-                self._forgotten.add(key)
+        self._users.pop(number, None)
+        self._forgotten.add(number)
+        self._on_change()
+
+    def forget_group(self, scope: CallScope, name: str) -> None:
+        """Forget a queue or ring group whose device the user deleted; a new
+        call brings it back.
+        """
+        key = group_key(scope, name)
+        if self._groups.pop(key, None) is not None:
+            self._forgotten.add(key)
         self._on_change()
 
     def claim(self, call_id: str | None, now: datetime) -> bool:

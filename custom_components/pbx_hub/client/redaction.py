@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 import html
 import json
 import re
-from typing import Any
+from typing import cast
 from urllib.parse import quote
 
 from yarl import URL
@@ -102,18 +102,22 @@ class Redactor:
         return "".join(parts)
 
 
-def redact_texts(data: Any, redact: Callable[[str], str]) -> Any:
-    """Every text in ``data``, keys too, redacted: a PBX may echo a secret anywhere."""
+def redact_texts[T](data: T, redact: Callable[[str], str]) -> T:
+    """Every text in ``data``, keys too, redacted: a PBX may echo a secret
+    anywhere. The same shape comes back (a mapping as a ``dict``).
+    """
+    redacted: object = data
     if isinstance(data, str):
         # Unchanged text stays the object it was (an enum member, say).
-        return data if (redacted := redact(data)) == data else redacted
-    if isinstance(data, Mapping):
-        return {
+        if (text := redact(data)) != data:
+            redacted = text
+    elif isinstance(data, Mapping):
+        redacted = {
             redact_texts(key, redact): redact_texts(value, redact)
             for key, value in data.items()
         }
-    if isinstance(data, tuple):
-        return tuple(redact_texts(value, redact) for value in data)
-    if isinstance(data, list):
-        return [redact_texts(value, redact) for value in data]
-    return data
+    elif isinstance(data, tuple):
+        redacted = tuple(redact_texts(value, redact) for value in data)
+    elif isinstance(data, list):
+        redacted = [redact_texts(value, redact) for value in data]
+    return cast(T, redacted)
