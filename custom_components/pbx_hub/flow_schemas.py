@@ -17,20 +17,14 @@ from homeassistant.helpers.selector import (
 import probatio as vol
 
 from .client import (
-    URL_REASONS,
     FieldKind,
     OptionKind,
-    PbxAuthError,
-    PbxClockSkewError,
-    PbxConnectionError,
     PbxError,
     PbxInvalidInputError,
-    PbxNotWhitelistedError,
-    PbxPermissionError,
-    PbxRateLimitError,
     SettingField,
     VendorSpec,
 )
+from .client.error_keys import address_error, form_error
 from .const import LOGGER, MAX_INTERVAL, MIN_INTERVAL
 
 _SELECTORS: dict[FieldKind, Callable[[], Any]] = {
@@ -66,39 +60,13 @@ async def attempt[T](
     """Await a client call; on failure note the form error and return ``None``."""
     try:
         return await call
-    except PbxNotWhitelistedError:
-        errors["base"] = "ip_not_whitelisted"
-    except PbxPermissionError as err:
-        # Good credentials that lack a right: "invalid auth" would send the
-        # user looking for another key.
-        if err.permission is None:  # a bare 403: no name to show
-            errors["base"] = "missing_permission_unnamed"
-        else:
-            errors["base"] = "missing_permission"
-            placeholders["permission"] = err.permission
-    except PbxClockSkewError:
-        errors["base"] = "clock_skew"
-    except PbxAuthError:
-        errors["base"] = "invalid_auth"
-    except PbxRateLimitError:
-        errors["base"] = "rate_limited"
-    except PbxConnectionError:
-        errors["base"] = "cannot_connect"
-    except PbxInvalidInputError as err:
-        errors["base"] = address_error(err.reason) or "invalid_response"
-    except PbxError:
-        errors["base"] = "invalid_response"
+    except PbxError as err:
+        errors["base"], details = form_error(err)
+        placeholders.update(details)
     except Exception:
         LOGGER.exception("Unexpected error while talking to the PBX")
         errors["base"] = "unknown"
     return None
-
-
-def address_error(reason: str | None) -> str | None:
-    """The form error for an address refused for ``reason``; else ``None``."""
-    if reason not in URL_REASONS:
-        return None
-    return "invalid_url" if reason == "url" else reason
 
 
 def check_address(

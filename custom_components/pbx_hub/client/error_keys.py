@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .address import URL_REASONS
 from .exceptions import (
     PbxAnswerLostError,
     PbxAuthError,
@@ -76,3 +77,33 @@ def error_translation(
     if isinstance(err, PbxRequestCapError):
         return "request_cap", {"maximum": str(err.maximum)}
     return "invalid_response", {"error": str(err)}
+
+
+def address_error(reason: str | None) -> str | None:
+    """The form error for an address refused for ``reason``; else ``None``."""
+    if reason not in URL_REASONS:
+        return None
+    return "invalid_url" if reason == "url" else reason
+
+
+def form_error(err: PbxError) -> tuple[str, dict[str, str]]:
+    """The setup form's error key and placeholders for a client error."""
+    if isinstance(err, PbxNotWhitelistedError):
+        return "ip_not_whitelisted", {}
+    if isinstance(err, PbxPermissionError):
+        # Good credentials that lack a right: "invalid auth" would send the
+        # user looking for another key.
+        if err.permission is None:  # a bare 403: no name to show
+            return MISSING_PERMISSION_UNNAMED, {}
+        return MISSING_PERMISSION, {"permission": err.permission}
+    if isinstance(err, PbxClockSkewError):
+        return CLOCK_SKEW, {}
+    if isinstance(err, PbxAuthError):
+        return "invalid_auth", {}
+    if isinstance(err, PbxRateLimitError):
+        return "rate_limited", {}
+    if isinstance(err, PbxConnectionError):
+        return "cannot_connect", {}
+    if isinstance(err, PbxInvalidInputError):
+        return address_error(err.reason) or "invalid_response", {}
+    return "invalid_response", {}
