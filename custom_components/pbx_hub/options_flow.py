@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from homeassistant.config_entries import (
@@ -26,9 +25,9 @@ from .client import (
     Cadence,
     Capability,
     PbxClient,
-    PbxInvalidInputError,
     Topic,
 )
+from .client.options import check_fields, merged_options
 from .client.poll_plan import DEFAULTS
 from .clients import client_for_entry
 from .const import (
@@ -43,6 +42,7 @@ from .helpers import poll_plan
 
 CALL_STATE_SOURCES = frozenset({Capability.CALL_STATES, Capability.CALL_PUSH})
 """A vendor with either has call states, which the options can turn off."""
+INTERVAL_KEYS = {Cadence.FAST: CONF_FAST_INTERVAL, Cadence.SLOW: CONF_SLOW_INTERVAL}
 
 
 class PbxHubOptionsFlow(OptionsFlowWithReload):
@@ -59,16 +59,11 @@ class PbxHubOptionsFlow(OptionsFlowWithReload):
                 options.get(CONF_SLOW_INTERVAL, DEFAULTS.slow.total_seconds())
             ),
         }
-        schema: dict[vol.Marker, Any] = {}
-        if plan.costs[Cadence.FAST] > 0:
-            schema[
-                vol.Required(CONF_FAST_INTERVAL, default=current[CONF_FAST_INTERVAL])
-            ] = seconds_selector()
-        if plan.costs[Cadence.SLOW] > 0:
-            schema[
-                vol.Required(CONF_SLOW_INTERVAL, default=current[CONF_SLOW_INTERVAL])
-            ] = seconds_selector()
-        return schema
+        return {
+            vol.Required(key, default=current[key]): seconds_selector()
+            for cadence, key in INTERVAL_KEYS.items()
+            if plan.costs[cadence] > 0
+        }
 
     async def _async_validate(
         self,
@@ -78,24 +73,12 @@ class PbxHubOptionsFlow(OptionsFlowWithReload):
         placeholders: dict[str, str],
     ) -> None:
         """Intervals within the budget, then the vendor's own options."""
-        minimum = poll_plan(user_input, client).min_fast
-        if not math.isfinite(minimum):
-            # The slow polls alone would use the budget up.
-            errors[CONF_SLOW_INTERVAL] = "slow_over_budget"
-        elif (
-            CONF_FAST_INTERVAL in user_input
-            and user_input[CONF_FAST_INTERVAL] < minimum
-        ):
-            errors[CONF_FAST_INTERVAL] = "over_budget"
-            placeholders["minimum"] = f"{minimum:.0f}"
+        plan = poll_plan(user_input, client)
+        if refused := plan.refused_interval(user_input.get(CONF_FAST_INTERVAL)):
+            cadence, errors[INTERVAL_KEYS[cadence]], details = refused
+            placeholders.update(details)
         spec = VENDORS[client.vendor]
-        for field in spec.options:
-            if field.check is None or not (value := user_input.get(field.key)):
-                continue
-            try:
-                user_input[field.key] = field.check(value)
-            except PbxInvalidInputError:
-                errors[field.key] = f"invalid_{field.key}"
+        errors.update(check_fields(spec.options, user_input))
         if spec.check_options is not None:
             errors.update(
                 await spec.check_options(client, user_input, dt_util.now().date())
@@ -130,14 +113,15 @@ class PbxHubOptionsFlow(OptionsFlowWithReload):
         if user_input is not None:
             await self._async_validate(client, user_input, errors, placeholders)
             if not errors:
-                # Merge: the extension list is not shown while the entry is not
-                # loaded, and saving must not drop the exclusions made before.
-                # Text fields left empty are absent: they are cleared.
-                options = {**self.config_entry.options, **user_input}
-                for field in VENDORS[client.vendor].options:
-                    if field.key not in user_input:
-                        options.pop(field.key, None)
-                return self.async_create_entry(data=options)
+                # The extension list is not shown while the entry is not loaded,
+                # and saving must not drop the exclusions made before.
+                return self.async_create_entry(
+                    data=merged_options(
+                        self.config_entry.options,
+                        user_input,
+                        VENDORS[client.vendor].options,
+                    )
+                )
         schema = self._interval_schema(client, user_input)
         shown = user_input or self.config_entry.options
         if client.capabilities & CALL_STATE_SOURCES:

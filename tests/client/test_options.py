@@ -1,11 +1,21 @@
-"""The options' excluded extensions leave the listed ones they name."""
+"""Vendor options without Home Assistant: their checks, what is saved, and the
+excluded extensions leaving the listed ones they name."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from custom_components.pbx_hub.client.options import (
+    CURRENCY,
     EXCLUDED_EXTENSIONS,
+    OptionField,
+    check_fields,
+    currency_code,
     followed_extensions,
+    merged_options,
 )
+
+FIELDS = (OptionField(key=CURRENCY, check=currency_code), OptionField(key="nodes"))
 
 
 def test_followed_extensions_are_the_listed_ones_not_excluded() -> None:
@@ -15,3 +25,25 @@ def test_followed_extensions_are_the_listed_ones_not_excluded() -> None:
     assert followed_extensions(listed, {}) == listed
     # Not listed (yet): none to follow, whatever the options.
     assert followed_extensions(None, options) == {}
+
+
+def test_check_fields_keeps_the_checked_value_or_names_the_error() -> None:
+    values: dict[str, Any] = {CURRENCY: " eur ", "nodes": "x"}
+    assert check_fields(FIELDS, values) == {}
+    assert values == {CURRENCY: "EUR", "nodes": "x"}
+    values = {CURRENCY: "euro"}
+    assert check_fields(FIELDS, values) == {CURRENCY: "invalid_currency"}
+    assert values == {CURRENCY: "euro"}
+    # Left empty: nothing to check.
+    assert check_fields(FIELDS, {CURRENCY: ""}) == {}
+
+
+def test_merged_options_keep_what_was_not_shown_and_clear_emptied_fields() -> None:
+    saved = {EXCLUDED_EXTENSIONS: ["2"], CURRENCY: "EUR", "nodes": "a", "x": 1}
+    entered = {"fast_interval": 60, "nodes": "b"}
+    assert merged_options(saved, entered, FIELDS) == {
+        EXCLUDED_EXTENSIONS: ["2"],
+        "nodes": "b",
+        "x": 1,
+        "fast_interval": 60,
+    }

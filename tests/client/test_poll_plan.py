@@ -21,6 +21,7 @@ from custom_components.pbx_hub.client import (
 )
 from custom_components.pbx_hub.client.poll_plan import (
     DEFAULTS,
+    PollPlan,
     cadence_costs,
     plan_polls,
 )
@@ -140,3 +141,28 @@ def test_slow_polls_that_fill_the_budget_push_the_fast_default_to_the_longest() 
     spec = VENDORS["tim4biz"].budget
     plan = plan_polls(spec, {FAST: 1, SLOW: 1000, LIVE: 1})
     assert plan.intervals == dict.fromkeys((FAST, SLOW, LIVE), DEFAULTS.longest)
+
+
+def _plan(min_fast: float) -> PollPlan:
+    return PollPlan(intervals={}, costs={}, min_fast=min_fast)
+
+
+def test_refused_interval_names_the_cadence_and_the_minimum() -> None:
+    assert _plan(30).refused_interval(30) is None
+    assert _plan(30).refused_interval(None) is None  # no fast polls asked
+    assert _plan(30).refused_interval(29) == (
+        Cadence.FAST,
+        "over_budget",
+        {"minimum": "30"},
+    )
+    # The slow polls alone fill the budget: no fast interval would help.
+    assert _plan(math.inf).refused_interval(3600) == (
+        Cadence.SLOW,
+        "slow_over_budget",
+        {},
+    )
+    assert _plan(math.inf).refused_interval(None) == (
+        Cadence.SLOW,
+        "slow_over_budget",
+        {},
+    )

@@ -6,7 +6,7 @@ their checks; a value a check refuses is the form error ``invalid_<key>``.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -54,6 +54,36 @@ type OptionsCheck = Callable[
 ]
 """Checks chosen options against the PBX (on ``date``, the caller's today):
 form errors by field (or ``base``), empty when all is well."""
+
+
+def check_fields(
+    fields: Iterable[OptionField], values: dict[str, Any]
+) -> dict[str, str]:
+    """Run each entered option's check: keep the value as checked in ``values``,
+    or return the form error ``invalid_<key>`` for it.
+    """
+    errors: dict[str, str] = {}
+    for field in fields:
+        if field.check is None or not (value := values.get(field.key)):
+            continue
+        try:
+            values[field.key] = field.check(value)
+        except PbxInvalidInputError:
+            errors[field.key] = f"invalid_{field.key}"
+    return errors
+
+
+def merged_options(
+    saved: Mapping[str, Any], entered: Mapping[str, Any], fields: Iterable[OptionField]
+) -> dict[str, Any]:
+    """The options to save: ``entered`` over ``saved``, so what the form did not
+    show is kept; a vendor option left empty is absent from ``entered``: cleared.
+    """
+    options = {**saved, **entered}
+    for field in fields:
+        if field.key not in entered:
+            options.pop(field.key, None)
+    return options
 
 
 def currency_code(text: str) -> str:

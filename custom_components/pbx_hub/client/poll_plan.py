@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+import math
 from typing import TYPE_CHECKING
 
 from .budget import (
@@ -48,6 +49,19 @@ class PollPlan:
     """Shortest fast interval, in seconds, the user may choose beside the slow
     interval they chose; infinite where those slow polls alone fill the budget.
     """
+
+    def refused_interval(
+        self, fast: float | None
+    ) -> tuple[Cadence, str, dict[str, str]] | None:
+        """The cadence whose chosen interval (``fast``, in seconds) the budget
+        refuses, with the form error and its placeholders; ``None`` if all fit.
+        """
+        if not math.isfinite(self.min_fast):
+            # The slow polls alone would use the budget up.
+            return Cadence.SLOW, "slow_over_budget", {}
+        if fast is not None and fast < self.min_fast:
+            return Cadence.FAST, "over_budget", {"minimum": f"{self.min_fast:.0f}"}
+        return None
 
 
 def cadence_costs(
