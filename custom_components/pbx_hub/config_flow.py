@@ -171,6 +171,32 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
             return await self.async_step_user()
         return self._finish()
 
+    async def _async_step_update(
+        self,
+        entry: ConfigEntry,
+        user_input: dict[str, Any] | None,
+        placeholders: dict[str, str],
+        *,
+        secrets: bool,
+    ) -> ConfigFlowResult:
+        """Ask the entry's secrets, or its other settings; it must stay the same PBX."""
+        step_id = "reauth_confirm" if secrets else "reconfigure"
+        errors: dict[str, str] = {}
+        if user_input is not None and (
+            result := await self._async_update_entry(
+                entry, user_input, errors, placeholders, new_address=not secrets
+            )
+        ):
+            return result
+        fields = tuple(field for field in self._spec.fields if field.secret is secrets)
+        return self.async_show_form(
+            step_id=step_id,
+            # Secrets are never pre-filled.
+            data_schema=fields_schema(fields, user_input or entry.data),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
     async def _async_update_entry(
         self,
         entry: ConfigEntry,
@@ -178,7 +204,7 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str],
         placeholders: dict[str, str],
         *,
-        new_address: bool = False,
+        new_address: bool,
     ) -> ConfigFlowResult | None:
         """Validate the entry with ``changes``; it must still be the same PBX."""
         settings = {**entry.data, **changes}
@@ -215,20 +241,9 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Ask only the secrets again."""
         entry = self._get_reauth_entry()
-        secrets = tuple(field for field in self._spec.fields if field.secret)
-        errors: dict[str, str] = {}
         placeholders = {"title": entry_title(entry.title)}
-        if user_input is not None and (
-            result := await self._async_update_entry(
-                entry, user_input, errors, placeholders
-            )
-        ):
-            return result
-        return self.async_show_form(
-            step_id="reauth_confirm",
-            data_schema=fields_schema(secrets, {}),
-            description_placeholders=placeholders,
-            errors=errors,
+        return await self._async_step_update(
+            entry, user_input, placeholders, secrets=True
         )
 
     async def async_step_reconfigure(
@@ -237,21 +252,7 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
         """Change the settings that are not secrets, such as the PBX's address."""
         entry = self._get_reconfigure_entry()
         self._vendor = str(entry.data[CONF_VENDOR])
-        plain = tuple(field for field in self._spec.fields if not field.secret)
-        errors: dict[str, str] = {}
-        placeholders: dict[str, str] = {}
-        if user_input is not None and (
-            result := await self._async_update_entry(
-                entry, user_input, errors, placeholders, new_address=True
-            )
-        ):
-            return result
-        return self.async_show_form(
-            step_id="reconfigure",
-            data_schema=fields_schema(plain, user_input or entry.data),
-            errors=errors,
-            description_placeholders=placeholders,
-        )
+        return await self._async_step_update(entry, user_input, {}, secrets=False)
 
 
 def _vendor_step(
