@@ -180,54 +180,38 @@ class PbxHubConfigFlow(ConfigFlow, domain=DOMAIN):
         secrets: bool,
     ) -> ConfigFlowResult:
         """Ask the entry's secrets, or its other settings; it must stay the same PBX."""
-        step_id = "reauth_confirm" if secrets else "reconfigure"
         errors: dict[str, str] = {}
-        if user_input is not None and (
-            result := await self._async_update_entry(
-                entry, user_input, errors, placeholders, new_address=not secrets
-            )
-        ):
-            return result
+        if user_input is not None:
+            settings = {**entry.data, **user_input}
+            # A new address is checked as entered; a stored one as stored.
+            if check_address(self._spec, settings, errors, as_entered=not secrets) and (
+                info := await attempt(
+                    self._async_identify(settings, entry.unique_id),
+                    errors,
+                    placeholders,
+                )
+            ):
+                if self._spec.stable_identity:
+                    await self.async_set_unique_id(info.unique_id)
+                    self._abort_if_unique_id_mismatch(reason="wrong_pbx")
+                # Otherwise the identity follows the key: a new key is no new PBX,
+                # and the entry keeps the identity it was created with.
+                finish = partial(
+                    self.async_update_reload_and_abort,
+                    entry,
+                    data_updates=self._spec.stored(user_input),
+                )
+                if secrets:
+                    return finish()
+                return self._after_plain_http_warning(settings, finish)
         fields = tuple(field for field in self._spec.fields if field.secret is secrets)
         return self.async_show_form(
-            step_id=step_id,
+            step_id="reauth_confirm" if secrets else "reconfigure",
             # Secrets are never pre-filled.
             data_schema=fields_schema(fields, user_input or entry.data),
             errors=errors,
             description_placeholders=placeholders,
         )
-
-    async def _async_update_entry(
-        self,
-        entry: ConfigEntry,
-        changes: dict[str, Any],
-        errors: dict[str, str],
-        placeholders: dict[str, str],
-        *,
-        new_address: bool,
-    ) -> ConfigFlowResult | None:
-        """Validate the entry with ``changes``; it must still be the same PBX."""
-        settings = {**entry.data, **changes}
-        if not check_address(self._spec, settings, errors, as_entered=new_address):
-            return None
-        info = await attempt(
-            self._async_identify(settings, entry.unique_id), errors, placeholders
-        )
-        if info is None:
-            return None
-        if self._spec.stable_identity:
-            await self.async_set_unique_id(info.unique_id)
-            self._abort_if_unique_id_mismatch(reason="wrong_pbx")
-        # Otherwise the identity follows the key: a new key is no new PBX, and
-        # the entry keeps the identity it was created with.
-        finish = partial(
-            self.async_update_reload_and_abort,
-            entry,
-            data_updates=self._spec.stored(changes),
-        )
-        if new_address:
-            return self._after_plain_http_warning(settings, finish)
-        return finish()
 
     async def async_step_reauth(
         self, entry_data: Mapping[str, Any]
