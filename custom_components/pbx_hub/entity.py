@@ -99,17 +99,9 @@ def extension_place(
     runtime: PbxRuntimeData, extension_id: str, number: str, name: str | None
 ) -> Place:
     """One extension's (or user's) device under the PBX's, which actions target."""
-    info = runtime.info
-    return Place(
-        f"ext_{extension_id}",
-        DeviceInfo(
-            identifiers={extension_device_identifier(info, extension_id)},
-            name=name_and_number(name, number),
-            manufacturer=info.manufacturer,
-            model="Extension",
-            via_device_id=runtime.pbx_device_id,
-        ),
-    )
+    # Its identifier is extension_device_identifier's, which services look up.
+    shown = name_and_number(name, number)
+    return child_place(runtime, f"ext_{extension_id}", shown, "Extension")
 
 
 def child_place(
