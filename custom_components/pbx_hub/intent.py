@@ -18,7 +18,7 @@ from homeassistant.helpers.translation import async_get_translations
 import probatio as vol
 
 from .client.action_input import Refusal
-from .client.people import Person, one_person
+from .client.people import Person, count_total, one_person
 from .const import DOMAIN
 from .people import async_people
 
@@ -241,17 +241,12 @@ class MissedCallsIntent(PbxIntentHandler):
         entities = _person_entities(
             ask.hass, person, {(Platform.SENSOR, MISSED_CALLS_KEY)}
         )
-        counts = []
-        for _entry, state in entities:
-            try:
-                counts.append(int(float(state.state)))
-            except ValueError:
-                continue  # unknown or unavailable: not a count of zero
-        if not counts:
+        count = count_total(state.state for _entry, state in entities)
+        if count is None:
             raise IntentRefused("intent_no_missed_calls")
         ask.response.response_type = intent.IntentResponseType.QUERY_ANSWER
         ask.response.async_set_speech_slots(
-            {"count": sum(counts), "person": person.name if person else None}
+            {"count": count, "person": person.name if person else None}
         )
 
 
