@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from custom_components.pbx_hub.client.models import Extension
 from custom_components.pbx_hub.client.options import (
     EXCLUDED_EXTENSIONS,
     followed_extensions,
+    not_excluded,
+    on_followed_extensions,
 )
 
 
@@ -15,3 +18,24 @@ def test_followed_extensions_are_the_listed_ones_not_excluded() -> None:
     assert followed_extensions(listed, {}) == listed
     # Not listed (yet): none to follow, whatever the options.
     assert followed_extensions(None, options) == {}
+
+
+def _extension(extension_id: str, number: str) -> Extension:
+    return Extension(id=extension_id, number=number, name=f"Ext {number}")
+
+
+def test_extension_keys_leave_out_what_the_options_exclude() -> None:
+    options = {EXCLUDED_EXTENSIONS: ["2"]}
+    assert not_excluded(["1", "2", "3"], options) == ["1", "3"]
+    assert not_excluded(["1", "2"], {}) == ["1", "2"]
+
+
+def test_keys_on_followed_extensions_by_id_or_number() -> None:
+    # Ids need not be the numbers: "e1" is 101, "e2" is 102 and left out.
+    listed = {"e1": _extension("e1", "101"), "e2": _extension("e2", "102")}
+    options = {EXCLUDED_EXTENSIONS: ["e2"]}
+    keys = ["e1", "e2", "101", "102", "600"]
+    assert on_followed_extensions(keys, listed, options, "id") == ["e1"]
+    # 600 is a queue's number, 102 an excluded extension's: neither is kept.
+    assert on_followed_extensions(keys, listed, options, "number") == ["101"]
+    assert on_followed_extensions(keys, None, options, "number") == []
