@@ -7,22 +7,14 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
-from homeassistant.components.sensor import (
-    SensorDeviceClass,
-    SensorEntity,
-)
+from homeassistant.components.sensor import SensorDeviceClass, SensorEntity
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .call_state import call_state_sensors
-from .client import (
-    Did,
-    PbxFact,
-    SystemStatus,
-    Topic,
-)
+from .client import Did, PbxFact, SystemStatus, Topic
 from .client.titles import did_route
 from .const import CONF_CURRENCY, DOMAIN
 from .coordinator import PbxConfigEntry, PbxRuntimeData, PbxTopicCoordinator
