@@ -53,18 +53,16 @@ class IntentRefused(Exception):
     def __init__(self, key: str, **placeholders: str) -> None:
         """Name the reason by its key in the ``exceptions`` translations."""
         super().__init__(key)
-        self.key = key
-        self.placeholders = placeholders
+        self.refusal = Refusal(key, placeholders)
 
 
-async def _localized(
-    hass: HomeAssistant, language: str, key: str, placeholders: dict[str, str]
-) -> str:
-    """The ``exceptions`` translation ``key`` in ``language``, filled in."""
+async def _localized(hass: HomeAssistant, language: str, refusal: Refusal) -> str:
+    """The refusal's ``exceptions`` translation in ``language``, filled in."""
     translations = await async_get_translations(hass, language, "exceptions", {DOMAIN})
+    key = refusal.key
     text = translations.get(f"component.{DOMAIN}.exceptions.{key}.message", key)
     try:
-        return text.format(**placeholders)
+        return text.format(**refusal.placeholders)
     except KeyError, IndexError, ValueError:
         return text
 
@@ -94,12 +92,9 @@ class PbxIntentHandler(intent.IntentHandler):
         response = intent_obj.create_response()
         try:
             await self._async_answer(Ask(intent_obj.hass, values, intent_obj, response))
-        except IntentRefused as refusal:
+        except IntentRefused as refused:
             message = await _localized(
-                intent_obj.hass,
-                intent_obj.language,
-                refusal.key,
-                refusal.placeholders,
+                intent_obj.hass, intent_obj.language, refused.refusal
             )
             response.async_set_error(
                 intent.IntentResponseErrorCode.NO_VALID_TARGETS, message
