@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
@@ -13,8 +13,9 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .client import CallScope, ExtensionUsage, PbxInfo, Topic
+from .client import CallScope, PbxInfo, Topic
 from .client.titles import name_and_number
+from .client.topics import UsagePeriods
 from .const import DOMAIN
 from .coordinator import PbxConfigEntry, PbxRuntimeData, PbxTopicCoordinator
 
@@ -99,17 +100,9 @@ def extension_place(
     runtime: PbxRuntimeData, extension_id: str, number: str, name: str | None
 ) -> Place:
     """One extension's (or user's) device under the PBX's, which actions target."""
-    info = runtime.info
-    return Place(
-        f"ext_{extension_id}",
-        DeviceInfo(
-            identifiers={extension_device_identifier(info, extension_id)},
-            name=name_and_number(name, number),
-            manufacturer=info.manufacturer,
-            model="Extension",
-            via_device_id=runtime.pbx_device_id,
-        ),
-    )
+    # Its identifier is extension_device_identifier's, which services look up.
+    shown = name_and_number(name, number)
+    return child_place(runtime, f"ext_{extension_id}", shown, "Extension")
 
 
 def child_place(
@@ -217,22 +210,15 @@ DID_ITEMS: dict[str, Any] = {
 """Where a DID's entities take it from."""
 
 
-class UsageOf(NamedTuple):
-    """An extension's call accounting today and this month (``None``: no calls)."""
-
-    today: ExtensionUsage | None
-    month: ExtensionUsage | None
-
-
-def _usage_place(runtime: PbxRuntimeData, key: str, data: Any) -> Place:
+def _usage_place(runtime: PbxRuntimeData, key: str, data: UsagePeriods) -> Place:
     usage = data.today.get(key) or data.month.get(key)
     return extension_place(runtime, key, key, usage.name if usage else None)
 
 
 USAGE_ITEMS: dict[str, Any] = {
     "topic": Topic.USAGE,
-    "items_fn": lambda data: {**data.month, **data.today}.keys(),
-    "item_fn": lambda data, key: UsageOf(data.today.get(key), data.month.get(key)),
+    "items_fn": UsagePeriods.extensions,
+    "item_fn": UsagePeriods.of,
     "place_fn": _usage_place,
 }
 """Where an extension's call accounting entities take it from."""

@@ -18,7 +18,7 @@ from homeassistant.helpers.translation import async_get_translations
 import probatio as vol
 
 from .client.action_input import Refusal
-from .client.people import Person, one_person
+from .client.people import Person, count_total, one_person
 from .const import DOMAIN
 from .people import async_people
 
@@ -53,18 +53,16 @@ class IntentRefused(Exception):
     def __init__(self, key: str, **placeholders: str) -> None:
         """Name the reason by its key in the ``exceptions`` translations."""
         super().__init__(key)
-        self.key = key
-        self.placeholders = placeholders
+        self.refusal = Refusal(key, placeholders)
 
 
-async def _localized(
-    hass: HomeAssistant, language: str, key: str, placeholders: dict[str, str]
-) -> str:
-    """The ``exceptions`` translation ``key`` in ``language``, filled in."""
+async def _localized(hass: HomeAssistant, language: str, refusal: Refusal) -> str:
+    """The refusal's ``exceptions`` translation in ``language``, filled in."""
     translations = await async_get_translations(hass, language, "exceptions", {DOMAIN})
+    key = refusal.key
     text = translations.get(f"component.{DOMAIN}.exceptions.{key}.message", key)
     try:
-        return text.format(**placeholders)
+        return text.format(**refusal.placeholders)
     except KeyError, IndexError, ValueError:
         return text
 
@@ -94,12 +92,9 @@ class PbxIntentHandler(intent.IntentHandler):
         response = intent_obj.create_response()
         try:
             await self._async_answer(Ask(intent_obj.hass, values, intent_obj, response))
-        except IntentRefused as refusal:
+        except IntentRefused as refused:
             message = await _localized(
-                intent_obj.hass,
-                intent_obj.language,
-                refusal.key,
-                refusal.placeholders,
+                intent_obj.hass, intent_obj.language, refused.refusal
             )
             response.async_set_error(
                 intent.IntentResponseErrorCode.NO_VALID_TARGETS, message
@@ -241,17 +236,12 @@ class MissedCallsIntent(PbxIntentHandler):
         entities = _person_entities(
             ask.hass, person, {(Platform.SENSOR, MISSED_CALLS_KEY)}
         )
-        counts = []
-        for _entry, state in entities:
-            try:
-                counts.append(int(float(state.state)))
-            except ValueError:
-                continue  # unknown or unavailable: not a count of zero
-        if not counts:
+        count = count_total(state.state for _entry, state in entities)
+        if count is None:
             raise IntentRefused("intent_no_missed_calls")
         ask.response.response_type = intent.IntentResponseType.QUERY_ANSWER
         ask.response.async_set_speech_slots(
-            {"count": sum(counts), "person": person.name if person else None}
+            {"count": count, "person": person.name if person else None}
         )
 
 

@@ -11,8 +11,7 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .client import Topic
-from .client.options import followed_extensions
-from .const import CONF_EXCLUDED_EXTENSIONS
+from .client.options import not_excluded, on_followed_extensions
 from .coordinator import PbxConfigEntry, PbxTopicCoordinator
 from .entity import PBX, PbxEntityDescription
 
@@ -70,18 +69,15 @@ class _Loader[DescriptionT: PbxEntityDescription]:
         if description.items_fn is None:
             return (PBX,)
         keys = description.items_fn(data)
+        options = self._entry.options
         if description.topic in EXTENSION_TOPICS:
-            excluded = set(self._entry.options.get(CONF_EXCLUDED_EXTENSIONS, ()))
-            return [key for key in keys if key not in excluded]
+            return not_excluded(keys, options)
         runtime = self._entry.runtime_data
         by = description.extension_key
         if by is not None and Topic.EXTENSIONS in runtime.coordinators:
-            # Only on an extension's device: not a queue's number, nor an
-            # extension gone or left out.
+            # Only on an extension's device.
             listed = runtime.data(Topic.EXTENSIONS)
-            followed = followed_extensions(listed, self._entry.options)
-            wanted = {key if by == "id" else e.number for key, e in followed.items()}
-            return [key for key in keys if key in wanted]
+            return on_followed_extensions(keys, listed, options, by)
         return keys
 
     @callback

@@ -7,24 +7,15 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
-from homeassistant.components.sensor import (
-    SensorDeviceClass,
-    SensorEntity,
-)
+from homeassistant.components.sensor import SensorDeviceClass, SensorEntity
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .call_state import call_state_sensors
-from .client import (
-    DestinationType,
-    Did,
-    PbxFact,
-    SystemStatus,
-    Topic,
-)
-from .client.titles import name_and_number
+from .client import Did, PbxFact, SystemStatus, Topic
+from .client.titles import did_route
 from .const import CONF_CURRENCY, DOMAIN
 from .coordinator import PbxConfigEntry, PbxRuntimeData, PbxTopicCoordinator
 from .entity import (
@@ -121,22 +112,17 @@ def _extension(key: str, read: Callable[[Any], Any]) -> PbxSensorEntityDescripti
 
 
 def _did_destination(view: SensorView, did: Did) -> str | None:
-    """Where the number rings, as read: "Extension Arthur Hermans (101)"."""
+    """Where the number rings, in the sensor's words; unknown if the PBX did not say."""
     if did.destination_type is None:
         return None
-    kind = view.translated(
-        "state_attributes.destination_type.state", did.destination_type
+    return did_route(
+        did,
+        view.translated(
+            "state_attributes.destination_type.state", did.destination_type
+        ),
+        view.topic_data(Topic.EXTENSIONS),
+        view.translated("state", "disabled"),
     )
-    target = did.destination
-    if did.destination_type is DestinationType.EXTENSION:
-        extensions = view.topic_data(Topic.EXTENSIONS) or {}
-        named = next((ext for ext in extensions.values() if ext.number == target), None)
-        if named is not None:
-            target = name_and_number(named.name, target)
-    text = f"{kind} {target}".strip()
-    if did.enabled is False:
-        text = f"{text} ({view.translated('state', 'disabled')})"
-    return text
 
 
 DID_ROUTE = PbxSensorEntityDescription(

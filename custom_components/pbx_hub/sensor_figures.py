@@ -158,7 +158,9 @@ def _calls(
     return sensor(key, value_fn=read, **where, **(DAILY | kwargs))
 
 
-def _wait(key: str, read: Callable[[GroupStats], Any], **kwargs: Any) -> Any:
+def _wait(
+    key: str, read: Callable[[GroupStats], Any], **kwargs: Any
+) -> PbxSensorEntityDescription:
     return _calls(
         key,
         CALL_GROUP,
@@ -191,12 +193,7 @@ GROUP_SENSORS: tuple[PbxSensorEntityDescription, ...] = (
     _calls("answered_calls", CALL_GROUP, lambda g: g.answered),
     _calls("abandoned_calls", CALL_GROUP, lambda g: g.abandoned),
     _calls("timed_out_calls", CALL_GROUP, lambda g: g.timed_out),
-    _calls(
-        "answer_rate",
-        CALL_GROUP,
-        lambda g: g.answer_rate,
-        **PERCENT,
-    ),
+    _calls("answer_rate", CALL_GROUP, lambda g: g.answer_rate, **PERCENT),
     _wait("average_wait", lambda g: g.average_wait, suggested_display_precision=0),
     _wait("longest_wait", lambda g: g.longest_wait),
 )

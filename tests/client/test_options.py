@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from custom_components.pbx_hub.client.models import Extension
 from custom_components.pbx_hub.client.options import (
     CURRENCY,
     EXCLUDED_EXTENSIONS,
@@ -13,6 +14,8 @@ from custom_components.pbx_hub.client.options import (
     currency_code,
     followed_extensions,
     merged_options,
+    not_excluded,
+    on_followed_extensions,
 )
 
 FIELDS = (OptionField(key=CURRENCY, check=currency_code), OptionField(key="nodes"))
@@ -47,3 +50,24 @@ def test_merged_options_keep_what_was_not_shown_and_clear_emptied_fields() -> No
         "x": 1,
         "fast_interval": 60,
     }
+
+
+def _extension(extension_id: str, number: str) -> Extension:
+    return Extension(id=extension_id, number=number, name=f"Ext {number}")
+
+
+def test_extension_keys_leave_out_what_the_options_exclude() -> None:
+    options = {EXCLUDED_EXTENSIONS: ["2"]}
+    assert not_excluded(["1", "2", "3"], options) == ["1", "3"]
+    assert not_excluded(["1", "2"], {}) == ["1", "2"]
+
+
+def test_keys_on_followed_extensions_by_id_or_number() -> None:
+    # Ids need not be the numbers: "e1" is 101, "e2" is 102 and left out.
+    listed = {"e1": _extension("e1", "101"), "e2": _extension("e2", "102")}
+    options = {EXCLUDED_EXTENSIONS: ["e2"]}
+    keys = ["e1", "e2", "101", "102", "600"]
+    assert on_followed_extensions(keys, listed, options, "id") == ["e1"]
+    # 600 is a queue's number, 102 an excluded extension's: neither is kept.
+    assert on_followed_extensions(keys, listed, options, "number") == ["101"]
+    assert on_followed_extensions(keys, None, options, "number") == []

@@ -5,7 +5,12 @@ first name that several people share.
 from __future__ import annotations
 
 from custom_components.pbx_hub.client.action_input import Refusal
-from custom_components.pbx_hub.client.people import Person, match_people, one_person
+from custom_components.pbx_hub.client.people import (
+    Person,
+    count_total,
+    match_people,
+    one_person,
+)
 
 ALICE = Person(device_id="d1", number="101", name="Alice Smith")
 ALICE_JONES = Person(device_id="d2", number="102", name="Alice Jones (102)")
@@ -43,3 +48,11 @@ def test_one_person_or_why_not() -> None:
         "intent_ambiguous_person",
         {"name": "Alice", "matches": "Alice Smith (101), Alice Jones (102)"},
     )
+
+
+def test_a_total_counts_only_the_states_that_are_counts() -> None:
+    # Unknown or unavailable is no count of zero: with no count, no total.
+    assert count_total(["3", "unknown", "2.0", "unavailable"]) == 5
+    assert count_total(["0"]) == 0
+    assert count_total(["unknown", "unavailable"]) is None
+    assert count_total([]) is None

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from custom_components.pbx_hub.client.models import DestinationType, Did, Extension
 from custom_components.pbx_hub.client.titles import (
     MAX_TITLE_LENGTH,
+    did_route,
     entry_title,
     markdown_escape,
     name_and_number,
@@ -73,3 +75,35 @@ def test_title_placeholders_escape_only_the_markdown_one() -> None:
 )
 def test_name_and_number(name: str | None, number: str, shown: str) -> None:
     assert name_and_number(name, number) == shown
+
+
+EXTENSIONS = {"e7": Extension(id="e7", number="101", name="Arthur Hermans")}
+
+
+def _did(kind: DestinationType, destination: str, enabled: bool | None) -> Did:
+    return Did(
+        id="d1",
+        number="+3212345678",
+        destination_type=kind,
+        destination=destination,
+        enabled=enabled,
+    )
+
+
+def test_a_did_route_names_the_extension_it_rings() -> None:
+    ext = DestinationType.EXTENSION
+    # An extension is found by its number (not its id) and shown by name.
+    assert (
+        did_route(_did(ext, "101", True), "Extension", EXTENSIONS, "off")
+        == "Extension Arthur Hermans (101)"
+    )
+    # Not listed (or the list not read): the number as read.
+    assert did_route(_did(ext, "102", None), "Extension", None, "off") == (
+        "Extension 102"
+    )
+    # Only an extension is looked up; a disabled route says so.
+    assert (
+        did_route(_did(DestinationType.QUEUE, "101", False), "Queue", EXTENSIONS, "off")
+        == "Queue 101 (off)"
+    )
+    assert did_route(_did(ext, "", None), "Hang up", None, "off") == "Hang up"

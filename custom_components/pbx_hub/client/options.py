@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 import re
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from .convert import is_id
 from .exceptions import PbxInvalidInputError
-from .models import AccountSelection
+from .models import AccountSelection, Extension
 
 if TYPE_CHECKING:
     from .base import PbxClient
@@ -128,3 +128,24 @@ def followed_extensions[T](
     """The listed extensions, less those the options leave out."""
     excluded = set(options.get(EXCLUDED_EXTENSIONS, ()))
     return {key: item for key, item in (listed or {}).items() if key not in excluded}
+
+
+def not_excluded(keys: Iterable[str], options: Mapping[str, Any]) -> list[str]:
+    """The extension keys the options do not leave out."""
+    excluded = set(options.get(EXCLUDED_EXTENSIONS, ()))
+    return [key for key in keys if key not in excluded]
+
+
+def on_followed_extensions(
+    keys: Iterable[str],
+    listed: Mapping[str, Extension] | None,
+    options: Mapping[str, Any],
+    by: Literal["id", "number"],
+) -> list[str]:
+    """The keys naming a followed extension by ``by``.
+
+    Not a queue's number, nor an extension gone or left out.
+    """
+    followed = followed_extensions(listed, options)
+    wanted = {key if by == "id" else e.number for key, e in followed.items()}
+    return [key for key in keys if key in wanted]

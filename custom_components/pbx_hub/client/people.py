@@ -53,3 +53,14 @@ def one_person(people: Iterable[Person], spoken: str) -> Person | Refusal:
         matches = ", ".join(person.label for person in found)
         return Refusal("intent_ambiguous_person", {"name": spoken, "matches": matches})
     return found[0]
+
+
+def count_total(states: Iterable[str]) -> int | None:
+    """The sum of the states that are counts; ``None`` when none is."""
+    counts = []
+    for state in states:
+        try:
+            counts.append(int(float(state)))
+        except ValueError:
+            continue  # unknown or unavailable: not a count of zero
+    return sum(counts) if counts else None

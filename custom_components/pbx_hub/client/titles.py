@@ -6,6 +6,8 @@ from collections.abc import Mapping
 import re
 import unicodedata
 
+from .models import DestinationType, Did, Extension
+
 MAX_TITLE_LENGTH = 100
 """Longer names are cut (with an ellipsis): a title is a label, not a text."""
 # Unicode categories that show nothing or move text: controls, format
@@ -46,6 +48,22 @@ def title_placeholders(title: str) -> dict[str, str]:
 def name_and_number(name: str | None, number: str) -> str:
     """``name (number)``, or the number alone where there is no other name."""
     return f"{name} ({number})" if name and name != number else number
+
+
+def did_route(
+    did: Did, kind: str, extensions: Mapping[str, Extension] | None, disabled: str
+) -> str:
+    """Where the number rings, as read: "Extension Arthur Hermans (101)".
+
+    ``kind`` is the destination type's word, ``disabled`` the word for off.
+    """
+    target = did.destination
+    if did.destination_type is DestinationType.EXTENSION:
+        numbered = (ext for ext in (extensions or {}).values() if ext.number == target)
+        if (named := next(numbered, None)) is not None:
+            target = name_and_number(named.name, target)
+    text = f"{kind} {target}".strip()
+    return f"{text} ({disabled})" if did.enabled is False else text
 
 
 def unique_labels(names: Mapping[str, str], *, reserved: str) -> dict[str, str]:

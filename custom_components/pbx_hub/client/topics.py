@@ -8,13 +8,13 @@ kept per read in a context variable, so concurrent reads never mix theirs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, KeysView, Mapping
 import contextlib
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from .models import (
     AccountSelection,
@@ -71,6 +71,13 @@ class Notice(StrEnum):
     """Sign in with another scheme (the notice's value)."""
 
 
+class UsageOf(NamedTuple):
+    """An extension's call accounting today and this month (``None``: no calls)."""
+
+    today: ExtensionUsage | None
+    month: ExtensionUsage | None
+
+
 @dataclass(frozen=True, kw_only=True)
 class UsagePeriods:
     """Call accounting per extension since midnight and since the 1st."""
@@ -79,6 +86,14 @@ class UsagePeriods:
     month: dict[str, ExtensionUsage]
     today_since: datetime
     month_since: datetime
+
+    def extensions(self) -> KeysView[str]:
+        """The extensions with calls this month or today."""
+        return {**self.month, **self.today}.keys()
+
+    def of(self, extension: str) -> UsageOf:
+        """One extension's call accounting in both periods."""
+        return UsageOf(self.today.get(extension), self.month.get(extension))
 
 
 @dataclass(frozen=True, kw_only=True)
