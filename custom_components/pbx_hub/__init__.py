@@ -17,7 +17,6 @@ from homeassistant.helpers.typing import ConfigType
 
 from .calls import CallTracker
 from .client import (
-    TOPICS,
     Cadence,
     PbxClockSkewError,
     PbxError,
@@ -118,11 +117,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
     # The fast topics must read for the PBX to load; a failing slow topic (a
     # DID list) must not keep it from loading: its entities wait. The rate
     # limits last, as the other reads left them.
-    for topic, coordinator in coordinators.items():
-        if TOPICS[topic].cadence is Cadence.FAST:
+    for coordinator in coordinators.values():
+        if coordinator.cadence is Cadence.FAST:
             await coordinator.async_config_entry_first_refresh()
-    for topic, coordinator in coordinators.items():
-        if TOPICS[topic].cadence is not Cadence.FAST:
+    for coordinator in coordinators.values():
+        if coordinator.cadence is not Cadence.FAST:
             await coordinator.async_refresh()
 
     stale = hass.data.setdefault(STALE_DEVICES, {}).setdefault(

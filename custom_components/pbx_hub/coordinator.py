@@ -70,12 +70,12 @@ class PbxRuntimeData:
 
     def of(self, cadence: Cadence) -> list[PbxTopicCoordinator]:
         """The coordinators of the topics read at ``cadence``."""
-        return [c for t, c in self.coordinators.items() if TOPICS[t].cadence is cadence]
+        return [c for c in self.coordinators.values() if c.cadence is cadence]
 
     async def async_refresh(self, cadence: Cadence | None = None) -> None:
         """Read every topic (of ``cadence``) now, one after the other."""
         for coordinator in self.coordinators.values():
-            if cadence is None or TOPICS[coordinator.topic].cadence is cadence:
+            if cadence is None or coordinator.cadence is cadence:
                 await coordinator.async_refresh()
 
     def data(self, topic: Topic) -> Any:
@@ -120,12 +120,17 @@ class PbxTopicCoordinator(DataUpdateCoordinator[Any]):
             # What the client knows without asking (its rate limits) is read
             # after the other topics' reads instead.
             update_interval=poll_plan(entry.options, client).intervals[shared.cadence]
-            if client.poll_cost(topic)
+            if shared.costs[topic]
             else None,
             # A poll that reads what the last one read tells no entity: the
             # data are frozen dataclasses, equal when nothing changed.
             always_update=False,
         )
+
+    @property
+    def cadence(self) -> Cadence:
+        """The cadence the topic is read at."""
+        return self._shared.cadence
 
     @property
     def cost(self) -> int:
